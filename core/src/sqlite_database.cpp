@@ -1,0 +1,331 @@
+// SQLite backend of db::Database. One writer connection (SQLite serialises writers anyway) and a small
+// pool of reader connections; WAL lets readers proceed while a write is in progress.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "teledx/core/database.hpp"
+
+namespace teledx::db {
+namespace {
+
+constexpr int kBusyTimeoutMs = 10'000;
+constexpr std::size_t kMaxReaders = 8;
+
+Error sqlite_error(sqlite3* c, std::string_view what, int rc) {
+  ErrorCode code = ErrorCode::StorageFailure;
+  int primary = rc & 0xff;
+  if (primary == SQLITE_CONSTRAINT) code = ErrorCode::Conflict;
+  std::string detail = std::string(what) + ": " + (c ? sqlite3_errmsg(c) : sqlite3_errstr(rc));
+  std::string message = code == ErrorCode::Conflict ? "The record conflicts with one that already exists."
+                                                    : "The server's index could not be read or written.";
+  return make_error(code, message, detail);
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* c, std::string_view sql) : c_(c) {
+    rc_ = sqlite3_prepare_v2(c, sql.data(), static_cast<int>(sql.size()), &s_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(s_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  int prepare_rc() const { return rc_; }
+
+  int bind(const Params& params) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(s_, idx);
+            else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(s_, idx, v);
+            else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(s_, idx, v);
+            else return sqlite3_bind_text(s_, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return rc;
+    }
+    return SQLITE_OK;
+  }
+
+  Row row() const {
+    Row r;
+    int n = sqlite3_column_count(s_);
+    r.values.reserve(n);
+    for (int i = 0; i < n; ++i) {
+      switch (sqlite3_column_type(s_, i)) {
+        case SQLITE_NULL: r.values.emplace_back(nullptr); break;
+        case SQLITE_INTEGER: r.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(s_, i))); break;
+        case SQLITE_FLOAT: r.values.emplace_back(sqlite3_column_double(s_, i)); break;
+        default: {
+          const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(s_, i));
+          r.values.emplace_back(std::string(p ? p : "", sqlite3_column_bytes(s_, i)));
+        }
+      }
+    }
+    return r;
+  }
+  sqlite3_stmt* get() const { return s_; }
+
+ private:
+  sqlite3* c_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+class SqliteTxn final : public Txn {
+ public:
+  explicit SqliteTxn(sqlite3* c) : c_(c) {}
+  Result<std::int64_t> exec(std::string_view sql, const Params& params) override {
+    Statement st(c_, sql);
+    if (st.prepare_rc() != SQLITE_OK) return sqlite_error(c_, "prepare", st.prepare_rc());
+    if (int rc = st.bind(params); rc != SQLITE_OK) return sqlite_error(c_, "bind", rc);
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(c_, sql, rc);
+    return static_cast<std::int64_t>(sqlite3_changes(c_));
+  }
+  Result<std::vector<Row>> query(std::string_view sql, const Params& params) override {
+    Statement st(c_, sql);
+    if (st.prepare_rc() != SQLITE_OK) return sqlite_error(c_, "prepare", st.prepare_rc());
+    if (int rc = st.bind(params); rc != SQLITE_OK) return sqlite_error(c_, "bind", rc);
+    std::vector<Row> rows;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) rows.push_back(st.row());
+    if (rc != SQLITE_DONE) return sqlite_error(c_, sql, rc);
+    return rows;
+  }
+  std::int64_t last_insert_id() override { return sqlite3_last_insert_rowid(c_); }
+
+ private:
+  sqlite3* c_;
+};
+
+Result<void> exec_script(sqlite3* c, const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(c, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string detail = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return make_error(ErrorCode::StorageFailure, "The server's index could not be read or written.", detail);
+  }
+  return {};
+}
+
+Result<sqlite3*> open_connection(const std::string& path, bool memory_shared_name) {
+  sqlite3* c = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (memory_shared_name) flags |= SQLITE_OPEN_URI;
+  int rc = sqlite3_open_v2(path.c_str(), &c, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = sqlite_error(c, "open " + path, rc);
+    sqlite3_close(c);
+    return e;
+  }
+  sqlite3_busy_timeout(c, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(c, 1);
+  // synchronous=FULL: a committed transaction survives power loss, the promise behind every success status.
+  auto r = exec_script(c, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
+  if (!r.ok()) {
+    sqlite3_close(c);
+    return r.error();
+  }
+  return c;
+}
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, bool memory) : path_(std::move(path)), memory_(memory) {}
+  ~SqliteDatabase() override {
+    for (auto* c : idle_readers_) sqlite3_close(c);
+    if (writer_) sqlite3_close(writer_);
+  }
+
+  Result<void> init() {
+    auto w = open_connection(path_, memory_);
+    if (!w.ok()) return w.error();
+    writer_ = *w;
+    if (!memory_) TELEDX_TRY(exec_script(writer_, "PRAGMA journal_mode=WAL;"));
+    return {};
+  }
+
+  Result<void> write(const std::function<Result<void>(Txn&)>& fn) override {
+    std::lock_guard lock(write_mutex_);
+    return run_txn(writer_, "BEGIN IMMEDIATE", fn);
+  }
+
+  Result<void> read(const std::function<Result<void>(Txn&)>& fn) override {
+    // An in-memory database is private to its connection: reads share the writer.
+    if (memory_) return write(fn);
+    auto c = acquire_reader();
+    if (!c.ok()) return c.error();
+    auto r = run_txn(*c, "BEGIN", fn);
+    release_reader(*c);
+    return r;
+  }
+
+  Result<int> migrate(std::string_view module, const std::vector<Migration>& migrations) override {
+    TELEDX_TRY(write([&](Txn& t) -> Result<void> {
+      auto r = t.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, "
+          "description TEXT NOT NULL, applied_ms INTEGER NOT NULL, PRIMARY KEY (module, version))");
+      if (!r.ok()) return r.error();
+      return {};
+    }));
+    auto current = schema_version(module);
+    if (!current.ok()) return current.error();
+    int applied = 0;
+    for (const auto& m : migrations) {
+      if (m.version <= *current) continue;
+      std::lock_guard lock(write_mutex_);
+      // Each step and its record commit together: a crash leaves the schema at a known version.
+      TELEDX_TRY(exec_script(writer_, "BEGIN IMMEDIATE"));
+      auto r = exec_script(writer_, m.sql);
+      if (r.ok()) {
+        SqliteTxn t(writer_);
+        auto ins = t.exec(
+            "INSERT INTO schema_migrations (module, version, description, applied_ms) "
+            "VALUES (?, ?, ?, CAST(strftime('%s','now') AS INTEGER) * 1000)",
+            {std::string(module), static_cast<std::int64_t>(m.version), m.description});
+        if (!ins.ok()) r = ins.error();
+      }
+      if (!r.ok()) {
+        (void)exec_script(writer_, "ROLLBACK");
+        Error e = r.error();
+        e.detail = "migration " + std::string(module) + " v" + std::to_string(m.version) + ": " + e.detail;
+        return e;
+      }
+      TELEDX_TRY(exec_script(writer_, "COMMIT"));
+      ++applied;
+    }
+    return applied;
+  }
+
+  Result<int> schema_version(std::string_view module) override {
+    auto rows = query(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?", {std::string(module)});
+    if (!rows.ok()) return rows.error();
+    return static_cast<int>(rows->at(0).integer(0));
+  }
+
+ private:
+  Result<void> run_txn(sqlite3* c, const char* begin, const std::function<Result<void>(Txn&)>& fn) {
+    TELEDX_TRY(exec_script(c, begin));
+    SqliteTxn t(c);
+    Result<void> r = make_error(ErrorCode::Internal, "Internal error.", "transaction callback threw");
+    try {
+      r = fn(t);
+    } catch (...) {
+      (void)exec_script(c, "ROLLBACK");
+      throw;
+    }
+    if (!r.ok()) {
+      (void)exec_script(c, "ROLLBACK");
+      return r;
+    }
+    auto commit = exec_script(c, "COMMIT");
+    if (!commit.ok()) (void)exec_script(c, "ROLLBACK");
+    return commit;
+  }
+
+  Result<sqlite3*> acquire_reader() {
+    std::unique_lock lock(reader_mutex_);
+    reader_cv_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < kMaxReaders; });
+    if (!idle_readers_.empty()) {
+      sqlite3* c = idle_readers_.back();
+      idle_readers_.pop_back();
+      return c;
+    }
+    ++open_readers_;
+    lock.unlock();
+    auto c = open_connection(path_, false);
+    if (!c.ok()) {
+      std::lock_guard relock(reader_mutex_);
+      --open_readers_;
+      reader_cv_.notify_one();
+    }
+    return c;
+  }
+
+  void release_reader(sqlite3* c) {
+    std::lock_guard lock(reader_mutex_);
+    idle_readers_.push_back(c);
+    reader_cv_.notify_one();
+  }
+
+  std::string path_;
+  bool memory_;
+  sqlite3* writer_ = nullptr;
+  std::mutex write_mutex_;
+  std::mutex reader_mutex_;
+  std::condition_variable reader_cv_;
+  std::vector<sqlite3*> idle_readers_;
+  std::size_t open_readers_ = 0;
+};
+
+}  // namespace
+
+bool Row::is_null(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(values.at(i)); }
+
+std::int64_t Row::integer(std::size_t i) const {
+  const auto& v = values.at(i);
+  if (auto p = std::get_if<std::int64_t>(&v)) return *p;
+  if (auto p = std::get_if<double>(&v)) return static_cast<std::int64_t>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return p->empty() ? 0 : std::stoll(*p);
+  return 0;
+}
+
+double Row::real(std::size_t i) const {
+  const auto& v = values.at(i);
+  if (auto p = std::get_if<double>(&v)) return *p;
+  if (auto p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return p->empty() ? 0 : std::stod(*p);
+  return 0;
+}
+
+std::string Row::text(std::size_t i) const {
+  const auto& v = values.at(i);
+  if (auto p = std::get_if<std::string>(&v)) return *p;
+  if (auto p = std::get_if<std::int64_t>(&v)) return std::to_string(*p);
+  if (auto p = std::get_if<double>(&v)) return std::to_string(*p);
+  return {};
+}
+
+Result<std::vector<Row>> Database::query(std::string_view sql, const Params& params) {
+  std::vector<Row> out;
+  TELEDX_TRY(read([&](Txn& t) -> Result<void> {
+    auto r = t.query(sql, params);
+    if (!r.ok()) return r.error();
+    out = std::move(*r);
+    return {};
+  }));
+  return out;
+}
+
+Result<std::int64_t> Database::exec(std::string_view sql, const Params& params) {
+  std::int64_t changed = 0;
+  TELEDX_TRY(write([&](Txn& t) -> Result<void> {
+    auto r = t.exec(sql, params);
+    if (!r.ok()) return r.error();
+    changed = *r;
+    return {};
+  }));
+  return changed;
+}
+
+Result<std::unique_ptr<Database>> open_sqlite(const std::filesystem::path& file) {
+  bool memory = file == ":memory:";
+  if (!memory && file.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+  }
+  auto db = std::make_unique<SqliteDatabase>(file.string(), memory);
+  TELEDX_TRY(db->init());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace teledx::db

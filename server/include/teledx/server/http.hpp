@@ -1,0 +1,58 @@
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "teledx/core/error.hpp"
+
+namespace teledx::server {
+
+/// A parsed HTTP request, independent of Beast so route code compiles fast.
+struct HttpRequest {
+  std::string method;  // upper case, e.g. "GET"
+  std::string target;  // as sent, with query
+  std::string path;    // percent-decoded, without query
+  std::vector<std::pair<std::string, std::string>> query;    // decoded key/value pairs in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower case
+  std::string body;                 // buffered body (routes without streaming)
+  std::filesystem::path body_file;  // streamed body on disk (streaming routes); removed after the request
+  std::string remote;               // peer address
+  std::string request_id;
+
+  /// Header value by lower-case name.
+  std::optional<std::string> header(std::string_view name) const;
+  /// First query parameter with that name.
+  std::optional<std::string> query_param(std::string_view name) const;
+  /// All values of a repeated query parameter.
+  std::vector<std::string> query_params(std::string_view name) const;
+  /// Value of a cookie from the Cookie header.
+  std::optional<std::string> cookie(std::string_view name) const;
+};
+
+/// What a handler answers: a body in memory or a file on disk.
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::filesystem::path file;       // when set, sent from disk instead of body
+  bool delete_file_after = false;   // the file is a temporary built for this response
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static HttpResponse json(int status, const nlohmann::json& j);
+  static HttpResponse error(const Error& e);
+  static HttpResponse text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+};
+
+/// Percent-decodes a URL component ('+' stays '+' in paths, becomes ' ' in queries when plus_is_space).
+std::optional<std::string> url_decode(std::string_view s, bool plus_is_space);
+/// Splits a target into decoded path and query pairs; nullopt for malformed escapes.
+bool parse_target(std::string_view target, std::string& path,
+                  std::vector<std::pair<std::string, std::string>>& query);
+
+}  // namespace teledx::server

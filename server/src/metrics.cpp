@@ -1,0 +1,56 @@
+#include "teledx/server/metrics.hpp"
+
+#include <sstream>
+
+namespace teledx::server {
+namespace {
+constexpr double kBounds[12] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+
+std::string label_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') { out += "\\n"; continue; }
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
+void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
+  std::lock_guard lock(mutex_);
+  auto& s = series_[{route, method}];
+  ++s.by_status[status];
+  for (int i = 0; i < 12; ++i)
+    if (seconds <= kBounds[i]) ++s.buckets[i];
+  ++s.count;
+  s.sum += seconds;
+}
+
+std::string Metrics::render() const {
+  std::ostringstream o;
+  std::lock_guard lock(mutex_);
+  o << "# HELP teledx_http_requests_total HTTP requests answered, by route pattern, method and status.\n"
+    << "# TYPE teledx_http_requests_total counter\n";
+  for (const auto& [key, s] : series_)
+    for (const auto& [status, n] : s.by_status)
+      o << "teledx_http_requests_total{route=\"" << label_escape(key.first) << "\",method=\"" << key.second
+        << "\",status=\"" << status << "\"} " << n << "\n";
+  o << "# HELP teledx_http_request_duration_seconds Time from request header to response, by route.\n"
+    << "# TYPE teledx_http_request_duration_seconds histogram\n";
+  for (const auto& [key, s] : series_) {
+    std::string labels = "route=\"" + label_escape(key.first) + "\",method=\"" + key.second + "\"";
+    for (int i = 0; i < 12; ++i)
+      o << "teledx_http_request_duration_seconds_bucket{" << labels << ",le=\"" << kBounds[i] << "\"} "
+        << s.buckets[i] << "\n";
+    o << "teledx_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << s.count << "\n";
+    o << "teledx_http_request_duration_seconds_sum{" << labels << "} " << s.sum << "\n";
+    o << "teledx_http_request_duration_seconds_count{" << labels << "} " << s.count << "\n";
+  }
+  o << "# HELP teledx_http_open_connections HTTP connections currently open.\n"
+    << "# TYPE teledx_http_open_connections gauge\n"
+    << "teledx_http_open_connections " << open_connections_.load() << "\n";
+  return o.str();
+}
+
+}  // namespace teledx::server

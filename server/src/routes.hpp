@@ -1,0 +1,18 @@
+#pragma once
+// Route groups, one file each; server_main wires them into one Router.
+#include "teledx/server/router.hpp"
+
+namespace teledx::server {
+
+void add_meta_routes(Router& router);   // /healthz, /metrics, static web files
+void add_auth_routes(Router& router);   // /api/login, /api/logout, /api/me
+void add_admin_routes(Router& router);  // /api/institutions, /api/users, AE titles, /api/audit
+
+/// JSON views shared by route groups.
+nlohmann::json to_json(const Institution& i);
+nlohmann::json to_json(const User& u);
+
+/// Parses a decimal id path parameter or throws NotFound.
+std::int64_t id_param(const RequestContext& ctx, const std::string& name);
+
+}  // namespace teledx::server

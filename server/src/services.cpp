@@ -1,0 +1,33 @@
+#include "teledx/server/services.hpp"
+
+#include "teledx/core/ids.hpp"
+#include "teledx/core/log.hpp"
+
+namespace teledx::server {
+
+Result<std::unique_ptr<Services>> open_services(const Config& config) {
+  if (!crypto_init()) return make_error(ErrorCode::Internal, "The cryptographic library could not start.");
+  auto s = std::make_unique<Services>();
+  s->config = config;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec)
+    return make_error(ErrorCode::StorageFailure,
+                      "Cannot create the data directory '" + config.data_dir.string() + "': " + ec.message());
+  auto db = db::open_sqlite(config.data_dir / "index.sqlite");
+  if (!db.ok()) return db.error();
+  s->db = std::move(*db);
+  s->files = std::make_unique<FileStore>(config.data_dir);
+  for (auto [module, migrations] : {std::pair{"blobs", blob_migrations()},
+                                    std::pair{"consortium", Consortium::migrations()},
+                                    std::pair{"audit", AuditLog::migrations()}}) {
+    auto applied = s->db->migrate(module, migrations);
+    if (!applied.ok()) return applied.error();
+    if (*applied > 0) log::info("store", std::string(module) + ": applied " + std::to_string(*applied) + " migration(s)");
+  }
+  s->consortium = std::make_unique<Consortium>(*s->db, s->clock);
+  s->audit = std::make_unique<AuditLog>(*s->db, s->clock);
+  return s;
+}
+
+}  // namespace teledx::server
