@@ -3,29 +3,16 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <thread>
+
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using teledx::FailPoint;
 using teledx::FileStore;
 
 namespace {
-
-// Each test gets its own directory under $TMPDIR, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "teledx-fs-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::size_t count_files(const fs::path& dir) {
   std::size_t n = 0;
@@ -36,10 +23,10 @@ std::size_t count_files(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("a stored blob reads back byte for byte and is listed under its key", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
-  CHECK(fs::is_directory(dir.path / "blobs"));
-  CHECK(fs::is_directory(dir.path / "tmp"));
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
+  CHECK(fs::is_directory(dir.path() / "blobs"));
+  CHECK(fs::is_directory(dir.path() / "tmp"));
 
   std::string bytes(300'000, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
@@ -52,14 +39,14 @@ TEST_CASE("a stored blob reads back byte for byte and is listed under its key", 
   CHECK(store.read("empty.bin").value().empty());
   CHECK(store.exists("dicom/1a/2b/abc.dcm"));
   CHECK_FALSE(store.exists("dicom/1a/2b/other.dcm"));
-  CHECK(store.path_of("dicom/1a/2b/abc.dcm") == fs::absolute(dir.path) / "blobs/dicom/1a/2b/abc.dcm");
+  CHECK(store.path_of("dicom/1a/2b/abc.dcm") == fs::absolute(dir.path()) / "blobs/dicom/1a/2b/abc.dcm");
   CHECK(store.list_keys() == std::vector<std::string>{"dicom/1a/2b/abc.dcm", "empty.bin"});
-  CHECK(count_files(dir.path / "tmp") == 0);
+  CHECK(count_files(dir.path() / "tmp") == 0);
 }
 
 TEST_CASE("reading a key that was never stored answers not found", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   auto r = store.read("nothing/here.dcm");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == teledx::ErrorCode::NotFound);
@@ -67,8 +54,8 @@ TEST_CASE("reading a key that was never stored answers not found", "[core]") {
 
 TEST_CASE("put replaces existing content atomically: readers see the old or the new bytes, never a mix",
           "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   const std::string a(200'000, 'a');
   const std::string b(100'000, 'b');
   REQUIRE(store.put("k.bin", a).ok());
@@ -89,12 +76,12 @@ TEST_CASE("put replaces existing content atomically: readers see the old or the 
   CHECK(reads > 0);
   CHECK(store.read("k.bin").value() == a);
   CHECK(store.list_keys().size() == 1);
-  CHECK(count_files(dir.path / "tmp") == 0);
+  CHECK(count_files(dir.path() / "tmp") == 0);
 }
 
 TEST_CASE("invalid keys are refused and nothing is written", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   const char* bad[] = {"",        "/etc/passwd", "../escape", "a/../../b", "a/./b",      "a//b", "a/",
                        ".",       "..",          "a b",       "a\\b",      "caf\xc3\xa9", "a:b",  "a/*"};
   for (const char* key : bad) {
@@ -110,8 +97,8 @@ TEST_CASE("invalid keys are refused and nothing is written", "[core]") {
   CHECK_FALSE(FileStore::valid_key(std::string(300, 'a')));
   CHECK_FALSE(FileStore::valid_key(std::string_view("a\0b", 3)));
   CHECK(store.list_keys().empty());
-  CHECK(count_files(dir.path / "tmp") == 0);
-  CHECK_FALSE(fs::exists(dir.path / "escape"));
+  CHECK(count_files(dir.path() / "tmp") == 0);
+  CHECK_FALSE(fs::exists(dir.path() / "escape"));
 
   for (const char* good : {"a", "dicom/1a/2b/0f3e.dcm", "A-b_c.d/e..f", "ecg/x.tar.gz"}) {
     INFO("key '" << good << "'");
@@ -120,10 +107,10 @@ TEST_CASE("invalid keys are refused and nothing is written", "[core]") {
 }
 
 TEST_CASE("commit_temp moves a file written in the temp area into place and consumes it", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   const fs::path temp = store.new_temp_path();
-  CHECK(temp.parent_path() == fs::absolute(dir.path) / "tmp");
+  CHECK(temp.parent_path() == fs::absolute(dir.path()) / "tmp");
   CHECK(store.new_temp_path() != temp);
   { std::ofstream(temp, std::ios::binary) << "streamed instance"; }
 
@@ -138,8 +125,8 @@ TEST_CASE("commit_temp moves a file written in the temp area into place and cons
 }
 
 TEST_CASE("a write stopped after the temp write leaves the temp file and the old content", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   REQUIRE(store.put("k.bin", "old").ok());
   store.set_fail_point(FailPoint::AfterTempWrite);
 
@@ -148,31 +135,31 @@ TEST_CASE("a write stopped after the temp write leaves the temp file and the old
   CHECK(r.error().code == teledx::ErrorCode::StorageFailure);
   CHECK_FALSE(r.error().message.empty());
   CHECK_FALSE(store.put("fresh.bin", "x").ok());
-  CHECK(count_files(dir.path / "tmp") == 2);
+  CHECK(count_files(dir.path() / "tmp") == 2);
   CHECK(store.read("k.bin").value() == "old");
   CHECK_FALSE(store.exists("fresh.bin"));
 
   CHECK(store.clean_temp() == 2);
-  CHECK(count_files(dir.path / "tmp") == 0);
+  CHECK(count_files(dir.path() / "tmp") == 0);
 }
 
 TEST_CASE("a write stopped after the rename has the file in place but reports failure", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   store.set_fail_point(FailPoint::AfterRename);
   auto r = store.put("new/dir/k.bin", "bytes");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == teledx::ErrorCode::StorageFailure);
   CHECK(store.exists("new/dir/k.bin"));
-  CHECK(count_files(dir.path / "tmp") == 0);
+  CHECK(count_files(dir.path() / "tmp") == 0);
 
   store.set_fail_point(FailPoint::None);
   CHECK(store.put("new/dir/k2.bin", "bytes").ok());
 }
 
 TEST_CASE("remove deletes a key, and removing a missing key succeeds", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   REQUIRE(store.put("a/b.bin", "x").ok());
   REQUIRE(store.remove("a/b.bin").ok());
   CHECK_FALSE(store.exists("a/b.bin"));
@@ -182,14 +169,14 @@ TEST_CASE("remove deletes a key, and removing a missing key succeeds", "[core]")
 }
 
 TEST_CASE("a write fails with a storage error when the blob directory cannot be written", "[core]") {
-  TempDir dir;
-  FileStore store(dir.path);
+  const teledx::test::TempDir dir("teledx-fs");
+  FileStore store(dir.path());
   // A file where a directory of the key should be: the write cannot create it.
   REQUIRE(store.put("taken", "file").ok());
   auto r = store.put("taken/child.bin", "x");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == teledx::ErrorCode::StorageFailure);
   CHECK_FALSE(r.error().detail.empty());
-  CHECK(count_files(dir.path / "tmp") == 0);
+  CHECK(count_files(dir.path() / "tmp") == 0);
   CHECK(store.read("taken").value() == "file");
 }

@@ -2,10 +2,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <fstream>
 #include <memory>
 
+#include "support/temp_dir.hpp"
 #include "teledx/core/ids.hpp"
 
 namespace fs = std::filesystem;
@@ -15,19 +15,6 @@ using teledx::FileStore;
 using teledx::Result;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "teledx-sc-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // What the server has on disk: an index file and a file store root, reopened as after a restart.
 struct Node {
@@ -62,16 +49,16 @@ using Keys = std::vector<std::string>;
 }  // namespace
 
 TEST_CASE("blob migrations apply once and the table starts empty", "[core]") {
-  TempDir dir;
-  Node n(dir.path);
+  const teledx::test::TempDir dir("teledx-sc");
+  Node n(dir.path());
   CHECK(n.db->schema_version("blobs").value() == 1);
   CHECK(n.db->migrate("blobs", teledx::blob_migrations()).value() == 0);
   CHECK(n.db->query("SELECT COUNT(*) FROM blobs").value().at(0).integer(0) == 0);
 }
 
 TEST_CASE("check_store is clean when every file has its index row", "[core]") {
-  TempDir dir;
-  Node n(dir.path);
+  const teledx::test::TempDir dir("teledx-sc");
+  Node n(dir.path());
   REQUIRE(store_blob(n, "dicom/aa/1.dcm", "one").ok());
   REQUIRE(store_blob(n, "dicom/bb/2.dcm", "two!").ok());
   const auto rep = check(n);
@@ -88,8 +75,8 @@ TEST_CASE("check_store is clean when every file has its index row", "[core]") {
 }
 
 TEST_CASE("check_store reports orphan, missing and size-mismatched files and leftover temp files", "[core]") {
-  TempDir dir;
-  Node n(dir.path);
+  const teledx::test::TempDir dir("teledx-sc");
+  Node n(dir.path());
   REQUIRE(store_blob(n, "ok.bin", "fine").ok());
   REQUIRE(n.files->put("orphan.bin", "no row").ok());                 // file, no row
   REQUIRE(store_blob(n, "gone.bin", "was here").ok());
@@ -109,8 +96,8 @@ TEST_CASE("check_store reports orphan, missing and size-mismatched files and lef
 }
 
 TEST_CASE("record_blob refuses a key the file store would refuse", "[core]") {
-  TempDir dir;
-  Node n(dir.path);
+  const teledx::test::TempDir dir("teledx-sc");
+  Node n(dir.path());
   auto r = n.db->write([&](teledx::db::Txn& t) -> Result<void> {
     return teledx::record_blob(t, "../etc/passwd", 1, teledx::sha256_hex("x"), 0);
   });
@@ -120,7 +107,7 @@ TEST_CASE("record_blob refuses a key the file store would refuse", "[core]") {
 
 TEST_CASE("a write interrupted at any step leaves a consistent store after restart, committed blobs intact",
           "[core]") {
-  TempDir dir;
+  const teledx::test::TempDir dir("teledx-sc");
   const std::string old_a(70'000, 'a');
   const std::string old_b = "second committed blob";
   const std::string incoming(50'000, 'n');
@@ -129,7 +116,7 @@ TEST_CASE("a write interrupted at any step leaves a consistent store after resta
   std::size_t expect_temp = 0;
 
   {
-    Node n(dir.path);
+    Node n(dir.path());
     REQUIRE(store_blob(n, "dicom/aa/bb/a.dcm", old_a).ok());
     REQUIRE(store_blob(n, "dicom/aa/bb/b.dcm", old_b).ok());
 
@@ -163,7 +150,7 @@ TEST_CASE("a write interrupted at any step leaves a consistent store after resta
     CHECK(before.size_mismatch.empty());
   }  // "process exit": the database and the store are closed
 
-  Node restarted(dir.path);
+  Node restarted(dir.path());
   auto recovered = teledx::recover_store(*restarted.db, *restarted.files);
   REQUIRE(recovered.ok());
   CHECK(recovered->orphan_files.size() == expect_orphans);
@@ -189,8 +176,8 @@ TEST_CASE("a write interrupted at any step leaves a consistent store after resta
 }
 
 TEST_CASE("recover_store on a clean store removes nothing", "[core]") {
-  TempDir dir;
-  Node n(dir.path);
+  const teledx::test::TempDir dir("teledx-sc");
+  Node n(dir.path());
   REQUIRE(store_blob(n, "x/y.bin", "kept").ok());
   auto r = teledx::recover_store(*n.db, *n.files);
   REQUIRE(r.ok());
