@@ -119,6 +119,7 @@ TEST_CASE("a center lead lists only the users of their own center", "[server][au
   auto r = s.client().get("/api/users", s.token("ecg-lead"));
   REQUIRE(r.status == 200);
   auto ecg_center = s.institution_id("ECG-CENTER");
-  REQUIRE(r.json()["users"].size() == 4);
-  for (const auto& u : r.json()["users"]) CHECK(u["institution_id"] == ecg_center);
+  auto users = r.json()["users"];
+  REQUIRE(users.size() == 4);
+  for (const auto& u : users) CHECK(u["institution_id"] == ecg_center);
 }

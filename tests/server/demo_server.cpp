@@ -23,16 +23,16 @@ const std::string& DemoServer::token(const std::string& user) {
 }
 
 std::int64_t DemoServer::user_id(const std::string& username) {
-  auto r = client().get("/api/users", token("admin"));
-  for (const auto& u : r.json()["users"])
+  auto j = client().get("/api/users", token("admin")).json();
+  for (const auto& u : j["users"])
     if (u["username"] == username) return u["id"];
   FAIL("no demo user " << username);
   return 0;
 }
 
 std::int64_t DemoServer::institution_id(const std::string& code) {
-  auto r = client().get("/api/institutions", token("admin"));
-  for (const auto& i : r.json()["institutions"])
+  auto j = client().get("/api/institutions", token("admin")).json();
+  for (const auto& i : j["institutions"])
     if (i["code"] == code) return i["id"];
   FAIL("no demo institution " << code);
   return 0;

@@ -22,6 +22,7 @@ class [[nodiscard]] Result {
   T&& value() && { assert(ok() && "value() on an error Result"); return std::get<0>(std::move(v_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   const Error& error() const { assert(!ok() && "error() on an ok Result"); return std::get<1>(v_); }
