@@ -108,6 +108,7 @@ struct Task {
   std::string assignee_name;
   std::int64_t lease_expires_ms = 0;  // 0 when not leased
   std::int64_t deadline_ms = 0;
+  std::int64_t warn_ms = 0;           // "nearing the deadline" from here on
   std::string machine_flags = "{}";   // JSON object text, set by the ECG analysis
   bool updated = false;               // instances arrived after the study was completed
   std::optional<std::int64_t> submitted_by;  // junior who submitted for review
