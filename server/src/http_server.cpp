@@ -7,6 +7,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <deque>
 
 #include <chrono>
 #include <future>
@@ -21,11 +25,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
+namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
 namespace {
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kShutdownGrace = std::chrono::seconds(20);
+constexpr std::size_t kWsQueueLimit = 1024;          // messages a websocket client may fall behind
+constexpr std::size_t kWsMessageLimit = 64 * 1024;   // largest message a client may send
 
 bool quiet_error(const beast::error_code& ec) {
   return ec == net::error::operation_aborted || ec == beast::error::timeout || ec == net::error::eof ||
@@ -53,6 +60,43 @@ struct HttpServer::Impl {
   std::chrono::seconds timeout() const { return std::chrono::seconds(services.config.request_timeout_seconds); }
   Result<void> listen(const std::string& address, std::uint16_t port, bool use_tls, std::uint16_t* bound);
   void accept(std::shared_ptr<tcp::acceptor> acceptor, bool use_tls);
+};
+
+
+// A websocket connection (plain or TLS). Writes are queued on the connection's strand, one in flight;
+// feature callbacks run on a strand of the worker pool so they never block I/O and stay ordered.
+template <class Stream>
+class WsSession final : public WsConnection, public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(HttpServer::Impl& srv, Stream&& stream, Principal principal, std::shared_ptr<WsEndpoint> endpoint,
+            std::string target, std::string remote);
+  ~WsSession() override;
+  void run(http::request<http::string_body> req);
+  void send(std::string text) override;
+  void close(const std::string& reason) override;
+  const Principal& principal() const override { return principal_; }
+  const std::string& target() const override { return target_; }
+  const std::string& remote() const override { return remote_; }
+
+ private:
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t);
+  void closed();
+
+  HttpServer::Impl& srv_;
+  websocket::stream<Stream> ws_;
+  net::strand<net::thread_pool::executor_type> worker_strand_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  bool closing_ = false;
+  bool opened_ = false;
+  std::atomic<bool> closed_notified_{false};
+  Principal principal_;
+  std::shared_ptr<WsEndpoint> endpoint_;
+  std::string target_, remote_;
 };
 
 // Shared by the plain and TLS sessions (CRTP, as in Beast's advanced_server_flex example).
@@ -142,6 +186,7 @@ class HttpSession {
       if (!quiet_error(ec)) log::warn("http", req_.request_id + " body read failed: " + ec.message());
       return;
     }
+    if (match_.route->websocket) return upgrade();
     if (string_parser_) {
       req_.body = std::move(string_parser_->get().body());
       string_parser_.reset();
@@ -163,6 +208,28 @@ class HttpSession {
       // Back to this connection's strand: the stream is only touched there.
       net::post(self->derived().stream().get_executor(),
                 [self, res = std::move(res)]() mutable { self->send(std::move(res), false, true); });
+    });
+  }
+
+  // Authenticates on the worker pool (a database read), then hands the stream to a websocket session.
+  void upgrade() {
+    if (!websocket::is_upgrade(string_parser_->get()))
+      return reply_early(make_error(ErrorCode::BadRequest, "This endpoint is a websocket: connect with an Upgrade request."));
+    ++srv_.in_flight;
+    net::post(srv_.workers, [self = derived().shared_from_this()] {
+      auto auth = self->srv_.router.authorize(self->match_, self->req_, self->srv_.services);
+      net::post(self->derived().stream().get_executor(), [self, auth = std::move(auth)]() mutable {
+        if (auto* res = std::get_if<HttpResponse>(&auth)) return self->send(std::move(*res), true, true);
+        --self->srv_.in_flight;
+        auto& principal = std::get<std::optional<Principal>>(auth);
+        log::info("http", self->req_.request_id + " websocket " + self->req_.path + " opened" +
+                              (principal ? " user=" + principal->user.username : std::string()));
+        using S = std::decay_t<decltype(self->derived().stream())>;
+        auto ws = std::make_shared<WsSession<S>>(self->srv_, std::move(self->derived().stream()),
+                                                 principal.value_or(Principal{}), self->match_.route->websocket,
+                                                 self->req_.target, self->remote_);
+        ws->run(self->string_parser_->release());
+      });
     });
   }
 
@@ -306,6 +373,117 @@ class TlsSession : public HttpSession<TlsSession>, public std::enable_shared_fro
   friend class HttpSession<TlsSession>;
   beast::ssl_stream<beast::tcp_stream> stream_;
 };
+
+
+template <class Stream>
+WsSession<Stream>::WsSession(HttpServer::Impl& srv, Stream&& stream, Principal principal,
+                             std::shared_ptr<WsEndpoint> endpoint, std::string target, std::string remote)
+    : srv_(srv),
+      ws_(std::move(stream)),
+      worker_strand_(net::make_strand(srv.workers)),
+      principal_(std::move(principal)),
+      endpoint_(std::move(endpoint)),
+      target_(std::move(target)),
+      remote_(std::move(remote)) {
+  srv_.services.metrics.connection_opened();
+}
+
+template <class Stream>
+WsSession<Stream>::~WsSession() {
+  srv_.services.metrics.connection_closed();
+}
+
+template <class Stream>
+void WsSession<Stream>::run(http::request<http::string_body> req) {
+  // The HTTP timeout would kill an idle socket; websocket pings (suggested server timeouts) detect dead links.
+  beast::get_lowest_layer(ws_).expires_never();
+  // Heartbeat both ways: the server pings an idle client at half the idle time and drops it if no pong.
+  websocket::stream_base::timeout heartbeat{std::chrono::seconds(30), std::chrono::seconds(60), true};
+  ws_.set_option(heartbeat);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "teledx"); }));
+  ws_.read_message_max(kWsMessageLimit);
+  ws_.async_accept(req, beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
+}
+
+template <class Stream>
+void WsSession<Stream>::on_accept(beast::error_code ec) {
+  if (ec) {
+    if (!quiet_error(ec)) log::info("ws", "accept from " + remote_ + " failed: " + ec.message());
+    return;
+  }
+  opened_ = true;
+  net::post(worker_strand_, [self = this->shared_from_this()] { self->endpoint_->on_open(self); });
+  do_read();
+}
+
+template <class Stream>
+void WsSession<Stream>::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, this->shared_from_this()));
+}
+
+template <class Stream>
+void WsSession<Stream>::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    if (!quiet_error(ec) && ec != websocket::error::closed)
+      log::info("ws", "connection from " + remote_ + " ended: " + ec.message());
+    return closed();
+  }
+  std::string text = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  net::post(worker_strand_,
+            [self = this->shared_from_this(), text = std::move(text)] { self->endpoint_->on_message(self, text); });
+  do_read();
+}
+
+template <class Stream>
+void WsSession<Stream>::closed() {
+  if (!opened_ || closed_notified_.exchange(true)) return;
+  net::post(worker_strand_, [self = this->shared_from_this()] { self->endpoint_->on_close(self); });
+}
+
+template <class Stream>
+void WsSession<Stream>::send(std::string text) {
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(text)]() mutable {
+    if (self->closing_) return;
+    if (self->queue_.size() >= kWsQueueLimit) {
+      log::warn("ws", "client " + self->principal_.user.username + " at " + self->remote_ +
+                          " is too slow; closing so it resyncs from its cursor");
+      self->closing_ = true;
+      self->ws_.async_close(websocket::close_reason(websocket::close_code::try_again_later, "resync"),
+                            [self](beast::error_code) { self->closed(); });
+      return;
+    }
+    self->queue_.push_back(std::move(text));
+    if (self->queue_.size() == 1) self->do_write();
+  });
+}
+
+template <class Stream>
+void WsSession<Stream>::do_write() {
+  ws_.text(true);
+  ws_.async_write(net::buffer(queue_.front()), beast::bind_front_handler(&WsSession::on_write, this->shared_from_this()));
+}
+
+template <class Stream>
+void WsSession<Stream>::on_write(beast::error_code ec, std::size_t) {
+  if (ec) {
+    queue_.clear();
+    return closed();
+  }
+  if (!queue_.empty()) queue_.pop_front();
+  if (!queue_.empty() && !closing_) do_write();
+}
+
+template <class Stream>
+void WsSession<Stream>::close(const std::string& reason) {
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), reason] {
+    if (self->closing_) return;
+    self->closing_ = true;
+    self->ws_.async_close(websocket::close_reason(websocket::close_code::normal, reason),
+                          [self](beast::error_code) { self->closed(); });
+  });
+}
 
 Result<void> HttpServer::Impl::listen(const std::string& address, std::uint16_t port, bool use_tls,
                                       std::uint16_t* bound) {

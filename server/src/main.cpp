@@ -80,6 +80,7 @@ int run_serve(Config cfg) {
   add_meta_routes(router);
   add_auth_routes(router);
   add_admin_routes(router);
+  add_websocket_routes(router);
 
   HttpServer http(s, router);
   if (auto r = http.start(); !r.ok()) return fail(r.error());

@@ -67,7 +67,7 @@ nlohmann::json RequestContext::json_body() const {
 }
 
 void Router::add(RouteSpec spec, Handler handler) {
-  Route r{std::move(spec), std::move(handler), {}};
+  Route r{std::move(spec), std::move(handler), {}, nullptr};
   r.segments = split_path(r.spec.pattern);
   routes_.push_back(std::move(r));
 }
@@ -100,23 +100,43 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   return m;
 }
 
+void Router::add_websocket(RouteSpec spec, std::shared_ptr<WsEndpoint> endpoint) {
+  Route r{std::move(spec), nullptr, {}, std::move(endpoint)};
+  r.segments = split_path(r.spec.pattern);
+  routes_.push_back(std::move(r));
+}
+
+namespace {
+std::optional<Principal> authenticate_or_throw(const RouteSpec& spec, const HttpRequest& req, Services& services) {
+  if (!spec.authenticated) return std::nullopt;
+  auto token = bearer_or_cookie(req);
+  if (!token)
+    throw HttpError(ErrorCode::Unauthenticated, "Log in first: send Authorization: Bearer <token> or the session cookie.");
+  auto p = services.consortium->authenticate(*token);
+  if (!p.ok()) throw HttpError(p.error());
+  if (!spec.roles.empty() && std::find(spec.roles.begin(), spec.roles.end(), p->user.role) == spec.roles.end())
+    throw HttpError(ErrorCode::Forbidden, "Your role (" + std::string(to_string(p->user.role)) + ") may not do this.");
+  return std::move(*p);
+}
+}  // namespace
+
+std::variant<std::optional<Principal>, HttpResponse> Router::authorize(const RouteMatch& m, const HttpRequest& req,
+                                                                       Services& services) const {
+  try {
+    return authenticate_or_throw(m.route->spec, req, services);
+  } catch (const HttpError& e) {
+    log::info("http", req.request_id + " " + req.method + " " + req.path + " upgrade refused: " + e.error.message);
+    return HttpResponse::error(e.error);
+  }
+}
+
 HttpResponse Router::dispatch(const RouteMatch& m, const HttpRequest& req, Services& services) const {
-  const auto& spec = m.route->spec;
   RequestContext ctx{req, m.params, std::nullopt, services};
   HttpResponse res;
   try {
-    if (spec.authenticated) {
-      auto token = bearer_or_cookie(req);
-      if (!token)
-        throw HttpError(ErrorCode::Unauthenticated, "Log in first: send Authorization: Bearer <token> or the session cookie.");
-      auto p = services.consortium->authenticate(*token);
-      if (!p.ok()) throw HttpError(p.error());
-      ctx.principal = std::move(*p);
-      if (!spec.roles.empty() &&
-          std::find(spec.roles.begin(), spec.roles.end(), ctx.principal->user.role) == spec.roles.end())
-        throw HttpError(ErrorCode::Forbidden, "Your role (" + std::string(to_string(ctx.principal->user.role)) +
-                                                  ") may not do this.");
-    }
+    ctx.principal = authenticate_or_throw(m.route->spec, req, services);
+    if (!m.route->handler)
+      throw HttpError(ErrorCode::BadRequest, "This endpoint is a websocket: connect with an Upgrade request.");
     res = m.route->handler(ctx);
   } catch (const HttpError& e) {
     res = HttpResponse::error(e.error);

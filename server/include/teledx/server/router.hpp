@@ -4,10 +4,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "teledx/core/consortium.hpp"
 #include "teledx/server/http.hpp"
+#include "teledx/server/websocket.hpp"
 
 namespace teledx::server {
 
@@ -50,6 +52,7 @@ struct Route {
   RouteSpec spec;
   Handler handler;
   std::vector<std::string> segments;
+  std::shared_ptr<WsEndpoint> websocket;  // set for websocket routes (GET with Upgrade)
 };
 
 struct RouteMatch {
@@ -61,12 +64,17 @@ struct RouteMatch {
 class Router {
  public:
   void add(RouteSpec spec, Handler handler);
+  /// A websocket route: GET with an Upgrade header, authenticated and role-checked like any route.
+  void add_websocket(RouteSpec spec, std::shared_ptr<WsEndpoint> endpoint);
   RouteMatch match(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 
   /// Authenticates, authorises by role and runs the handler; every failure becomes a JSON error response.
   /// Runs on a worker thread (database access).
   HttpResponse dispatch(const RouteMatch& m, const HttpRequest& req, Services& services) const;
+  /// Authentication and role check alone (websocket upgrades): the principal, or the error response.
+  std::variant<std::optional<Principal>, HttpResponse> authorize(const RouteMatch& m, const HttpRequest& req,
+                                                                 Services& services) const;
 
  private:
   std::vector<Route> routes_;
