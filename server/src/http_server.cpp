@@ -99,6 +99,8 @@ class WsSession final : public WsConnection, public std::enable_shared_from_this
   std::string target_, remote_;
 };
 
+class TlsSession;
+
 // Shared by the plain and TLS sessions (CRTP, as in Beast's advanced_server_flex example).
 template <class Derived>
 class HttpSession {
@@ -135,6 +137,7 @@ class HttpSession {
     req_.method = std::string(h.method_string());
     req_.target = std::string(h.target());
     req_.remote = remote_;
+    req_.tls = std::is_same_v<Derived, TlsSession>;
     req_.request_id = random_hex(8);
     for (const auto& f : h) {
       std::string name(f.name_string());

@@ -2,8 +2,11 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "dicomweb.hpp"
+#include "dimse.hpp"
 #include "routes.hpp"
 #include "seed.hpp"
+#include "study_routing.hpp"
 #include "teledx/core/log.hpp"
 #include "teledx/server/config.hpp"
 #include "teledx/server/http_server.hpp"
@@ -80,7 +83,22 @@ int run_serve(Config cfg) {
   add_meta_routes(router);
   add_auth_routes(router);
   add_admin_routes(router);
+  add_worklist_routes(router);
   add_websocket_routes(router);
+  add_dicomweb_routes(router);
+  add_stow_routes(router);
+
+  // DICOM first: once /healthz answers, the DICOM port accepts too.
+  auto dimse = make_store_scp(s);
+  if (auto r = dimse->start(); !r.ok()) return fail(r.error());
+  std::cout << "teledx: dicom listening on port " << cfg.dicom_port << " as AE " << cfg.ae_title << "\n";
+
+  if (auto n = reconcile_reading_tasks(s); !n.ok())
+    log::error("routing", "could not check completed studies for missing tasks: " + n.error().detail);
+  else if (*n > 0)
+    log::warn("routing", "created the missing reading tasks of " + std::to_string(*n) + " completed stud(ies)");
+  BackgroundLoop background(s);
+  background.start();
 
   HttpServer http(s, router);
   if (auto r = http.start(); !r.ok()) return fail(r.error());
@@ -88,6 +106,8 @@ int run_serve(Config cfg) {
   if (!cfg.tls_cert.empty()) std::cout << "teledx: https listening on " << cfg.http_address << ":" << cfg.https_port << "\n";
   std::cout << "teledx: data in " << std::filesystem::absolute(cfg.data_dir).string() << "\n" << std::flush;
   http.run_until_signal();
+  dimse->stop();
+  background.stop();
   log::info("server", "stopped cleanly");
   return 0;
 }

@@ -7,6 +7,7 @@ namespace teledx::server {
 void add_meta_routes(Router& router);   // /healthz, /metrics, static web files
 void add_auth_routes(Router& router);   // /api/login, /api/logout, /api/me
 void add_admin_routes(Router& router);  // /api/institutions, /api/users, AE titles, /api/audit
+void add_worklist_routes(Router& router);  // /api/tasks, reports, center settings and rota, /api/stats
 void add_websocket_routes(Router& router);  // /ws
 
 /// JSON views shared by route groups.

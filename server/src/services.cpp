@@ -1,5 +1,7 @@
 #include "teledx/server/services.hpp"
 
+#include "dicomweb.hpp"
+
 #include "teledx/core/ids.hpp"
 #include "teledx/core/log.hpp"
 
@@ -20,13 +22,18 @@ Result<std::unique_ptr<Services>> open_services(const Config& config) {
   s->files = std::make_unique<FileStore>(config.data_dir);
   for (auto [module, migrations] : {std::pair{"blobs", blob_migrations()},
                                     std::pair{"consortium", Consortium::migrations()},
-                                    std::pair{"audit", AuditLog::migrations()}}) {
+                                    std::pair{"audit", AuditLog::migrations()},
+                                    std::pair{"dicom", dicom::InstanceStore::migrations()},
+                                    std::pair{"worklist", worklist::TaskStore::migrations()},
+                                    std::pair{"uploads", upload_migrations()}}) {
     auto applied = s->db->migrate(module, migrations);
     if (!applied.ok()) return applied.error();
     if (*applied > 0) log::info("store", std::string(module) + ": applied " + std::to_string(*applied) + " migration(s)");
   }
   s->consortium = std::make_unique<Consortium>(*s->db, s->clock);
   s->audit = std::make_unique<AuditLog>(*s->db, s->clock);
+  s->instances = std::make_unique<dicom::InstanceStore>(*s->db, *s->files, s->clock);
+  s->tasks = std::make_unique<worklist::TaskStore>(*s->db, s->clock, *s->consortium);
   return s;
 }
 

@@ -28,6 +28,13 @@ std::string padded(const std::string& vr, std::string v) {
 void encode(std::string& out, std::uint16_t g, std::uint16_t e, const std::string& vr, const std::string& bytes) {
   put16(out, g);
   put16(out, e);
+  if (vr == "OB*") {  // encapsulated pixel data: undefined length, items already encoded in `bytes`
+    out += "OB";
+    put16(out, 0);
+    put32(out, 0xFFFFFFFFu);
+    out += bytes;
+    return;
+  }
   out += vr;
   if (long_form(vr)) {
     put16(out, 0);
@@ -74,6 +81,25 @@ DicomBuilder& DicomBuilder::set_sequence(std::uint16_t group, std::uint16_t elem
   return *this;
 }
 
+DicomBuilder& DicomBuilder::set_encapsulated_pixels(const std::vector<std::string>& fragments) {
+  std::string items;
+  put16(items, 0xFFFE);
+  put16(items, 0xE000);
+  put32(items, 0);  // empty basic offset table
+  for (std::string f : fragments) {
+    if (f.size() % 2 == 1) f.push_back('\0');
+    put16(items, 0xFFFE);
+    put16(items, 0xE000);
+    put32(items, static_cast<std::uint32_t>(f.size()));
+    items += f;
+  }
+  put16(items, 0xFFFE);
+  put16(items, 0xE0DD);
+  put32(items, 0);
+  elements_[{0x7FE0, 0x0010}] = Value{"OB*", items};
+  return *this;
+}
+
 std::string DicomBuilder::dataset_bytes() const {
   std::string out;
   for (const auto& [tag, v] : elements_) encode(out, tag.first, tag.second, v.vr, v.bytes);
@@ -88,13 +114,14 @@ std::string DicomBuilder::get(std::uint16_t group, std::uint16_t element) const 
   return s;
 }
 
-std::string DicomBuilder::part10(const std::string& meta_sop_instance_override) const {
+std::string DicomBuilder::part10(const std::string& meta_sop_instance_override,
+                                 const std::string& transfer_syntax) const {
   std::string meta;
   encode(meta, 0x0002, 0x0001, "OB", std::string("\0\1", 2));
   encode(meta, 0x0002, 0x0002, "UI", padded("UI", get(0x0008, 0x0016)));
   encode(meta, 0x0002, 0x0003, "UI",
          padded("UI", meta_sop_instance_override.empty() ? get(0x0008, 0x0018) : meta_sop_instance_override));
-  encode(meta, 0x0002, 0x0010, "UI", padded("UI", kExplicitLE));
+  encode(meta, 0x0002, 0x0010, "UI", padded("UI", transfer_syntax));
   encode(meta, 0x0002, 0x0012, "UI", padded("UI", "1.2.826.0.1.3680043.10.1000.1"));
   encode(meta, 0x0002, 0x0013, "SH", padded("SH", "TELEDX_TEST"));
   std::string out(128, '\0');

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace teledx::test {
 
@@ -14,6 +15,7 @@ inline constexpr const char* kCtImageStorage = "1.2.840.10008.5.1.4.1.1.2";
 inline constexpr const char* kSecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
 inline constexpr const char* kTwelveLeadEcg = "1.2.840.10008.5.1.4.1.1.9.1.1";
 inline constexpr const char* kUsMultiframe = "1.2.840.10008.5.1.4.1.1.3.1";
+inline constexpr const char* kJpeg2000Lossless = "1.2.840.10008.1.2.4.90";
 
 /// A dataset as a sorted map of elements; values are raw little-endian bytes (strings as text).
 class DicomBuilder {
@@ -26,8 +28,13 @@ class DicomBuilder {
   DicomBuilder& set_sequence(std::uint16_t group, std::uint16_t element, const DicomBuilder& item);
   /// Encoded elements (explicit VR little endian), without preamble or meta header.
   std::string dataset_bytes() const;
+  /// Encapsulated (compressed) Pixel Data: empty offset table, then one fragment per entry.
+  DicomBuilder& set_encapsulated_pixels(const std::vector<std::string>& fragments);
   /// Preamble, "DICM", meta header (SOP class/instance taken from the dataset unless overridden) and dataset.
-  std::string part10(const std::string& meta_sop_instance_override = {}) const;
+  /// `transfer_syntax` only changes the meta header: the dataset is always explicit VR little endian, which is
+  /// also how the encapsulated syntaxes encode everything but the pixel data.
+  std::string part10(const std::string& meta_sop_instance_override = {},
+                     const std::string& transfer_syntax = kExplicitLE) const;
   std::string get(std::uint16_t group, std::uint16_t element) const;
 
  private:

@@ -18,7 +18,7 @@ struct StoreScpConfig {
   int max_associations = 32;         // concurrent associations; more are rejected (transient)
   int acse_timeout_seconds = 30;
   int dimse_timeout_seconds = 60;    // idle time within an association before it is aborted
-  std::uint32_t max_pdu = 262144;    // receive PDU size offered to SCUs
+  std::uint32_t max_pdu = 131072;    // receive PDU size offered to SCUs (DCMTK allows 4096..131072)
 };
 
 /// What one association stored; reported once when it ends (e.g. for one audit entry per study).

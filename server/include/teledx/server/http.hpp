@@ -23,6 +23,7 @@ struct HttpRequest {
   std::string body;                 // buffered body (routes without streaming)
   std::filesystem::path body_file;  // streamed body on disk (streaming routes); removed after the request
   std::string remote;               // peer address
+  bool tls = false;                 // arrived over HTTPS
   std::string request_id;
 
   /// Header value by lower-case name.

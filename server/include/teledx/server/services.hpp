@@ -6,8 +6,10 @@
 #include "teledx/core/consortium.hpp"
 #include "teledx/core/database.hpp"
 #include "teledx/core/file_store.hpp"
+#include "teledx/dicom/instance_store.hpp"
 #include "teledx/server/config.hpp"
 #include "teledx/server/metrics.hpp"
+#include "teledx/worklist/task_store.hpp"
 
 namespace teledx::server {
 
@@ -19,6 +21,8 @@ struct Services {
   std::unique_ptr<FileStore> files;
   std::unique_ptr<Consortium> consortium;
   std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<dicom::InstanceStore> instances;
+  std::unique_ptr<worklist::TaskStore> tasks;
   Metrics metrics;
 };
 

@@ -14,6 +14,13 @@ namespace teledx::worklist {
 
 enum class StudyOutcome { Created, Updated };
 
+/// Center settings in the API's JSON format: {"sla_minutes": {"ecg": {"stat": 10, ...}, "imaging": {...}},
+/// "lease_minutes", "fairness", "two_level_signing", "warn_percent", "critical_escalation_minutes": [10, 20],
+/// "utc_offset_minutes"}. Parsing starts from `base` and overrides what the text has; BadRequest with a
+/// sentence for a wrong type or a value out of range.
+std::string settings_to_json_text(const CenterSettings& s);
+Result<CenterSettings> settings_from_json_text(std::string_view text, const CenterSettings& base = {});
+
 /// A reader's on-duty window: ISO weekday 1 (Monday) .. 7, minutes of local day; end < start spans midnight.
 struct Shift {
   std::int64_t user_id = 0;

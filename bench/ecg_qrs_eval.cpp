@@ -1,0 +1,218 @@
+// Runs the ECG QRS detector over WFDB records and writes one sample index per line (qrs_score.py input).
+// Usage: ecg_qrs_eval qrs DB_DIR OUT_DIR [--first-lead] [RECORD...]   (records default to DB_DIR/RECORDS)
+//        ecg_qrs_eval delineation DATA_DIR   (QTDB q1c and LUDB per-lead boundaries: mean and SD of the error)
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/processing.hpp"
+#include "teledx/ecg/readers.hpp"
+
+namespace fs = std::filesystem;
+using namespace teledx::ecg;
+
+static std::vector<std::string> records_of(const fs::path& db, std::vector<std::string> given) {
+  if (!given.empty()) return given;
+  std::ifstream in(db / "RECORDS");
+  std::string r;
+  while (in >> r) given.push_back(r);
+  return given;
+}
+
+static int run_qrs(const fs::path& db, const fs::path& out, bool first_lead, std::vector<std::string> recs) {
+  fs::create_directories(out);
+  double total_ms = 0;
+  for (const auto& rec : records_of(db, recs)) {
+    auto w = read_wfdb_file(db / (rec + ".hea"));
+    if (!w) {
+      std::cerr << rec << ": " << w.error().message << "\n";
+      return 2;
+    }
+    QrsOptions o;
+    o.all_leads = !first_lead;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = detect_qrs(*w, o);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    total_ms += ms;
+    std::ofstream f(out / (rec + ".txt"));
+    for (auto s : r) f << s << "\n";
+    std::printf("%-8s %6zu beats  %7.1f ms  (%zu leads x %zu samples)\n", rec.c_str(), r.size(), ms, w->leads.size(),
+                w->sample_count());
+  }
+  std::printf("detector time total %.1f ms\n", total_ms);
+  return 0;
+}
+
+namespace {
+
+/// One annotated wave: symbol ('p', 'N', 't'), onset, peak, end (samples; -1 when not annotated).
+struct Wave {
+  char sym;
+  std::int64_t on = -1, peak = -1, off = -1;
+};
+
+std::vector<Wave> waves_of(const fs::path& file) {
+  std::vector<Wave> out;
+  auto bytes = read_file_bytes(file);
+  if (!bytes) return out;
+  auto ann = read_wfdb_annotations(*bytes);
+  if (!ann) return out;
+  std::int64_t open = -1;
+  bool want_off = false;
+  for (const auto& a : *ann) {
+    if (a.code == 39) { open = a.sample; want_off = false; continue; }
+    if (a.code == 40) {
+      if (want_off && !out.empty() && out.back().off < 0) out.back().off = a.sample;
+      want_off = false;
+      continue;
+    }
+    char sym = 0;
+    if (a.code == 24) sym = 'p';
+    else if (a.code == 27) sym = 't';
+    else if (is_beat_annotation(a.code)) sym = 'N';
+    else continue;
+    out.push_back({sym, open, a.sample, -1});
+    open = -1;
+    want_off = true;
+  }
+  return out;
+}
+
+struct Stat {
+  std::vector<double> err;
+  int missed = 0;
+  void add(std::optional<std::int64_t> ours, std::int64_t ref, double fs) {
+    if (ref < 0) return;
+    if (!ours) { ++missed; return; }
+    err.push_back((double(*ours) - double(ref)) * 1000.0 / fs);
+  }
+  void print(const char* name, double tol) const {
+    double m = 0, sd = 0;
+    for (double e : err) m += e;
+    if (!err.empty()) m /= double(err.size());
+    for (double e : err) sd += (e - m) * (e - m);
+    if (err.size() > 1) sd = std::sqrt(sd / double(err.size() - 1));
+    std::printf("  %-8s n=%5zu missed=%4d  error mean %6.1f ms  SD %6.1f ms  (2sCSE tolerance %.1f ms)\n", name, err.size(),
+                missed, m, sd, tol);
+  }
+};
+
+struct Stats {
+  Stat p_on, p_off, qrs_on, qrs_off, t_off;
+  void print() const {
+    p_on.print("P on", 10.2);
+    p_off.print("P off", 12.7);
+    qrs_on.print("QRS on", 6.5);
+    qrs_off.print("QRS off", 11.6);
+    t_off.print("T end", 30.6);
+  }
+};
+
+std::optional<std::size_t> nearest(const std::vector<std::int64_t>& r, std::int64_t t, std::int64_t tol) {
+  auto it = std::lower_bound(r.begin(), r.end(), t);
+  std::optional<std::size_t> best;
+  for (auto c : {it, it == r.begin() ? it : it - 1})
+    if (c != r.end() && std::llabs(*c - t) <= tol && (!best || std::llabs(*c - t) < std::llabs(r[*best] - t)))
+      best = std::size_t(c - r.begin());
+  return best;
+}
+
+/// Scores one record: `ref` holds global reference waves grouped per beat (p, N, t around one QRS).
+void score(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const std::vector<Wave>& ref, Stats& st) {
+  const double fs = conditioned.sample_rate_hz;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    if (ref[i].sym != 'N') continue;
+    auto k = nearest(r, ref[i].peak, std::int64_t(0.1 * fs));
+    if (!k) continue;
+    auto f = delineate_beat(conditioned, r[*k], *k ? std::optional(r[*k - 1]) : std::nullopt,
+                            *k + 1 < r.size() ? std::optional(r[*k + 1]) : std::nullopt);
+    st.qrs_on.add(f.qrs_on, ref[i].on, fs);
+    st.qrs_off.add(f.qrs_off, ref[i].off, fs);
+    if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs)) {
+      st.p_on.add(f.p_on, ref[i - 1].on, fs);
+      st.p_off.add(f.p_off, ref[i - 1].off, fs);
+    }
+    if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs))
+      st.t_off.add(f.t_off, ref[i + 1].off, fs);
+  }
+}
+
+int run_delineation(const fs::path& data) {
+  Stats qt, lu;
+  double ms_total = 0;
+  int n_records = 0;
+  {
+    std::ifstream in(data / "qtdb/RECORDS");
+    std::string rec;
+    while (in >> rec) {
+      auto w = read_wfdb_file(data / "qtdb" / (rec + ".hea"));
+      if (!w) continue;
+      LeadSet s = *w;
+      condition_signals(s);
+      auto r = detect_qrs(s);
+      score(s, r, waves_of(data / "qtdb" / (rec + ".q1c")), qt);
+    }
+  }
+  std::printf("QTDB dev (q1c, annotator 1), per annotated beat:\n");
+  qt.print();
+  {
+    std::ifstream in(data / "ludb/RECORDS.dev");
+    std::string rec;
+    const char* exts[] = {"i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6"};
+    while (in >> rec) {
+      auto w = read_wfdb_file(data / "ludb/data" / (rec + ".hea"));
+      if (!w) continue;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto a = analyze(*w);
+      ms_total += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      ++n_records;
+      LeadSet s = *w;
+      condition_signals(s);
+      auto r = detect_qrs(s);
+      // Global reference: earliest onset and latest end over the 12 leads, grouped on lead II's waves.
+      std::vector<std::vector<Wave>> per;
+      for (auto e : exts) per.push_back(waves_of(data / "ludb/data" / (rec + "." + e)));
+      std::vector<Wave> global = per[1];
+      const std::int64_t tol = std::int64_t(0.08 * w->sample_rate_hz);
+      for (auto& g : global)
+        for (const auto& lead : per)
+          for (const auto& x : lead)
+            if (x.sym == g.sym && std::llabs(x.peak - g.peak) <= tol) {
+              if (x.on >= 0 && (g.on < 0 || x.on < g.on)) g.on = x.on;
+              if (x.off > g.off) g.off = x.off;
+            }
+      score(s, r, global, lu);
+    }
+  }
+  std::printf("LUDB dev (12 leads, global boundaries = earliest onset / latest end over leads):\n");
+  lu.print();
+  if (n_records) std::printf("analyze(): %.2f ms per 10-s 12-lead 500-Hz ECG (mean over %d LUDB records)\n", ms_total / n_records, n_records);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "delineation") return run_delineation(argv[2]);
+  if (argc < 4 || std::string(argv[1]) != "qrs") {
+    std::cerr << "usage: ecg_qrs_eval qrs DB_DIR OUT_DIR [--first-lead] [RECORD...]\n"
+                 "       ecg_qrs_eval delineation DATA_DIR\n";
+    return 2;
+  }
+  bool first = false;
+  std::vector<std::string> recs;
+  for (int i = 4; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--first-lead") first = true;
+    else recs.push_back(a);
+  }
+  return run_qrs(argv[2], argv[3], first, recs);
+}

@@ -1,0 +1,370 @@
+// Ingest: parse and validate, make the file durable, then index it in one transaction.
+#include "teledx/dicom/instance_store.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <system_error>
+
+#include "dicom_file.hpp"
+#include "store_internal.hpp"
+#include "teledx/core/log.hpp"
+
+namespace teledx::dicom {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kStorageFailed =
+    "The server could not store the instance (storage problem); nothing was kept. Send it again later.";
+
+// Streams the file through SHA-256 (a multi-frame ultrasound may be hundreds of MB: never read it whole).
+Result<std::string> file_sha256(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(ErrorCode::StorageFailure, kStorageFailed, "open " + p.string());
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  std::vector<unsigned char> buf(256 * 1024);
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return make_error(ErrorCode::StorageFailure, kStorageFailed,
+                        "read " + p.string() + ": " + std::generic_category().message(err));
+    }
+    if (n == 0) break;
+    crypto_hash_sha256_update(&state, buf.data(), static_cast<unsigned long long>(n));
+  }
+  ::close(fd);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return std::string(hex);
+}
+
+void remove_temp(const fs::path& p) {
+  std::error_code ec;
+  fs::remove(p, ec);
+  if (ec) log::warn("dicom", "could not remove temp file " + p.string() + ": " + ec.message());
+}
+
+std::string join_modalities(const std::set<std::string>& set) {
+  std::string out;
+  for (const auto& m : set) out += (out.empty() ? "" : "\\") + m;
+  return out;
+}
+
+std::set<std::string> split_modalities(const std::string& s) {
+  std::set<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = std::min(s.find('\\', start), s.size());
+    if (end > start) out.insert(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// What the index says about a SOP Instance UID already there.
+struct Existing {
+  std::string sha256;
+  InstanceMeta meta;
+};
+
+Result<std::optional<Existing>> find_existing(db::Txn& txn, const std::string& sop_uid) {
+  auto rows = txn.query("SELECT " + std::string(detail::kInstanceColumns) +
+                            " FROM dicom_instances i JOIN dicom_series s ON s.series_uid = i.series_uid"
+                            " JOIN dicom_studies t ON t.study_uid = i.study_uid WHERE i.sop_uid = ?",
+                        {sop_uid});
+  TELEDX_TRY(rows);
+  if (rows->empty()) return std::optional<Existing>{};
+  Existing e{"", detail::instance_from_row(rows->front())};
+  e.sha256 = e.meta.sha256;
+  return std::optional<Existing>{std::move(e)};
+}
+
+// The rows of a new instance: patient, study, series, instance, metadata (caller's transaction).
+Result<void> insert_rows(db::Txn& txn, const InstanceMeta& m, detail::ContentKind kind, const std::string& json) {
+  // Another clinic's study must not receive this clinic's instances (the clinic comes from the sender).
+  auto study = txn.query("SELECT clinic_id, modalities FROM dicom_studies WHERE study_uid = ?", {m.study_uid});
+  TELEDX_TRY(study);
+  if (!study->empty() && study->front().integer(0) != m.clinic_id) {
+    return make_error(ErrorCode::Conflict,
+                      "Study " + m.study_uid + " was already sent by another clinic; this instance was not stored.");
+  }
+  auto series = txn.query("SELECT study_uid FROM dicom_series WHERE series_uid = ?", {m.series_uid});
+  TELEDX_TRY(series);
+  if (!series->empty() && series->front().text(0) != m.study_uid) {
+    return make_error(ErrorCode::InvalidDicom, "Series " + m.series_uid + " already belongs to another study (" +
+                                                   series->front().text(0) + "); this instance was not stored.");
+  }
+  TELEDX_TRY(txn.exec(
+      "INSERT INTO dicom_patients (clinic_id, patient_id, patient_name, patient_sex, patient_birth_date, "
+      "last_seen_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (clinic_id, patient_id) DO UPDATE SET "
+      "patient_name = excluded.patient_name, patient_sex = excluded.patient_sex, "
+      "patient_birth_date = excluded.patient_birth_date, last_seen_ms = excluded.last_seen_ms",
+      {m.clinic_id, m.patient_id, m.patient_name, m.patient_sex, m.patient_birth_date, m.received_ms}));
+
+  const bool new_series = series->empty();
+  const std::int64_t image = kind == detail::ContentKind::Image ? 1 : 0;
+  const std::int64_t ecg = kind == detail::ContentKind::Ecg ? 1 : 0;
+  if (study->empty()) {
+    TELEDX_TRY(txn.exec(
+        "INSERT INTO dicom_studies (study_uid, clinic_id, patient_id, patient_name, patient_sex, "
+        "patient_birth_date, accession, study_date, study_time, study_description, study_id, referring_physician, "
+        "modalities, series_count, instance_count, has_images, has_ecg, first_received_ms, last_received_ms, "
+        "pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, 1)",
+        {m.study_uid, m.clinic_id, m.patient_id, m.patient_name, m.patient_sex, m.patient_birth_date, m.accession,
+         m.study_date, m.study_time, m.study_description, m.study_id, m.referring_physician, m.modality, image, ecg,
+         m.received_ms, m.received_ms}));
+  } else {
+    std::set<std::string> modalities = split_modalities(study->front().text(1));
+    if (!m.modality.empty()) modalities.insert(m.modality);
+    // A row made by set_exam_request before any instance has empty attributes: the first instance fills them.
+    TELEDX_TRY(txn.exec(
+        "UPDATE dicom_studies SET "
+        "patient_id = CASE WHEN instance_count = 0 THEN ? ELSE patient_id END, "
+        "patient_name = CASE WHEN patient_name = '' THEN ? ELSE patient_name END, "
+        "patient_sex = CASE WHEN patient_sex = '' THEN ? ELSE patient_sex END, "
+        "patient_birth_date = CASE WHEN patient_birth_date = '' THEN ? ELSE patient_birth_date END, "
+        "accession = CASE WHEN accession = '' THEN ? ELSE accession END, "
+        "study_date = CASE WHEN study_date = '' THEN ? ELSE study_date END, "
+        "study_time = CASE WHEN study_time = '' THEN ? ELSE study_time END, "
+        "study_description = CASE WHEN study_description = '' THEN ? ELSE study_description END, "
+        "study_id = CASE WHEN study_id = '' THEN ? ELSE study_id END, "
+        "referring_physician = CASE WHEN referring_physician = '' THEN ? ELSE referring_physician END, "
+        "modalities = ?, series_count = series_count + ?, instance_count = instance_count + 1, "
+        "has_images = CASE WHEN ? = 1 THEN 1 ELSE has_images END, "
+        "has_ecg = CASE WHEN ? = 1 THEN 1 ELSE has_ecg END, "
+        "first_received_ms = CASE WHEN first_received_ms = 0 THEN ? ELSE first_received_ms END, "
+        "last_received_ms = ?, pending = 1 WHERE study_uid = ?",
+        {m.patient_id, m.patient_name, m.patient_sex, m.patient_birth_date, m.accession, m.study_date, m.study_time,
+         m.study_description, m.study_id, m.referring_physician, join_modalities(modalities),
+         std::int64_t{new_series ? 1 : 0}, image, ecg, m.received_ms, m.received_ms, m.study_uid}));
+  }
+  if (new_series) {
+    TELEDX_TRY(txn.exec(
+        "INSERT INTO dicom_series (series_uid, study_uid, clinic_id, modality, series_number, series_description, "
+        "body_part, instance_count, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+        {m.series_uid, m.study_uid, m.clinic_id, m.modality, m.series_number, m.series_description, m.body_part,
+         m.received_ms}));
+  } else {
+    TELEDX_TRY(txn.exec("UPDATE dicom_series SET instance_count = instance_count + 1 WHERE series_uid = ?",
+                        {m.series_uid}));
+  }
+  TELEDX_TRY(txn.exec(
+      "INSERT INTO dicom_instances (sop_uid, series_uid, study_uid, clinic_id, sop_class_uid, instance_number, "
+      "number_of_frames, rows_count, columns_count, transfer_syntax, size, sha256, file_key, source, received_ms, "
+      "content_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {m.sop_uid, m.series_uid, m.study_uid, m.clinic_id, m.sop_class_uid, m.instance_number, m.number_of_frames,
+       m.rows, m.columns, m.transfer_syntax, m.size, m.sha256, m.file_key, m.source, m.received_ms,
+       std::string(detail::to_string(kind))}));
+  if (!json.empty()) {
+    TELEDX_TRY(txn.exec("INSERT INTO dicom_instance_metadata (sop_uid, json) VALUES (?, ?)", {m.sop_uid, json}));
+  }
+  return ok();
+}
+
+}  // namespace
+
+std::string_view to_string(ExamPriority p) {
+  switch (p) {
+    case ExamPriority::Stat: return "stat";
+    case ExamPriority::Urgent: return "urgent";
+    case ExamPriority::Routine: break;
+  }
+  return "routine";
+}
+
+std::optional<ExamPriority> exam_priority_from(std::string_view s) {
+  if (s == "routine") return ExamPriority::Routine;
+  if (s == "urgent") return ExamPriority::Urgent;
+  if (s == "stat") return ExamPriority::Stat;
+  return std::nullopt;
+}
+
+InstanceStore::InstanceStore(db::Database& db, FileStore& files, const Clock& clock, InstanceStoreOptions options)
+    : impl_(std::make_unique<Impl>(db, files, clock, options)) {}
+
+InstanceStore::~InstanceStore() = default;
+
+std::vector<db::Migration> InstanceStore::migrations() {
+  // Portable DDL (PostgreSQL runs the same text). Natural keys are the DICOM UIDs; times are ms since the epoch.
+  // clinic_id names an institution of the consortium module; no foreign key, so the modules migrate independently.
+  return {{1, "DICOM index: patients, studies, series, instances, cached metadata", R"sql(
+CREATE TABLE dicom_patients (
+  clinic_id INTEGER NOT NULL,
+  patient_id TEXT NOT NULL,
+  patient_name TEXT NOT NULL DEFAULT '',
+  patient_sex TEXT NOT NULL DEFAULT '',
+  patient_birth_date TEXT NOT NULL DEFAULT '',
+  last_seen_ms BIGINT NOT NULL,
+  PRIMARY KEY (clinic_id, patient_id)
+);
+CREATE TABLE dicom_studies (
+  study_uid TEXT PRIMARY KEY,
+  clinic_id INTEGER NOT NULL,
+  patient_id TEXT NOT NULL DEFAULT '',
+  patient_name TEXT NOT NULL DEFAULT '',
+  patient_sex TEXT NOT NULL DEFAULT '',
+  patient_birth_date TEXT NOT NULL DEFAULT '',
+  accession TEXT NOT NULL DEFAULT '',
+  study_date TEXT NOT NULL DEFAULT '',
+  study_time TEXT NOT NULL DEFAULT '',
+  study_description TEXT NOT NULL DEFAULT '',
+  study_id TEXT NOT NULL DEFAULT '',
+  referring_physician TEXT NOT NULL DEFAULT '',
+  modalities TEXT NOT NULL DEFAULT '',
+  series_count INTEGER NOT NULL DEFAULT 0,
+  instance_count INTEGER NOT NULL DEFAULT 0,
+  has_images INTEGER NOT NULL DEFAULT 0,
+  has_ecg INTEGER NOT NULL DEFAULT 0,
+  first_received_ms BIGINT NOT NULL DEFAULT 0,
+  last_received_ms BIGINT NOT NULL DEFAULT 0,
+  request_reason TEXT NOT NULL DEFAULT '',
+  request_history TEXT NOT NULL DEFAULT '',
+  request_priority TEXT NOT NULL DEFAULT 'routine' CHECK (request_priority IN ('routine', 'urgent', 'stat')),
+  pending INTEGER NOT NULL DEFAULT 0,
+  completed_ms BIGINT NOT NULL DEFAULT 0,
+  completion_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX dicom_studies_pending ON dicom_studies(pending, last_received_ms);
+CREATE INDEX dicom_studies_clinic ON dicom_studies(clinic_id, study_date);
+CREATE INDEX dicom_studies_patient ON dicom_studies(clinic_id, patient_id);
+CREATE TABLE dicom_series (
+  series_uid TEXT PRIMARY KEY,
+  study_uid TEXT NOT NULL REFERENCES dicom_studies(study_uid),
+  clinic_id INTEGER NOT NULL,
+  modality TEXT NOT NULL DEFAULT '',
+  series_number INTEGER NOT NULL DEFAULT 0,
+  series_description TEXT NOT NULL DEFAULT '',
+  body_part TEXT NOT NULL DEFAULT '',
+  instance_count INTEGER NOT NULL DEFAULT 0,
+  created_ms BIGINT NOT NULL
+);
+CREATE INDEX dicom_series_study ON dicom_series(study_uid, series_number);
+CREATE TABLE dicom_instances (
+  sop_uid TEXT PRIMARY KEY,
+  series_uid TEXT NOT NULL REFERENCES dicom_series(series_uid),
+  study_uid TEXT NOT NULL REFERENCES dicom_studies(study_uid),
+  clinic_id INTEGER NOT NULL,
+  sop_class_uid TEXT NOT NULL,
+  instance_number INTEGER NOT NULL DEFAULT 0,
+  number_of_frames INTEGER NOT NULL DEFAULT 1,
+  rows_count INTEGER NOT NULL DEFAULT 0,
+  columns_count INTEGER NOT NULL DEFAULT 0,
+  transfer_syntax TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  file_key TEXT NOT NULL REFERENCES blobs(key),
+  source TEXT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  content_kind TEXT NOT NULL CHECK (content_kind IN ('image', 'ecg', 'other'))
+);
+CREATE INDEX dicom_instances_series ON dicom_instances(series_uid, instance_number);
+CREATE INDEX dicom_instances_study ON dicom_instances(study_uid);
+CREATE TABLE dicom_instance_metadata (
+  sop_uid TEXT PRIMARY KEY REFERENCES dicom_instances(sop_uid),
+  json TEXT NOT NULL
+)
+)sql"}};
+}
+
+fs::path InstanceStore::new_temp_path() const { return impl_->files.new_temp_path(); }
+
+bool InstanceStore::is_ecg_sop_class(std::string_view sop_class_uid) { return detail::is_ecg_sop_class(sop_class_uid); }
+
+Result<InstanceMeta> InstanceStore::inspect_file(const fs::path& file) const {
+  auto parsed = detail::parse_file(file, false);
+  TELEDX_TRY(parsed);
+  return std::move(parsed->meta);
+}
+
+Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int64_t clinic_id, std::string source) {
+  Impl& s = *impl_;
+  std::error_code ec;
+  const auto size = fs::file_size(temp, ec);
+  if (ec) {
+    remove_temp(temp);
+    return make_error(ErrorCode::StorageFailure, kStorageFailed, "stat " + temp.string() + ": " + ec.message());
+  }
+  if (static_cast<std::int64_t>(size) > s.options.max_file_bytes) {
+    remove_temp(temp);
+    return make_error(ErrorCode::InvalidDicom, "The file is " + std::to_string(size) +
+                                                   " bytes, more than this server accepts for one instance (" +
+                                                   std::to_string(s.options.max_file_bytes) + ").");
+  }
+  auto parsed = detail::parse_file(temp, true);
+  if (!parsed.ok()) {
+    remove_temp(temp);
+    return parsed.error();
+  }
+  auto sha = file_sha256(temp);
+  if (!sha.ok()) {
+    remove_temp(temp);
+    return sha.error();
+  }
+  InstanceMeta m = std::move(parsed->meta);
+  m.size = static_cast<std::int64_t>(size);
+  m.sha256 = *sha;
+  m.clinic_id = clinic_id;
+  m.source = std::move(source);
+  m.received_ms = s.clock.now_ms();
+  // Content-addressed: identical bytes always map to the same key.
+  m.file_key = "dicom/" + m.sha256.substr(0, 2) + "/" + m.sha256.substr(2, 2) + "/" + m.sha256 + ".dcm";
+
+  std::lock_guard sop_lock(s.lock_for(m.sop_uid));
+  const auto duplicate = [&](const Existing& e) -> Result<IngestOutcome> {
+    if (e.meta.clinic_id != clinic_id) {
+      return make_error(ErrorCode::Conflict, "Instance " + m.sop_uid +
+                                                 " was already sent by another clinic; this copy was not stored.");
+    }
+    if (e.sha256 == m.sha256) return IngestOutcome{IngestOutcome::Status::AlreadyStored, e.meta, ""};
+    const std::string warning = "Instance " + m.sop_uid +
+                                " was already stored with different content; the first copy was kept and this "
+                                "one dropped.";
+    log::warn("dicom", warning + " (from " + m.source + ")");
+    if (s.options.duplicates == DuplicatePolicy::KeepFirstError) {
+      return make_error(ErrorCode::DuplicateDifferent, warning);
+    }
+    return IngestOutcome{IngestOutcome::Status::DuplicateDifferent, e.meta, warning};
+  };
+
+  // A duplicate is answered without touching the blob store.
+  std::optional<Existing> existing;
+  TELEDX_TRY(s.db.read([&](db::Txn& txn) -> Result<void> {
+    auto e = find_existing(txn, m.sop_uid);
+    TELEDX_TRY(e);
+    existing = std::move(*e);
+    return ok();
+  }));
+  if (existing) {
+    remove_temp(temp);
+    return duplicate(*existing);
+  }
+
+  // Durability point 1: the file is fsynced and renamed into place (commit_temp consumes the temp file).
+  TELEDX_TRY(s.files.commit_temp(temp, m.file_key));
+  // Durability point 2: blob and index rows commit together. Only after this may success be answered.
+  const auto committed = s.db.write([&](db::Txn& txn) -> Result<void> {
+    TELEDX_TRY(record_blob(txn, m.file_key, m.size, m.sha256, m.received_ms));
+    return insert_rows(txn, m, parsed->kind, parsed->metadata_json);
+  });
+  if (!committed.ok()) {
+    // The file was never acknowledged: remove it so storage and index stay in step.
+    if (auto r = s.files.remove(m.file_key); !r.ok()) {
+      log::error("dicom", "could not remove unindexed file " + m.file_key + ": " + r.error().detail);
+    }
+    Error e = committed.error();
+    if (e.code == ErrorCode::StorageFailure) e.message = kStorageFailed;
+    return e;
+  }
+  return IngestOutcome{IngestOutcome::Status::Stored, std::move(m), ""};
+}
+
+}  // namespace teledx::dicom

@@ -1,0 +1,80 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "teledx/ecg/waveform.hpp"
+
+namespace teledx::ecg {
+
+/// Beat class: Normal (dominant, supraventricular), Ventricular (ectopic), Unknown (noise or unclassifiable).
+enum class BeatType { Normal, Ventricular, Unknown };
+
+struct Beat {
+  std::int64_t r = 0;  ///< sample index of the fiducial point
+  BeatType type = BeatType::Normal;
+};
+
+/// Wave boundaries in samples of the signal they were found on (nullopt when the wave is absent or not found).
+struct Fiducials {
+  std::optional<std::int64_t> p_on, p_peak, p_off, qrs_on, qrs_off, t_peak, t_off;
+};
+
+/// Global measurements; durations in ms, rates in /min, axes in degrees (-180, 180].
+struct Measurements {
+  std::optional<double> heart_rate, rr, pp, pr, p_duration, qrs, qt, qtc_bazett, qtc_fridericia;
+  std::optional<double> p_axis, qrs_axis, t_axis;
+};
+
+/// ST level at J+60 ms relative to the PR baseline, µV, on the median beat.
+struct StLevel {
+  Lead lead = Lead::I;
+  double j60_uv = 0;
+};
+
+enum class Severity { Info, Warning, Critical };
+
+/// A machine statement: a stable `code` for software (e.g. "sinus_bradycardia", "critical_pause") and a sentence
+/// for people. Statements are machine findings for a reader to confirm or dismiss, never diagnoses.
+struct Statement {
+  std::string code;
+  std::string text;
+  Severity severity = Severity::Info;
+  std::optional<Lead> lead;
+};
+
+struct Analysis {
+  double sample_rate_hz = 0;
+  std::int64_t sample_count = 0;
+  double mains_removed_hz = 0;           ///< 0 when no notch was needed
+  std::vector<Beat> beats;
+  LeadSet median;                        ///< median beat per lead (dominant beats), conditioned signals
+  std::int64_t median_r = 0;             ///< index of the R fiducial inside `median`
+  Fiducials median_fiducials;            ///< boundaries on the median beat (global over leads)
+  Measurements measurements;
+  std::vector<StLevel> st;
+  std::vector<Statement> rhythm;         ///< rhythm, conduction and ST statements
+  std::vector<Statement> quality;        ///< lead off, noise, suspected electrode reversal
+  std::vector<Statement> critical;       ///< critical-value flags (Chinese ECG critical-value consensus)
+  bool has_critical() const { return !critical.empty(); }
+};
+
+struct AnalysisOptions {
+  bool remove_baseline_and_mains = true;  ///< condition the signals first (off only for already-filtered input)
+};
+
+/// Full pipeline: conditioning, QRS detection, beat typing, median beat, delineation, measurements, rhythm,
+/// ST, quality and critical flags. Never fails: an unusable ECG yields quality statements and no measurements.
+Analysis analyze(const Waveform& ecg, const AnalysisOptions& options = {});
+
+/// Machine-readable result for the viewer and the report template (units in the key names: _ms, _bpm, _deg, _uv).
+nlohmann::json to_json(const Analysis& analysis);
+
+/// Delineates one beat around R on a set of simultaneous leads (global boundaries). Exposed for evaluation.
+Fiducials delineate_beat(const LeadSet& leads, std::int64_t r, std::optional<std::int64_t> previous_r,
+                         std::optional<std::int64_t> next_r);
+
+}  // namespace teledx::ecg

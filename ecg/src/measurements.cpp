@@ -1,0 +1,80 @@
+// Global measurements: rate, RR/PP, PR, P duration, QRS, QT, QTc (Bazett, Fridericia) and frontal axes.
+#include <cmath>
+#include <numbers>
+
+#include "analysis_internal.hpp"
+
+namespace teledx::ecg::detail {
+namespace {
+
+/// Net area (µV·samples) of a lead over [a, b] above the PR baseline.
+double net_area(const LeadSignal& l, std::int64_t a, std::int64_t b, double base) {
+  double s = 0;
+  for (std::int64_t k = std::max<std::int64_t>(0, a); k <= b && k < std::int64_t(l.uv.size()); ++k) s += l.uv[std::size_t(k)] - base;
+  return s;
+}
+
+double baseline(const LeadSignal& l, std::int64_t qrs_on, double fs) {
+  const std::int64_t a = std::max<std::int64_t>(0, qrs_on - std::int64_t(0.02 * fs));
+  double s = 0;
+  for (std::int64_t k = a; k <= qrs_on; ++k) s += l.uv[std::size_t(k)];
+  return s / double(qrs_on - a + 1);
+}
+
+/// Frontal axis from net areas in I and aVF (aVF = II - I/2 when only I and II exist).
+std::optional<double> axis(const LeadSet& m, std::int64_t a, std::int64_t b, std::int64_t qrs_on) {
+  const LeadSignal* i = m.find(Lead::I);
+  const LeadSignal* avf = m.find(Lead::aVF);
+  const LeadSignal* ii = m.find(Lead::II);
+  if (!i || (!avf && !ii) || b <= a) return std::nullopt;
+  const double fs = m.sample_rate_hz;
+  const double x = net_area(*i, a, b, baseline(*i, qrs_on, fs));
+  double y;
+  if (avf) y = net_area(*avf, a, b, baseline(*avf, qrs_on, fs));
+  else y = net_area(*ii, a, b, baseline(*ii, qrs_on, fs)) - x / 2;
+  if (x == 0 && y == 0) return std::nullopt;
+  return std::round(std::atan2(y, x) * 180 / std::numbers::pi);
+}
+
+}  // namespace
+
+Measurements measure(const Analysis& a) {
+  Measurements m;
+  const double fs = a.sample_rate_hz;
+  auto ms = [&](std::int64_t samples) { return std::round(double(samples) * 1000.0 / fs); };
+  std::vector<double> rr_all, rr_nn;
+  for (std::size_t i = 1; i < a.beats.size(); ++i) {
+    const double d = double(a.beats[i].r - a.beats[i - 1].r);
+    rr_all.push_back(d);
+    if (a.beats[i].type == BeatType::Normal && a.beats[i - 1].type == BeatType::Normal) rr_nn.push_back(d);
+  }
+  if (!rr_all.empty()) {
+    double mean = 0;
+    for (double d : rr_all) mean += d;
+    mean /= double(rr_all.size());
+    m.heart_rate = std::round(60.0 * fs / mean);
+    m.rr = std::round(median_of(rr_nn.empty() ? rr_all : rr_nn) * 1000.0 / fs);
+  }
+  const Fiducials& f = a.median_fiducials;
+  if (a.median.leads.empty() || !f.qrs_on || !f.qrs_off) return m;
+  m.qrs = ms(*f.qrs_off - *f.qrs_on);
+  if (f.p_on && f.p_off) {
+    m.pr = ms(*f.qrs_on - *f.p_on);
+    m.p_duration = ms(*f.p_off - *f.p_on);
+    m.pp = m.rr;  // one P per QRS when a median P wave exists
+    m.p_axis = axis(a.median, *f.p_on, *f.p_off, *f.qrs_on);
+  }
+  if (f.t_off) {
+    m.qt = ms(*f.t_off - *f.qrs_on);
+    if (m.rr && *m.rr > 0) {
+      const double rr_s = *m.rr / 1000.0;
+      m.qtc_bazett = std::round(*m.qt / std::sqrt(rr_s));
+      m.qtc_fridericia = std::round(*m.qt / std::cbrt(rr_s));
+    }
+    m.t_axis = axis(a.median, *f.qrs_off, *f.t_off, *f.qrs_on);
+  }
+  m.qrs_axis = axis(a.median, *f.qrs_on, *f.qrs_off, *f.qrs_on);
+  return m;
+}
+
+}  // namespace teledx::ecg::detail

@@ -1,0 +1,84 @@
+#pragma once
+// Small helpers shared by the readers: error construction, text splitting, number parsing, bounds checks.
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "teledx/core/error.hpp"
+
+namespace teledx::ecg::detail {
+
+inline Error bad(std::string message, std::string detail = {}) {
+  return make_error(ErrorCode::BadRequest, std::move(message), std::move(detail));
+}
+
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+/// Splits on any of `seps`, dropping empty fields when `skip_empty`.
+inline std::vector<std::string_view> split(std::string_view s, std::string_view seps, bool skip_empty = true) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || seps.find(s[i]) != std::string_view::npos) {
+      if (!skip_empty || i > start) out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+inline std::optional<double> to_double(std::string_view s) {
+  s = trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+inline std::optional<long long> to_int(std::string_view s) {
+  s = trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  long long v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+/// Sample rates outside this range are refused as absurd for an ECG.
+constexpr double kMinRateHz = 50;
+constexpr double kMaxRateHz = 20000;
+/// Refuse files that would decode to more than this many samples per lead (about 24 h at 1 kHz).
+constexpr std::size_t kMaxSamplesPerLead = 90'000'000;
+
+inline std::optional<Error> check_rate(double fs, std::string_view where) {
+  if (!(fs >= kMinRateHz && fs <= kMaxRateHz))
+    return bad("absurd sampling rate " + std::to_string(fs) + " Hz in " + std::string(where) +
+               " (expected 50 to 20000 Hz)");
+  return std::nullopt;
+}
+
+/// Little-endian cursor over bytes; every read is bounds-checked by the caller through `has`.
+struct LeReader {
+  std::span<const std::uint8_t> b;
+  std::size_t pos = 0;
+  bool has(std::size_t n) const { return pos <= b.size() && b.size() - pos >= n; }
+  std::uint8_t u8() { return b[pos++]; }
+  std::uint16_t u16() { std::uint16_t v = std::uint16_t(b[pos] | (b[pos + 1] << 8)); pos += 2; return v; }
+  std::uint32_t u32() {
+    std::uint32_t v = std::uint32_t(b[pos]) | (std::uint32_t(b[pos + 1]) << 8) | (std::uint32_t(b[pos + 2]) << 16) |
+                      (std::uint32_t(b[pos + 3]) << 24);
+    pos += 4;
+    return v;
+  }
+};
+
+}  // namespace teledx::ecg::detail

@@ -1,0 +1,289 @@
+// SCP-ECG (EN 1064 / ISO 11073-91064): sections 0-7, default and custom Huffman tables,
+// first/second-difference decoding. Reference-beat subtraction and bimodal compression are refused.
+#include <cstring>
+#include <map>
+
+#include "parse_util.hpp"
+#include "teledx/ecg/readers.hpp"
+
+namespace teledx::ecg {
+using namespace detail;
+namespace {
+
+std::uint16_t crc_ccitt(std::span<const std::uint8_t> d) {
+  std::uint16_t crc = 0xFFFF;
+  for (std::uint8_t byte : d) {
+    crc ^= std::uint16_t(byte << 8);
+    for (int i = 0; i < 8; ++i) crc = (crc & 0x8000) ? std::uint16_t((crc << 1) ^ 0x1021) : std::uint16_t(crc << 1);
+  }
+  return crc;
+}
+
+struct HuffCode {
+  int prefix_bits;  // bits of the code itself
+  int total_bits;   // code + explicit value bits
+  int mode;         // 0 = switch to table `value`, 1 = a value
+  int value;
+  std::uint32_t code;  // MSB-first
+};
+using HuffTable = std::vector<HuffCode>;
+
+HuffTable default_table() {
+  // Annex C default table: 0 -> "0"; +v -> (v+1) ones then "00"... i.e. code 2^(v+2)-4, -v -> that + 1 (v = 1..8);
+  // then "1111111110" + 8-bit value and "1111111111" + 16-bit value.
+  HuffTable t{{1, 1, 1, 0, 0}};
+  for (int v = 1; v <= 8; ++v) {
+    const std::uint32_t code = (1u << (v + 2)) - 4;
+    t.push_back({v + 2, v + 2, 1, v, code});
+    t.push_back({v + 2, v + 2, 1, -v, code + 1});
+  }
+  t.push_back({10, 18, 1, 0, 0b1111111110});
+  t.push_back({10, 26, 1, 0, 0b1111111111});
+  return t;
+}
+
+struct BitReader {
+  std::span<const std::uint8_t> d;
+  std::size_t bit = 0;
+  bool has(int n) const { return bit + std::size_t(n) <= d.size() * 8; }
+  std::uint32_t get(int n) {
+    std::uint32_t v = 0;
+    for (int i = 0; i < n; ++i, ++bit) v = (v << 1) | ((d[bit >> 3] >> (7 - (bit & 7))) & 1u);
+    return v;
+  }
+};
+
+Result<std::vector<int>> huff_decode(std::span<const std::uint8_t> d, const std::vector<HuffTable>& tables, std::size_t want) {
+  std::vector<int> out;
+  out.reserve(want);
+  BitReader br{d};
+  std::size_t ti = 0;
+  while (out.size() < want && br.has(1)) {
+    const HuffTable& t = tables[ti];
+    std::uint32_t acc = 0;
+    int n = 0;
+    const HuffCode* hit = nullptr;
+    while (!hit && n < 32 && br.has(1)) {
+      acc = (acc << 1) | br.get(1);
+      ++n;
+      for (const auto& c : t)
+        if (c.prefix_bits == n && c.code == acc) { hit = &c; break; }
+    }
+    if (!hit) break;  // trailing padding bits
+    if (hit->mode == 0) {
+      if (hit->value < 1 || std::size_t(hit->value) > tables.size()) return bad("SCP-ECG: Huffman table switch to a missing table");
+      ti = std::size_t(hit->value - 1);
+      continue;
+    }
+    int extra = hit->total_bits - hit->prefix_bits;
+    if (extra > 0) {
+      if (!br.has(extra)) break;
+      std::uint32_t raw = br.get(extra);
+      int v = int(raw);
+      if (raw & (1u << (extra - 1))) v -= int(1u << extra);
+      out.push_back(v);
+    } else {
+      out.push_back(hit->value);
+    }
+  }
+  return out;
+}
+
+struct Section {
+  std::span<const std::uint8_t> body;  // after the 16-byte header
+};
+
+std::uint32_t reverse_bits(std::uint32_t v, int n) {
+  std::uint32_t r = 0;
+  for (int i = 0; i < n; ++i) r = (r << 1) | ((v >> i) & 1u);
+  return r;
+}
+
+Result<std::vector<HuffTable>> parse_huffman(const Section* s) {
+  if (!s) return std::vector<HuffTable>{default_table()};  // absent section 2: data are not Huffman coded? use default
+  LeReader r{s->body};
+  if (!r.has(2)) return bad("SCP-ECG section 2 (Huffman tables) is truncated");
+  int ntab = r.u16();
+  if (ntab == 19999) return std::vector<HuffTable>{default_table()};
+  if (ntab < 1 || ntab > 100) return bad("SCP-ECG section 2: invalid number of Huffman tables " + std::to_string(ntab));
+  std::vector<HuffTable> tables;
+  for (int t = 0; t < ntab; ++t) {
+    if (!r.has(2)) return bad("SCP-ECG section 2 is truncated");
+    int ncodes = r.u16();
+    HuffTable table;
+    for (int c = 0; c < ncodes; ++c) {
+      if (!r.has(9)) return bad("SCP-ECG section 2 is truncated");
+      HuffCode h;
+      h.prefix_bits = r.u8();
+      h.total_bits = r.u8();
+      h.mode = r.u8();
+      h.value = std::int16_t(r.u16());
+      std::uint32_t code = r.u32();
+      if (h.prefix_bits < 1 || h.prefix_bits > 32 || h.total_bits < h.prefix_bits || h.total_bits - h.prefix_bits > 31)
+        return bad("SCP-ECG section 2: invalid Huffman code length");
+      h.code = reverse_bits(code, h.prefix_bits);  // stored with the first transmitted bit in the LSB
+      table.push_back(h);
+    }
+    tables.push_back(std::move(table));
+  }
+  return tables;
+}
+
+struct LeadDef {
+  std::uint32_t start, end;
+  int id;
+};
+
+Result<std::vector<std::vector<int>>> decode_leads(const Section& s, const std::vector<HuffTable>& tables,
+                                                   const std::vector<LeadDef>& leads, std::size_t nsamp, int& avm_nv,
+                                                   int& interval_us, int section_no) {
+  LeReader r{s.body};
+  const std::string sec = "SCP-ECG section " + std::to_string(section_no);
+  if (!r.has(6 + 2 * leads.size())) return bad(sec + " is truncated");
+  avm_nv = r.u16();
+  interval_us = r.u16();
+  int diff = r.u8();
+  int bimodal = r.u8();
+  if (avm_nv == 0) return bad(sec + ": amplitude value multiplier is zero");
+  if (section_no == 6 && bimodal) return bad("SCP-ECG bimodal compression is not supported");
+  if (diff > 2) return bad(sec + ": unknown difference encoding " + std::to_string(diff));
+  std::vector<std::size_t> len(leads.size());
+  for (auto& l : len) l = r.u16();
+  std::vector<std::vector<int>> out;
+  std::size_t pos = r.pos;
+  for (std::size_t i = 0; i < leads.size(); ++i) {
+    if (pos + len[i] > s.body.size())
+      return bad(sec + " is truncated: lead " + std::to_string(i + 1) + " data runs past the section end");
+    auto dec = huff_decode(s.body.subspan(pos, len[i]), tables, nsamp);
+    if (!dec) return dec.error();
+    pos += len[i];
+    std::vector<int> x = std::move(*dec);
+    if (x.size() < nsamp)
+      return bad(sec + ": lead " + std::to_string(i + 1) + " decodes to " + std::to_string(x.size()) + " samples, " +
+                 std::to_string(nsamp) + " expected (corrupted data)");
+    if (diff == 1)
+      for (std::size_t k = 1; k < x.size(); ++k) x[k] += x[k - 1];
+    else if (diff == 2)
+      for (std::size_t k = 2; k < x.size(); ++k) x[k] += 2 * x[k - 1] - x[k - 2];
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
+  if (b.size() < 6 + 16 + 10) return bad("SCP-ECG file is too short");
+  LeReader r{b};
+  std::uint16_t crc = r.u16();
+  std::uint32_t record_len = r.u32();
+  if (record_len != b.size())
+    return bad("SCP-ECG file is truncated or padded: the header says " + std::to_string(record_len) + " bytes, the file has " +
+               std::to_string(b.size()));
+  if (crc_ccitt(b.subspan(2)) != crc) return bad("SCP-ECG checksum mismatch: the file is corrupted");
+  // Section 0: pointers to the other sections.
+  auto section_at = [&](std::size_t index1, std::size_t len, int id) -> Result<Section> {
+    if (index1 < 1 || len < 16 || index1 - 1 + len > b.size())
+      return bad("SCP-ECG section " + std::to_string(id) + " points outside the file");
+    LeReader h{b, index1 - 1};
+    h.pos += 2;
+    if (h.u16() != id) return bad("SCP-ECG section " + std::to_string(id) + " has a wrong section id");
+    return Section{b.subspan(index1 - 1 + 16, len - 16)};
+  };
+  LeReader s0{b, 6};
+  s0.pos += 4;
+  const std::uint32_t s0len = s0.u32();
+  if (s0len < 16 || 6 + s0len > b.size()) return bad("SCP-ECG section 0 is truncated");
+  std::map<int, Section> sec;
+  for (std::size_t p = 6 + 16; p + 10 <= 6 + s0len; p += 10) {
+    LeReader e{b, p};
+    int id = e.u16();
+    std::uint32_t len = e.u32(), idx = e.u32();
+    if (len == 0 || id == 0) continue;
+    auto s = section_at(idx, len, id);
+    if (!s) return s.error();
+    sec[id] = *s;
+  }
+  if (!sec.count(3)) return bad("SCP-ECG file has no lead definition (section 3)");
+  if (!sec.count(6)) return bad("SCP-ECG file has no rhythm data (section 6)");
+  Waveform w;
+  w.source_format = "scp-ecg";
+  if (sec.count(1)) {  // patient / acquisition data: tag, 2-byte length, value
+    auto d = sec[1].body;
+    std::string date, time;
+    for (std::size_t p = 0; p + 3 <= d.size();) {
+      int tag = d[p];
+      std::size_t len = std::size_t(d[p + 1] | (d[p + 2] << 8));
+      if (tag == 255 || p + 3 + len > d.size()) break;
+      auto v = d.subspan(p + 3, len);
+      char buf[32];
+      if (tag == 25 && len >= 4) {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", v[0] | (v[1] << 8), v[2], v[3]);
+        date = buf;
+      } else if (tag == 26 && len >= 3) {
+        std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", v[0], v[1], v[2]);
+        time = buf;
+      }
+      p += 3 + len;
+    }
+    if (!date.empty()) w.acquisition_time = date + (time.empty() ? "T00:00:00" : time);
+  }
+  LeReader l3{sec[3].body};
+  if (!l3.has(2)) return bad("SCP-ECG section 3 is truncated");
+  int nleads = l3.u8();
+  int flags = l3.u8();
+  if (nleads < 1) return bad("SCP-ECG section 3 defines no leads");
+  if (flags & 1) return bad("SCP-ECG with reference-beat subtraction is not supported yet");
+  std::vector<LeadDef> defs;
+  for (int i = 0; i < nleads; ++i) {
+    if (!l3.has(9)) return bad("SCP-ECG section 3 is truncated");
+    LeadDef d{l3.u32(), l3.u32(), l3.u8()};
+    if (d.end < d.start || d.start < 1) return bad("SCP-ECG lead " + std::to_string(i + 1) + " has an invalid sample range");
+    defs.push_back(d);
+  }
+  const std::size_t nsamp = defs.front().end - defs.front().start + 1;
+  for (const auto& d : defs)
+    if (d.end - d.start + 1 != nsamp) return bad("SCP-ECG leads of different lengths are not supported");
+  if (nsamp > kMaxSamplesPerLead) return bad("SCP-ECG record is too long");
+  auto tables = parse_huffman(sec.count(2) ? &sec[2] : nullptr);
+  if (!tables) return tables.error();
+  int avm = 0, interval = 0;
+  auto data = decode_leads(sec[6], *tables, defs, nsamp, avm, interval, 6);
+  if (!data) return data.error();
+  if (interval <= 0) return bad("SCP-ECG section 6: sample interval is zero");
+  w.sample_rate_hz = 1e6 / interval;
+  if (auto e = check_rate(w.sample_rate_hz, "SCP-ECG section 6")) return *e;
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    auto lead = lead_from_scp_code(defs[i].id);
+    if (!lead) return bad("SCP-ECG lead " + std::to_string(i + 1) + " has unknown lead code " + std::to_string(defs[i].id));
+    LeadSignal s{*lead, std::vector<float>(nsamp), std::string(lead_name(*lead))};
+    for (std::size_t k = 0; k < nsamp; ++k) s.uv[k] = float((*data)[i][k] * (avm / 1000.0));
+    w.leads.push_back(std::move(s));
+  }
+  if (sec.count(7)) {  // global measurements
+    LeReader m{sec[7].body};
+    if (m.has(6 + 16)) {
+      m.pos = 2;
+      auto add = [&](const char* name, int v, const char* unit) {
+        if (v != 29999 && v != 0xFFFF && std::abs(v) < 10000) w.device_measurements.push_back({name, double(v), unit});
+      };
+      int rr = m.u16(), pp = m.u16();
+      add("RR Interval", rr, "ms");
+      add("PP Interval", pp, "ms");
+      int pon = m.u16(), poff = m.u16(), qon = m.u16(), qoff = m.u16(), toff = m.u16();
+      std::int16_t pax = std::int16_t(m.u16()), qax = std::int16_t(m.u16()), tax = std::int16_t(m.u16());
+      if (pon != 29999 && qon != 29999 && qon > pon) add("PR Interval", qon - pon, "ms");
+      if (qon != 29999 && qoff != 29999 && qoff > qon) add("QRS Duration", qoff - qon, "ms");
+      if (qon != 29999 && toff != 29999 && toff > qon) add("QT Interval", toff - qon, "ms");
+      (void)poff;
+      add("P Axis", pax, "deg");
+      add("QRS Axis", qax, "deg");
+      add("T Axis", tax, "deg");
+    }
+  }
+  derive_limb_leads(w);
+  sort_leads(w);
+  return w;
+}
+
+}  // namespace teledx::ecg

@@ -1,0 +1,329 @@
+// Exams in over HTTP: STOW-RS (agents, DICOMweb tools) and the browser upload API (files or a zip of a
+// DICOM folder, with the exam request). Bodies are spooled to disk by the server, never held in memory.
+#include <zip.h>
+
+#include <fcntl.h>
+#include <set>
+#include <unistd.h>
+
+#include "dicomweb.hpp"
+#include "multipart.hpp"
+#include "routes.hpp"
+#include "study_routing.hpp"
+#include "teledx/core/ids.hpp"
+#include "teledx/core/log.hpp"
+#include "teledx/server/services.hpp"
+
+namespace teledx::server {
+namespace {
+
+constexpr std::size_t kMaxUpload = std::size_t{4} << 30;  // 4 GiB per request
+const std::vector<Role> kClinicStaff{Role::ClinicTech, Role::ClinicDoctor};
+
+template <class T>
+T unwrap(Result<T> r) {
+  if (!r.ok()) throw HttpError(r.error());
+  return std::move(*r);
+}
+
+bool write_file(const std::filesystem::path& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = true;
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return ok;
+}
+
+// Ingests one file already in tmp/, returning a per-file JSON result (never throws for bad input).
+nlohmann::json ingest_one(Services& s, const std::filesystem::path& temp, std::int64_t clinic, const std::string& source,
+                          const std::string& name, const std::string& expected_study = {}) {
+  nlohmann::json r{{"file", name}};
+  if (!expected_study.empty()) {
+    auto meta = s.instances->inspect_file(temp);
+    if (meta.ok() && meta->study_uid != expected_study) {
+      std::error_code ec;
+      std::filesystem::remove(temp, ec);
+      r["status"] = "failed";
+      r["error"] = {{"code", "bad_request"}, {"message", "This instance belongs to another study than the URL names."}};
+      r["failure_reason"] = 0xA900;
+      r["sop_instance_uid"] = meta->sop_uid;
+      r["sop_class_uid"] = meta->sop_class_uid;
+      return r;
+    }
+  }
+  auto out = s.instances->ingest_file(temp, clinic, source);
+  if (!out.ok()) {
+    r["status"] = "failed";
+    r["error"] = {{"code", error_code_name(out.error().code)}, {"message", out.error().message}};
+    r["failure_reason"] = dimse_status(out.error().code);
+    return r;
+  }
+  const auto& m = out->meta;
+  r["sop_instance_uid"] = m.sop_uid;
+  r["sop_class_uid"] = m.sop_class_uid;
+  r["study_instance_uid"] = m.study_uid;
+  r["series_instance_uid"] = m.series_uid;
+  switch (out->status) {
+    case dicom::IngestOutcome::Status::Stored: r["status"] = "stored"; break;
+    case dicom::IngestOutcome::Status::AlreadyStored: r["status"] = "already_stored"; break;
+    case dicom::IngestOutcome::Status::DuplicateDifferent:
+      r["status"] = "duplicate_different";
+      r["warning"] = out->warning;
+      break;
+  }
+  return r;
+}
+
+// ---- STOW-RS ----
+
+HttpResponse stow(RequestContext& ctx) {
+  auto clinic = uploading_clinic(ctx);
+  auto ct = ctx.req.header("content-type").value_or("");
+  if (ct.rfind("multipart/related", 0) != 0)
+    throw HttpError(ErrorCode::UnsupportedMediaType, "STOW-RS takes multipart/related; type=\"application/dicom\".");
+  auto boundary = content_type_param(ct, "boundary");
+  if (!boundary) throw HttpError(ErrorCode::BadRequest, "The Content-Type has no multipart boundary.");
+  auto mapped = unwrap(MappedFile::open(ctx.req.body_file));
+  auto parts = unwrap(split_multipart(mapped.view(), *boundary));
+  std::string expected = ctx.params.count("study") ? ctx.param("study") : std::string();
+  auto& s = ctx.services;
+  auto base = dicomweb_base(ctx);
+  nlohmann::json referenced = nlohmann::json::array(), failed = nlohmann::json::array();
+  std::set<std::string> studies;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& part = parts[i];
+    std::string name = "part " + std::to_string(i + 1);
+    nlohmann::json r;
+    if (!part.content_type.empty() && part.content_type.find("application/dicom") != 0) {
+      r = {{"status", "failed"}, {"failure_reason", 0xC000}};
+    } else {
+      auto temp = s.instances->new_temp_path();
+      if (!write_file(temp, part.body))
+        throw HttpError(ErrorCode::StorageFailure, "The server could not write the upload to its storage (disk full?).");
+      r = ingest_one(s, temp, clinic, "stow:" + ctx.who().user.username, name, expected);
+    }
+    nlohmann::json item = nlohmann::json::object();
+    put_attr(item, "00081150", "UI", r.value("sop_class_uid", ""));
+    put_attr(item, "00081155", "UI", r.value("sop_instance_uid", ""));
+    if (r["status"] == "failed") {
+      item["00081197"] = {{"vr", "US"}, {"Value", {r["failure_reason"]}}};
+      failed.push_back(item);
+    } else {
+      std::string study = r["study_instance_uid"];
+      studies.insert(study);
+      put_attr(item, "00081190", "UR",
+               base + "/studies/" + study + "/series/" + r["series_instance_uid"].get<std::string>() + "/instances/" +
+                   r["sop_instance_uid"].get<std::string>());
+      if (r["status"] == "duplicate_different") item["00081196"] = {{"vr", "US"}, {"Value", {0xB007}}};
+      referenced.push_back(item);
+    }
+  }
+  nlohmann::json body = nlohmann::json::object();
+  if (studies.size() == 1) put_attr(body, "00081190", "UR", base + "/studies/" + *studies.begin());
+  if (!referenced.empty()) body["00081199"] = {{"vr", "SQ"}, {"Value", referenced}};
+  if (!failed.empty()) body["00081198"] = {{"vr", "SQ"}, {"Value", failed}};
+  for (const auto& st : studies)
+    (void)s.audit->append({ctx.who().user.username, "store", "study:" + st, ctx.req.remote, "stow-rs"});
+  // PS3.18: 200 all stored, 202 some failed, 409 none stored.
+  int status = failed.empty() ? 200 : referenced.empty() ? 409 : 202;
+  auto res = HttpResponse::json(status, body);
+  res.content_type = "application/dicom+json";
+  return res;
+}
+
+// ---- browser upload ----
+
+bool skip_zip_entry(const std::string& name) {
+  auto base = name.substr(name.find_last_of('/') + 1);
+  return name.find("__MACOSX/") != std::string::npos || base.empty() || base[0] == '.' || base == "DICOMDIR" ||
+         base == "Thumbs.db" || base == "desktop.ini";
+}
+
+void ingest_zip(RequestContext& ctx, std::int64_t clinic, const std::string& source, nlohmann::json& results) {
+  int err = 0;
+  zip_t* z = zip_open(ctx.req.body_file.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err);
+  if (!z) throw HttpError(ErrorCode::BadRequest, "The upload is not a readable zip archive (damaged or incomplete?).");
+  auto& s = ctx.services;
+  zip_int64_t n = zip_get_num_entries(z, 0);
+  for (zip_int64_t i = 0; i < n; ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(z, i, 0, &st) != 0) continue;
+    std::string name = st.name ? st.name : "";
+    if (name.empty() || name.back() == '/' || skip_zip_entry(name)) continue;
+    zip_file_t* f = zip_fopen_index(z, i, 0);
+    if (!f) {
+      results.push_back({{"file", name}, {"status", "failed"},
+                         {"error", {{"code", "bad_request"}, {"message", "This entry of the zip cannot be read."}}}});
+      continue;
+    }
+    auto temp = s.instances->new_temp_path();
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    char buf[1 << 16];
+    zip_int64_t got;
+    while (ok && (got = zip_fread(f, buf, sizeof buf)) > 0) ok = ::write(fd, buf, static_cast<std::size_t>(got)) == got;
+    if (ok && got < 0) ok = false;
+    if (fd >= 0) ::close(fd);
+    zip_fclose(f);
+    if (!ok) {
+      std::error_code ec;
+      std::filesystem::remove(temp, ec);
+      results.push_back({{"file", name}, {"status", "failed"},
+                         {"error", {{"code", "bad_request"}, {"message", "This entry of the zip is damaged."}}}});
+      continue;
+    }
+    results.push_back(ingest_one(s, temp, clinic, source, name));
+  }
+  zip_discard(z);
+}
+
+}  // namespace
+
+// Upload sessions: an exam request plus any number of file or zip posts, then "complete".
+void add_stow_routes(Router& router) {
+  router.add({.method = "POST", .pattern = "/dicom-web/studies", .roles = kClinicStaff, .body_limit = kMaxUpload,
+              .stream_body_to_file = true},
+             stow);
+  router.add({.method = "POST", .pattern = "/dicom-web/studies/{study}", .roles = kClinicStaff,
+              .body_limit = kMaxUpload, .stream_body_to_file = true},
+             stow);
+
+  router.add({.method = "POST", .pattern = "/api/uploads", .roles = kClinicStaff}, [](RequestContext& ctx) {
+    auto clinic = uploading_clinic(ctx);
+    auto body = ctx.req.body.empty() ? nlohmann::json::object() : ctx.json_body();
+    auto priority = dicom::exam_priority_from(body.value("priority", "routine"));
+    if (!priority) throw HttpError(ErrorCode::BadRequest, "'priority' must be stat, urgent or routine.");
+    std::string id = new_id();
+    auto& s = ctx.services;
+    auto r = s.db->exec(
+        "INSERT INTO uploads (id, clinic_id, user_id, reason, history, priority, created_ms, completed_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+        {id, clinic, ctx.who().user.id, body.value("reason", ""), body.value("history", ""),
+         std::string(dicom::to_string(*priority)), s.clock.now_ms()});
+    if (!r.ok()) throw HttpError(r.error());
+    return HttpResponse::json(201, {{"upload_id", id}, {"priority", dicom::to_string(*priority)}});
+  });
+
+  router.add({.method = "POST", .pattern = "/api/uploads/{id}/files", .roles = kClinicStaff, .body_limit = kMaxUpload,
+              .stream_body_to_file = true},
+             [](RequestContext& ctx) {
+               auto clinic = uploading_clinic(ctx);
+               auto& s = ctx.services;
+               auto up = unwrap(s.db->query(
+                   "SELECT completed_ms, reason, history, priority FROM uploads WHERE id = ? AND clinic_id = ?",
+                   {ctx.param("id"), clinic}));
+               if (up.empty()) throw HttpError(ErrorCode::NotFound, "There is no such upload for your clinic.");
+               auto ct = ctx.req.header("content-type").value_or("application/dicom");
+               std::string name = ctx.req.query_param("name").value_or("upload");
+               std::string source = "upload:" + ctx.who().user.username;
+               nlohmann::json results = nlohmann::json::array();
+               if (ct.find("zip") != std::string::npos) {
+                 ingest_zip(ctx, clinic, source, results);
+               } else if (ct.find("application/dicom") == 0 || ct.find("application/octet-stream") == 0) {
+                 // The spooled body is the file: hand it over instead of copying it.
+                 auto temp = s.instances->new_temp_path();
+                 std::error_code ec;
+                 std::filesystem::rename(ctx.req.body_file, temp, ec);
+                 if (ec) throw HttpError(ErrorCode::StorageFailure, "The server could not keep the upload (disk full?).");
+                 results.push_back(ingest_one(s, temp, clinic, source, name));
+               } else {
+                 throw HttpError(ErrorCode::UnsupportedMediaType,
+                                 "Upload a DICOM file as application/dicom or a folder as application/zip.");
+               }
+               std::map<std::string, int> per_study;
+               int stored = 0, failed = 0;
+               for (const auto& r : results) {
+                 if (r["status"] == "failed") ++failed;
+                 else {
+                   ++stored;
+                   ++per_study[r["study_instance_uid"]];
+                 }
+               }
+               // The exam request travels with the study from its first file on, so a study completed by the
+               // stable timer before the browser says "complete" still carries reason and priority.
+               dicom::ExamRequest request{up[0].text(1), up[0].text(2),
+                                          dicom::exam_priority_from(up[0].text(3)).value_or(dicom::ExamPriority::Routine)};
+               for (const auto& [study, count] : per_study)
+                 if (auto r = s.instances->set_exam_request(study, clinic, request); !r.ok()) throw HttpError(r.error());
+               auto w = s.db->write([&](db::Txn& t) -> Result<void> {
+                 for (const auto& [study, count] : per_study) {
+                   auto r = t.exec("INSERT INTO upload_studies (upload_id, study_uid, instances) VALUES (?, ?, ?) "
+                                   "ON CONFLICT (upload_id, study_uid) DO UPDATE SET instances = upload_studies.instances + excluded.instances",
+                                   {ctx.param("id"), study, std::int64_t{count}});
+                   if (!r.ok()) return r.error();
+                 }
+                 return {};
+               });
+               if (!w.ok()) throw HttpError(w.error());
+               for (const auto& [study, count] : per_study)
+                 (void)s.audit->append({ctx.who().user.username, "store", "study:" + study, ctx.req.remote,
+                                        "upload " + std::to_string(count) + " instance(s)"});
+               int status = failed == 0 ? 200 : stored == 0 ? 400 : 207;
+               if (stored == 0 && results.empty())
+                 throw HttpError(ErrorCode::BadRequest, "The upload contained no DICOM files.");
+               return HttpResponse::json(status, {{"stored", stored}, {"failed", failed}, {"files", results}});
+             });
+
+  router.add({.method = "GET", .pattern = "/api/uploads/{id}", .roles = kClinicStaff}, [](RequestContext& ctx) {
+    auto clinic = uploading_clinic(ctx);
+    auto& s = ctx.services;
+    auto up = unwrap(s.db->query(
+        "SELECT reason, history, priority, created_ms, completed_ms FROM uploads WHERE id = ? AND clinic_id = ?",
+        {ctx.param("id"), clinic}));
+    if (up.empty()) throw HttpError(ErrorCode::NotFound, "There is no such upload for your clinic.");
+    auto studies = unwrap(s.db->query("SELECT study_uid, instances FROM upload_studies WHERE upload_id = ? ORDER BY study_uid",
+                                      {ctx.param("id")}));
+    nlohmann::json st = nlohmann::json::array();
+    for (const auto& r : studies) st.push_back({{"study_instance_uid", r.text(0)}, {"instances", r.integer(1)}});
+    return HttpResponse::json(200, {{"upload_id", ctx.param("id")},
+                                    {"reason", up[0].text(0)},
+                                    {"history", up[0].text(1)},
+                                    {"priority", up[0].text(2)},
+                                    {"created_at", format_iso8601(up[0].integer(3))},
+                                    {"completed", up[0].integer(4) != 0},
+                                    {"studies", st}});
+  });
+
+  router.add({.method = "POST", .pattern = "/api/uploads/{id}/complete", .roles = kClinicStaff},
+             [](RequestContext& ctx) {
+               auto clinic = uploading_clinic(ctx);
+               auto& s = ctx.services;
+               auto up = unwrap(s.db->query("SELECT id FROM uploads WHERE id = ? AND clinic_id = ?",
+                                            {ctx.param("id"), clinic}));
+               if (up.empty()) throw HttpError(ErrorCode::NotFound, "There is no such upload for your clinic.");
+               auto studies = unwrap(s.db->query("SELECT study_uid FROM upload_studies WHERE upload_id = ?", {ctx.param("id")}));
+               if (studies.empty())
+                 throw HttpError(ErrorCode::Conflict, "Nothing was stored in this upload yet; send the files first.");
+               nlohmann::json done = nlohmann::json::array();
+               for (const auto& row : studies) {
+                 auto uid = row.text(0);
+                 auto c = unwrap(s.instances->mark_study_done(uid, clinic));
+                 if (c) {
+                   if (auto r = create_reading_tasks(s, *c); !r.ok()) throw HttpError(r.error());
+                 }
+                 done.push_back(uid);
+               }
+               (void)s.db->exec("UPDATE uploads SET completed_ms = ? WHERE id = ?", {s.clock.now_ms(), ctx.param("id")});
+               return HttpResponse::json(200, {{"upload_id", ctx.param("id")}, {"completed_studies", done}});
+             });
+}
+
+std::vector<db::Migration> upload_migrations() {
+  return {{1, "browser upload sessions",
+           "CREATE TABLE uploads (id TEXT PRIMARY KEY, clinic_id INTEGER NOT NULL, user_id INTEGER NOT NULL, "
+           "reason TEXT NOT NULL, history TEXT NOT NULL, priority TEXT NOT NULL, created_ms INTEGER NOT NULL, "
+           "completed_ms INTEGER NOT NULL);"
+           "CREATE TABLE upload_studies (upload_id TEXT NOT NULL REFERENCES uploads(id), study_uid TEXT NOT NULL, "
+           "instances INTEGER NOT NULL, PRIMARY KEY (upload_id, study_uid));"}};
+}
+
+}  // namespace teledx::server

@@ -1,0 +1,118 @@
+#include "study_routing.hpp"
+
+#include "teledx/core/log.hpp"
+#include "teledx/worklist/task_store.hpp"
+
+namespace teledx::server {
+namespace {
+
+worklist::Priority to_task_priority(dicom::ExamPriority p) {
+  switch (p) {
+    case dicom::ExamPriority::Stat: return worklist::Priority::Stat;
+    case dicom::ExamPriority::Urgent: return worklist::Priority::Urgent;
+    case dicom::ExamPriority::Routine: break;
+  }
+  return worklist::Priority::Routine;
+}
+
+Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dicom::StudyRecord& rec, CenterType type) {
+  auto center = s.consortium->center_for_clinic(c.clinic_id, type);
+  if (!center) {
+    log::warn("routing", "study " + c.study_uid + " needs a " + std::string(to_string(type)) +
+                             " reading center, but the clinic's hospital has none; no task created");
+    return {};
+  }
+  worklist::StudyForReading r;
+  r.study_uid = c.study_uid;
+  r.clinic_id = c.clinic_id;
+  r.center_id = center->id;
+  r.kind = type == CenterType::Ecg ? worklist::TaskKind::Ecg : worklist::TaskKind::Imaging;
+  r.request = {c.request.reason, c.request.history, to_task_priority(c.request.priority)};
+  r.patient = {rec.patient_name, rec.patient_id, rec.patient_sex, rec.patient_birth_date, "", ""};
+  for (const auto& m : rec.modalities) r.modality += (r.modality.empty() ? "" : "\\") + m;
+  r.description = rec.study_description;
+  r.accession = rec.accession;
+  r.received_ms = rec.first_received_ms;
+  dicom::SeriesQuery sq;
+  sq.study_uid = c.study_uid;
+  auto series = s.instances->find_series(sq);
+  if (series.ok())
+    for (const auto& se : *series)
+      if (!se.body_part.empty()) {
+        r.body_part = se.body_part;
+        break;
+      }
+  auto outcome = s.tasks->create_or_update_for_study(r);
+  if (!outcome.ok()) return outcome.error();
+  log::info("routing", "study " + c.study_uid + (*outcome == worklist::StudyOutcome::Created ? " -> new task at "
+                                                                                               : " -> task updated at ") +
+                           center->code);
+  return {};
+}
+
+}  // namespace
+
+Result<void> create_reading_tasks(Services& s, const dicom::CompletedStudy& c) {
+  auto rec = s.instances->study(c.study_uid);
+  if (!rec.ok()) return rec.error();
+  if (c.has_images) TELEDX_TRY(create_task(s, c, *rec, CenterType::Imaging));
+  if (c.has_ecg) TELEDX_TRY(create_task(s, c, *rec, CenterType::Ecg));
+  return {};
+}
+
+Result<int> reconcile_reading_tasks(Services& s) {
+  auto studies = s.instances->find_studies({});
+  if (!studies.ok()) return studies.error();
+  int created = 0;
+  for (const auto& st : *studies) {
+    if (st.completed_ms == 0) continue;
+    auto missing = [&](CenterType type) {
+      auto center = s.consortium->center_for_clinic(st.clinic_id, type);
+      return center && !s.tasks->find_by_study(st.study_uid, center->id);
+    };
+    if ((st.has_images && missing(CenterType::Imaging)) || (st.has_ecg && missing(CenterType::Ecg))) {
+      dicom::CompletedStudy c{st.study_uid, st.clinic_id, st.has_images, st.has_ecg, st.request, false,
+                              st.completed_ms, st.instance_count};
+      TELEDX_TRY(create_reading_tasks(s, c));
+      ++created;
+    }
+  }
+  return created;
+}
+
+void BackgroundLoop::tick() {
+  auto now = s_.clock.now_ms();
+  auto done = s_.instances->complete_stable_studies(now, std::int64_t{s_.config.study_stable_seconds} * 1000);
+  if (!done.ok()) {
+    log::error("routing", "study completion failed: " + done.error().message + " " + done.error().detail);
+  } else {
+    for (const auto& c : *done)
+      if (auto r = create_reading_tasks(s_, c); !r.ok())
+        log::error("routing", "tasks for study " + c.study_uid + " failed: " + r.error().message + " " + r.error().detail);
+  }
+  if (auto r = s_.tasks->expire_leases(now); !r.ok()) log::error("worklist", "lease expiry failed: " + r.error().detail);
+  if (auto r = s_.tasks->deadline_events(now); !r.ok()) log::error("worklist", "SLA events failed: " + r.error().detail);
+}
+
+void BackgroundLoop::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      tick();
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_; });
+    }
+  });
+}
+
+void BackgroundLoop::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace teledx::server

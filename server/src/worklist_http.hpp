@@ -1,0 +1,56 @@
+#pragma once
+// Shared by the worklist route groups: JSON views of tasks and reports, the caller as a worklist actor, and
+// the institution check that turns someone else's task into a 404.
+#include <string>
+#include <vector>
+
+#include "routes.hpp"
+#include "teledx/server/services.hpp"
+#include "teledx/worklist/reports.hpp"
+#include "teledx/worklist/stats.hpp"
+#include "teledx/worklist/task_store.hpp"
+
+namespace teledx::server::wl {
+
+template <class T>
+T unwrap(Result<T> r) {
+  if (!r.ok()) throw HttpError(r.error());
+  return std::move(*r);
+}
+inline void unwrap(Result<void> r) {
+  if (!r.ok()) throw HttpError(r.error());
+}
+
+inline const std::vector<Role> kReaders{Role::ImagingReader, Role::EcgReader, Role::SeniorReader, Role::CenterLead};
+inline const std::vector<Role> kClinic{Role::ClinicTech, Role::ClinicDoctor};
+inline const std::vector<Role> kLead{Role::CenterLead};
+inline const std::vector<Role> kReadersAndClinic{Role::ImagingReader, Role::EcgReader,  Role::SeniorReader,
+                                                 Role::CenterLead,    Role::ClinicTech, Role::ClinicDoctor};
+
+inline worklist::Actor actor(const RequestContext& ctx) { return worklist::Actor::from(ctx.who()); }
+
+/// The task, if the caller may see it; NotFound (same sentence as for a missing task) otherwise.
+worklist::Task visible_task(RequestContext& ctx, std::int64_t id);
+/// The {id} path parameter as a reading center the caller belongs to (admins: any, when allow_admin).
+std::int64_t own_center(RequestContext& ctx, bool allow_admin);
+
+/// Records a worklist decision in the audit log (after it committed).
+void audit(RequestContext& ctx, const std::string& action, std::int64_t task_id, const std::string& detail = {});
+
+/// Body helpers: a string field (optional or required) and an optional integer.
+std::string body_string(const nlohmann::json& body, const char* field, bool required);
+std::optional<std::int64_t> query_int(const RequestContext& ctx, const char* name);
+
+nlohmann::json to_json(const worklist::Task& t, std::int64_t now_ms);
+nlohmann::json to_json(const worklist::TaskEvent& e);
+nlohmann::json to_json(const worklist::ReportVersion& v);
+nlohmann::json to_json(const worklist::ReportDraft& d);
+nlohmann::json to_json(const worklist::ReportTemplate& t);
+nlohmann::json to_json(const worklist::TurnaroundRow& r);
+
+}  // namespace teledx::server::wl
+
+namespace teledx::server {
+void add_worklist_admin_routes(Router& router);  // center settings, rota, reader profiles, statistics
+void add_report_routes(Router& router);          // templates, drafts, signing, addenda, critical values, quality
+}  // namespace teledx::server

@@ -1,0 +1,295 @@
+#include "teledx/ecg/readers.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "ecg_test_data.hpp"
+
+using namespace teledx;
+using namespace teledx::ecg;
+using teledx::ecg::test::as_bytes;
+using teledx::ecg::test::local_data;
+using teledx::ecg::test::shared_data;
+
+namespace {
+std::vector<std::uint8_t> fmt16(const std::vector<std::int16_t>& v) {
+  std::vector<std::uint8_t> b;
+  for (auto s : v) b.push_back(std::uint8_t(s & 0xFF)), b.push_back(std::uint8_t((s >> 8) & 0xFF));
+  return b;
+}
+bool mentions(const Error& e, const std::string& word) { return e.message.find(word) != std::string::npos; }
+}  // namespace
+
+TEST_CASE("A WFDB format-16 record with LF or CRLF header lines gives the same leads in microvolts", "[ecg]") {
+  std::vector<std::int16_t> raw;
+  for (int k = 0; k < 500; ++k) raw.push_back(std::int16_t(k)), raw.push_back(std::int16_t(-k));
+  const auto dat = fmt16(raw);
+  for (std::string eol : {"\n", "\r\n"}) {
+    std::string hea = "rec 2 250 500" + eol + "rec.dat 16 200/mV 16 0 0 0 0 II" + eol + "rec.dat 16 1000(10)/mV 16 0 0 0 0 V5" + eol;
+    auto w = read_wfdb(hea, dat);
+    REQUIRE(w.ok());
+    CHECK(w->sample_rate_hz == 250);
+    REQUIRE(w->leads.size() == 2);
+    CHECK(w->leads[0].lead == Lead::II);
+    CHECK(w->leads[1].lead == Lead::V5);
+    CHECK(w->leads[0].uv[100] == Approx(100 / 200.0 * 1000));
+    CHECK(w->leads[1].uv[100] == Approx((-100 - 10) / 1000.0 * 1000));
+  }
+}
+
+TEST_CASE("A WFDB format-212 record unpacks two 12-bit samples from three bytes", "[ecg]") {
+  // samples 1, -1 (0x001, 0xFFF) -> bytes 01 F0 FF
+  std::vector<std::uint8_t> dat{0x01, 0xF0, 0xFF, 0x01, 0xF0, 0xFF};
+  auto w = read_wfdb("r 1 360 4\nr.dat 212 200 11 0 0 0 0 MLII\n", dat);
+  REQUIRE(w.ok());
+  REQUIRE(w->sample_count() == 4);
+  CHECK(w->leads[0].uv[0] == Approx(5));
+  CHECK(w->leads[0].uv[1] == Approx(-5));
+  CHECK(w->leads[0].lead == Lead::MLII);
+}
+
+TEST_CASE("A truncated WFDB signal file is refused with the sample counts", "[ecg]") {
+  auto w = read_wfdb("r 1 360 1000\nr.dat 16 200 16 0 0 0 0 II\n", fmt16(std::vector<std::int16_t>(10, 0)));
+  REQUIRE_FALSE(w.ok());
+  CHECK(w.error().code == ErrorCode::BadRequest);
+  CHECK(mentions(w.error(), "truncated"));
+}
+
+TEST_CASE("An absurd WFDB sampling rate is refused", "[ecg]") {
+  auto w = read_wfdb("r 1 3 10\nr.dat 16 200 16 0 0 0 0 II\n", fmt16(std::vector<std::int16_t>(10, 0)));
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "absurd sampling rate"));
+  auto z = read_wfdb("r 1 0 10\nr.dat 16 200 16 0 0 0 0 II\n", fmt16(std::vector<std::int16_t>(10, 0)));
+  REQUIRE_FALSE(z.ok());
+}
+
+TEST_CASE("An unsupported WFDB format or garbage header is refused with a sentence", "[ecg]") {
+  auto w = read_wfdb("r 1 360 10\nr.dat 311 200 16 0 0 0 0 II\n", {});
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "311"));
+  auto g = read_wfdb("\x01\x02garbage", {});
+  REQUIRE_FALSE(g.ok());
+}
+
+TEST_CASE("The LUDB 12-lead record reads as 12 named leads at 500 Hz", "[ecg]") {
+  auto w = read_ecg_file(local_data() / "ludb/3.hea");
+  REQUIRE(w.ok());
+  CHECK(w->sample_rate_hz == 500);
+  CHECK(w->sample_count() == 5000);
+  REQUIRE(w->leads.size() == 12);
+  const Lead order[] = {Lead::I, Lead::II, Lead::III, Lead::aVR, Lead::aVL, Lead::aVF,
+                        Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
+  for (int i = 0; i < 12; ++i) CHECK(w->leads[std::size_t(i)].lead == order[i]);
+}
+
+TEST_CASE("WFDB annotation files decode to sample times and codes", "[ecg]") {
+  auto bytes = read_file_bytes(local_data() / "ludb/3.ii");
+  REQUIRE(bytes.ok());
+  auto a = read_wfdb_annotations(*bytes);
+  REQUIRE(a.ok());
+  REQUIRE(a->size() > 10);
+  for (std::size_t i = 1; i < a->size(); ++i) CHECK((*a)[i].sample >= (*a)[i - 1].sample);
+  int p = 0, n = 0, t = 0;
+  for (const auto& x : *a) p += annotation_symbol(x.code) == "p", n += annotation_symbol(x.code) == "N", t += annotation_symbol(x.code) == "t";
+  CHECK(p > 0);
+  CHECK(n > 0);
+  CHECK(t > 0);
+}
+
+TEST_CASE("MIT-BIH record 100 has the published header values and 2273 beat annotations", "[ecg]") {
+  ECG_REQUIRE_SHARED("mitdb/100.hea");
+  auto w = read_ecg_file(shared_data() / "mitdb/100.hea");
+  REQUIRE(w.ok());
+  CHECK(w->sample_rate_hz == 360);
+  CHECK(w->sample_count() == 650000);
+  CHECK(w->leads[0].lead == Lead::MLII);
+  CHECK(w->leads[1].lead == Lead::V5);
+  CHECK(w->leads[0].uv[0] == Approx((995 - 1024) / 200.0 * 1000));
+  auto bytes = read_file_bytes(shared_data() / "mitdb/100.atr");
+  REQUIRE(bytes.ok());
+  auto a = read_wfdb_annotations(*bytes);
+  REQUIRE(a.ok());
+  int beats = 0;
+  for (const auto& x : *a) beats += is_beat_annotation(x.code);
+  CHECK(beats == 2273);
+}
+
+TEST_CASE("A CSV with a time column and lead headers is read in microvolts or millivolts", "[ecg]") {
+  std::string csv = "time,I,II (mV),V1\n";
+  for (int k = 0; k < 100; ++k) csv += std::to_string(k * 0.002) + "," + std::to_string(k) + ",0.5,-3\n";
+  auto w = read_ecg_bytes(as_bytes(csv), "upload.csv");
+  REQUIRE(w.ok());
+  CHECK(w->sample_rate_hz == Approx(500));
+  CHECK(w->leads.size() == 3);
+  CHECK(w->find(Lead::II)->uv[3] == Approx(500));
+  CHECK(w->find(Lead::I)->uv[7] == Approx(7));
+}
+
+TEST_CASE("A CSV with an unknown lead or a non-number is refused naming the column", "[ecg]") {
+  auto w = read_csv("# sample_rate=500\nI,XYZ\n1,2\n3,4\n");
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "unknown lead 'XYZ'"));
+  auto n = read_csv("# sample_rate=500\nI,II\n1,2\n3,abc\n");
+  REQUIRE_FALSE(n.ok());
+  CHECK(mentions(n.error(), "line 4"));
+  auto r = read_csv("I,II\n1,2\n3,4\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(mentions(r.error(), "sampling rate"));
+}
+
+TEST_CASE("The DICOM 12-lead ECG gives the rhythm group, the median beat and device measurements", "[ecg]") {
+  auto w = read_ecg_file(local_data() / "waveform_ecg.dcm");
+  REQUIRE(w.ok());
+  CHECK(w->source_format == "dicom");
+  CHECK(w->sample_rate_hz == 1000);
+  CHECK(w->sample_count() == 10000);
+  CHECK(w->leads.size() == 12);
+  CHECK(w->leads.front().lead == Lead::I);
+  REQUIRE(w->device_median.has_value());
+  CHECK(w->device_median->sample_count() == 1200);
+  CHECK(w->acquisition_time == "2013-01-25T10:59:19");
+  CHECK(w->filters.highpass_hz == Approx(0.05));
+  CHECK(w->filters.lowpass_hz == Approx(300));
+  bool qt = false;
+  for (const auto& m : w->device_measurements) qt = qt || (m.name == "QT Interval" && m.value == 368);
+  CHECK(qt);
+  REQUIRE_FALSE(w->device_statements.empty());
+  CHECK(w->device_statements.front() == "RITMO SINUSALE");
+  // Einthoven: III = II - I holds sample by sample within rounding.
+  const auto &i = w->find(Lead::I)->uv, &ii = w->find(Lead::II)->uv, &iii = w->find(Lead::III)->uv;
+  double worst = 0;
+  for (std::size_t k = 0; k < i.size(); k += 7) worst = std::max(worst, double(std::abs(iii[k] - (ii[k] - i[k]))));
+  CHECK(worst < 20);
+}
+
+TEST_CASE("A truncated or garbage DICOM file gives a clear error, not a crash", "[ecg]") {
+  auto bytes = read_file_bytes(local_data() / "waveform_ecg.dcm");
+  REQUIRE(bytes.ok());
+  for (std::size_t cut : {std::size_t(200), bytes->size() / 2, bytes->size() - 1000}) {
+    std::vector<std::uint8_t> part(bytes->begin(), bytes->begin() + std::ptrdiff_t(cut));
+    auto w = read_dicom_ecg(part);
+    REQUIRE_FALSE(w.ok());
+    CHECK_FALSE(w.error().message.empty());
+  }
+  std::vector<std::uint8_t> garbage(4096, 0x5A);
+  garbage[128] = 'D', garbage[129] = 'I', garbage[130] = 'C', garbage[131] = 'M';
+  auto g = read_ecg_bytes(garbage, "x.dcm");
+  REQUIRE_FALSE(g.ok());
+}
+
+TEST_CASE("The HL7 aECG example reads 12 leads at 500 Hz with filters and acquisition time", "[ecg]") {
+  auto w = read_ecg_file(local_data() / "Example_aECG.xml");
+  REQUIRE(w.ok());
+  CHECK(w->source_format == "hl7-aecg");
+  CHECK(w->sample_rate_hz == Approx(500));
+  CHECK(w->leads.size() == 12);
+  CHECK(w->sample_count() == 5000);
+  CHECK(w->acquisition_time == "2002-11-22T09:10:00");
+  CHECK(w->filters.lowpass_hz == Approx(150));
+  CHECK(w->filters.notch_hz == Approx(60));
+}
+
+TEST_CASE("The minimum aECG reads as UTF-8 and as UTF-16 with a byte-order mark", "[ecg]") {
+  auto bytes = read_file_bytes(local_data() / "minimum_aecg.xml");
+  REQUIRE(bytes.ok());
+  auto w = read_ecg_bytes(*bytes, "min.xml");
+  REQUIRE(w.ok());
+  REQUIRE(w->leads.size() == 1);
+  CHECK(w->leads[0].lead == Lead::II);
+  CHECK(w->leads[0].uv[4] == Approx(-3 * 2.5));
+  std::vector<std::uint8_t> u16{0xFF, 0xFE};
+  for (auto c : *bytes) u16.push_back(c), u16.push_back(0);
+  auto w16 = read_ecg_bytes(u16, "min16.xml");
+  REQUIRE(w16.ok());
+  CHECK(w16->sample_count() == w->sample_count());
+}
+
+TEST_CASE("Truncated or garbage aECG XML is refused as not well-formed", "[ecg]") {
+  auto bytes = read_file_bytes(local_data() / "minimum_aecg.xml");
+  REQUIRE(bytes.ok());
+  std::vector<std::uint8_t> half(bytes->begin(), bytes->begin() + std::ptrdiff_t(bytes->size() / 2));
+  auto w = read_ecg_bytes(half, "x.xml");
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "not well-formed"));
+  std::string bad_digits(bytes->begin(), bytes->end());
+  bad_digits.replace(bad_digits.find("-2 -2"), 5, "-2 zz");
+  auto d = read_ecg_bytes(as_bytes(bad_digits), "x.xml");
+  REQUIRE_FALSE(d.ok());
+  CHECK(mentions(d.error(), "not a number"));
+  std::string bad_lead(bytes->begin(), bytes->end());
+  bad_lead.replace(bad_lead.find("MDC_ECG_LEAD_II"), 15, "MDC_ECG_LEAD_QQ");
+  auto l = read_ecg_bytes(as_bytes(bad_lead), "x.xml");
+  REQUIRE_FALSE(l.ok());
+  CHECK(mentions(l.error(), "unknown lead"));
+}
+
+TEST_CASE("The SCP-ECG example decodes Huffman second differences into 12 plausible leads", "[ecg]") {
+  ECG_REQUIRE_SHARED("formats/scp-ecg/Example.scp");
+  auto w = read_ecg_file(shared_data() / "formats/scp-ecg/Example.scp");
+  REQUIRE(w.ok());
+  CHECK(w->source_format == "scp-ecg");
+  CHECK(w->sample_rate_hz == Approx(500));
+  CHECK(w->sample_count() == 5000);
+  CHECK(w->leads.size() == 12);
+  for (const auto& l : w->leads) {
+    auto [lo, hi] = std::minmax_element(l.uv.begin(), l.uv.end());
+    CHECK(*hi - *lo < 8000);  // under 8 mV peak to peak: the decoding did not drift
+    CHECK(*hi - *lo > 50);
+  }
+}
+
+TEST_CASE("A corrupted or truncated SCP-ECG file is refused", "[ecg]") {
+  ECG_REQUIRE_SHARED("formats/scp-ecg/Example.scp");
+  auto bytes = read_file_bytes(shared_data() / "formats/scp-ecg/Example.scp");
+  REQUIRE(bytes.ok());
+  auto flipped = *bytes;
+  flipped[5000] ^= 0x40;
+  auto f = read_scp_ecg(flipped);
+  REQUIRE_FALSE(f.ok());
+  CHECK(mentions(f.error(), "checksum"));
+  std::vector<std::uint8_t> cut(bytes->begin(), bytes->begin() + 10000);
+  auto c = read_ecg_bytes(cut, "x.scp");
+  REQUIRE_FALSE(c.ok());
+  CHECK(mentions(c.error(), "truncated"));
+}
+
+TEST_CASE("The GE MUSE XML stores 8 leads and the reader derives III, aVR, aVL and aVF", "[ecg]") {
+  ECG_REQUIRE_SHARED("formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml");
+  auto w = read_ecg_file(shared_data() / "formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml");
+  REQUIRE(w.ok());
+  CHECK(w->leads.size() == 12);
+  CHECK(w->sample_rate_hz == 500);
+  CHECK(w->sample_count() == 5000);
+  REQUIRE(w->find(Lead::aVF));
+  CHECK(w->device_median.has_value());
+  bool brady = false;
+  for (const auto& s : w->device_statements) brady = brady || s == "Sinus bradycardia";
+  CHECK(brady);
+}
+
+TEST_CASE("Formats are recognised by content, not by file name", "[ecg]") {
+  auto dcm = read_file_bytes(local_data() / "waveform_ecg.dcm");
+  auto xml = read_file_bytes(local_data() / "minimum_aecg.xml");
+  REQUIRE(dcm.ok());
+  REQUIRE(xml.ok());
+  CHECK(detect_format(*dcm, "upload.bin") == Format::Dicom);
+  CHECK(detect_format(*xml, "upload.bin") == Format::HL7aECG);
+  CHECK(detect_format(as_bytes("I,II\n1,2\n"), "x") == Format::Csv);
+  CHECK(detect_format(as_bytes("100 2 360 650000\r\n"), "x") == Format::Wfdb);
+  auto u = read_ecg_bytes(as_bytes("\x01\x02\x03 hello"), "x.bin");
+  REQUIRE_FALSE(u.ok());
+  CHECK(mentions(u.error(), "unrecognised"));
+  auto e = read_ecg_bytes({}, "x");
+  REQUIRE_FALSE(e.ok());
+}
+
+TEST_CASE("Lead names parse in the spellings devices use", "[ecg]") {
+  CHECK(parse_lead_name("Lead I (Einthoven)") == Lead::I);
+  CHECK(parse_lead_name("MDC_ECG_LEAD_AVR") == Lead::aVR);
+  CHECK(parse_lead_name("avl") == Lead::aVL);
+  CHECK(parse_lead_name("v6") == Lead::V6);
+  CHECK(parse_lead_name("MLII") == Lead::MLII);
+  CHECK_FALSE(parse_lead_name("ABP").has_value());
+  CHECK(lead_from_scp_code(61) == Lead::III);
+  CHECK(lead_from_scp_code(3) == Lead::V1);
+}

@@ -1,0 +1,181 @@
+// DICOMweb and the browser upload API on a real server: STOW-RS with a bad part, QIDO scoping by clinic and
+// center, WADO-RS returning the exact stored bytes, frames and bulk data, zip uploads that become tasks.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "demo_server.hpp"
+#include "dicom/dicom_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace teledx::test;
+
+namespace {
+
+std::string multipart(const std::string& boundary, const std::vector<std::string>& parts) {
+  std::string body;
+  for (const auto& p : parts) body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + p + "\r\n";
+  return body + "--" + boundary + "--\r\n";
+}
+
+HttpResult stow(const std::string& token, const std::vector<std::string>& parts, const std::string& target = "/dicom-web/studies") {
+  return DemoServer::instance().client().request(
+      "POST", target, multipart("XyZ", parts),
+      {{"Authorization", "Bearer " + token}, {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=XyZ"}});
+}
+
+// Splits a multipart answer into its part bodies.
+std::vector<std::string> parts_of(const HttpResult& r) {
+  auto ct = r.headers.at("content-type");
+  auto b = ct.substr(ct.find("boundary=") + 9);
+  std::vector<std::string> out;
+  std::string delim = "--" + b;
+  std::size_t pos = r.body.find(delim);
+  while (pos != std::string::npos) {
+    pos += delim.size();
+    if (r.body.compare(pos, 2, "--") == 0) break;
+    auto start = r.body.find("\r\n\r\n", pos) + 4;
+    auto next = r.body.find("\r\n" + delim, start);
+    out.push_back(r.body.substr(start, next - start));
+    pos = next + 2;
+  }
+  return out;
+}
+
+ImageSpec spec(const std::string& study, int n, const std::string& patient = "P100") {
+  ImageSpec s;
+  s.patient_id = patient;
+  s.patient_name = "LI^SI";
+  s.study_uid = study;
+  s.series_uid = study + ".1";
+  s.sop_uid = study + ".1." + std::to_string(n);
+  s.instance_number = n;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("STOW-RS stores the good parts and reports the bad one in FailedSOPSequence", "[server][dicomweb]") {
+  auto& s = DemoServer::instance();
+  const std::string study = "1.2.826.0.1.3680043.10.1001";
+  auto good1 = make_image(spec(study, 1)).part10();
+  auto good2 = make_image(spec(study, 2)).part10();
+  auto r = stow(s.token("clinic1-tech"), {good1, "definitely not DICOM", good2});
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  auto j = r.json();
+  REQUIRE(j["00081199"]["Value"].size() == 2);
+  REQUIRE(j["00081198"]["Value"].size() == 1);
+  CHECK(j["00081198"]["Value"][0]["00081197"]["Value"][0] == 0xC000);
+
+  SECTION("WADO-RS returns exactly the bytes that were stored") {
+    auto w = s.client().request("GET", "/dicom-web/studies/" + study + "/series/" + study + ".1/instances/" + study + ".1.2",
+                                "", {{"Authorization", "Bearer " + s.token("clinic1-tech")}});
+    REQUIRE(w.status == 200);
+    auto parts = parts_of(w);
+    REQUIRE(parts.size() == 1);
+    CHECK(parts[0] == good2);
+    auto whole = s.client().get("/dicom-web/studies/" + study, s.token("img-reader1"));
+    CHECK(parts_of(whole).size() == 2);
+  }
+  SECTION("frames and pixel bulk data come back as stored") {
+    std::string base = "/dicom-web/studies/" + study + "/series/" + study + ".1/instances/" + study + ".1.1";
+    auto f = s.client().get(base + "/frames/1", s.token("img-reader1"));
+    REQUIRE(f.status == 200);
+    auto frames = parts_of(f);
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].size() == 16 * 16 * 2);
+    CHECK(good1.find(frames[0]) != std::string::npos);
+    CHECK(s.client().get(base + "/frames/2", s.token("img-reader1")).status == 404);
+    auto bulk = s.client().request("GET", base + "/bulk/7FE00010", "",
+                                   {{"Authorization", "Bearer " + s.token("img-reader1")}, {"Accept", "application/octet-stream"}});
+    REQUIRE(bulk.status == 200);
+    CHECK(bulk.body == frames[0]);
+  }
+  SECTION("metadata carries reachable bulk data URIs") {
+    auto m = s.client().get("/dicom-web/studies/" + study + "/series/" + study + ".1/metadata", s.token("img-reader1"));
+    REQUIRE(m.status == 200);
+    auto j = m.json();
+    REQUIRE(j.size() == 2);
+    CHECK(m.body.find("{{instance}}") == std::string::npos);
+  }
+}
+
+TEST_CASE("STOW-RS to a study URL refuses instances of another study", "[server][dicomweb]") {
+  auto& s = DemoServer::instance();
+  auto other = make_image(spec("1.2.826.0.1.3680043.10.1002", 1)).part10();
+  auto r = stow(s.token("clinic1-tech"), {other}, "/dicom-web/studies/1.2.826.0.1.3680043.10.9999");
+  CHECK(r.status == 409);
+  CHECK(r.json()["00081198"]["Value"][0]["00081197"]["Value"][0] == 0xA900);
+}
+
+TEST_CASE("QIDO-RS shows a clinic only its own studies and a reader its center's clinics", "[server][dicomweb]") {
+  auto& s = DemoServer::instance();
+  const std::string study = "1.2.826.0.1.3680043.10.2001";
+  REQUIRE(stow(s.token("clinic2-tech"), {make_image(spec(study, 1, "P-CLINIC2")).part10()}).status == 200);
+  auto find = [&](const std::string& user) {
+    auto r = s.client().get("/dicom-web/studies?StudyInstanceUID=" + study, s.token(user));
+    return std::make_pair(r.status, r.json());
+  };
+  CHECK(find("clinic2-doctor").second.size() == 1);
+  CHECK(find("clinic1-tech").second.size() == 0);
+  CHECK(find("img-reader1").second.size() == 1);
+  CHECK(find("ecg-lead").second.size() == 1);
+  CHECK(find("admin").first == 403);
+  // The other clinic cannot fetch it by URL either, and cannot tell it exists.
+  CHECK(s.client().get("/dicom-web/studies/" + study, s.token("clinic1-tech")).status == 404);
+  CHECK(s.client().get("/dicom-web/studies/" + study + "/series", s.token("clinic1-tech")).status == 404);
+  // Wildcards and comma-encoded includefield, as OHIF sends them.
+  auto r = s.client().get("/dicom-web/studies?PatientID=*CLINIC2*&includefield=00081030%2C00080060&limit=5",
+                          s.token("clinic2-tech"));
+  REQUIRE(r.status == 200);
+  auto j = r.json();
+  REQUIRE(j.size() >= 1);
+  CHECK(j[0]["00100020"]["Value"][0] == "P-CLINIC2");
+}
+
+TEST_CASE("a browser upload of a zipped DICOM folder with an exam request becomes one reading task",
+          "[server][upload]") {
+  auto& s = DemoServer::instance();
+  auto c = s.client();
+  const auto& tech = s.token("clinic3-tech");
+  auto created = c.post_json("/api/uploads", {{"reason", "胸痛两天"}, {"history", "高血压"}, {"priority", "urgent"}}, tech);
+  REQUIRE(created.status == 201);
+  std::string id = created.json()["upload_id"];
+  TempDir dir;
+  std::filesystem::create_directories(dir / "folder/sub");
+  const std::string study = "1.2.826.0.1.3680043.10.3001";
+  for (int i = 1; i <= 3; ++i) {
+    std::ofstream(dir / ("folder/sub/IM" + std::to_string(i)), std::ios::binary) << make_image(spec(study, i, "P-Z")).part10();
+  }
+  std::ofstream(dir / "folder/notes.txt") << "not an image";
+  std::string out;
+  REQUIRE(run_command("cd '" + (dir / "folder").string() + "' && zip -qr ../exam.zip .", &out) == 0);
+  std::ifstream zf(dir / "exam.zip", std::ios::binary);
+  std::string zip((std::istreambuf_iterator<char>(zf)), std::istreambuf_iterator<char>());
+  auto up = c.request("POST", "/api/uploads/" + id + "/files?name=exam.zip", zip,
+                      {{"Authorization", "Bearer " + tech}, {"Content-Type", "application/zip"}});
+  INFO(up.body);
+  REQUIRE(up.status == 207);
+  CHECK(up.json()["stored"] == 3);
+  CHECK(up.json()["failed"] == 1);
+  // Another clinic cannot see or complete this upload.
+  CHECK(c.get("/api/uploads/" + id, s.token("clinic1-tech")).status == 404);
+  auto done = c.post_json("/api/uploads/" + id + "/complete", nlohmann::json::object(), tech);
+  REQUIRE(done.status == 200);
+  CHECK(done.json()["completed_studies"][0] == study);
+  CHECK(s.process().output().find("study " + study + " -> new task at IMG-CENTER") != std::string::npos);
+  auto status = c.get("/api/uploads/" + id, tech).json();
+  CHECK(status["completed"] == true);
+  CHECK(status["studies"][0]["instances"] == 3);
+}
+
+TEST_CASE("a damaged zip or a non-clinic uploader is refused with a clear error", "[server][upload]") {
+  auto& s = DemoServer::instance();
+  auto c = s.client();
+  auto id = c.post_json("/api/uploads", nlohmann::json::object(), s.token("clinic1-tech")).json()["upload_id"].get<std::string>();
+  auto r = c.request("POST", "/api/uploads/" + id + "/files", "PK\x03\x04garbage",
+                     {{"Authorization", "Bearer " + s.token("clinic1-tech")}, {"Content-Type", "application/zip"}});
+  CHECK(r.status == 400);
+  CHECK(r.json()["error"]["message"].get<std::string>().find("zip") != std::string::npos);
+  CHECK(c.post_json("/api/uploads", nlohmann::json::object(), s.token("img-reader1")).status == 403);
+}
