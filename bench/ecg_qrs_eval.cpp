@@ -100,8 +100,12 @@ struct Stat {
     if (!err.empty()) m /= double(err.size());
     for (double e : err) sd += (e - m) * (e - m);
     if (err.size() > 1) sd = std::sqrt(sd / double(err.size() - 1));
-    std::printf("  %-8s n=%5zu missed=%4d  error mean %6.1f ms  SD %6.1f ms  (2sCSE tolerance %.1f ms)\n", name, err.size(),
-                missed, m, sd, tol);
+    std::vector<double> a;
+    for (double e : err) a.push_back(std::abs(e));
+    std::sort(a.begin(), a.end());
+    const double med = a.empty() ? 0 : a[a.size() / 2], p90 = a.empty() ? 0 : a[a.size() * 9 / 10];
+    std::printf("  %-8s n=%5zu missed=%4d  error mean %6.1f ms  SD %6.1f ms  |err| median %5.1f p90 %6.1f  (2sCSE tolerance %.1f ms)\n",
+                name, err.size(), missed, m, sd, med, p90, tol);
   }
 };
 

@@ -3,6 +3,8 @@
 // PR baseline. Boundaries are global (earliest/latest over leads) as in the CSE convention.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <numbers>
 
 #include "filters_internal.hpp"
@@ -66,7 +68,13 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   if (smax <= 0) return f;
   const std::int64_t quiet = std::max<std::int64_t>(2, ms(12));
   // Onset: walking back from R, the first point where the slope stays under the threshold for `quiet` samples.
-  const double th_on = 0.10 * smax, th_off = 0.12 * smax;
+  static const double k_on = std::getenv("DL_ON") ? std::atof(std::getenv("DL_ON")) : 0.03;
+  static const double k_off = std::getenv("DL_OFF") ? std::atof(std::getenv("DL_OFF")) : 0.05;
+  // Thresholds above the slope floor (noise and slow waves), measured as a low percentile of the whole window.
+  std::vector<double> sorted(slope.begin(), slope.end());
+  std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 5), sorted.end());
+  const double floor_s = sorted[sorted.size() / 5];
+  const double th_on = floor_s + k_on * (smax - floor_s), th_off = floor_s + k_off * (smax - floor_s);
   std::int64_t on = std::max(lo, r - ms(160));
   for (std::int64_t k = r; k > std::max(lo + quiet, r - ms(160)); --k) {
     bool still = true;
@@ -92,21 +100,25 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   }
 
   // T wave: per lead, peak deviation after the ST segment; end by the tangent at the steepest return to baseline.
-  const std::int64_t t_lo = std::min(hi - 1, off + ms(60));
-  const std::int64_t t_hi = std::min(hi - 1, r + std::min(ms(650), std::max(ms(200), rr_next - ms(80))));
+  // T peak within [J+80 ms, R + min(550 ms, 60% RR)]; its end within 250 ms of the peak and before 85% RR.
+  const std::int64_t t_lo = std::min(hi - 1, off + ms(80));
+  const std::int64_t t_peak_hi = std::min(hi - 1, r + std::min(ms(550), std::max(ms(220), rr_next * 3 / 5)));
+  const std::int64_t t_end_hi = std::min(hi - 1, r + std::min(ms(750), std::max(ms(280), rr_next * 17 / 20)));
   struct TLead { double amp; std::int64_t peak, end; };
   std::vector<TLead> tl;
-  if (t_hi - t_lo > ms(60)) {
+  if (t_peak_hi - t_lo > ms(40)) {
     for (std::size_t l = 0; l < nl; ++l) {
       std::int64_t pk = t_lo;
       double amp = 0;
-      for (std::int64_t k = t_lo; k < t_hi; ++k)
+      for (std::int64_t k = t_lo; k < t_peak_hi; ++k)
         if (std::abs(w.s(l, k) - base[l]) > amp) amp = std::abs(w.s(l, k) - base[l]), pk = k;
-      if (amp < 40 || pk <= t_lo || pk >= t_hi - 2) continue;
+      if (amp < 40 || pk <= t_lo || pk >= t_peak_hi - 1) continue;
       const double sign = w.s(l, pk) > base[l] ? 1 : -1;
+      const std::int64_t t_hi = std::min(t_end_hi, pk + ms(250));
       std::int64_t ks = pk;
       double best = 0;
       for (std::int64_t k = pk; k < t_hi - 1; ++k) {
+        if (sign * (w.s(l, k) - base[l]) < 0.1 * amp) break;  // back at baseline: the descent is over
         const double d = -sign * (w.s(l, k + 1) - w.s(l, k - 1)) / 2;  // descent toward baseline
         if (d > best) best = d, ks = k;
       }
@@ -149,12 +161,24 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     double rough = 0;
     for (std::size_t k = 1; k + 1 < m.size(); ++k) rough += std::abs(m[k + 1] - 2 * m[k] + m[k - 1]);
     rough /= double(m.size());
-    if (amp >= 20 && pk > p_lo + ms(20) && pk < p_hi - ms(5) && rough < amp * 0.05) {
-      const double th = floor_lvl + 0.25 * amp;
-      std::int64_t a = pk, b = pk;
-      while (a > p_lo && m[std::size_t(a - p_lo)] > th) --a;
-      while (b < p_hi - 1 && m[std::size_t(b - p_lo)] > th) ++b;
-      if (b - a >= ms(40) && b - a <= ms(180)) {
+    if (amp >= 20 && pk > p_lo + ms(20) && pk < p_hi - ms(5) && rough < amp * 0.15) {
+      // Boundaries from the summed slow-band slope: walking out from the steepest up/down slopes of the P wave
+      // until the slope falls under a fifth of that maximum (robust to a TP level that differs from the PR level).
+      auto ps = [&](std::int64_t k) {
+        double v = 0;
+        for (std::size_t l = 0; l < nl; ++l) v += std::abs(w.s(l, k + 1) - w.s(l, k - 1));
+        return v;
+      };
+      std::int64_t up = pk, down = pk;
+      double su = 0, sd = 0;
+      for (std::int64_t k = std::max(p_lo, pk - ms(100)); k < pk; ++k)
+        if (ps(k) > su) su = ps(k), up = k;
+      for (std::int64_t k = pk + 1; k < std::min(p_hi, pk + ms(60)); ++k)
+        if (ps(k) > sd) sd = ps(k), down = k;
+      std::int64_t a = up, b = down;
+      while (a > p_lo && ps(a) > 0.2 * su) --a;
+      while (b < p_hi - 1 && ps(b) > 0.5 * sd) ++b;
+      if (b - a >= ms(40) && b - a <= ms(200) && a > p_lo) {
         f.p_on = a;
         f.p_peak = pk;
         f.p_off = b;

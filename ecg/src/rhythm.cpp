@@ -5,7 +5,7 @@
 #include <numbers>
 
 #include "analysis_internal.hpp"
-#include "filters_internal.hpp"
+#include "teledx/ecg/processing.hpp"
 
 namespace teledx::ecg::detail {
 namespace {

@@ -1,0 +1,34 @@
+// analyze(): the pipeline from a raw waveform to measurements, statements and critical flags.
+#include "analysis_internal.hpp"
+#include "teledx/ecg/processing.hpp"
+
+namespace teledx::ecg {
+
+Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
+  Analysis a;
+  a.sample_rate_hz = ecg.sample_rate_hz;
+  a.sample_count = std::int64_t(ecg.sample_count());
+  if (ecg.leads.empty() || ecg.sample_rate_hz <= 0 || ecg.sample_count() < std::size_t(ecg.sample_rate_hz)) {
+    a.quality.push_back({"too_short", "The recording is shorter than one second: nothing to analyse", Severity::Warning, std::nullopt});
+    return a;
+  }
+  LeadSet cond = ecg;
+  if (options.remove_baseline_and_mains) a.mains_removed_hz = condition_signals(cond);
+  a.beats = detail::classify_beats(cond, detect_qrs(cond));
+  a.median = detail::median_beat(cond, a.beats, a.median_r);
+  if (!a.median.leads.empty()) {
+    // Neighbouring beats at the median RR bound the search windows, as for a real beat.
+    std::vector<double> rr;
+    for (std::size_t i = 1; i < a.beats.size(); ++i) rr.push_back(double(a.beats[i].r - a.beats[i - 1].r));
+    const auto rr_med = std::int64_t(detail::median_of(rr));
+    a.median_fiducials = delineate_beat(a.median, a.median_r, a.median_r - rr_med, a.median_r + rr_med);
+  }
+  a.measurements = detail::measure(a);
+  detail::rhythm_statements(a, cond);
+  detail::st_statements(a);
+  detail::quality_statements(a, ecg, cond);
+  detail::critical_flags(a, cond);
+  return a;
+}
+
+}  // namespace teledx::ecg

@@ -1,0 +1,69 @@
+// JSON form of an Analysis: units in key names, nulls for what could not be measured.
+#include <nlohmann/json.hpp>
+
+#include "teledx/ecg/analysis.hpp"
+
+namespace teledx::ecg {
+namespace {
+
+nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::Info: return "info";
+    case Severity::Warning: return "warning";
+    case Severity::Critical: return "critical";
+  }
+  return "info";
+}
+
+nlohmann::json statements(const std::vector<Statement>& v) {
+  auto out = nlohmann::json::array();
+  for (const auto& s : v) {
+    nlohmann::json j{{"code", s.code}, {"text", s.text}, {"severity", severity_name(s.severity)}};
+    if (s.lead) j["lead"] = lead_name(*s.lead);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Analysis& a) {
+  const auto& m = a.measurements;
+  nlohmann::json j;
+  j["machine_generated"] = true;
+  j["sample_rate_hz"] = a.sample_rate_hz;
+  j["duration_s"] = a.sample_rate_hz > 0 ? double(a.sample_count) / a.sample_rate_hz : 0.0;
+  j["mains_removed_hz"] = a.mains_removed_hz;
+  j["measurements"] = {{"heart_rate_bpm", opt(m.heart_rate)}, {"rr_ms", opt(m.rr)}, {"pp_ms", opt(m.pp)},
+                       {"pr_ms", opt(m.pr)}, {"p_duration_ms", opt(m.p_duration)}, {"qrs_ms", opt(m.qrs)},
+                       {"qt_ms", opt(m.qt)}, {"qtc_bazett_ms", opt(m.qtc_bazett)},
+                       {"qtc_fridericia_ms", opt(m.qtc_fridericia)}, {"p_axis_deg", opt(m.p_axis)},
+                       {"qrs_axis_deg", opt(m.qrs_axis)}, {"t_axis_deg", opt(m.t_axis)}};
+  int n = 0, v = 0, u = 0;
+  auto beats = nlohmann::json::array();
+  for (const auto& b : a.beats) {
+    const char* t = b.type == BeatType::Normal ? "N" : b.type == BeatType::Ventricular ? "V" : "Q";
+    n += b.type == BeatType::Normal, v += b.type == BeatType::Ventricular, u += b.type == BeatType::Unknown;
+    beats.push_back({{"t_s", double(b.r) / a.sample_rate_hz}, {"type", t}});
+  }
+  j["beats"] = {{"count", a.beats.size()}, {"normal", n}, {"ventricular", v}, {"unknown", u}};
+  if (a.beats.size() <= 2000) j["beats"]["list"] = std::move(beats);
+  auto st = nlohmann::json::object();
+  for (const auto& s : a.st) st[std::string(lead_name(s.lead))] = s.j60_uv;
+  j["st_j60_uv"] = std::move(st);
+  const auto& f = a.median_fiducials;
+  auto rel = [&](const std::optional<std::int64_t>& x) {
+    return x ? nlohmann::json(double(*x - a.median_r) * 1000.0 / a.sample_rate_hz) : nlohmann::json(nullptr);
+  };
+  j["median_fiducials_ms_from_r"] = {{"p_on", rel(f.p_on)},       {"p_off", rel(f.p_off)}, {"qrs_on", rel(f.qrs_on)},
+                                     {"qrs_off", rel(f.qrs_off)}, {"t_peak", rel(f.t_peak)}, {"t_off", rel(f.t_off)}};
+  j["rhythm"] = statements(a.rhythm);
+  j["quality"] = statements(a.quality);
+  j["critical"] = statements(a.critical);
+  j["critical_flag"] = a.has_critical();
+  return j;
+}
+
+}  // namespace teledx::ecg

@@ -1,0 +1,78 @@
+// Critical values (Chinese ECG critical-value consensus): pause >= 3.0 s, rate < 35/min, suspected third-degree
+// AV block, VT >= 150/min, VF, SVT >= 230/min, AF with ventricular rate >= 180/min, QTc >= 500 ms, suspected
+// acute MI. Each is a machine flag for a reader to confirm or dismiss.
+#include <algorithm>
+#include <cmath>
+
+#include "analysis_internal.hpp"
+#include "teledx/ecg/processing.hpp"
+
+namespace teledx::ecg::detail {
+namespace {
+
+bool has(const Analysis& a, const std::string& code) {
+  return std::any_of(a.rhythm.begin(), a.rhythm.end(), [&](const Statement& s) { return s.code == code; });
+}
+
+void flag(Analysis& a, std::string code, std::string text) {
+  a.critical.push_back({std::move(code), "Machine flag (unconfirmed): " + text, Severity::Critical, std::nullopt});
+}
+
+/// Ventricular fibrillation: no organised QRS complexes and a large oscillation concentrated in 3-9 Hz.
+bool vf_like(const Analysis& a, const LeadSet& s) {
+  const double fs = s.sample_rate_hz;
+  int normal = 0;
+  for (const auto& b : a.beats) normal += b.type == BeatType::Normal;
+  const double secs = double(s.sample_count()) / fs;
+  if (secs < 4 || (a.beats.size() >= 3 && double(normal) / double(a.beats.size()) > 0.5 && a.beats.size() / secs < 3.5)) return false;
+  for (const auto& l : s.leads) {
+    auto [mn, mx] = std::minmax_element(l.uv.begin(), l.uv.end());
+    if (*mx - *mn < 200) continue;
+    double band = 0, best = 0, total = 0;
+    for (double hz = 1.0; hz <= 30.0; hz += 0.25) {
+      const double p = tone_rms(l.uv, fs, hz);
+      total += p * p;
+      if (hz >= 3 && hz <= 9) band += p * p, best = std::max(best, p * p);
+    }
+    if (total > 0 && band / total > 0.7 && best / band > 0.08) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void critical_flags(Analysis& a, const LeadSet& s) {
+  const double fs = a.sample_rate_hz;
+  const Measurements& m = a.measurements;
+  double longest = 0;
+  for (std::size_t i = 1; i < a.beats.size(); ++i) longest = std::max(longest, double(a.beats[i].r - a.beats[i - 1].r) / fs);
+  if (longest >= 3.0) flag(a, "critical_pause", "pause of " + fmt(longest, 1) + " s (>= 3.0 s)");
+  if (vf_like(a, s)) {
+    flag(a, "critical_vf", "ventricular fibrillation suspected (no organised QRS, 3-9 Hz oscillation)");
+    return;  // rate and interval flags are meaningless without organised beats
+  }
+  if (m.heart_rate && *m.heart_rate < 35) flag(a, "critical_bradycardia", "ventricular rate " + fmt(*m.heart_rate) + "/min (< 35/min)");
+  if (has(a, "third_degree_av_block_suspected")) flag(a, "critical_complete_av_block", "third-degree AV block suspected");
+  // VT: a run of ventricular beats at >= 150/min, or a sustained wide-QRS tachycardia >= 150/min without P waves.
+  int run = 0;
+  double vt_rate = 0;
+  for (std::size_t i = 0; i < a.beats.size(); ++i) {
+    run = a.beats[i].type == BeatType::Ventricular ? run + 1 : 0;
+    if (run >= 3)
+      vt_rate = std::max(vt_rate, 60.0 * fs * double(run - 1) / double(a.beats[i].r - a.beats[i + 1 - std::size_t(run)].r));
+  }
+  const bool p = a.median_fiducials.p_on.has_value();
+  if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p) vt_rate = std::max(vt_rate, *m.heart_rate);
+  if (vt_rate >= 150) flag(a, "critical_vt", "ventricular tachycardia suspected at " + fmt(vt_rate) + "/min (>= 150/min)");
+  if (m.heart_rate && *m.heart_rate >= 230 && m.qrs && *m.qrs < 120)
+    flag(a, "critical_svt", "supraventricular tachycardia at " + fmt(*m.heart_rate) + "/min (>= 230/min)");
+  if ((has(a, "atrial_fibrillation") || has(a, "atrial_flutter")) && m.heart_rate && *m.heart_rate >= 180)
+    flag(a, "critical_af_rapid", "atrial fibrillation/flutter with ventricular rate " + fmt(*m.heart_rate) + "/min (>= 180/min)");
+  if (m.qtc_bazett && *m.qtc_bazett >= 500) flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)");
+  if (has(a, "stemi_pattern")) {
+    for (const auto& st : a.rhythm)
+      if (st.code == "stemi_pattern") flag(a, "critical_stemi", st.text);
+  }
+}
+
+}  // namespace teledx::ecg::detail

@@ -1,0 +1,91 @@
+// ST level at J+60 ms per lead on the median beat and the territory-based ST-elevation (STEMI) pattern.
+#include <algorithm>
+#include <cmath>
+
+#include "analysis_internal.hpp"
+
+namespace teledx::ecg::detail {
+namespace {
+
+struct Territory {
+  const char* name;
+  std::vector<std::pair<Lead, Lead>> contiguous;
+};
+
+const std::vector<Territory>& territories() {
+  static const std::vector<Territory> t{
+      {"inferior", {{Lead::II, Lead::aVF}, {Lead::III, Lead::aVF}, {Lead::II, Lead::III}}},
+      {"anterior/septal", {{Lead::V1, Lead::V2}, {Lead::V2, Lead::V3}, {Lead::V3, Lead::V4}}},
+      {"lateral", {{Lead::I, Lead::aVL}, {Lead::V5, Lead::V6}, {Lead::V4, Lead::V5}}},
+      {"right ventricular", {{Lead::V3R, Lead::V4R}}},
+      {"posterior", {{Lead::V7, Lead::V8}, {Lead::V8, Lead::V9}}},
+  };
+  return t;
+}
+
+/// ST elevation threshold (µV) per lead: 4th universal definition of MI, sex/age unknown, so the male >= 40 y value.
+double elevation_threshold(Lead l) { return (l == Lead::V2 || l == Lead::V3) ? 200 : (l >= Lead::V7 && l <= Lead::V9) ? 50 : 100; }
+
+}  // namespace
+
+std::vector<double> beat_pr_intervals(const LeadSet& s, const std::vector<Beat>& beats) {
+  std::vector<double> out;
+  const std::size_t step = std::max<std::size_t>(1, beats.size() / 60);
+  for (std::size_t i = 1; i + 1 < beats.size(); i += step) {
+    if (beats[i].type != BeatType::Normal) continue;
+    auto f = delineate_beat(s, beats[i].r, beats[i - 1].r, beats[i + 1].r);
+    if (f.p_on && f.qrs_on) out.push_back(double(*f.qrs_on - *f.p_on) * 1000.0 / s.sample_rate_hz);
+  }
+  return out;
+}
+
+void st_statements(Analysis& a) {
+  const Fiducials& f = a.median_fiducials;
+  if (a.median.leads.empty() || !f.qrs_on || !f.qrs_off) return;
+  const double fs = a.sample_rate_hz;
+  const std::int64_t j60 = *f.qrs_off + std::int64_t(0.06 * fs), half = std::max<std::int64_t>(1, std::int64_t(0.005 * fs));
+  const std::int64_t b0 = std::max<std::int64_t>(0, *f.qrs_on - std::int64_t(0.02 * fs));
+  for (const auto& l : a.median.leads) {
+    if (l.lead == Lead::Other || j60 + half >= std::int64_t(l.uv.size())) continue;
+    double base = 0, st = 0;
+    for (std::int64_t k = b0; k <= *f.qrs_on; ++k) base += l.uv[std::size_t(k)];
+    base /= double(*f.qrs_on - b0 + 1);
+    for (std::int64_t k = j60 - half; k <= j60 + half; ++k) st += l.uv[std::size_t(k)];
+    st /= double(2 * half + 1);
+    a.st.push_back({l.lead, std::round(st - base)});
+  }
+  auto level = [&](Lead l) -> std::optional<double> {
+    for (const auto& s : a.st)
+      if (s.lead == l) return s.j60_uv;
+    return std::nullopt;
+  };
+  const bool wide = a.measurements.qrs && *a.measurements.qrs >= 120;
+  std::vector<std::string> hit;
+  for (const auto& t : territories()) {
+    std::vector<std::string> leads;
+    for (auto [x, y] : t.contiguous) {
+      auto sx = level(x), sy = level(y);
+      if (sx && sy && *sx >= elevation_threshold(x) && *sy >= elevation_threshold(y)) {
+        for (Lead l : {x, y}) {
+          std::string n(lead_name(l));
+          if (std::find(leads.begin(), leads.end(), n) == leads.end()) leads.push_back(n);
+        }
+      }
+    }
+    if (leads.empty()) continue;
+    std::string list;
+    for (const auto& n : leads) list += (list.empty() ? "" : ", ") + n;
+    hit.push_back(std::string(t.name) + " (" + list + ")");
+  }
+  for (const auto& s : a.st)
+    if (s.j60_uv <= -100 && s.lead != Lead::aVR)
+      a.rhythm.push_back({"st_depression", "ST depression " + fmt(-s.j60_uv / 1000.0, 2) + " mV at J+60 in " +
+                                               std::string(lead_name(s.lead)), Severity::Warning, s.lead});
+  for (const auto& h : hit) {
+    std::string text = "ST elevation in contiguous leads, " + h + ": acute myocardial infarction pattern suspected";
+    if (wide) text += " (QRS >= 120 ms: bundle branch block or pacing may explain ST changes)";
+    a.rhythm.push_back({"stemi_pattern", text, Severity::Warning, std::nullopt});
+  }
+}
+
+}  // namespace teledx::ecg::detail
