@@ -29,7 +29,14 @@ Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dico
   r.kind = type == CenterType::Ecg ? worklist::TaskKind::Ecg : worklist::TaskKind::Imaging;
   r.request = {c.request.reason, c.request.history, to_task_priority(c.request.priority)};
   r.patient = {rec.patient_name, rec.patient_id, rec.patient_sex, rec.patient_birth_date, "", ""};
-  for (const auto& m : rec.modalities) r.modality += (r.modality.empty() ? "" : "\\") + m;
+  // One primary modality: the worklist matches readers' subspecialties on it. Documents and presentation
+  // states ride along with the images they belong to.
+  for (const auto& m : rec.modalities)
+    if (m != "SR" && m != "PR" && m != "KO" && m != "DOC") {
+      r.modality = m;
+      break;
+    }
+  if (r.modality.empty() && !rec.modalities.empty()) r.modality = rec.modalities.front();
   r.description = rec.study_description;
   r.accession = rec.accession;
   r.received_ms = rec.first_received_ms;

@@ -207,7 +207,10 @@ std::string seed_templates_sql() {
 std::vector<db::Migration> TaskStore::migrations() {
   return {{1, "reading tasks, events, outbox, settings, rota, reports", kSchemaV1},
           {2, "seed report templates (chest X-ray, head CT, chest CT, abdominal US, 12-lead ECG)",
-           seed_templates_sql()}};
+           seed_templates_sql()},
+          // Without it a center-wide view by urgency (no state filter) sorts the whole center: 70 ms at 100k.
+          {3, "index: a center's tasks in urgency order",
+           "CREATE INDEX reading_tasks_urgency ON reading_tasks (center_id, priority, deadline_ms, id)"}};
 }
 
 }  // namespace teledx::worklist

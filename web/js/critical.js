@@ -1,0 +1,118 @@
+// Critical values (危急值) at the clinic: a modal that cannot be dismissed until someone confirms by name,
+// with an alert sound that repeats while it waits.
+import { h, modal, beep, toast } from './dom.js';
+import { t, bilingual } from './i18n.js';
+import { get, post, errorText } from './api.js';
+import { session, isClinic } from './session.js';
+import { onLiveEvent, isWorklistEvent } from './live.js';
+import { personName, dateTime } from './format.js';
+import { criticalCategory, examText } from './tasks.js';
+
+let showing = false;
+const snoozed = new Set();
+
+export const needsAcknowledgement = (task) => task.critical && !task.critical.acknowledged_by;
+
+/** Shows the alert for the first unacknowledged critical task; resolves when it was acknowledged. */
+export async function alertCritical(tasks) {
+  if (showing) return;
+  const task = tasks.find((x) => needsAcknowledgement(x) && !snoozed.has(x.id));
+  if (!task) return;
+  showing = true;
+  beep();
+  const repeat = setInterval(beep, 30000);
+  try {
+    await acknowledgeDialog(task);
+  } finally {
+    clearInterval(repeat);
+    showing = false;
+  }
+}
+
+function acknowledgeDialog(task) {
+  const c = task.critical;
+  const name = h('input#critical-readback', { value: '', placeholder: t('critical.readback_ph'), autocomplete: 'off' });
+  const error = h('div.form-error', { hidden: true, role: 'alert' });
+  const body = h('div',
+    h('div.critical-facts',
+      h('div', h('b', t('critical.patient') + t('common.colon')), personName(task.patient && task.patient.name) || '—',
+        task.patient && task.patient.id ? ` (${task.patient.id})` : ''),
+      h('div', h('b', t('critical.exam') + t('common.colon')), examText(task)),
+      h('div', h('b', t('critical.category') + t('common.colon')), criticalCategory(c.category)),
+      c.note ? h('div', h('b', t('critical.note') + t('common.colon')), c.note) : null,
+      h('div', h('b', t('critical.marked_at') + t('common.colon')), dateTime(c.marked_at))),
+    h('p', t('critical.instructions')),
+    h('label.field', h('span.field-label', t('critical.readback')), name),
+    error);
+  const me = session();
+  if (me) name.value = bilingual(me.user.display_name || '');
+  return modal({
+    title: t('critical.title'),
+    className: 'critical-alert',
+    dismissable: false,
+    body,
+    actions: [{
+      label: t('critical.confirm'),
+      value: true,
+      kind: 'danger',
+      validate: async () => {
+        if (!name.value.trim()) {
+          error.textContent = t('critical.readback_missing');
+          error.hidden = false;
+          name.focus();
+          return false;
+        }
+        try {
+          await post(`/api/tasks/${task.id}/critical/acknowledge`, { readback_name: name.value.trim() });
+          toast(t('critical.acknowledged'), 'ok');
+          return true;
+        } catch (e) {
+          if (e.status === 409) return true; // someone else confirmed meanwhile
+          error.textContent = errorText(e);
+          error.hidden = false;
+          return false;
+        }
+      },
+    }],
+  });
+}
+
+let watch = null; // {timer, inflight, off}
+
+/** Watches the clinic's exams on every page: on start and on every live worklist event. */
+export function startCriticalWatch() {
+  if (watch || !isClinic()) return;
+  const w = { timer: null, inflight: Promise.resolve(), off: null };
+  watch = w;
+  const check = () => {
+    if (watch !== w || !isClinic()) return;
+    w.inflight = (async () => {
+      try {
+        const r = await get('/api/tasks', { limit: 100, sort: 'newest' });
+        if (watch !== w) return;
+        await alertCritical(r.tasks);
+        if (watch === w && r.tasks.some((x) => needsAcknowledgement(x) && !snoozed.has(x.id))) schedule(0);
+      } catch {
+        /* the next event tries again */
+      }
+    })();
+  };
+  const schedule = (ms) => {
+    clearTimeout(w.timer);
+    w.timer = setTimeout(check, ms);
+  };
+  w.off = onLiveEvent((msg) => {
+    if (msg.type === 'live.reconnected' || /^critical/.test(msg.type) || isWorklistEvent(msg)) schedule(200);
+  });
+  check();
+}
+
+/** Stops watching (signing out); resolves when no request of the watch is in flight. */
+export function stopCriticalWatch() {
+  const w = watch;
+  watch = null;
+  if (!w) return Promise.resolve();
+  clearTimeout(w.timer);
+  w.off();
+  return w.inflight.catch(() => {});
+}

@@ -1,0 +1,98 @@
+// ECG waveforms from DICOM (12-lead ECG / general ECG waveform IODs) over DICOMweb: the multiplex group of the
+// metadata describes the channels; the samples come from the WaveformData bulk data URI.
+import { get, getBinary } from './api.js';
+import { value, values, num, str } from './dicomjson.js';
+
+const LEAD_NAMES = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
+
+/** "Lead I (Einthoven)", "Lead aVR", "MDC_ECG_LEAD_V1", "V1" ... -> the standard name, or the text itself. */
+export function leadName(text) {
+  const s = String(text || '').replace(/^MDC_ECG_LEAD_/i, '').replace(/^Lead\s+/i, '').replace(/\s*\(.*\)$/, '').trim();
+  const hit = LEAD_NAMES.find((n) => n.toLowerCase() === s.toLowerCase());
+  return hit || s;
+}
+
+function channelLabel(ch) {
+  const source = value(ch, '003A0208');
+  return leadName((source && str(source, '00080104')) || str(ch, '003A0203') || '');
+}
+
+/** Microvolts per unit of the channel's sensitivity unit (uV, mV, V). */
+function unitScale(ch) {
+  const units = value(ch, '003A0211');
+  const code = units ? str(units, '00080100') : 'uV';
+  if (/^mv$/i.test(code)) return 1000;
+  if (/^v$/i.test(code)) return 1e6;
+  return 1;
+}
+
+/**
+ * The first ECG multiplex group of a study: {leads: [{name, samples: Float32Array (mV)}], rate, seconds, meta}.
+ * Returns null when the study holds no waveform.
+ */
+export async function loadEcg(studyUid) {
+  const enc = encodeURIComponent;
+  const series = await get(`/dicom-web/studies/${enc(studyUid)}/series`);
+  for (const s of series) {
+    const metas = await get(`/dicom-web/studies/${enc(studyUid)}/series/${enc(str(s, '0020000E'))}/metadata`);
+    for (const meta of metas) {
+      const groups = values(meta, '54000100');
+      const group = groups.find((g) => num(g, '003A0005', 0) >= 1) || null;
+      if (group) return decodeGroup(meta, group);
+    }
+  }
+  return null;
+}
+
+async function decodeGroup(meta, group) {
+  const channels = num(group, '003A0005', 0);
+  const samples = num(group, '003A0010', 0);
+  const rate = num(group, '003A001A', 500);
+  const bits = num(group, '54001004', 16);
+  const interp = str(group, '54001006') || 'SS';
+  const data = group['54001010'];
+  let bytes;
+  if (data && data.BulkDataURI) {
+    const url = new URL(data.BulkDataURI, location.href);
+    bytes = (await getBinary(url.pathname, { accept: 'application/octet-stream' })).bytes;
+  } else if (data && data.InlineBinary) {
+    bytes = Uint8Array.from(atob(data.InlineBinary), (c) => c.charCodeAt(0));
+  } else {
+    throw new Error('The waveform has no data.');
+  }
+  const buf = bytes.byteOffset % 4 ? bytes.slice() : bytes;
+  const n = channels * samples;
+  let raw;
+  if (bits === 16) raw = interp === 'US' ? new Uint16Array(buf.buffer, buf.byteOffset, n) : new Int16Array(buf.buffer, buf.byteOffset, n);
+  else if (bits === 8) raw = interp === 'UB' ? new Uint8Array(buf.buffer, buf.byteOffset, n) : new Int8Array(buf.buffer, buf.byteOffset, n);
+  else if (bits === 32) raw = new Int32Array(buf.buffer, buf.byteOffset, n);
+  else throw new Error(`Waveform bits allocated ${bits} is not supported.`);
+  const defs = values(group, '003A0200');
+  const leads = [];
+  for (let c = 0; c < channels; c++) {
+    const ch = defs[c] || {};
+    const sens = num(ch, '003A0210', 1) * num(ch, '003A0212', 1) * unitScale(ch) / 1000; // -> mV per unit
+    const baseline = num(ch, '003A0213', 0);
+    const out = new Float32Array(samples);
+    for (let i = 0; i < samples; i++) out[i] = (raw[i * channels + c] + baseline) * sens;
+    leads.push({ name: channelLabel(ch) || `#${c + 1}`, samples: out });
+  }
+  return { leads, rate, seconds: samples / rate, meta };
+}
+
+/** The twelve standard leads in display order (missing ones computed from I and II when possible). */
+export function standardLeads(ecg) {
+  const by = Object.fromEntries(ecg.leads.map((l) => [l.name, l.samples]));
+  const I = by.I;
+  const II = by.II;
+  if (I && II) {
+    const n = Math.min(I.length, II.length);
+    const derive = (f) => Float32Array.from({ length: n }, (_, i) => f(I[i], II[i]));
+    by.III ||= derive((a, b) => b - a);
+    by.aVR ||= derive((a, b) => -(a + b) / 2);
+    by.aVL ||= derive((a, b) => a - b / 2);
+    by.aVF ||= derive((a, b) => b - a / 2);
+  }
+  const list = LEAD_NAMES.filter((n) => by[n]).map((n) => ({ name: n, samples: by[n] }));
+  return list.length ? list : ecg.leads;
+}

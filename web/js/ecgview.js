@@ -1,0 +1,259 @@
+// The ECG viewer: the standard paper grid (1 mm / 5 mm) at 25 or 50 mm/s and 5/10/20 mm/mV, layouts 3×4 with a
+// lead II rhythm strip, 6×2 and 12×1, a calibration pulse, zoom, and a caliper for time and amplitude.
+// The automatic measurements and statements (the task's machine flags) are listed under the tracing.
+import { h, clear } from './dom.js';
+import { t, tOr } from './i18n.js';
+import { errorText } from './api.js';
+import { loadEcg, standardLeads } from './ecgdata.js';
+
+const LAYOUTS = {
+  '3x4': { cols: [['I', 'II', 'III'], ['aVR', 'aVL', 'aVF'], ['V1', 'V2', 'V3'], ['V4', 'V5', 'V6']], rhythm: 'II' },
+  '6x2': { cols: [['I', 'II', 'III', 'aVR', 'aVL', 'aVF'], ['V1', 'V2', 'V3', 'V4', 'V5', 'V6']], rhythm: null },
+  '12x1': { cols: [['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6']], rhythm: null },
+};
+const MARGIN_MM = 12; // left margin: lead labels and the calibration pulse
+
+function analysisRows(flags, prefix = '', out = []) {
+  for (const [k, v] of Object.entries(flags || {})) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) analysisRows(v, prefix + k + '.', out);
+    else out.push([prefix + k, Array.isArray(v) ? v.join('；') : String(v)]);
+  }
+  return out;
+}
+
+export function createEcgViewer(host, { studyUid, task }) {
+  const view = { layout: '3x4', speed: 25, gain: 10, zoom: 0 }; // zoom 0 = fit the width
+  let ecg = null;
+  let leads = [];
+  let caliper = null; // {x0, y0, x1, y1} in mm
+  let geom = null; // {pxmm, widthMm, heightMm}
+  const canvas = h('canvas.ecg-canvas#ecg-canvas');
+  const scroller = h('div.ecg-scroll', canvas);
+  const readout = h('span.ecg-readout#ecg-readout');
+  const message = h('div.ecg-message');
+  const seg = (key, options, label) => h('div.seg', { title: label }, options.map(([v, text]) =>
+    h('button' + (view[key] === v ? '.on' : ''), { type: 'button', 'data-v': String(v), onclick: (e) => {
+      view[key] = v;
+      for (const b of e.target.parentElement.children) b.classList.toggle('on', b.dataset.v === String(v));
+      draw();
+    } }, text)));
+  const toolbar = h('div.ecg-toolbar',
+    seg('layout', [['3x4', '3×4+II'], ['6x2', '6×2'], ['12x1', '12×1']], t('ecg.layout')),
+    seg('speed', [[25, '25 mm/s'], [50, '50 mm/s']], t('ecg.speed')),
+    seg('gain', [[5, '5 mm/mV'], [10, '10 mm/mV'], [20, '20 mm/mV']], t('ecg.gain')),
+    h('div.seg', h('button', { type: 'button', onclick: () => zoom(1 / 1.25) }, '−'),
+      h('button', { type: 'button', onclick: () => { view.zoom = 0; draw(); } }, t('viewer.fit')),
+      h('button', { type: 'button', onclick: () => zoom(1.25) }, '+')),
+    readout);
+  const analysis = h('div.ecg-analysis');
+  const root = h('div.ecg-viewer#ecg-viewer', toolbar, scroller, message, analysis);
+  host.append(root);
+
+  function zoom(k) {
+    if (!geom) return;
+    view.zoom = Math.min(12, Math.max(1.5, geom.pxmm * k));
+    draw();
+  }
+
+  function layoutRows() {
+    const L = LAYOUTS[view.layout];
+    const rowMm = view.layout === '12x1' ? Math.max(12, view.gain * 1.6) : Math.max(18, view.gain * 2.5);
+    const rows = Math.max(...L.cols.map((c) => c.length)) + (L.rhythm ? 1 : 0);
+    return { L, rowMm, rows };
+  }
+
+  function draw() {
+    if (!ecg) return;
+    const { L, rowMm, rows } = layoutRows();
+    const seconds = Math.min(ecg.seconds, 10);
+    const widthMm = MARGIN_MM + seconds * view.speed;
+    const heightMm = rows * rowMm + 4;
+    const avail = Math.max(300, scroller.clientWidth - 4);
+    const pxmm = view.zoom || Math.max(1.5, avail / widthMm);
+    geom = { pxmm, widthMm, heightMm };
+    const dpr = window.devicePixelRatio || 1;
+    canvas.style.width = `${widthMm * pxmm}px`;
+    canvas.style.height = `${heightMm * pxmm}px`;
+    canvas.width = Math.round(widthMm * pxmm * dpr);
+    canvas.height = Math.round(heightMm * pxmm * dpr);
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr * pxmm, 0, 0, dpr * pxmm, 0, 0); // drawing units: millimetres
+    ctx.fillStyle = '#fffdfd';
+    ctx.fillRect(0, 0, widthMm, heightMm);
+    grid(ctx, widthMm, heightMm, pxmm);
+    const byName = Object.fromEntries(leads.map((l) => [l.name, l.samples]));
+    const colSec = seconds / L.cols.length;
+    ctx.lineJoin = 'round';
+    L.cols.forEach((col, ci) => col.forEach((name, ri) => {
+      const base = ri * rowMm + rowMm / 2 + 2;
+      const x0 = MARGIN_MM + ci * colSec * view.speed;
+      trace(ctx, byName[name], ci * colSec, colSec, x0, base);
+      label(ctx, name, x0 + 1, base - rowMm / 2 + 3.5);
+      if (ci > 0) separator(ctx, x0, base);
+    }));
+    for (let r = 0; r < rows; r++) pulse(ctx, r * rowMm + rowMm / 2 + 2);
+    if (L.rhythm && byName[L.rhythm]) {
+      const base = (rows - 1) * rowMm + rowMm / 2 + 2;
+      trace(ctx, byName[L.rhythm], 0, seconds, MARGIN_MM, base);
+      label(ctx, L.rhythm, MARGIN_MM + 1, base - rowMm / 2 + 3.5);
+    }
+    if (caliper) drawCaliper(ctx);
+    root.dataset.ready = '1';
+  }
+
+  function grid(ctx, w, hgt, pxmm) {
+    const line = (x0, y0, x1, y1) => { ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); };
+    if (pxmm >= 2.5) {
+      ctx.beginPath();
+      for (let x = 0; x <= w; x += 1) line(x, 0, x, hgt);
+      for (let y = 0; y <= hgt; y += 1) line(0, y, w, y);
+      ctx.strokeStyle = '#f7d4d4';
+      ctx.lineWidth = 0.5 / pxmm;
+      ctx.stroke();
+    }
+    ctx.beginPath();
+    for (let x = 0; x <= w; x += 5) line(x, 0, x, hgt);
+    for (let y = 0; y <= hgt; y += 5) line(0, y, w, y);
+    ctx.strokeStyle = '#eba7a7';
+    ctx.lineWidth = 1 / pxmm;
+    ctx.stroke();
+  }
+
+  function trace(ctx, samples, fromSec, durSec, x0, base) {
+    if (!samples) return;
+    const i0 = Math.floor(fromSec * ecg.rate);
+    const i1 = Math.min(samples.length, Math.floor((fromSec + durSec) * ecg.rate));
+    const mmPerSample = view.speed / ecg.rate;
+    ctx.beginPath();
+    for (let i = i0; i < i1; i++) {
+      const x = x0 + (i - i0) * mmPerSample;
+      const y = base - samples[i] * view.gain;
+      if (i === i0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    }
+    ctx.strokeStyle = '#111';
+    ctx.lineWidth = 0.25;
+    ctx.stroke();
+  }
+
+  function label(ctx, text, x, y) {
+    ctx.fillStyle = '#222';
+    ctx.font = '3px system-ui, sans-serif';
+    ctx.fillText(text, x, y);
+  }
+
+  function separator(ctx, x, base) {
+    ctx.beginPath();
+    ctx.moveTo(x, base - 2.5);
+    ctx.lineTo(x, base + 2.5);
+    ctx.strokeStyle = '#111';
+    ctx.lineWidth = 0.25;
+    ctx.stroke();
+  }
+
+  /** The 1 mV calibration pulse, 0.2 s wide, at the start of a row. */
+  function pulse(ctx, base) {
+    const w = 0.2 * view.speed;
+    const x = 2;
+    ctx.beginPath();
+    ctx.moveTo(x - 1, base);
+    ctx.lineTo(x, base);
+    ctx.lineTo(x, base - view.gain);
+    ctx.lineTo(x + w, base - view.gain);
+    ctx.lineTo(x + w, base);
+    ctx.lineTo(x + w + 1, base);
+    ctx.strokeStyle = '#111';
+    ctx.lineWidth = 0.25;
+    ctx.stroke();
+  }
+
+  function drawCaliper(ctx) {
+    const { x0, y0, x1, y1 } = caliper;
+    ctx.strokeStyle = '#1d6fd6';
+    ctx.lineWidth = 0.3;
+    ctx.setLineDash([1, 0.6]);
+    ctx.beginPath();
+    ctx.moveTo(x0, 0); ctx.lineTo(x0, geom.heightMm);
+    ctx.moveTo(x1, 0); ctx.lineTo(x1, geom.heightMm);
+    ctx.moveTo(x0, y0); ctx.lineTo(x1, y0);
+    ctx.moveTo(x1, y0); ctx.lineTo(x1, y1);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  function updateReadout() {
+    if (!caliper) {
+      readout.textContent = t('ecg.caliper_hint');
+      return;
+    }
+    const ms = (Math.abs(caliper.x1 - caliper.x0) / view.speed) * 1000;
+    const mv = (caliper.y0 - caliper.y1) / view.gain;
+    readout.textContent = t('ecg.caliper', { ms: Math.round(ms), mv: mv.toFixed(2), bpm: ms > 0 ? Math.round(60000 / ms) : '—' });
+  }
+
+  const toMm = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return { x: (e.clientX - r.left) / geom.pxmm, y: (e.clientY - r.top) / geom.pxmm };
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    if (!geom) return;
+    canvas.setPointerCapture(e.pointerId);
+    const p = toMm(e);
+    caliper = { x0: p.x, y0: p.y, x1: p.x, y1: p.y, dragging: true };
+    draw();
+    updateReadout();
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!caliper || !caliper.dragging) return;
+    const p = toMm(e);
+    caliper.x1 = p.x;
+    caliper.y1 = p.y;
+    draw();
+    updateReadout();
+  });
+  canvas.addEventListener('pointerup', () => { if (caliper) caliper.dragging = false; });
+  const onKey = (e) => {
+    if (e.key === 'Escape' && caliper) { caliper = null; draw(); updateReadout(); }
+  };
+  document.addEventListener('keydown', onKey);
+  const ro = new ResizeObserver(() => { if (!view.zoom) draw(); });
+  ro.observe(scroller);
+
+  function drawAnalysis() {
+    clear(analysis);
+    const rows = analysisRows(task && task.machine_flags);
+    analysis.append(h('h3', t('ecg.analysis')),
+      rows.length ? h('table', h('tbody', rows.map(([k, v]) => h('tr', h('td', tOr('ecgm.' + k, k)), h('td', v)))))
+        : h('p.muted', t('ecg.no_measurements')));
+  }
+
+  (async () => {
+    message.textContent = t('viewer.loading');
+    try {
+      ecg = await loadEcg(studyUid);
+      if (!ecg) {
+        message.textContent = t('ecg.no_waveform');
+        return;
+      }
+      leads = standardLeads(ecg);
+      message.textContent = '';
+      updateReadout();
+      draw();
+    } catch (e) {
+      message.textContent = errorText(e);
+    }
+  })();
+  drawAnalysis();
+
+  return {
+    setTask(next) {
+      task = next;
+      drawAnalysis();
+    },
+    destroy() {
+      ro.disconnect();
+      document.removeEventListener('keydown', onKey);
+      root.remove();
+    },
+  };
+}

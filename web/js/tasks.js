@@ -1,0 +1,110 @@
+// Shared pieces of the task views: status and priority chips, patient cell, SLA countdown, machine flags.
+import { h } from './dom.js';
+import { t, tOr } from './i18n.js';
+import { personName, age, sex, countdown, serverNow } from './format.js';
+
+const recent = new Map(); // task id -> task, from the last lists shown
+
+/** Remembers tasks a list showed, so that opening one can start before its own fetch returns. */
+export function rememberTasks(list) {
+  if (recent.size > 2000) recent.clear();
+  for (const x of list) recent.set(String(x.id), x);
+}
+
+export const cachedTask = (id) => recent.get(String(id)) || null;
+
+const claims = new Set();
+/** Marks a task to be claimed by the reading page as it opens (claim and image loading then run together). */
+export const requestClaim = (id) => claims.add(String(id));
+export const takeClaimRequest = (id) => claims.delete(String(id));
+
+export const OPEN_STATES = ['waiting', 'claimed', 'in_report', 'pending_review'];
+export const DONE_STATES = ['signed', 'delivered', 'acknowledged', 'amended'];
+
+/** The clinic-facing stage of a task: waiting, reading, reported, returned. */
+export function stage(state) {
+  if (state === 'waiting') return 'waiting';
+  if (state === 'claimed' || state === 'in_report' || state === 'pending_review') return 'reading';
+  if (state === 'returned') return 'returned';
+  return 'reported';
+}
+
+const stateClass = {
+  waiting: 'st-waiting', claimed: 'st-reading', in_report: 'st-reading', pending_review: 'st-review',
+  signed: 'st-done', delivered: 'st-done', acknowledged: 'st-done', amended: 'st-done', returned: 'st-returned',
+};
+
+/** Reader view: the exact state. Clinic view (`clinic` true): the coarse stage. */
+export function stateChip(state, clinic = false) {
+  if (clinic) {
+    const s = stage(state);
+    const cls = { waiting: 'st-waiting', reading: 'st-reading', reported: 'st-done', returned: 'st-returned' }[s];
+    return h('span.chip.' + cls, { 'data-state': state }, t('stage.' + s));
+  }
+  return h('span.chip.' + (stateClass[state] || 'st-waiting'), { 'data-state': state }, t('state.' + state));
+}
+
+export function priorityChip(p) {
+  return h('span.chip.prio-' + p, t('prio.' + p));
+}
+
+export function patientCell(task) {
+  const p = task.patient || {};
+  const meta = [sex(p.sex), age(p.birth_date, p.age), p.id ? t('patient.id_short') + ' ' + p.id : '']
+    .filter(Boolean).join(' · ');
+  return h('div.patient-cell', h('div.pname', personName(p.name) || t('patient.unnamed')), h('div.pmeta', meta));
+}
+
+export function examText(task) {
+  return [task.modality, task.body_part, task.description].filter(Boolean).join(' · ') || t('exam.unknown');
+}
+
+/** The SLA cell: time left until the deadline, amber when near, red and negative when overdue. */
+export function slaCell(task) {
+  const el = h('span.sla');
+  updateSla(el, task);
+  return el;
+}
+
+export function updateSla(el, task) {
+  if (!OPEN_STATES.includes(task.state)) {
+    el.textContent = '—';
+    el.className = 'sla';
+    return;
+  }
+  const left = task.deadline_ms - serverNow();
+  el.textContent = countdown(left);
+  el.className = 'sla' + (left < 0 ? ' over' : task.nearing_deadline || left < 5 * 60000 ? ' near' : '');
+  el.title = left < 0 ? t('sla.overdue') : t('sla.left');
+}
+
+/** Machine flags set by the automatic analysis (e.g. {"suspected_stemi": true}) as red chips. */
+export function flagChips(task) {
+  const flags = task.machine_flags || {};
+  const out = [];
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === false || v == null || v === '' || (Array.isArray(v) && !v.length)) continue;
+    if (Array.isArray(v)) {
+      for (const item of v) out.push(h('span.chip.flag', tOr('flag.' + item, String(item))));
+    } else if (typeof v === 'object') {
+      continue;
+    } else {
+      out.push(h('span.chip.flag', { title: v === true ? '' : String(v) }, tOr('flag.' + k, k.replace(/_/g, ' '))));
+    }
+  }
+  if (task.critical) out.push(h('span.chip.critical', t('critical.short')));
+  if (task.updated) out.push(h('span.chip', t('task.updated')));
+  return out.length ? h('div.flags', out) : null;
+}
+
+export function criticalCategory(c) {
+  return tOr('critcat.' + c, c.replace(/_/g, ' '));
+}
+
+export const CRITICAL_CATEGORIES = [
+  'acute_myocardial_infarction', 'ventricular_fibrillation', 'ventricular_tachycardia', 'high_degree_av_block',
+  'severe_bradycardia', 'long_qt', 'intracranial_hemorrhage', 'large_cerebral_infarction', 'pneumothorax',
+  'aortic_dissection', 'pulmonary_embolism', 'free_abdominal_air', 'ectopic_pregnancy_rupture', 'other',
+];
+export const QUALITY_REASONS = ['positioning', 'exposure', 'motion', 'artefact', 'missing_leads', 'noise',
+  'wrong_patient_data', 'incomplete_coverage', 'other'];

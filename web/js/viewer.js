@@ -1,0 +1,282 @@
+// The image viewer: series thumbnails, the stack viewport with its toolbar, overlays and keyboard, cine, and
+// the tag panel. createViewer(host, {studyUid}) -> {destroy}.
+import { h, clear } from './dom.js';
+import { t } from './i18n.js';
+import { errorText } from './api.js';
+import { dicomDate, personName } from './format.js';
+import { str, pn } from './dicomjson.js';
+import { PRESETS, renderInto, defaultWindow, UnsupportedFrame } from './pixels.js';
+import { loadSeriesList, Stack } from './stack.js';
+import { Viewport } from './viewport.js';
+import { tagPanel } from './tags.js';
+
+const TOOLS = [['wl', 'W'], ['pan', 'P'], ['zoom', 'Z'], ['line', 'M'], ['angle', 'A']];
+const PRESET_KEYS = ['lung', 'mediastinum', 'bone', 'brain', 'abdomen'];
+
+export function createViewer(host, { studyUid }) {
+  let stack = null;
+  let index = 0;
+  let seriesList = [];
+  let currentSeries = -1;
+  let firstOfSeries = true;
+  let cine = null;
+  let destroyed = false;
+  let wheelAcc = 0;
+  const stacks = new Map(); // series index -> Promise<Stack>
+  const getStack = (n) => {
+    if (!stacks.has(n)) {
+      const p = new Stack(studyUid, seriesList[n]).load();
+      stacks.set(n, p);
+      p.catch(() => stacks.delete(n));
+    }
+    return stacks.get(n);
+  };
+
+  const seriesCol = h('div.vw-series#series-list');
+  const stageHost = h('div.vw-canvas-host');
+  const message = h('div.vw-message', { hidden: true });
+  const ov = { tl: h('div.vw-ov.tl'), tr: h('div.vw-ov.tr'), bl: h('div.vw-ov.bl'), br: h('div.vw-ov.br') };
+  const slider = h('input.vw-slider', { type: 'range', min: 0, max: 0, value: 0, 'aria-label': t('viewer.slice'),
+    oninput: () => show(+slider.value) });
+  const stage = h('div.vw-stage#viewer-stage', stageHost, ov.tl, ov.tr, ov.bl, ov.br, slider, message);
+  const tags = tagPanel();
+  tags.hidden = true;
+
+  const toolButtons = TOOLS.map(([tool, key]) => h('button.vw-btn' + (tool === 'wl' ? '.on' : ''), {
+    type: 'button', 'data-tool': tool, title: `${t('tool.' + tool)} (${key})`, onclick: () => setTool(tool),
+  }, t('tool.' + tool)));
+  const cineBtn = h('button.vw-btn#cine', { type: 'button', title: t('viewer.cine') + ' (Space)', onclick: () => toggleCine() }, '▶');
+  const toolbar = h('div.vw-toolbar',
+    h('div.vw-group', toolButtons),
+    h('div.vw-group', PRESET_KEYS.map((p, i) => h('button.vw-btn', {
+      type: 'button', 'data-preset': p, title: `${t('preset.' + p)} (${i + 1})`, onclick: () => preset(p),
+    }, t('preset.' + p))),
+    h('button.vw-btn', { type: 'button', 'data-preset': 'default', title: t('preset.default') + ' (0)', onclick: () => vp.resetWindow() }, t('preset.default'))),
+    h('div.vw-group',
+      h('button.vw-btn#invert', { type: 'button', title: t('viewer.invert') + ' (I)', onclick: () => vp.update({ invert: !vp.view.invert }) }, t('viewer.invert')),
+      h('button.vw-btn', { type: 'button', title: t('viewer.rotate') + ' (R)', onclick: () => vp.rotate() }, '⟳'),
+      h('button.vw-btn', { type: 'button', title: t('viewer.flip') + ' (H)', onclick: () => vp.update({ flipH: !vp.view.flipH }) }, '⇋'),
+      h('button.vw-btn', { type: 'button', title: t('viewer.fit') + ' (F)', onclick: () => vp.fit() }, t('viewer.fit')),
+      cineBtn,
+      h('button.vw-btn', { type: 'button', title: t('viewer.clear') + ' (Del)', onclick: () => vp.clearMeasures() }, '✕'),
+      h('button.vw-btn#toggle-tags', { type: 'button', title: t('tags.title') + ' (T)', onclick: () => toggleTags() }, t('viewer.tags'))));
+
+  const root = h('div.viewer', seriesCol, h('div.vw-main', toolbar, stage), tags);
+  host.append(root);
+  const vp = new Viewport(stageHost);
+  vp.onChange = overlays;
+
+  function setTool(tool) {
+    vp.tool = tool;
+    vp.cancelDraft();
+    for (const b of toolButtons) b.classList.toggle('on', b.dataset.tool === tool);
+  }
+
+  function preset(name) {
+    const p = PRESETS[name];
+    if (p) vp.setWindow(p.center, p.width);
+  }
+
+  function toggleTags() {
+    tags.hidden = !tags.hidden;
+    if (!tags.hidden && vp.img) tags.set(vp.img.entry.meta);
+  }
+
+  function say(text) {
+    message.textContent = text || '';
+    message.hidden = !text;
+  }
+
+  function overlays() {
+    if (!vp.img) return;
+    const meta = vp.img.entry.meta;
+    const info = vp.img.info;
+    const v = vp.view;
+    ov.tl.replaceChildren(
+      h('div.b', personName(pn(meta, '00100010')) || '—'),
+      h('div', str(meta, '00100020')),
+      h('div', [str(meta, '00100040'), str(meta, '00101010')].filter(Boolean).join(' ')));
+    ov.tr.replaceChildren(
+      h('div', str(meta, '00080080')),
+      h('div', dicomDate(str(meta, '00080020'))),
+      h('div', str(meta, '00081030')),
+      h('div', `${t('viewer.series')} ${str(meta, '00200011')} ${str(meta, '0008103E')}`));
+    const probe = vp.probe && vp.probe.value != null
+      ? `(${Math.floor(vp.probe.x)}, ${Math.floor(vp.probe.y)}) ${Array.isArray(vp.probe.value) ? vp.probe.value.join(',') : Math.round(vp.probe.value * 10) / 10}${info.modality === 'CT' && !vp.img.rgb ? ' HU' : ''}`
+      : '';
+    ov.bl.replaceChildren(
+      h('div', `${t('viewer.image')} ${index + 1} / ${stack ? stack.length : 0}`),
+      h('div#wl-readout', `W ${Math.round(v.width)}  L ${Math.round(v.center)}${v.invert ? '  ' + t('viewer.inverted') : ''}`),
+      h('div', probe));
+    ov.br.replaceChildren(...[
+      h('div', `${t('viewer.zoom')} ${Math.round(v.scale * 100)}%`),
+      str(meta, '00180050') ? h('div', `${t('viewer.thickness')} ${str(meta, '00180050')} mm`) : null,
+      str(meta, '00201041') ? h('div', `${t('viewer.location')} ${Number(str(meta, '00201041')).toFixed(1)} mm`) : null,
+      info.spacing ? null : h('div', t('viewer.no_spacing'))].filter(Boolean));
+    stage.dataset.index = String(index);
+    stage.dataset.count = String(stack ? stack.length : 0);
+    stage.dataset.wl = `${Math.round(v.width)}/${Math.round(v.center)}`;
+  }
+
+  async function show(i) {
+    if (!stack || !stack.length) return;
+    index = Math.max(0, Math.min(stack.length - 1, i));
+    slider.value = String(index);
+    const mine = stack;
+    const want = index;
+    try {
+      const img = await stack.image(want);
+      if (destroyed || mine !== stack || want !== index) return;
+      say('');
+      vp.setImage(img, { reset: firstOfSeries });
+      if (firstOfSeries) {
+        firstOfSeries = false;
+        performance.mark('teledx-first-image');
+        stage.dataset.ready = '1';
+      }
+      if (!tags.hidden) tags.set(img.entry.meta);
+    } catch (e) {
+      if (destroyed || mine !== stack) return;
+      say(e instanceof UnsupportedFrame ? t('viewer.unsupported', { ts: e.transferSyntax }) : errorText(e));
+    }
+  }
+
+  async function openSeries(n) {
+    if (n === currentSeries || !seriesList[n]) return;
+    stopCine();
+    currentSeries = n;
+    for (const [i, el] of [...seriesCol.children].entries()) el.classList.toggle('on', i === n);
+    if (stack) stack.close();
+    say(t('viewer.loading'));
+    try {
+      stack = await getStack(n);
+    } catch (e) {
+      say(errorText(e));
+      return;
+    }
+    if (destroyed || currentSeries !== n) return;
+    stack.closed = false;
+    if (!stack.length) {
+      say(t('viewer.no_images'));
+      return;
+    }
+    slider.max = String(stack.length - 1);
+    slider.hidden = stack.length < 2;
+    firstOfSeries = true;
+    await show(0);
+    stack.prefetch(0);
+  }
+
+  async function thumbnail(n, canvas) {
+    try {
+      const s = await getStack(n);
+      if (!s.length) return;
+      const img = await s.image(Math.floor(s.length / 2));
+      const tmp = new OffscreenCanvas(img.width, img.height);
+      const data = new ImageData(img.width, img.height);
+      const w = defaultWindow(img);
+      renderInto(data, img, w.center, w.width, false);
+      tmp.getContext('2d').putImageData(data, 0, 0);
+      const ctx = canvas.getContext('2d');
+      const k = Math.min(canvas.width / img.width, canvas.height / img.height);
+      ctx.fillStyle = '#000';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(tmp, (canvas.width - img.width * k) / 2, (canvas.height - img.height * k) / 2, img.width * k, img.height * k);
+    } catch {
+      /* a thumbnail is not worth an error message */
+    }
+  }
+
+  function toggleCine() {
+    if (cine) return stopCine();
+    if (!stack || stack.length < 2) return undefined;
+    const ms = vp.img && vp.img.info.frameTimeMs ? Math.max(20, vp.img.info.frameTimeMs) : 1000 / 15;
+    cine = setInterval(() => show((index + 1) % stack.length), ms);
+    cineBtn.textContent = '❚❚';
+    cineBtn.classList.add('on');
+    return undefined;
+  }
+
+  function stopCine() {
+    clearInterval(cine);
+    cine = null;
+    cineBtn.textContent = '▶';
+    cineBtn.classList.remove('on');
+  }
+
+  stage.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    if (e.ctrlKey) {
+      vp.update({ scale: Math.min(40, Math.max(0.05, vp.view.scale * Math.exp(-e.deltaY * 0.002))) });
+      return;
+    }
+    wheelAcc += e.deltaMode === 1 ? e.deltaY * 40 : e.deltaY;
+    const steps = Math.trunc(wheelAcc / 50);
+    if (steps) {
+      wheelAcc -= steps * 50;
+      show(index + steps);
+    }
+  }, { passive: false });
+
+  const onKey = (e) => {
+    if (e.target.closest('input, textarea, select, [contenteditable]') || e.ctrlKey || e.metaKey || e.altKey) return;
+    const k = e.key;
+    const handled = true;
+    if (k === 'ArrowDown' || k === 'ArrowRight' || k === 'PageDown') show(index + (k === 'PageDown' ? 10 : 1));
+    else if (k === 'ArrowUp' || k === 'ArrowLeft' || k === 'PageUp') show(index - (k === 'PageUp' ? 10 : 1));
+    else if (k === 'Home') show(0);
+    else if (k === 'End') show(stack ? stack.length - 1 : 0);
+    else if (k >= '1' && k <= '5') preset(PRESET_KEYS[+k - 1]);
+    else if (k === '0') vp.resetWindow();
+    else if (k === 'i' || k === 'I') vp.update({ invert: !vp.view.invert });
+    else if (k === 'r' || k === 'R') vp.rotate();
+    else if (k === 'h' || k === 'H') vp.update({ flipH: !vp.view.flipH });
+    else if (k === 'v' || k === 'V') vp.update({ flipV: !vp.view.flipV });
+    else if (k === 'f' || k === 'F') vp.fit();
+    else if (k === ' ') toggleCine();
+    else if (k === 't' || k === 'T') toggleTags();
+    else if (k === 'Escape') vp.cancelDraft();
+    else if (k === 'Delete' || k === 'Backspace') vp.clearMeasures();
+    else {
+      const tool = TOOLS.find(([, key]) => key === k.toUpperCase());
+      if (tool) setTool(tool[0]);
+      else return;
+    }
+    if (handled) e.preventDefault();
+  };
+  document.addEventListener('keydown', onKey);
+
+  (async () => {
+    say(t('viewer.loading'));
+    try {
+      seriesList = await loadSeriesList(studyUid);
+    } catch (e) {
+      say(errorText(e));
+      return;
+    }
+    if (destroyed) return;
+    clear(seriesCol);
+    seriesList.forEach((s, n) => {
+      const canvas = h('canvas.vw-thumb', { width: 96, height: 96 });
+      seriesCol.append(h('button.vw-series-item', { type: 'button', 'data-series': s.uid, onclick: () => openSeries(n) },
+        canvas,
+        h('div.vw-series-desc', `${s.modality} ${s.number || ''}`),
+        h('div.vw-series-sub', s.description || ''),
+        h('div.vw-series-sub', t('viewer.images', { n: s.count }))));
+      thumbnail(n, canvas);
+    });
+    if (!seriesList.length) say(t('viewer.no_series'));
+    else openSeries(0);
+  })();
+
+  return {
+    destroy() {
+      destroyed = true;
+      stopCine();
+      for (const p of stacks.values()) p.then((s) => s.close(), () => {});
+      document.removeEventListener('keydown', onKey);
+      vp.destroy();
+      root.remove();
+    },
+  };
+}
