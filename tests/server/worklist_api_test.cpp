@@ -285,6 +285,7 @@ TEST_CASE("the lead dispatches, the reader flags a critical value, the clinic co
 
 TEST_CASE("a lead configures the center and reads its statistics as JSON and CSV", "[server][worklist]") {
   auto& s = DemoServer::instance();
+  (void)completion().complete("CLINIC1");  // the statistics need at least one task of their own
   const auto img = std::to_string(s.institution_id("IMG-CENTER"));
   auto put = call("img-lead", "PUT", "/api/centers/" + img + "/settings",
                   {{"sla_minutes", {{"imaging", {{"routine", 180}}}}}, {"lease_minutes", 20}});
