@@ -2,16 +2,19 @@
 #include "teledx/dicom/instance_store.hpp"
 
 #include <fcntl.h>
-#include <sodium.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <memory>
 #include <set>
 #include <system_error>
 
 #include "dicom_file.hpp"
 #include "store_internal.hpp"
 #include "teledx/core/log.hpp"
+#include "teledx/dicom/store_scp.hpp"
 
 namespace teledx::dicom {
 namespace fs = std::filesystem;
@@ -21,11 +24,15 @@ constexpr const char* kStorageFailed =
     "The server could not store the instance (storage problem); nothing was kept. Send it again later.";
 
 // Streams the file through SHA-256 (a multi-frame ultrasound may be hundreds of MB: never read it whole).
+// OpenSSL rather than libsodium: it uses the CPU's SHA extensions, several times faster on 500 KB slices.
 Result<std::string> file_sha256(const fs::path& p) {
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error(ErrorCode::StorageFailure, kStorageFailed, "open " + p.string());
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    ::close(fd);
+    return make_error(ErrorCode::Internal, "Internal error; the instance was not stored.", "EVP sha256 init");
+  }
   std::vector<unsigned char> buf(256 * 1024);
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
@@ -37,14 +44,20 @@ Result<std::string> file_sha256(const fs::path& p) {
                         "read " + p.string() + ": " + std::generic_category().message(err));
     }
     if (n == 0) break;
-    crypto_hash_sha256_update(&state, buf.data(), static_cast<unsigned long long>(n));
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(n));
   }
   ::close(fd);
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&state, digest);
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return std::string(hex);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
 }
 
 void remove_temp(const fs::path& p) {
@@ -189,7 +202,10 @@ std::optional<ExamPriority> exam_priority_from(std::string_view s) {
 }
 
 InstanceStore::InstanceStore(db::Database& db, FileStore& files, const Clock& clock, InstanceStoreOptions options)
-    : impl_(std::make_unique<Impl>(db, files, clock, options)) {}
+    : impl_(std::make_unique<Impl>(db, files, clock, options)) {
+  // Parsing needs the data dictionary and quiet DCMTK logging even when no SCP runs (STOW, uploads, tools).
+  if (auto r = init_dcmtk(); !r.ok()) log::error("dicom", r.error().message);
+}
 
 InstanceStore::~InstanceStore() = default;
 
@@ -315,8 +331,9 @@ Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int6
   m.clinic_id = clinic_id;
   m.source = std::move(source);
   m.received_ms = s.clock.now_ms();
-  // Content-addressed: identical bytes always map to the same key.
-  m.file_key = "dicom/" + m.sha256.substr(0, 2) + "/" + m.sha256.substr(2, 2) + "/" + m.sha256 + ".dcm";
+  // Content-addressed: identical bytes always map to the same key. One level of 256 directories: each new
+  // directory costs an extra fsync of its parent, so a deeper fan-out would add one to most early instances.
+  m.file_key = "dicom/" + m.sha256.substr(0, 2) + "/" + m.sha256 + ".dcm";
 
   std::lock_guard sop_lock(s.lock_for(m.sop_uid));
   const auto duplicate = [&](const Existing& e) -> Result<IngestOutcome> {
@@ -351,7 +368,7 @@ Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int6
   // Durability point 1: the file is fsynced and renamed into place (commit_temp consumes the temp file).
   TELEDX_TRY(s.files.commit_temp(temp, m.file_key));
   // Durability point 2: blob and index rows commit together. Only after this may success be answered.
-  const auto committed = s.db.write([&](db::Txn& txn) -> Result<void> {
+  const auto committed = s.committer.run([&](db::Txn& txn) -> Result<void> {
     TELEDX_TRY(record_blob(txn, m.file_key, m.size, m.sha256, m.received_ms));
     return insert_rows(txn, m, parsed->kind, parsed->metadata_json);
   });

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "group_commit.hpp"
 #include "teledx/core/database.hpp"
 #include "teledx/dicom/instance_store.hpp"
 
@@ -13,11 +14,12 @@ namespace teledx::dicom {
 
 struct InstanceStore::Impl {
   Impl(db::Database& d, FileStore& f, const Clock& c, InstanceStoreOptions o)
-      : db(d), files(f), clock(c), options(o) {}
+      : db(d), files(f), clock(c), options(o), committer(d) {}
   db::Database& db;
   FileStore& files;
   const Clock& clock;
   InstanceStoreOptions options;
+  detail::GroupCommitter committer;
   // Ingests of one SOP Instance UID are serialised: identical bytes share one file key, so a failing ingest
   // must never remove the file a concurrent identical ingest has just acknowledged.
   std::array<std::mutex, 64> sop_locks;

@@ -8,6 +8,7 @@
 #include <dcmtk/dcmnet/diutil.h>
 #include <dcmtk/dcmnet/scppool.h>
 #include <dcmtk/dcmnet/scpthrd.h>
+#include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include <netinet/in.h>
@@ -145,15 +146,12 @@ class AssociationScp final : public DcmThreadSCP {
     return DcmThreadSCP::handleIncomingCommand(msg, info);
   }
 
+  // Reported before the release is acknowledged, so an SCU that has finished sees its audit entry written.
+  void notifyReleaseRequest() override { report(); }
+
+  // Aborted or timed-out associations are reported here.
   void notifyAssociationTermination() override {
-    if (shared_.on_end && (!summary_.stored_per_study.empty() || summary_.failed > 0)) {
-      try {
-        shared_.on_end(summary_);
-      } catch (const std::exception& e) {
-        log::error("dimse", std::string("association hook failed: ") + e.what());
-      }
-    }
-    summary_ = AssociationSummary{};
+    report();
     params_ = nullptr;
   }
 
@@ -196,6 +194,18 @@ class AssociationScp final : public DcmThreadSCP {
     }
     return sendSTOREResponse(pres_id, rq.MessageID, rq.AffectedSOPClassUID, rq.AffectedSOPInstanceUID, status,
                              detail_ptr);
+  }
+
+  void report() {
+    if (shared_.on_end && (!summary_.stored_per_study.empty() || summary_.failed > 0)) {
+      try {
+        shared_.on_end(summary_);
+      } catch (const std::exception& e) {
+        log::error("dimse", std::string("association hook failed: ") + e.what());
+      }
+    }
+    summary_.stored_per_study.clear();
+    summary_.failed = 0;
   }
 
   Shared& shared_;
@@ -265,11 +275,34 @@ Result<void> init_dcmtk() {
 struct StoreScp::Impl {
   Impl(StoreScpConfig c, InstanceStore& s, ClinicResolver r, AssociationHook h)
       : shared{std::move(c), s, std::move(r), std::move(h)} {}
+  Result<void> make_tls_layer();
   Shared shared;
+  std::unique_ptr<DcmTLSTransportLayer> tls;  // outlives the pool, which only borrows it
   std::unique_ptr<Pool> pool;
   std::thread listener;
   std::atomic<bool> running{false};
 };
+
+Result<void> StoreScp::Impl::make_tls_layer() {
+  const StoreScpConfig& c = shared.config;
+  const auto failed = [&](const std::string& what, const OFCondition& cond) {
+    return make_error(ErrorCode::Unavailable, "DICOM TLS could not start: " + what + ".", cond.text());
+  };
+  tls = std::make_unique<DcmTLSTransportLayer>(NET_ACCEPTOR, nullptr, OFTrue);
+  if (OFCondition r = tls->setTLSProfile(TSP_Profile_BCP195_ND); r.bad()) return failed("TLS profile", r);
+  if (OFCondition r = tls->activateCipherSuites(); r.bad()) return failed("cipher suites", r);
+  if (OFCondition r = tls->setPrivateKeyFile(c.tls_key.c_str(), DCF_Filetype_PEM); r.bad()) {
+    return failed("cannot read the private key " + c.tls_key.string(), r);
+  }
+  if (OFCondition r = tls->setCertificateFile(c.tls_cert.c_str(), DCF_Filetype_PEM); r.bad()) {
+    return failed("cannot read the certificate " + c.tls_cert.string(), r);
+  }
+  if (!tls->checkPrivateKeyMatchesCertificate()) {
+    return make_error(ErrorCode::Unavailable, "DICOM TLS could not start: the private key does not match the certificate.");
+  }
+  tls->setCertificateVerification(DCV_ignoreCertificate);
+  return ok();
+}
 
 StoreScp::StoreScp(StoreScpConfig config, InstanceStore& store, ClinicResolver resolver, AssociationHook on_end)
     : impl_(std::make_unique<Impl>(std::move(config), store, std::move(resolver), std::move(on_end))) {}
@@ -305,6 +338,11 @@ Result<void> StoreScp::start() {
   if (OFCondition r = cfg.addPresentationContext(UID_VerificationSOPClass, uncompressed); r.bad()) {
     return make_error(ErrorCode::Internal, "The DICOM server could not be configured.", r.text());
   }
+  const bool use_tls = !c.tls_cert.empty() && !c.tls_key.empty();
+  if (use_tls) {
+    TELEDX_TRY(impl_->make_tls_layer());
+    cfg.setTransportLayer(impl_->tls.get());
+  }
   impl_->pool->setMaxThreads(static_cast<Uint16>(std::clamp(c.max_associations, 1, 1000)));
 
   impl_->running = true;
@@ -315,7 +353,8 @@ Result<void> StoreScp::start() {
     }
     impl_->running = false;
   });
-  log::info("dimse", "DICOM C-STORE SCP listening on port " + std::to_string(c.port) + " as AE '" + c.ae_title +
+  log::info("dimse", std::string(use_tls ? "DICOM TLS" : "DICOM") + " C-STORE SCP listening on port " +
+                         std::to_string(c.port) + " as AE '" + c.ae_title +
                          "' (max " + std::to_string(c.max_associations) + " associations)");
   return ok();
 }
@@ -327,6 +366,7 @@ void StoreScp::stop() {
   impl_->pool->stopAfterCurrentAssociations();
   impl_->listener.join();
   impl_->pool.reset();
+  impl_->tls.reset();
   impl_->running = false;
 }
 

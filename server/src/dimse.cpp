@@ -4,9 +4,13 @@
 
 namespace teledx::server {
 
-std::unique_ptr<dicom::StoreScp> make_store_scp(Services& s) {
+std::unique_ptr<dicom::StoreScp> make_store_scp(Services& s, bool tls) {
   dicom::StoreScpConfig cfg;
-  cfg.port = s.config.dicom_port;
+  cfg.port = tls ? s.config.dicom_tls_port : s.config.dicom_port;
+  if (tls) {
+    cfg.tls_cert = s.config.tls_cert;
+    cfg.tls_key = s.config.tls_key;
+  }
   cfg.ae_title = s.config.ae_title;
   cfg.max_associations = s.config.max_associations;
   auto resolve = [&s](const std::string& calling_ae) -> std::optional<std::int64_t> {

@@ -9,6 +9,7 @@ namespace teledx::server {
 
 /// An SCP on config.dicom_port / ae_title / max_associations that resolves calling AE titles through the
 /// consortium and writes one audit entry ("store") per study per association. Not yet started.
-std::unique_ptr<dicom::StoreScp> make_store_scp(Services& services);
+/// With `tls`: on config.dicom_tls_port with config.tls_cert / tls_key (call only when a certificate is set).
+std::unique_ptr<dicom::StoreScp> make_store_scp(Services& services, bool tls = false);
 
 }  // namespace teledx::server

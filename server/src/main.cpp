@@ -91,6 +91,12 @@ int run_serve(Config cfg) {
   // DICOM first: once /healthz answers, the DICOM port accepts too.
   auto dimse = make_store_scp(s);
   if (auto r = dimse->start(); !r.ok()) return fail(r.error());
+  std::unique_ptr<dicom::StoreScp> dimse_tls;  // DICOM over TLS, for clinics reaching us over the internet
+  if (!cfg.tls_cert.empty()) {
+    dimse_tls = make_store_scp(s, true);
+    if (auto r = dimse_tls->start(); !r.ok()) return fail(r.error());
+    std::cout << "teledx: dicom tls listening on port " << cfg.dicom_tls_port << "\n";
+  }
   std::cout << "teledx: dicom listening on port " << cfg.dicom_port << " as AE " << cfg.ae_title << "\n";
 
   if (auto n = reconcile_reading_tasks(s); !n.ok())
@@ -107,6 +113,7 @@ int run_serve(Config cfg) {
   std::cout << "teledx: data in " << std::filesystem::absolute(cfg.data_dir).string() << "\n" << std::flush;
   http.run_until_signal();
   dimse->stop();
+  if (dimse_tls) dimse_tls->stop();
   background.stop();
   log::info("server", "stopped cleanly");
   return 0;

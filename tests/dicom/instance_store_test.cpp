@@ -1,6 +1,8 @@
 #include "teledx/dicom/instance_store.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "dicom/dicom_fixture.hpp"
@@ -418,4 +420,36 @@ TEST_CASE("An upload marking its study done completes it at once, and only its o
   REQUIRE(twice.ok());
   CHECK_FALSE(twice->has_value());
   CHECK(s.store->complete_stable_studies(s.clock.now + 100'000, 0)->empty());
+}
+
+TEST_CASE("Concurrent ingests, including identical duplicates, index every instance exactly once", "[dicom]") {
+  Store s;
+  constexpr int kThreads = 6, kPerThread = 20;
+  std::vector<std::string> files;
+  for (int i = 0; i < kThreads * kPerThread / 2; ++i) files.push_back(make_image(spec(1, 1 + i % 3, i)).part10());
+  std::atomic<int> failures{0}, stored{0}, already{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Thread t and thread t + kThreads/2 send the same half of the files: every file arrives twice.
+      for (int k = 0; k < kPerThread; ++k) {
+        auto r = s.ingest(files[((t % (kThreads / 2)) * kPerThread + k) % files.size()]);
+        if (!r.ok()) ++failures;
+        else if (r->status == IngestOutcome::Status::Stored) ++stored;
+        else if (r->status == IngestOutcome::Status::AlreadyStored) ++already;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(stored == static_cast<int>(files.size()));
+  CHECK(already == static_cast<int>(files.size()));
+  CHECK(s.count("dicom_instances") == static_cast<std::int64_t>(files.size()));
+  auto study = s.store->study(spec(1, 1, 1).study_uid);
+  REQUIRE(study.ok());
+  CHECK(study->instance_count == static_cast<std::int64_t>(files.size()));
+  CHECK(study->series_count == 3);
+  auto report = check_store(*s.db, *s.files);
+  REQUIRE(report.ok());
+  CHECK(report->clean());
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,9 @@ struct StoreScpConfig {
   int acse_timeout_seconds = 30;
   int dimse_timeout_seconds = 60;    // idle time within an association before it is aborted
   std::uint32_t max_pdu = 131072;    // receive PDU size offered to SCUs (DCMTK allows 4096..131072)
+  /// PEM certificate chain and private key: both set -> DICOM over TLS (BCP 195 non-downgrading profile) on
+  /// `port`. Callers are still identified by their registered calling AE title; no client certificate needed.
+  std::filesystem::path tls_cert, tls_key;
 };
 
 /// What one association stored; reported once when it ends (e.g. for one audit entry per study).
@@ -38,7 +42,8 @@ class StoreScp {
  public:
   /// Clinic of a calling AE title; nullopt refuses the association ("calling AE title not recognized").
   using ClinicResolver = std::function<std::optional<std::int64_t>(const std::string& calling_ae)>;
-  /// Called on the association's thread after it ended, when it stored or failed at least one instance.
+  /// Called on the association's thread when it is released (before the release is acknowledged) or aborted,
+  /// if it stored or failed at least one instance.
   using AssociationHook = std::function<void(const AssociationSummary&)>;
 
   StoreScp(StoreScpConfig config, InstanceStore& store, ClinicResolver resolver, AssociationHook on_end = {});
