@@ -1,0 +1,78 @@
+#include "teledx/core/database.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+#include "teledx/core/audit.hpp"
+#include "teledx/core/consortium.hpp"
+#include "teledx/core/file_store.hpp"
+
+using namespace teledx;
+
+namespace {
+std::vector<db::Migration> notes_v1() {
+  return {{1, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)"}};
+}
+std::vector<db::Migration> notes_v2() {
+  auto m = notes_v1();
+  m.push_back({2, "note authors", "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT ''"});
+  return m;
+}
+}  // namespace
+
+TEST_CASE("migrations apply from an empty database and not again on an up-to-date one", "[core][db]") {
+  test::TempDir dir;
+  auto file = dir / "index.sqlite";
+  {
+    auto d = db::open_sqlite(file).value();
+    for (auto [module, m] : {std::pair{"blobs", blob_migrations()}, std::pair{"consortium", Consortium::migrations()},
+                             std::pair{"audit", AuditLog::migrations()}, std::pair{"notes", notes_v1()}}) {
+      auto applied = d->migrate(module, m);
+      REQUIRE(applied.ok());
+      CHECK(*applied == static_cast<int>(m.size()));
+      CHECK(*d->schema_version(module) == m.back().version);
+    }
+  }
+  // Reopened (a restart): everything is up to date, nothing re-runs, data survives.
+  auto d = db::open_sqlite(file).value();
+  REQUIRE(d->exec("INSERT INTO notes (body) VALUES (?)", {std::string("kept")}).ok());
+  for (auto [module, m] : {std::pair{"blobs", blob_migrations()}, std::pair{"consortium", Consortium::migrations()},
+                           std::pair{"audit", AuditLog::migrations()}, std::pair{"notes", notes_v1()}})
+    CHECK(*d->migrate(module, m) == 0);
+  // A newer release adds a step: only that step runs.
+  CHECK(*d->migrate("notes", notes_v2()) == 1);
+  CHECK(*d->schema_version("notes") == 2);
+  auto rows = d->query("SELECT body, author FROM notes").value();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].text(0) == "kept");
+}
+
+TEST_CASE("a failing migration leaves the schema at the last good version", "[core][db]") {
+  auto d = db::open_sqlite(":memory:").value();
+  REQUIRE(*d->migrate("notes", notes_v1()) == 1);
+  auto bad = notes_v1();
+  bad.push_back({2, "broken", "CREATE TABLE half (x INTEGER); THIS IS NOT SQL"});
+  auto r = d->migrate("notes", bad);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::StorageFailure);
+  CHECK(*d->schema_version("notes") == 1);
+  // The statement before the error was rolled back with it.
+  CHECK_FALSE(d->query("SELECT * FROM half").ok());
+}
+
+TEST_CASE("a write transaction commits all or nothing and constraint violations are conflicts", "[core][db]") {
+  auto d = db::open_sqlite(":memory:").value();
+  REQUIRE(*d->migrate("notes", notes_v1()) == 1);
+  auto failed = d->write([](db::Txn& t) -> Result<void> {
+    TELEDX_TRY(t.exec("INSERT INTO notes (body) VALUES ('a')"));
+    return make_error(ErrorCode::BadRequest, "caller changed its mind");
+  });
+  CHECK_FALSE(failed.ok());
+  CHECK(d->query("SELECT * FROM notes").value().empty());
+  REQUIRE(d->exec("INSERT INTO notes (body) VALUES ('a')").ok());
+  auto dup = d->exec("INSERT INTO notes (body) VALUES ('a')");
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().code == ErrorCode::Conflict);
+  auto rows = d->query("SELECT COUNT(*) FROM notes WHERE body = ?", {std::string("a")}).value();
+  CHECK(rows[0].integer(0) == 1);
+}
