@@ -186,6 +186,11 @@ Result<void> FileStore::commit_temp(const fs::path& temp, std::string_view key) 
   return install(root_ / "blobs", temp, key, fail_point_);
 }
 
+Result<void> FileStore::ensure_directory(std::string_view key_dir) {
+  if (!valid_key(key_dir)) return invalid_key(key_dir);
+  return make_dirs_durable(root_ / "blobs" / fs::path(key_dir));
+}
+
 fs::path FileStore::new_temp_path() const { return root_ / "tmp" / (new_id() + ".tmp"); }
 
 Result<std::string> FileStore::read(std::string_view key) const {

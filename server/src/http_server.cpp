@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <future>
+#include <limits>
 #include <optional>
 #include <thread>
 
@@ -117,6 +118,9 @@ class HttpSession {
     if (srv_.stopping) return derived().do_eof();
     header_parser_.emplace();
     header_parser_->header_limit(kHeaderLimit);
+    // No limit at this stage (Beast's default is 1 MiB): the route's own limit is applied in on_header.
+    // Not boost::none: Beast 1.74 compares the content length against the empty optional and refuses it.
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     beast::get_lowest_layer(derived().stream()).expires_after(srv_.timeout());
     http::async_read_header(derived().stream(), buffer_, *header_parser_,
                             beast::bind_front_handler(&HttpSession::on_header, derived().shared_from_this()));

@@ -1,5 +1,7 @@
 #include "teledx/server/services.hpp"
 
+#include <cstdio>
+
 #include "dicomweb.hpp"
 
 #include "teledx/core/ids.hpp"
@@ -20,6 +22,13 @@ Result<std::unique_ptr<Services>> open_services(const Config& config) {
   if (!db.ok()) return db.error();
   s->db = std::move(*db);
   s->files = std::make_unique<FileStore>(config.data_dir);
+  // The instance store files blobs under dicom/<first byte of the hash>/: making the 256 directories once
+  // here keeps directory creation (and its syncs) off the path of every acknowledged instance.
+  for (int i = 0; i < 256; ++i) {
+    char dir[16];
+    std::snprintf(dir, sizeof dir, "dicom/%02x", i);
+    if (auto r = s->files->ensure_directory(dir); !r.ok()) return r.error();
+  }
   for (auto [module, migrations] : {std::pair{"blobs", blob_migrations()},
                                     std::pair{"consortium", Consortium::migrations()},
                                     std::pair{"audit", AuditLog::migrations()},

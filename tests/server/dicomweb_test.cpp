@@ -179,3 +179,23 @@ TEST_CASE("a damaged zip or a non-clinic uploader is refused with a clear error"
   CHECK(r.json()["error"]["message"].get<std::string>().find("zip") != std::string::npos);
   CHECK(c.post_json("/api/uploads", nlohmann::json::object(), s.token("img-reader1")).status == 403);
 }
+
+TEST_CASE("STOW-RS and the upload API accept bodies of several megabytes", "[server][dicomweb]") {
+  auto& s = DemoServer::instance();
+  const std::string study = "1.2.826.0.1.3680043.10.4001";
+  auto big = spec(study, 1);
+  big.rows = 1024;
+  big.columns = 1024;  // 2 MiB of pixels: over Beast's default 1 MiB body limit
+  auto file = make_image(big).part10();
+  REQUIRE(file.size() > 2 * 1024 * 1024);
+  auto r = stow(s.token("clinic1-tech"), {file, make_image(spec(study, 2)).part10()});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto id = s.client().post_json("/api/uploads", nlohmann::json::object(), s.token("clinic1-tech")).json()["upload_id"].get<std::string>();
+  auto third = spec(study, 3);
+  third.rows = third.columns = 1024;
+  auto up = s.client().request("POST", "/api/uploads/" + id + "/files?name=big.dcm", make_image(third).part10(),
+                               {{"Authorization", "Bearer " + s.token("clinic1-tech")}, {"Content-Type", "application/dicom"}});
+  INFO(up.body);
+  CHECK(up.status == 200);
+}

@@ -36,6 +36,9 @@ class FileStore {
   Result<void> remove(std::string_view key);
   /// Every key under blobs/, sorted.
   std::vector<std::string> list_keys() const;
+  /// Creates a directory under blobs/ (e.g. "dicom/ab") durably, ahead of writes: a write into an existing
+  /// directory pays no directory-creation syncs.
+  Result<void> ensure_directory(std::string_view key_dir);
   /// Deletes leftover temp files of interrupted writes; returns how many.
   std::size_t clean_temp();
 
