@@ -202,13 +202,23 @@ void add_stow_routes(Router& router) {
     auto body = ctx.req.body.empty() ? nlohmann::json::object() : ctx.json_body();
     auto priority = dicom::exam_priority_from(body.value("priority", "routine"));
     if (!priority) throw HttpError(ErrorCode::BadRequest, "'priority' must be stat, urgent or routine.");
+    // The patient's national ID (身份证号, 15 or 18 characters, digits and a final X) for prior-exam matching
+    // across clinics; optional.
+    std::string national_id = body.contains("national_id") && body["national_id"].is_string()
+                                  ? body["national_id"].get<std::string>() : std::string();
+    for (auto& ch : national_id) ch = static_cast<char>(ch == 'x' ? 'X' : ch);
+    if (!national_id.empty() &&
+        ((national_id.size() != 15 && national_id.size() != 18) ||
+         national_id.find_first_not_of("0123456789") < national_id.size() - 1 ||
+         national_id.find_first_not_of("0123456789X", national_id.size() - 1) != std::string::npos))
+      throw HttpError(ErrorCode::BadRequest, "'national_id' must be a 15- or 18-character resident ID number.");
     std::string id = new_id();
     auto& s = ctx.services;
     auto r = s.db->exec(
-        "INSERT INTO uploads (id, clinic_id, user_id, reason, history, priority, created_ms, completed_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+        "INSERT INTO uploads (id, clinic_id, user_id, reason, history, priority, created_ms, completed_ms, "
+        "national_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
         {id, clinic, ctx.who().user.id, body.value("reason", ""), body.value("history", ""),
-         std::string(dicom::to_string(*priority)), s.clock.now_ms()});
+         std::string(dicom::to_string(*priority)), s.clock.now_ms(), national_id});
     if (!r.ok()) throw HttpError(r.error());
     return HttpResponse::json(201, {{"upload_id", id}, {"priority", dicom::to_string(*priority)}});
   });
@@ -323,7 +333,10 @@ std::vector<db::Migration> upload_migrations() {
            "reason TEXT NOT NULL, history TEXT NOT NULL, priority TEXT NOT NULL, created_ms INTEGER NOT NULL, "
            "completed_ms INTEGER NOT NULL);"
            "CREATE TABLE upload_studies (upload_id TEXT NOT NULL REFERENCES uploads(id), study_uid TEXT NOT NULL, "
-           "instances INTEGER NOT NULL, PRIMARY KEY (upload_id, study_uid));"}};
+           "instances INTEGER NOT NULL, PRIMARY KEY (upload_id, study_uid));"},
+          {2, "patient national ID on the exam request",
+           "ALTER TABLE uploads ADD COLUMN national_id TEXT NOT NULL DEFAULT '';"
+           "CREATE INDEX upload_studies_study ON upload_studies (study_uid);"}};
 }
 
 }  // namespace teledx::server

@@ -154,6 +154,9 @@ void add_worklist_routes(Router& router) {
   });
 
   add_report_routes(router);
+  add_report_pdf_routes(router);
+  add_critical_register_routes(router);
+  add_prior_routes(router);
   add_worklist_admin_routes(router);
 }
 

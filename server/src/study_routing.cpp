@@ -29,6 +29,13 @@ Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dico
   r.kind = type == CenterType::Ecg ? worklist::TaskKind::Ecg : worklist::TaskKind::Imaging;
   r.request = {c.request.reason, c.request.history, to_task_priority(c.request.priority)};
   r.patient = {rec.patient_name, rec.patient_id, rec.patient_sex, rec.patient_birth_date, "", ""};
+  // The national ID comes with a browser upload's exam request (uploads.national_id), when the clinic gave one.
+  if (auto nid = s.db->query("SELECT u.national_id FROM uploads u JOIN upload_studies us ON us.upload_id = u.id "
+                             "WHERE us.study_uid = ? AND u.clinic_id = ? AND u.national_id != '' "
+                             "ORDER BY u.created_ms DESC LIMIT 1",
+                             {c.study_uid, c.clinic_id});
+      nid.ok() && !nid->empty())
+    r.patient.national_id = nid->front().text(0);
   // One primary modality: the worklist matches readers' subspecialties on it. Documents and presentation
   // states ride along with the images they belong to.
   for (const auto& m : rec.modalities)

@@ -53,4 +53,7 @@ nlohmann::json to_json(const worklist::TurnaroundRow& r);
 namespace teledx::server {
 void add_worklist_admin_routes(Router& router);  // center settings, rota, reader profiles, statistics
 void add_report_routes(Router& router);          // templates, drafts, signing, addenda, critical values, quality
+void add_report_pdf_routes(Router& router);      // the signed report as PDF (routes_report_pdf.cpp)
+void add_critical_register_routes(Router& router);  // critical-value register (routes_critical_register.cpp)
+void add_prior_routes(Router& router);           // prior exams of the same patient (routes_priors.cpp)
 }  // namespace teledx::server
