@@ -11,9 +11,9 @@ std::vector<Beat> classify_beats(const LeadSet& conditioned, const std::vector<s
 LeadSet median_beat(const LeadSet& conditioned, const std::vector<Beat>& beats, std::int64_t& r_index);
 /// Intervals, rate and frontal axes from the median beat and the beat list.
 Measurements measure(const Analysis& a);
-/// Per-beat P detection over the record: PR of each beat with a P wave (ms), for AV-conduction statements.
-std::vector<double> beat_pr_intervals(const LeadSet& conditioned, const std::vector<Beat>& beats);
 void rhythm_statements(Analysis& a, const LeadSet& conditioned);
+/// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
+void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);
 void st_statements(Analysis& a);
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made.

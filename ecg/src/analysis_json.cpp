@@ -50,9 +50,10 @@ nlohmann::json to_json(const Analysis& a) {
   }
   j["beats"] = {{"count", a.beats.size()}, {"normal", n}, {"ventricular", v}, {"unknown", u}};
   if (a.beats.size() <= 2000) j["beats"]["list"] = std::move(beats);
-  auto st = nlohmann::json::object();
-  for (const auto& s : a.st) st[std::string(lead_name(s.lead))] = s.j60_uv;
+  auto st = nlohmann::json::object(), stj = nlohmann::json::object();
+  for (const auto& s : a.st) st[std::string(lead_name(s.lead))] = s.j60_uv, stj[std::string(lead_name(s.lead))] = s.j_uv;
   j["st_j60_uv"] = std::move(st);
+  j["st_j_uv"] = std::move(stj);
   const auto& f = a.median_fiducials;
   auto rel = [&](const std::optional<std::int64_t>& x) {
     return x ? nlohmann::json(double(*x - a.median_r) * 1000.0 / a.sample_rate_hz) : nlohmann::json(nullptr);

@@ -133,12 +133,16 @@ LeadSet median_beat(const LeadSet& s, const std::vector<Beat>& beats, std::int64
     for (std::size_t i = 0; i < use.size(); i += use.size() / 60 + 1) thin.push_back(use[i]);
     use = std::move(thin);
   }
-  std::vector<double> v(use.size());
+  std::vector<float> v(use.size());
+  const std::size_t mid = v.size() / 2;
   for (const auto& lead : s.leads) {
     LeadSignal out{lead.lead, std::vector<float>(std::size_t(pre + post)), lead.label};
     for (std::int64_t k = 0; k < pre + post; ++k) {
       for (std::size_t i = 0; i < use.size(); ++i) v[i] = lead.uv[std::size_t(use[i] - pre + k)];
-      out.uv[std::size_t(k)] = float(median_of(v));
+      std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(mid), v.end());
+      float m = v[mid];
+      if (v.size() % 2 == 0) m = (m + *std::max_element(v.begin(), v.begin() + std::ptrdiff_t(mid))) / 2;
+      out.uv[std::size_t(k)] = m;
     }
     m.leads.push_back(std::move(out));
   }

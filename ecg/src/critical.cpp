@@ -68,8 +68,12 @@ void critical_flags(Analysis& a, const LeadSet& s) {
     flag(a, "critical_svt", "supraventricular tachycardia at " + fmt(*m.heart_rate) + "/min (>= 230/min)");
   if ((has(a, "atrial_fibrillation") || has(a, "atrial_flutter")) && m.heart_rate && *m.heart_rate >= 180)
     flag(a, "critical_af_rapid", "atrial fibrillation/flutter with ventricular rate " + fmt(*m.heart_rate) + "/min (>= 180/min)");
-  if (m.qtc_bazett && *m.qtc_bazett >= 500) flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)");
-  if (has(a, "stemi_pattern")) {
+  // With QRS >= 120 ms (bundle branch block, pacing) QT and ST are dominated by abnormal depolarisation: those
+  // findings stay warnings in the statements and do not raise critical flags.
+  const bool narrow = m.qrs && *m.qrs < 120;
+  if (narrow && m.qtc_bazett && *m.qtc_bazett >= 500)
+    flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)");
+  if (narrow && has(a, "stemi_pattern")) {
     for (const auto& st : a.rhythm)
       if (st.code == "stemi_pattern") flag(a, "critical_stemi", st.text);
   }

@@ -3,9 +3,8 @@
 // PR baseline. Boundaries are global (earliest/latest over leads) as in the CSE convention.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <numbers>
+#include <tuple>
 
 #include "filters_internal.hpp"
 #include "teledx/ecg/analysis.hpp"
@@ -25,16 +24,14 @@ struct Window {
 Window make_window(const LeadSet& set, std::int64_t lo, std::int64_t hi) {
   Window w{lo, hi, {}, {}};
   const double fs = set.sample_rate_hz;
-  const Biquad lp40 = Biquad::lowpass(fs, std::min(40.0, fs * 0.45), std::numbers::sqrt2 / 2);
-  const Biquad lp12 = Biquad::lowpass(fs, 12.0, std::numbers::sqrt2 / 2);
+  std::vector<float*> q, sl;
   for (const auto& lead : set.leads) {
-    std::vector<float> x(lead.uv.begin() + lo, lead.uv.begin() + hi);
-    std::vector<float> y = x;
-    detail::filtfilt(lp40, x);
-    detail::filtfilt(lp12, y);
-    w.qrs_band.push_back(std::move(x));
-    w.slow.push_back(std::move(y));
+    w.qrs_band.emplace_back(lead.uv.begin() + lo, lead.uv.begin() + hi);
+    w.slow.push_back(w.qrs_band.back());
   }
+  for (std::size_t l = 0; l < set.leads.size(); ++l) q.push_back(w.qrs_band[l].data()), sl.push_back(w.slow[l].data());
+  detail::filtfilt_batch(Biquad::lowpass(fs, std::min(40.0, fs * 0.45), std::numbers::sqrt2 / 2), q, std::size_t(hi - lo));
+  detail::filtfilt_batch(Biquad::lowpass(fs, 12.0, std::numbers::sqrt2 / 2), sl, std::size_t(hi - lo));
   return w;
 }
 
@@ -66,15 +63,15 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   double smax = 0;
   for (std::int64_t k = std::max(lo, r - ms(60)); k <= std::min(hi - 1, r + ms(60)); ++k) smax = std::max(smax, sl(k));
   if (smax <= 0) return f;
+  // Thresholds above the slope floor (noise and slow waves, a low percentile of the window), as fractions of the
+  // slope range chosen on QTDB/LUDB dev, where they balance QTDB's later and LUDB's earlier QRS ends.
+  constexpr double k_on = 0.03, k_off = 0.035;
   const std::int64_t quiet = std::max<std::int64_t>(2, ms(12));
-  // Onset: walking back from R, the first point where the slope stays under the threshold for `quiet` samples.
-  static const double k_on = std::getenv("DL_ON") ? std::atof(std::getenv("DL_ON")) : 0.03;
-  static const double k_off = std::getenv("DL_OFF") ? std::atof(std::getenv("DL_OFF")) : 0.05;
-  // Thresholds above the slope floor (noise and slow waves), measured as a low percentile of the whole window.
   std::vector<double> sorted(slope.begin(), slope.end());
   std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 5), sorted.end());
   const double floor_s = sorted[sorted.size() / 5];
   const double th_on = floor_s + k_on * (smax - floor_s), th_off = floor_s + k_off * (smax - floor_s);
+  // Onset: walking back from R, the first point where the slope stays under the threshold for `quiet` samples.
   std::int64_t on = std::max(lo, r - ms(160));
   for (std::int64_t k = r; k > std::max(lo + quiet, r - ms(160)); --k) {
     bool still = true;
@@ -108,22 +105,37 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   std::vector<TLead> tl;
   if (t_peak_hi - t_lo > ms(40)) {
     for (std::size_t l = 0; l < nl; ++l) {
-      std::int64_t pk = t_lo;
-      double amp = 0;
-      for (std::int64_t k = t_lo; k < t_peak_hi; ++k)
-        if (std::abs(w.s(l, k) - base[l]) > amp) amp = std::abs(w.s(l, k) - base[l]), pk = k;
+      // The T peak is the largest deviation from the PR baseline; when that lands on the window start, a shifted
+      // ST segment dominates, and the largest deviation from the chord across the window is taken instead.
+      const double c0 = w.s(l, t_lo), c1 = w.s(l, t_end_hi);
+      auto chord = [&](std::int64_t k) { return c0 + (c1 - c0) * double(k - t_lo) / double(std::max<std::int64_t>(1, t_end_hi - t_lo)); };
+      auto peak_from = [&](auto ref) {
+        std::pair<std::int64_t, double> best{t_lo, 0.0};
+        for (std::int64_t k = t_lo; k < t_peak_hi; ++k)
+          if (std::abs(w.s(l, k) - ref(k)) > best.second) best = {k, std::abs(w.s(l, k) - ref(k))};
+        return best;
+      };
+      auto [pk, amp] = peak_from([&](std::int64_t) { return base[l]; });
+      bool shifted = false;
+      if (pk <= t_lo + ms(10)) {
+        std::tie(pk, amp) = peak_from(chord);
+        shifted = true;
+      }
       if (amp < 40 || pk <= t_lo || pk >= t_peak_hi - 1) continue;
-      const double sign = w.s(l, pk) > base[l] ? 1 : -1;
+      const double sign = w.s(l, pk) > (shifted ? chord(pk) : base[l]) ? 1 : -1;
+      // The tangent ends on the PR baseline when the wave stands on that side of it, else on the level where
+      // the window ends (after the T wave, before the next P).
+      const double target = sign * (w.s(l, pk) - base[l]) > 0.3 * amp ? base[l] : c1;
       const std::int64_t t_hi = std::min(t_end_hi, pk + ms(250));
       std::int64_t ks = pk;
       double best = 0;
       for (std::int64_t k = pk; k < t_hi - 1; ++k) {
-        if (sign * (w.s(l, k) - base[l]) < 0.1 * amp) break;  // back at baseline: the descent is over
-        const double d = -sign * (w.s(l, k + 1) - w.s(l, k - 1)) / 2;  // descent toward baseline
+        if (sign * (w.s(l, k) - target) < 0.1 * amp) break;  // back at the level: the descent is over
+        const double d = -sign * (w.s(l, k + 1) - w.s(l, k - 1)) / 2;  // descent toward the level
         if (d > best) best = d, ks = k;
       }
       if (best <= 0) continue;
-      const double dist = sign * (w.s(l, ks) - base[l]);
+      const double dist = sign * (w.s(l, ks) - target);
       std::int64_t end = ks + std::int64_t(std::lround(dist / best));
       end = std::clamp(end, pk, t_hi);
       tl.push_back({amp, pk, end});
@@ -132,20 +144,27 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   if (!tl.empty()) {
     const double amax = std::max_element(tl.begin(), tl.end(), [](auto& a, auto& b) { return a.amp < b.amp; })->amp;
     std::vector<std::int64_t> ends;
-    std::int64_t peak = tl.front().peak;
+    std::int64_t peak = tl.front().peak, peak_end = tl.front().end;
     for (const auto& t : tl)
       if (t.amp >= 0.3 * amax) {
         ends.push_back(t.end);
-        if (t.amp == amax) peak = t.peak;
+        if (t.amp == amax) peak = t.peak, peak_end = t.end;
       }
     std::sort(ends.begin(), ends.end());
     f.t_peak = peak;
-    f.t_off = ends[std::min(ends.size() - 1, ends.size() * 3 / 4)];
+    // Global end = the latest lead end that agrees with the median lead (within 40 ms): late like the CSE
+    // convention, but one lead with a mistaken tangent cannot drag it. With one or two leads there is no median
+    // to agree with, and the lead with the largest T wave is the one to trust.
+    const std::int64_t mid = ends.size() <= 2 ? peak_end : ends[ends.size() / 2];
+    std::int64_t last = mid;
+    for (auto e : ends)
+      if (e <= mid + ms(40)) last = std::max(last, e);
+    f.t_off = last;
   }
 
   // P wave: RMS deviation from the PR baseline, before QRS onset, after the previous T wave.
   const std::int64_t p_hi = on - ms(10);
-  const std::int64_t p_lo = std::max(lo + 1, std::max(on - ms(300), previous_r ? *previous_r + rr_prev * 3 / 5 : lo + 1));
+  const std::int64_t p_lo = std::max(lo + 1, std::max(on - ms(420), previous_r ? *previous_r + rr_prev * 3 / 5 : lo + 1));
   if (p_hi - p_lo > ms(80)) {
     std::vector<double> m(std::size_t(p_hi - p_lo));
     for (std::int64_t k = p_lo; k < p_hi; ++k) {
@@ -177,8 +196,13 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
         if (ps(k) > sd) sd = ps(k), down = k;
       std::int64_t a = up, b = down;
       while (a > p_lo && ps(a) > 0.2 * su) --a;
+      if (a == p_lo) {  // the previous T wave still slopes at the window start: take the flattest point instead
+        double lowest = ps(up);
+        for (std::int64_t k = p_lo; k < up; ++k)
+          if (ps(k) < lowest) lowest = ps(k), a = k;
+      }
       while (b < p_hi - 1 && ps(b) > 0.5 * sd) ++b;
-      if (b - a >= ms(40) && b - a <= ms(200) && a > p_lo) {
+      if (b - a >= ms(40) && b - a <= ms(250)) {
         f.p_on = a;
         f.p_peak = pk;
         f.p_off = b;

@@ -25,22 +25,64 @@ Biquad Biquad::notch(double fs, double f0, double q) {
   return {1 / a0, -2 * c / a0, 1 / a0, -2 * c / a0, (1 - a) / a0};
 }
 
-void run(const Biquad& f, std::vector<float>& x, bool reverse) {
-  if (x.empty()) return;
-  const std::size_t n = x.size();
-  // Start in the steady state for the first sample to avoid a step transient.
-  const double x0 = reverse ? x[n - 1] : x[0];
+namespace {
+
+/// One biquad over [first, last) stepping by `step` (+1 forward, -1 backward); transposed direct form II,
+/// started in the steady state of the first sample so that no step transient appears.
+inline void sweep(const Biquad& f, float* x, std::ptrdiff_t n, std::ptrdiff_t step) {
+  float* p = step > 0 ? x : x + n - 1;
+  const double x0 = *p;
   const double dc = (f.b0 + f.b1 + f.b2) / (1 + f.a1 + f.a2);
-  double y0 = x0 * dc;
-  double s1 = y0 - f.b0 * x0, s2 = f.b2 * x0 - f.a2 * y0;  // transposed direct form II state
-  for (std::size_t k = 0; k < n; ++k) {
-    float& v = x[reverse ? n - 1 - k : k];
-    const double in = v;
-    const double out = f.b0 * in + s1;
-    s1 = f.b1 * in - f.a1 * out + s2;
-    s2 = f.b2 * in - f.a2 * out;
-    v = float(out);
+  const double y0 = x0 * dc;
+  double s1 = y0 - f.b0 * x0, s2 = f.b2 * x0 - f.a2 * y0;
+  const double b0 = f.b0, b1 = f.b1, b2 = f.b2, a1 = f.a1, a2 = f.a2;
+  for (std::ptrdiff_t k = 0; k < n; ++k, p += step) {
+    const double in = *p;
+    const double out = b0 * in + s1;
+    s1 = b1 * in - a1 * out + s2;
+    s2 = b2 * in - a2 * out;
+    *p = float(out);
   }
+}
+
+/// Four interleaved sweeps in the same direction.
+inline void sweep4(const Biquad& f, float* const* x, std::ptrdiff_t n, std::ptrdiff_t step) {
+  const double b0 = f.b0, b1 = f.b1, b2 = f.b2, a1 = f.a1, a2 = f.a2;
+  const double dc = (b0 + b1 + b2) / (1 + a1 + a2);
+  const std::ptrdiff_t start = step > 0 ? 0 : n - 1;
+  double s1[4], s2[4];
+  for (int j = 0; j < 4; ++j) {
+    const double x0 = x[j][start], y0 = x0 * dc;
+    s1[j] = y0 - b0 * x0, s2[j] = b2 * x0 - a2 * y0;
+  }
+  float *p0 = x[0], *p1 = x[1], *p2 = x[2], *p3 = x[3];
+  double s10 = s1[0], s11 = s1[1], s12 = s1[2], s13 = s1[3], s20 = s2[0], s21 = s2[1], s22 = s2[2], s23 = s2[3];
+  for (std::ptrdiff_t k = 0, i = start; k < n; ++k, i += step) {
+    const double i0 = p0[i], i1 = p1[i], i2 = p2[i], i3 = p3[i];
+    const double o0 = b0 * i0 + s10, o1 = b0 * i1 + s11, o2 = b0 * i2 + s12, o3 = b0 * i3 + s13;
+    s10 = b1 * i0 - a1 * o0 + s20, s11 = b1 * i1 - a1 * o1 + s21, s12 = b1 * i2 - a1 * o2 + s22, s13 = b1 * i3 - a1 * o3 + s23;
+    s20 = b2 * i0 - a2 * o0, s21 = b2 * i1 - a2 * o1, s22 = b2 * i2 - a2 * o2, s23 = b2 * i3 - a2 * o3;
+    p0[i] = float(o0), p1[i] = float(o1), p2[i] = float(o2), p3[i] = float(o3);
+  }
+}
+
+}  // namespace
+
+void filtfilt_batch(const Biquad& f, const std::vector<float*>& xs, std::size_t n) {
+  if (n == 0) return;
+  std::size_t i = 0;
+  for (; i + 4 <= xs.size(); i += 4) {
+    sweep4(f, &xs[i], std::ptrdiff_t(n), 1);
+    sweep4(f, &xs[i], std::ptrdiff_t(n), -1);
+  }
+  for (; i < xs.size(); ++i) {
+    sweep(f, xs[i], std::ptrdiff_t(n), 1);
+    sweep(f, xs[i], std::ptrdiff_t(n), -1);
+  }
+}
+
+void run(const Biquad& f, std::vector<float>& x, bool reverse) {
+  if (!x.empty()) sweep(f, x.data(), std::ptrdiff_t(x.size()), reverse ? -1 : 1);
 }
 
 void filtfilt(const Biquad& f, std::vector<float>& x) {
@@ -86,9 +128,10 @@ double tone_rms(std::span<const float> x, double fs, double hz) {
 
 double detect_mains(const LeadSet& set) {
   double best = 0, best_hz = 0;
-  for (const auto& l : set.leads) {
-    // Use at most 10 s: mains is stationary and Goertzel on a long record costs time for nothing.
-    std::span<const float> x(l.uv.data(), std::min<std::size_t>(l.uv.size(), std::size_t(10 * set.sample_rate_hz)));
+  // Mains is stationary and common to the leads: 4 s of up to 4 leads decide it (Goertzel on more costs time for nothing).
+  for (std::size_t li = 0; li < set.leads.size() && li < 4; ++li) {
+    const auto& l = set.leads[li];
+    std::span<const float> x(l.uv.data(), std::min<std::size_t>(l.uv.size(), std::size_t(4 * set.sample_rate_hz)));
     for (double hz : {50.0, 60.0}) {
       const double tone = tone_rms(x, set.sample_rate_hz, hz);
       const double ref = (tone_rms(x, set.sample_rate_hz, hz - 4) + tone_rms(x, set.sample_rate_hz, hz + 4)) / 2;
@@ -100,10 +143,32 @@ double detect_mains(const LeadSet& set) {
 
 double condition_signals(LeadSet& set) {
   const double mains = detect_mains(set);
+  const double fs = set.sample_rate_hz;
+  const std::size_t n = set.sample_count();
+  if (n < 2) return mains;
+  // Odd reflection of up to 1 s at both ends (as scipy's filtfilt pads), so that a recording starting off its
+  // baseline does not begin with the 0.5 Hz filter's dip.
+  const std::size_t pad = std::min(n - 1, std::size_t(fs));
+  std::vector<std::vector<float>> padded;
+  std::vector<float*> xs;
   for (auto& l : set.leads) {
-    l.uv = remove_baseline(l.uv, set.sample_rate_hz);
-    if (mains > 0) l.uv = notch_filter(l.uv, set.sample_rate_hz, mains);
+    std::vector<float> p(n + 2 * pad);
+    for (std::size_t k = 0; k < pad; ++k) {
+      p[pad - 1 - k] = 2 * l.uv[0] - l.uv[k + 1];
+      p[pad + n + k] = 2 * l.uv[n - 1] - l.uv[n - 2 - k];
+    }
+    std::copy(l.uv.begin(), l.uv.end(), p.begin() + std::ptrdiff_t(pad));
+    padded.push_back(std::move(p));
   }
+  for (auto& p : padded) xs.push_back(p.data());
+  const std::size_t m = n + 2 * pad;
+  detail::filtfilt_batch(Biquad::highpass(fs, 0.5, std::numbers::sqrt2 / 2), xs, m);
+  if (mains > 0) {
+    detail::filtfilt_batch(Biquad::notch(fs, mains, 25), xs, m);
+    if (2 * mains < fs / 2 - 5) detail::filtfilt_batch(Biquad::notch(fs, 2 * mains, 25), xs, m);
+  }
+  for (std::size_t i = 0; i < set.leads.size(); ++i)
+    std::copy(padded[i].begin() + std::ptrdiff_t(pad), padded[i].begin() + std::ptrdiff_t(pad + n), set.leads[i].uv.begin());
   return mains;
 }
 

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <numbers>
 
 #include "filters_internal.hpp"
@@ -28,6 +26,13 @@ struct Recent {
       for (int j = i; j > 0 && c[std::size_t(j - 1)] > c[std::size_t(j)]; --j) std::swap(c[std::size_t(j - 1)], c[std::size_t(j)]);
     return n % 2 ? c[std::size_t(n / 2)] : (c[std::size_t(n / 2 - 1)] + c[std::size_t(n / 2)]) / 2;
   }
+  /// Recent values spread over less than 60% of their median (sinus-like, not atrial fibrillation).
+  bool regular() const {
+    if (n < 4) return false;
+    double lo = v[0], hi = v[0];
+    for (int i = 1; i < n; ++i) lo = std::min(lo, v[std::size_t(i)]), hi = std::max(hi, v[std::size_t(i)]);
+    return hi - lo < 0.6 * median();
+  }
   double mean() const {
     double s = 0;
     for (int i = 0; i < n; ++i) s += v[std::size_t(i)];
@@ -36,6 +41,7 @@ struct Recent {
 };
 
 struct Feature {
+  double scale = 1;                    // the lead's typical slope (µV/sample), before normalisation
   std::vector<float> energy;          // summed normalised squared slope
   std::vector<float> mwi;             // centred moving-window integral of energy
   std::vector<std::vector<float>> bp;  // band-passed leads (for the fiducial)
@@ -54,22 +60,19 @@ double block_max_median(const std::vector<float>& e, std::size_t block) {
   return m[m.size() / 2];
 }
 
-Feature lead_feature(const std::vector<float>& uv, double fs) {
-  const std::size_t n = uv.size();
+/// Slope features of one lead whose band-passed (5-18 Hz) copy is `x` (moved in).
+Feature lead_feature(std::vector<float> x, double fs) {
+  const std::size_t n = x.size();
   Feature f;
-  const Biquad hp = Biquad::highpass(fs, 5.0, std::numbers::sqrt2 / 2);
-  const Biquad lp = Biquad::lowpass(fs, 18.0, std::numbers::sqrt2 / 2);
-  std::vector<float> x = uv;
-  detail::filtfilt(hp, x);
-  detail::filtfilt(lp, x);
   f.energy.assign(n, 0);
   for (std::size_t k = 2; k + 2 < n; ++k) f.energy[k] = float(std::abs(2.0 * x[k + 2] + x[k + 1] - x[k - 1] - 2.0 * x[k - 2]));
   const double scale = block_max_median(f.energy, std::size_t(2 * fs));
+  f.scale = scale;
   if (scale > 0)
     for (auto& v : f.energy) v = float(v / scale);
   f.bp.push_back(std::move(x));
-  // Centred moving-window integration (150 ms).
-  const std::size_t w = std::max<std::size_t>(1, std::size_t(0.15 * fs));
+  // Centred moving-window integration (120 ms).
+  const std::size_t w = std::max<std::size_t>(1, std::size_t(0.12 * fs));
   f.mwi.assign(n, 0);
   double acc = 0;
   for (std::size_t k = 0; k < n + w / 2; ++k) {
@@ -89,6 +92,7 @@ struct Peak {
 struct LeadDetection {
   std::vector<std::int64_t> r;
   double separation = 0;  // median QRS peak over mean noise peak: how cleanly beats stand out in this lead
+  double level = 0;       // median beat peak in µV/sample: how steep this lead's beats are
 };
 
 LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
@@ -138,8 +142,11 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
     slopes.push(p.slope);
     pending.clear();
   };
+  // Inside the T-wave window a complex must be steep: at least half the previous beat's slope (Hamilton-Tompkins)
+  // and, since an interval this short is rare, nearly as steep as the typical beat (tall, peaked T waves).
   auto is_t_wave = [&](const Peak& p) {
-    return !beats.empty() && p.t - beats.back().t < twin && p.slope < 0.5 * beats.back().slope;
+    return !beats.empty() && p.t - beats.back().t < twin &&
+           p.slope < 0.9 * std::max(beats.back().slope, slopes.median());
   };
   auto search_back = [&](std::int64_t now) {
     while (!beats.empty() && rr.n >= 2 && double(now - beats.back().t) > 1.5 * rr.mean() && !pending.empty()) {
@@ -159,18 +166,15 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
     }
   };
 
-  const char* dbg = std::getenv("TELEDX_QRS_DEBUG");
-  const double dbg_from = dbg ? std::atof(dbg) * fs : -1, dbg_to = dbg_from + 5 * fs;
   for (const Peak& p : cand) {
-    if (dbg && p.t >= dbg_from && p.t < dbg_to)
-      std::fprintf(stderr, "t=%.3f h=%.3f slope=%.3f th=%.3f qrs=%.3f noise=%.3f slopemed=%.3f last=%.3f\n", p.t / fs, p.h,
-                   p.slope, threshold(), qrs.median(), noise.mean(), slopes.median(), beats.empty() ? 0 : beats.back().t / fs);
     search_back(p.t);
-    // Within the refractory period (extended to 300 ms while the rhythm is slow enough that an interval this short
-    // is implausible) two complexes cannot both be QRS: keep the larger.
-    const double close = rr.n >= 4 ? std::clamp(0.5 * rr.median(), double(refractory), 0.30 * fs) : double(refractory);
+    // Within the refractory period two complexes cannot both be QRS: keep the larger. While the rhythm is regular
+    // and slow enough that a shorter interval is implausible, the period extends to half the RR (at most 300 ms):
+    // big P waves then lose against their QRS. An irregular rhythm (AF) keeps the plain refractory period.
+    const double close = rr.n >= 4 && rr.regular() ? std::clamp(0.5 * rr.median(), double(refractory), 0.30 * fs)
+                                                   : double(refractory);
     if (!beats.empty() && double(p.t - beats.back().t) < close) {
-      if (p.h > beats.back().h) {  // the earlier one was a precursor bump: keep the larger
+      if (p.h > beats.back().h) {
         beats.back() = p;
         qrs.replace_last(p.h);
       }
@@ -187,7 +191,8 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
     if (p.h >= threshold() && !is_t_wave(p)) {
       accept(p);
     } else {
-      noise.push(p.h);
+      // A T wave is not noise: counting tall T waves as noise would lift the threshold above the QRS complexes.
+      if (p.h < threshold()) noise.push(p.h);
       pending.push_back(p);
     }
   }
@@ -208,7 +213,9 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
       if (std::abs(x[std::size_t(k)]) > best) best = std::abs(x[std::size_t(k)]), best_t = k;
     if (out.empty() || best_t - out.back() >= refractory / 2) out.push_back(best_t);
   }
-  // Noise peaks between beats, relative to the QRS level, say how trustworthy this lead is.
+  // How trustworthy this lead is: the QRS level over the mean of the noise peaks between beats (peaks in the
+  // T-wave window after a beat are T waves, not noise), capped so that a lead without noise peaks does not win
+  // outright, and penalised for intervals under 300 ms, which mean T waves or noise were taken for beats.
   std::vector<double> hs;
   for (const auto& b : beats) hs.push_back(b.h);
   double noise_all = 0;
@@ -216,12 +223,18 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
   for (const auto& p : cand) {
     auto it = std::lower_bound(beats.begin(), beats.end(), p.t, [](const Peak& b, std::int64_t t) { return b.t < t; });
     if (it != beats.end() && it->t == p.t) continue;
+    if (it != beats.begin() && p.t - (it - 1)->t < twin) continue;
     noise_all += p.h;
     ++nn;
   }
   if (!hs.empty()) {
     std::nth_element(hs.begin(), hs.begin() + std::ptrdiff_t(hs.size() / 2), hs.end());
-    det.separation = hs[hs.size() / 2] / (nn ? noise_all / double(nn) + 1e-6 : 1e-6);
+    const double level = hs[hs.size() / 2];
+    std::size_t short_rr = 0;
+    for (std::size_t i = 1; i < beats.size(); ++i) short_rr += beats[i].t - beats[i - 1].t < std::int64_t(0.3 * fs);
+    const double frac_short = beats.size() > 1 ? double(short_rr) / double(beats.size() - 1) : 0;
+    det.separation = level / std::max(nn ? noise_all / double(nn) : 0.0, 0.05 * level) / (1 + 20 * frac_short);
+    det.level = level * f.scale;
   }
   return det;
 }
@@ -234,14 +247,32 @@ std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) {
   if (set.leads.empty() || n < std::size_t(fs) || fs <= 0) return {};
   // Fusing leads sample by sample adds the noise of the worse leads (on MIT-BIH +P fell from 99.8 to 98.9), so each
   // lead is detected alone and the one whose beats stand out most clearly from its noise peaks wins.
-  LeadDetection best;
-  bool have = false;
-  const std::size_t nl = o.all_leads ? set.leads.size() : 1;
-  for (std::size_t l = 0; l < nl; ++l) {
-    LeadDetection d = detect_on(lead_feature(set.leads[l].uv, fs), fs, o);
-    if (!have || d.separation > best.separation) best = std::move(d), have = true;
+  // Separation alone would favour a lead with no QRS at all, where the T waves stand out cleanly; so only leads
+  // whose detected complexes are at least 40% as steep as the steepest lead's compete.
+  // III, aVR, aVL and aVF are combinations of I and II, so they add no independent view of the QRS.
+  std::vector<std::size_t> use;
+  for (std::size_t l = 0; l < (o.all_leads ? set.leads.size() : 1); ++l) {
+    const Lead id = set.leads[l].lead;
+    const bool derived = id == Lead::III || id == Lead::aVR || id == Lead::aVL || id == Lead::aVF;
+    if (!derived || !set.find(Lead::I) || !set.find(Lead::II)) use.push_back(l);
   }
-  return best.r;
+  const std::size_t nl = use.size();
+  std::vector<std::vector<float>> band;
+  std::vector<float*> ptr;
+  for (std::size_t l : use) band.push_back(set.leads[l].uv);
+  for (auto& b : band) ptr.push_back(b.data());
+  detail::filtfilt_batch(Biquad::highpass(fs, 5.0, std::numbers::sqrt2 / 2), ptr, n);
+  detail::filtfilt_batch(Biquad::lowpass(fs, 18.0, std::numbers::sqrt2 / 2), ptr, n);
+  std::vector<LeadDetection> per;
+  double top = 0;
+  for (auto& b : band) {
+    per.push_back(detect_on(lead_feature(std::move(b), fs), fs, o));
+    top = std::max(top, per.back().level);
+  }
+  std::size_t best = 0;
+  for (std::size_t l = 0; l < nl; ++l)
+    if (per[l].level >= 0.4 * top && (per[best].level < 0.4 * top || per[l].separation > per[best].separation)) best = l;
+  return std::move(per[best].r);
 }
 
 }  // namespace teledx::ecg

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <numbers>
+
 #include "analysis_internal.hpp"
+#include "filters_internal.hpp"
 #include "teledx/ecg/processing.hpp"
 
 namespace teledx::ecg::detail {
@@ -27,6 +30,12 @@ double net_qrs(const LeadSet& m, Lead l, const Fiducials& f) {
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond) {
   const double fs = raw.sample_rate_hz;
   int bad_leads = 0;
+  // 40 Hz low-passed copies of all leads at once (the high-frequency noise measure below).
+  std::vector<std::vector<float>> smooth_all;
+  std::vector<float*> ptr;
+  for (const auto& l : cond.leads) smooth_all.push_back(l.uv);
+  for (auto& x : smooth_all) ptr.push_back(x.data());
+  if (40 < fs * 0.45) filtfilt_batch(Biquad::lowpass(fs, 40, std::numbers::sqrt2 / 2), ptr, cond.sample_count());
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
     const auto& l = raw.leads[li];
     const std::string name = l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead));
@@ -37,7 +46,7 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond) {
       continue;
     }
     // High-frequency noise: RMS of what a 40 Hz low-pass removes (muscle tremor, poor contact).
-    auto smooth = lowpass_filter(cond.leads[li].uv, fs, 40);
+    const auto& smooth = smooth_all[li];
     double hf = 0;
     for (std::size_t k = 0; k < smooth.size(); ++k) hf += double(cond.leads[li].uv[k] - smooth[k]) * (cond.leads[li].uv[k] - smooth[k]);
     hf = std::sqrt(hf / double(smooth.size()));

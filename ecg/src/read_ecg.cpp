@@ -35,6 +35,7 @@ std::string_view format_name(Format f) {
     case Format::HL7aECG: return "hl7-aecg";
     case Format::ScpEcg: return "scp-ecg";
     case Format::MuseXml: return "ge-muse-xml";
+    case Format::PhilipsXml: return "philips-xml";
     case Format::Unknown: break;
   }
   return "unknown";
@@ -54,6 +55,7 @@ Format detect_format(std::span<const std::uint8_t> b, std::string_view hint) {
   if (head.find('<') != std::string::npos) {
     if (head.find("AnnotatedECG") != std::string::npos) return Format::HL7aECG;
     if (head.find("RestingECG") != std::string::npos) return Format::MuseXml;
+    if (head.find("restingecgdata") != std::string::npos) return Format::PhilipsXml;
   }
   // Raw DICOM dataset without preamble: starts with an (0008,xxxx) element in little endian.
   if (b.size() >= 8 && b[0] == 0x08 && b[1] == 0x00 && (ends_with(h, ".dcm") || (b[4] >= 'A' && b[4] <= 'Z')))
@@ -92,17 +94,16 @@ Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_vie
     case Format::ScpEcg: return read_scp_ecg(b);
     case Format::HL7aECG: return read_hl7_aecg(b);
     case Format::MuseXml: return read_muse_xml(b);
+    case Format::PhilipsXml: return read_philips_xml(b);
     case Format::Csv: return read_csv(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
     case Format::Wfdb:
       return bad("a WFDB header needs its signal file: upload the record as .hea + .dat together");
     case Format::Unknown: break;
   }
   const std::string head = sniff_text(b, 512);
-  if (head.find("restingecgdata") != std::string::npos || head.find("PhilipsECG") != std::string::npos)
-    return bad("Philips Sierra XML is not supported yet: export the ECG as DICOM, HL7 aECG or SCP-ECG");
   if (head.find('<') != std::string::npos)
-    return bad("unrecognised XML: expected an HL7 aECG <AnnotatedECG> or GE MUSE <RestingECG> document");
-  return bad("unrecognised ECG file: not DICOM, SCP-ECG, HL7 aECG, GE MUSE XML, WFDB or CSV");
+    return bad("unrecognised XML: expected an HL7 aECG <AnnotatedECG>, GE MUSE <RestingECG> or Philips <restingecgdata> document");
+  return bad("unrecognised ECG file: not DICOM, SCP-ECG, HL7 aECG, GE MUSE or Philips XML, WFDB or CSV");
 }
 
 Result<Waveform> read_ecg_file(const std::filesystem::path& path) {

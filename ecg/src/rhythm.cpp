@@ -41,6 +41,89 @@ bool flutter_waves(const LeadSet& s, const Analysis& a) {
   return false;
 }
 
+/// Flutter waves locked to the QRS (3:1, 4:1 conduction) survive in the median beat: before the QRS there is not one
+/// P wave but a run of identical waves 170-260 ms apart. Found by autocorrelation of the pre-QRS segment.
+bool locked_flutter_waves(const Analysis& a) {
+  const double fs = a.sample_rate_hz;
+  const auto& f = a.median_fiducials;
+  if (!f.qrs_on || !a.measurements.rr) return false;
+  const std::int64_t end = *f.qrs_on - std::int64_t(0.01 * fs);
+  // Start after the previous beat's T wave (about 420 ms after the previous R), at most 500 ms before R.
+  const double before_s = std::min(0.5, *a.measurements.rr / 1000 - 0.42);
+  const std::int64_t start = std::max<std::int64_t>(0, a.median_r - std::int64_t(before_s * fs));
+  if (end - start < std::int64_t(0.34 * fs)) return false;
+  for (Lead want : {Lead::II, Lead::aVF, Lead::III, Lead::V1}) {
+    const LeadSignal* m = a.median.find(want);
+    if (!m) continue;
+    std::vector<double> y(m->uv.begin() + start, m->uv.begin() + end);
+    double mean = 0;
+    for (double v : y) mean += v;
+    mean /= double(y.size());
+    double e0 = 0;
+    for (auto& v : y) v -= mean, e0 += v * v;
+    if (std::sqrt(e0 / double(y.size())) < 25) continue;  // too small to be flutter waves
+    double best = 0;
+    for (std::int64_t lag = std::int64_t(0.17 * fs); lag <= std::int64_t(0.26 * fs); ++lag) {
+      if (std::size_t(2 * lag) > y.size()) break;  // need two cycles
+      double c = 0, ea = 0, eb = 0;
+      for (std::size_t k = 0; k + std::size_t(lag) < y.size(); ++k) {
+        c += y[k] * y[k + std::size_t(lag)];
+        ea += y[k] * y[k];
+        eb += y[k + std::size_t(lag)] * y[k + std::size_t(lag)];
+      }
+      if (ea > 0 && eb > 0) best = std::max(best, c / std::sqrt(ea * eb));
+    }
+    if (best > 0.75) return true;
+  }
+  return false;
+}
+
+/// Pacemaker spikes: in most beats, a lead shows a second difference 10 times steeper within 30-120 ms before R
+/// than anywhere in its own QRS (a spike is one or two samples wide; a QRS is not).
+bool paced(const LeadSet& s, const std::vector<Beat>& beats) {
+  const double fs = s.sample_rate_hz;
+  if (fs < 400 || beats.size() < 3) return false;  // spikes do not survive low sampling rates
+  std::size_t with_spike = 0;
+  for (const auto& b : beats) {
+    bool spike = false;
+    for (const auto& l : s.leads) {
+      double pre = 0, qrs = 0;
+      for (std::int64_t k = b.r - std::int64_t(0.12 * fs); k < b.r + std::int64_t(0.06 * fs); ++k) {
+        if (k < 1 || k + 1 >= std::int64_t(l.uv.size())) continue;
+        const double d2 = std::abs(l.uv[std::size_t(k + 1)] - 2 * l.uv[std::size_t(k)] + l.uv[std::size_t(k - 1)]);
+        double& m = k < b.r - std::int64_t(0.03 * fs) ? pre : qrs;
+        m = std::max(m, d2);
+      }
+      if (qrs > 0 && pre > 10 * qrs) { spike = true; break; }
+    }
+    with_spike += spike;
+  }
+  return with_spike * 2 >= beats.size();
+}
+
+struct BeatPr {
+  std::vector<double> pr_ms;  // PR of each examined beat where a P wave was found
+  std::size_t examined = 0;
+  /// Beats whose PR lies within 40 ms of the median PR: one mistaken P cannot spoil a steady rhythm.
+  std::size_t steady() const {
+    const double med = median_of(pr_ms);
+    return std::size_t(std::count_if(pr_ms.begin(), pr_ms.end(), [&](double x) { return std::abs(x - med) <= 40; }));
+  }
+};
+
+/// P wave and PR of individual dominant beats (at most 60, spread over the record).
+BeatPr beat_pr(const LeadSet& s, const std::vector<Beat>& beats) {
+  BeatPr out;
+  const std::size_t step = std::max<std::size_t>(1, beats.size() / 60);
+  for (std::size_t i = 1; i + 1 < beats.size(); i += step) {
+    if (beats[i].type != BeatType::Normal) continue;
+    ++out.examined;
+    auto f = delineate_beat(s, beats[i].r, beats[i - 1].r, beats[i + 1].r);
+    if (f.p_on && f.qrs_on) out.pr_ms.push_back(double(*f.qrs_on - *f.p_on) * 1000.0 / s.sample_rate_hz);
+  }
+  return out;
+}
+
 }  // namespace
 
 void rhythm_statements(Analysis& a, const LeadSet& s) {
@@ -75,7 +158,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
     say(a, run_rate >= 100 ? "ventricular_tachycardia_suspected" : "ventricular_run",
         "Run of " + std::to_string(longest_run) + " ventricular beats at " + fmt(run_rate) + "/min", Severity::Warning);
   }
-  if (v > 0 && (v_frac >= 0.1 || v >= 6 * std::max(1.0, a.sample_count / fs / 60.0)))
+  if (v >= 2 && (v_frac >= 0.1 || v >= 6 * std::max(1.0, a.sample_count / fs / 60.0)))
     say(a, "frequent_pvcs", "Frequent ventricular premature beats (" + std::to_string(v) + " of " + std::to_string(b.size()) + ")",
         Severity::Warning);
   else if (v > 0)
@@ -99,15 +182,26 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   const bool p_present = a.median_fiducials.p_on.has_value();
   const double hr = *m.heart_rate;
   const bool irregular = rr.size() >= 6 && nrmssd > 0.10 && tpr > 0.4;
-  if (!p_present && irregular && v_frac < 0.3) {
+  // Sinus conduction shows a P wave before most beats at a steady PR; fibrillation waves or dissociated P waves do not.
+  const BeatPr bp = beat_pr(s, b);
+  // A P wave on the median beat is sinus-like unless the beats where a P wave was found scatter in PR.
+  const bool p_consistent = p_present && (bp.pr_ms.size() < 3 || bp.steady() * 5 >= bp.pr_ms.size() * 3);
+  // Very irregular intervals are AF unless nearly every beat has a P wave at the same PR.
+  const bool p_strong = p_present && bp.pr_ms.size() * 5 >= bp.examined * 4 && bp.steady() * 10 >= bp.pr_ms.size() * 9;
+  const bool af = irregular && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent);
+  if (paced(s, b)) {
+    say(a, "paced_rhythm", "Pacemaker spikes before most QRS complexes: paced rhythm, " + fmt(hr) + "/min");
+  } else if (af) {
     say(a, "atrial_fibrillation", "Atrial fibrillation suspected (irregular RR, no consistent P wave), ventricular rate " +
                                       fmt(hr) + "/min", Severity::Warning);
-  } else if (!p_present && flutter_waves(s, a)) {
-    say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min, no P wave)", Severity::Warning);
-  } else if (p_present && m.pr && *m.pr >= 80 && *m.pr <= 400) {
+  } else if ((!p_present && flutter_waves(s, a)) || locked_flutter_waves(a)) {
+    say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)", Severity::Warning);
+  } else if (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400) {
     if (hr < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + fmt(hr) + "/min");
     else if (hr > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + fmt(hr) + "/min");
     else say(a, "sinus_rhythm", "Sinus rhythm, " + fmt(hr) + "/min");
+    if (m.qtc_bazett && *m.qtc_bazett >= 470 && m.qrs && *m.qrs < 120)
+      say(a, "prolonged_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (Bazett): prolonged", Severity::Warning);
     if (*m.pr > 200) say(a, "first_degree_av_block", "PR " + fmt(*m.pr) + " ms: first-degree AV block suspected", Severity::Warning);
   } else if (!p_present && m.qrs && *m.qrs < 120 && hr > 100 && !irregular) {
     say(a, "supraventricular_tachycardia", "Regular narrow-QRS tachycardia without visible P waves, " + fmt(hr) + "/min",
@@ -115,20 +209,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   } else {
     say(a, "rhythm_other", "Non-sinus or undetermined rhythm, ventricular rate " + fmt(hr) + "/min");
   }
-  // Complete AV block: slow regular ventricular rhythm with P waves whose PR wanders (AV dissociation).
-  std::vector<double> pr = beat_pr_intervals(s, b);
-  if (pr.size() >= 4 && pr.size() * 2 >= b.size() && hr < 60 && rr.size() >= 4 && nrmssd < 0.1) {
-    double mean = 0, sd = 0;
-    for (double x : pr) mean += x;
-    mean /= double(pr.size());
-    for (double x : pr) sd += (x - mean) * (x - mean);
-    sd = std::sqrt(sd / double(pr.size() - 1));
-    if (sd > 40)
-      say(a, "third_degree_av_block_suspected",
-          "Third-degree AV block suspected: P waves unrelated to QRS (PR varies, SD " + fmt(sd) + " ms), ventricular rate " +
-              fmt(hr) + "/min",
-          Severity::Warning);
-  }
+  av_conduction_statements(a, s, nrmssd);
 }
 
 }  // namespace teledx::ecg::detail

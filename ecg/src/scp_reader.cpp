@@ -281,6 +281,32 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
       add("T Axis", tax, "deg");
     }
   }
+  // Section 5: the device's reference (median) beat, as long as section 4 says (ms).
+  if (sec.count(5) && sec.count(4) && sec[4].body.size() >= 2) {
+    LeReader s4{sec[4].body};
+    const int beat_ms = s4.u16();
+    LeReader s5{sec[5].body};
+    if (beat_ms > 0 && beat_ms < 5000 && s5.has(4)) {
+      s5.pos = 2;
+      const int iv = s5.u16();
+      const std::size_t beat_n = iv > 0 ? std::size_t(beat_ms * 1000.0 / iv) : 0;
+      int avm5 = 0, iv5 = 0;
+      auto med = beat_n ? decode_leads(sec[5], *tables, defs, beat_n, avm5, iv5, 5) : Result<std::vector<std::vector<int>>>(bad(""));
+      if (med && iv5 > 0) {  // a damaged reference beat is dropped, the rhythm data stand
+        LeadSet m;
+        m.sample_rate_hz = 1e6 / iv5;
+        for (std::size_t i = 0; i < defs.size(); ++i) {
+          LeadSignal s{*lead_from_scp_code(defs[i].id), std::vector<float>(beat_n), ""};
+          s.label = std::string(lead_name(s.lead));
+          for (std::size_t k = 0; k < beat_n; ++k) s.uv[k] = float((*med)[i][k] * (avm5 / 1000.0));
+          m.leads.push_back(std::move(s));
+        }
+        derive_limb_leads(m);
+        sort_leads(m);
+        w.device_median = std::move(m);
+      }
+    }
+  }
   derive_limb_leads(w);
   sort_leads(w);
   return w;

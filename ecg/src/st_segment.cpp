@@ -28,35 +28,28 @@ double elevation_threshold(Lead l) { return (l == Lead::V2 || l == Lead::V3) ? 2
 
 }  // namespace
 
-std::vector<double> beat_pr_intervals(const LeadSet& s, const std::vector<Beat>& beats) {
-  std::vector<double> out;
-  const std::size_t step = std::max<std::size_t>(1, beats.size() / 60);
-  for (std::size_t i = 1; i + 1 < beats.size(); i += step) {
-    if (beats[i].type != BeatType::Normal) continue;
-    auto f = delineate_beat(s, beats[i].r, beats[i - 1].r, beats[i + 1].r);
-    if (f.p_on && f.qrs_on) out.push_back(double(*f.qrs_on - *f.p_on) * 1000.0 / s.sample_rate_hz);
-  }
-  return out;
-}
-
 void st_statements(Analysis& a) {
   const Fiducials& f = a.median_fiducials;
   if (a.median.leads.empty() || !f.qrs_on || !f.qrs_off) return;
   const double fs = a.sample_rate_hz;
-  const std::int64_t j60 = *f.qrs_off + std::int64_t(0.06 * fs), half = std::max<std::int64_t>(1, std::int64_t(0.005 * fs));
+  const std::int64_t j = *f.qrs_off, j60 = j + std::int64_t(0.06 * fs), half = std::max<std::int64_t>(1, std::int64_t(0.005 * fs));
   const std::int64_t b0 = std::max<std::int64_t>(0, *f.qrs_on - std::int64_t(0.02 * fs));
   for (const auto& l : a.median.leads) {
     if (l.lead == Lead::Other || j60 + half >= std::int64_t(l.uv.size())) continue;
-    double base = 0, st = 0;
+    double base = 0, st = 0, sj = 0;
     for (std::int64_t k = b0; k <= *f.qrs_on; ++k) base += l.uv[std::size_t(k)];
     base /= double(*f.qrs_on - b0 + 1);
     for (std::int64_t k = j60 - half; k <= j60 + half; ++k) st += l.uv[std::size_t(k)];
     st /= double(2 * half + 1);
-    a.st.push_back({l.lead, std::round(st - base)});
+    for (std::int64_t k = j; k <= j + 2 * half; ++k) sj += l.uv[std::size_t(k)];
+    sj /= double(2 * half + 1);
+    a.st.push_back({l.lead, std::round(sj - base), std::round(st - base)});
   }
+  // Elevation must hold both at J (the universal-definition point) and at J+60 (so an upsloping ST after a
+  // depressed J point does not count).
   auto level = [&](Lead l) -> std::optional<double> {
     for (const auto& s : a.st)
-      if (s.lead == l) return s.j60_uv;
+      if (s.lead == l) return std::min(s.j_uv, s.j60_uv);
     return std::nullopt;
   };
   const bool wide = a.measurements.qrs && *a.measurements.qrs >= 120;

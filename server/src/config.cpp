@@ -31,6 +31,8 @@ Options (also accepted as "key = value" lines, without the dashes, in a --config
   --worker-threads N          threads for database, disk and DICOM work (default 4)
   --study-stable-seconds N    a study with no new instance for N s is complete (default 30)
   --request-timeout N         seconds to read a request header or body chunk (default 30)
+  --ws-queue-limit N          messages a websocket client may fall behind before it is told to resync (default 1024)
+  --ws-idle-seconds N         websocket heartbeat: ping an idle peer at N/2 s, drop it after N s silent (default 60)
   --web-dir DIR               static front end to serve (default: the source tree's web/)
   --seed-demo                 create the demo consortium and users (password teledx-demo) and print them
   --demo-tls                  with --seed-demo: generate a self-signed certificate under DATA_DIR/tls and use it
@@ -91,6 +93,8 @@ std::map<std::string, Setter> setters() {
       {"worker-threads", integer(&Config::worker_threads, "worker-threads", 1, 256)},
       {"study-stable-seconds", integer(&Config::study_stable_seconds, "study-stable-seconds", 0, 86400)},
       {"request-timeout", integer(&Config::request_timeout_seconds, "request-timeout", 1, 3600)},
+      {"ws-queue-limit", integer(&Config::ws_queue_limit, "ws-queue-limit", 8, 1 << 20)},
+      {"ws-idle-seconds", integer(&Config::ws_idle_seconds, "ws-idle-seconds", 2, 3600)},
       {"web-dir", path(&Config::web_dir)},
   };
 }

@@ -32,7 +32,6 @@ using tcp = net::ip::tcp;
 namespace {
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kShutdownGrace = std::chrono::seconds(20);
-constexpr std::size_t kWsQueueLimit = 1024;          // messages a websocket client may fall behind
 constexpr std::size_t kWsMessageLimit = 64 * 1024;   // largest message a client may send
 
 bool quiet_error(const beast::error_code& ec) {
@@ -78,6 +77,7 @@ class WsSession final : public WsConnection, public std::enable_shared_from_this
   const Principal& principal() const override { return principal_; }
   const std::string& target() const override { return target_; }
   const std::string& remote() const override { return remote_; }
+  std::size_t queued() const override { return queued_.load(); }
 
  private:
   void on_accept(beast::error_code ec);
@@ -95,6 +95,7 @@ class WsSession final : public WsConnection, public std::enable_shared_from_this
   bool closing_ = false;
   bool opened_ = false;
   std::atomic<bool> closed_notified_{false};
+  std::atomic<std::size_t> queued_{0};  // queue_.size() as other threads may read it
   Principal principal_;
   std::shared_ptr<WsEndpoint> endpoint_;
   std::string target_, remote_;
@@ -405,7 +406,8 @@ void WsSession<Stream>::run(http::request<http::string_body> req) {
   // The HTTP timeout would kill an idle socket; websocket pings (suggested server timeouts) detect dead links.
   beast::get_lowest_layer(ws_).expires_never();
   // Heartbeat both ways: the server pings an idle client at half the idle time and drops it if no pong.
-  websocket::stream_base::timeout heartbeat{std::chrono::seconds(30), std::chrono::seconds(60), true};
+  websocket::stream_base::timeout heartbeat{std::chrono::seconds(30),
+                                            std::chrono::seconds(srv_.services.config.ws_idle_seconds), true};
   ws_.set_option(heartbeat);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "teledx"); }));
@@ -453,7 +455,7 @@ template <class Stream>
 void WsSession<Stream>::send(std::string text) {
   net::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(text)]() mutable {
     if (self->closing_) return;
-    if (self->queue_.size() >= kWsQueueLimit) {
+    if (self->queue_.size() >= static_cast<std::size_t>(self->srv_.services.config.ws_queue_limit)) {
       log::warn("ws", "client " + self->principal_.user.username + " at " + self->remote_ +
                           " is too slow; closing so it resyncs from its cursor");
       self->closing_ = true;
@@ -462,6 +464,7 @@ void WsSession<Stream>::send(std::string text) {
       return;
     }
     self->queue_.push_back(std::move(text));
+    self->queued_ = self->queue_.size();
     if (self->queue_.size() == 1) self->do_write();
   });
 }
@@ -476,9 +479,11 @@ template <class Stream>
 void WsSession<Stream>::on_write(beast::error_code ec, std::size_t) {
   if (ec) {
     queue_.clear();
+    queued_ = 0;
     return closed();
   }
   if (!queue_.empty()) queue_.pop_front();
+  queued_ = queue_.size();
   if (!queue_.empty() && !closing_) do_write();
 }
 

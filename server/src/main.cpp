@@ -4,6 +4,7 @@
 
 #include "dicomweb.hpp"
 #include "dimse.hpp"
+#include "event_stream.hpp"
 #include "routes.hpp"
 #include "seed.hpp"
 #include "study_routing.hpp"
@@ -79,12 +80,15 @@ int run_serve(Config cfg) {
     std::cout << *table << std::flush;
   }
 
+  // Declared before the HTTP server so it outlives it; stopped on the signal, before the server stops.
+  EventHub events(s);
   Router router;
   add_meta_routes(router);
   add_auth_routes(router);
   add_admin_routes(router);
   add_worklist_routes(router);
-  add_websocket_routes(router);
+  add_websocket_routes(router, events);
+  add_agent_routes(router);
   add_dicomweb_routes(router);
   add_stow_routes(router);
 
@@ -105,13 +109,15 @@ int run_serve(Config cfg) {
     log::warn("routing", "created the missing reading tasks of " + std::to_string(*n) + " completed stud(ies)");
   BackgroundLoop background(s);
   background.start();
+  if (auto r = events.start(); !r.ok()) return fail(r.error());
 
   HttpServer http(s, router);
   if (auto r = http.start(); !r.ok()) return fail(r.error());
   std::cout << "teledx: http listening on " << cfg.http_address << ":" << http.http_port() << "\n";
   if (!cfg.tls_cert.empty()) std::cout << "teledx: https listening on " << cfg.http_address << ":" << cfg.https_port << "\n";
   std::cout << "teledx: data in " << std::filesystem::absolute(cfg.data_dir).string() << "\n" << std::flush;
-  http.run_until_signal();
+  // Streams end first (close frames go out while the I/O threads still run); clients resume from their cursor.
+  http.run_until_signal([&events] { events.stop(); });
   dimse->stop();
   if (dimse_tls) dimse_tls->stop();
   background.stop();

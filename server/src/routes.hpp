@@ -8,7 +8,9 @@ void add_meta_routes(Router& router);   // /healthz, /metrics, static web files
 void add_auth_routes(Router& router);   // /api/login, /api/logout, /api/me
 void add_admin_routes(Router& router);  // /api/institutions, /api/users, AE titles, /api/audit
 void add_worklist_routes(Router& router);  // /api/tasks, reports, center settings and rota, /api/stats
-void add_websocket_routes(Router& router);  // /ws
+class EventHub;
+void add_websocket_routes(Router& router, EventHub& hub);  // /ws: greeting, event stream, acknowledgements
+void add_agent_routes(Router& router);      // /api/institutions/{id}/agent-token, /api/institutions/{id}/delivery
 
 /// JSON views shared by route groups.
 nlohmann::json to_json(const Institution& i);

@@ -6,6 +6,7 @@
 
 #include "teledx/core/ids.hpp"
 #include "teledx/core/log.hpp"
+#include "teledx/worklist/delivery.hpp"
 
 namespace teledx::server {
 
@@ -34,7 +35,8 @@ Result<std::unique_ptr<Services>> open_services(const Config& config) {
                                     std::pair{"audit", AuditLog::migrations()},
                                     std::pair{"dicom", dicom::InstanceStore::migrations()},
                                     std::pair{"worklist", worklist::TaskStore::migrations()},
-                                    std::pair{"uploads", upload_migrations()}}) {
+                                    std::pair{"uploads", upload_migrations()},
+                                    std::pair{"delivery", worklist::delivery_migrations()}}) {
     auto applied = s->db->migrate(module, migrations);
     if (!applied.ok()) return applied.error();
     if (*applied > 0) log::info("store", std::string(module) + ": applied " + std::to_string(*applied) + " migration(s)");

@@ -1,6 +1,7 @@
 #pragma once
 // Where the ECG tests find their data: tests/data/ecg (always present) and the shared development set
 // (TELEDX_ECG_DATA or ../shared/data/ecg next to the repository), which may be absent.
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
+#include "dicom_builder.hpp"
 #include "ecg_test_data.hpp"
 
 using namespace teledx;
@@ -236,6 +238,9 @@ TEST_CASE("The SCP-ECG example decodes Huffman second differences into 12 plausi
     CHECK(*hi - *lo < 8000);  // under 8 mV peak to peak: the decoding did not drift
     CHECK(*hi - *lo > 50);
   }
+  REQUIRE(w->device_median.has_value());  // section 5 reference beat, 1198 ms per section 4
+  CHECK(w->device_median->sample_count() == 599);
+  CHECK(w->device_median->leads.size() == 12);
 }
 
 TEST_CASE("A corrupted or truncated SCP-ECG file is refused", "[ecg]") {
@@ -292,4 +297,115 @@ TEST_CASE("Lead names parse in the spellings devices use", "[ecg]") {
   CHECK_FALSE(parse_lead_name("ABP").has_value());
   CHECK(lead_from_scp_code(61) == Lead::III);
   CHECK(lead_from_scp_code(3) == Lead::V1);
+}
+
+TEST_CASE("The Philips XLI-compressed XML decodes 12 leads without its padding and calibration tail", "[ecg]") {
+  auto w = read_ecg_file(local_data() / "philips_129DYPRG.xml");
+  REQUIRE(w.ok());
+  CHECK(w->source_format == "philips-xml");
+  CHECK(w->sample_rate_hz == 500);
+  CHECK(w->leads.size() == 12);
+  CHECK(w->duration_s() > 10.0);
+  CHECK(w->duration_s() < 11.0);
+  CHECK(w->acquisition_time == "2011-12-01T07:27:34");
+  bool acute = false;
+  for (const auto& s : w->device_statements) acute = acute || s == "Inferior infarct, acute (LCx)";
+  CHECK(acute);
+  // Limb leads rebuilt from their stored residuals obey Einthoven's law.
+  const auto &i = w->find(Lead::I)->uv, &ii = w->find(Lead::II)->uv, &iii = w->find(Lead::III)->uv;
+  double worst = 0;
+  for (std::size_t k = 0; k < i.size(); ++k) worst = std::max(worst, double(std::abs(iii[k] - (ii[k] - i[k]))));
+  CHECK(worst <= 10);  // two 5-µV steps of rounding in the stored residuals
+}
+
+TEST_CASE("A Philips XML with a cut XLI chunk or an unknown compression is refused", "[ecg]") {
+  auto bytes = read_file_bytes(local_data() / "philips_129DYPRG.xml");
+  REQUIRE(bytes.ok());
+  std::string x(bytes->begin(), bytes->end());
+  const auto start = x.find(">", x.find("<parsedwaveforms")) + 1;
+  std::string cut = x;
+  cut.erase(start + 200, x.find("</parsedwaveforms>") - start - 200);
+  auto c = read_ecg_bytes(as_bytes(cut), "x.xml");
+  REQUIRE_FALSE(c.ok());
+  CHECK(mentions(c.error(), "XLI"));
+  std::string other = x;
+  other.replace(other.find("compressmethod=\"XLI\""), 20, "compressmethod=\"ZZZ\"");
+  auto o = read_ecg_bytes(as_bytes(other), "x.xml");
+  REQUIRE_FALSE(o.ok());
+  CHECK(mentions(o.error(), "ZZZ"));
+}
+
+TEST_CASE("The SCP-ECG example decodes to the same samples as the HL7 aECG it was made from", "[ecg]") {
+  ECG_REQUIRE_SHARED("formats/scp-ecg/Example.scp");
+  auto scp = read_ecg_file(shared_data() / "formats/scp-ecg/Example.scp");
+  auto xml = read_ecg_file(local_data() / "Example_aECG.xml");
+  REQUIRE(scp.ok());
+  REQUIRE(xml.ok());
+  REQUIRE(scp->sample_count() == xml->sample_count());
+  for (Lead l : {Lead::I, Lead::II, Lead::V1, Lead::V6}) {
+    const auto &a = scp->find(l)->uv, &b = xml->find(l)->uv;
+    double worst = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) worst = std::max(worst, double(std::abs(a[k] - b[k])));
+    INFO(lead_name(l));
+    CHECK(worst <= 5);  // both in 2.5 µV steps
+  }
+}
+
+TEST_CASE("The waveform summary JSON names leads, filters and the device's own findings", "[ecg]") {
+  auto w = read_ecg_file(local_data() / "waveform_ecg.dcm");
+  REQUIRE(w.ok());
+  auto j = to_json(*w);
+  CHECK(j["source_format"] == "dicom");
+  CHECK(j["leads"].size() == 12);
+  CHECK(j["leads"][3] == "aVR");
+  CHECK(j["duration_s"].get<double>() == Approx(10));
+  CHECK(j["device_filters"]["lowpass_hz"].get<double>() == Approx(300));
+  CHECK(j["device_statements"][0] == "RITMO SINUSALE");
+  CHECK(j["device_median_beat"] == true);
+  CHECK(j["device_measurements"].size() >= 5);
+}
+
+TEST_CASE("An 8-lead DICOM ECG in millivolts with baselines gets III, aVR, aVL and aVF derived", "[ecg]") {
+  using B = test::DicomBuilder;
+  B::Group rhythm{"RHYTHM", 500, {}, {}};
+  const char* codes[] = {"5.6.3-9-1", "5.6.3-9-2", "5.6.3-9-3", "5.6.3-9-4", "5.6.3-9-5", "5.6.3-9-6", "5.6.3-9-7", "5.6.3-9-8"};
+  const char* names[] = {"Lead I", "Lead II", "Lead V1", "Lead V2", "Lead V3", "Lead V4", "Lead V5", "Lead V6"};
+  for (int c = 0; c < 8; ++c) rhythm.channels.push_back({codes[c], names[c], 0.005, "mV", 1.0, c == 1 ? 0.1 : 0.0});
+  for (int k = 0; k < 1000; ++k)
+    for (int c = 0; c < 8; ++c) rhythm.interleaved.push_back(std::int16_t((c + 1) * 10 + (k % 50)));
+  B::Group median{"MEDIAN BEAT", 500, rhythm.channels, {}};
+  median.interleaved.assign(8 * 300, 7);
+  auto w = read_ecg_bytes(B::file({rhythm, median}), "ecg.dcm");
+  REQUIRE(w.ok());
+  CHECK(w->leads.size() == 12);
+  CHECK(w->sample_count() == 1000);
+  CHECK(w->acquisition_time == "2024-01-02T03:04:05");
+  // raw x 0.005 mV (+0.1 mV baseline on II) -> µV
+  CHECK(w->find(Lead::I)->uv[3] == Approx((10 + 3) * 5.0));
+  CHECK(w->find(Lead::II)->uv[3] == Approx((20 + 3) * 5.0 + 100));
+  CHECK(w->find(Lead::III)->uv[3] == Approx(w->find(Lead::II)->uv[3] - w->find(Lead::I)->uv[3]));
+  CHECK(w->find(Lead::aVF)->uv[3] == Approx(w->find(Lead::II)->uv[3] - w->find(Lead::I)->uv[3] / 2));
+  REQUIRE(w->device_median.has_value());
+  CHECK(w->device_median->sample_count() == 300);
+  CHECK(w->device_median->leads.size() == 12);
+}
+
+TEST_CASE("A DICOM waveform with an unknown lead, a non-voltage unit, an absurd rate or another SOP class is refused", "[ecg]") {
+  using B = test::DicomBuilder;
+  B::Group g{"RHYTHM", 500, {{"5.6.3-9-1", "Lead I"}, {"5.6.3-9-999", "Respiration"}}, std::vector<std::int16_t>(2 * 600, 1)};
+  auto lead = read_ecg_bytes(B::file({g}), "x.dcm");
+  REQUIRE_FALSE(lead.ok());
+  CHECK(mentions(lead.error(), "unknown lead 'Respiration'"));
+  g.channels[1] = {"5.6.3-9-2", "Lead II", 1, "mmHg"};
+  auto unit = read_ecg_bytes(B::file({g}), "x.dcm");
+  REQUIRE_FALSE(unit.ok());
+  CHECK(mentions(unit.error(), "mmHg"));
+  g.channels[1].unit = "uV";
+  g.fs = 5;
+  auto rate = read_ecg_bytes(B::file({g}), "x.dcm");
+  REQUIRE_FALSE(rate.ok());
+  CHECK(mentions(rate.error(), "absurd sampling rate"));
+  auto other = read_ecg_bytes(B::file({g}, "1.2.840.10008.5.1.4.1.1.9.2.1"), "x.dcm");
+  REQUIRE_FALSE(other.ok());
+  CHECK(mentions(other.error(), "not an ECG"));
 }

@@ -29,9 +29,10 @@ struct Measurements {
   std::optional<double> p_axis, qrs_axis, t_axis;
 };
 
-/// ST level at J+60 ms relative to the PR baseline, µV, on the median beat.
+/// ST level at the J point and at J+60 ms relative to the PR baseline, µV, on the median beat.
 struct StLevel {
   Lead lead = Lead::I;
+  double j_uv = 0;
   double j60_uv = 0;
 };
 

@@ -11,9 +11,9 @@
 
 namespace teledx::ecg {
 
-enum class Format { Unknown, Wfdb, Csv, Dicom, HL7aECG, ScpEcg, MuseXml };
+enum class Format { Unknown, Wfdb, Csv, Dicom, HL7aECG, ScpEcg, MuseXml, PhilipsXml };
 
-/// Name used in messages and JSON ("wfdb", "csv", "dicom", "hl7-aecg", "scp-ecg", "ge-muse-xml", "unknown").
+/// Name used in messages and JSON ("wfdb", "csv", "dicom", "hl7-aecg", "scp-ecg", "ge-muse-xml", "philips-xml", "unknown").
 std::string_view format_name(Format f);
 /// Recognises the format from the bytes (magic numbers, XML root); the filename only breaks ties.
 Format detect_format(std::span<const std::uint8_t> bytes, std::string_view filename_hint = {});
@@ -32,10 +32,17 @@ Result<Waveform> read_wfdb_file(const std::filesystem::path& hea, double max_sec
 /// names (an optional first column "time"/"t" in seconds), values in µV (mV with units=mV or "II (mV)").
 /// `sample_rate_hz` 0 = take it from the comment or the time column.
 Result<Waveform> read_csv(std::string_view text, double sample_rate_hz = 0);
+/// DICOM 12-lead/General/Ambulatory ECG: the rhythm group as leads, a MEDIAN BEAT group as device_median.
+/// Errors: InvalidDicom when DCMTK cannot parse the bytes, BadRequest for an unusable waveform.
 Result<Waveform> read_dicom_ecg(std::span<const std::uint8_t> bytes);
+/// HL7 aECG (UTF-8 or UTF-16): the first rhythm series, its representative beat as device_median.
 Result<Waveform> read_hl7_aecg(std::span<const std::uint8_t> bytes);
+/// SCP-ECG: rhythm (section 6), reference beat (section 5) as device_median, global measurements (section 7).
 Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> bytes);
+/// GE MUSE RestingECG XML: rhythm and median waveforms, measurements and statements.
 Result<Waveform> read_muse_xml(std::span<const std::uint8_t> bytes);
+/// Philips Sierra ECG XML 1.03/1.04, uncompressed or XLI-compressed.
+Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes);
 
 /// One WFDB annotation (MIT format): sample index, code (1=N, 5=V, 12=/, 28=rhythm...), aux text for rhythm changes.
 struct Annotation {
@@ -50,6 +57,7 @@ struct Annotation {
 std::string_view annotation_symbol(int code);
 /// True for codes counted as beats by EC57 (WFDB isqrs).
 bool is_beat_annotation(int code);
+/// MIT-format annotation file (SKIP/NUM/SUB/CHN/AUX handled); BadRequest when nothing parses.
 Result<std::vector<Annotation>> read_wfdb_annotations(std::span<const std::uint8_t> bytes);
 
 /// Whole-file helper returning BadRequest naming the path when it cannot be read.

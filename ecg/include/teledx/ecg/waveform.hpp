@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace teledx::ecg {
 
 /// Standard lead identities. MLI/MLII/MLIII are the modified limb leads of ambulatory (MIT-BIH) records.
@@ -69,5 +71,9 @@ struct Waveform : LeadSet {
 int derive_limb_leads(LeadSet& set);
 /// Sorts leads into standard order (I II III aVR aVL aVF V1..V6, then the rest).
 void sort_leads(LeadSet& set);
+
+/// What to store with the exam: format, rate, duration, lead names, acquisition time, device, filters, the device's
+/// own measurements and statements (no samples).
+nlohmann::json to_json(const Waveform& ecg);
 
 }  // namespace teledx::ecg

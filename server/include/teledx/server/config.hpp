@@ -23,6 +23,8 @@ struct Config {
   int worker_threads = 4;
   int study_stable_seconds = 30;
   int request_timeout_seconds = 30;
+  int ws_queue_limit = 1024;                   // messages a websocket client may fall behind before "resync"
+  int ws_idle_seconds = 60;                    // websocket heartbeat: ping at half, drop a silent peer after this
   std::filesystem::path web_dir;               // static front end; default <source>/web or /usr/share/teledx/web
   bool seed_demo = false;
   bool generate_tls = false;                   // with seed_demo: make a self-signed pair under data_dir/tls

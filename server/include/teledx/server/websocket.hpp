@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,8 @@ class WsConnection {
   /// Queues a text message. When the client falls more than the queue limit behind, the connection is
   /// closed with reason "resync" instead: a slow client never slows anyone else and reconnects from its cursor.
   virtual void send(std::string text) = 0;
+  /// Messages queued and not yet written to the socket (the event streams pace their replay by it).
+  virtual std::size_t queued() const = 0;
   /// Closes with a normal close frame and a reason.
   virtual void close(const std::string& reason) = 0;
   /// The authenticated user of the connection (checked at the upgrade).

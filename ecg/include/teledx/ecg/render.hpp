@@ -1,0 +1,34 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "teledx/core/result.hpp"
+#include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/waveform.hpp"
+
+namespace teledx::ecg {
+
+/// Paper layouts: 3 rows x 4 columns of 2.5 s plus a 10-s rhythm strip; 6 rows x 2 columns of 5 s.
+enum class Layout { ThreeByFourPlusRhythm, SixByTwo };
+
+struct RenderOptions {
+  Layout layout = Layout::ThreeByFourPlusRhythm;
+  double mm_per_s = 25;      ///< paper speed
+  double mm_per_mv = 10;     ///< gain
+  double px_per_mm = 6;      ///< PNG resolution (6 px/mm is about 150 dpi)
+  Lead rhythm_lead = Lead::II;
+  double start_s = 0;        ///< where the page starts in the recording
+};
+
+/// Layout and decimated signals for the web viewer: panels (lead, row, column, time span), samples in µV as integers
+/// at <= 250 Hz after baseline (and mains) filtering, paper scale, calibration pulse and, when given, measurements.
+nlohmann::json render_json(const Waveform& ecg, const RenderOptions& options = {}, const Analysis* analysis = nullptr);
+
+/// The paper layout as PNG: millimetre grid (1 mm / 5 mm), 1 mV x 200 ms calibration pulse per row, lead labels and a
+/// measurements header. Errors: BadRequest when the ECG has no usable leads; Internal if encoding fails.
+Result<std::vector<std::uint8_t>> render_png(const Waveform& ecg, const RenderOptions& options = {},
+                                              const Analysis* analysis = nullptr);
+
+}  // namespace teledx::ecg

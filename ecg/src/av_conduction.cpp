@@ -1,0 +1,98 @@
+// AV conduction from the atrial activity left after subtracting the median QRS-T from every beat: the atrial rate,
+// and whether P waves keep a fixed relation to the QRS (2:1 block) or march through it (complete block).
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "analysis_internal.hpp"
+#include "filters_internal.hpp"
+
+namespace teledx::ecg::detail {
+namespace {
+
+/// Peaks (samples) of atrial waves in the residual of the inferior leads, where sinus P waves are upright. The
+/// residual is summed with its sign: subtracting a median beat that holds a smeared P leaves inverted dents,
+/// which an unsigned measure would count as waves.
+std::vector<std::int64_t> atrial_peaks(const LeadSet& s, const Analysis& a) {
+  const double fs = s.sample_rate_hz;
+  const std::int64_t n = std::int64_t(s.sample_count());
+  std::vector<double> rms(std::size_t(n), 0);
+  int used = 0;
+  const Biquad lp = Biquad::lowpass(fs, 12.0, std::numbers::sqrt2 / 2);
+  for (Lead want : {Lead::II, Lead::aVF, Lead::MLII}) {
+    const LeadSignal* l = s.find(want);
+    const LeadSignal* m = a.median.find(want);
+    if (!l || !m) continue;
+    std::vector<float> res = l->uv;
+    for (const auto& b : a.beats)
+      for (std::int64_t k = -std::int64_t(0.1 * fs); k < std::int64_t(0.55 * fs); ++k) {
+        const std::int64_t t = b.r + k, mk = a.median_r + k;
+        if (t >= 0 && t < n && mk >= 0 && mk < std::int64_t(m->uv.size())) res[std::size_t(t)] -= m->uv[std::size_t(mk)];
+      }
+    filtfilt(lp, res);
+    for (std::int64_t k = 0; k < n; ++k) rms[std::size_t(k)] += res[std::size_t(k)];
+    ++used;
+  }
+  std::vector<std::int64_t> peaks;
+  if (!used) return peaks;
+  for (auto& v : rms) v = std::max(0.0, v / used);
+  // Blank the QRS neighbourhoods, where cancellation leaves residue.
+  for (const auto& b : a.beats)
+    for (std::int64_t k = b.r - std::int64_t(0.06 * fs); k <= b.r + std::int64_t(0.08 * fs); ++k)
+      if (k >= 0 && k < n) rms[std::size_t(k)] = 0;
+  std::vector<double> sorted(rms);
+  std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() * 97 / 100), sorted.end());
+  const double th = 0.4 * sorted[sorted.size() * 97 / 100];
+  if (th < 15) return peaks;  // no atrial activity above noise
+  const std::int64_t gap = std::int64_t(0.25 * fs);
+  for (std::int64_t k = 1; k + 1 < n; ++k) {
+    if (rms[std::size_t(k)] < th || rms[std::size_t(k)] < rms[std::size_t(k - 1)] || rms[std::size_t(k)] < rms[std::size_t(k + 1)]) continue;
+    if (!peaks.empty() && k - peaks.back() < gap) {
+      if (rms[std::size_t(k)] > rms[std::size_t(peaks.back())]) peaks.back() = k;
+      continue;
+    }
+    peaks.push_back(k);
+  }
+  return peaks;
+}
+
+}  // namespace
+
+void av_conduction_statements(Analysis& a, const LeadSet& s, double rr_irregularity) {
+  const double fs = s.sample_rate_hz;
+  const auto& m = a.measurements;
+  if (a.beats.size() < 4 || !m.heart_rate || a.median.leads.empty() || *m.heart_rate >= 60 || rr_irregularity > 0.1) return;
+  const auto p = atrial_peaks(s, a);
+  if (p.size() < 4) return;
+  std::vector<double> pp;
+  for (std::size_t i = 1; i < p.size(); ++i) pp.push_back(double(p[i] - p[i - 1]));
+  const double pp_med = median_of(pp);
+  std::size_t regular = 0;
+  for (double x : pp) regular += std::abs(x - pp_med) < 0.15 * pp_med;
+  if (regular * 3 < pp.size() * 2) return;  // atrial waves not regular: no conclusion
+  const double atrial_rate = 60.0 * fs / pp_med, ratio = atrial_rate / *m.heart_rate;
+  if (ratio < 1.3) return;
+  // PR of each QRS to the nearest preceding atrial wave.
+  std::vector<double> pr;
+  for (const auto& b : a.beats) {
+    auto it = std::lower_bound(p.begin(), p.end(), b.r - std::int64_t(0.06 * fs));
+    if (it == p.begin()) continue;
+    pr.push_back(double(b.r - *(it - 1)) * 1000.0 / fs);
+  }
+  if (pr.size() < 3) return;
+  const double pr_med = median_of(pr);
+  std::size_t fixed = 0;
+  for (double x : pr) fixed += std::abs(x - pr_med) <= 40;
+  if (fixed * 4 >= pr.size() * 3 && ratio > 1.7 && ratio < 2.3) {
+    a.rhythm.push_back({"second_degree_av_block_2to1", "2:1 AV block suspected: atrial rate " + fmt(atrial_rate) +
+                                                           "/min, ventricular rate " + fmt(*m.heart_rate) + "/min",
+                        Severity::Warning, std::nullopt});
+  } else if (fixed * 2 < pr.size()) {
+    a.rhythm.push_back({"third_degree_av_block_suspected",
+                        "Third-degree AV block suspected: P waves at " + fmt(atrial_rate) + "/min unrelated to QRS at " +
+                            fmt(*m.heart_rate) + "/min",
+                        Severity::Warning, std::nullopt});
+  }
+}
+
+}  // namespace teledx::ecg::detail

@@ -1,0 +1,214 @@
+// Philips Sierra ECG XML (1.03/1.04): base64 waveforms, uncompressed or XLI-compressed (10-bit LZW of a
+// byte-planar second-difference stream); III, aVR, aVL, aVF are stored as residuals from I and II.
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "parse_util.hpp"
+#include "teledx/ecg/readers.hpp"
+#include "xml_doc.hpp"
+
+namespace teledx::ecg {
+using namespace detail;
+namespace {
+
+std::optional<std::vector<std::uint8_t>> base64(std::string_view s) {
+  std::vector<std::uint8_t> out;
+  unsigned acc = 0;
+  int bits = 0;
+  for (char c : s) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else if (c == '=') break;
+    else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    else return std::nullopt;
+    acc = (acc << 6) | unsigned(v);
+    bits += 6;
+    if (bits >= 8) bits -= 8, out.push_back(std::uint8_t((acc >> bits) & 0xFF));
+  }
+  return out;
+}
+
+/// LZW with fixed 10-bit codes, most significant bit first; codes above 1022 end the stream. Like the device
+/// software, a code is only taken while more than 24 bits are buffered, so the last bytes of a chunk are padding.
+std::vector<std::uint8_t> lzw10(std::span<const std::uint8_t> in) {
+  constexpr int kBits = 10;
+  constexpr unsigned kMaxCode = (1u << kBits) - 2;
+  std::vector<std::vector<std::uint8_t>> dict(256);
+  for (unsigned i = 0; i < 256; ++i) dict[i] = {std::uint8_t(i)};
+  std::vector<std::uint8_t> out, prev;
+  std::size_t pos = 0;
+  std::uint32_t buf = 0;
+  int count = 0;
+  for (;;) {
+    while (count <= 24) {
+      if (pos >= in.size()) return out;
+      buf |= std::uint32_t(in[pos++]) << (24 - count);
+      count += 8;
+    }
+    const unsigned code = (buf >> (32 - kBits)) & 0xFFFF;
+    buf <<= kBits;
+    count -= kBits;
+    if (code > kMaxCode) return out;
+    std::vector<std::uint8_t> cur;
+    if (code < dict.size()) cur = dict[code];
+    else if (code == dict.size() && !prev.empty()) cur = prev, cur.push_back(prev[0]);
+    else return out;  // corrupt stream: stop with what was decoded
+    if (!prev.empty() && dict.size() <= kMaxCode) {
+      auto entry = prev;
+      entry.push_back(cur[0]);
+      dict.push_back(std::move(entry));
+    }
+    out.insert(out.end(), cur.begin(), cur.end());
+    prev = std::move(cur);
+  }
+}
+
+/// One XLI chunk per lead: [size:int32][unused:int16][first:int16] then `size` bytes of LZW data, whose output
+/// holds the high bytes of all values followed by the low bytes; values are second differences with a bias of 64.
+Result<std::vector<std::vector<int>>> xli_decode(std::span<const std::uint8_t> data) {
+  std::vector<std::vector<int>> leads;
+  std::size_t off = 0;
+  while (off + 8 <= data.size()) {
+    LeReader h{data, off};
+    const std::int32_t size = std::int32_t(h.u32());
+    h.u16();
+    const std::int16_t first = std::int16_t(h.u16());
+    off += 8;
+    if (size < 0 || off + std::size_t(size) > data.size())
+      return bad("Philips XML: XLI chunk " + std::to_string(leads.size() + 1) + " runs past the end of the data");
+    auto bytes = lzw10(data.subspan(off, std::size_t(size)));
+    off += std::size_t(size);
+    if (bytes.size() % 2) bytes.push_back(0);
+    const std::size_t n = bytes.size() / 2;
+    std::vector<int> d(n);
+    for (std::size_t i = 0; i < n; ++i) d[i] = std::int16_t((bytes[i] << 8) | bytes[n + i]);
+    if (n >= 2) {
+      int x = d[0], y = d[1], last = first;
+      for (std::size_t i = 2; i < n; ++i) {
+        const int z = 2 * y - x - last;
+        last = d[i] - 64;
+        d[i] = z;
+        x = y;
+        y = z;
+      }
+    }
+    leads.push_back(std::move(d));
+  }
+  return leads;
+}
+
+int floor_half(int v) { return int(std::floor(v / 2.0)); }
+
+}  // namespace
+
+Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
+  auto doc = XmlDoc::parse(bytes, "the Philips XML file");
+  if (!doc) return doc.error();
+  XmlNode* root = (*doc)->root();
+  if (name(root) != "restingecgdata") return bad("the XML root is <" + name(root) + ">, not a Philips <restingecgdata>");
+  const std::string version = child_text(child(root, "documentinfo"), "documentversion");
+  if (version != "1.03" && version != "1.04" && version != "1.04.01")
+    return bad("Philips XML version '" + version + "' is not supported (1.03, 1.04, 1.04.01 are)");
+  XmlNode* acq = child(root, "dataacquisition");
+  XmlNode* sig = child(acq, "signalcharacteristics");
+  XmlNode* wf = path(root, {"waveforms", "parsedwaveforms"});
+  if (!sig || !wf) return bad("the Philips XML has no signal characteristics or parsed waveforms");
+  auto fs = to_double(child_text(sig, "samplingrate"));
+  if (!fs) return bad("the Philips XML has no sampling rate");
+  if (auto e = check_rate(*fs, "the Philips XML")) return *e;
+  const double uv_per_unit = to_double(child_text(sig, "signalresolution")).value_or(5);
+  const auto duration_ms = to_double(attr(wf, "durationperchannel"));
+  auto raw = base64(text(wf));
+  if (!raw) return bad("the Philips XML waveform data is not valid base64");
+  std::vector<std::string> labels;
+  for (auto l : split(attr(wf, "leadlabels"), " ")) labels.emplace_back(l);
+  if (labels.empty()) labels = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
+  std::vector<std::vector<int>> data;
+  const std::string method = attr(wf, "compressmethod");
+  if (attr(wf, "compressflag") == "True" || method == "XLI") {
+    if (method != "XLI") return bad("Philips XML compression '" + method + "' is not supported (XLI is)");
+    auto d = xli_decode(*raw);
+    if (!d) return d.error();
+    data = std::move(*d);
+  } else {
+    const std::size_t per = duration_ms ? std::size_t(*duration_ms * *fs / 1000) : raw->size() / 2 / labels.size();
+    if (raw->size() < per * labels.size() * 2) return bad("the Philips XML waveform data is truncated");
+    for (std::size_t l = 0; l < labels.size(); ++l) {
+      std::vector<int> v(per);
+      for (std::size_t k = 0; k < per; ++k) {
+        const std::size_t i = 2 * (l * per + k);
+        v[k] = std::int16_t((*raw)[i] | ((*raw)[i + 1] << 8));
+      }
+      data.push_back(std::move(v));
+    }
+  }
+  if (data.size() < labels.size())
+    return bad("the Philips XML holds " + std::to_string(data.size()) + " leads, its header names " + std::to_string(labels.size()));
+  std::size_t n = data.front().size();
+  for (const auto& d : data) n = std::min(n, d.size());
+  if (duration_ms) n = std::min(n, std::size_t(*duration_ms * *fs / 1000));
+  // After the recorded signal devices append flat padding and a square calibration pulse: drop that tail, i.e.
+  // everything after the last sample where the leads still move within 5 samples of each other.
+  auto still = [&](std::size_t k) {
+    return std::all_of(data.begin(), data.end(), [&](const std::vector<int>& d) { return d[k] == d[k - 1]; });
+  };
+  std::size_t end = n;
+  while (end > 6) {
+    std::size_t k = end - 1;
+    if (still(k)) { --end; continue; }
+    bool isolated = true;
+    for (std::size_t j = k - 5; j < k && isolated; ++j) isolated = still(j);
+    if (!isolated) break;
+    end = k;
+  }
+  if (end >= std::size_t(*fs)) n = end;  // a recording that is flat throughout stays whole and is reported as lead off
+  if (n < 2) return bad("the Philips XML holds no samples");
+  // The limb leads after I and II are stored as residuals of their Einthoven/Goldberger values.
+  if (labels.size() >= 6 && labels[0] == "I" && labels[1] == "II" && labels[2] == "III") {
+    auto &i = data[0], &ii = data[1], &iii = data[2], &avr = data[3], &avl = data[4], &avf = data[5];
+    for (std::size_t k = 0; k < n; ++k) {
+      iii[k] = ii[k] - i[k] - iii[k];
+      avr[k] = -avr[k] - floor_half(i[k] + ii[k]);
+      avl[k] = floor_half(i[k] - iii[k]) - avl[k];
+      avf[k] = floor_half(ii[k] + iii[k]) - avf[k];
+    }
+  }
+  Waveform w;
+  w.source_format = "philips-xml";
+  w.sample_rate_hz = *fs;
+  for (std::size_t l = 0; l < labels.size(); ++l) {
+    auto lead = parse_lead_name(labels[l]);
+    if (!lead) return bad("Philips XML: unknown lead '" + labels[l] + "'");
+    LeadSignal s{*lead, std::vector<float>(n), std::string(lead_name(*lead))};
+    for (std::size_t k = 0; k < n; ++k) s.uv[k] = float(data[l][k] * uv_per_unit);
+    w.leads.push_back(std::move(s));
+  }
+  const std::string date = attr(acq, "date"), time = attr(acq, "time");
+  if (date.size() == 10) w.acquisition_time = date + "T" + (time.empty() ? "00:00:00" : time);
+  w.device = "Philips " + child_text(acq, "machine");
+  if (XmlNode* bw = path(root, {"reportinfo", "reportbandwidth"})) {
+    if (auto v = to_double(child_text(bw, "highpassfiltersetting"))) w.filters.highpass_hz = v;
+    if (auto v = to_double(child_text(bw, "lowpassfiltersetting"))) w.filters.lowpass_hz = v;
+    if (auto v = to_double(child_text(bw, "notchfiltersetting")); v && *v > 0) w.filters.notch_hz = v;
+  }
+  if (XmlNode* g = path(root, {"measurements", "globalmeasurements"})) {
+    const std::pair<const char*, const char*> fields[] = {
+        {"meanventrate", "/min"}, {"atrialrate", "/min"}, {"meanprint", "ms"},  {"meanqrsdur", "ms"},
+        {"meanqtint", "ms"},      {"meanqtc", "ms"},      {"pfrontaxis", "deg"}, {"qrsfrontaxis", "deg"}, {"tfrontaxis", "deg"}};
+    for (auto [f, unit] : fields)
+      if (auto v = to_double(child_text(g, f))) w.device_measurements.push_back({f, *v, unit});
+  }
+  std::vector<XmlNode*> st;
+  descendants(root, "leftstatement", st);
+  for (XmlNode* s : st)
+    if (auto t = std::string(trim(text(s))); !t.empty()) w.device_statements.push_back(t);
+  sort_leads(w);
+  return w;
+}
+
+}  // namespace teledx::ecg

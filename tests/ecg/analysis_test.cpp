@@ -1,0 +1,365 @@
+#include "teledx/ecg/analysis.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <numbers>
+#include <random>
+
+#include "ecg_test_data.hpp"
+#include "synthetic_ecg.hpp"
+#include "teledx/ecg/readers.hpp"
+
+using namespace teledx::ecg;
+using teledx::ecg::test::Synth;
+using teledx::ecg::test::synth_ecg;
+
+namespace {
+bool has(const std::vector<Statement>& v, const std::string& code) {
+  for (const auto& s : v)
+    if (s.code == code) return true;
+  return false;
+}
+std::string codes(const Analysis& a) {
+  std::string out;
+  for (const auto* v : {&a.rhythm, &a.quality, &a.critical})
+    for (const auto& s : *v) out += s.code + " ";
+  return out;
+}
+}  // namespace
+
+TEST_CASE("A clean synthetic sinus ECG is measured within tolerance and raises no critical flag", "[ecg]") {
+  Synth s;  // 72/min, PR 160, QRS 90, QT 380
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  const auto& m = a.measurements;
+  REQUIRE(m.heart_rate);
+  CHECK(*m.heart_rate == Approx(72).margin(2));
+  REQUIRE(m.pr);
+  CHECK(*m.pr == Approx(160).margin(20));
+  REQUIRE(m.qrs);
+  CHECK(*m.qrs == Approx(90).margin(15));
+  REQUIRE(m.qt);
+  CHECK(*m.qt == Approx(380).margin(25));
+  REQUIRE(m.qtc_bazett);
+  CHECK(*m.qtc_bazett == Approx(380 / std::sqrt(60.0 / 72)).margin(30));
+  REQUIRE(m.qrs_axis);
+  CHECK(*m.qrs_axis == Approx(60).margin(15));
+  CHECK(has(a.rhythm, "sinus_rhythm"));
+  CHECK(a.critical.empty());
+  CHECK_FALSE(has(a.quality, "noise"));
+  CHECK_FALSE(has(a.quality, "lead_off"));
+}
+
+TEST_CASE("Sinus bradycardia and tachycardia are named by rate", "[ecg]") {
+  Synth slow;
+  slow.hr = 50;
+  auto a = analyze(synth_ecg(slow));
+  INFO(codes(a));
+  CHECK(has(a.rhythm, "sinus_bradycardia"));
+  Synth fast;
+  fast.hr = 115;
+  fast.qt_ms = 320;
+  auto b = analyze(synth_ecg(fast));
+  INFO(codes(b));
+  CHECK(has(b.rhythm, "sinus_tachycardia"));
+  CHECK(b.critical.empty());
+}
+
+TEST_CASE("A pause of 3.5 s raises the critical pause flag", "[ecg]") {
+  Synth s;
+  s.seconds = 12;
+  s.r_times = {0.5, 1.3, 2.1, 2.9, 6.4, 7.2, 8.0, 8.8, 9.6, 10.4};
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK(has(a.rhythm, "pause"));
+  CHECK(has(a.critical, "critical_pause"));
+}
+
+TEST_CASE("A rate under 35/min raises the critical bradycardia flag", "[ecg]") {
+  Synth s;
+  s.hr = 30;
+  s.seconds = 12;
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK(has(a.critical, "critical_bradycardia"));
+}
+
+TEST_CASE("A wide-complex tachycardia at 180/min raises the critical VT flag", "[ecg]") {
+  Synth s;
+  s.hr = 180;
+  s.p_waves = false;
+  s.wide_monophasic = true;
+  s.qrs_ms = 160;
+  s.qt_ms = 300;
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  REQUIRE(a.measurements.heart_rate);
+  CHECK(*a.measurements.heart_rate == Approx(180).margin(5));
+  CHECK(has(a.critical, "critical_vt"));
+}
+
+TEST_CASE("Complete heart block with dissociated P waves raises the third-degree AV block flag", "[ecg]") {
+  Synth s;
+  s.seconds = 12;
+  s.hr = 40;
+  s.qrs_ms = 110;
+  s.qt_ms = 440;
+  for (double t = 0.2; t < 11.8; t += 0.68) s.p_times.push_back(t);  // atria at 88/min, not a multiple
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK(has(a.rhythm, "third_degree_av_block_suspected"));
+  CHECK(has(a.critical, "critical_complete_av_block"));
+}
+
+TEST_CASE("Anterior ST elevation in contiguous leads raises the suspected STEMI flag", "[ecg]") {
+  Synth s;
+  s.st_uv = {{Lead::V1, 150}, {Lead::V2, 300}, {Lead::V3, 350}, {Lead::V4, 250}};
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK(has(a.rhythm, "stemi_pattern"));
+  CHECK(has(a.critical, "critical_stemi"));
+  bool v3 = false;
+  for (const auto& st : a.st)
+    if (st.lead == Lead::V3) v3 = st.j60_uv == Approx(350).margin(60);
+  CHECK(v3);
+}
+
+TEST_CASE("ST elevation in a single lead is not a STEMI pattern", "[ecg]") {
+  Synth s;
+  s.st_uv = {{Lead::aVL, 200}};
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK_FALSE(has(a.critical, "critical_stemi"));
+}
+
+TEST_CASE("A QTc of 500 ms or more raises the long-QTc flag", "[ecg]") {
+  Synth s;
+  s.hr = 60;
+  s.qt_ms = 580;
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  REQUIRE(a.measurements.qtc_bazett);
+  CHECK(*a.measurements.qtc_bazett >= 500);
+  CHECK(has(a.critical, "critical_long_qtc"));
+}
+
+TEST_CASE("Irregular rhythm without P waves is called atrial fibrillation", "[ecg]") {
+  Synth s;
+  s.seconds = 10;
+  s.p_waves = false;
+  s.fibrillation_uv = 40;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> rr(0.45, 1.05);
+  for (double t = 0.4; t < 9.3; t += rr(rng)) s.r_times.push_back(t);
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK(has(a.rhythm, "atrial_fibrillation"));
+  CHECK_FALSE(has(a.rhythm, "sinus_rhythm"));
+}
+
+TEST_CASE("A disconnected electrode is reported as lead off", "[ecg]") {
+  Synth s;
+  s.flat = {Lead::V4};
+  auto a = analyze(synth_ecg(s));
+  bool v4 = false;
+  for (const auto& q : a.quality) v4 = v4 || (q.code == "lead_off" && q.lead == Lead::V4);
+  CHECK(v4);
+}
+
+TEST_CASE("50 Hz mains interference is removed and the measurements still hold", "[ecg]") {
+  Synth s;
+  s.mains_hz = 50;
+  s.mains_uv = 150;
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK(a.mains_removed_hz == 50);
+  CHECK(has(a.quality, "mains_interference"));
+  REQUIRE(a.measurements.qrs);
+  CHECK(*a.measurements.qrs == Approx(90).margin(15));
+  CHECK(a.critical.empty());
+}
+
+TEST_CASE("Swapped arm electrodes are reported as suspected limb lead reversal", "[ecg]") {
+  Synth s;
+  auto w = synth_ecg(s);
+  // LA/RA swap: I inverted, II <-> III, aVR <-> aVL.
+  auto get = [&](Lead l) -> std::vector<float>& {
+    for (auto& x : w.leads)
+      if (x.lead == l) return x.uv;
+    throw std::logic_error("lead missing");
+  };
+  for (auto& v : get(Lead::I)) v = -v;
+  std::swap(get(Lead::II), get(Lead::III));
+  std::swap(get(Lead::aVR), get(Lead::aVL));
+  auto a = analyze(w);
+  INFO(codes(a));
+  CHECK(has(a.quality, "limb_lead_reversal_suspected"));
+}
+
+TEST_CASE("An ECG with no signal yields statements, not a crash", "[ecg]") {
+  Synth s;
+  s.flat = {Lead::I, Lead::II, Lead::III, Lead::aVR, Lead::aVL, Lead::aVF, Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
+  s.noise_uv = 0;
+  auto a = analyze(synth_ecg(s));
+  CHECK(a.beats.empty());
+  CHECK(has(a.quality, "repeat_recording"));
+  Waveform empty;
+  auto e = analyze(empty);
+  CHECK(has(e.quality, "too_short"));
+}
+
+TEST_CASE("The analysis JSON carries measurements, statements and the critical flag", "[ecg]") {
+  Synth s;
+  s.hr = 30;
+  s.seconds = 12;
+  auto j = to_json(analyze(synth_ecg(s)));
+  CHECK(j["machine_generated"] == true);
+  CHECK(j["critical_flag"] == true);
+  CHECK(j["measurements"]["heart_rate_bpm"].get<double>() == Approx(30).margin(2));
+  CHECK(j["critical"][0]["severity"] == "critical");
+  CHECK(j["critical"][0]["text"].get<std::string>().rfind("Machine flag", 0) == 0);
+}
+
+TEST_CASE("Measurements on the DICOM ECG agree with the acquiring device's own", "[ecg]") {
+  auto w = read_ecg_file(teledx::ecg::test::local_data() / "waveform_ecg.dcm");
+  REQUIRE(w.ok());
+  auto a = analyze(*w);
+  auto device = [&](const std::string& name) -> double {
+    for (const auto& m : w->device_measurements)
+      if (m.name == name) return m.value;
+    FAIL("device measurement missing: " << name);
+    return 0;
+  };
+  const auto& m = a.measurements;
+  REQUIRE((m.rr && m.pr && m.qrs && m.qt && m.qrs_axis));
+  CHECK(*m.rr == Approx(device("RR Interval")).margin(20));
+  CHECK(*m.pr == Approx(device("PR Interval")).margin(20));
+  CHECK(*m.qrs == Approx(device("QRS Duration")).margin(15));
+  CHECK(*m.qt == Approx(device("QT Interval")).margin(35));
+  CHECK(*m.qrs_axis == Approx(device("QRS Axis")).margin(20));
+  CHECK(has(a.rhythm, "sinus_rhythm"));
+  CHECK(a.critical.empty());
+}
+
+TEST_CASE("LUDB atrial fibrillation records are called AF and sinus records are not", "[ecg]") {
+  ECG_REQUIRE_SHARED("ludb/data/44.hea");
+  for (const char* rec : {"44", "96", "112"}) {
+    auto w = read_ecg_file(teledx::ecg::test::shared_data() / "ludb/data" / (std::string(rec) + ".hea"));
+    REQUIRE(w.ok());
+    auto a = analyze(*w);
+    INFO(rec << ": " << codes(a));
+    CHECK(has(a.rhythm, "atrial_fibrillation"));
+  }
+  for (const char* rec : {"3", "6", "42", "49", "62", "63", "132", "178"}) {
+    auto w = read_ecg_file(teledx::ecg::test::shared_data() / "ludb/data" / (std::string(rec) + ".hea"));
+    REQUIRE(w.ok());
+    auto a = analyze(*w);
+    INFO(rec << ": " << codes(a));
+    CHECK_FALSE(has(a.rhythm, "atrial_fibrillation"));
+    CHECK(a.critical.empty());
+  }
+}
+
+TEST_CASE("The Philips acute inferior MI recording raises the STEMI flag for the inferior leads", "[ecg]") {
+  auto w = read_ecg_file(teledx::ecg::test::local_data() / "philips_129DYPRG.xml");
+  REQUIRE(w.ok());
+  auto a = analyze(*w);
+  INFO(codes(a));
+  REQUIRE(has(a.critical, "critical_stemi"));
+  bool inferior = false;
+  for (const auto& c : a.critical) inferior = inferior || c.text.find("inferior") != std::string::npos;
+  CHECK(inferior);
+  REQUIRE(a.measurements.heart_rate);
+  CHECK(*a.measurements.heart_rate == Approx(41).margin(4));
+  REQUIRE(a.measurements.qrs_axis);
+  CHECK(*a.measurements.qrs_axis == Approx(-21).margin(15));
+  CHECK(has(a.rhythm, "sinus_bradycardia"));
+  CHECK_FALSE(has(a.rhythm, "frequent_pvcs"));
+}
+
+TEST_CASE("Measurements on the HL7 aECG example agree with its annotated global intervals and axes", "[ecg]") {
+  auto w = read_ecg_file(teledx::ecg::test::local_data() / "Example_aECG.xml");
+  REQUIRE(w.ok());
+  auto a = analyze(*w);
+  auto device = [&](const std::string& name) -> double {
+    for (const auto& m : w->device_measurements)
+      if (m.name == name) return m.value;
+    FAIL("annotation missing: " << name);
+    return 0;
+  };
+  const auto& m = a.measurements;
+  REQUIRE((m.pr && m.qrs && m.qt && m.qrs_axis && m.t_axis));
+  CHECK(*m.pr == Approx(device("MDC_ECG_TIME_PD_PR")).margin(25));
+  CHECK(*m.qrs == Approx(device("MDC_ECG_TIME_PD_QRS")).margin(15));
+  CHECK(*m.qt == Approx(device("MDC_ECG_TIME_PD_QT")).margin(30));
+  CHECK(*m.qrs_axis == Approx(device("MDC_ECG_ANGLE_QRS_FRONT")).margin(15));
+  CHECK(*m.t_axis == Approx(device("MDC_ECG_ANGLE_T_FRONT")).margin(15));
+}
+
+TEST_CASE("LUDB flutter with 4:1 conduction is called flutter and paced records are called paced", "[ecg]") {
+  ECG_REQUIRE_SHARED("ludb/data/52.hea");
+  auto load = [](const char* rec) {
+    auto w = read_ecg_file(teledx::ecg::test::shared_data() / "ludb/data" / (std::string(rec) + ".hea"));
+    REQUIRE(w.ok());
+    return analyze(*w);
+  };
+  auto f = load("52");
+  INFO(codes(f));
+  CHECK(has(f.rhythm, "atrial_flutter"));
+  CHECK_FALSE(has(f.rhythm, "sinus_rhythm"));
+  for (const char* rec : {"34", "90"}) {
+    auto p = load(rec);
+    INFO(rec << ": " << codes(p));
+    CHECK(has(p.rhythm, "paced_rhythm"));
+    CHECK(p.critical.empty());
+  }
+}
+
+TEST_CASE("A chaotic 4-7 Hz oscillation without QRS complexes raises the VF flag", "[ecg]") {
+  Synth s;
+  s.r_times = {100.0};  // no beats inside the recording
+  s.p_waves = false;
+  s.noise_uv = 5;
+  auto w = synth_ecg(s);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> jitter(-0.6, 0.6);
+  for (auto& l : w.leads) {
+    double phase = 0, f = 5.5;
+    for (std::size_t k = 0; k < l.uv.size(); ++k) {
+      if (k % 250 == 0) f = 5.5 + jitter(rng) * 2;
+      phase += 2 * std::numbers::pi * f / s.fs;
+      l.uv[k] += float(400 * std::sin(phase) * (0.7 + 0.3 * std::sin(2 * std::numbers::pi * 0.3 * double(k) / s.fs)));
+    }
+  }
+  auto a = analyze(w);
+  INFO(codes(a));
+  CHECK(has(a.critical, "critical_vf"));
+}
+
+TEST_CASE("A narrow regular tachycardia at 240/min raises the SVT flag", "[ecg]") {
+  Synth s;
+  s.hr = 240;
+  s.p_waves = false;
+  s.qt_ms = 200;
+  s.qrs_ms = 70;
+  s.t_uv = 150;
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  REQUIRE(a.measurements.heart_rate);
+  CHECK(*a.measurements.heart_rate == Approx(240).margin(8));
+  CHECK(has(a.critical, "critical_svt"));
+}
+
+TEST_CASE("Atrial fibrillation with a ventricular rate of 180/min or more raises the rapid-AF flag", "[ecg]") {
+  Synth s;
+  s.p_waves = false;
+  s.fibrillation_uv = 40;
+  s.qt_ms = 260;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> rr(0.24, 0.38);  // mean 0.31 s: about 194/min
+  for (double t = 0.4; t < 9.5; t += rr(rng)) s.r_times.push_back(t);
+  auto a = analyze(synth_ecg(s));
+  INFO(codes(a));
+  CHECK(has(a.rhythm, "atrial_fibrillation"));
+  CHECK(has(a.critical, "critical_af_rapid"));
+}

@@ -1,0 +1,125 @@
+#include "teledx/ecg/processing.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "ecg_test_data.hpp"
+#include "synthetic_ecg.hpp"
+#include "teledx/ecg/readers.hpp"
+
+using namespace teledx::ecg;
+
+namespace {
+
+struct Score {
+  long tp = 0, fn = 0, fp = 0;
+  double se() const { return 100.0 * double(tp) / double(tp + fn); }
+  double ppv() const { return 100.0 * double(tp) / double(tp + fp); }
+};
+
+/// EC57-style beat-by-beat matching: 150 ms window, beats before `start_s` ignored, beat annotations only.
+void match(const std::vector<std::int64_t>& ref, const std::vector<std::int64_t>& test, double fs, double start_s, Score& s) {
+  const auto win = std::int64_t(0.15 * fs), start = std::int64_t(start_s * fs);
+  std::size_t j = 0;
+  std::vector<bool> used(test.size(), false);
+  for (auto r : ref) {
+    while (j < test.size() && test[j] < r - win) ++j;
+    std::size_t best = test.size();
+    for (std::size_t k = j; k < test.size() && test[k] <= r + win; ++k)
+      if (!used[k] && (best == test.size() || std::llabs(test[k] - r) < std::llabs(test[best] - r))) best = k;
+    if (r < start) {
+      if (best != test.size()) used[best] = true;
+      continue;
+    }
+    if (best != test.size()) used[best] = true, ++s.tp;
+    else ++s.fn;
+  }
+  for (std::size_t k = 0; k < test.size(); ++k)
+    if (!used[k] && test[k] >= start) ++s.fp;
+}
+
+Score score_record(const std::string& rec) {
+  Score s;
+  auto w = read_ecg_file(test::shared_data() / "mitdb" / (rec + ".hea"));
+  REQUIRE(w.ok());
+  auto bytes = read_file_bytes(test::shared_data() / "mitdb" / (rec + ".atr"));
+  REQUIRE(bytes.ok());
+  auto ann = read_wfdb_annotations(*bytes);
+  REQUIRE(ann.ok());
+  std::vector<std::int64_t> ref;
+  for (const auto& a : *ann)
+    if (is_beat_annotation(a.code)) ref.push_back(a.sample);
+  LeadSet c = *w;
+  condition_signals(c);
+  match(ref, detect_qrs(c), w->sample_rate_hz, 300, s);
+  return s;
+}
+
+std::vector<std::int64_t> synthetic_onsets(const test::Synth& s) {
+  std::vector<std::int64_t> out;
+  for (double t = 0.5; t < s.seconds - 0.6; t += 60.0 / s.hr) out.push_back(std::int64_t((t + 0.03) * s.fs));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("QRS detection on MIT-BIH record 100 reaches Se and +P of 99.5% or more", "[ecg]") {
+  ECG_REQUIRE_SHARED("mitdb/100.dat");
+  Score s = score_record("100");
+  INFO("TP " << s.tp << " FN " << s.fn << " FP " << s.fp);
+  CHECK(s.se() >= 99.5);
+  CHECK(s.ppv() >= 99.5);
+}
+
+TEST_CASE("QRS detection over the MIT-BIH development records keeps gross Se >= 99.8% and +P >= 99.7%", "[ecg]") {
+  ECG_REQUIRE_SHARED("mitdb/109.dat");
+  Score total;
+  for (const char* rec : {"100", "101", "102", "103", "104", "105", "106", "107", "108", "109"}) {
+    Score s = score_record(rec);
+    INFO(rec << ": TP " << s.tp << " FN " << s.fn << " FP " << s.fp);
+    CHECK(s.se() >= 99.0);
+    CHECK(s.ppv() >= 98.5);
+    total.tp += s.tp, total.fn += s.fn, total.fp += s.fp;
+  }
+  INFO("gross TP " << total.tp << " FN " << total.fn << " FP " << total.fp);
+  CHECK(total.se() >= 99.8);
+  CHECK(total.ppv() >= 99.7);
+}
+
+TEST_CASE("QRS detection finds every beat with inverted QRS complexes and with tall T waves", "[ecg]") {
+  for (int variant = 0; variant < 3; ++variant) {
+    test::Synth s;
+    s.hr = variant == 2 ? 45 : 75;
+    if (variant == 0) s.qrs_axis = -120;  // QRS negative in II, III, aVF
+    if (variant >= 1) s.t_uv = 1400, s.r_uv = 700;  // T taller than R
+    auto w = test::synth_ecg(s);
+    const auto ref = synthetic_onsets(s);
+    Score sc;
+    match(ref, detect_qrs(w), s.fs, 0, sc);
+    INFO("variant " << variant << " TP " << sc.tp << " FN " << sc.fn << " FP " << sc.fp);
+    CHECK(sc.fn == 0);
+    CHECK(sc.fp == 0);
+  }
+}
+
+TEST_CASE("QRS detection recovers after a noisy start and returns nothing on a flat line", "[ecg]") {
+  test::Synth s;
+  s.seconds = 20;
+  auto w = test::synth_ecg(s);
+  std::mt19937 rng(3);
+  std::normal_distribution<double> g(0, 400);
+  for (auto& l : w.leads)
+    for (std::size_t k = 0; k < std::size_t(3 * s.fs); ++k) l.uv[k] += float(g(rng));
+  const auto ref = synthetic_onsets(s);
+  Score sc;
+  match(ref, detect_qrs(w), s.fs, 5, sc);
+  INFO("TP " << sc.tp << " FN " << sc.fn << " FP " << sc.fp);
+  CHECK(sc.fn == 0);
+  CHECK(sc.fp == 0);
+  LeadSet flat;
+  flat.sample_rate_hz = 500;
+  flat.leads.push_back({Lead::II, std::vector<float>(5000, 0.f), "II"});
+  CHECK(detect_qrs(flat).empty());
+  flat.leads[0].uv.resize(10);
+  CHECK(detect_qrs(flat).empty());
+}

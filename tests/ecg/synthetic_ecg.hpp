@@ -1,0 +1,94 @@
+#pragma once
+// Synthetic 12-lead ECGs with known intervals: finite-support waves (half-sine P, Hann-pulse Q/R/S, asymmetric T)
+// projected on the frontal leads by angle and on the precordial leads by fixed weights.
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <random>
+#include <vector>
+
+#include "teledx/ecg/waveform.hpp"
+
+namespace teledx::ecg::test {
+
+struct Synth {
+  double fs = 500, seconds = 10;
+  double hr = 72;             // used when r_times is empty
+  std::vector<double> r_times;  // QRS onsets (s); empty = regular at hr
+  std::vector<double> p_times;  // P onsets (s); empty = pr_ms before each QRS
+  bool p_waves = true;
+  double pr_ms = 160, p_ms = 100, qrs_ms = 90, qt_ms = 380;
+  double p_uv = 150, r_uv = 1200, t_uv = 350;
+  double qrs_axis = 60, p_axis = 60, t_axis = 45;
+  bool wide_monophasic = false;  // ventricular morphology: one broad R, T of opposite polarity
+  std::map<Lead, double> st_uv;  // ST shift per lead
+  double noise_uv = 8, mains_hz = 0, mains_uv = 0, fibrillation_uv = 0;
+  std::vector<Lead> flat;        // electrodes off
+};
+
+inline double hann(double t, double t0, double t1) {
+  if (t <= t0 || t >= t1) return 0;
+  const double s = std::sin(std::numbers::pi * (t - t0) / (t1 - t0));
+  return s * s;
+}
+
+inline Waveform synth_ecg(const Synth& o) {
+  static const Lead leads[] = {Lead::I, Lead::II, Lead::III, Lead::aVR, Lead::aVL, Lead::aVF,
+                               Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
+  static const double angle[] = {0, 60, 120, -150, -30, 90};
+  static const double v_qrs[] = {-0.6, -0.3, 0.4, 0.9, 1.0, 0.8}, v_t[] = {0.2, 0.6, 0.8, 0.9, 0.8, 0.6}, v_p = 0.5;
+  const std::size_t n = std::size_t(o.fs * o.seconds);
+  std::vector<double> r = o.r_times;
+  if (r.empty())
+    for (double t = 0.5; t < o.seconds - 0.6; t += 60.0 / o.hr) r.push_back(t);
+  std::vector<double> p = o.p_times;
+  if (p.empty() && o.p_waves)
+    for (double t : r) p.push_back(t - o.pr_ms / 1000);
+  const double qrs = o.qrs_ms / 1000, qt = o.qt_ms / 1000, pd = o.p_ms / 1000;
+  Waveform w;
+  w.sample_rate_hz = o.fs;
+  w.source_format = "synthetic";
+  std::mt19937 rng(42);
+  std::normal_distribution<double> gauss(0, 1);
+  for (std::size_t li = 0; li < 12; ++li) {
+    const double rad = std::numbers::pi / 180;
+    const double kq = li < 6 ? std::cos((o.qrs_axis - angle[li]) * rad) : v_qrs[li - 6];
+    const double kt = li < 6 ? std::cos((o.t_axis - angle[li]) * rad) : v_t[li - 6];
+    const double kp = li < 6 ? std::cos((o.p_axis - angle[li]) * rad) : v_p;
+    const double st = o.st_uv.count(leads[li]) ? o.st_uv.at(leads[li]) : 0;
+    LeadSignal s{leads[li], std::vector<float>(n), std::string(lead_name(leads[li]))};
+    for (std::size_t k = 0; k < n; ++k) {
+      const double t = double(k) / o.fs;
+      double v = 0;
+      for (double pt : p)
+        if (t > pt && t < pt + pd) v += o.p_uv * kp * std::sin(std::numbers::pi * (t - pt) / pd);
+      for (double q : r) {
+        if (t < q - 0.01 || t > q + qt + 0.01) continue;
+        if (o.wide_monophasic) {
+          v += o.r_uv * kq * hann(t, q, q + qrs);
+          v -= o.t_uv * 1.5 * kq * hann(t, q + qrs + 0.04, q + qt);
+        } else {
+          v += o.r_uv * kq * (-0.12 * hann(t, q, q + 0.22 * qrs) + hann(t, q + 0.15 * qrs, q + 0.6 * qrs) -
+                              0.3 * hann(t, q + 0.55 * qrs, q + qrs));
+          const double t0 = q + qrs + 0.3 * (qt - qrs), peak = t0 + 0.6 * (q + qt - t0);
+          if (t > t0 && t < q + qt)
+            v += o.t_uv * kt * (t < peak ? hann(t, t0, 2 * peak - t0) : hann(t, 2 * peak - (q + qt), q + qt));
+        }
+        // ST shift from J to the T peak region, tapering to zero at the end of T.
+        if (st != 0 && t >= q + qrs && t < q + qt) v += st * (t < q + qt - 0.1 ? 1.0 : (q + qt - t) / 0.1);
+      }
+      if (o.fibrillation_uv > 0)
+        v += o.fibrillation_uv * (std::sin(2 * std::numbers::pi * 6.1 * t + 0.7 * std::sin(2 * std::numbers::pi * 0.37 * t)) +
+                                  0.5 * std::sin(2 * std::numbers::pi * 7.3 * t));
+      if (o.mains_uv > 0) v += o.mains_uv * std::sin(2 * std::numbers::pi * o.mains_hz * t);
+      v += o.noise_uv * gauss(rng);
+      s.uv[k] = float(v);
+    }
+    for (Lead f : o.flat)
+      if (f == leads[li]) std::fill(s.uv.begin(), s.uv.end(), 0.f);
+    w.leads.push_back(std::move(s));
+  }
+  return w;
+}
+
+}  // namespace teledx::ecg::test
