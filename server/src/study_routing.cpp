@@ -1,6 +1,10 @@
 #include "study_routing.hpp"
 
 #include "teledx/core/log.hpp"
+#include <nlohmann/json.hpp>
+
+#include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/readers.hpp"
 #include "teledx/worklist/task_store.hpp"
 
 namespace teledx::server {
@@ -13,6 +17,36 @@ worklist::Priority to_task_priority(dicom::ExamPriority p) {
     case dicom::ExamPriority::Routine: break;
   }
   return worklist::Priority::Routine;
+}
+
+// Machine analysis of the study's ECG: its statements become the task's machine flags, and a critical finding
+// (the Chinese ECG critical-value list) raises the task to stat. A flag for the reader to confirm or dismiss,
+// never a diagnosis; an unreadable waveform leaves the task as it was.
+void analyze_ecg(Services& s, const std::string& study_uid, std::int64_t center_id) {
+  dicom::InstanceQuery q;
+  q.study_uid = study_uid;
+  auto instances = s.instances->find_instances(q);
+  if (!instances.ok()) return;
+  auto task = s.tasks->find_by_study(study_uid, center_id);
+  if (!task) return;
+  for (const auto& m : *instances) {
+    if (!dicom::InstanceStore::is_ecg_sop_class(m.sop_class_uid)) continue;
+    auto wave = ecg::read_ecg_file(s.files->path_of(m.file_key));
+    if (!wave.ok()) {
+      log::warn("ecg", "study " + study_uid + ": waveform not analysed: " + wave.error().message);
+      continue;
+    }
+    auto analysis = ecg::analyze(*wave);
+    auto flags = ecg::to_json(analysis);
+    flags["source_sop_instance_uid"] = m.sop_uid;
+    std::optional<worklist::Priority> raise;
+    if (analysis.has_critical()) raise = worklist::Priority::Stat;
+    if (auto r = s.tasks->set_machine_flags(task->id, flags.dump(), raise); !r.ok())
+      log::warn("ecg", "study " + study_uid + ": machine flags not stored: " + r.error().message);
+    else if (raise)
+      log::info("ecg", "study " + study_uid + ": machine flags a critical ECG; task raised to stat");
+    return;  // one analysed waveform per exam
+  }
 }
 
 Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dicom::StudyRecord& rec, CenterType type) {
@@ -58,6 +92,7 @@ Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dico
       }
   auto outcome = s.tasks->create_or_update_for_study(r);
   if (!outcome.ok()) return outcome.error();
+  if (type == CenterType::Ecg) analyze_ecg(s, c.study_uid, center->id);
   log::info("routing", "study " + c.study_uid + (*outcome == worklist::StudyOutcome::Created ? " -> new task at "
                                                                                                : " -> task updated at ") +
                            center->code);
