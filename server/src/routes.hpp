@@ -16,6 +16,16 @@ void add_agent_routes(Router& router);      // /api/institutions/{id}/agent-toke
 nlohmann::json to_json(const Institution& i);
 nlohmann::json to_json(const User& u);
 
+/// The value of a module result, or the HttpError that answers its error.
+template <class T>
+T unwrap(Result<T> r) {
+  if (!r.ok()) throw HttpError(r.error());
+  return std::move(*r);
+}
+inline void unwrap(Result<void> r) {
+  if (!r.ok()) throw HttpError(r.error());
+}
+
 /// Parses a decimal id path parameter or throws NotFound.
 std::int64_t id_param(const RequestContext& ctx, const std::string& name);
 

@@ -7,14 +7,6 @@
 namespace teledx::server {
 namespace {
 
-template <class T>
-T unwrap(Result<T> r) {
-  if (!r.ok()) throw HttpError(r.error());
-  return std::move(*r);
-}
-void unwrap(Result<void> r) {
-  if (!r.ok()) throw HttpError(r.error());
-}
 
 std::string required_string(const nlohmann::json& body, const char* field) {
   if (!body.contains(field) || !body[field].is_string() || body[field].get<std::string>().empty())

@@ -10,11 +10,6 @@
 namespace teledx::server {
 namespace {
 
-template <class T>
-T unwrap(Result<T> r) {
-  if (!r.ok()) throw HttpError(r.error());
-  return std::move(*r);
-}
 
 const std::vector<Role> kDicomReaders{Role::ClinicTech,  Role::ClinicDoctor, Role::ImagingReader, Role::EcgReader,
                                       Role::SeniorReader, Role::CenterLead};

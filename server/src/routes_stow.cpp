@@ -20,11 +20,6 @@ namespace {
 constexpr std::size_t kMaxUpload = std::size_t{4} << 30;  // 4 GiB per request
 const std::vector<Role> kClinicStaff{Role::ClinicTech, Role::ClinicDoctor};
 
-template <class T>
-T unwrap(Result<T> r) {
-  if (!r.ok()) throw HttpError(r.error());
-  return std::move(*r);
-}
 
 bool write_file(const std::filesystem::path& path, std::string_view bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -12,14 +12,6 @@
 
 namespace teledx::server::wl {
 
-template <class T>
-T unwrap(Result<T> r) {
-  if (!r.ok()) throw HttpError(r.error());
-  return std::move(*r);
-}
-inline void unwrap(Result<void> r) {
-  if (!r.ok()) throw HttpError(r.error());
-}
 
 inline const std::vector<Role> kReaders{Role::ImagingReader, Role::EcgReader, Role::SeniorReader, Role::CenterLead};
 inline const std::vector<Role> kClinic{Role::ClinicTech, Role::ClinicDoctor};
