@@ -181,11 +181,11 @@ HttpResponse metadata(RequestContext& ctx) {
 }
 
 std::filesystem::path instance_path(RequestContext& ctx) {
-  auto key = unwrap(ctx.services.instances->instance_file_key(ctx.param("instance"), clinic_scope(ctx)));
+  // One scoped lookup: the instance record already names its file.
   auto m = unwrap(ctx.services.instances->instance(ctx.param("instance"), clinic_scope(ctx)));
   if (m.study_uid != ctx.param("study") || m.series_uid != ctx.param("series"))
     throw HttpError(ErrorCode::NotFound, "No such instance in this series.");
-  return ctx.services.files->path_of(key);
+  return ctx.services.files->path_of(m.file_key);
 }
 
 HttpResponse frames(RequestContext& ctx) {
