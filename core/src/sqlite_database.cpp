@@ -150,12 +150,36 @@ class SqliteDatabase final : public Database {
     if (!w.ok()) return w.error();
     writer_ = *w;
     if (!memory_) TELEDX_TRY(exec_script(writer_, "PRAGMA journal_mode=WAL;"));
+    // Backend-private: flush() rewrites its one row (not part of any module's schema).
+    TELEDX_TRY(exec_script(writer_, "CREATE TABLE IF NOT EXISTS teledx_flush_mark (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"));
     return {};
   }
 
-  Result<void> write(const std::function<Result<void>(Txn&)>& fn) override {
+  using Database::write;
+  Result<void> write(const std::function<Result<void>(Txn&)>& fn, Durability durability) override {
     std::lock_guard lock(write_mutex_);
-    return run_txn(writer_, "BEGIN IMMEDIATE", fn);
+    if (durability == Durability::Immediate || memory_) return run_txn(writer_, "BEGIN IMMEDIATE", fn);
+    // WAL + synchronous=NORMAL: the commit is appended to the WAL without an fsync; the next FULL commit
+    // (or a checkpoint) syncs the WAL and with it every frame before it.
+    TELEDX_TRY(exec_script(writer_, "PRAGMA synchronous=NORMAL"));
+    auto r = run_txn(writer_, "BEGIN IMMEDIATE", fn);
+    auto restored = exec_script(writer_, "PRAGMA synchronous=FULL");
+    if (r.ok()) deferred_pending_ = true;
+    if (!restored.ok()) return restored;
+    return r;
+  }
+
+  Result<void> flush() override {
+    std::lock_guard lock(write_mutex_);
+    if (!deferred_pending_ || memory_) return {};
+    // A one-row FULL commit: its WAL fsync makes the deferred frames before it durable too.
+    TELEDX_TRY(run_txn(writer_, "BEGIN IMMEDIATE", [](Txn& t) -> Result<void> {
+      auto r = t.exec("INSERT INTO teledx_flush_mark (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1");
+      if (!r.ok()) return r.error();
+      return {};
+    }));
+    deferred_pending_ = false;
+    return {};
   }
 
   Result<void> read(const std::function<Result<void>(Txn&)>& fn) override {
@@ -258,6 +282,7 @@ class SqliteDatabase final : public Database {
   }
 
   std::string path_;
+  bool deferred_pending_ = false;  // guarded by write_mutex_
   bool memory_;
   sqlite3* writer_ = nullptr;
   std::mutex write_mutex_;

@@ -7,6 +7,7 @@
 
 #include "teledx/core/file_store.hpp"
 #include "teledx/core/log.hpp"
+#include "teledx/core/slot_pool.hpp"
 
 namespace teledx {
 namespace fs = std::filesystem;
@@ -69,7 +70,15 @@ Result<StoreCheckReport> check_store(db::Database& db, const FileStore& files) {
   for (const auto& key : on_disk) {
     const auto it = indexed.find(key);
     if (it == indexed.end()) {
-      report.orphan_files.push_back(key);
+      std::error_code size_ec;
+      const auto size = fs::file_size(files.path_of(key), size_ec);
+      if (!size_ec && size == 0) {
+        report.free_slots.push_back(key);
+      } else if (SlotPool::note_of(files.path_of(key))) {
+        report.landed_files.push_back(key);
+      } else {
+        report.orphan_files.push_back(key);
+      }
       continue;
     }
     std::error_code ec;
@@ -85,10 +94,26 @@ Result<StoreCheckReport> check_store(db::Database& db, const FileStore& files) {
 
 // Runs at start-up, before anything writes: an orphan then can only be a write that crashed before its
 // index row committed, which was never acknowledged and is safe to delete. Do not call it while writing.
-Result<StoreCheckReport> recover_store(db::Database& db, FileStore& files) {
+Result<StoreCheckReport> recover_store(db::Database& db, FileStore& files, const LandedRecovery& landed) {
   auto checked = check_store(db, files);
   if (!checked.ok()) return checked.error();
   StoreCheckReport report = std::move(*checked);
+
+  std::vector<std::string> still_landed;
+  for (const auto& key : report.landed_files) {
+    bool done = false;
+    try {
+      done = landed && landed(key);
+    } catch (const std::exception& e) {
+      log::error("store_check", "recovering landed file " + key + " failed: " + e.what());
+    }
+    // Its sender may have been told it is stored: keep it for the next attempt, never delete it.
+    if (!done) {
+      log::error("store_check", "landed file not indexed yet (kept): " + key);
+      still_landed.push_back(key);
+    }
+  }
+  report.landed_files = std::move(still_landed);
 
   report.temp_files = files.clean_temp();
   for (const auto& key : report.orphan_files) {

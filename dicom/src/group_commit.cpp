@@ -4,8 +4,8 @@
 
 namespace teledx::dicom::detail {
 
-Result<void> GroupCommitter::run(const Work& work) {
-  Job job{&work, std::nullopt};
+Result<void> GroupCommitter::run(const Work& work, db::Durability durability) {
+  Job job{&work, durability, std::nullopt};
   std::unique_lock lock(mutex_);
   queue_.push_back(&job);
   while (!job.result) {
@@ -31,6 +31,9 @@ void GroupCommitter::commit(const std::vector<Job*>& batch) {
   std::vector<Result<void>> results(batch.size());
   const bool single = batch.size() == 1;
   Result<void> committed;
+  db::Durability durability = db::Durability::Deferred;
+  for (const Job* j : batch)
+    if (j->durability == db::Durability::Immediate) durability = db::Durability::Immediate;
   try {
     committed = db_.write([&](db::Txn& txn) -> Result<void> {
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -44,7 +47,7 @@ void GroupCommitter::commit(const std::vector<Job*>& batch) {
       TELEDX_TRY(txn.exec("RELEASE SAVEPOINT teledx_group_commit"));
     }
     return ok();
-    });
+    }, durability);
   } catch (const std::exception& e) {
     // Every waiter must get an answer, or they would wait forever for a leader that is gone.
     committed = make_error(ErrorCode::Internal, "Internal error; the instance was not stored.", e.what());

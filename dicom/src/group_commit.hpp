@@ -18,11 +18,13 @@ class GroupCommitter {
   using Work = std::function<Result<void>(db::Txn&)>;
   /// Runs `work` in a write transaction, possibly shared with concurrent callers (each in its own savepoint,
   /// so one caller's failure rolls back only its own rows). Returns once that transaction committed or failed.
-  Result<void> run(const Work& work);
+  /// Deferred jobs share a batch with Immediate ones; the batch is Immediate if any of its jobs is.
+  Result<void> run(const Work& work, db::Durability durability = db::Durability::Immediate);
 
  private:
   struct Job {
     const Work* work;
+    db::Durability durability;
     std::optional<Result<void>> result;
   };
   void commit(const std::vector<Job*>& batch);

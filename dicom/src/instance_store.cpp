@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <memory>
 #include <set>
@@ -293,6 +294,51 @@ CREATE TABLE dicom_instance_metadata (
 
 fs::path InstanceStore::new_temp_path() const { return impl_->files.new_temp_path(); }
 
+fs::path InstanceStore::new_landing_path() {
+  if (impl_->slots.started()) {
+    auto key = impl_->slots.take();
+    if (key.ok()) return impl_->files.path_of(*key);
+    log::warn("dicom", "no landing slot (" + key.error().detail + "); using a temp file");
+  }
+  return impl_->files.new_temp_path();
+}
+
+void InstanceStore::Impl::start_flusher() {
+  std::lock_guard lock(flush_mutex);
+  if (flusher.joinable()) return;
+  flusher_stopping = false;
+  flusher = std::thread([this] {
+    std::unique_lock lock(flush_mutex);
+    while (!flusher_stopping) {
+      flush_wake.wait_for(lock, std::chrono::milliseconds(kFlushIntervalMs), [&] { return flusher_stopping; });
+      if (!deferred_pending.exchange(false)) continue;
+      lock.unlock();
+      if (auto r = db.flush(); !r.ok()) {
+        log::error("dicom", "could not flush the index: " + r.error().detail);
+        deferred_pending = true;
+      }
+      lock.lock();
+    }
+  });
+}
+
+void InstanceStore::Impl::stop_flusher() {
+  {
+    std::lock_guard lock(flush_mutex);
+    if (!flusher.joinable()) return;
+    flusher_stopping = true;
+  }
+  flush_wake.notify_all();
+  flusher.join();
+  if (auto r = db.flush(); !r.ok()) log::error("dicom", "could not flush the index: " + r.error().detail);
+}
+
+Result<void> InstanceStore::enable_landing_slots(const std::vector<std::string>& free_slots) {
+  TELEDX_TRY(impl_->slots.start(free_slots));
+  impl_->start_flusher();
+  return ok();
+}
+
 bool InstanceStore::is_ecg_sop_class(std::string_view sop_class_uid) { return detail::is_ecg_sop_class(sop_class_uid); }
 
 Result<InstanceMeta> InstanceStore::inspect_file(const fs::path& file) const {
@@ -301,28 +347,78 @@ Result<InstanceMeta> InstanceStore::inspect_file(const fs::path& file) const {
   return std::move(parsed->meta);
 }
 
-Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int64_t clinic_id, std::string source) {
+namespace {
+
+// Who sent a landed file, kept with it (the slot's note) so recovery attributes it as ingest would have.
+std::string landing_note(std::int64_t clinic_id, const std::string& source, std::int64_t received_ms) {
+  return "clinic=" + std::to_string(clinic_id) + "\nreceived=" + std::to_string(received_ms) + "\nsource=" + source;
+}
+
+struct LandingNote {
+  std::int64_t clinic_id = 0, received_ms = 0;
+  std::string source;
+};
+
+std::optional<LandingNote> parse_landing_note(const std::string& note) {
+  LandingNote n;
+  bool has_clinic = false;
+  std::size_t start = 0;
+  while (start < note.size()) {
+    const std::size_t end = std::min(note.find('\n', start), note.size());
+    const std::string line = note.substr(start, end - start);
+    const std::size_t eq = line.find('=');
+    if (eq != std::string::npos) {
+      const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+      try {
+        if (key == "clinic") n.clinic_id = std::stoll(value), has_clinic = true;
+        if (key == "received") n.received_ms = std::stoll(value);
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+      if (key == "source") n.source = value;
+    }
+    start = end + 1;
+  }
+  if (!has_clinic) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+// One path for temp files and landing slots; `slot` is the slot's key, `recovering` replays a sealed slot.
+Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::optional<std::string>& slot,
+                                            std::int64_t clinic_id, std::string source, std::int64_t received_ms,
+                                            bool recovering) {
   Impl& s = *impl_;
+  // Nothing of a refused or duplicate file stays: a temp file is deleted, a slot emptied for reuse.
+  const auto discard = [&] {
+    if (slot) {
+      s.slots.give_back(*slot);
+    } else {
+      remove_temp(temp);
+    }
+  };
+  if (slot && !recovering) s.slots.begin_writeback(*slot);  // overlaps the flush with parsing and hashing
   std::error_code ec;
   const auto size = fs::file_size(temp, ec);
   if (ec) {
-    remove_temp(temp);
+    discard();
     return make_error(ErrorCode::StorageFailure, kStorageFailed, "stat " + temp.string() + ": " + ec.message());
   }
   if (static_cast<std::int64_t>(size) > s.options.max_file_bytes) {
-    remove_temp(temp);
+    discard();
     return make_error(ErrorCode::InvalidDicom, "The file is " + std::to_string(size) +
                                                    " bytes, more than this server accepts for one instance (" +
                                                    std::to_string(s.options.max_file_bytes) + ").");
   }
   auto parsed = detail::parse_file(temp, true);
   if (!parsed.ok()) {
-    remove_temp(temp);
+    discard();
     return parsed.error();
   }
   auto sha = file_sha256(temp);
   if (!sha.ok()) {
-    remove_temp(temp);
+    discard();
     return sha.error();
   }
   InstanceMeta m = std::move(parsed->meta);
@@ -330,10 +426,10 @@ Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int6
   m.sha256 = *sha;
   m.clinic_id = clinic_id;
   m.source = std::move(source);
-  m.received_ms = s.clock.now_ms();
-  // Content-addressed: identical bytes always map to the same key. One level of 256 directories: each new
-  // directory costs an extra fsync of its parent, so a deeper fan-out would add one to most early instances.
-  m.file_key = "dicom/" + m.sha256.substr(0, 2) + "/" + m.sha256 + ".dcm";
+  m.received_ms = received_ms;
+  // A temp file is content-addressed (identical bytes, same key); a slot keeps the key it landed under.
+  // One level of 256 directories: each new directory costs an extra fsync of its parent.
+  m.file_key = slot ? *slot : "dicom/" + m.sha256.substr(0, 2) + "/" + m.sha256 + ".dcm";
 
   std::lock_guard sop_lock(s.lock_for(m.sop_uid));
   const auto duplicate = [&](const Existing& e) -> Result<IngestOutcome> {
@@ -361,27 +457,72 @@ Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int6
     return ok();
   }));
   if (existing) {
-    remove_temp(temp);
+    discard();
     return duplicate(*existing);
   }
 
-  // Durability point 1: the file is fsynced and renamed into place (commit_temp consumes the temp file).
-  TELEDX_TRY(s.files.commit_temp(temp, m.file_key));
-  // Durability point 2: blob and index rows commit together. Only after this may success be answered.
-  const auto committed = s.committer.run([&](db::Txn& txn) -> Result<void> {
-    TELEDX_TRY(record_blob(txn, m.file_key, m.size, m.sha256, m.received_ms));
-    return insert_rows(txn, m, parsed->kind, parsed->metadata_json);
-  });
+  // Durability point 1: the bytes (and for a slot, who sent them) are on disk.
+  if (slot) {
+    if (!recovering) {
+      if (auto r = s.slots.seal(*slot, landing_note(clinic_id, m.source, received_ms)); !r.ok()) {
+        discard();
+        return r.error();
+      }
+    }
+  } else {
+    TELEDX_TRY(s.files.commit_temp(temp, m.file_key));  // consumes the temp file
+  }
+  // Durability point 2: blob and index rows commit together. Only after this may success be answered. A slot's
+  // rows may commit Deferred: its sealed file is the durable record that recovery indexes again.
+  const auto durability = slot && !recovering ? db::Durability::Deferred : db::Durability::Immediate;
+  const auto committed = s.committer.run(
+      [&](db::Txn& txn) -> Result<void> {
+        TELEDX_TRY(record_blob(txn, m.file_key, m.size, m.sha256, m.received_ms));
+        return insert_rows(txn, m, parsed->kind, parsed->metadata_json);
+      },
+      durability);
   if (!committed.ok()) {
     // The file was never acknowledged: remove it so storage and index stay in step.
-    if (auto r = s.files.remove(m.file_key); !r.ok()) {
+    if (slot) {
+      s.slots.give_back(*slot);
+    } else if (auto r = s.files.remove(m.file_key); !r.ok()) {
       log::error("dicom", "could not remove unindexed file " + m.file_key + ": " + r.error().detail);
     }
     Error e = committed.error();
     if (e.code == ErrorCode::StorageFailure) e.message = kStorageFailed;
     return e;
   }
+  if (durability == db::Durability::Deferred) {
+    s.deferred_pending = true;
+  }
   return IngestOutcome{IngestOutcome::Status::Stored, std::move(m), ""};
+}
+
+Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int64_t clinic_id, std::string source) {
+  std::optional<std::string> slot = impl_->slots.key_of(temp);
+  if (slot && !impl_->slots.owns(*slot)) slot.reset();
+  return ingest(temp, slot, clinic_id, std::move(source), impl_->clock.now_ms(), false);
+}
+
+bool InstanceStore::recover_landed(const std::string& key) {
+  Impl& s = *impl_;
+  if (!s.slots.owns(key)) return false;
+  const fs::path path = s.files.path_of(key);
+  const auto note = SlotPool::note_of(path);
+  const auto parsed = note ? parse_landing_note(*note) : std::nullopt;
+  if (!parsed) {
+    log::warn("dicom", "landed file " + key + " has no readable sender note; emptying it");
+    s.slots.give_back(key);
+    return true;
+  }
+  auto r = ingest(path, key, parsed->clinic_id, parsed->source, parsed->received_ms, true);
+  if (r.ok()) {
+    log::info("dicom", "recovered landed instance " + r->meta.sop_uid + " (" + key + ")");
+    return true;
+  }
+  if (r.error().code == ErrorCode::StorageFailure) return false;  // keep it; the next start tries again
+  log::warn("dicom", "landed file " + key + " not kept: " + r.error().message);
+  return true;  // refused content was emptied by ingest
 }
 
 }  // namespace teledx::dicom

@@ -1,6 +1,9 @@
 #pragma once
 // Internal: state and SQL helpers shared by the InstanceStore translation units.
 #include <array>
+#include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -8,18 +11,33 @@
 
 #include "group_commit.hpp"
 #include "teledx/core/database.hpp"
+#include "teledx/core/slot_pool.hpp"
 #include "teledx/dicom/instance_store.hpp"
 
 namespace teledx::dicom {
 
 struct InstanceStore::Impl {
   Impl(db::Database& d, FileStore& f, const Clock& c, InstanceStoreOptions o)
-      : db(d), files(f), clock(c), options(o), committer(d) {}
+      : db(d), files(f), clock(c), options(o), committer(d), slots(f, SlotPool::Options{"dicom", 48, 64}) {}
+  ~Impl() { stop_flusher(); }
   db::Database& db;
   FileStore& files;
   const Clock& clock;
   InstanceStoreOptions options;
   detail::GroupCommitter committer;
+  SlotPool slots;  // started by enable_landing_slots()
+
+  // Deferred index commits (landing slots) are flushed within kFlushIntervalMs, so that recovery after a
+  // crash has little to redo; correctness does not depend on it (sealed slots are recovered either way).
+  static constexpr int kFlushIntervalMs = 200;
+  std::atomic<bool> deferred_pending{false};
+  std::mutex flush_mutex;
+  std::condition_variable flush_wake;
+  bool flusher_stopping = false;
+  std::thread flusher;
+  void start_flusher();
+  void stop_flusher();
+
   // Ingests of one SOP Instance UID are serialised: identical bytes share one file key, so a failing ingest
   // must never remove the file a concurrent identical ingest has just acknowledged.
   std::array<std::mutex, 64> sop_locks;

@@ -157,7 +157,8 @@ class AssociationScp final : public DcmThreadSCP {
 
  private:
   OFCondition handle_store(T_DIMSE_C_StoreRQ& rq, T_ASC_PresentationContextID pres_id) {
-    const std::filesystem::path temp = shared_.store.new_temp_path();
+    // A landing slot when available: DCMTK writes into it in place, and sealing it is the only flush.
+    const std::filesystem::path temp = shared_.store.new_landing_path();
     const OFCondition received = receiveSTORERequest(rq, pres_id, OFString(temp.c_str()));
     if (received.bad()) {
       // The peer went away or sent garbage mid-dataset: nothing was acknowledged, the association ends.

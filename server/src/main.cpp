@@ -31,6 +31,8 @@ int run_check(const Config& cfg) {
   const auto& r = *report;
   std::cout << "indexed blobs: " << r.blobs_indexed << "\nfiles on disk: " << r.files_on_disk << "\n";
   for (const auto& f : r.orphan_files) std::cout << "orphan file (no index row): " << f << "\n";
+  for (const auto& f : r.landed_files) std::cout << "landed file to index at the next start: " << f << "\n";
+  if (!r.free_slots.empty()) std::cout << "free landing slots: " << r.free_slots.size() << "\n";
   for (const auto& f : r.missing_files) std::cout << "missing file (index row without file): " << f << "\n";
   for (const auto& f : r.size_mismatch) std::cout << "size mismatch: " << f << "\n";
   if (r.temp_files) std::cout << "temporary files left by an interrupted write: " << r.temp_files << "\n";
@@ -69,8 +71,13 @@ int run_serve(Config cfg) {
   auto opened = open_services(cfg);
   if (!opened.ok()) return fail(opened.error());
   auto& s = **opened;
-  auto recovered = recover_store(*s.db, *s.files);
+  // Sealed landing slots whose index rows had not reached the disk are indexed again before anything runs.
+  auto recovered = recover_store(*s.db, *s.files, [&](const std::string& key) { return s.instances->recover_landed(key); });
   if (!recovered.ok()) return fail(recovered.error());
+  if (!recovered->landed_files.empty())
+    log::error("store", std::to_string(recovered->landed_files.size()) + " landed instance(s) could not be indexed yet");
+  if (auto r = s.instances->enable_landing_slots(recovered->free_slots); !r.ok())
+    log::warn("store", r.error().message + " (" + r.error().detail + "); each instance then costs three disk flushes");
   if (!recovered->orphan_files.empty() || recovered->temp_files)
     log::warn("store", "recovered from an interrupted write: removed " + std::to_string(recovered->orphan_files.size()) +
                            " unacknowledged file(s) and " + std::to_string(recovered->temp_files) + " temp file(s)");

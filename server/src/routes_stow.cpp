@@ -101,7 +101,8 @@ HttpResponse stow(RequestContext& ctx) {
     if (!part.content_type.empty() && part.content_type.find("application/dicom") != 0) {
       r = {{"status", "failed"}, {"failure_reason", 0xC000}};
     } else {
-      auto temp = s.instances->new_temp_path();
+      // A landing slot: written in place and sealed, one flush per instance (see InstanceStore::ingest_file).
+      auto temp = s.instances->new_landing_path();
       if (!write_file(temp, part.body))
         throw HttpError(ErrorCode::StorageFailure, "The server could not write the upload to its storage (disk full?).");
       r = ingest_one(s, temp, clinic, "stow:" + ctx.who().user.username, name, expected);
@@ -160,7 +161,7 @@ void ingest_zip(RequestContext& ctx, std::int64_t clinic, const std::string& sou
                          {"error", {{"code", "bad_request"}, {"message", "This entry of the zip cannot be read."}}}});
       continue;
     }
-    auto temp = s.instances->new_temp_path();
+    auto temp = s.instances->new_landing_path();
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     bool ok = fd >= 0;
     char buf[1 << 16];

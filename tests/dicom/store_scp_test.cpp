@@ -319,7 +319,12 @@ TEST_CASE("Malformed instances are refused with an error status and leave nothin
     CHECK_THAT(server.output(), Catch::Contains("Study Instance UID (0020,000D)"));
     Index index(server.data_dir());
     CHECK(index.instances() == 0);
-    CHECK(index.files.list_keys().empty());
+    // Nothing kept: every file left is an empty landing slot, ready for the next instance.
+    auto report = check_store(*index.db, index.files);
+    REQUIRE(report.ok());
+    CHECK(report->clean());
+    CHECK(report->blobs_indexed == 0);
+    CHECK(report->free_slots.size() == static_cast<std::size_t>(report->files_on_disk));
     CHECK(server.stop() == 0);
   }
   std::string out;

@@ -45,13 +45,21 @@ struct Migration {
   std::string sql;  // may hold several statements separated by ';'
 };
 
+enum class Durability { Immediate, Deferred };
+
 /// The index: transactional storage behind which SQLite (now) and PostgreSQL (later) sit.
 class Database {
  public:
   virtual ~Database() = default;
   /// Runs fn in a write transaction: commit (durable on return) if fn returns ok, roll back otherwise.
   /// Writers are serialised; readers are never blocked by them.
-  virtual Result<void> write(const std::function<Result<void>(Txn&)>& fn) = 0;
+  Result<void> write(const std::function<Result<void>(Txn&)>& fn) { return write(fn, Durability::Immediate); }
+  /// Deferred: the commit is visible at once but reaches the disk only with the next Immediate commit or
+  /// flush() (commits become durable in order). Only for writers whose data has a durable record of its own
+  /// that start-up recovery replays (e.g. DICOM landing slots); PostgreSQL: synchronous_commit = off.
+  virtual Result<void> write(const std::function<Result<void>(Txn&)>& fn, Durability durability) = 0;
+  /// Makes every commit so far durable (no-op when nothing deferred is pending).
+  virtual Result<void> flush() = 0;
   /// Runs fn on a consistent read snapshot; many reads run concurrently.
   virtual Result<void> read(const std::function<Result<void>(Txn&)>& fn) = 0;
   /// Applies the module's migrations newer than its recorded version, each with its record in one transaction.

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,13 +63,22 @@ struct StoreCheckReport {
   std::int64_t blobs_indexed = 0;
   std::int64_t files_on_disk = 0;
   std::vector<std::string> orphan_files;    // on disk, no index row (an unacknowledged write)
+  std::vector<std::string> landed_files;    // sealed landing slot, no index row yet (recovery indexes it)
+  std::vector<std::string> free_slots;      // empty landing slot, waiting for a write (not an orphan)
   std::vector<std::string> missing_files;   // index row, no file (must never happen)
   std::vector<std::string> size_mismatch;   // index size differs from file size
   std::size_t temp_files = 0;               // leftovers in tmp/
-  bool clean() const { return orphan_files.empty() && missing_files.empty() && size_mismatch.empty() && temp_files == 0; }
+  bool clean() const {
+    return orphan_files.empty() && landed_files.empty() && missing_files.empty() && size_mismatch.empty() &&
+           temp_files == 0;
+  }
 };
 Result<StoreCheckReport> check_store(db::Database& db, const FileStore& files);
-/// Start-up recovery: deletes temp files and orphan files (never acknowledged); returns what it removed.
-Result<StoreCheckReport> recover_store(db::Database& db, FileStore& files);
+/// Indexes a sealed landing slot found without its index row (its acknowledgement may have gone out);
+/// returns true once the slot is indexed or, if its content is unusable, emptied.
+using LandedRecovery = std::function<bool(const std::string& key)>;
+/// Start-up recovery: hands sealed landing slots to `landed` (kept, never deleted, when it is missing or
+/// fails), then deletes temp files and orphan files (never acknowledged); returns what it found.
+Result<StoreCheckReport> recover_store(db::Database& db, FileStore& files, const LandedRecovery& landed = {});
 
 }  // namespace teledx

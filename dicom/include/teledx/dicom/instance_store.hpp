@@ -146,13 +146,28 @@ class InstanceStore {
   /// A fresh temp path in the store's tmp/ directory for a producer to write a received file into.
   std::filesystem::path new_temp_path() const;
 
-  /// Parses, validates and stores the Part 10 file at `temp_file` (a path from new_temp_path()); the temp
-  /// file is always consumed. Durable before returning ok: file fsynced and renamed, then blob and index rows
-  /// in one transaction (the file is removed again if that fails). Errors: InvalidDicom (sentence says what is
-  /// wrong), Conflict (study belongs to another clinic), DuplicateDifferent (with KeepFirstError),
-  /// StorageFailure. Nothing is left behind on error.
+  /// Where a producer should write the next received file: a landing slot when slots are enabled (one flush
+  /// per stored instance), else a fresh temp path. The producer may overwrite (O_TRUNC) but never rename onto
+  /// it; either way the path is then given to ingest_file (or removed).
+  std::filesystem::path new_landing_path();
+
+  /// Turns landing slots on (under blobs/dicom/); free_slots are the empty slots recovery found. Unavailable
+  /// when the filesystem cannot keep a slot's note: the store then keeps using temp files.
+  Result<void> enable_landing_slots(const std::vector<std::string>& free_slots);
+
+  /// Parses, validates and stores the Part 10 file at `temp_file` (from new_temp_path() or
+  /// new_landing_path()), which is always consumed. Durable before returning ok:
+  ///  - temp file: fsynced and renamed, then blob and index rows in one transaction;
+  ///  - landing slot: sealed (sender noted, one fsync), then the index rows commit Deferred: should they not
+  ///    reach the disk, recover_landed() indexes the sealed slot at the next start.
+  /// Errors: InvalidDicom (sentence says what is wrong), Conflict (study belongs to another clinic),
+  /// DuplicateDifferent (with KeepFirstError), StorageFailure. Nothing is left behind on error.
   Result<IngestOutcome> ingest_file(const std::filesystem::path& temp_file, std::int64_t clinic_id,
                                     std::string source);
+
+  /// Start-up recovery of a sealed slot without index row (see recover_store): indexes it with the clinic and
+  /// source of its note, or empties it when its content cannot be stored. True when done either way.
+  bool recover_landed(const std::string& key);
 
   /// Reads and checks the metadata of a file without storing it (InvalidDicom as ingest_file would).
   Result<InstanceMeta> inspect_file(const std::filesystem::path& file) const;
@@ -194,6 +209,8 @@ class InstanceStore {
   static bool is_ecg_sop_class(std::string_view sop_class_uid);
 
  private:
+  Result<IngestOutcome> ingest(const std::filesystem::path& file, const std::optional<std::string>& slot,
+                               std::int64_t clinic_id, std::string source, std::int64_t received_ms, bool recovering);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

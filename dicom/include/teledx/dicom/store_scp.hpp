@@ -36,8 +36,8 @@ struct AssociationSummary {
 
 /// C-ECHO and C-STORE SCP on DCMTK's thread pool: one thread per association up to max_associations.
 /// Accepts every storage SOP class DCMTK knows with the common transfer syntaxes as sent (uncompressed,
-/// deflated, JPEG, JPEG-LS, RLE, JPEG 2000). Each C-STORE is written to a temp file and handed to
-/// InstanceStore::ingest_file; success is answered only once that returned ok (durable and indexed).
+/// deflated, JPEG, JPEG-LS, RLE, JPEG 2000). Each C-STORE is written to InstanceStore::new_landing_path() and
+/// handed to InstanceStore::ingest_file; success is answered only once that returned ok (durable and indexed).
 class StoreScp {
  public:
   /// Clinic of a calling AE title; nullopt refuses the association ("calling AE title not recognized").
