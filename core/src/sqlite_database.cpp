@@ -141,6 +141,7 @@ class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(std::string path, bool memory) : path_(std::move(path)), memory_(memory) {}
   ~SqliteDatabase() override {
+    stop_checkpointer();
     for (auto* c : idle_readers_) sqlite3_close(c);
     if (writer_) sqlite3_close(writer_);
   }
@@ -149,7 +150,14 @@ class SqliteDatabase final : public Database {
     auto w = open_connection(path_, memory_);
     if (!w.ok()) return w.error();
     writer_ = *w;
-    if (!memory_) TELEDX_TRY(exec_script(writer_, "PRAGMA journal_mode=WAL;"));
+    if (!memory_) {
+      TELEDX_TRY(exec_script(writer_, "PRAGMA journal_mode=WAL;"));
+      // Checkpoints run on their own thread and connection (PASSIVE: writers go on meanwhile), so that no
+      // committer — above all not a C-STORE waiting for its answer — pays for copying the WAL back. The hook
+      // replaces SQLite's automatic checkpoint on commit.
+      sqlite3_wal_hook(writer_, &SqliteDatabase::on_wal_commit, this);
+      checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    }
     // Backend-private: flush() rewrites its one row (not part of any module's schema).
     TELEDX_TRY(exec_script(writer_, "CREATE TABLE IF NOT EXISTS teledx_flush_mark (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"));
     return {};
@@ -237,6 +245,45 @@ class SqliteDatabase final : public Database {
   }
 
  private:
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own auto-checkpoint threshold
+
+  static int on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kCheckpointPages) {
+      auto* db = static_cast<SqliteDatabase*>(self);
+      {
+        std::lock_guard lock(db->checkpoint_mutex_);
+        db->checkpoint_wanted_ = true;
+      }
+      db->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    auto c = open_connection(path_, false);
+    if (!c.ok()) return;  // SQLite then checkpoints only on close; the WAL grows meanwhile but stays correct
+    std::unique_lock lock(checkpoint_mutex_);
+    while (!checkpoint_stop_) {
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
+      if (checkpoint_stop_) break;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(*c, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+    sqlite3_close(*c);
+  }
+
+  void stop_checkpointer() {
+    if (!checkpointer_.joinable()) return;
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpointer_.join();
+  }
+
   Result<void> run_txn(sqlite3* c, const char* begin, const std::function<Result<void>(Txn&)>& fn) {
     TELEDX_TRY(exec_script(c, begin));
     SqliteTxn t(c);
@@ -290,6 +337,10 @@ class SqliteDatabase final : public Database {
   std::condition_variable reader_cv_;
   std::vector<sqlite3*> idle_readers_;
   std::size_t open_readers_ = 0;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false, checkpoint_stop_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace
