@@ -36,7 +36,7 @@ T must(Result<T> r, const std::string& what) {
   if (!r.ok()) die(what, r.error());
   return std::move(*r);
 }
-void must(Result<void> r, const std::string& what) {
+[[maybe_unused]] void must(Result<void> r, const std::string& what) {
   if (!r.ok()) die(what, r.error());
 }
 
@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   auto db = must(db::open_sqlite(dir / "index.sqlite"), "open index");
   must(db->migrate("consortium", Consortium::migrations()), "migrate consortium");
   must(db->migrate("worklist", TaskStore::migrations()), "migrate worklist");
+  must(db->migrate("audit", AuditLog::migrations()), "migrate audit");  // every task change is audited with it
   FixedClock clock;
   Consortium consortium(*db, clock);
   TaskStore tasks(*db, clock, consortium);

@@ -115,6 +115,19 @@ Result<Waveform> read_hl7_aecg(std::span<const std::uint8_t> bytes) {
   std::string ts = attr(child(et, "center"), "value");
   if (ts.empty()) ts = attr(child(et, "low"), "value");
   w.acquisition_time = iso_ts(ts);
+  // The subject: componentOf/timepointEvent/componentOf/subjectAssignment/subject/trialSubject.
+  std::vector<XmlNode*> subjects;
+  descendants(root, "trialSubject", subjects);
+  if (!subjects.empty()) {
+    w.patient.id = attr(child(subjects.front(), "id"), "extension");
+    if (XmlNode* person = child(subjects.front(), "subjectDemographicPerson")) {
+      w.patient.name = std::string(trim(child_text(person, "name")));
+      const std::string sex = attr(child(person, "administrativeGenderCode"), "code");
+      w.patient.sex = sex == "M" || sex == "F" ? sex : sex.empty() ? "" : "O";
+      const std::string dob = attr(child(person, "birthTime"), "value");
+      if (dob.size() >= 8) w.patient.birth_date = dob.substr(0, 8);
+    }
+  }
   bool have_rhythm = false;
   int series_no = 0;
   for (XmlNode* comp : children(root, "component")) {

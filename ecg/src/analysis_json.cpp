@@ -1,4 +1,6 @@
 // JSON form of an Analysis: units in key names, nulls for what could not be measured.
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "teledx/ecg/analysis.hpp"
@@ -64,6 +66,14 @@ nlohmann::json to_json(const Analysis& a) {
   j["quality"] = statements(a.quality);
   j["critical"] = statements(a.critical);
   j["critical_flag"] = a.has_critical();
+  // The same values under the keys of the ECG report template's structured fields (heart_rate, pr, qrs, qt,
+  // qtc, axis, rhythm), rounded as a reader writes them, so the editor prefills the report from the analysis.
+  auto whole = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(static_cast<long long>(std::lround(*v))) : nlohmann::json(nullptr);
+  };
+  j["template_fields"] = {{"heart_rate", whole(m.heart_rate)}, {"pr", whole(m.pr)},   {"qrs", whole(m.qrs)},
+                          {"qt", whole(m.qt)},                 {"qtc", whole(m.qtc_bazett)}, {"axis", whole(m.qrs_axis)},
+                          {"rhythm", a.rhythm.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.rhythm.front().text)}};
   return j;
 }
 

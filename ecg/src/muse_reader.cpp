@@ -100,6 +100,15 @@ Result<Waveform> read_muse_xml(std::span<const std::uint8_t> bytes) {
   std::string date = child_text(demo, "AcquisitionDate"), time = child_text(demo, "AcquisitionTime");
   if (date.size() == 10) w.acquisition_time = date.substr(6, 4) + "-" + date.substr(0, 2) + "-" + date.substr(3, 2) + "T" + (time.empty() ? "00:00:00" : time);
   w.device = "GE " + child_text(demo, "AcquisitionDevice");
+  if (XmlNode* p = child(root, "PatientDemographics")) {
+    w.patient.id = std::string(trim(child_text(p, "PatientID")));
+    const std::string last(trim(child_text(p, "PatientLastName"))), first(trim(child_text(p, "PatientFirstName")));
+    w.patient.name = first.empty() ? last : last + "^" + first;  // DICOM PN order: family^given
+    const std::string sex(trim(child_text(p, "Gender")));
+    w.patient.sex = sex == "MALE" || sex == "Male" ? "M" : sex == "FEMALE" || sex == "Female" ? "F" : "";
+    const std::string dob(trim(child_text(p, "DateofBirth")));  // MM-DD-YYYY
+    if (dob.size() == 10) w.patient.birth_date = dob.substr(6, 4) + dob.substr(0, 2) + dob.substr(3, 2);
+  }
   if (XmlNode* m = child(root, "RestingECGMeasurements")) {
     const std::pair<const char*, const char*> fields[] = {
         {"VentricularRate", "/min"}, {"AtrialRate", "/min"}, {"PRInterval", "ms"}, {"QRSDuration", "ms"},

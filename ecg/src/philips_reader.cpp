@@ -191,6 +191,16 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
   const std::string date = attr(acq, "date"), time = attr(acq, "time");
   if (date.size() == 10) w.acquisition_time = date + "T" + (time.empty() ? "00:00:00" : time);
   w.device = "Philips " + child_text(acq, "machine");
+  if (XmlNode* p = path(root, {"patient", "generalpatientdata"})) {
+    w.patient.id = std::string(trim(child_text(p, "patientid")));
+    const std::string last(trim(child_text(child(p, "name"), "lastname"))),
+        first(trim(child_text(child(p, "name"), "firstname")));
+    w.patient.name = first.empty() ? last : last + "^" + first;
+    const std::string sex(trim(child_text(p, "sex")));
+    w.patient.sex = sex == "Male" ? "M" : sex == "Female" ? "F" : "";
+    const std::string dob(trim(child_text(p, "dateofbirth")));  // YYYY-MM-DD
+    if (dob.size() == 10) w.patient.birth_date = dob.substr(0, 4) + dob.substr(5, 2) + dob.substr(8, 2);
+  }
   if (XmlNode* bw = path(root, {"reportinfo", "reportbandwidth"})) {
     if (auto v = to_double(child_text(bw, "highpassfiltersetting"))) w.filters.highpass_hz = v;
     if (auto v = to_double(child_text(bw, "lowpassfiltersetting"))) w.filters.lowpass_hz = v;

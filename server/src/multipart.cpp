@@ -124,6 +124,8 @@ Result<std::vector<MultipartPart>> split_multipart(std::string_view body, const 
       auto colon = line.find(':');
       if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-type"))
         part.content_type = std::string(trim(line.substr(colon + 1)));
+      else if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-disposition"))
+        part.disposition = std::string(trim(line.substr(colon + 1)));
       if (he == std::string_view::npos) break;
       hp = he + 2;
     }

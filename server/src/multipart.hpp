@@ -17,6 +17,7 @@ std::optional<std::string> content_type_param(std::string_view content_type, std
 
 struct MultipartPart {
   std::string content_type;  // "" when the part has none
+  std::string disposition;   // Content-Disposition of a multipart/form-data part (holds the filename), or ""
   std::string_view body;     // points into the mapped file
 };
 

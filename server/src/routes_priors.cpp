@@ -55,6 +55,7 @@ void add_prior_routes(Router& router) {
     json list = json::array();
     for (const auto& p : priors_of(ctx, t)) {
       const auto& x = p.task;
+      auto flags = json::parse(x.machine_flags, nullptr, false);
       auto versions = reports.versions(x.id);
       json report = nullptr;
       if (versions.ok() && !versions->empty())
@@ -75,6 +76,8 @@ void add_prior_routes(Router& router) {
                       {"study_uid", x.study_uid},
                       {"received_at", format_iso8601(x.received_ms)},
                       {"patient", {{"name", x.patient.name}, {"id", x.patient.id}}},
+                      // The machine's ECG measurements, for serial comparison with the current tracing.
+                      {"machine_flags", flags.is_discarded() ? json::object() : flags},
                       {"signed_report", report}});
     }
     return HttpResponse::json(200, {{"task_id", t.id}, {"priors", list}});

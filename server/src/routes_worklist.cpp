@@ -89,6 +89,7 @@ void add_worklist_routes(Router& router) {
     json events = json::array();
     for (const auto& e : unwrap(ctx.services.tasks->events(t.id))) events.push_back(to_json(e));
     j["events"] = events;
+    if (t.kind == worklist::TaskKind::Ecg) j["ecg_flags"] = ecg_flags_json(ctx, t);
     return HttpResponse::json(200, j);
   });
 
@@ -117,12 +118,8 @@ void add_worklist_routes(Router& router) {
                  std::string note;
                  if (!ctx.req.body.empty() || m.reason_required)
                    note = body_string(ctx.json_body(), m.reason_required ? "reason" : "note", m.reason_required);
-                 auto after = unwrap(ctx.services.tasks->transition(t.id, m.action, actor(ctx), note));
-                 if (m.action == TaskAction::Acknowledge && t.critical && !t.critical->acknowledged_by)
-                   audit(ctx, "critical_acknowledge", t.id, "read-back by " + ctx.who().user.display_name);
-                 else if (m.action == TaskAction::Acknowledge || m.action == TaskAction::ReturnToClinic)
-                   audit(ctx, std::string(to_string(m.action)), t.id, note);
-                 return task_response(ctx, after);
+                 // The move and its audit entry commit together (TaskStore).
+                 return task_response(ctx, unwrap(ctx.services.tasks->transition(t.id, m.action, actor(ctx), note)));
                });
   }
 
@@ -132,14 +129,12 @@ void add_worklist_routes(Router& router) {
     if (!body.contains("user_id") || !body["user_id"].is_number_integer())
       throw HttpError(ErrorCode::BadRequest, "The field 'user_id' is required (the reader's id).");
     auto after = unwrap(ctx.services.tasks->assign(t.id, body["user_id"].get<std::int64_t>(), actor(ctx)));
-    audit(ctx, "assign", t.id, "to " + after.assignee_name);
     return task_response(ctx, after);
   });
 
   router.add({.method = "POST", .pattern = "/api/tasks/{id}/auto-assign", .roles = kLead}, [](RequestContext& ctx) {
     auto t = visible_task(ctx, id_param(ctx, "id"));
     auto after = unwrap(ctx.services.tasks->auto_assign(t.id, actor(ctx)));
-    audit(ctx, "auto_assign", t.id, "to " + after.assignee_name);
     return task_response(ctx, after);
   });
 
@@ -149,7 +144,6 @@ void add_worklist_routes(Router& router) {
     auto p = worklist::priority_from(body_string(body, "priority", true));
     if (!p) throw HttpError(ErrorCode::BadRequest, "'priority' must be stat, urgent or routine.");
     auto after = unwrap(ctx.services.tasks->set_priority(t.id, *p, actor(ctx), body_string(body, "reason", false)));
-    audit(ctx, "set_priority", t.id, std::string(to_string(*p)));
     return task_response(ctx, after);
   });
 
@@ -157,6 +151,7 @@ void add_worklist_routes(Router& router) {
   add_report_pdf_routes(router);
   add_critical_register_routes(router);
   add_prior_routes(router);
+  add_ecg_flag_routes(router);
   add_worklist_admin_routes(router);
 }
 

@@ -1,5 +1,7 @@
 // Running a reading center: its settings (SLA table, leases, fairness, two-level signing), the rota, reader
 // subspecialties and loads, and turnaround statistics. Leads manage their own center; admins only read.
+#include <map>
+
 #include "worklist_http.hpp"
 
 namespace teledx::server {
@@ -34,13 +36,15 @@ worklist::StatsFilter stats_filter(RequestContext& ctx) {
   if (auto g = ctx.req.query_param("group"); g && !g->empty()) {
     auto group = worklist::stats_group_from(*g);
     if (!group)
-      throw HttpError(ErrorCode::BadRequest, "'group' must be none, center, clinic, modality, reader, priority or day.");
+      throw HttpError(ErrorCode::BadRequest,
+                      "'group' must be none, center, clinic, modality, reader, priority, day or technician.");
     f.group = *group;
   }
   f.from_ms = query_int(ctx, "from");
   f.to_ms = query_int(ctx, "to");
   f.center_id = query_int(ctx, "center_id");
   f.clinic_id = query_int(ctx, "clinic_id");
+  if (auto t = ctx.req.query_param("technician"); t && !t->empty()) f.technician = *t;
   const auto& who = ctx.who();
   // Scope by institution: a lead sees their center, a clinic its own exams; only admins choose freely.
   if (who.user.role == Role::CenterLead) {
@@ -55,6 +59,30 @@ worklist::StatsFilter stats_filter(RequestContext& ctx) {
     f.clinic_id = who.institution.id;
   }
   return f;
+}
+
+json feedback_json(const worklist::QualityFeedback& f, std::map<std::int64_t, std::string>& names,
+                   RequestContext& ctx) {
+  if (!names.count(f.graded_by)) {
+    auto u = ctx.services.consortium->user(f.graded_by);
+    names[f.graded_by] = u.ok() ? u->display_name : "";
+  }
+  return {{"task_id", f.task_id},
+          {"study_uid", f.study_uid},
+          {"clinic_id", f.clinic_id},
+          {"center_id", f.center_id},
+          {"modality", f.modality},
+          {"body_part", f.body_part},
+          {"description", f.description},
+          {"accession", f.accession},
+          {"patient", {{"name", f.patient_name}, {"id", f.patient_id}}},
+          {"technician", {{"key", f.technician_key}, {"name", f.technician_name}}},
+          {"grade", f.grade},
+          {"reasons", f.reasons},
+          {"comment", f.comment},
+          {"graded_by", {{"id", f.graded_by}, {"name", names[f.graded_by]}}},
+          {"graded_at", format_iso8601(f.graded_ms)},
+          {"received_at", format_iso8601(f.received_ms)}};
 }
 
 }  // namespace
@@ -72,10 +100,11 @@ void add_worklist_admin_routes(Router& router) {
     auto body = ctx.json_body();
     auto current = unwrap(ctx.services.tasks->settings(center));
     auto next = unwrap(worklist::settings_from_json_text(body.dump(), current));
-    unwrap(ctx.services.tasks->set_settings(center, next));
-    (void)ctx.services.audit->append({ctx.who().user.username, "center_settings",
-                                      "institution:" + std::to_string(center), ctx.req.remote, body.dump()});
-    return HttpResponse::json(200, json::parse(worklist::settings_to_json_text(next)));
+    // Audited, and the deadlines of the center's unsigned tasks moved to the new SLA table, in one transaction.
+    const int moved = unwrap(ctx.services.tasks->set_settings(center, next, actor(ctx)));
+    auto out = json::parse(worklist::settings_to_json_text(next));
+    out["deadlines_moved"] = moved;
+    return HttpResponse::json(200, out);
   });
 
   router.add({.method = "GET", .pattern = "/api/centers/{id}/shifts", .roles = {Role::Admin, Role::ImagingReader,
@@ -151,6 +180,27 @@ void add_worklist_admin_routes(Router& router) {
     json out = json::array();
     for (const auto& r : rows) out.push_back(to_json(r));
     return HttpResponse::json(200, {{"rows", out}});
+  });
+
+  // Quality feedback to the grassroots: each graded exam with its grade and reasons, newest first. A clinic sees
+  // only its own exams, a lead those of their center, an admin any (same scoping as the statistics).
+  router.add({.method = "GET", .pattern = "/api/quality/feedback", .roles = kStatsRoles}, [](RequestContext& ctx) {
+    const auto f = stats_filter(ctx);
+    worklist::QualityQuery q;
+    q.center_id = f.center_id;
+    q.clinic_id = f.clinic_id;
+    q.technician = f.technician;
+    q.from_ms = f.from_ms;
+    q.to_ms = f.to_ms;
+    if (auto g = ctx.req.query_param("grade"); g && !g->empty()) q.grade = *g;
+    q.limit = query_int(ctx, "limit").value_or(50);
+    q.offset = query_int(ctx, "offset").value_or(0);
+    auto page = unwrap(worklist::quality_feedback(*ctx.services.db, q));
+    std::map<std::int64_t, std::string> names;
+    json items = json::array();
+    for (const auto& item : page.items) items.push_back(feedback_json(item, names, ctx));
+    return HttpResponse::json(200, {{"items", items}, {"has_more", page.has_more}, {"limit", q.limit},
+                                    {"offset", q.offset}});
   });
 }
 

@@ -212,12 +212,6 @@ class EventSocket final : public WsEndpoint {
     return std::move(*t);
   }
 
-  void audit(const std::shared_ptr<WsConnection>& c, const std::string& action, std::int64_t task_id,
-             const std::string& detail) {
-    (void)s_.audit->append({c->principal().user.username, action, "task:" + std::to_string(task_id), c->remote(),
-                            detail});
-  }
-
   // Receipt (delivered) and, unless the client asks only for delivery, acknowledgement of the latest version.
   // Repeating it is harmless: a task already delivered or acknowledged answers ack_ok with its state.
   void on_ack_result(const std::shared_ptr<WsConnection>& c, const json& j) {
@@ -243,13 +237,12 @@ class EventSocket final : public WsEndpoint {
       r["stale"] = true;
       return c->send(ok_reply(j, r).dump());
     }
-    const auto actor = worklist::Actor::from(c->principal());
+    const auto actor = worklist::Actor::from(c->principal(), c->remote());
     worklist::Task cur = *t;
     if (cur.state == TaskState::Signed || cur.state == TaskState::Amended) {
       auto moved = s_.tasks->transition(cur.id, TaskAction::MarkDelivered, actor, "websocket v" + std::to_string(*version));
       if (!moved.ok() && moved.error().code != ErrorCode::Conflict)
         return c->send(error_reply(j, moved.error()).dump());
-      if (moved.ok()) audit(c, "mark_delivered", cur.id, "version " + std::to_string(*version));
       if (auto again = s_.tasks->get(cur.id); again.ok()) cur = *again;  // a concurrent move may have won
     }
     // A pending critical value needs a person's read-back (ack_critical); receipt alone does not close it.
@@ -258,7 +251,6 @@ class EventSocket final : public WsEndpoint {
       auto moved = s_.tasks->transition(cur.id, TaskAction::Acknowledge, actor);
       if (!moved.ok() && moved.error().code != ErrorCode::Conflict)
         return c->send(error_reply(j, moved.error()).dump());
-      if (moved.ok()) audit(c, "acknowledge", cur.id, "version " + std::to_string(*version));
       if (auto again = s_.tasks->get(cur.id); again.ok()) cur = *again;
     }
     json r = task_state_json(cur);
@@ -275,7 +267,7 @@ class EventSocket final : public WsEndpoint {
       return c->send(
           error_reply(j, "bad_request", "'name' is required: the person who received the critical value.").dump());
     if (!t->critical) return c->send(error_reply(j, "conflict", "This exam has no critical value.").dump());
-    const auto actor = worklist::Actor::from(c->principal());
+    const auto actor = worklist::Actor::from(c->principal(), c->remote());
     worklist::Task cur = *t;
     bool already = cur.critical->acknowledged_by.has_value();
     if (!already) {
@@ -289,8 +281,7 @@ class EventSocket final : public WsEndpoint {
         already = true;
         cur = *again;
       } else {
-        cur = *done;
-        audit(c, "critical_acknowledge", cur.id, "read-back by " + name);
+        cur = *done;  // audited with the change (worklist module)
       }
     }
     if (cur.state == TaskState::Delivered) {

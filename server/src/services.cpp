@@ -3,10 +3,12 @@
 #include <cstdio>
 
 #include "dicomweb.hpp"
+#include "ecg_upload.hpp"
 
 #include "teledx/core/ids.hpp"
 #include "teledx/core/log.hpp"
 #include "teledx/worklist/delivery.hpp"
+#include "teledx/worklist/flag_decisions.hpp"
 
 namespace teledx::server {
 
@@ -36,7 +38,9 @@ Result<std::unique_ptr<Services>> open_services(const Config& config) {
                                     std::pair{"dicom", dicom::InstanceStore::migrations()},
                                     std::pair{"worklist", worklist::TaskStore::migrations()},
                                     std::pair{"uploads", upload_migrations()},
-                                    std::pair{"delivery", worklist::delivery_migrations()}}) {
+                                    std::pair{"delivery", worklist::delivery_migrations()},
+                                    std::pair{"ecg_flags", worklist::flag_decision_migrations()},
+                                    std::pair{"ecg_uploads", ecg_upload_migrations()}}) {
     auto applied = s->db->migrate(module, migrations);
     if (!applied.ok()) return applied.error();
     if (*applied > 0) log::info("store", std::string(module) + ": applied " + std::to_string(*applied) + " migration(s)");

@@ -49,6 +49,56 @@ void analyze_ecg(Services& s, const std::string& study_uid, std::int64_t center_
   }
 }
 
+// Who performed the exam, for quality feedback per technician: the clinic user who sent it (browser upload or
+// STOW-RS, named in the instances' source), else the Operators' Name (0008,1070) or Performing Physician's
+// Name (0008,1050) the modality wrote into the files (C-STORE); "unknown" when neither is there. The clinic's
+// agent (agent-<code>) only forwards what the modality sent, so the files' operator comes before it.
+void find_technician(Services& s, const std::string& study_uid, std::int64_t clinic_id, worklist::StudyForReading& r) {
+  r.technician_name = "unknown";
+  std::optional<User> agent;
+  auto rows = s.db->query(
+      "SELECT i.source, m.json FROM dicom_instances i LEFT JOIN dicom_instance_metadata m ON m.sop_uid = i.sop_uid "
+      "WHERE i.study_uid = ? ORDER BY i.received_ms, i.sop_uid LIMIT 20",
+      {study_uid});
+  if (!rows.ok()) return;
+  for (const auto& row : *rows) {
+    const std::string source = row.text(0);
+    for (std::string_view prefix : {"upload:", "stow:"}) {
+      if (source.rfind(prefix, 0) != 0) continue;
+      auto u = s.consortium->user_by_name(source.substr(prefix.size()));
+      if (u && u->institution_id == clinic_id && is_clinic_role(u->role) && u->username.rfind("agent-", 0) == 0) {
+        agent = u;
+      } else if (u && u->institution_id == clinic_id && is_clinic_role(u->role)) {
+        r.technician_id = u->id;
+        r.technician_name = u->display_name;
+        return;
+      }
+    }
+  }
+  for (const auto& row : *rows) {
+    if (row.is_null(1)) continue;
+    auto j = nlohmann::json::parse(row.text(1), nullptr, false);
+    if (!j.is_object()) continue;
+    for (const char* tag : {"00081070", "00081050"}) {
+      if (!j.contains(tag) || !j[tag].is_object() || !j[tag].contains("Value") || !j[tag]["Value"].is_array() ||
+          j[tag]["Value"].empty())
+        continue;
+      const auto& v = j[tag]["Value"][0];
+      std::string name = v.is_object() ? v.value("Alphabetic", "") : v.is_string() ? v.get<std::string>() : "";
+      for (auto& ch : name) ch = ch == '^' ? ' ' : ch;  // "WANG^LI" reads "WANG LI"
+      while (!name.empty() && name.back() == ' ') name.pop_back();
+      if (!name.empty()) {
+        r.technician_name = name;
+        return;
+      }
+    }
+  }
+  if (agent) {
+    r.technician_id = agent->id;
+    r.technician_name = agent->display_name;
+  }
+}
+
 Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dicom::StudyRecord& rec, CenterType type) {
   auto center = s.consortium->center_for_clinic(c.clinic_id, type);
   if (!center) {
@@ -81,6 +131,7 @@ Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dico
   r.description = rec.study_description;
   r.accession = rec.accession;
   r.received_ms = rec.first_received_ms;
+  find_technician(s, c.study_uid, c.clinic_id, r);
   dicom::SeriesQuery sq;
   sq.study_uid = c.study_uid;
   auto series = s.instances->find_series(sq);

@@ -19,14 +19,15 @@ inline const std::vector<Role> kLead{Role::CenterLead};
 inline const std::vector<Role> kReadersAndClinic{Role::ImagingReader, Role::EcgReader,  Role::SeniorReader,
                                                  Role::CenterLead,    Role::ClinicTech, Role::ClinicDoctor};
 
-inline worklist::Actor actor(const RequestContext& ctx) { return worklist::Actor::from(ctx.who()); }
+inline worklist::Actor actor(const RequestContext& ctx) { return worklist::Actor::from(ctx.who(), ctx.req.remote); }
 
 /// The task, if the caller may see it; NotFound (same sentence as for a missing task) otherwise.
 worklist::Task visible_task(RequestContext& ctx, std::int64_t id);
 /// The {id} path parameter as a reading center the caller belongs to (admins: any, when allow_admin).
 std::int64_t own_center(RequestContext& ctx, bool allow_admin);
 
-/// Records a worklist decision in the audit log (after it committed).
+/// Records a view or download of a task in the audit log (changes of a task are audited by the worklist module
+/// in the transaction that makes them).
 void audit(RequestContext& ctx, const std::string& action, std::int64_t task_id, const std::string& detail = {});
 
 /// Body helpers: a string field (optional or required) and an optional integer.
@@ -39,6 +40,8 @@ nlohmann::json to_json(const worklist::ReportVersion& v);
 nlohmann::json to_json(const worklist::ReportDraft& d);
 nlohmann::json to_json(const worklist::ReportTemplate& t);
 nlohmann::json to_json(const worklist::TurnaroundRow& r);
+/// The task's ECG machine flags with the reader's decision on each (routes_ecg_flags.cpp).
+nlohmann::json ecg_flags_json(RequestContext& ctx, const worklist::Task& t);
 
 }  // namespace teledx::server::wl
 
@@ -48,4 +51,5 @@ void add_report_routes(Router& router);          // templates, drafts, signing, 
 void add_report_pdf_routes(Router& router);      // the signed report as PDF (routes_report_pdf.cpp)
 void add_critical_register_routes(Router& router);  // critical-value register (routes_critical_register.cpp)
 void add_prior_routes(Router& router);           // prior exams of the same patient (routes_priors.cpp)
+void add_ecg_flag_routes(Router& router);        // confirm/dismiss ECG machine flags, agreement (routes_ecg_flags.cpp)
 }  // namespace teledx::server

@@ -1,6 +1,8 @@
 #include "teledx/ecg/analysis.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <numbers>
 #include <random>
@@ -362,4 +364,26 @@ TEST_CASE("Atrial fibrillation with a ventricular rate of 180/min or more raises
   INFO(codes(a));
   CHECK(has(a.rhythm, "atrial_fibrillation"));
   CHECK(has(a.critical, "critical_af_rapid"));
+}
+
+TEST_CASE("The analysis JSON carries the report template's fields, rounded, so the report is prefilled", "[ecg]") {
+  Synth s;  // 72/min, PR 160, QRS 90, QT 380
+  auto a = analyze(synth_ecg(s));
+  auto j = to_json(a);
+  const auto& f = j["template_fields"];
+  // Keys of the seeded "12-lead ECG" template (worklist schema): heart_rate, pr, qrs, qt, qtc, axis, rhythm.
+  REQUIRE(f["heart_rate"].is_number_integer());
+  CHECK(f["heart_rate"].get<int>() == Approx(72).margin(2));
+  CHECK(f["pr"].get<int>() == std::lround(*a.measurements.pr));
+  CHECK(f["qrs"].get<int>() == std::lround(*a.measurements.qrs));
+  CHECK(f["qt"].get<int>() == std::lround(*a.measurements.qt));
+  CHECK(f["qtc"].get<int>() == std::lround(*a.measurements.qtc_bazett));
+  CHECK(f["axis"].get<int>() == std::lround(*a.measurements.qrs_axis));
+  CHECK(f["rhythm"].get<std::string>().rfind("Sinus rhythm", 0) == 0);
+  // What could not be measured stays null rather than a made-up number.
+  Waveform flat = synth_ecg(s);
+  for (auto& l : flat.leads) std::fill(l.uv.begin(), l.uv.end(), 0.f);
+  auto none = to_json(analyze(flat));
+  CHECK(none["template_fields"]["heart_rate"].is_null());
+  CHECK(none["template_fields"]["qtc"].is_null());
 }

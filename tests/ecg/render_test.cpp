@@ -1,9 +1,12 @@
 #include "teledx/ecg/render.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "ecg_test_data.hpp"
+#include "support/temp_dir.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/readers.hpp"
 
@@ -65,4 +68,43 @@ TEST_CASE("Two-lead research records render one full-width row per lead", "[ecg]
   auto j = render_json(*w);
   CHECK(j["rows"] == 2);
   CHECK(j["cols"] == 1);
+}
+
+TEST_CASE("The PDF page is the paper layout at true millimetre size with title, measurements and flags as text",
+          "[ecg][pdf]") {
+  test::Synth s;
+  auto w = test::synth_ecg(s);
+  auto a = analyze(w);
+  auto pdf = render_pdf(w, {}, &a, {"张三   ID P-1   M   19600101", "城关镇卫生院"});
+  REQUIRE(pdf.ok());
+  REQUIRE(pdf->size() > 1000);
+  CHECK(std::string(pdf->begin(), pdf->begin() + 5) == "%PDF-");
+  // Page width = 12 mm margin + 4 columns x 2.5 s x 25 mm/s + 5 mm = 267 mm; pdftotext (poppler) reads the
+  // text back when it is installed, which proves the title and header were laid out as text, not pixels.
+  teledx::test::TempDir dir;
+  const auto file = dir.path() / "ecg.pdf";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(pdf->data()), std::streamsize(pdf->size()));
+  }
+  if (std::system("command -v pdfinfo >/dev/null 2>&1") == 0) {
+    const auto info = dir.path() / "info.txt", txt = dir.path() / "text.txt";
+    REQUIRE(std::system(("pdfinfo " + file.string() + " > " + info.string()).c_str()) == 0);
+    REQUIRE(std::system(("pdftotext " + file.string() + " " + txt.string()).c_str()) == 0);
+    std::ifstream i(info), t(txt);
+    std::string info_s((std::istreambuf_iterator<char>(i)), {}), text_s((std::istreambuf_iterator<char>(t)), {});
+    INFO(info_s);
+    INFO(text_s);
+    const auto pages = info_s.find("Pages:");
+    REQUIRE(pages != std::string::npos);
+    CHECK(info_s[info_s.find_first_not_of(' ', pages + 6)] == '1');
+    CHECK(info_s.find("756.85 x") != std::string::npos);  // 267 mm in points
+    CHECK(text_s.find("张三") != std::string::npos);
+    CHECK(text_s.find("25 mm/s") != std::string::npos);
+    CHECK(text_s.find("HR 72/min") != std::string::npos);
+  } else {
+    WARN("pdfinfo/pdftotext not installed: PDF text not checked");
+  }
+  Waveform empty;
+  CHECK(render_pdf(empty).error().code == teledx::ErrorCode::BadRequest);
 }

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 namespace teledx::test {
 
 DemoServer& DemoServer::instance() {
@@ -36,6 +38,44 @@ std::int64_t DemoServer::institution_id(const std::string& code) {
     if (i["code"] == code) return i["id"];
   FAIL("no demo institution " << code);
   return 0;
+}
+
+StudyCompletion& StudyCompletion::instance() {
+  static StudyCompletion c;
+  return c;
+}
+
+StudyCompletion::StudyCompletion() {
+  auto db = db::open_sqlite(DemoServer::instance().process().data_dir() / "index.sqlite");
+  REQUIRE(db.ok());
+  db_ = std::move(*db);
+  consortium_ = std::make_unique<Consortium>(*db_, clock_);
+  tasks_ = std::make_unique<worklist::TaskStore>(*db_, clock_, *consortium_);
+}
+
+std::int64_t StudyCompletion::complete(const ExamSpec& e) {
+  auto& s = DemoServer::instance();
+  static std::atomic<int> n{0};
+  const int k = ++n;
+  const bool ecg = e.kind == worklist::TaskKind::Ecg;
+  worklist::StudyForReading st;
+  st.study_uid = "1.2.826.0.1.3680043.10.999." + std::to_string(clock_.now_ms()) + "." + std::to_string(k);
+  st.clinic_id = s.institution_id(e.clinic_code);
+  st.center_id = s.institution_id(ecg ? "ECG-CENTER" : "IMG-CENTER");
+  st.kind = e.kind;
+  st.request = {"胸痛 chest pain", "", e.priority};
+  st.patient = {"王五", e.patient_id.empty() ? "P-" + std::to_string(k) : e.patient_id, "M", "19580312", "068Y",
+                e.national_id};
+  st.modality = ecg ? "ECG" : "CT";
+  st.body_part = ecg ? "" : "CHEST";
+  st.description = ecg ? "常规心电图" : "胸部CT平扫";
+  st.accession = "ACC-" + std::to_string(k);
+  st.technician_id = e.technician_id;
+  st.technician_name = e.technician_name;
+  REQUIRE(tasks_->create_or_update_for_study(st).ok());
+  auto t = tasks_->find_by_study(st.study_uid, st.center_id);
+  REQUIRE(t);
+  return t->id;
 }
 
 }  // namespace teledx::test

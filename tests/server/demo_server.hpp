@@ -8,6 +8,8 @@
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
+#include "teledx/core/consortium.hpp"
+#include "teledx/worklist/task_store.hpp"
 
 namespace teledx::test {
 
@@ -27,6 +29,41 @@ class DemoServer {
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<ServerProcess> server_;
   std::map<std::string, std::string> tokens_;
+};
+
+/// A completed exam for the worklist tests; empty patient_id: a fresh one.
+struct ExamSpec {
+  std::string clinic_code = "CLINIC1";
+  worklist::Priority priority = worklist::Priority::Routine;
+  worklist::TaskKind kind = worklist::TaskKind::Imaging;
+  std::string patient_id, national_id;
+  std::optional<std::int64_t> technician_id;  // who performed it (empty name: "unknown")
+  std::string technician_name;
+};
+
+/// Creates reading tasks in the demo server's own index, exactly as the ingest side does once a study is
+/// complete (imaging: a chest CT for the imaging center; ECG: for the ECG center). Shared by the test binary.
+class StudyCompletion {
+ public:
+  static StudyCompletion& instance();
+  /// Returns the new task's id.
+  std::int64_t complete(const ExamSpec& exam);
+  std::int64_t complete(const std::string& clinic_code, worklist::Priority p = worklist::Priority::Routine,
+                        worklist::TaskKind kind = worklist::TaskKind::Imaging) {
+    ExamSpec e;
+    e.clinic_code = clinic_code;
+    e.priority = p;
+    e.kind = kind;
+    return complete(e);
+  }
+  worklist::TaskStore& tasks() { return *tasks_; }
+
+ private:
+  StudyCompletion();
+  SystemClock clock_;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<Consortium> consortium_;
+  std::unique_ptr<worklist::TaskStore> tasks_;
 };
 
 }  // namespace teledx::test

@@ -199,3 +199,43 @@ TEST_CASE("STOW-RS and the upload API accept bodies of several megabytes", "[ser
   INFO(up.body);
   CHECK(up.status == 200);
 }
+
+TEST_CASE("an upload session lists the files it received so a reloaded browser resends only the rest",
+          "[server][upload]") {
+  auto& s = DemoServer::instance();
+  auto c = s.client();
+  const auto& tech = s.token("clinic2-tech");
+  std::string id = c.post_json("/api/uploads", {{"reason", "复查"}}, tech).json()["upload_id"];
+  const std::string study = "1.2.826.0.1.3680043.10.5001";
+  auto first = make_image(spec(study, 1)).part10();
+  auto r1 = c.request("POST", "/api/uploads/" + id + "/files?name=" + "dir%2FIM1", first,
+                      {{"Authorization", "Bearer " + tech}, {"Content-Type", "application/dicom"}});
+  REQUIRE(r1.status == 200);
+  auto r2 = c.request("POST", "/api/uploads/" + id + "/files?name=junk.dcm", "not DICOM at all",
+                      {{"Authorization", "Bearer " + tech}, {"Content-Type", "application/dicom"}});
+  REQUIRE(r2.status == 400);
+
+  auto listed = c.get("/api/uploads/" + id + "/files", tech);
+  INFO(listed.body);
+  REQUIRE(listed.status == 200);
+  auto files = listed.json()["files"];
+  REQUIRE(files.size() == 2);
+  CHECK(files[0]["name"] == "dir/IM1");
+  CHECK(files[0]["size"] == static_cast<std::int64_t>(first.size()));
+  CHECK(files[0]["stored"] == 1);
+  CHECK(files[1]["name"] == "junk.dcm");
+  CHECK(files[1]["stored"] == 0);
+  CHECK(files[1]["failed"] == 1);
+  CHECK(listed.json()["completed"] == false);
+
+  // Sending the same file again (the answer was lost) updates its row instead of adding one.
+  REQUIRE(c.request("POST", "/api/uploads/" + id + "/files?name=dir%2FIM1", first,
+                    {{"Authorization", "Bearer " + tech}, {"Content-Type", "application/dicom"}}).status == 200);
+  CHECK(c.get("/api/uploads/" + id + "/files", tech).json()["files"].size() == 2);
+  // Another clinic, or an unknown session: 404 with the JSON error.
+  auto other = c.get("/api/uploads/" + id + "/files", s.token("clinic1-tech"));
+  CHECK(other.status == 404);
+  CHECK(other.json()["error"]["code"] == "not_found");
+  CHECK(c.get("/api/uploads/nope/files", tech).status == 404);
+  CHECK(c.get("/api/uploads/" + id + "/files", s.token("img-reader1")).status == 403);
+}

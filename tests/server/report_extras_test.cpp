@@ -2,58 +2,21 @@
 // small authorisation table (role x institution -> 200/403/404), on the shared demo server.
 #include <catch2/catch.hpp>
 
-#include <atomic>
-
 #include "demo_server.hpp"
-#include "teledx/core/consortium.hpp"
-#include "teledx/worklist/task_store.hpp"
 
 using teledx::test::DemoServer;
 using json = nlohmann::json;
-namespace wl = teledx::worklist;
 
 namespace {
 
-/// Creates reading tasks in the running server's index, as study completion would (as in worklist_api_test).
-class Completion {
- public:
-  Completion() {
-    auto db = teledx::db::open_sqlite(DemoServer::instance().process().data_dir() / "index.sqlite");
-    REQUIRE(db.ok());
-    db_ = std::move(*db);
-    consortium_ = std::make_unique<teledx::Consortium>(*db_, clock_);
-    tasks_ = std::make_unique<wl::TaskStore>(*db_, clock_, *consortium_);
-  }
-  std::int64_t complete(const std::string& clinic_code, const std::string& patient_id, const std::string& national_id = {}) {
-    auto& s = DemoServer::instance();
-    static std::atomic<int> n{0};
-    wl::StudyForReading st;
-    st.study_uid = "1.2.826.0.1.3680043.10.777." + std::to_string(clock_.now_ms()) + "." + std::to_string(++n);
-    st.clinic_id = s.institution_id(clinic_code);
-    st.center_id = s.institution_id("IMG-CENTER");
-    st.kind = wl::TaskKind::Imaging;
-    st.request = {"胸痛 chest pain", "", wl::Priority::Routine};
-    st.patient = {"王五", patient_id, "M", "19580312", "068Y", national_id};
-    st.modality = "CT";
-    st.body_part = "CHEST";
-    st.description = "胸部CT平扫";
-    st.accession = "ACC-" + std::to_string(n);
-    REQUIRE(tasks_->create_or_update_for_study(st).ok());
-    auto t = tasks_->find_by_study(st.study_uid, st.center_id);
-    REQUIRE(t);
-    return t->id;
-  }
-
- private:
-  teledx::SystemClock clock_;
-  std::unique_ptr<teledx::db::Database> db_;
-  std::unique_ptr<teledx::Consortium> consortium_;
-  std::unique_ptr<wl::TaskStore> tasks_;
-};
-
-Completion& completion() {
-  static Completion c;
-  return c;
+/// A CLINIC1/CLINIC2 chest CT of the given patient, completed in the demo server's index.
+std::int64_t complete(const std::string& clinic_code, const std::string& patient_id,
+                      const std::string& national_id = {}) {
+  teledx::test::ExamSpec e;
+  e.clinic_code = clinic_code;
+  e.patient_id = patient_id;
+  e.national_id = national_id;
+  return teledx::test::StudyCompletion::instance().complete(e);
 }
 
 const std::vector<std::string> kCallers = {"anonymous",      "admin",       "img-lead",     "img-senior",
@@ -93,7 +56,7 @@ void check_table(const std::vector<Row>& table) {
 /// A task of CLINIC1 assigned to img-reader1, drafted with Chinese text and signed; returns its id.
 std::string signed_task(const std::string& patient_id, const std::string& national_id = {}, bool critical = false) {
   auto& s = DemoServer::instance();
-  const auto id = std::to_string(completion().complete("CLINIC1", patient_id, national_id));
+  const auto id = std::to_string(complete("CLINIC1", patient_id, national_id));
   const auto base = "/api/tasks/" + id;
   REQUIRE(call("img-lead", "POST", base + "/assign", {{"user_id", s.user_id("img-reader1")}}).status == 200);
   REQUIRE(call("img-reader1", "PUT", base + "/report/draft",
@@ -115,7 +78,7 @@ std::string signed_task(const std::string& patient_id, const std::string& nation
 TEST_CASE("the signed report PDF: who may download it, what it is, and that downloads are audited",
           "[server][worklist][pdf]") {
   const auto id = signed_task("P-PDF-1");
-  const auto unsigned_id = std::to_string(completion().complete("CLINIC1", "P-PDF-2"));
+  const auto unsigned_id = std::to_string(complete("CLINIC1", "P-PDF-2"));
   const std::map<std::string, int> visible{{"img-lead", 200},    {"img-senior", 200},     {"img-reader1", 200},
                                            {"clinic1-tech", 200}, {"clinic1-doctor", 200}, {"ecg-lead", 404},
                                            {"ecg-reader1", 404},  {"clinic2-tech", 404}};
@@ -190,10 +153,10 @@ TEST_CASE("prior exams: same patient ID within the clinic, national ID across cl
   const auto tag = std::to_string(teledx::SystemClock().now_ms());
   const std::string pid = "P-PRIOR-" + tag, nid = "11010519580312" + tag.substr(tag.size() - 4);
   const auto earlier = signed_task(pid, nid);                                                  // clinic1, signed
-  const auto other_clinic = std::to_string(completion().complete("CLINIC2", "X-" + tag, nid));  // by national ID
-  const auto same_pid_elsewhere = std::to_string(completion().complete("CLINIC2", pid));        // not the same person
-  const auto unrelated = std::to_string(completion().complete("CLINIC1", "P-OTHER-" + tag));
-  const auto current = std::to_string(completion().complete("CLINIC1", pid, nid));
+  const auto other_clinic = std::to_string(complete("CLINIC2", "X-" + tag, nid));  // by national ID
+  const auto same_pid_elsewhere = std::to_string(complete("CLINIC2", pid));        // not the same person
+  const auto unrelated = std::to_string(complete("CLINIC1", "P-OTHER-" + tag));
+  const auto current = std::to_string(complete("CLINIC1", pid, nid));
 
   const std::map<std::string, int> center{{"img-lead", 200},  {"img-senior", 200},  {"img-reader1", 200},
                                           {"ecg-lead", 404}, {"ecg-reader1", 404}};

@@ -1,14 +1,13 @@
 // The worklist API of the real server: who may call what (role and institution), and the reading flows an
 // HTTP client can drive. Tasks come from completed studies; here they are created through the worklist module
-// on the server's own index, exactly as the ingest side does once a study is complete.
+// on the server's own index, exactly as the ingest side does once a study is complete (StudyCompletion).
 #include <catch2/catch.hpp>
 
-#include <atomic>
+#include <set>
 #include <thread>
 
 #include "demo_server.hpp"
-#include "teledx/core/consortium.hpp"
-#include "teledx/worklist/task_store.hpp"
+#include "dicom/dicom_fixture.hpp"
 
 using teledx::test::DemoServer;
 using json = nlohmann::json;
@@ -16,47 +15,7 @@ namespace wl = teledx::worklist;
 
 namespace {
 
-/// Creates reading tasks in the running server's index, as study completion would.
-class StudyCompletion {
- public:
-  StudyCompletion() {
-    auto db = teledx::db::open_sqlite(DemoServer::instance().process().data_dir() / "index.sqlite");
-    REQUIRE(db.ok());
-    db_ = std::move(*db);
-    consortium_ = std::make_unique<teledx::Consortium>(*db_, clock_);
-    tasks_ = std::make_unique<wl::TaskStore>(*db_, clock_, *consortium_);
-  }
-  std::int64_t complete(const std::string& clinic_code, wl::Priority p = wl::Priority::Routine,
-                        wl::TaskKind kind = wl::TaskKind::Imaging) {
-    auto& s = DemoServer::instance();
-    static std::atomic<int> n{0};
-    wl::StudyForReading st;
-    st.study_uid = "1.2.826.0.1.3680043.10.999." + std::to_string(clock_.now_ms()) + "." + std::to_string(++n);
-    st.clinic_id = s.institution_id(clinic_code);
-    st.center_id = s.institution_id(kind == wl::TaskKind::Ecg ? "ECG-CENTER" : "IMG-CENTER");
-    st.kind = kind;
-    st.request = {"头痛 headache", "", p};
-    st.patient = {"李四", "P-" + std::to_string(n), "F", "19700101", "056Y", ""};
-    st.modality = kind == wl::TaskKind::Ecg ? "ECG" : "CT";
-    st.body_part = kind == wl::TaskKind::Ecg ? "" : "HEAD";
-    REQUIRE(tasks_->create_or_update_for_study(st).ok());
-    auto t = tasks_->find_by_study(st.study_uid, st.center_id);
-    REQUIRE(t);
-    return t->id;
-  }
-  wl::TaskStore& tasks() { return *tasks_; }
-
- private:
-  teledx::SystemClock clock_;
-  std::unique_ptr<teledx::db::Database> db_;
-  std::unique_ptr<teledx::Consortium> consortium_;
-  std::unique_ptr<wl::TaskStore> tasks_;
-};
-
-StudyCompletion& completion() {
-  static StudyCompletion c;
-  return c;
-}
+teledx::test::StudyCompletion& completion() { return teledx::test::StudyCompletion::instance(); }
 
 const std::vector<std::string> kCallers = {"anonymous",      "admin",       "img-lead",     "img-senior",
                                            "img-reader1",    "ecg-lead",    "ecg-reader1",  "clinic1-tech",
@@ -151,6 +110,12 @@ TEST_CASE("every worklist endpoint answers each role and institution as the auth
       {"GET", "/api/stats/turnaround", nullptr, with({{"img-senior", 403}, {"img-reader1", 403}, {"ecg-reader1", 403}}),
        200},
       {"GET", "/api/reports/verify/0000-0000-0000", nullptr, with({}), 404},
+      {"GET", "/api/quality/feedback", nullptr, with({{"img-senior", 403}, {"img-reader1", 403}, {"ecg-reader1", 403}}),
+       200},
+      {"GET", "/api/quality/feedback?clinic_id=" + std::to_string(s.institution_id("CLINIC2")), nullptr,
+       with({{"img-senior", 403}, {"img-reader1", 403}, {"ecg-reader1", 403}, {"clinic1-tech", 404},
+             {"clinic1-doctor", 404}}),
+       200},
   };
   for (const auto& row : table)
     for (const auto& caller : kCallers) {
@@ -222,12 +187,21 @@ TEST_CASE("a clinic's exam is claimed, reported, signed, delivered and acknowled
   for (const auto& e : detail["events"]) actions.push_back(e["action"]);
   CHECK(actions == std::vector<std::string>{"claim", "start_report", "sign", "mark_delivered", "acknowledge"});
 
-  auto audit = call("admin", "GET", "/api/audit?action=sign&limit=50");
-  REQUIRE(audit.status == 200);
-  bool audited = false;
-  const json entries = audit.json();
-  for (const auto& e : entries["entries"]) audited |= e["target"] == "task:" + id;
-  CHECK(audited);
+  // Each move was audited with it, naming the person and where the request came from.
+  for (const std::string action : {"claim", "sign", "mark_delivered", "acknowledge"}) {
+    auto audit = call("admin", "GET", "/api/audit?action=" + action + "&limit=200");
+    REQUIRE(audit.status == 200);
+    const json entries = audit.json();
+    json found;
+    for (const auto& e : entries["entries"])
+      if (e["target"] == "task:" + id) found = e;
+    INFO(action);
+    REQUIRE(found.is_object());
+    CHECK(found["actor"] == (action == "claim" || action == "sign" ? "img-reader1"
+                             : action == "mark_delivered"          ? "clinic1-tech"
+                                                                   : "clinic1-doctor"));
+    CHECK(found["remote"] == "127.0.0.1");
+  }
 }
 
 TEST_CASE("two readers claiming the same task over HTTP at once: one 200, one 409", "[server][worklist]") {
@@ -287,9 +261,14 @@ TEST_CASE("a lead configures the center and reads its statistics as JSON and CSV
   auto& s = DemoServer::instance();
   (void)completion().complete("CLINIC1");  // the statistics need at least one task of their own
   const auto img = std::to_string(s.institution_id("IMG-CENTER"));
+  const auto waiting = std::to_string(completion().complete("CLINIC1"));
+  const std::int64_t deadline = call("img-lead", "GET", "/api/tasks/" + waiting).json()["deadline_ms"];
   auto put = call("img-lead", "PUT", "/api/centers/" + img + "/settings",
                   {{"sla_minutes", {{"imaging", {{"routine", 180}}}}}, {"lease_minutes", 20}});
   REQUIRE(put.status == 200);
+  // The open task's deadline follows the new table at once (240 -> 180 minutes after it was created).
+  CHECK(put.json()["deadlines_moved"].get<int>() >= 1);
+  CHECK(call("img-lead", "GET", "/api/tasks/" + waiting).json()["deadline_ms"] == deadline - 60 * 60'000);
   CHECK(put.json()["sla_minutes"]["imaging"]["routine"] == 180);
   CHECK(put.json()["sla_minutes"]["imaging"]["stat"] == 30);  // untouched values stay
   CHECK(put.json()["lease_minutes"] == 20);
@@ -325,4 +304,115 @@ TEST_CASE("a lead configures the center and reads its statistics as JSON and CSV
                                     std::to_string(s.institution_id("ECG-CENTER")))
             .status == 404);
   CHECK(call("clinic1-tech", "GET", "/api/stats/turnaround?group=planet").status == 400);
+}
+
+TEST_CASE("quality feedback: each clinic sees its own graded exams per technician, the lead sees every clinic",
+          "[server][worklist][quality]") {
+  auto& s = DemoServer::instance();
+  teledx::test::ExamSpec mine, theirs;
+  mine.priority = theirs.priority = wl::Priority::Stat;
+  mine.technician_id = s.user_id("clinic1-tech");
+  mine.technician_name = "检查技师一 clinic1-tech";
+  theirs.clinic_code = "CLINIC2";
+  theirs.technician_name = "ZHAO YI";  // named in C-STORE files only
+  const auto a = std::to_string(completion().complete(mine));
+  const auto b = std::to_string(completion().complete(theirs));
+  for (const auto& id : {a, b}) {
+    REQUIRE(call("img-lead", "POST", "/api/tasks/" + id + "/assign", {{"user_id", s.user_id("img-reader1")}}).status ==
+            200);
+    REQUIRE(call("img-reader1", "PUT", "/api/tasks/" + id + "/quality",
+                 {{"grade", "C"}, {"reasons", {"motion"}}, {"comment", "请嘱患者屏气"}})
+                .status == 200);
+  }
+  const std::string tech = "user:" + std::to_string(s.user_id("clinic1-tech"));
+  CHECK(call("clinic1-tech", "GET", "/api/tasks/" + a).json()["technician"]["key"] == tech);
+
+  const auto ids = [](const json& page) {
+    std::set<std::string> out;
+    for (const auto& i : page["items"]) out.insert(std::to_string(i["task_id"].get<std::int64_t>()));
+    return out;
+  };
+  auto own = call("clinic1-doctor", "GET", "/api/quality/feedback?technician=" + tech + "&limit=500");
+  REQUIRE(own.status == 200);
+  CHECK(ids(own.json()).count(a) == 1);
+  CHECK(ids(own.json()).count(b) == 0);
+  const json first = own.json()["items"][0];
+  CHECK(first["grade"] == "C");
+  CHECK(first["reasons"] == json({"motion"}));
+  CHECK(first["comment"] == "请嘱患者屏气");
+  CHECK(first["graded_by"]["name"] == "影像医师一 Imaging reader 1");
+  auto other = call("clinic2-tech", "GET", "/api/quality/feedback?grade=C&limit=500");
+  REQUIRE(other.status == 200);
+  CHECK(ids(other.json()).count(b) == 1);
+  CHECK(ids(other.json()).count(a) == 0);
+  CHECK(call("clinic2-tech", "GET", "/api/quality/feedback?grade=D").status == 400);
+  CHECK(call("clinic2-tech", "GET", "/api/quality/feedback?limit=0").status == 400);
+
+  // Rates: per technician for the clinic, per clinic for the lead.
+  auto per_tech = call("clinic1-tech", "GET", "/api/stats/turnaround?group=technician");
+  REQUIRE(per_tech.status == 200);
+  const json tech_rows = per_tech.json();  // range-for over a temporary's member would dangle
+  json row;
+  for (const auto& r : tech_rows["rows"])
+    if (r["key"] == tech) row = r;
+  REQUIRE(row.is_object());
+  CHECK(row["quality"]["graded"].get<int>() >= 1);
+  CHECK(row["quality"]["poor"].get<int>() >= 1);
+  auto per_clinic = call("img-lead", "GET", "/api/stats/turnaround?group=clinic");
+  REQUIRE(per_clinic.status == 200);
+  std::set<std::string> clinics;
+  const json clinic_rows = per_clinic.json();
+  for (const auto& r : clinic_rows["rows"])
+    if (r["quality"]["graded"].get<int>() > 0) clinics.insert(r["key"].get<std::string>());
+  CHECK(clinics.count(std::to_string(s.institution_id("CLINIC1"))) == 1);
+  CHECK(clinics.count(std::to_string(s.institution_id("CLINIC2"))) == 1);
+}
+
+namespace {
+
+/// Uploads one CT image (with Operators' Name `op` when given) as `token` and completes the upload; returns the
+/// exam's task as the clinic sees it.
+json upload_exam(const std::string& token, const std::string& clinic_user, const std::string& study,
+                 const std::string& op) {
+  auto& s = DemoServer::instance();
+  auto c = s.client();
+  const std::string id = c.post_json("/api/uploads", {{"reason", "质控 quality"}}, token).json()["upload_id"];
+  teledx::test::ImageSpec img;
+  img.study_uid = study;
+  img.series_uid = study + ".1";
+  img.sop_uid = study + ".1.1";
+  auto file = teledx::test::make_image(img);
+  if (!op.empty()) file.set(0x0008, 0x1070, "PN", op);
+  REQUIRE(c.request("POST", "/api/uploads/" + id + "/files?name=IM1", file.part10(),
+                    {{"Authorization", "Bearer " + token}, {"Content-Type", "application/dicom"}})
+              .status == 200);
+  REQUIRE(c.post_json("/api/uploads/" + id + "/complete", json::object(), token).status == 200);
+  const json list = call(clinic_user, "GET", "/api/tasks?limit=500&sort=newest").json();
+  for (const auto& t : list["tasks"])
+    if (t["study_uid"] == study) return t;
+  FAIL("no task for study " << study);
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("an exam's technician is the clinic user who uploaded it, or the operator named in the files the "
+          "clinic's agent forwards",
+          "[server][worklist][quality]") {
+  auto& s = DemoServer::instance();
+  const auto tag = std::to_string(teledx::SystemClock().now_ms());
+  const auto by_user = upload_exam(s.token("clinic2-tech"), "clinic2-tech", "1.2.826.0.1.3680043.10.61." + tag,
+                                   "LIU^FANG");
+  CHECK(by_user["technician"]["key"] == "user:" + std::to_string(s.user_id("clinic2-tech")));
+
+  auto agent = call("admin", "POST", "/api/institutions/" + std::to_string(s.institution_id("CLINIC2")) +
+                                         "/agent-token",
+                    json::object());
+  REQUIRE(agent.status == 201);
+  const std::string agent_token = agent.json()["token"];
+  const auto forwarded = upload_exam(agent_token, "clinic2-tech", "1.2.826.0.1.3680043.10.62." + tag, "LIU^FANG");
+  CHECK(forwarded["technician"]["key"] == "name:LIU FANG");
+  CHECK(forwarded["technician"]["id"].is_null());
+  const auto anonymous = upload_exam(agent_token, "clinic2-tech", "1.2.826.0.1.3680043.10.63." + tag, "");
+  CHECK(anonymous["technician"]["id"] == agent.json()["user_id"]);  // nobody named: the agent's account
 }

@@ -28,6 +28,7 @@ inline std::unique_ptr<db::Database> open_worklist_index(const std::filesystem::
   REQUIRE(db.ok());
   REQUIRE((*db)->migrate("consortium", Consortium::migrations()).ok());
   REQUIRE((*db)->migrate("worklist", worklist::TaskStore::migrations()).ok());
+  REQUIRE((*db)->migrate("audit", AuditLog::migrations()).ok());  // task changes are audited in their transaction
   return std::move(*db);
 }
 
@@ -79,7 +80,9 @@ struct County {
     return u;
   }
 
-  static worklist::Actor as(const User& u) { return {u.id, u.role, u.institution_id, u.display_name, false}; }
+  static worklist::Actor as(const User& u) {
+    return {u.id, u.role, u.institution_id, u.display_name, false, u.username, ""};
+  }
 
   /// A completed study of clinic1 for the imaging center (or ECG when kind says so); returns its task.
   worklist::Task study(worklist::Priority p = worklist::Priority::Routine, std::string modality = "CT",

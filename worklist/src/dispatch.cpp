@@ -86,7 +86,7 @@ Result<Task> TaskStore::assign(std::int64_t task_id, std::int64_t reader_id, con
     TELEDX_TRY(decide(facts_of(*t, settings->two_level_signing), TaskAction::Assign, lead));
     if (!target->active || !is_reader_role(target->role) || target->institution_id != t->center_id)
       return bad_request(target->display_name + " is not an active reader of this task's reading center.");
-    return detail::apply(txn, *t, TaskAction::Assign, lead, *settings, "assigned to " + target->display_name, now,
+    return detail::apply(audit_, txn, *t, TaskAction::Assign, lead, *settings, "assigned to " + target->display_name, now,
                          [&](Task& after) {
                            after.assignee_id = target->id;
                            after.assignee_name = target->display_name;
@@ -137,7 +137,7 @@ Result<Task> TaskStore::auto_assign(std::int64_t task_id, const Actor& actor) {
       return std::pair(load[a], a) < std::pair(load[b], b);
     });
     const User& u = readers->at(chosen);
-    return detail::apply(txn, *t, TaskAction::Assign, actor, *settings,
+    return detail::apply(audit_, txn, *t, TaskAction::Assign, actor, *settings,
                          "auto-assigned to " + u.display_name + " (on duty, " + std::to_string(load[chosen]) +
                              " open task(s))",
                          now, [&](Task& after) {

@@ -140,7 +140,7 @@ Result<ReportVersion> sign_draft(TaskStore& tasks, std::int64_t task_id, TaskAct
     const bool approving = action == TaskAction::Approve;
     const std::int64_t author_id = approving && t->assignee_id ? *t->assignee_id : actor.user_id;
     const std::string author_name = approving ? t->assignee_name : actor.name;
-    auto moved = detail::apply(txn, *t, action, actor, *settings, {}, now);
+    auto moved = detail::apply(tasks.audit_log(), txn, *t, action, actor, *settings, {}, now);
     TELEDX_TRY(moved);
     return write_version(txn, *moved, VersionKind::Original, content_json((*d)->content), author_id, author_name,
                          approving ? &actor : nullptr, now);
@@ -247,7 +247,7 @@ Result<ReportDraft> Reports::save_draft(std::int64_t task_id, std::int64_t base_
     const bool holder = t->assignee_id == actor.user_id;
     Task current = *t;
     if (t->state == TaskState::Claimed && holder) {
-      auto started = detail::apply(txn, *t, TaskAction::StartReport, actor, *settings, {}, now);
+      auto started = detail::apply(tasks_.audit_log(), txn, *t, TaskAction::StartReport, actor, *settings, {}, now);
       TELEDX_TRY(started);
       current = *started;
     } else if (t->state == TaskState::InReport && holder) {
@@ -295,7 +295,7 @@ Result<Task> Reports::submit_for_review(std::int64_t task_id, const Actor& junio
     TELEDX_TRY(d);
     if (!*d || ((*d)->content.findings.empty() && (*d)->content.impression.empty()))
       return bad_request("Write the findings or the impression before submitting the report for review.");
-    return detail::apply(txn, *t, TaskAction::SubmitForReview, junior, *settings, {}, now);
+    return detail::apply(tasks_.audit_log(), txn, *t, TaskAction::SubmitForReview, junior, *settings, {}, now);
   });
 }
 
@@ -308,7 +308,7 @@ Result<Task> Reports::return_for_revision(std::int64_t task_id, const Actor& sen
     TELEDX_TRY(t);
     auto settings = detail::load_settings(txn, t->center_id);
     TELEDX_TRY(settings);
-    return detail::apply(txn, *t, TaskAction::ReturnForRevision, senior, *settings, comment, now);
+    return detail::apply(tasks_.audit_log(), txn, *t, TaskAction::ReturnForRevision, senior, *settings, comment, now);
   });
 }
 
@@ -321,7 +321,7 @@ Result<ReportVersion> Reports::add_addendum(std::int64_t task_id, const std::str
     TELEDX_TRY(t);
     auto settings = detail::load_settings(txn, t->center_id);
     TELEDX_TRY(settings);
-    auto moved = detail::apply(txn, *t, TaskAction::Amend, reader, *settings, "addendum", now);
+    auto moved = detail::apply(tasks_.audit_log(), txn, *t, TaskAction::Amend, reader, *settings, "addendum", now);
     TELEDX_TRY(moved);
     return write_version(txn, *moved, VersionKind::Addendum, {{"addendum", text}}, reader.user_id, reader.name,
                          nullptr, now);

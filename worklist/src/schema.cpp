@@ -210,7 +210,13 @@ std::vector<db::Migration> TaskStore::migrations() {
            seed_templates_sql()},
           // Without it a center-wide view by urgency (no state filter) sorts the whole center: 70 ms at 100k.
           {3, "index: a center's tasks in urgency order",
-           "CREATE INDEX reading_tasks_urgency ON reading_tasks (center_id, priority, deadline_ms, id)"}};
+           "CREATE INDEX reading_tasks_urgency ON reading_tasks (center_id, priority, deadline_ms, id)"},
+          // Quality feedback per technician: who performed the exam, and a clinic's graded exams newest first.
+          {4, "exam technician; SLA time paused while returned; index of a clinic's quality grades",
+           "ALTER TABLE reading_tasks ADD COLUMN technician_id INTEGER;\n"
+           "ALTER TABLE reading_tasks ADD COLUMN technician_name TEXT NOT NULL DEFAULT '';\n"
+           "ALTER TABLE reading_tasks ADD COLUMN sla_paused_ms INTEGER NOT NULL DEFAULT 0;\n"
+           "CREATE INDEX reading_tasks_quality ON reading_tasks (clinic_id, quality_ms)"}};
 }
 
 }  // namespace teledx::worklist

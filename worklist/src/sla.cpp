@@ -1,5 +1,6 @@
 // SLA clocks: "nearing" and "overdue" events, and escalation of unacknowledged critical values. Each event is
 // recorded on the task (sla_alert / critical_alert levels) in the same transaction that emits it, so it fires once.
+#include <algorithm>
 #include <map>
 
 #include "task_rows.hpp"
@@ -51,7 +52,7 @@ Result<std::vector<DeadlineEvent>> TaskStore::deadline_events(std::int64_t now_m
     std::map<std::int64_t, CenterSettings> settings;
     for (const auto& r : *critical) {
       Task t = detail::task_from_row(r);
-      const std::int64_t level = r.integer(48);
+      const std::int64_t level = r.integer(detail::kTaskColumnCount);
       if (!settings.count(t.center_id)) {
         auto s = detail::load_settings(txn, t.center_id);
         TELEDX_TRY(s);
@@ -71,5 +72,37 @@ Result<std::vector<DeadlineEvent>> TaskStore::deadline_events(std::int64_t now_m
     return out;
   });
 }
+
+namespace detail {
+
+Result<int> recompute_deadlines(db::Txn& txn, std::int64_t center_id, const CenterSettings& s, std::int64_t now_ms) {
+  auto rows = txn.query(std::string("SELECT ") + kTaskColumns +
+                            ", t.sla_alert FROM reading_tasks t WHERE t.center_id = ? AND t.state IN "
+                            "('waiting','claimed','in_report','pending_review','returned') ORDER BY t.id",
+                        {center_id});
+  TELEDX_TRY(rows);
+  int moved = 0;
+  for (const auto& r : *rows) {
+    const Task before = task_from_row(r);
+    Task after = before;
+    set_deadline(after, s);
+    if (after.deadline_ms == before.deadline_ms && after.warn_ms == before.warn_ms) continue;
+    after.updated_ms = now_ms;
+    TELEDX_TRY(save_task(txn, before, after));
+    // Keep an alert level only while it is still true, so a later deadline re-arms its events and an alert
+    // already sent for a deadline still passed is not sent twice.
+    const std::int64_t holds = now_ms >= after.deadline_ms ? 2 : now_ms >= after.warn_ms ? 1 : 0;
+    const std::int64_t level = std::min(r.integer(kTaskColumnCount), holds);
+    TELEDX_TRY(txn.exec("UPDATE reading_tasks SET sla_alert = ? WHERE id = ?", {level, after.id}));
+    TELEDX_TRY(append_outbox(txn, after, "task.deadline_changed",
+                             {{"from_deadline_ms", before.deadline_ms}, {"warn_ms", after.warn_ms},
+                              {"reason", "sla_table"}},
+                             now_ms));
+    ++moved;
+  }
+  return moved;
+}
+
+}  // namespace detail
 
 }  // namespace teledx::worklist

@@ -14,7 +14,7 @@ const char* const kTaskColumns =
     "t.critical_category, t.critical_note, t.critical_marked_ms, t.critical_marked_by, t.critical_ack_by, "
     "t.critical_ack_name, t.critical_ack_ms, t.quality_grade, t.quality_reasons, t.quality_comment, "
     "t.quality_by, t.quality_ms, t.received_ms, t.created_ms, t.claimed_ms, t.signed_ms, t.delivered_ms, "
-    "t.acknowledged_ms, t.updated_ms, t.row_version";
+    "t.acknowledged_ms, t.updated_ms, t.row_version, t.technician_id, t.technician_name, t.sla_paused_ms";
 
 namespace {
 
@@ -97,6 +97,9 @@ Task task_from_row(const db::Row& r) {
   t.acknowledged_ms = r.integer(45);
   t.updated_ms = r.integer(46);
   t.row_version = r.integer(47);
+  t.technician_id = opt_int(r, 48);
+  t.technician_name = r.text(49);
+  t.sla_paused_ms = r.integer(50);
   return t;
 }
 
@@ -219,7 +222,7 @@ Result<void> save_task(db::Txn& txn, const Task& before, Task& after) {
     p.insert(p.end(), {nullptr, nullptr, nullptr, nullptr, nullptr});
   }
   p.insert(p.end(), {after.claimed_ms, after.signed_ms, after.delivered_ms, after.acknowledged_ms, after.updated_ms,
-                     before.id, before.row_version, std::string(to_string(before.state))});
+                     opt_value(after.technician_id), after.technician_name, after.sla_paused_ms, before.id, before.row_version, std::string(to_string(before.state))});
   // Conditional on the version and state read: a concurrent change makes this a no-op and a Conflict.
   auto changed = txn.exec(
       "UPDATE reading_tasks SET priority = ?, state = ?, assignee_id = ?, assignee_name = ?, lease_expires_ms = ?, "
@@ -227,7 +230,8 @@ Result<void> save_task(db::Txn& txn, const Task& before, Task& after) {
       "critical_category = ?, critical_note = ?, critical_marked_ms = ?, critical_marked_by = ?, "
       "critical_ack_by = ?, critical_ack_name = ?, critical_ack_ms = ?, quality_grade = ?, quality_reasons = ?, "
       "quality_comment = ?, quality_by = ?, quality_ms = ?, claimed_ms = ?, signed_ms = ?, delivered_ms = ?, "
-      "acknowledged_ms = ?, updated_ms = ?, row_version = row_version + 1 "
+      "acknowledged_ms = ?, updated_ms = ?, technician_id = ?, technician_name = ?, sla_paused_ms = ?, "
+      "row_version = row_version + 1 "
       "WHERE id = ? AND row_version = ? AND state = ?",
       p);
   TELEDX_TRY(changed);
@@ -257,11 +261,19 @@ Result<void> append_outbox(db::Txn& txn, const Task& t, const std::string& type,
 
 void set_deadline(Task& t, const CenterSettings& s) {
   const std::int64_t sla_ms = static_cast<std::int64_t>(s.sla_for(t.kind, t.priority)) * kMinute;
-  t.deadline_ms = t.created_ms + sla_ms;
-  t.warn_ms = t.created_ms + sla_ms * s.warn_percent / 100;
+  const std::int64_t start = t.created_ms + t.sla_paused_ms;
+  t.deadline_ms = start + sla_ms;
+  t.warn_ms = start + sla_ms * s.warn_percent / 100;
 }
 
-Result<Task> apply(db::Txn& txn, const Task& before, TaskAction action, const Actor& actor,
+Result<void> audit_task(db::Txn& txn, AuditLog& audit, const Actor& actor, const std::string& action,
+                        std::int64_t task_id, const std::string& detail) {
+  auto e = audit.append(txn, {actor.audit_name(), action, "task:" + std::to_string(task_id), actor.remote, detail});
+  TELEDX_TRY(e);
+  return ok();
+}
+
+Result<Task> apply(AuditLog& audit, db::Txn& txn, const Task& before, TaskAction action, const Actor& actor,
                    const CenterSettings& settings, const std::string& note, std::int64_t now_ms,
                    const std::function<void(Task&)>& change) {
   auto to = decide(facts_of(before, settings.two_level_signing), action, actor);
@@ -316,8 +328,25 @@ Result<Task> apply(db::Txn& txn, const Task& before, TaskAction action, const Ac
     case TaskAction::Acknowledge: first(after.acknowledged_ms); break;
     case TaskAction::Amend: break;
   }
+  if (action == TaskAction::Resume) {
+    // The SLA clock stood still while the exam was back at the clinic: the deadline moves by that time.
+    auto returned = txn.query(
+        "SELECT MAX(at_ms) FROM task_events WHERE task_id = ? AND action = 'return_to_clinic'", {before.id});
+    TELEDX_TRY(returned);
+    if (!returned->empty() && !returned->front().is_null(0) && returned->front().integer(0) < now_ms) {
+      after.sla_paused_ms += now_ms - returned->front().integer(0);
+      set_deadline(after, settings);
+    }
+  }
   if (change) change(after);
   TELEDX_TRY(save_task(txn, before, after));
+  if (after.deadline_ms != before.deadline_ms) {
+    // Alerts already sent stay sent only while they still hold, so the new deadline re-arms its events.
+    const std::int64_t holds = now_ms >= after.deadline_ms ? 2 : now_ms >= after.warn_ms ? 1 : 0;
+    TELEDX_TRY(txn.exec("UPDATE reading_tasks SET sla_alert = CASE WHEN sla_alert < ? THEN sla_alert ELSE ? END "
+                        "WHERE id = ?",
+                        {holds, holds, after.id}));
+  }
 
   auto seq = next_id(txn, "task_events", "seq");
   TELEDX_TRY(seq);
@@ -335,6 +364,9 @@ Result<Task> apply(db::Txn& txn, const Task& before, TaskAction action, const Ac
                             {"actor", actor.name},
                             {"note", note}},
                            now_ms));
+  std::string detail = std::string(to_string(before.state)) + " -> " + std::string(to_string(after.state));
+  if (!note.empty()) detail += ": " + note;
+  TELEDX_TRY(audit_task(txn, audit, actor, std::string(to_string(action)), before.id, detail));
   return after;
 }
 

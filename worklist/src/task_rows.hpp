@@ -1,12 +1,13 @@
 #pragma once
 // Internal: how tasks live in the index, and the one path every transition takes (decide -> conditional
-// UPDATE -> task_events row -> outbox row), all inside the caller's write transaction.
+// UPDATE -> task_events row -> outbox row -> audit entry), all inside the caller's write transaction.
 #include <functional>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "teledx/core/audit.hpp"
 #include "teledx/core/database.hpp"
 #include "teledx/worklist/state_machine.hpp"
 #include "teledx/worklist/task.hpp"
@@ -14,6 +15,7 @@
 namespace teledx::worklist::detail {
 
 extern const char* const kTaskColumns;  // SELECT list matching task_from_row, table alias t
+constexpr std::size_t kTaskColumnCount = 51;  // columns a query may add after kTaskColumns start here
 constexpr const char* kOpenStates = "('waiting','claimed','in_report','pending_review')";
 constexpr std::int64_t kMinute = 60'000;
 
@@ -36,9 +38,13 @@ Result<void> save_task(db::Txn& txn, const Task& before, Task& after);
 Result<void> append_outbox(db::Txn& txn, const Task& t, const std::string& type, nlohmann::json payload,
                            std::int64_t now_ms);
 
+/// Appends the audit entry of a change to task `task_id` inside `txn`, so it commits (or rolls back) with it.
+Result<void> audit_task(db::Txn& txn, AuditLog& audit, const Actor& actor, const std::string& action,
+                        std::int64_t task_id, const std::string& detail);
+
 /// Decides the move, applies its standard effects (assignee, lease, stage times), lets `change` adjust the
-/// record, then saves it and records the event and the outbox row.
-Result<Task> apply(db::Txn& txn, const Task& before, TaskAction action, const Actor& actor,
+/// record, then saves it and records the event, the outbox row and the audit entry.
+Result<Task> apply(AuditLog& audit, db::Txn& txn, const Task& before, TaskAction action, const Actor& actor,
                    const CenterSettings& settings, const std::string& note, std::int64_t now_ms,
                    const std::function<void(Task&)>& change = {});
 
@@ -66,7 +72,12 @@ Result<T> read_value(db::Database& db, F&& fn) {
   return std::move(*out);
 }
 
-/// SLA deadline and warning time for a task created at created_ms.
+/// SLA deadline and warning time for a task created at created_ms (plus the time it spent returned).
 void set_deadline(Task& t, const CenterSettings& s);
+
+/// After a center's SLA table changed: new deadlines for its tasks not yet signed (open or returned), each with
+/// a "task.deadline_changed" outbox event. Nearing/overdue events already sent stay sent only while they still
+/// hold. Returns how many tasks moved. (sla.cpp)
+Result<int> recompute_deadlines(db::Txn& txn, std::int64_t center_id, const CenterSettings& s, std::int64_t now_ms);
 
 }  // namespace teledx::worklist::detail

@@ -75,7 +75,7 @@ Result<CenterSettings> settings_from_json_text(std::string_view text, const Cent
 }
 
 TaskStore::TaskStore(db::Database& db, const Clock& clock, const Consortium& consortium)
-    : db_(db), clock_(clock), consortium_(consortium) {}
+    : db_(db), clock_(clock), consortium_(consortium), audit_(db, clock) {}
 
 Result<StudyOutcome> TaskStore::create_or_update_for_study(const StudyForReading& s) {
   if (s.study_uid.empty() || s.study_uid.size() > 64)
@@ -92,7 +92,7 @@ Result<StudyOutcome> TaskStore::create_or_update_for_study(const StudyForReading
     if (!existing->empty()) {
       Task before = detail::task_from_row(existing->front());
       if (before.state == TaskState::Returned) {
-        auto r = detail::apply(txn, before, TaskAction::Resume, Actor::server(), *settings,
+        auto r = detail::apply(audit_, txn, before, TaskAction::Resume, Actor::server(), *settings,
                                "the clinic sent the exam again", now, [](Task& t) { t.updated = true; });
         TELEDX_TRY(r);
         return StudyOutcome::Updated;
@@ -100,6 +100,10 @@ Result<StudyOutcome> TaskStore::create_or_update_for_study(const StudyForReading
       Task after = before;
       after.updated = true;
       after.updated_ms = now;
+      if (after.technician_name.empty() && !s.technician_name.empty()) {
+        after.technician_id = s.technician_id;
+        after.technician_name = s.technician_name;
+      }
       TELEDX_TRY(detail::save_task(txn, before, after));
       TELEDX_TRY(detail::append_outbox(txn, after, "task.study_updated", json::object(), now));
       return StudyOutcome::Updated;
@@ -119,12 +123,15 @@ Result<StudyOutcome> TaskStore::create_or_update_for_study(const StudyForReading
     auto ins = txn.exec(
         "INSERT INTO reading_tasks (id, study_uid, clinic_id, center_id, kind, priority, state, reason, history, "
         "patient_name, patient_id, patient_sex, patient_birth_date, patient_age, patient_national_id, modality, "
-        "body_part, description, accession, deadline_ms, warn_ms, received_ms, created_ms, updated_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "body_part, description, accession, deadline_ms, warn_ms, received_ms, created_ms, updated_ms, "
+        "technician_id, technician_name) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {t.id, t.study_uid, t.clinic_id, t.center_id, std::string(to_string(t.kind)),
          static_cast<std::int64_t>(t.priority), s.request.reason, s.request.history, s.patient.name, s.patient.id,
          s.patient.sex, s.patient.birth_date, s.patient.age, s.patient.national_id, upper(s.modality),
-         upper(s.body_part), s.description, s.accession, t.deadline_ms, t.warn_ms, t.received_ms, t.created_ms, now});
+         upper(s.body_part), s.description, s.accession, t.deadline_ms, t.warn_ms, t.received_ms, t.created_ms, now,
+         s.technician_id ? db::Value{*s.technician_id} : db::Value{nullptr},
+         s.technician_name.empty() ? std::string("unknown") : s.technician_name.substr(0, 200)});
     TELEDX_TRY(ins);
     TELEDX_TRY(detail::append_outbox(txn, t, "task.created", {{"kind", to_string(t.kind)}}, now));
     return StudyOutcome::Created;
@@ -187,7 +194,7 @@ Result<Task> TaskStore::transition(std::int64_t task_id, TaskAction action, cons
     TELEDX_TRY(t);
     auto settings = detail::load_settings(txn, t->center_id);
     TELEDX_TRY(settings);
-    return detail::apply(txn, *t, action, actor, *settings, note, now, [&](Task& after) {
+    return detail::apply(audit_, txn, *t, action, actor, *settings, note, now, [&](Task& after) {
       // A clinic acknowledging a critical result also closes the critical-value loop, by name.
       if (action == TaskAction::Acknowledge && after.critical && !after.critical->acknowledged_by) {
         after.critical->acknowledged_by = actor.user_id;
@@ -216,7 +223,7 @@ Result<Task> TaskStore::claim(std::int64_t task_id, const Actor& reader) {
                             std::string(to_string(b.priority)) + ", " + b.modality +
                             (b.body_part.empty() ? "" : " " + b.body_part) + ") is waiting ahead of this one.");
     }
-    return detail::apply(txn, *t, TaskAction::Claim, reader, *settings, {}, now);
+    return detail::apply(audit_, txn, *t, TaskAction::Claim, reader, *settings, {}, now);
   });
 }
 
@@ -250,7 +257,7 @@ Result<std::vector<Task>> TaskStore::expire_leases(std::int64_t now_ms) {
       Task t = detail::task_from_row(r);
       auto settings = detail::load_settings(txn, t.center_id);
       TELEDX_TRY(settings);
-      auto after = detail::apply(txn, t, TaskAction::ExpireLease, Actor::server(), *settings,
+      auto after = detail::apply(audit_, txn, t, TaskAction::ExpireLease, Actor::server(), *settings,
                                  "lease lapsed: " + t.assignee_name + " idle for " +
                                      std::to_string(settings->lease_minutes) + " min",
                                  now_ms);
@@ -282,6 +289,9 @@ Result<Task> TaskStore::set_priority(std::int64_t task_id, Priority p, const Act
     TELEDX_TRY(txn.exec("UPDATE reading_tasks SET sla_alert = 0 WHERE id = ?", {after.id}));
     TELEDX_TRY(detail::append_outbox(txn, after, "task.priority",
                                      {{"from", to_string(t->priority)}, {"actor", actor.name}, {"note", reason}}, now));
+    TELEDX_TRY(detail::audit_task(txn, audit_, actor, "set_priority", after.id,
+                                  std::string(to_string(t->priority)) + " -> " + std::string(to_string(p)) +
+                                      (reason.empty() ? "" : ": " + reason)));
     return after;
   });
 }
@@ -311,19 +321,27 @@ Result<CenterSettings> TaskStore::settings(std::int64_t center_id) const {
   return detail::read_value<CenterSettings>(db_, [&](db::Txn& txn) { return detail::load_settings(txn, center_id); });
 }
 
-Result<void> TaskStore::set_settings(std::int64_t center_id, const CenterSettings& s) {
+Result<int> TaskStore::set_settings(std::int64_t center_id, const CenterSettings& s, const Actor& by) {
   auto inst = consortium_.institution(center_id);
   if (!inst.ok() || inst->kind != InstitutionKind::ReadingCenter)
     return make_error(ErrorCode::NotFound, "There is no reading center " + std::to_string(center_id) + ".");
   // Round-trip through the validator so the API and direct callers share the same limits.
   auto checked = detail::settings_from_json(detail::settings_to_json(s));
   TELEDX_TRY(checked);
-  auto r = db_.exec(
-      "INSERT INTO center_settings (center_id, body, updated_ms) VALUES (?, ?, ?) "
-      "ON CONFLICT (center_id) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
-      {center_id, detail::settings_to_json(*checked).dump(), clock_.now_ms()});
-  TELEDX_TRY(r);
-  return ok();
+  const std::int64_t now = clock_.now_ms();
+  return detail::write_value<int>(db_, [&](db::Txn& txn) -> Result<int> {
+    auto old = detail::load_settings(txn, center_id);
+    TELEDX_TRY(old);
+    const std::string body = detail::settings_to_json(*checked).dump();
+    TELEDX_TRY(txn.exec(
+        "INSERT INTO center_settings (center_id, body, updated_ms) VALUES (?, ?, ?) "
+        "ON CONFLICT (center_id) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+        {center_id, body, now}));
+    TELEDX_TRY(audit_.append(txn, {by.audit_name(), "center_settings", "institution:" + std::to_string(center_id),
+                                   by.remote, body}));
+    if (old->sla_minutes == checked->sla_minutes && old->warn_percent == checked->warn_percent) return 0;
+    return detail::recompute_deadlines(txn, center_id, *checked, now);
+  });
 }
 
 }  // namespace teledx::worklist

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -30,5 +31,11 @@ nlohmann::json render_json(const Waveform& ecg, const RenderOptions& options = {
 /// measurements header. Errors: BadRequest when the ECG has no usable leads; Internal if encoding fails.
 Result<std::vector<std::uint8_t>> render_png(const Waveform& ecg, const RenderOptions& options = {},
                                               const Analysis* analysis = nullptr);
+
+/// The same paper page as a one-page PDF (vector grid and traces, for the printed report), with up to four
+/// `title_lines` (patient, clinic, exam; UTF-8, Chinese included) above the ECG header. Errors as render_png.
+Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& options = {},
+                                              const Analysis* analysis = nullptr,
+                                              const std::vector<std::string>& title_lines = {});
 
 }  // namespace teledx::ecg

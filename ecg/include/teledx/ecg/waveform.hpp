@@ -56,6 +56,13 @@ struct LeadSet {
   double duration_s() const { return sample_rate_hz > 0 ? double(sample_count()) / sample_rate_hz : 0; }
 };
 
+/// Who the ECG is of, as the file states it (empty fields when it does not). Sex "M", "F", "O" or ""; birth date
+/// "YYYYMMDD" or "".
+struct PatientInfo {
+  std::string name, id, sex, birth_date;
+  bool empty() const { return name.empty() && id.empty() && sex.empty() && birth_date.empty(); }
+};
+
 /// The internal model every reader produces.
 struct Waveform : LeadSet {
   std::string source_format;           ///< "wfdb", "csv", "dicom", "hl7-aecg", "scp-ecg"
@@ -65,6 +72,7 @@ struct Waveform : LeadSet {
   std::vector<DeviceMeasurement> device_measurements;
   std::vector<std::string> device_statements;  ///< the device's own interpretation text, verbatim
   std::optional<LeadSet> device_median;         ///< representative beat stored by the device
+  PatientInfo patient;                          ///< from the XML formats' demographics (MUSE, Philips, HL7 aECG)
 };
 
 /// Adds III, aVR, aVL, aVF from I and II when they are missing (8-lead storage). Returns how many were added.

@@ -43,11 +43,15 @@ struct Actor {
   std::int64_t institution_id = 0;
   std::string name;
   bool system = false;
+  std::string username{};  // login name for the audit log (empty: `name` is used)
+  std::string remote{};    // client address for the audit log
 
-  static Actor from(const Principal& p) {
-    return {p.user.id, p.user.role, p.institution.id, p.user.display_name, false};
+  static Actor from(const Principal& p, std::string remote = {}) {
+    return {p.user.id, p.user.role, p.institution.id, p.user.display_name, false, p.user.username, std::move(remote)};
   }
-  static Actor server() { return {0, Role::Admin, 0, "system", true}; }
+  static Actor server() { return {0, Role::Admin, 0, "system", true, "system", "local"}; }
+  /// Who the audit log names: "system" for the server, else the login name.
+  std::string audit_name() const { return system ? "system" : username.empty() ? name : username; }
 };
 
 /// What the clinic asked for.
@@ -71,6 +75,10 @@ struct StudyForReading {
   PatientSummary patient;
   std::string modality, body_part, description, accession;
   std::int64_t received_ms = 0;  // first instance received; 0 = now
+  /// Who performed the exam at the clinic, for quality feedback: the uploading clinic user (id and name), or for
+  /// C-STORE the file's Operators' Name / Performing Physician's Name (no id), or "unknown".
+  std::optional<std::int64_t> technician_id;
+  std::string technician_name;
 };
 
 /// The critical-value (危急值) loop of one task.
@@ -109,12 +117,15 @@ struct Task {
   std::int64_t lease_expires_ms = 0;  // 0 when not leased
   std::int64_t deadline_ms = 0;
   std::int64_t warn_ms = 0;           // "nearing the deadline" from here on
+  std::int64_t sla_paused_ms = 0;     // time spent returned to the clinic: the SLA clock stops meanwhile
   std::string machine_flags = "{}";   // JSON object text, set by the ECG analysis
   bool updated = false;               // instances arrived after the study was completed
   std::optional<std::int64_t> submitted_by;  // junior who submitted for review
   std::string return_reason;
   std::optional<CriticalValue> critical;
   std::optional<QualityGrade> quality;
+  std::optional<std::int64_t> technician_id;  // see StudyForReading
+  std::string technician_name;
   // Stage timestamps (ms since epoch, 0 = not reached); first occurrence of each stage.
   std::int64_t received_ms = 0, created_ms = 0, claimed_ms = 0, signed_ms = 0, delivered_ms = 0, acknowledged_ms = 0;
   std::int64_t updated_ms = 0;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "teledx/core/audit.hpp"
 #include "teledx/core/clock.hpp"
 #include "teledx/core/consortium.hpp"
 #include "teledx/core/database.hpp"
@@ -118,8 +119,10 @@ class TaskStore {
                                  std::optional<Priority> raise_to = std::nullopt);
 
   Result<CenterSettings> settings(std::int64_t center_id) const;
-  /// BadRequest for values out of range (SLA 1..10080 min, lease 1..1440 min, warn 10..99 %).
-  Result<void> set_settings(std::int64_t center_id, const CenterSettings& s);
+  /// BadRequest for values out of range (SLA 1..10080 min, lease 1..1440 min, warn 10..99 %). A changed SLA
+  /// table (or warning share) moves the deadline of every task of the center not yet signed, in the same
+  /// transaction, each with a "task.deadline_changed" outbox event; returns how many moved. Audited as `by`.
+  Result<int> set_settings(std::int64_t center_id, const CenterSettings& s, const Actor& by = Actor::server());
   Result<std::vector<Shift>> shifts(std::int64_t center_id) const;
   /// Replaces the center's rota. BadRequest when a user is not a reader of the center or a time is invalid.
   Result<void> set_shifts(std::int64_t center_id, const std::vector<Shift>& shifts);
@@ -145,11 +148,14 @@ class TaskStore {
 
   db::Database& database() const { return db_; }
   const Clock& clock() const { return clock_; }
+  /// Every change of a task is audited in the transaction that makes it (the index needs the "audit" schema).
+  AuditLog& audit_log() const { return audit_; }
 
  private:
   db::Database& db_;
   const Clock& clock_;
   const Consortium& consortium_;
+  mutable AuditLog audit_;
 };
 
 }  // namespace teledx::worklist

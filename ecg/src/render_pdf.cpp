@@ -1,0 +1,149 @@
+// PDF rendering of the paper ECG for the printed report: the same page as render_png (grid, calibration pulses,
+// traces, labels, measurements) but as vectors, so a printer draws the millimetre grid exactly at any resolution.
+// Text goes through Pango for Chinese patient names.
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <pango/pangocairo.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "analysis_internal.hpp"
+#include "render_layout.hpp"
+
+namespace teledx::ecg {
+namespace {
+
+constexpr double kPtPerMm = 72.0 / 25.4;
+constexpr const char* kFont = "Noto Sans CJK SC";
+
+cairo_status_t append(void* closure, const unsigned char* data, unsigned int length) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(closure);
+  out->insert(out->end(), data, data + length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+void text(cairo_t* cr, const std::string& s, double x_mm, double y_mm, double size_mm, bool red = false) {
+  PangoLayout* l = pango_cairo_create_layout(cr);
+  // The page is drawn in millimetres: hinted metrics would round every glyph advance to a whole millimetre.
+  cairo_font_options_t* fo = cairo_font_options_create();
+  cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+  cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+  pango_cairo_context_set_font_options(pango_layout_get_context(l), fo);
+  pango_context_set_round_glyph_positions(pango_layout_get_context(l), FALSE);
+  pango_layout_context_changed(l);
+  cairo_font_options_destroy(fo);
+  PangoFontDescription* fd = pango_font_description_new();
+  pango_font_description_set_family(fd, kFont);
+  pango_font_description_set_absolute_size(fd, size_mm * PANGO_SCALE);
+  pango_layout_set_font_description(l, fd);
+  pango_font_description_free(fd);
+  pango_layout_set_text(l, s.data(), static_cast<int>(s.size()));
+  cairo_set_source_rgb(cr, red ? 0.8 : 0.15, red ? 0.1 : 0.15, red ? 0.1 : 0.15);
+  cairo_move_to(cr, x_mm, y_mm - size_mm);  // y is the baseline, roughly
+  pango_cairo_show_layout(cr, l);
+  g_object_unref(l);
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
+                                              const std::vector<std::string>& title_lines) {
+  if (ecg.leads.empty() || ecg.sample_rate_hz <= 0 || ecg.sample_count() < 2)
+    return make_error(ErrorCode::BadRequest, "the ECG has no samples to render");
+  if (!(o.mm_per_s > 0 && o.mm_per_s <= 100 && o.mm_per_mv > 0 && o.mm_per_mv <= 40))
+    return make_error(ErrorCode::BadRequest, "render options out of range (mm/s up to 100, mm/mV up to 40)");
+  const LeadSet s = detail::display_signals(ecg);
+  const auto page = detail::layout_panels(s, o);
+  const double lines = double(std::min<std::size_t>(title_lines.size(), 4));
+  const double left = 12, right = 5, header = 26 + 5 * lines, bottom = 8;
+  const double row_h = o.layout == Layout::SixByTwo ? 25 : 30;
+  const double width_mm = left + page.cols * page.column_s * o.mm_per_s + right;
+  const double height_mm = header + page.rows * row_h + bottom;
+
+  std::vector<std::uint8_t> out;
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
+      cairo_pdf_surface_create_for_stream(append, &out, width_mm * kPtPerMm, height_mm * kPtPerMm),
+      cairo_surface_destroy);
+  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> holder(cairo_create(surface.get()), cairo_destroy);
+  cairo_t* cr = holder.get();
+  cairo_scale(cr, kPtPerMm, kPtPerMm);  // draw in millimetres
+  // Millimetre grid: 1 mm minor, 5 mm major lines.
+  for (int mm = 0; header + mm <= height_mm - bottom + 1e-9; ++mm) {
+    cairo_set_source_rgb(cr, mm % 5 ? 1.0 : 0.96, mm % 5 ? 0.86 : 0.63, mm % 5 ? 0.86 : 0.63);
+    cairo_set_line_width(cr, mm % 5 ? 0.05 : 0.12);
+    cairo_move_to(cr, 0, header + mm);
+    cairo_line_to(cr, width_mm, header + mm);
+    cairo_stroke(cr);
+  }
+  for (int mm = 0; mm <= width_mm; ++mm) {
+    cairo_set_source_rgb(cr, mm % 5 ? 1.0 : 0.96, mm % 5 ? 0.86 : 0.63, mm % 5 ? 0.86 : 0.63);
+    cairo_set_line_width(cr, mm % 5 ? 0.05 : 0.12);
+    cairo_move_to(cr, mm, header);
+    cairo_line_to(cr, mm, height_mm - bottom);
+    cairo_stroke(cr);
+  }
+  cairo_set_source_rgb(cr, 0.08, 0.08, 0.08);
+  cairo_set_line_width(cr, 0.2);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  for (int r = 0; r < page.rows; ++r) {  // 1 mV x 200 ms calibration pulse at the start of every row
+    const double base = header + r * row_h + row_h * 0.6, w = 0.2 * o.mm_per_s, h = o.mm_per_mv;
+    cairo_move_to(cr, 2, base);
+    cairo_line_to(cr, 4, base);
+    cairo_line_to(cr, 4, base - h);
+    cairo_line_to(cr, 4 + w, base - h);
+    cairo_line_to(cr, 4 + w, base);
+    cairo_line_to(cr, 6 + w, base);
+    cairo_stroke(cr);
+  }
+  for (const auto& p : page.panels) {
+    const double x0 = left + p.col * page.column_s * o.mm_per_s;
+    const double base = header + p.row * row_h + row_h * 0.6;
+    text(cr, p.label, x0 + 1, base - row_h * 0.45, 3);
+    cairo_set_source_rgb(cr, 0.08, 0.08, 0.08);
+    if (p.col > 0) {
+      cairo_move_to(cr, x0, base - 3);
+      cairo_line_to(cr, x0, base + 3);
+      cairo_stroke(cr);
+    }
+    if (!p.lead) continue;
+    const auto& x = p.lead->uv;
+    const std::int64_t a = std::max<std::int64_t>(0, std::int64_t(p.t0_s * s.sample_rate_hz));
+    const std::int64_t b = std::min<std::int64_t>(std::int64_t(x.size()), std::int64_t(p.t1_s * s.sample_rate_hz));
+    for (std::int64_t i = a; i < b; ++i) {
+      const double t = double(i) / s.sample_rate_hz - p.t0_s;
+      const double y = std::clamp(base - x[std::size_t(i)] / 1000.0 * o.mm_per_mv, header, height_mm - bottom);
+      if (i == a) cairo_move_to(cr, x0 + t * o.mm_per_s, y);
+      else cairo_line_to(cr, x0 + t * o.mm_per_s, y);
+    }
+    cairo_stroke(cr);
+  }
+  // Header: who and where (from the caller), acquisition, paper scale, measurements, unconfirmed machine flags.
+  double y = 6;
+  for (std::size_t i = 0; i < std::size_t(lines); ++i, y += 5) text(cr, title_lines[i], 3, y, 3.5);
+  std::string l1 = ecg.acquisition_time.empty() ? std::string("time unknown") : ecg.acquisition_time;
+  if (!ecg.device.empty()) l1 += "   " + ecg.device;
+  l1 += "   " + detail::fmt(o.mm_per_s) + " mm/s   " + detail::fmt(o.mm_per_mv) + " mm/mV";
+  text(cr, l1, 3, y, 3);
+  if (analysis) {
+    text(cr, detail::measurement_line(*analysis), 3, y + 6, 3);
+    std::string said;
+    for (const auto& st : analysis->rhythm) said += (said.empty() ? "" : "; ") + st.text;
+    text(cr, said, 3, y + 12, 3);
+    std::string flags;
+    for (const auto& c : analysis->critical) flags += (flags.empty() ? "" : "; ") + c.text;
+    if (!flags.empty()) text(cr, "MACHINE FLAG (unconfirmed, 机器提示，待医师确认): " + flags, 3, y + 18, 3, true);
+  }
+  text(cr, "Machine measurements and statements are suggestions for the reader, not a diagnosis.", 3,
+       height_mm - 2.5, 2.5);
+  cairo_show_page(cr);
+  holder.reset();
+  cairo_surface_finish(surface.get());
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS)
+    return make_error(ErrorCode::Internal, "PDF rendering failed",
+                      cairo_status_to_string(cairo_surface_status(surface.get())));
+  return out;
+}
+
+}  // namespace teledx::ecg

@@ -1,0 +1,242 @@
+// Non-DICOM ECG files through the browser/agent upload API: each format is read, converted into a DICOM ECG
+// instance and routed to the ECG center with the machine analysis; bad files get a 4xx naming what is wrong
+// and nothing is stored.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "demo_server.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace teledx::test;
+using nlohmann::json;
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE(in.good());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::filesystem::path local(const std::string& rel) { return std::filesystem::path(TELEDX_TEST_DATA_DIR) / "ecg" / rel; }
+std::filesystem::path shared(const std::string& rel) {
+  return std::filesystem::path(TELEDX_SOURCE_DIR) / "../shared/data/ecg" / rel;
+}
+
+struct Upload {
+  DemoServer& s;
+  std::string id;
+  const std::string& tech() const { return s.token("clinic2-tech"); }
+
+  explicit Upload(DemoServer& server, json request = json::object()) : s(server) {
+    if (!request.contains("reason")) request["reason"] = "胸痛 chest pain";
+    auto r = s.client().post_json("/api/uploads", request, tech());
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    id = r.json()["upload_id"];
+  }
+  HttpResult file(const std::string& name, const std::string& bytes, const std::string& type) const {
+    return s.client().request("POST", "/api/uploads/" + id + "/files?name=" + name, bytes,
+                              {{"Authorization", "Bearer " + tech()}, {"Content-Type", type}});
+  }
+  /// Several files as multipart/form-data (a WFDB record).
+  HttpResult form(const std::vector<std::pair<std::string, std::string>>& files) const {
+    const std::string b = "teledxFormBoundary7MA4YWxk";
+    std::string body;
+    for (const auto& [name, bytes] : files)
+      body += "--" + b + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name +
+              "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + bytes + "\r\n";
+    body += "--" + b + "--\r\n";
+    return s.client().request("POST", "/api/uploads/" + id + "/files", body,
+                              {{"Authorization", "Bearer " + tech()}, {"Content-Type", "multipart/form-data; boundary=" + b}});
+  }
+  /// Completes the session and returns the ECG center's task for the study.
+  json complete_and_find_task(const std::string& study) const {
+    auto done = s.client().post_json("/api/uploads/" + id + "/complete", json::object(), tech());
+    INFO(done.body);
+    REQUIRE(done.status == 200);
+    auto list = s.client().get("/api/tasks?limit=500&kind=ecg", s.token("ecg-lead")).json();
+    for (const auto& t : list["tasks"])
+      if (t["study_uid"] == study) return t;
+    FAIL("no ECG-center task for study " + study);
+    return {};
+  }
+};
+
+/// The checks every converted upload must pass: one stored ECG instance, a task at the ECG center with the
+/// machine analysis of the real waveform, nothing at the imaging center.
+json expect_ecg_task(DemoServer& s, const Upload& up, const HttpResult& r, const std::string& format) {
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  const json f = r.json()["files"][0];
+  CHECK(f["status"] == "stored");
+  CHECK(f["converted_from"] == format);
+  CHECK(f["sop_class_uid"].get<std::string>().rfind("1.2.840.10008.5.1.4.1.1.9.1.", 0) == 0);
+  auto task = up.complete_and_find_task(f["study_instance_uid"]);
+  CHECK(task["kind"] == "ecg");
+  CHECK(task["machine_flags"]["machine_generated"] == true);
+  CHECK(task["machine_flags"]["beats"]["count"].get<int>() > 3);
+  CHECK(task["request"]["reason"] == "胸痛 chest pain");
+  auto img = s.client().get("/api/tasks?limit=500", s.token("img-lead")).json();
+  for (const auto& t : img["tasks"]) CHECK(t["study_uid"] != f["study_instance_uid"]);
+  return task;
+}
+
+}  // namespace
+
+TEST_CASE("an HL7 aECG upload becomes an ECG-center task with the patient named in the file", "[server][ecg][upload]") {
+  auto& s = DemoServer::instance();
+  Upload up(s);
+  // Sent as application/dicom, as the web front end sends every single file: the content decides.
+  auto task = expect_ecg_task(s, up, up.file("Example_aECG.xml", slurp(local("Example_aECG.xml")), "application/dicom"),
+                              "hl7-aecg");
+  CHECK(task["patient"]["name"] == "Clark");
+  CHECK(task["patient"]["id"] == "SBJ-123");
+  CHECK(task["patient"]["sex"] == "M");
+  CHECK(task["modality"] == "ECG");
+}
+
+TEST_CASE("a Philips XML upload takes the patient's ID from the file and the name from the upload form",
+          "[server][ecg][upload]") {
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "张三"}, {"id", "FORM-ID"}, {"sex", "M"}, {"birth_date", "1960-01-02"}}}});
+  auto r = up.file("129DYPRG.XML", slurp(local("philips_129DYPRG.xml")), "application/octet-stream");
+  CHECK(r.json()["files"][0]["patient_from"] == "file+form");
+  auto task = expect_ecg_task(s, up, r, "philips-xml");
+  CHECK(task["patient"]["id"] == "1112010721168bdc");  // the file's ID wins
+  CHECK(task["patient"]["name"] == "张三");             // the file has none
+  CHECK(task["patient"]["birth_date"] == "19600102");
+}
+
+TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted; its annotation file is skipped",
+          "[server][ecg][upload]") {
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "李四"}, {"id", "LUDB-3"}}}});
+  auto r = up.form({{"3.hea", slurp(local("ludb/3.hea"))}, {"3.dat", slurp(local("ludb/3.dat"))},
+                    {"3.i", slurp(local("ludb/3.i"))}});
+  INFO(r.body);
+  REQUIRE(r.json()["files"].size() == 2);
+  CHECK(r.json()["files"][1]["status"] == "skipped");
+  CHECK(r.json()["stored"] == 1);
+  CHECK(r.json()["files"][0]["leads"] == 12);
+  CHECK(r.json()["files"][0]["duration_s"].get<double>() == Approx(10.0));
+  auto task = expect_ecg_task(s, up, r, "wfdb");
+  CHECK(task["patient"]["name"] == "李四");
+}
+
+TEST_CASE("a CSV ECG is converted; without a patient in file or form it is refused", "[server][ecg][upload]") {
+  // Two leads, 10 s at 500 Hz: a 1.2 mV R wave every 0.8 s (75/min) on a flat baseline.
+  std::string csv = "# sample_rate=500\nII,V5\n";
+  for (int k = 0; k < 5000; ++k) {
+    const double t = std::fmod(k / 500.0, 0.8) - 0.4;
+    const double r = 1200 * std::exp(-t * t / (2 * 0.012 * 0.012));
+    csv += std::to_string(int(r)) + "," + std::to_string(int(0.8 * r)) + "\n";
+  }
+  auto& s = DemoServer::instance();
+  Upload anonymous(s);
+  auto refused = anonymous.file("strip.csv", csv, "text/csv");
+  CHECK(refused.status == 400);
+  CHECK(refused.json()["files"][0]["error"]["message"].get<std::string>().find("names no patient") !=
+        std::string::npos);
+
+  Upload up(s, {{"patient", {{"name", "王五"}}}});
+  auto task = expect_ecg_task(s, up, up.file("strip.csv", csv, "text/csv"), "csv");
+  CHECK(task["machine_flags"]["measurements"]["heart_rate_bpm"].get<double>() == Approx(75).margin(2));
+  // The report template's fields are prefilled from the analysis (heart_rate, pr, qrs, qt, qtc, axis, rhythm).
+  CHECK(task["machine_flags"]["template_fields"]["heart_rate"].get<int>() == Approx(75).margin(2));
+  // The paper ECG prints as PDF for the reading center and the clinic; other centers do not see it.
+  const std::string pdf_url = "/api/tasks/" + std::to_string(task["id"].get<std::int64_t>()) + "/ecg.pdf";
+  auto pdf = s.client().get(pdf_url, s.token("ecg-lead"));
+  REQUIRE(pdf.status == 200);
+  CHECK(pdf.body.rfind("%PDF-", 0) == 0);
+  CHECK(s.client().get(pdf_url + "?layout=6x2", up.tech()).status == 200);
+  CHECK(s.client().get(pdf_url + "?layout=5x5", up.tech()).status == 400);
+  CHECK(s.client().get(pdf_url, s.token("img-lead")).status == 404);
+}
+
+TEST_CASE("SCP-ECG and GE MUSE samples from the shared set are converted", "[server][ecg][upload]") {
+  // Not copied into the repository (GPL-3.0 / no licence): read from ../shared when present.
+  for (const auto& [rel, format] : {std::pair{"formats/scp-ecg/Example.scp", "scp-ecg"},
+                                    std::pair{"formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml", "ge-muse-xml"}}) {
+    if (!std::filesystem::exists(shared(rel))) {
+      WARN(std::string("skipped: data not present: ") + shared(rel).string());
+      continue;
+    }
+    auto& s = DemoServer::instance();
+    Upload up(s, {{"patient", {{"name", "赵六"}}}});
+    auto r = up.file(std::filesystem::path(rel).filename().string(), slurp(shared(rel)), "application/octet-stream");
+    auto task = expect_ecg_task(s, up, r, format);
+    if (std::string(format) == "ge-muse-xml") CHECK(task["patient"]["id"] == "201700237");
+  }
+}
+
+TEST_CASE("garbage and incomplete ECG files are refused with a 4xx naming the problem, and nothing is stored",
+          "[server][ecg][upload]") {
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "张三"}}}});
+  auto garbage = up.file("ecg.xml", "<?xml version=\"1.0\"?><AnnotatedECG><component><series>", "application/xml");
+  INFO(garbage.body);
+  CHECK(garbage.status == 400);
+  const json e = garbage.json()["files"][0];
+  CHECK(e["status"] == "failed");
+  CHECK(e["error"]["code"] == "bad_request");
+  CHECK(e["error"]["message"].get<std::string>().find("ecg.xml (hl7-aecg) is not a readable ECG") == 0);
+  auto other_xml = up.file("note.xml", "<?xml version=\"1.0\"?><note>hello</note>", "text/xml");
+  CHECK(other_xml.status == 400);
+  CHECK(other_xml.json()["files"][0]["error"]["message"].get<std::string>().find("not a readable ECG") !=
+        std::string::npos);
+  auto header_only = up.file("3.hea", slurp(local("ludb/3.hea")), "text/plain");
+  CHECK(header_only.status == 400);
+  CHECK(header_only.json()["files"][0]["error"]["message"].get<std::string>().find("signal file") != std::string::npos);
+  auto truncated = up.form({{"3.hea", slurp(local("ludb/3.hea"))}, {"3.dat", slurp(local("ludb/3.dat")).substr(0, 5000)}});
+  CHECK(truncated.status == 400);
+  CHECK(s.client().request("POST", "/api/uploads/" + up.id + "/files", "x",
+                           {{"Authorization", "Bearer " + up.tech()}, {"Content-Type", "image/png"}}).status == 415);
+  // Nothing was stored: the session has no study and cannot be completed.
+  auto info = s.client().get("/api/uploads/" + up.id, up.tech()).json();
+  CHECK(info["studies"].empty());
+  CHECK(s.client().post_json("/api/uploads/" + up.id + "/complete", json::object(), up.tech()).status == 409);
+  // A malformed patient in the session form is refused before anything is uploaded.
+  auto bad = s.client().post_json("/api/uploads", {{"patient", {{"sex", "male"}}}}, up.tech());
+  CHECK(bad.status == 400);
+  CHECK(bad.json()["error"]["message"] == "'patient.sex' must be M, F or O.");
+}
+
+TEST_CASE("a zip holding a WFDB record and an XML ECG becomes one ECG exam; annotation files are skipped",
+          "[server][ecg][upload]") {
+  auto& s = DemoServer::instance();
+  TempDir dir;
+  std::filesystem::create_directories(dir / "folder/ludb");
+  for (const char* f : {"3.hea", "3.dat", "3.i"})
+    std::filesystem::copy_file(local(std::string("ludb/") + f), dir / "folder/ludb" / f);
+  std::filesystem::copy_file(local("philips_129DYPRG.xml"), dir / "folder/rest.xml");
+  std::string out;
+  REQUIRE(run_command("cd '" + (dir / "folder").string() + "' && zip -qr ../ecgs.zip .", &out) == 0);
+  Upload up(s, {{"patient", {{"name", "孙七"}}}});
+  auto r = up.file("ecgs.zip", slurp(dir / "ecgs.zip"), "application/zip");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.json()["stored"] == 2);
+  const json files = r.json()["files"];
+  std::set<std::string> studies, formats;
+  int skipped = 0;
+  for (const auto& f : files) {
+    if (f["status"] == "skipped") {
+      ++skipped;
+      continue;
+    }
+    CHECK(f["status"] == "stored");
+    studies.insert(f["study_instance_uid"].get<std::string>());
+    formats.insert(f["converted_from"].get<std::string>());
+  }
+  CHECK(skipped == 1);
+  CHECK(formats == std::set<std::string>{"wfdb", "philips-xml"});
+  // All ECGs of one upload session are one exam: one study, one task at the ECG center.
+  REQUIRE(studies.size() == 1);
+  auto task = up.complete_and_find_task(*studies.begin());
+  CHECK(task["kind"] == "ecg");
+  CHECK(task["machine_flags"]["machine_generated"] == true);
+}
