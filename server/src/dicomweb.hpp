@@ -26,6 +26,7 @@ void put_attr(nlohmann::json& obj, const char* tag, const char* vr, const std::s
 
 void add_dicomweb_routes(Router& router);  // QIDO-RS, WADO-RS
 void add_stow_routes(Router& router);      // STOW-RS and the browser upload API
+void add_render_routes(Router& router);    // rendered frames, thumbnails, whole-study zip
 /// Schema of the browser upload sessions (module "uploads").
 std::vector<db::Migration> upload_migrations();
 

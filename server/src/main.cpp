@@ -98,6 +98,7 @@ int run_serve(Config cfg) {
   add_agent_routes(router);
   add_dicomweb_routes(router);
   add_stow_routes(router);
+  add_render_routes(router);
 
   // DICOM first: once /healthz answers, the DICOM port accepts too.
   auto dimse = make_store_scp(s);

@@ -128,6 +128,39 @@ async function decodeJpeg(bytes, info) {
   return { width: canvas.width, height: canvas.height, gray, rgb: null, min: info.intercept, max: 255 * info.slope + info.intercept, info };
 }
 
+/**
+ * The modality-value range a server-rendered frame spans: the file's window, else everything the stored bits can
+ * hold. Window/level then works inside that range (8 bits of it); values outside it are clipped.
+ */
+export function renderedRange(info) {
+  if (info.windowWidth) return { lo: info.windowCenter - info.windowWidth / 2, hi: info.windowCenter + info.windowWidth / 2 };
+  const bits = Math.min(info.bitsStored || 16, 16);
+  const a = info.signed ? -(2 ** (bits - 1)) : 0;
+  const b = info.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  const x = a * info.slope + info.intercept;
+  const y = b * info.slope + info.intercept;
+  return { lo: Math.min(x, y), hi: Math.max(x, y) };
+}
+
+/** A PNG rendered by the server (grey: over `range` with linear-exact, so byte v is lo + v/255 * (hi - lo)). */
+export async function decodeRendered(bytes, info, range) {
+  const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(bitmap, 0, 0);
+  const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  bitmap.close();
+  const base = { width: canvas.width, height: canvas.height, info, serverRendered: true };
+  if (info.samples === 3 || info.photometric === 'PALETTE COLOR') return { ...base, gray: null, rgb: data, min: 0, max: 255 };
+  const n = canvas.width * canvas.height;
+  const gray = new Float32Array(n);
+  const k = (range.hi - range.lo) / 255;
+  // The server already inverted MONOCHROME1; undo it so the viewer's own inversion stays the only one.
+  const mono1 = info.photometric === 'MONOCHROME1';
+  for (let i = 0; i < n; i++) gray[i] = range.lo + (mono1 ? 255 - data[4 * i] : data[4 * i]) * k;
+  return { ...base, gray, rgb: null, min: range.lo, max: range.hi };
+}
+
 /** The window the file suggests, else one that spans the image's values. */
 export function defaultWindow(img) {
   const { info } = img;

@@ -2,7 +2,7 @@
 // /frames for pixels. Decoded frames are cached and fetched ahead of the reader (nearest first).
 import { get, getBinary } from './api.js';
 import { num, str, sortInstances, parseMultipart, transferSyntaxOf } from './dicomjson.js';
-import { pixelInfo, decodeFrame } from './pixels.js';
+import { pixelInfo, decodeFrame, decodeRendered, renderedRange, UnsupportedFrame } from './pixels.js';
 
 const PARALLEL = 4;
 const CACHE_LIMIT = 1200; // decoded frames kept (a 512x512 frame is 1 MB as Float32)
@@ -74,11 +74,26 @@ export class Stack {
     const part = parseMultipart(bytes, contentType)[0];
     if (!part) throw new Error('empty frame response');
     const ts = transferSyntaxOf(part.headers['content-type']) || '1.2.840.10008.1.2.1';
-    const img = await decodeFrame(part.body, ts, e.info);
+    let img;
+    try {
+      img = await decodeFrame(part.body, ts, e.info);
+    } catch (err) {
+      // JPEG lossless, JPEG-LS, RLE...: the browser cannot decode them, the server can (JPEG 2000 it cannot: 415).
+      if (!(err instanceof UnsupportedFrame)) throw err;
+      img = await this.fetchRendered(e).catch(() => { throw err; });
+    }
     img.entry = e;
     this.loaded.add(i);
     if (this.onLoaded) this.onLoaded(i);
     return img;
+  }
+
+  /** The frame rendered by the server as PNG over a known value range (see decodeRendered). */
+  async fetchRendered(e) {
+    const range = renderedRange(e.info);
+    const win = `${(range.lo + range.hi) / 2},${range.hi - range.lo},linear-exact`;
+    const { bytes } = await getBinary(`${this.frameUrl(e)}/rendered?window=${encodeURIComponent(win)}`, { accept: 'image/png' });
+    return decodeRendered(bytes, e.info, range);
   }
 
   /** Fetches every frame in the background, nearest to `center` first, PARALLEL at a time. */

@@ -2,10 +2,10 @@
 // the tag panel. createViewer(host, {studyUid}) -> {destroy}.
 import { h, clear } from './dom.js';
 import { t } from './i18n.js';
-import { errorText } from './api.js';
+import { errorText, getBinary } from './api.js';
 import { dicomDate, personName } from './format.js';
 import { str, pn } from './dicomjson.js';
-import { PRESETS, renderInto, defaultWindow, UnsupportedFrame } from './pixels.js';
+import { PRESETS, UnsupportedFrame } from './pixels.js';
 import { loadSeriesList, Stack } from './stack.js';
 import { Viewport } from './viewport.js';
 import { tagPanel } from './tags.js';
@@ -113,6 +113,7 @@ export function createViewer(host, { studyUid }) {
       str(meta, '00180050') ? h('div', `${t('viewer.thickness')} ${str(meta, '00180050')} mm`) : null,
       str(meta, '00201041') ? h('div', `${t('viewer.location')} ${Number(str(meta, '00201041')).toFixed(1)} mm`) : null,
       info.spacing ? null : h('div', t('viewer.no_spacing'))].filter(Boolean));
+    stage.dataset.location = str(meta, '00201041'); // the prior viewer follows by slice location
     stage.dataset.index = String(index);
     stage.dataset.count = String(stack ? stack.length : 0);
     stage.dataset.wl = `${Math.round(v.width)}/${Math.round(v.center)}`;
@@ -167,21 +168,21 @@ export function createViewer(host, { studyUid }) {
     stack.prefetch(0);
   }
 
+  // Thumbnails come rendered by the server (one small JPEG per series), so the strip appears without loading
+  // every series' metadata and pixels first.
   async function thumbnail(n, canvas) {
     try {
-      const s = await getStack(n);
-      if (!s.length) return;
-      const img = await s.image(Math.floor(s.length / 2));
-      const tmp = new OffscreenCanvas(img.width, img.height);
-      const data = new ImageData(img.width, img.height);
-      const w = defaultWindow(img);
-      renderInto(data, img, w.center, w.width, false);
-      tmp.getContext('2d').putImageData(data, 0, 0);
+      const url = `/dicom-web/studies/${encodeURIComponent(studyUid)}/series/${encodeURIComponent(seriesList[n].uid)}` +
+        `/thumbnail?viewport=${canvas.width},${canvas.height}`;
+      const { bytes } = await getBinary(url, { accept: 'image/jpeg' });
+      const img = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
       const ctx = canvas.getContext('2d');
       const k = Math.min(canvas.width / img.width, canvas.height / img.height);
       ctx.fillStyle = '#000';
       ctx.fillRect(0, 0, canvas.width, canvas.height);
-      ctx.drawImage(tmp, (canvas.width - img.width * k) / 2, (canvas.height - img.height * k) / 2, img.width * k, img.height * k);
+      ctx.drawImage(img, (canvas.width - img.width * k) / 2, (canvas.height - img.height * k) / 2, img.width * k, img.height * k);
+      img.close();
+      canvas.dataset.loaded = '1';
     } catch {
       /* a thumbnail is not worth an error message */
     }
