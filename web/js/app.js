@@ -18,14 +18,17 @@ route('/clinic/exam/:id', lazy('./result.js'), { area: 'clinic' });
 route('/worklist', lazy('./worklist.js'), { area: 'worklist' });
 route('/read/:id', lazy('./reading.js'), { area: 'read' });
 route('/dispatch', lazy('./dispatch.js'), { area: 'dispatch' });
+route('/rota', lazy('./rota.js'), { area: 'dispatch' });
+route('/clinic/quality', lazy('./quality.js'), { area: 'clinic' });
 route('/stats', lazy('./stats.js'), { area: 'stats' });
 route('/admin/:tab', lazy('./admin.js'), { area: 'admin' });
 
 function navItems() {
   const items = [];
-  if (isClinic()) items.push(['/clinic', 'nav.exams'], ['/clinic/upload', 'nav.upload'], ['/stats', 'nav.stats']);
+  if (isClinic())
+    items.push(['/clinic', 'nav.exams'], ['/clinic/upload', 'nav.upload'], ['/clinic/quality', 'nav.quality'], ['/stats', 'nav.stats']);
   if (isReader()) items.push(['/worklist', 'nav.worklist']);
-  if (isLead()) items.push(['/dispatch', 'nav.dispatch'], ['/stats', 'nav.stats']);
+  if (isLead()) items.push(['/dispatch', 'nav.dispatch'], ['/rota', 'nav.rota'], ['/stats', 'nav.stats']);
   if (isAdmin())
     items.push(['/admin/users', 'nav.users'], ['/admin/institutions', 'nav.institutions'],
       ['/admin/audit', 'nav.audit'], ['/stats', 'nav.stats']);

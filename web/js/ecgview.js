@@ -15,21 +15,28 @@ const MARGIN_MM = 12; // left margin: lead labels and the calibration pulse
 
 function analysisRows(flags, prefix = '', out = []) {
   for (const [k, v] of Object.entries(flags || {})) {
+    if (k === 'list' || k === 'source_sop_instance_uid') continue; // per-beat positions and ids: not for reading
     if (v && typeof v === 'object' && !Array.isArray(v)) analysisRows(v, prefix + k + '.', out);
-    else out.push([prefix + k, Array.isArray(v) ? v.join('；') : String(v)]);
+    else if (Array.isArray(v)) {
+      // Statements ({code, text, severity, lead}) read as their text.
+      const items = v.map((x) => (x && typeof x === 'object' ? (x.text || x.code || '') + (x.lead ? ` (${x.lead})` : '') : String(x)));
+      if (items.length) out.push([prefix + k, items.join('；')]);
+    } else if (v != null) out.push([prefix + k, String(v)]);
   }
   return out;
 }
 
-export function createEcgViewer(host, { studyUid, task }) {
+/** createEcgViewer(host, {studyUid, task, id, analysis}): `id` prefixes the element ids (a prior ECG shown beside
+ * the current one uses 'ecg-prior'); `analysis: false` leaves out the measurement list (the comparison shows it). */
+export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: withAnalysis = true }) {
   const view = { layout: '3x4', speed: 25, gain: 10, zoom: 0 }; // zoom 0 = fit the width
   let ecg = null;
   let leads = [];
   let caliper = null; // {x0, y0, x1, y1} in mm
   let geom = null; // {pxmm, widthMm, heightMm}
-  const canvas = h('canvas.ecg-canvas#ecg-canvas');
+  const canvas = h('canvas.ecg-canvas', { id: `${id}-canvas` });
   const scroller = h('div.ecg-scroll', canvas);
-  const readout = h('span.ecg-readout#ecg-readout');
+  const readout = h('span.ecg-readout', { id: `${id}-readout` });
   const message = h('div.ecg-message');
   const seg = (key, options, label) => h('div.seg', { title: label }, options.map(([v, text]) =>
     h('button' + (view[key] === v ? '.on' : ''), { type: 'button', 'data-v': String(v), onclick: (e) => {
@@ -45,8 +52,8 @@ export function createEcgViewer(host, { studyUid, task }) {
       h('button', { type: 'button', onclick: () => { view.zoom = 0; draw(); } }, t('viewer.fit')),
       h('button', { type: 'button', onclick: () => zoom(1.25) }, '+')),
     readout);
-  const analysis = h('div.ecg-analysis');
-  const root = h('div.ecg-viewer#ecg-viewer', toolbar, scroller, message, analysis);
+  const analysis = h('div.ecg-analysis', { hidden: !withAnalysis });
+  const root = h('div.ecg-viewer', { id: `${id}-viewer` }, toolbar, scroller, message, analysis);
   host.append(root);
 
   function zoom(k) {

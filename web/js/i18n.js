@@ -1,5 +1,8 @@
 // Language: zh-CN by default, English on request; every visible string comes from the table in strings.js.
-import { STRINGS } from './strings.js';
+import { STRINGS as BASE } from './strings.js';
+import { WORKFLOW_STRINGS } from './strings2.js';
+
+const STRINGS = { ...BASE, ...WORKFLOW_STRINGS };
 
 const LANGS = ['zh-CN', 'en'];
 const KEY = 'teledx.lang';

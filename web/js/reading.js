@@ -11,25 +11,29 @@ import { createEcgViewer } from './ecgview.js';
 import { createReportEditor } from './report.js';
 import { reportDoc } from './reportdoc.js';
 import { nextCase } from './worklist.js';
+import { loadPriors, priorsPanel, comparable } from './priors.js';
 
 const TOUCH_MS = 4 * 60 * 1000; // renew the claim's lease while the page is open
 
 export async function render(el, { id }) {
   const me = session().user;
-  const left = h('div.reading-left', { style: { minWidth: 0, minHeight: 0, height: '100%' } });
+  const mainHost = h('div.reading-main');
+  const priorHost = h('div.reading-prior', { hidden: true });
+  const left = h('div.reading-left', mainHost, priorHost);
   const side = h('aside.reading-side');
   const layout = h('div.reading', left, side);
   el.append(layout);
   let viewer = null;
   const openViewer = (x) => {
     layout.classList.toggle('ecg', x.kind === 'ecg');
-    viewer = x.kind === 'ecg' ? createEcgViewer(left, { studyUid: x.study_uid, task: x }) : createViewer(left, { studyUid: x.study_uid });
+    viewer = x.kind === 'ecg' ? createEcgViewer(mainHost, { studyUid: x.study_uid, task: x }) : createViewer(mainHost, { studyUid: x.study_uid });
   };
   // The worklist knows the study already: the images start loading while the task is fetched.
   const known = cachedTask(id);
   if (known) openViewer(known);
   let task;
   let claimError = null;
+  const priorsLoading = loadPriors(id).catch(() => []);
   const fetchTask = takeClaimRequest(id)
     ? post(`/api/tasks/${id}/claim`, {}).catch((e) => {
       claimError = e; // someone was faster: show the exam read-only and say so
@@ -52,6 +56,55 @@ export async function render(el, { id }) {
 
   let editor = null;
   let sla = null;
+  let priors = null; // loaded once per page, beside the task
+  priorsLoading.then((list) => {
+    priors = list;
+    drawPriors();
+  });
+  let compare = null; // {id, view}: the prior shown beside the exam
+
+  /** Opens a prior exam beside the current one: a second viewport for images, the serial comparison for ECGs. */
+  async function openCompare(prior) {
+    closeCompare();
+    layout.classList.add('comparing');
+    left.classList.add('compare', task.kind === 'ecg' ? 'compare-ecg' : 'compare-img');
+    priorHost.hidden = false;
+    const view = task.kind === 'ecg'
+      ? (await import('./ecgcompare.js')).createEcgComparison(priorHost, { task, prior, onClose: closeCompare })
+      : (await import('./priorview.js')).createPriorViewer(priorHost, { prior, mainStage: left.querySelector('#viewer-stage'), onClose: closeCompare });
+    compare = { id: prior.task_id, view };
+    drawPriors();
+  }
+
+  function closeCompare() {
+    if (!compare) return;
+    compare.view.destroy();
+    compare = null;
+    priorHost.hidden = true;
+    layout.classList.remove('comparing');
+    left.classList.remove('compare', 'compare-ecg', 'compare-img');
+    drawPriors();
+  }
+
+  // "C" shows the newest comparable prior beside the exam, or closes the comparison (hot path: no mouse trip).
+  const onKey = (e) => {
+    if (e.key !== 'c' && e.key !== 'C') return;
+    if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, textarea, select, [contenteditable]')) return;
+    if (document.querySelector('.modal-back')) return;
+    e.preventDefault();
+    if (compare) closeCompare();
+    else {
+      const p = (priors || []).find((x) => comparable(task, x));
+      if (p) openCompare(p);
+    }
+  };
+  document.addEventListener('keydown', onKey);
+
+  function drawPriors() {
+    const old = side.querySelector('#priors-panel');
+    if (!old || !priors) return;
+    old.replaceWith(priorsPanel(task, priors, { onCompare: openCompare, onClose: closeCompare, comparing: compare && compare.id }));
+  }
   const holds = () => task.assignee && task.assignee.id === me.id && (task.state === 'claimed' || task.state === 'in_report');
   const reviews = () => task.state === 'pending_review' && (me.role === 'senior_reader' || me.role === 'center_lead') &&
     !(task.assignee && task.assignee.id === me.id);
@@ -84,6 +137,8 @@ export async function render(el, { id }) {
       task.assignee && !holds() ? h('div.request', h('b', t('reading.assignee') + t('common.colon')), bilingual(task.assignee.name)) : null,
       task.return_reason ? h('div.request', h('b', t('reading.returned_because') + t('common.colon')), task.return_reason) : null,
       actions));
+    side.append(h('div#priors-panel'));
+    drawPriors();
 
     if (holds() || reviews()) {
       const host = h('div');
@@ -115,6 +170,7 @@ export async function render(el, { id }) {
   async function reload(next) {
     task = next || (await get(`/api/tasks/${id}`));
     if (viewer.setTask) viewer.setTask(task);
+    if (compare && compare.view.setTask) compare.view.setTask(task);
     drawSide();
   }
 
@@ -199,6 +255,8 @@ export async function render(el, { id }) {
     refetch.cancel();
     clearInterval(tick);
     clearInterval(touch);
+    document.removeEventListener('keydown', onKey);
+    closeCompare();
     viewer.destroy();
     return editor ? editor.destroy() : undefined;
   };

@@ -91,16 +91,22 @@ async function render() {
     if (seq !== renderSeq) return; // another navigation started meanwhile; it renders
   }
   current = match ? { ...match, params, path } : null;
-  container.replaceChildren();
+  // Each view draws into its own (layout-neutral) host, so a slow view that finishes after the user moved on
+  // can be removed whole instead of appearing under the next page.
+  const host = document.createElement('div');
+  host.className = 'view-host';
+  host.style.display = 'contents';
+  container.replaceChildren(host);
   container.scrollTop = 0;
   for (const fn of routeListeners) fn(path);
   document.body.dataset.route = match ? match.pattern.split('/')[1] || 'home' : 'none';
   if (!match) return;
   const mine = current;
-  const result = await match.view(container, params);
+  const result = await match.view(host, params);
   // A slow view may finish after the user moved on: clean it up at once.
   if (current !== mine) {
     if (typeof result === 'function') result();
+    host.remove();
   } else {
     cleanup = result;
   }

@@ -4,7 +4,7 @@ import { h, clear } from './dom.js';
 import { t, bilingual } from './i18n.js';
 import { get, errorText } from './api.js';
 import { duration } from './format.js';
-import { isAdmin, isClinic } from './session.js';
+import { isAdmin, isClinic, isLead } from './session.js';
 
 const RANGES = { today: 0, d7: 7, d30: 30 };
 const prefs = { range: 'today', group: 'day' };
@@ -28,17 +28,20 @@ export function render(el) {
   const group = h('select#stats-group', { onchange: () => { prefs.group = group.value; load(); } },
     groups.map((g) => h('option', { value: g, selected: prefs.group === g }, t('stats.group.' + g))));
   const csv = h('a.btn#stats-csv', { download: 'turnaround.csv' }, t('stats.csv'));
+  // The critical-value register (who confirmed, how fast) for the same period: leads and the admin only.
+  const criticalCsv = isLead() || isAdmin() ? h('a.btn#critical-csv', { download: 'critical-register.csv' }, t('stats.critical_csv')) : null;
   const kpis = h('div.kpis#stats-kpis');
   const chart = h('div.panel.panel-pad.bar-chart');
   const error = h('div.form-error', { hidden: true });
   el.append(h('div.page',
-    h('div.page-head', h('h1', t('stats.title')), h('div.spacer'), range, group, csv),
+    h('div.page-head', h('h1', t('stats.title')), h('div.spacer'), range, group, csv, criticalCsv),
     error, kpis, chart));
 
   async function load() {
     const q = { from: fromMs(prefs.range), to: Date.now() + 60000 };
     const query = new URLSearchParams({ ...q, group: prefs.group, format: 'csv' });
     csv.href = '/api/stats/turnaround?' + query.toString();
+    if (criticalCsv) criticalCsv.href = '/api/stats/critical-register?' + new URLSearchParams({ ...q, format: 'csv' }).toString();
     try {
       const [all, grouped] = await Promise.all([
         get('/api/stats/turnaround', { ...q, group: 'none' }),

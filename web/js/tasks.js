@@ -82,7 +82,13 @@ export function updateSla(el, task) {
 export function flagChips(task) {
   const flags = task.machine_flags || {};
   const out = [];
-  for (const [k, v] of Object.entries(flags)) {
+  if (flags.machine_generated) {
+    // The ECG analysis (ecg/src/analysis_json.cpp): its critical findings and its non-routine rhythm statements
+    // are flags; measurements and beat lists are not.
+    for (const st of [...(flags.critical || []), ...(flags.rhythm || []).filter((x) => x && x.severity !== 'info')])
+      if (st && st.text) out.push(h('span.chip.flag', { title: st.code || '' }, st.text));
+  }
+  for (const [k, v] of flags.machine_generated ? [] : Object.entries(flags)) {
     if (v === false || v == null || v === '' || (Array.isArray(v) && !v.length)) continue;
     if (Array.isArray(v)) {
       for (const item of v) out.push(h('span.chip.flag', tOr('flag.' + item, String(item))));

@@ -1,24 +1,44 @@
 // Sending an exam: the request form (reason, history, priority) and the files — dropped or picked files,
 // folders or a zip — uploaded one request per file with progress per file and overall. Files that fail on the
 // network are retried, and can be resent later: the upload session stays open until "complete".
+// Resuming: the session id, the request and the files the server confirmed are kept in localStorage (and the
+// server lists what it received), so after a reload or a lost connection the technician picks the same files or
+// folder again and only the missing ones are sent.
 import { h, clear, toast } from './dom.js';
 import { t } from './i18n.js';
-import { post, uploadFile, errorText } from './api.js';
+import { get, post, uploadFile, errorText } from './api.js';
 import { navigate } from './router.js';
-import { bytes } from './format.js';
+import { bytes, dateTime } from './format.js';
 import { startCriticalWatch } from './critical.js';
+import { session } from './session.js';
 
 const PARALLEL = 3;
 const RETRIES = 3;
 const SKIP_NAMES = /^(\.|__MACOSX|Thumbs\.db$|desktop\.ini$|DICOMDIR$)/i;
+const NATIONAL_ID = /^(\d{15}|\d{17}[\dXx])$/;
 
-/** Classifies a file by its first bytes: 'dicom' (DICM at 128), 'zip' (PK\3\4) or null. */
+// One unfinished upload per user and browser: {id, reason, history, priority, nid, at, sent: {path: size}}.
+const storeKey = () => `teledx.upload.${session().user.id}`;
+function loadSaved() {
+  try {
+    const v = JSON.parse(localStorage.getItem(storeKey()) || 'null');
+    return v && typeof v.id === 'string' && v.sent && typeof v.sent === 'object' ? v : null;
+  } catch {
+    return null;
+  }
+}
+const forgetSaved = () => localStorage.removeItem(storeKey());
+
+/** Classifies a file by its first bytes: 'dicom' (DICM at 128), 'zip' (PK\3\4), 'ecg' (by name) or null. */
 async function sniff(file) {
   const head = new Uint8Array(await file.slice(0, 132).arrayBuffer());
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
   if (head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d)
     return 'dicom';
   if (/\.(dcm|dicom|ima)$/i.test(file.name)) return 'dicom'; // files without the preamble; the server decides
+  // ECG files that are not DICOM (HL7 aECG / GE MUSE / Philips XML, SCP-ECG, CSV): the server reads and converts
+  // them. A WFDB record (.hea + .dat) needs both files in one request: send it zipped.
+  if (/\.(xml|scp|csv)$/i.test(file.name)) return 'ecg';
   return null;
 }
 
@@ -50,6 +70,9 @@ export function render(el) {
 
   const reason = h('textarea#exam-reason', { rows: 3, placeholder: t('upload.reason_ph'), maxlength: 2000 });
   const history = h('textarea#exam-history', { rows: 3, placeholder: t('upload.history_ph'), maxlength: 4000 });
+  const nid = h('input#exam-nid', { type: 'text', maxlength: 18, autocomplete: 'off', placeholder: t('upload.nid_ph') });
+  let saved = null; // the persisted session (see loadSaved)
+  const resumeBox = h('div.resume-banner#resume-banner', { hidden: true, role: 'status' });
   const prio = h('div.prio-pick', ['stat', 'urgent', 'routine'].map((p) =>
     h('label.p-' + p + (p === priority ? '.on' : ''), { 'data-prio': p },
       h('input', { type: 'radio', name: 'prio', value: p, checked: p === priority,
@@ -100,11 +123,13 @@ export function render(el) {
   el.append(h('div.page',
     h('div.page-head', h('h1', t('upload.title')), h('div.spacer'), h('a.btn.ghost', { href: '#/clinic' }, t('upload.back'))),
     done,
+    resumeBox,
     h('div.upload-layout#upload-form',
       h('div.panel.panel-pad',
         h('h2', t('upload.request')),
         h('label.field', h('span.field-label', t('upload.reason')), reason),
         h('label.field', h('span.field-label', t('upload.history')), history),
+        h('label.field', h('span.field-label', t('upload.nid')), nid),
         h('div.field', h('span.field-label', t('upload.priority')), prio),
         formError),
       h('div.panel.panel-pad',
@@ -120,6 +145,12 @@ export function render(el) {
       if (items.some((x) => x.path === f.path && x.file.size === f.file.size)) continue;
       const item = { ...f, kind: await sniff(f.file), status: 'queued', loaded: 0, attempts: 0 };
       if (!item.kind) item.status = 'skipped';
+      else if (saved && saved.sent[f.path] === f.file.size) {
+        // The server confirmed this file before the reload: do not send it again.
+        item.status = 'done';
+        item.loaded = f.file.size;
+        item.message = t('upload.st.already');
+      }
       item.bar = h('span');
       item.state = h('span.state');
       item.row = h('div.file-row', h('span.name', { title: f.path }, f.path), h('span.sub', bytes(f.file.size)),
@@ -164,13 +195,19 @@ export function render(el) {
   async function send() {
     formError.hidden = true;
     if (!reason.value.trim()) return showError(t('upload.reason_missing'), reason);
+    const nidText = nid.value.trim();
+    if (nidText && !NATIONAL_ID.test(nidText)) return showError(t('upload.nid_bad'), nid);
     if (!items.some((x) => x.status !== 'skipped')) return showError(t('upload.no_files'));
     sendBtn.disabled = true;
     try {
       if (!uploadId) {
-        const r = await post('/api/uploads', { reason: reason.value.trim(), history: history.value.trim(), priority });
+        const body = { reason: reason.value.trim(), history: history.value.trim(), priority };
+        if (nidText) body.national_id = nidText;
+        const r = await post('/api/uploads', body);
         uploadId = r.upload_id;
-        for (const x of [reason, history, ...prio.querySelectorAll('input')]) x.disabled = true;
+        saved = { id: uploadId, reason: body.reason, history: body.history, priority, nid: nidText, at: Date.now(), sent: {} };
+        persist();
+        lockForm();
       }
     } catch (e) {
       sendBtn.disabled = false;
@@ -208,7 +245,7 @@ export function render(el) {
     item.message = '';
     paint(item);
     const url = `/api/uploads/${encodeURIComponent(uploadId)}/files?name=${encodeURIComponent(item.path)}`;
-    const type = item.kind === 'zip' ? 'application/zip' : 'application/dicom';
+    const type = item.kind === 'zip' ? 'application/zip' : item.kind === 'ecg' ? 'application/octet-stream' : 'application/dicom';
     try {
       const { status, json } = await uploadFile(url, item.file, type, (loaded) => {
         item.loaded = loaded;
@@ -217,6 +254,10 @@ export function render(el) {
       }).promise;
       if (status === 200 || status === 207) {
         item.status = 'done';
+        if (saved) {
+          saved.sent[item.path] = item.file.size;
+          persist();
+        }
         const failedInside = json && json.failed ? json.failed : 0;
         item.stored = json ? json.stored : 0;
         if (failedInside) item.message = t('upload.partial', { stored: json.stored, failed: failedInside });
@@ -274,6 +315,8 @@ export function render(el) {
     try {
       const r = await post(`/api/uploads/${encodeURIComponent(uploadId)}/complete`, {});
       finished = true;
+      forgetSaved();
+      resumeBox.hidden = true;
       document.getElementById('upload-form').hidden = true;
       clear(done).append(
         h('h2', '✓ ' + t('upload.done_title')),
@@ -291,7 +334,70 @@ export function render(el) {
     }
   }
 
+  function persist() {
+    try {
+      localStorage.setItem(storeKey(), JSON.stringify(saved));
+    } catch {
+      /* storage full or disabled: resuming then relies on the server's list alone */
+    }
+  }
+
+  function lockForm() {
+    for (const x of [reason, history, nid, ...prio.querySelectorAll('input')]) x.disabled = true;
+  }
+
+  /** Picks up an unfinished upload of this user: its request, and the files the server already has. */
+  async function resume() {
+    saved = loadSaved();
+    if (!saved) return;
+    let files;
+    try {
+      const [state, list] = await Promise.all([get(`/api/uploads/${encodeURIComponent(saved.id)}`),
+        get(`/api/uploads/${encodeURIComponent(saved.id)}/files`)]);
+      if (state.completed) throw new Error('completed');
+      files = list.files;
+    } catch (e) {
+      // Completed meanwhile, or unknown to the server: nothing to resume. A network error keeps it for later.
+      if (!(e && e.code === 'network')) forgetSaved();
+      saved = null;
+      return;
+    }
+    for (const f of files) if (f.stored > 0 && f.size >= 0) saved.sent[f.name] = f.size;
+    persist();
+    uploadId = saved.id;
+    reason.value = saved.reason || '';
+    history.value = saved.history || '';
+    nid.value = saved.nid || '';
+    priority = saved.priority || 'routine';
+    for (const l of prio.children) {
+      l.classList.toggle('on', l.dataset.prio === priority);
+      l.querySelector('input').checked = l.dataset.prio === priority;
+    }
+    lockForm();
+    const n = Object.keys(saved.sent).length;
+    clear(resumeBox).append(
+      h('div', h('b', t('upload.resume_title')), ' ', t('upload.resume_text', { time: dateTime(new Date(saved.at).toISOString()), n })),
+      h('button.btn.small#resume-discard', { type: 'button', onclick: discard }, t('upload.resume_discard')));
+    resumeBox.hidden = false;
+    // Files already in the list (picked before the check finished) are matched now.
+    for (const item of items) {
+      if (item.status === 'queued' && saved.sent[item.path] === item.file.size) {
+        item.status = 'done';
+        item.loaded = item.file.size;
+        item.message = t('upload.st.already');
+        paint(item);
+      }
+    }
+    paintOverall();
+  }
+
+  function discard() {
+    forgetSaved();
+    navigate('/clinic/upload', { replace: true });
+  }
+
+  resume();
   return () => {
-    if (running) toast(t('upload.left_running'));
+    if (running) toast(saved ? t('upload.left_resumable') : t('upload.left_running'));
   };
 }

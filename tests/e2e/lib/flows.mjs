@@ -1,0 +1,45 @@
+// Test set-up through the API, as the other party would do it in their own browser: a clinic sends an exam,
+// a reader claims, writes and signs it, or grades its quality. Each helper asserts every answer.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { token, api, URL } from './harness.mjs';
+
+/** Uploads files (paths or {name, bytes}) as `user` with the exam request; completes; returns the new task id. */
+export async function sendExam(user, files, request = {}) {
+  const tok = await token(user);
+  const up = await api('POST', '/api/uploads', { token: tok, body: { reason: '复查 (e2e)', priority: 'routine', ...request } });
+  assert.equal(up.status, 201, JSON.stringify(up.json));
+  for (const f of files) {
+    const bytes = typeof f === 'string' ? readFileSync(f) : f.bytes;
+    const name = typeof f === 'string' ? f.split('/').pop() : f.name;
+    const r = await fetch(`${URL}/api/uploads/${up.json.upload_id}/files?name=${encodeURIComponent(name)}`, {
+      method: 'POST', headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'application/dicom' }, body: bytes,
+    });
+    assert.equal(r.status, 200, await r.text());
+  }
+  assert.equal((await api('POST', `/api/uploads/${up.json.upload_id}/complete`, { token: tok })).status, 200);
+  const list = await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok });
+  return list.json.tasks[0].id;
+}
+
+/** A reader claims the task, writes the report and signs it. */
+export async function readAndSign(reader, taskId, { findings = '未见明显异常。', impression = '未见异常。' } = {}) {
+  const tok = await token(reader);
+  assert.equal((await api('POST', `/api/tasks/${taskId}/claim`, { token: tok })).status, 200);
+  const d = await api('PUT', `/api/tasks/${taskId}/report/draft`, { token: tok, body: { base_version: 0, findings, impression } });
+  assert.equal(d.status, 200, JSON.stringify(d.json));
+  const s = await api('POST', `/api/tasks/${taskId}/report/sign`, { token: tok });
+  assert.equal(s.status, 200, JSON.stringify(s.json));
+}
+
+/** A reader claims the task (if still waiting) and grades the exam's quality; `sign` also signs a report. */
+export async function grade(reader, taskId, grade, reasons = [], comment = '', { sign = false } = {}) {
+  const tok = await token(reader);
+  await api('POST', `/api/tasks/${taskId}/claim`, { token: tok });
+  const r = await api('PUT', `/api/tasks/${taskId}/quality`, { token: tok, body: { grade, reasons, comment } });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  if (!sign) return;
+  const d = await api('PUT', `/api/tasks/${taskId}/report/draft`, { token: tok, body: { base_version: 0, findings: '未见异常。', impression: '未见异常。' } });
+  assert.equal(d.status, 200, JSON.stringify(d.json));
+  assert.equal((await api('POST', `/api/tasks/${taskId}/report/sign`, { token: tok })).status, 200);
+}
