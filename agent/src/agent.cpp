@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <optional>
+#include <sstream>
 
 #include "results.hpp"
 #include "teledx/core/log.hpp"
@@ -72,6 +73,22 @@ Result<void> Agent::start() {
   if (ec)
     return make_error(ErrorCode::StorageFailure,
                       "Cannot create the results folder '" + cfg_.results().string() + "': " + ec.message());
+  if (cfg_.scp_port != 0) {
+    // Before any other thread starts: the SCP sets TCP_NODELAY in the environment for DCMTK.
+    LocalScpOptions o;
+    o.port = cfg_.scp_port;
+    o.ae_title = cfg_.scp_ae_title;
+    o.max_associations = cfg_.scp_max_associations;
+    o.spool = cfg_.scp_spool();
+    std::stringstream aes(cfg_.scp_calling_aes);
+    for (std::string ae; std::getline(aes, ae, ',');) {
+      ae.erase(0, ae.find_first_not_of(" \t"));
+      ae.erase(ae.find_last_not_of(" \t") + 1);
+      if (!ae.empty()) o.calling_aes.push_back(ae);
+    }
+    scp_ = std::make_unique<LocalScp>(std::move(o));
+    if (auto r = scp_->start(); !r.ok()) return r.error();
+  }
   http_ = std::make_unique<HttpClient>(server_, TlsOptions{cfg_.tls_insecure, cfg_.ca_file});
   token_ = cfg_.token;
   if (token_.empty()) {
@@ -106,6 +123,7 @@ Result<void> Agent::start() {
 }
 
 void Agent::stop() {
+  if (scp_) scp_->stop();  // no new instances, then the uploader
   if (uploader_) uploader_->stop();
   // The worker first (it finishes the message in hand), then the link it sends through.
   {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_client.hpp"
+#include "local_scp.hpp"
 #include "teledx/agent/config.hpp"
 #include "teledx/agent/state.hpp"
 #include "uploader.hpp"
@@ -63,6 +64,7 @@ class Agent {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<WsLink> link_;
   std::unique_ptr<Uploader> uploader_;
+  std::unique_ptr<LocalScp> scp_;
 
   mutable std::mutex token_mutex_;
   std::string token_;

@@ -41,6 +41,11 @@ Options (also "key = value" lines, without the dashes, in the --config file; fla
   --settle-seconds N        a file unchanged for N s is complete (default 5)
   --scan-seconds N          look at the watch folder every N s (default 2)
   --upload-batch-files N    instances per STOW-RS request (default 16)
+  --scp-port N              run a C-STORE SCP on port N for the clinic's modalities; what they send is queued
+                            in STATE_DIR/dicom-in and forwarded like the watch folder (default 0: off)
+  --scp-ae-title AE         the AE title modalities call (default TELEDX_AGENT)
+  --scp-calling-aes A,B     accept only these calling AE titles (default: any)
+  --scp-max-associations N  associations served at once (default 4)
   --tls-insecure            accept a self-signed server certificate
   --ca-file FILE            trust this PEM bundle instead of the system's
   --ping-seconds N          websocket ping after N s of silence (default 20)
@@ -106,6 +111,10 @@ std::map<std::string, Setter> setters() {
       {"settle-seconds", integer(&AgentConfig::settle_seconds, "settle-seconds", 0, 3600)},
       {"scan-seconds", integer(&AgentConfig::scan_seconds, "scan-seconds", 1, 3600)},
       {"upload-batch-files", integer(&AgentConfig::upload_batch_files, "upload-batch-files", 1, 1000)},
+      {"scp-port", integer(&AgentConfig::scp_port, "scp-port", 0, 65535)},
+      {"scp-ae-title", text(&AgentConfig::scp_ae_title)},
+      {"scp-calling-aes", text(&AgentConfig::scp_calling_aes)},
+      {"scp-max-associations", integer(&AgentConfig::scp_max_associations, "scp-max-associations", 1, 64)},
       {"tls-insecure", flag(&AgentConfig::tls_insecure)},
       {"ca-file", path(&AgentConfig::ca_file)},
       {"ping-seconds", integer(&AgentConfig::ping_seconds, "ping-seconds", 1, 3600)},
@@ -157,6 +166,8 @@ Result<void> finish(AgentConfig& c) {
     std::getline(in, c.token);
     c.token = trim(c.token);
   }
+  if (c.scp_ae_title.empty() || c.scp_ae_title.size() > 16 || c.scp_ae_title.find('\\') != std::string::npos)
+    return make_error(ErrorCode::BadRequest, "--scp-ae-title must be 1 to 16 characters without a backslash.");
   if (c.dead_seconds <= c.ping_seconds)
     return make_error(ErrorCode::BadRequest, "--dead-seconds must be longer than --ping-seconds.");
   return {};

@@ -106,8 +106,10 @@ int status(const AgentConfig& cfg) {
     rejected += u.state == UploadState::Rejected;
   }
   std::cout << "uploads:  " << pending << " file(s) of " << studies.size() << " stud(ies) queued, " << rejected
-            << " rejected" << (cfg.watch_dir.empty() ? " (no watch folder configured)" : "")
+            << " rejected" << (cfg.watch_dir.empty() && cfg.scp_port == 0 ? " (no watch folder configured)" : "")
             << (last_error.empty() ? "" : "; last error: " + last_error) << "\n";
+  if (cfg.scp_port != 0)
+    std::cout << "dicom:    C-STORE SCP on port " << cfg.scp_port << " as AE " << cfg.scp_ae_title << "\n";
   return connected ? 0 : 1;
 }
 

@@ -68,10 +68,12 @@ Uploader::Uploader(const AgentConfig& cfg, AgentState& state, const HttpClient& 
 Uploader::~Uploader() { stop(); }
 
 void Uploader::start() {
-  if (cfg_.watch_dir.empty()) return;
+  if (cfg_.watch_dir.empty() && cfg_.scp_port == 0) return;
   std::error_code ec;
-  fs::create_directories(cfg_.watch_dir, ec);
-  log::info("upload", "watching " + cfg_.watch_dir.string() + " for DICOM files");
+  if (!cfg_.watch_dir.empty()) {
+    fs::create_directories(cfg_.watch_dir, ec);
+    log::info("upload", "watching " + cfg_.watch_dir.string() + " for DICOM and ECG files");
+  }
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -101,10 +103,23 @@ void Uploader::round(std::int64_t now_ms) {
 }
 
 void Uploader::scan(std::int64_t now_ms) {
-  std::error_code ec;
   std::set<std::string> present;
-  for (auto it = fs::recursive_directory_iterator(cfg_.watch_dir, fs::directory_options::skip_permission_denied, ec);
+  if (!cfg_.watch_dir.empty()) scan_folder(cfg_.watch_dir, true, now_ms, present);
+  // The local SCP's spool holds only whole instances (written aside, then renamed): nothing to wait for.
+  if (cfg_.scp_port != 0) scan_folder(cfg_.scp_spool(), false, now_ms, present);
+  // Files that disappeared before they were sent (removed by a person) leave the queue.
+  for (const auto& u : state_.uploads())
+    if (!present.count(u.path) && u.state != UploadState::Done) (void)state_.remove_upload(u.path);
+}
+
+void Uploader::scan_folder(const fs::path& root, bool settle, std::int64_t now_ms, std::set<std::string>& present) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && it->path().filename().string().rfind('.', 0) == 0) {
+      it.disable_recursion_pending();  // hidden folders: the SCP's instances in transit, editors' caches
+      continue;
+    }
     if (!it->is_regular_file(ec) || skipped_name(it->path())) continue;
     const auto path = it->path().string();
     present.insert(path);
@@ -114,7 +129,7 @@ void Uploader::scan(std::int64_t now_ms) {
     auto known = state_.upload(path);
     if (known && known->size == size && known->mtime_ms == mtime && known->state != UploadState::Done) continue;
     // Still being written (a modality or a copy in progress): wait until it has been quiet for a while.
-    if (now_ms - mtime < std::int64_t{cfg_.settle_seconds} * 1000) continue;
+    if (settle && now_ms - mtime < std::int64_t{cfg_.settle_seconds} * 1000) continue;
     UploadRecord u;
     u.path = path;
     u.size = size;
@@ -123,16 +138,17 @@ void Uploader::scan(std::int64_t now_ms) {
       u.study_uid = ids->study_uid;
       u.sop_uid = ids->sop_uid;
       u.state = UploadState::Pending;
+    } else if (is_ecg_file(it->path())) {
+      u.study_uid = ecg_group(it->path());
+      u.sop_uid = it->path().filename().string();
+      u.state = UploadState::Pending;
     } else {
       u.state = UploadState::Rejected;
-      u.last_error = "not a DICOM file (or without Study/SOP Instance UID); left in place";
+      u.last_error = "neither a DICOM file (with Study/SOP Instance UID) nor an ECG file; left in place";
       log::warn("upload", path + ": " + u.last_error);
     }
     if (auto r = state_.put_upload(u); !r.ok()) log::error("upload", "cannot record " + path + ": " + r.error().message);
   }
-  // Files that disappeared before they were sent (removed by a person) leave the queue.
-  for (const auto& u : state_.uploads())
-    if (!present.count(u.path) && u.state != UploadState::Done) (void)state_.remove_upload(u.path);
 }
 
 void Uploader::retry_later(std::vector<UploadRecord>& batch, std::int64_t now_ms, const std::string& why) {
@@ -151,6 +167,10 @@ void Uploader::send_ready(std::int64_t now_ms) {
   for (auto& u : state_.uploads(UploadState::Pending))
     if (u.next_try_ms <= now_ms) studies[u.study_uid].push_back(std::move(u));
   for (auto& [study, files] : studies) {
+    if (is_ecg_group(study)) {
+      send_ecg(files, now_ms);
+      continue;
+    }
     for (std::size_t i = 0; i < files.size(); i += static_cast<std::size_t>(cfg_.upload_batch_files)) {
       {
         std::lock_guard lock(mutex_);
@@ -221,7 +241,7 @@ void Uploader::finish_studies(std::int64_t now_ms) {
     }
     // The whole study first: nothing moves while one of its files is unconfirmed or another may still arrive.
     if (pending || sent.empty() || now_ms - newest < 2 * std::int64_t{cfg_.settle_seconds} * 1000) continue;
-    const auto target = cfg_.sent() / study;
+    const auto target = is_ecg_group(study) ? cfg_.sent() / "ecg" : cfg_.sent() / study;
     std::error_code ec;
     if (!cfg_.delete_after_upload) fs::create_directories(target, ec);
     for (const auto& u : sent) {
@@ -243,6 +263,9 @@ void Uploader::finish_studies(std::int64_t now_ms) {
         continue;
       }
       (void)state_.remove_upload(u.path);
+      // The SCP made one spool folder per study: gone with its last file (remove fails while others remain).
+      if (cfg_.scp_port != 0 && from.parent_path().parent_path() == cfg_.scp_spool()) fs::remove(from.parent_path(), ec);
+      ec.clear();
     }
     log::info("upload", "study " + study + " done: " + std::to_string(sent.size()) + " instance(s) confirmed by the server" +
                             (cfg_.delete_after_upload ? "; files deleted" : "; files moved to " + target.string()));

@@ -26,7 +26,8 @@ enum class Audience { None, Staff, Clinic };
 Audience audience_of(Role role, std::int64_t institution_id, const worklist::OutboxEvent& e);
 
 struct StreamOptions {
-  int poll_ms = 10;                 // how often the outbox is read for new rows
+  int poll_ms = 10;                 // how often the outbox is read for new rows without a commit cue
+  int cue_ms = 1;                   // how often the index's write-ahead log is checked for a new commit
   std::size_t ring_capacity = 4096; // recent events kept rendered in memory for catch-up
   std::int64_t replay_page = 200;   // events read per catch-up step of one connection
   std::size_t replay_watermark = 64;  // a catching-up connection gets the next page only below this queue depth
@@ -65,8 +66,15 @@ class EventHub {
   struct Subscriber;
 
   void run();
-  void poll_outbox();
+  /// Reads new outbox rows into the ring; true when the head moved.
+  bool poll_outbox();
   bool serve(Subscriber& sub);
+  /// The institutions (centers and clinics) the events after `after` concern; nullopt when the ring does not
+  /// hold all of them.
+  std::optional<std::vector<std::int64_t>> touched_since(std::int64_t after) const;
+  /// A live subscriber none of the new events concern: moves its cursor without building anything. False when
+  /// it must be served normally.
+  bool skip_unconcerned(Subscriber& sub, std::int64_t prev_head, const std::vector<std::int64_t>& touched);
   void send_events(Subscriber& sub, WsConnection& conn, const std::vector<std::shared_ptr<Entry>>& events);
   const std::string& text_for(Entry& e, Audience a);
   std::vector<std::shared_ptr<Entry>> from_ring(std::int64_t after, std::int64_t limit) const;

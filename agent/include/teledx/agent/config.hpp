@@ -25,6 +25,10 @@ struct AgentConfig {
   int settle_seconds = 5;                      // a file unchanged this long is complete
   int scan_seconds = 2;
   int upload_batch_files = 16;                 // instances per STOW-RS request
+  int scp_port = 0;                            // local C-STORE SCP for the clinic's modalities; 0 = off
+  std::string scp_ae_title = "TELEDX_AGENT";   // the AE title modalities call
+  std::string scp_calling_aes;                 // comma-separated calling AE titles accepted; empty = any
+  int scp_max_associations = 4;
   bool tls_insecure = false;                   // accept a self-signed server certificate (tests, pilots)
   std::filesystem::path ca_file;               // PEM bundle to trust instead of the system store
   int ping_seconds = 20;                       // websocket ping after this much silence
@@ -33,6 +37,8 @@ struct AgentConfig {
 
   std::filesystem::path results() const { return results_dir.empty() ? state_dir / "results" : results_dir; }
   std::filesystem::path sent() const { return sent_dir.empty() ? state_dir / "sent" : sent_dir; }
+  /// Where the local SCP puts received instances until the server confirmed them (the uploader's second folder).
+  std::filesystem::path scp_spool() const { return state_dir / "dicom-in"; }
 };
 
 /// The server URL split for connecting: ws/http = plain, wss/https = TLS.
