@@ -2,6 +2,8 @@
 #include "teledx/dicom/store_scp.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -270,6 +272,29 @@ TEST_CASE("Four storescu associations in parallel are all stored and indexed", "
   CHECK(index.instances() == kAssociations * kEach);
   StudyQuery all;
   CHECK(index.store->find_studies(all)->size() == kAssociations);
+}
+
+TEST_CASE("Associations beyond --max-associations are refused as a transient local limit, not dropped",
+          "[dicom][dimse]") {
+  TempDir dir;
+  ServerProcess server(dir / "data", {"--seed-demo", "--max-associations", "1"});
+  // One association held open by a long run of C-ECHOs (bounded: 40,000 take a few seconds on loopback).
+  std::string held_out;
+  std::thread holder([&] { run_command(scu(server, "echoscu", "--repeat 40000"), &held_out); });
+  std::string out;
+  int refused = 1;
+  // The holder needs a moment to be accepted; try a few times rather than guess a sleep.
+  for (int attempt = 0; attempt < 50 && refused != 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (run_command(scu(server, "echoscu", ""), &out) != 0 && out.find("Local Limit Exceeded") != std::string::npos)
+      refused = 0;
+  }
+  holder.join();
+  CHECK(refused == 0);
+  CHECK_THAT(out, Catch::Contains("Rejected Transient"));
+  // Once the first association is gone the next one is served again.
+  CHECK(run_command(scu(server, "echoscu", "-v"), &out) == 0);
+  CHECK_THAT(out, Catch::Contains("Received Echo Response (Success)"));
 }
 
 TEST_CASE("A resent instance answers success once stored, and different bytes under its UID a warning",
