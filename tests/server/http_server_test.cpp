@@ -134,3 +134,26 @@ TEST_CASE("without --seed-demo no account and no default password exist", "[serv
   HttpClient c(p.http_port());
   CHECK(c.post_json("/api/login", {{"username", "admin"}, {"password", "teledx-demo"}}).status == 401);
 }
+
+TEST_CASE("a client that sends Expect: 100-continue gets the go-ahead at once, not after its own timeout",
+          "[server][http]") {
+  TempDir dir;
+  ServerProcess server(dir / "data");
+  std::string out;
+  // curl waits for "100 Continue" up to --expect100-timeout before sending the body anyway: 20 s here, so an
+  // answer within a few seconds can only come from the server's go-ahead.
+  const std::string cmd = "curl -s -o /dev/null -w '%{http_code} %{time_total}' --expect100-timeout 20 "
+                          "-H 'Expect: 100-continue' -H 'Content-Type: application/json' "
+                          "--data-binary '{\"username\":\"clinic1-tech\",\"password\":\"teledx-demo\"}' "
+                          "http://127.0.0.1:" + std::to_string(server.http_port()) + "/api/login";
+  REQUIRE(run_command(cmd, &out) == 0);
+  INFO(out);
+  CHECK(out.rfind("200 ", 0) == 0);
+  CHECK(std::stod(out.substr(4)) < 5.0);
+  // A body too large for the route is refused before the client sends it.
+  const std::string big = "head -c 3000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' --expect100-timeout 20 "
+                          "-H 'Expect: 100-continue' -H 'Content-Type: application/json' --data-binary @- "
+                          "http://127.0.0.1:" + std::to_string(server.http_port()) + "/api/login";
+  REQUIRE(run_command(big, &out) == 0);
+  CHECK(out == "413");
+}
