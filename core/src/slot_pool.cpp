@@ -187,13 +187,6 @@ void SlotPool::give_back(const std::string& key) {
   if (started_) free_.push_back(key);
 }
 
-void SlotPool::begin_writeback(const std::string& key) const {
-  const int fd = ::open(files_.path_of(key).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  ::close(fd);
-}
-
 Result<void> SlotPool::seal(const std::string& key, std::string_view note) {
   const fs::path p = files_.path_of(key);
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);

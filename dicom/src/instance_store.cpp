@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <cerrno>
 #include <memory>
 #include <set>
@@ -391,14 +392,25 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
                                             bool recovering) {
   Impl& s = *impl_;
   // Nothing of a refused or duplicate file stays: a temp file is deleted, a slot emptied for reuse.
+  // A slot is sealed (note + fsync) on another thread while this one parses, hashes and checks for a
+  // duplicate: who sent it is known before its content is. Sealing content that is then refused is harmless:
+  // the slot is emptied, and recovery would refuse it again. The index rows wait for the seal.
+  std::future<Result<void>> sealing;
+  if (slot && !recovering) {
+    sealing = std::async(std::launch::async, [&s, key = *slot, note = landing_note(clinic_id, source, received_ms)] {
+      return s.slots.seal(key, note);
+    });
+  }
+  const auto sealed = [&]() -> Result<void> { return sealing.valid() ? sealing.get() : ok(); };
   const auto discard = [&] {
     if (slot) {
+      // Wait for the seal first: a late note must never land on the slot's next use.
+      if (sealing.valid()) (void)sealing.get();
       s.slots.give_back(*slot);
     } else {
       remove_temp(temp);
     }
   };
-  if (slot && !recovering) s.slots.begin_writeback(*slot);  // overlaps the flush with parsing and hashing
   std::error_code ec;
   const auto size = fs::file_size(temp, ec);
   if (ec) {
@@ -450,12 +462,16 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
 
   // A duplicate is answered without touching the blob store.
   std::optional<Existing> existing;
-  TELEDX_TRY(s.db.read([&](db::Txn& txn) -> Result<void> {
-    auto e = find_existing(txn, m.sop_uid);
-    TELEDX_TRY(e);
-    existing = std::move(*e);
-    return ok();
-  }));
+  if (auto r = s.db.read([&](db::Txn& txn) -> Result<void> {
+        auto e = find_existing(txn, m.sop_uid);
+        TELEDX_TRY(e);
+        existing = std::move(*e);
+        return ok();
+      });
+      !r.ok()) {
+    discard();
+    return r.error();
+  }
   if (existing) {
     discard();
     return duplicate(*existing);
@@ -463,11 +479,9 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
 
   // Durability point 1: the bytes (and for a slot, who sent them) are on disk.
   if (slot) {
-    if (!recovering) {
-      if (auto r = s.slots.seal(*slot, landing_note(clinic_id, m.source, received_ms)); !r.ok()) {
-        discard();
-        return r.error();
-      }
+    if (auto r = sealed(); !r.ok()) {
+      discard();
+      return r.error();
     }
   } else {
     TELEDX_TRY(s.files.commit_temp(temp, m.file_key));  // consumes the temp file

@@ -47,8 +47,6 @@ class SlotPool {
   /// Empties a slot whose content was not kept (refused, duplicate) and returns it to the pool.
   void give_back(const std::string& key);
 
-  /// Starts writing the slot's dirty pages back so that the seal's fsync finds less to do.
-  void begin_writeback(const std::string& key) const;
   /// Records the note on the slot and makes bytes and note durable with one fsync of the file.
   Result<void> seal(const std::string& key, std::string_view note);
 
