@@ -1,6 +1,7 @@
 // Prior exams and mutual recognition (结果互认): the same patient's other tasks and signed reports, matched by
 // patient ID within the task's clinic and by national ID (身份证号) across the consortium's clinics. Readers of the
-// task's center see the list; opening a prior's signed report is audited.
+// task's center see the list, and so does the clinic treating the patient (other clinics' exams only once signed);
+// opening a prior's signed report is audited.
 #include "worklist_http.hpp"
 
 namespace teledx::server {
@@ -9,12 +10,21 @@ namespace {
 using nlohmann::json;
 using namespace wl;
 
-/// The reading task {id}, for a reader of its center only (clinics and other centers: 404, as for any hidden task).
-worklist::Task center_task(RequestContext& ctx) {
+/// The reading task {id}: for a reader of its center, or for the staff of the clinic that sent it (the clinic
+/// treating the patient). Anyone else: 404, as for any hidden task.
+worklist::Task anchor_task(RequestContext& ctx) {
   auto t = visible_task(ctx, id_param(ctx, "id"));
-  if (!is_reader_role(ctx.who().user.role) || ctx.who().institution.id != t.center_id)
-    throw HttpError(ErrorCode::NotFound, "There is no reading task " + std::to_string(t.id) + ".");
+  const auto& who = ctx.who();
+  const bool reader = is_reader_role(who.user.role) && who.institution.id == t.center_id;
+  const bool clinic = !is_reader_role(who.user.role) && who.institution.id == t.clinic_id;
+  if (!reader && !clinic) throw HttpError(ErrorCode::NotFound, "There is no reading task " + std::to_string(t.id) + ".");
   return t;
+}
+
+/// A clinic sees another clinic's exam of its patient only once it has a signed report (mutual recognition is
+/// about results); its own exams, and everything for readers, in any state.
+bool may_see_prior(RequestContext& ctx, const worklist::Task& prior, bool has_signed_report) {
+  return is_reader_role(ctx.who().user.role) || prior.clinic_id == ctx.who().institution.id || has_signed_report;
 }
 
 struct Prior {
@@ -49,14 +59,15 @@ std::string institution_name(RequestContext& ctx, std::int64_t id) {
 }  // namespace
 
 void add_prior_routes(Router& router) {
-  router.add({.method = "GET", .pattern = "/api/tasks/{id}/priors", .roles = kReaders}, [](RequestContext& ctx) {
-    auto t = center_task(ctx);
+  router.add({.method = "GET", .pattern = "/api/tasks/{id}/priors", .roles = kReadersAndClinic}, [](RequestContext& ctx) {
+    auto t = anchor_task(ctx);
     worklist::Reports reports(*ctx.services.tasks);
     json list = json::array();
     for (const auto& p : priors_of(ctx, t)) {
       const auto& x = p.task;
       auto flags = json::parse(x.machine_flags, nullptr, false);
       auto versions = reports.versions(x.id);
+      if (!may_see_prior(ctx, x, versions.ok() && !versions->empty())) continue;
       json report = nullptr;
       if (versions.ok() && !versions->empty())
         report = {{"versions", versions->size()},
@@ -83,10 +94,11 @@ void add_prior_routes(Router& router) {
     return HttpResponse::json(200, {{"task_id", t.id}, {"priors", list}});
   });
 
-  // A prior's signed report (any clinic of the consortium): only through a task the reader is reading.
-  router.add({.method = "GET", .pattern = "/api/tasks/{id}/priors/{prior}/report", .roles = kReaders},
+  // A prior's signed report (any clinic of the consortium): only through a task of the same patient that the
+  // caller reads or whose clinic treats the patient.
+  router.add({.method = "GET", .pattern = "/api/tasks/{id}/priors/{prior}/report", .roles = kReadersAndClinic},
              [](RequestContext& ctx) {
-               auto t = center_task(ctx);
+               auto t = anchor_task(ctx);
                const auto prior_id = id_param(ctx, "prior");
                const Prior* found = nullptr;
                auto priors = priors_of(ctx, t);

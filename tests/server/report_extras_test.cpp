@@ -1,6 +1,7 @@
 // Report extras over HTTP: the signed report as PDF and the critical-value register. Each endpoint has its own
 // small authorisation table (role x institution -> 200/403/404), on the shared demo server.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "demo_server.hpp"
 
@@ -158,8 +159,11 @@ TEST_CASE("prior exams: same patient ID within the clinic, national ID across cl
   const auto unrelated = std::to_string(complete("CLINIC1", "P-OTHER-" + tag));
   const auto current = std::to_string(complete("CLINIC1", pid, nid));
 
-  const std::map<std::string, int> center{{"img-lead", 200},  {"img-senior", 200},  {"img-reader1", 200},
-                                          {"ecg-lead", 404}, {"ecg-reader1", 404}};
+  // Readers of the task's center, and the clinic treating the patient (clinic1); other clinics and centers: 404.
+  const std::map<std::string, int> center{{"img-lead", 200},      {"img-senior", 200},     {"img-reader1", 200},
+                                          {"ecg-lead", 404},      {"ecg-reader1", 404},    {"clinic1-tech", 200},
+                                          {"clinic1-doctor", 200}, {"clinic2-tech", 404},   {"clinic2-doctor", 404},
+                                          {"clinic3-tech", 404},   {"clinic3-doctor", 404}};
   auto hidden = center;
   for (auto& [who, status] : hidden)
     if (status == 200) status = 404;
@@ -192,6 +196,24 @@ TEST_CASE("prior exams: same patient ID within the clinic, national ID across cl
   const json entries = audit.json();
   for (const auto& e : entries["entries"]) audited |= e["target"] == "task:" + earlier && e["actor"] == "img-senior";
   CHECK(audited);
+
+  // Mutual recognition at the other clinic treating the same person (matched by national ID): it sees clinic1's
+  // signed report, but not clinic1's exam still being read; opening the report is audited under its user.
+  const json at_clinic2 = call("clinic2-doctor", "GET", "/api/tasks/" + other_clinic + "/priors").json();
+  std::set<std::string> seen;
+  for (const auto& p : at_clinic2["priors"]) seen.insert(std::to_string(p["task_id"].get<std::int64_t>()));
+  CHECK(seen.count(earlier) == 1);
+  CHECK(seen.count(current) == 0);
+  CHECK(seen.count(same_pid_elsewhere) == 0);
+  auto recognised = call("clinic2-doctor", "GET", "/api/tasks/" + other_clinic + "/priors/" + earlier + "/report");
+  REQUIRE(recognised.status == 200);
+  CHECK(recognised.json()["versions"][0]["impression"] == "右肺上叶磨玻璃结节，建议三个月后复查。");
+  CHECK(call("clinic2-doctor", "GET", "/api/tasks/" + other_clinic + "/priors/" + current + "/report").status == 404);
+  CHECK(call("clinic3-tech", "GET", "/api/tasks/" + other_clinic + "/priors").status == 404);
+  const json audit2 = call("admin", "GET", "/api/audit?action=view_prior_report&limit=200").json();
+  bool audited2 = false;
+  for (const auto& e : audit2["entries"]) audited2 |= e["target"] == "task:" + earlier && e["actor"] == "clinic2-doctor";
+  CHECK(audited2);
 }
 
 TEST_CASE("an upload's exam request may carry the patient's national ID, checked for shape", "[server][priors]") {
