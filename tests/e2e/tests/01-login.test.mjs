@@ -51,7 +51,7 @@ test('a locked account shows the lockout message with the wait', async () => {
 test('the language switch changes the visible text and is remembered', async () => {
   await b.page.goto(URL + '/#/login');
   await b.page.click('button[data-lang="en"]');
-  await b.page.waitForFunction(() => document.querySelector('.login-title').textContent === 'Sign in');
+  await b.page.waitForFunction(() => document.querySelector('.login-title')?.textContent === 'Sign in');
   assert.equal(await b.page.getAttribute('html', 'lang'), 'en');
   assert.equal(await b.page.textContent('#login-submit'), 'Sign in');
   await b.shot('login-en');
@@ -59,7 +59,7 @@ test('the language switch changes the visible text and is remembered', async () 
   await b.page.waitForSelector('.login-title');
   assert.equal(await b.page.textContent('.login-title'), 'Sign in');
   await b.page.click('button[data-lang="zh-CN"]');
-  await b.page.waitForFunction(() => document.querySelector('.login-title').textContent === '登录');
+  await b.page.waitForFunction(() => document.querySelector('.login-title')?.textContent === '登录');
 });
 
 const LANDINGS = [

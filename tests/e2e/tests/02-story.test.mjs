@@ -255,7 +255,7 @@ test('the admin sees users, institutions and the audit log', async () => {
   assert.match(await p.textContent('#audit-table'), /sign/);
   await reader.shot('audit');
   await p.click('button[data-lang="en"]');
-  await p.waitForFunction(() => document.querySelector('h1').textContent === 'Administration');
+  await p.waitForFunction(() => document.querySelector('h1')?.textContent === 'Administration');
   await reader.shot('audit-en');
   await p.click('button[data-lang="zh-CN"]');
 });

@@ -85,11 +85,11 @@ test('after a reload the rota is shown again; removing a shift and saving remove
   assert.equal(await p.$$eval('#rota-grid .rota-shift', (x) => x.length), 8);
   await b.shot('rota-saved');
   await p.click('button[data-lang="en"]');
-  await p.waitForFunction(() => document.querySelector('h1').textContent === 'Rota');
+  await p.waitForFunction(() => document.querySelector('h1')?.textContent === 'Rota');
   assert.match(await p.textContent('#rota-grid thead'), /Mon.*Sun.*Hours a week/);
   assert.match(await p.textContent(`tr[data-user="${reader2}"]`), /On duty now/);
   await p.click('button[data-lang="zh-CN"]');
-  await p.waitForFunction(() => document.querySelector('h1').textContent === '排班表');
+  await p.waitForFunction(() => document.querySelector('h1')?.textContent === '排班表');
   await p.click(`tr[data-user="${reader1}"] .rota-del`);
   await p.click('#rota-save');
   await p.waitForFunction(() => document.querySelector('#rota-save').disabled);
