@@ -78,4 +78,21 @@ std::int64_t StudyCompletion::complete(const ExamSpec& e) {
   return t->id;
 }
 
+const std::vector<std::string> kCallers = {"anonymous",      "admin",       "img-lead",     "img-senior",
+                                           "img-reader1",    "ecg-lead",    "ecg-reader1",  "clinic1-tech",
+                                           "clinic1-doctor", "clinic2-tech"};
+
+HttpResult call(const std::string& caller, const std::string& method, const std::string& path,
+                const nlohmann::json& body) {
+  auto& s = DemoServer::instance();
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (caller != "anonymous") headers.emplace_back("Authorization", "Bearer " + s.token(caller));
+  std::string text;
+  if (!body.is_null()) {
+    text = body.dump();
+    headers.emplace_back("Content-Type", "application/json");
+  }
+  return s.client().request(method, path, text, headers);
+}
+
 }  // namespace teledx::test

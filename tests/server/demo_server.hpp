@@ -4,6 +4,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
@@ -65,5 +68,12 @@ class StudyCompletion {
   std::unique_ptr<Consortium> consortium_;
   std::unique_ptr<worklist::TaskStore> tasks_;
 };
+
+/// The callers an authorisation table checks: "anonymous" (no token) and one demo user per role and kind of
+/// institution.
+extern const std::vector<std::string> kCallers;
+/// A request to the demo server as `caller` ("anonymous": without a token), with a JSON body unless null.
+HttpResult call(const std::string& caller, const std::string& method, const std::string& path,
+                const nlohmann::json& body = nullptr);
 
 }  // namespace teledx::test

@@ -20,22 +20,8 @@ std::int64_t complete(const std::string& clinic_code, const std::string& patient
   return teledx::test::StudyCompletion::instance().complete(e);
 }
 
-const std::vector<std::string> kCallers = {"anonymous",      "admin",       "img-lead",     "img-senior",
-                                           "img-reader1",    "ecg-lead",    "ecg-reader1",  "clinic1-tech",
-                                           "clinic1-doctor", "clinic2-tech"};
-
-teledx::test::HttpResult call(const std::string& caller, const std::string& method, const std::string& path,
-                              const json& body = nullptr) {
-  auto& s = DemoServer::instance();
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (caller != "anonymous") headers.emplace_back("Authorization", "Bearer " + s.token(caller));
-  std::string text;
-  if (!body.is_null()) {
-    text = body.dump();
-    headers.emplace_back("Content-Type", "application/json");
-  }
-  return s.client().request(method, path, text, headers);
-}
+using teledx::test::call;
+using teledx::test::kCallers;
 
 struct Row {
   std::string method, path;
