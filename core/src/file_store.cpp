@@ -9,11 +9,14 @@
 #include <mutex>
 #include <system_error>
 
+#include "durable_io.hpp"
 #include "teledx/core/ids.hpp"
 #include "teledx/core/log.hpp"
 
 namespace teledx {
 namespace fs = std::filesystem;
+using detail::fsync_path;
+using detail::fsync_retry;
 namespace {
 
 constexpr std::string_view kWriteFailed =
@@ -50,14 +53,6 @@ int open_retry(const fs::path& p, int flags, mode_t mode = 0) {
   return fd;
 }
 
-int fsync_retry(int fd) {
-  int rc;
-  do {
-    rc = ::fsync(fd);
-  } while (rc != 0 && errno == EINTR);
-  return rc;
-}
-
 // write(2) may be interrupted or write less than asked (signals, quotas, pipes): loop until all is out.
 Result<void> write_all(int fd, std::string_view bytes, const fs::path& p) {
   const char* data = bytes.data();
@@ -72,16 +67,6 @@ Result<void> write_all(int fd, std::string_view bytes, const fs::path& p) {
     data += n;
     left -= static_cast<std::size_t>(n);
   }
-  return ok();
-}
-
-Result<void> fsync_path(const fs::path& p, bool directory) {
-  const int fd = open_retry(p, directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-  if (fd < 0) return write_error("open for fsync", p, errno);
-  const int rc = fsync_retry(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return write_error("fsync", p, err);
   return ok();
 }
 
@@ -141,6 +126,28 @@ Result<void> install(const fs::path& blobs, const fs::path& temp, std::string_vi
 }
 
 }  // namespace
+
+namespace detail {
+
+int fsync_retry(int fd) {
+  int rc;
+  do {
+    rc = ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
+Result<void> fsync_path(const fs::path& p, bool directory) {
+  const int fd = open_retry(p, directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) return write_error("open for fsync", p, errno);
+  const int rc = fsync_retry(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return write_error("fsync", p, err);
+  return ok();
+}
+
+}  // namespace detail
 
 FileStore::FileStore(fs::path root) {
   std::error_code ec;

@@ -2,14 +2,13 @@
 #include "teledx/core/slot_pool.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <set>
 
+#include "durable_io.hpp"
 #include "teledx/core/ids.hpp"
 #include "teledx/core/log.hpp"
 
@@ -24,23 +23,6 @@ constexpr const char* kStoreFailed = "The server could not store the data (stora
 Error slot_error(std::string_view what, const fs::path& p, int err) {
   return make_error(ErrorCode::StorageFailure, kStoreFailed,
                     std::string(what) + " " + p.string() + ": " + std::strerror(err));
-}
-
-int fsync_retry(int fd) {
-  int rc;
-  do rc = ::fsync(fd);
-  while (rc != 0 && errno == EINTR);
-  return rc;
-}
-
-Result<void> fsync_file(const fs::path& p, bool directory) {
-  const int fd = ::open(p.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return slot_error("open", p, errno);
-  const int rc = fsync_retry(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return slot_error("fsync", p, err);
-  return ok();
 }
 
 std::string hex2(unsigned v) {
@@ -129,7 +111,7 @@ Result<void> SlotPool::refill_once() {
     ::close(fd);
     made.push_back(std::move(key));
   }
-  TELEDX_TRY(fsync_file(files_.path_of(dir), true));
+  TELEDX_TRY(detail::fsync_path(files_.path_of(dir), true));
   std::lock_guard lock(mutex_);
   free_.insert(free_.end(), made.begin(), made.end());
   return ok();
@@ -171,7 +153,7 @@ Result<std::string> SlotPool::take() {
   const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return slot_error("create", p, errno);
   ::close(fd);
-  TELEDX_TRY(fsync_file(p.parent_path(), true));
+  TELEDX_TRY(detail::fsync_path(p.parent_path(), true));
   return key;
 }
 
@@ -195,7 +177,7 @@ Result<void> SlotPool::seal(const std::string& key, std::string_view note) {
   // fsync, not fdatasync: the note is metadata and must be as durable as the bytes.
   if (::fsetxattr(fd, kNoteAttr, note.data(), note.size(), 0) != 0) {
     r = slot_error("fsetxattr", p, errno);
-  } else if (fsync_retry(fd) != 0) {
+  } else if (detail::fsync_retry(fd) != 0) {
     r = slot_error("fsync", p, errno);
   }
   ::close(fd);
