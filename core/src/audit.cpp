@@ -92,14 +92,16 @@ CREATE INDEX audit_log_action ON audit_log(action, seq)
 )sql"}};
 }
 
-Result<AuditEntry> AuditLog::append(const AuditEvent& event) {
+Result<AuditEntry> AuditLog::append(const AuditEvent& event, db::Durability durability) {
   std::optional<AuditEntry> out;
-  TELEDX_TRY(db_.write([&](db::Txn& txn) -> Result<void> {
-    auto e = append(txn, event);
-    TELEDX_TRY(e);
-    out = std::move(*e);
-    return ok();
-  }));
+  TELEDX_TRY(db_.write(
+      [&](db::Txn& txn) -> Result<void> {
+        auto e = append(txn, event);
+        TELEDX_TRY(e);
+        out = std::move(*e);
+        return ok();
+      },
+      durability));
   return std::move(*out);
 }
 

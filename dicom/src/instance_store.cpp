@@ -518,7 +518,7 @@ Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int6
   return ingest(temp, slot, clinic_id, std::move(source), impl_->clock.now_ms(), false);
 }
 
-bool InstanceStore::recover_landed(const std::string& key) {
+bool InstanceStore::recover_landed(const std::string& key, const std::function<void(const InstanceMeta&)>& indexed) {
   Impl& s = *impl_;
   if (!s.slots.owns(key)) return false;
   const fs::path path = s.files.path_of(key);
@@ -532,6 +532,7 @@ bool InstanceStore::recover_landed(const std::string& key) {
   auto r = ingest(path, key, parsed->clinic_id, parsed->source, parsed->received_ms, true);
   if (r.ok()) {
     log::info("dicom", "recovered landed instance " + r->meta.sop_uid + " (" + key + ")");
+    if (indexed && r->status == IngestOutcome::Status::Stored) indexed(r->meta);
     return true;
   }
   if (r.error().code == ErrorCode::StorageFailure) return false;  // keep it; the next start tries again

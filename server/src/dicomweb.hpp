@@ -25,7 +25,8 @@ nlohmann::json instance_json(const dicom::InstanceMeta& m, const std::string& ba
 void put_attr(nlohmann::json& obj, const char* tag, const char* vr, const std::string& value);
 
 void add_dicomweb_routes(Router& router);  // QIDO-RS, WADO-RS
-void add_stow_routes(Router& router);      // STOW-RS and the browser upload API
+void add_stow_routes(Router& router);      // STOW-RS
+void add_upload_routes(Router& router);    // the browser upload API (exam request + files, zip, ECG formats)
 void add_render_routes(Router& router);    // rendered frames, thumbnails, whole-study zip
 /// Schema of the browser upload sessions (module "uploads").
 std::vector<db::Migration> upload_migrations();

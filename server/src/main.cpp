@@ -72,7 +72,14 @@ int run_serve(Config cfg) {
   if (!opened.ok()) return fail(opened.error());
   auto& s = **opened;
   // Sealed landing slots whose index rows had not reached the disk are indexed again before anything runs.
-  auto recovered = recover_store(*s.db, *s.files, [&](const std::string& key) { return s.instances->recover_landed(key); });
+  const auto audit_recovered = [&](const dicom::InstanceMeta& m) {
+    const AuditEvent e{m.source, "store.recovered", "study:" + m.study_uid, "",
+                       "instance " + m.sop_uid + " indexed from its landing slot at start-up"};
+    if (auto r = s.audit->append(e); !r.ok()) log::error("store", "audit of a recovered instance failed: " + r.error().detail);
+  };
+  auto recovered = recover_store(*s.db, *s.files, [&](const std::string& key) {
+    return s.instances->recover_landed(key, audit_recovered);
+  });
   if (!recovered.ok()) return fail(recovered.error());
   if (!recovered->landed_files.empty())
     log::error("store", std::to_string(recovered->landed_files.size()) + " landed instance(s) could not be indexed yet");
@@ -98,6 +105,7 @@ int run_serve(Config cfg) {
   add_agent_routes(router);
   add_dicomweb_routes(router);
   add_stow_routes(router);
+  add_upload_routes(router);
   add_render_routes(router);
 
   // DICOM first: once /healthz answers, the DICOM port accepts too.

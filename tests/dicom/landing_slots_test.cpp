@@ -37,8 +37,11 @@ struct Node {
     store = std::make_unique<InstanceStore>(*db, *files, clock);
   }
   // Start-up as the server does it: recover sealed slots, then use the free ones.
+  std::vector<InstanceMeta> recovered;  // what recovery reported as indexed (the server audits these)
   StoreCheckReport start() {
-    auto r = recover_store(*db, *files, [&](const std::string& key) { return store->recover_landed(key); });
+    auto r = recover_store(*db, *files, [&](const std::string& key) {
+      return store->recover_landed(key, [&](const InstanceMeta& m) { recovered.push_back(m); });
+    });
     REQUIRE(r.ok());
     REQUIRE(store->enable_landing_slots(r->free_slots).ok());
     return *r;
@@ -139,6 +142,9 @@ TEST_CASE("A sealed slot whose index rows never reached the disk is indexed at t
   REQUIRE(inst.ok());
   CHECK(inst->clinic_id == 5);  // from the seal, never from the file's tags
   CHECK(inst->source == "dimse:CLINIC5");
+  REQUIRE(n.recovered.size() == 1);  // reported once, with the sender of the seal
+  CHECK(n.recovered[0].sop_uid == spec(2).sop_uid);
+  CHECK(n.recovered[0].source == "dimse:CLINIC5");
   CHECK(inst->file_key == *key);
   CHECK(*n.files->read(*key) == bytes);
   auto study = n.store->study(spec(1).study_uid);
@@ -160,6 +166,7 @@ TEST_CASE("A sealed slot holding garbage is emptied at start, not indexed and no
   const auto report = n.start();
   CHECK(report.landed_files.empty());
   CHECK(n.count("dicom_instances") == 0);
+  CHECK(n.recovered.empty());  // nothing indexed, nothing to audit
   CHECK(fs::file_size(n.files->path_of(*key)) == 0);
   CHECK(n.check().clean());
 }

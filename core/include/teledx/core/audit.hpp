@@ -40,8 +40,9 @@ class AuditLog {
   AuditLog(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   static std::vector<db::Migration> migrations();
 
-  /// Appends in its own write transaction.
-  Result<AuditEntry> append(const AuditEvent& event);
+  /// Appends in its own write transaction. Deferred suits entries whose subject is recovered anyway should
+  /// the last moments before a crash be lost (a landed instance is audited again when recovery indexes it).
+  Result<AuditEntry> append(const AuditEvent& event, db::Durability durability = db::Durability::Immediate);
   /// Appends inside the caller's write transaction, so the entry commits with the change it records.
   Result<AuditEntry> append(db::Txn& txn, const AuditEvent& event);
   /// Newest first; optional filters on actor and action.

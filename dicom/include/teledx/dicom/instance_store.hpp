@@ -167,7 +167,10 @@ class InstanceStore {
 
   /// Start-up recovery of a sealed slot without index row (see recover_store): indexes it with the clinic and
   /// source of its note, or empties it when its content cannot be stored. True when done either way.
-  bool recover_landed(const std::string& key);
+  /// `indexed` hears of each instance indexed this way (the server audits it: the entry written when it was
+  /// received may have been lost with the index rows).
+  bool recover_landed(const std::string& key,
+                      const std::function<void(const InstanceMeta&)>& indexed = {});
 
   /// Reads and checks the metadata of a file without storing it (InvalidDicom as ingest_file would).
   Result<InstanceMeta> inspect_file(const std::filesystem::path& file) const;

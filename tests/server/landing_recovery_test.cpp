@@ -1,0 +1,87 @@
+// Start-up recovery on a real server: an instance sealed in its landing slot whose index rows (and the audit
+// entry of its upload) never reached the disk is indexed, attributed from the seal, and audited at the next start.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "dicom/dicom_fixture.hpp"
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace teledx::test;
+namespace fs = std::filesystem;
+
+namespace {
+std::string sql(const fs::path& data, const std::string& statement) {
+  std::string out;
+  REQUIRE(run_command("sqlite3 '" + (data / "index.sqlite").string() + "' \"" + statement + "\"", &out) == 0);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// A free landing slot left by the previous run: an empty file under blobs/dicom/xx/.
+fs::path free_slot(const fs::path& data) {
+  for (const auto& e : fs::recursive_directory_iterator(data / "blobs" / "dicom")) {
+    if (e.is_regular_file() && e.file_size() == 0) return e.path();
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("A sealed instance whose index rows were lost is indexed for its clinic and audited at the next start",
+          "[server][store]") {
+  TempDir dir;
+  const fs::path data = dir / "data";
+  {
+    ServerProcess first(data);
+    REQUIRE(first.stop() == 0);
+  }
+  const std::string clinic = sql(data, "SELECT institution_id FROM ae_titles WHERE ae_title = 'CLINIC1'");
+  REQUIRE_FALSE(clinic.empty());
+
+  // Exactly what ingest leaves on disk just before its deferred index commit: bytes in a slot, then the note.
+  const fs::path slot = free_slot(data);
+  REQUIRE_FALSE(slot.empty());
+  ImageSpec spec;
+  spec.patient_id = "P-RECOVER";
+  spec.study_uid = "1.2.826.0.1.3680043.10.4711";
+  spec.series_uid = spec.study_uid + ".1";
+  spec.sop_uid = spec.study_uid + ".1.1";
+  const std::string bytes = make_image(spec).part10();
+  {
+    std::ofstream out(slot, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  const std::string note = "clinic=" + clinic + "\nreceived=1790000000000\nsource=stow:clinic1-tech";
+  REQUIRE(::setxattr(slot.c_str(), "user.teledx.landing", note.data(), note.size(), 0) == 0);
+
+  ServerProcess second(data);
+  HttpClient c(second.http_port());
+  const auto admin = c.login("admin");
+  auto audit = c.request("GET", "/api/audit?action=store.recovered", "", {{"Authorization", "Bearer " + admin}});
+  REQUIRE(audit.status == 200);
+  const auto list = nlohmann::json::parse(audit.body).at("entries");
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["actor"] == "stow:clinic1-tech");
+  CHECK(list[0]["target"] == "study:" + spec.study_uid);
+  CHECK(list[0]["detail"].get<std::string>().find(spec.sop_uid) != std::string::npos);
+
+  // Indexed for the clinic of the seal: its technician finds it, another clinic does not.
+  const auto mine = c.request("GET", "/dicom-web/studies?PatientID=P-RECOVER", "",
+                              {{"Authorization", "Bearer " + c.login("clinic1-tech")}});
+  REQUIRE(mine.status == 200);
+  CHECK(nlohmann::json::parse(mine.body).size() == 1);
+  const auto theirs = c.request("GET", "/dicom-web/studies?PatientID=P-RECOVER", "",
+                                {{"Authorization", "Bearer " + c.login("clinic2-tech")}});
+  CHECK((theirs.status == 204 || (theirs.status == 200 && nlohmann::json::parse(theirs.body).empty())));
+  REQUIRE(second.stop() == 0);
+
+  std::string out;
+  REQUIRE(run_teledx({"check", "--data-dir", data.string()}, &out) == 0);
+  CHECK(out.find("clean") != std::string::npos);
+}
