@@ -12,6 +12,7 @@ import { createReportEditor } from './report.js';
 import { reportDoc } from './reportdoc.js';
 import { nextCase } from './worklist.js';
 import { loadPriors, priorsPanel, comparable } from './priors.js';
+import { createFlagPanel } from './ecgflags.js';
 
 const TOUCH_MS = 4 * 60 * 1000; // renew the claim's lease while the page is open
 
@@ -55,6 +56,7 @@ export async function render(el, { id }) {
   if (claimError) toast(errorText(claimError), 'error');
 
   let editor = null;
+  let flags = null; // the ECG machine flags panel, redrawn with the side
   let sla = null;
   let priors = null; // loaded once per page, beside the task
   priorsLoading.then((list) => {
@@ -114,6 +116,7 @@ export async function render(el, { id }) {
       editor.destroy();
       editor = null;
     }
+    if (flags) flags.destroy();
     clear(side);
     sla = slaCell(task);
     const actions = h('div.reading-actions');
@@ -139,6 +142,8 @@ export async function render(el, { id }) {
       actions));
     side.append(h('div#priors-panel'));
     drawPriors();
+    // The machine's suggestions sit just above the report, where the reader decides on them before signing.
+    flags = task.kind === 'ecg' ? createFlagPanel(side, task) : null;
 
     if (holds() || reviews()) {
       const host = h('div');
@@ -241,7 +246,10 @@ export async function render(el, { id }) {
       // Redraw only when someone else moved the task (our own moves redraw already).
       if (next.row_version !== task.row_version && (next.state !== task.state ||
         (next.assignee && next.assignee.id) !== (task.assignee && task.assignee.id))) reload(next);
-      else task = Object.assign(task, next);
+      else {
+        task = Object.assign(task, next);
+        if (flags) flags.setTask(task); // e.g. a lead decided a flag (ecg_flag.decided)
+      }
     } catch {
       /* the task may be gone from our view */
     }

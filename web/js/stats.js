@@ -4,7 +4,8 @@ import { h, clear } from './dom.js';
 import { t, bilingual } from './i18n.js';
 import { get, errorText } from './api.js';
 import { duration } from './format.js';
-import { isAdmin, isClinic, isLead } from './session.js';
+import { isAdmin, isClinic, isLead, session } from './session.js';
+import { flagAgreementPanel } from './ecgflags.js';
 
 const RANGES = { today: 0, d7: 7, d30: 30 };
 const prefs = { range: 'today', group: 'day' };
@@ -32,10 +33,13 @@ export function render(el) {
   const criticalCsv = isLead() || isAdmin() ? h('a.btn#critical-csv', { download: 'critical-register.csv' }, t('stats.critical_csv')) : null;
   const kpis = h('div.kpis#stats-kpis');
   const chart = h('div.panel.panel-pad.bar-chart');
+  // How often the readers agree with the ECG machine flags: for the ECG center's lead and the admin.
+  const ecgLead = isLead() && session().institution && session().institution.center_type === 'ecg';
+  const flagPanel = ecgLead || isAdmin() ? h('div.panel.panel-pad#flag-agreement-panel') : null;
   const error = h('div.form-error', { hidden: true });
   el.append(h('div.page',
     h('div.page-head', h('h1', t('stats.title')), h('div.spacer'), range, group, csv, criticalCsv),
-    error, kpis, chart));
+    error, kpis, chart, flagPanel));
 
   async function load() {
     const q = { from: fromMs(prefs.range), to: Date.now() + 60000 };
@@ -50,6 +54,8 @@ export function render(el) {
       error.hidden = true;
       drawKpis(all.rows[0]);
       drawChart(grouped.rows);
+      // Its own error place: a failure here should not hide the turnaround figures above.
+      if (flagPanel) flagAgreementPanel(flagPanel, q).catch((e) => flagPanel.replaceChildren(h('div.form-error', errorText(e))));
     } catch (e) {
       error.textContent = errorText(e);
       error.hidden = false;

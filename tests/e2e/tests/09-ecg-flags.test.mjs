@@ -1,0 +1,164 @@
+// ECG machine flags: a clinic sends a Philips ECG of an acute inferior MI, whose automatic analysis raises the
+// critical STEMI flag. The ECG reader sees the flags in a panel labelled as a machine suggestion (not a
+// diagnosis), confirms the STEMI flag with a note and dismisses another, reloads and finds both decisions with
+// their author; after signing they can no longer change. The ECG center's lead sees the agreement statistic.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openBrowser, login, logout, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { sendExam } from '../lib/flows.mjs';
+
+const PHILIPS_MI = join(import.meta.dirname, '../../data/ecg/philips_129DYPRG.xml');
+const CRITICAL = 'critical_stemi';
+let b;
+let taskId;
+let other; // a second (non-critical) flag of the same ECG, dismissed by the reader
+
+/** The task's machine flags once the server's ECG analysis has run. */
+async function machineFlags(id) {
+  const tok = await token('ecg-lead');
+  for (let i = 0; i < 75; i++) {
+    const r = await api('GET', `/api/tasks/${id}/ecg-flags`, { token: tok });
+    if (r.status === 200 && r.json.flags.length) return r.json;
+    await sleep(200);
+  }
+  throw new Error(`task ${id} has no machine flags`);
+}
+
+before(async () => {
+  taskId = await sendExam('clinic1-tech', [PHILIPS_MI], { reason: '胸痛2小时 (e2e flags)', priority: 'urgent' });
+  b = await openBrowser('ecg-flags', { width: 1366, height: 768 });
+});
+after(async () => {
+  await b.close();
+});
+
+test('the analysis of the MI recording raises the critical STEMI flag, undecided', async () => {
+  const flags = await machineFlags(taskId);
+  const codes = flags.flags.map((f) => f.code);
+  assert.ok(codes.includes(CRITICAL), `flags: ${codes.join(', ')}`);
+  assert.equal(flags.pending, flags.flags.length, 'nothing is decided yet');
+  other = flags.flags.find((f) => f.category !== 'critical');
+  assert.ok(other, `a rhythm statement besides the critical flag (flags: ${codes.join(', ')})`);
+});
+
+test('the reader sees the flags as a machine suggestion, confirms the STEMI flag and dismisses another', async () => {
+  const p = b.page;
+  await login(p, 'ecg-reader1');
+  await waitForRoute(p, '/worklist');
+  await p.goto(`${URL}/#/read/${taskId}`);
+  await p.waitForSelector(`#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`);
+  assert.match(await p.textContent('#ecg-flags .ecg-flags-title'), /机器提示，非诊断/);
+  assert.equal(await p.$('#ecg-flags .ecg-flag-actions'), null, 'no buttons before the reader holds the ECG');
+  await p.click('#claim-task');
+  const item = `#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`;
+  await p.waitForSelector(`${item} button[data-decision="confirm"]`);
+  assert.match(await p.textContent(item), /ST 段抬高型心肌梗死/, 'the flag is named in Chinese');
+  assert.match(await p.textContent(item), /待医师判读/);
+  const pendingBefore = Number(await p.getAttribute('#ecg-flags', 'data-pending'));
+  assert.ok(pendingBefore >= 2, `pending ${pendingBefore}`);
+
+  await p.fill(`${item} .ecg-flag-note`, 'II、III、aVF ST段抬高，已电话通知');
+  await p.click(`${item} button[data-decision="confirm"]`);
+  await p.waitForSelector(`${item}[data-verdict="confirmed"]`);
+  const otherItem = `#ecg-flags li.ecg-flag[data-code="${other.code}"]`;
+  await p.click(`${otherItem} button[data-decision="dismiss"]`);
+  await p.waitForSelector(`${otherItem}[data-verdict="dismissed"]`);
+  assert.equal(Number(await p.getAttribute('#ecg-flags', 'data-pending')), pendingBefore - 2);
+  assert.match(await p.textContent(item), /医师已确认.*心电医师一/s);
+  await b.shot('flags-decided-zh');
+});
+
+test('after a reload the decisions are still there, with who decided and the note', async () => {
+  const p = b.page;
+  await p.reload();
+  const item = `#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`;
+  await p.waitForSelector(`${item}[data-verdict="confirmed"]`);
+  await p.waitForSelector(`#ecg-flags li.ecg-flag[data-code="${other.code}"][data-verdict="dismissed"]`);
+  const text = await p.textContent(item);
+  assert.match(text, /心电医师一/);
+  assert.equal(await p.inputValue(`${item} .ecg-flag-note`), 'II、III、aVF ST段抬高，已电话通知', 'the note, to edit');
+  // The server agrees with what the page shows.
+  const r = await api('GET', `/api/tasks/${taskId}/ecg-flags`, { token: await token('ecg-reader1') });
+  const stemi = r.json.flags.find((f) => f.code === CRITICAL);
+  assert.equal(stemi.decision.verdict, 'confirmed');
+  assert.equal(stemi.decision.comment, 'II、III、aVF ST段抬高，已电话通知');
+});
+
+test('a decision that does not reach the server says so in the panel; the next try records it', async () => {
+  const p = b.page;
+  const last = (await machineFlags(taskId)).flags.find((f) => !f.decision);
+  assert.ok(last, 'a flag is still undecided');
+  const item = `#ecg-flags li.ecg-flag[data-code="${last.code}"]`;
+  b.allowHttpErrors(/\/ecg-flags\//);
+  await p.route('**/api/tasks/*/ecg-flags/*', (route) => route.abort('internetdisconnected'));
+  await p.click(`${item} button[data-decision="confirm"]`);
+  await p.waitForSelector('#ecg-flags .form-error:not([hidden])');
+  const shown = await p.textContent('#ecg-flags .form-error');
+  assert.match(shown, /无法连接服务器/, shown);
+  assert.ok(shown.startsWith(await p.textContent(`${item} .ecg-flag-name`)), `names the flag: ${shown}`);
+  assert.equal(await p.getAttribute(item, 'data-verdict'), 'pending', 'nothing shown as decided');
+  await p.unroute('**/api/tasks/*/ecg-flags/*');
+  await p.click(`${item} button[data-decision="confirm"]`);
+  await p.waitForSelector(`${item}[data-verdict="confirmed"]`);
+  assert.ok(await p.$eval('#ecg-flags .form-error', (el) => el.hidden), 'the error is gone');
+  assert.equal(await p.getAttribute('#ecg-flags', 'data-pending'), '0');
+  assert.match(await p.textContent('#ecg-flags .ecg-flag-pending'), /已全部判读/);
+});
+
+test('in English the panel reads as a machine suggestion too', async () => {
+  const p = b.page;
+  await p.click('button[data-lang="en"]');
+  await p.waitForFunction(() => /Machine suggestion, not a diagnosis/.test(document.querySelector('#ecg-flags')?.textContent || ''));
+  const text = await p.textContent(`#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`);
+  assert.match(text, /ST-elevation myocardial infarction/);
+  assert.match(text, /Confirmed by the reader/);
+  await p.waitForSelector('#ecg-viewer[data-ready="1"]', { timeout: 15000 });
+  await b.shot('flags-decided-en');
+  await p.click('button[data-lang="zh-CN"]');
+  await p.waitForFunction(() => /机器提示/.test(document.querySelector('#ecg-flags')?.textContent || ''));
+});
+
+test('once the report is signed the decisions are final: no buttons, and the server refuses a change', async () => {
+  const p = b.page;
+  await p.waitForSelector('#report-editor');
+  await p.fill('#impression', '急性下壁心肌梗死（e2e）。');
+  await p.keyboard.press('Control+Enter');
+  await p.waitForSelector('#report-doc', { timeout: 10000 });
+  await p.waitForSelector(`#ecg-flags li.ecg-flag[data-code="${CRITICAL}"][data-verdict="confirmed"]`);
+  assert.equal(await p.$('#ecg-flags .ecg-flag-actions'), null);
+  assert.match(await p.textContent(`#ecg-flags li.ecg-flag[data-code="${CRITICAL}"] .ecg-flag-comment`), /已电话通知/);
+  const r = await api('POST', `/api/tasks/${taskId}/ecg-flags/${CRITICAL}`, { token: await token('ecg-reader1'), body: { decision: 'dismiss' } });
+  assert.equal(r.status, 409);
+});
+
+test('the ECG center lead sees the agreement between the machine and the readers', async () => {
+  const p = b.page;
+  await logout(p);
+  await login(p, 'ecg-lead');
+  await waitForRoute(p, '/worklist');
+  await p.goto(`${URL}/#/stats`);
+  const row = `#flag-agreement tbody tr[data-code="${CRITICAL}"]`;
+  await p.waitForSelector(row);
+  const stats = await api('GET', `/api/stats/ecg-flags?from=${Date.now() - 86400000}`, { token: await token('ecg-lead') });
+  const s = stats.json.flags.find((f) => f.code === CRITICAL);
+  assert.ok(s.confirmed >= 1, JSON.stringify(s));
+  const cells = await p.$$eval(`${row} td`, (tds) => tds.map((td) => td.textContent));
+  assert.match(cells[0], /ST 段抬高型心肌梗死/);
+  assert.equal(cells[2], String(s.confirmed), 'the confirmed count is the server\'s');
+  assert.equal(cells[5], `${Math.round(s.agreement_rate * 1000) / 10}%`);
+  assert.match(await p.textContent('#flag-agreement tfoot'), /合计/);
+  await p.$eval('#flag-agreement-panel', (el) => el.scrollIntoView());
+  await b.shot('flags-agreement-zh');
+  await p.click('button[data-lang="en"]');
+  await p.waitForFunction(() => /agreement with the readers/.test(document.querySelector('#flag-agreement-panel')?.textContent || ''));
+  await p.waitForSelector(row);
+  await p.$eval('#flag-agreement-panel', (el) => el.scrollIntoView());
+  await b.shot('flags-agreement-en');
+  await p.click('button[data-lang="zh-CN"]');
+});
+
+test('no console errors', () => {
+  b.assertClean();
+});
