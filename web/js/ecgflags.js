@@ -10,6 +10,13 @@ import { OPEN_STATES } from './tasks.js';
 
 const MACHINE_PREFIX = /^Machine flag \(unconfirmed\):\s*/; // the panel's title already says so
 const flagName = (f) => tOr('ecgflag.code.' + f.code, (f.text || f.code).replace(MACHINE_PREFIX, ''));
+// The critical-value (危急值) category a confirmed critical machine flag corresponds to (worklist's list).
+const CRITICAL_CATEGORY_OF = {
+  critical_stemi: 'acute_myocardial_infarction', critical_vf: 'ventricular_fibrillation',
+  critical_vt: 'ventricular_tachycardia', critical_complete_av_block: 'high_degree_av_block',
+  critical_bradycardia: 'severe_bradycardia', critical_pause: 'severe_bradycardia', critical_long_qtc: 'long_qt',
+  critical_svt: 'other', critical_af_rapid: 'other',
+};
 const pct = (x) => (x == null ? '—' : `${Math.round(x * 1000) / 10}%`);
 
 /** Whether the signed-in user may decide on this task's flags (the server checks again and says why not). */
@@ -25,7 +32,7 @@ function mayDecide(task) {
  * with Confirm / Dismiss and an optional note for whoever may decide. `task.ecg_flags` is used when present
  * (GET /api/tasks/{id} carries it); otherwise the list is fetched.
  */
-export function createFlagPanel(host, task) {
+export function createFlagPanel(host, task, { onCriticalConfirmed } = {}) {
   const list = h('ul.ecg-flag-list');
   const pending = h('span.chip.ecg-flag-pending');
   const error = h('div.form-error', { hidden: true });
@@ -96,6 +103,11 @@ export function createFlagPanel(host, task) {
       task.ecg_flags = next;
       notes.delete(f.code); // now shown as the decision's comment
       toast(t(decision === 'confirm' ? 'ecgflag.saved_confirmed' : 'ecgflag.saved_dismissed', { name: flagName(f) }), 'ok');
+      // Confirming a critical finding is not yet telling the clinic: the critical-value dialog opens with the
+      // matching category, and the reader sends it (or cancels, and can still use the report's button later).
+      if (decision === 'confirm' && f.severity === 'critical' && !task.critical && onCriticalConfirmed) {
+        onCriticalConfirmed({ category: CRITICAL_CATEGORY_OF[f.code] || 'other', note: flagName(f) + (comment ? ' — ' + comment : '') });
+      }
     } catch (e) {
       busy.delete(f.code);
       // Shown in the panel (not only as a toast): the reader must see which flag was not recorded and why.

@@ -143,7 +143,9 @@ export async function render(el, { id }) {
     side.append(h('div#priors-panel'));
     drawPriors();
     // The machine's suggestions sit just above the report, where the reader decides on them before signing.
-    flags = task.kind === 'ecg' ? createFlagPanel(side, task) : null;
+    flags = task.kind === 'ecg'
+      ? createFlagPanel(side, task, { onCriticalConfirmed: (preset) => editor && editor.flagCritical(preset) })
+      : null;
 
     if (holds() || reviews()) {
       const host = h('div');

@@ -149,12 +149,15 @@ export async function createReportEditor(host, task, { onChange } = {}) {
     }
   }
 
-  const criticalBtn = h('button.btn.small#flag-critical', { type: 'button', onclick: flagCritical },
+  const criticalBtn = h('button.btn.small#flag-critical', { type: 'button', onclick: () => flagCritical() },
     task.critical ? '⚠ ' + criticalCategory(task.critical.category) : t('report.flag_critical'));
   if (task.critical) criticalBtn.disabled = true;
-  async function flagCritical() {
+  /** preset: {category, note} when the reader has just confirmed a critical machine flag (ecgflags.js). */
+  async function flagCritical(preset = {}) {
+    if (task.critical) return;
     const cat = h('select#critical-category', CRITICAL_CATEGORIES.map((c) => h('option', { value: c }, criticalCategory(c))));
-    const note = h('textarea#critical-note', { rows: 3 });
+    if (preset.category && CRITICAL_CATEGORIES.includes(preset.category)) cat.value = preset.category;
+    const note = h('textarea#critical-note', { rows: 3 }, preset.note || '');
     const err = h('div.form-error', { hidden: true });
     const ok = await modal({
       title: t('report.flag_critical'),
@@ -244,6 +247,7 @@ export async function createReportEditor(host, task, { onChange } = {}) {
   }
   return {
     flush,
+    flagCritical,
     /** Stops the editor; resolves once unsaved text is saved (leaving the page keeps the text). */
     destroy() {
       document.removeEventListener('keydown', onKey);

@@ -1,7 +1,7 @@
 // ECG machine flags: a clinic sends a Philips ECG of an acute inferior MI, whose automatic analysis raises the
 // critical STEMI flag. The ECG reader sees the flags in a panel labelled as a machine suggestion (not a
-// diagnosis), confirms the STEMI flag with a note and dismisses another, reloads and finds both decisions with
-// their author; after signing they can no longer change. The ECG center's lead sees the agreement statistic.
+// diagnosis), confirms the STEMI flag with a note (which opens the critical-value dialog: sent) and dismisses
+// another, reloads and finds both decisions with their author; after signing they can no longer change. The ECG center's lead sees the agreement statistic.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -62,6 +62,17 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   await p.fill(`${item} .ecg-flag-note`, 'II、III、aVF ST段抬高，已电话通知');
   await p.click(`${item} button[data-decision="confirm"]`);
   await p.waitForSelector(`${item}[data-verdict="confirmed"]`);
+  // A confirmed critical finding opens the critical-value (危急值) dialog with the matching category; sending it
+  // is what tells the clinic.
+  await p.waitForSelector('.modal #critical-category');
+  assert.equal(await p.inputValue('.modal #critical-category'), 'acute_myocardial_infarction');
+  assert.match(await p.inputValue('.modal #critical-note'), /已电话通知/, 'the reader\'s note comes along');
+  await b.shot('flags-critical-dialog-zh');
+  await p.click('.modal .btn.danger');
+  await p.waitForSelector('.modal #critical-category', { state: 'detached' });
+  await p.waitForSelector('#flag-critical[disabled]');
+  const marked = await api('GET', `/api/tasks/${taskId}`, { token: await token('ecg-reader1') });
+  assert.equal(marked.json.critical.category, 'acute_myocardial_infarction', JSON.stringify(marked.json.critical));
   const otherItem = `#ecg-flags li.ecg-flag[data-code="${other.code}"]`;
   await p.click(`${otherItem} button[data-decision="dismiss"]`);
   await p.waitForSelector(`${otherItem}[data-verdict="dismissed"]`);
