@@ -13,17 +13,43 @@ const LAYOUTS = {
 };
 const MARGIN_MM = 12; // left margin: lead labels and the calibration pulse
 
-function analysisRows(flags, prefix = '', out = []) {
-  for (const [k, v] of Object.entries(flags || {})) {
-    if (k === 'list' || k === 'source_sop_instance_uid') continue; // per-beat positions and ids: not for reading
-    if (v && typeof v === 'object' && !Array.isArray(v)) analysisRows(v, prefix + k + '.', out);
-    else if (Array.isArray(v)) {
-      // Statements ({code, text, severity, lead}) read as their text.
-      const items = v.map((x) => (x && typeof x === 'object' ? (x.text || x.code || '') + (x.lead ? ` (${x.lead})` : '') : String(x)));
-      if (items.length) out.push([prefix + k, items.join('；')]);
-    } else if (v != null) out.push([prefix + k, String(v)]);
-  }
-  return out;
+// The automatic analysis as a reader reads it: the interval measurements with units, then the machine's
+// statements (rhythm, critical, signal quality) by name, ST deviation at J+60 per lead, and the beat counts.
+// Statements keep their own text as a tooltip; codes without a translation show that text.
+const MEASUREMENTS = [
+  ['heart_rate_bpm', 'bpm'], ['rr_ms', 'ms'], ['pr_ms', 'ms'], ['p_duration_ms', 'ms'], ['qrs_ms', 'ms'], ['qt_ms', 'ms'],
+  ['qtc_bazett_ms', 'ms'], ['qtc_fridericia_ms', 'ms'], ['p_axis_deg', 'deg'], ['qrs_axis_deg', 'deg'], ['t_axis_deg', 'deg'],
+];
+const ST_LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
+
+function analysisView(a) {
+  if (!a || !a.measurements) return null;
+  const m = a.measurements;
+  const measured = MEASUREMENTS.filter(([k]) => m[k] != null);
+  const statementList = (key, list) => (list && list.length
+    ? h('tr', { 'data-key': key }, h('th', t('ecgm.' + key)), h('td', list.map((x) => h('span.chip.ecg-statement',
+      { title: x.text || x.code, class: 'sev-' + (x.severity || 'info') },
+      tOr('ecgflag.code.' + x.code, x.text || x.code) + (x.lead ? ` (${x.lead})` : '')))))
+    : null);
+  const st = a.st_j60_uv || {};
+  const stLeads = ST_LEADS.filter((l) => st[l] != null);
+  const beats = a.beats || {};
+  return h('div.ecg-analysis-body',
+    measured.length ? h('table.ecg-measurements', h('tbody', measured.map(([k, unit]) => h('tr', { 'data-key': k },
+      h('th', t('ecgm.' + k)), h('td.num', String(Math.round(m[k]))), h('td.unit', t('ecgm.unit.' + unit))))))
+      : h('p.muted', t('ecg.no_measurements')),
+    h('table.ecg-statements', h('tbody',
+      statementList('critical', a.critical), statementList('rhythm', a.rhythm), statementList('quality', a.quality),
+      beats.count != null ? h('tr', { 'data-key': 'beats' }, h('th', t('ecgm.beats')),
+        h('td', t('ecgm.beats_text', { n: beats.count, normal: beats.normal || 0, v: beats.ventricular || 0 }))) : null)),
+    stLeads.length ? h('div.ecg-st', h('div.sub', t('ecgm.st_j60')), h('table.ecg-st-table',
+      h('tr', stLeads.map((l) => h('th', l))),
+      h('tr', stLeads.map((l) => {
+        const mv = st[l] / 1000;
+        return h('td.num', { class: Math.abs(mv) >= 0.1 ? 'st-dev' : null }, (mv > 0 ? '+' : '') + mv.toFixed(2));
+      })))) : null,
+    h('div.sub.ecg-tech', t('ecgm.tech', { hz: a.sample_rate_hz, s: (a.duration_s || 0).toFixed(1),
+      mains: a.mains_removed_hz ? t('ecgm.mains', { hz: a.mains_removed_hz }) : '' })));
 }
 
 /** createEcgViewer(host, {studyUid, task, id, analysis}): `id` prefixes the element ids (a prior ECG shown beside
@@ -228,10 +254,8 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
 
   function drawAnalysis() {
     clear(analysis);
-    const rows = analysisRows(task && task.machine_flags);
-    analysis.append(h('h3', t('ecg.analysis')),
-      rows.length ? h('table', h('tbody', rows.map(([k, v]) => h('tr', h('td', tOr('ecgm.' + k, k)), h('td', v)))))
-        : h('p.muted', t('ecg.no_measurements')));
+    analysis.append(h('h3', t('ecg.analysis'), h('span.chip.machine', t('ecgm.machine'))),
+      analysisView(task && task.machine_flags) || h('p.muted', t('ecg.no_measurements')));
   }
 
   (async () => {

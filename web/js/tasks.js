@@ -86,7 +86,10 @@ export function flagChips(task) {
     // The ECG analysis (ecg/src/analysis_json.cpp): its critical findings and its non-routine rhythm statements
     // are flags; measurements and beat lists are not.
     for (const st of [...(flags.critical || []), ...(flags.rhythm || []).filter((x) => x && x.severity !== 'info')])
-      if (st && st.text) out.push(h('span.chip.flag', { title: st.code || '' }, st.text));
+      // Named in the user's language (the machine's English sentence stays as the tooltip), and marked as the
+      // machine's, never as a diagnosis.
+      if (st && st.text) out.push(h('span.chip.flag', { title: st.text, 'data-code': st.code || '' },
+        t('flag.machine_prefix') + tOr('ecgflag.code.' + st.code, st.text.replace(/^Machine flag \(unconfirmed\):\s*/, ''))));
   }
   for (const [k, v] of flags.machine_generated ? [] : Object.entries(flags)) {
     if (v === false || v == null || v === '' || (Array.isArray(v) && !v.length)) continue;
