@@ -1,12 +1,16 @@
 // Runs the ECG QRS detector over WFDB records and writes one sample index per line (qrs_score.py input).
 // Usage: ecg_qrs_eval qrs DB_DIR OUT_DIR [--first-lead] [RECORD...]   (records default to DB_DIR/RECORDS)
-//        ecg_qrs_eval delineation DATA_DIR   (QTDB q1c and LUDB per-lead boundaries: mean and SD of the error)
+//        ecg_qrs_eval delineation DATA_DIR   (QTDB q1c and LUDB per-lead boundaries: mean and SD of the error;
+//                                             DELINEATION_DUMP=1 also prints every scored boundary's error)
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -102,13 +106,21 @@ std::vector<Wave> waves_of(const fs::path& file) {
   return out;
 }
 
+/// Record being scored, for the per-beat dump (DELINEATION_DUMP=1 prints "record point ref_sample error_ms" for the
+/// global boundaries; empty while the per-lead comparison runs, which is not dumped).
+std::string g_record;
+
 struct Stat {
+  explicit Stat(const char* point) : name(point) {}
+  const char* name;
   std::vector<double> err;
   int missed = 0;
   void add(std::optional<std::int64_t> ours, std::int64_t ref, double fs) {
     if (ref < 0) return;
     if (!ours) { ++missed; return; }
     err.push_back((double(*ours) - double(ref)) * 1000.0 / fs);
+    if (!g_record.empty() && std::getenv("DELINEATION_DUMP"))
+      std::printf("dump %s %s %lld %.0f\n", g_record.c_str(), name, (long long)ref, err.back());
   }
   void print(const char* name, double tol) const {
     double m = 0, sd = 0;
@@ -126,7 +138,7 @@ struct Stat {
 };
 
 struct Stats {
-  Stat p_on, p_off, qrs_on, qrs_off, t_off;
+  Stat p_on{"p_on"}, p_off{"p_off"}, qrs_on{"qrs_on"}, qrs_off{"qrs_off"}, t_off{"t_off"};
   void print() const {
     p_on.print("P on", 10.2);
     p_off.print("P off", 12.7);
@@ -162,6 +174,46 @@ void score(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const
     }
     if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs))
       st.t_off.add(f.t_off, ref[i + 1].off, fs);
+  }
+}
+
+/// LUDB's own convention: every lead's boundaries against that lead's marks. A wave the lead's annotator marked but
+/// our delineator did not bound in that lead (too small there to delineate alone) counts as missed.
+void score_per_lead(const LeadSet& conditioned, const std::vector<std::int64_t>& r,
+                    const std::vector<std::vector<Wave>>& per, const std::vector<std::string>& names, Stats& st) {
+  const double fs = conditioned.sample_rate_hz;
+  std::map<std::size_t, Fiducials> done;  // delineation of each detected beat, once
+  auto fid = [&](std::size_t k) -> const Fiducials& {
+    auto it = done.find(k);
+    if (it == done.end())
+      it = done.emplace(k, delineate_beat(conditioned, r[k], k ? std::optional(r[k - 1]) : std::nullopt,
+                                          k + 1 < r.size() ? std::optional(r[k + 1]) : std::nullopt)).first;
+    return it->second;
+  };
+  for (std::size_t li = 0; li < per.size(); ++li) {
+    std::size_t lead = conditioned.leads.size();
+    for (std::size_t j = 0; j < conditioned.leads.size(); ++j) {
+      std::string label = conditioned.leads[j].label;
+      for (auto& c : label) c = char(std::tolower(static_cast<unsigned char>(c)));
+      if (label == names[li]) lead = j;
+    }
+    if (lead == conditioned.leads.size()) continue;
+    const auto& ref = per[li];
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      if (ref[i].sym != 'N') continue;
+      auto k = nearest(r, ref[i].peak, std::int64_t(0.1 * fs));
+      if (!k) continue;
+      const auto& f = fid(*k);
+      const LeadBoundaries b = lead < f.per_lead.size() ? f.per_lead[lead] : LeadBoundaries{};
+      st.qrs_on.add(b.qrs_on, ref[i].on, fs);
+      st.qrs_off.add(b.qrs_off, ref[i].off, fs);
+      if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs)) {
+        st.p_on.add(b.p_on, ref[i - 1].on, fs);
+        st.p_off.add(b.p_off, ref[i - 1].off, fs);
+      }
+      if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs))
+        st.t_off.add(b.t_off, ref[i + 1].off, fs);
+    }
   }
 }
 
@@ -262,7 +314,8 @@ void run_ludb_rhythm(const fs::path& data) {
 }
 
 int run_delineation(const fs::path& data) {
-  Stats qt, lu;
+  Stats qt, lu, lu_lead;
+  std::vector<double> spread[6];  // P on/off, QRS on/off, T on (unused)/end: per-lead annotation spread per wave
   double ms_total = 0;
   int n_records = 0;
   {
@@ -274,6 +327,7 @@ int run_delineation(const fs::path& data) {
       LeadSet s = *w;
       condition_signals(s);
       auto r = detect_qrs(s);
+      g_record = rec;
       Stats one;
       score(s, r, waves_of(data / "qtdb" / (rec + ".q1c")), one);
       if (std::getenv("QTDB_VERBOSE")) {
@@ -299,6 +353,7 @@ int run_delineation(const fs::path& data) {
       auto a = analyze(*w);
       ms_total += cpu_ms() - t0;
       ++n_records;
+      g_record = rec;
       LeadSet s = *w;
       condition_signals(s);
       auto r = detect_qrs(s);
@@ -307,18 +362,45 @@ int run_delineation(const fs::path& data) {
       for (auto e : exts) per.push_back(waves_of(data / "ludb/data" / (rec + "." + e)));
       std::vector<Wave> global = per[1];
       const std::int64_t tol = std::int64_t(0.08 * w->sample_rate_hz);
-      for (auto& g : global)
+      const double to_ms = 1000.0 / w->sample_rate_hz;
+      for (auto& g : global) {
+        std::int64_t on_lo = -1, on_hi = -1, off_lo = -1, off_hi = -1;
         for (const auto& lead : per)
           for (const auto& x : lead)
             if (x.sym == g.sym && std::llabs(x.peak - g.peak) <= tol) {
               if (x.on >= 0 && (g.on < 0 || x.on < g.on)) g.on = x.on;
               if (x.off > g.off) g.off = x.off;
+              if (x.on >= 0) on_lo = on_lo < 0 ? x.on : std::min(on_lo, x.on), on_hi = std::max(on_hi, x.on);
+              if (x.off >= 0) off_lo = off_lo < 0 ? x.off : std::min(off_lo, x.off), off_hi = std::max(off_hi, x.off);
             }
+        const int i = g.sym == 'p' ? 0 : g.sym == 'N' ? 2 : 4;
+        if (on_lo >= 0 && g.sym != 't') spread[i].push_back(double(on_hi - on_lo) * to_ms);
+        if (off_lo >= 0) spread[i + 1].push_back(double(off_hi - off_lo) * to_ms);
+      }
       score(s, r, global, lu);
+      g_record.clear();
+      score_per_lead(s, r, per, std::vector<std::string>(std::begin(exts), std::end(exts)), lu_lead);
     }
   }
   std::printf("LUDB dev (12 leads, global boundaries = earliest onset / latest end over leads):\n");
   lu.print();
+  // LUDB annotates every lead on its own: how far apart the leads' marks of one wave lie bounds how exactly an
+  // earliest/latest-over-leads reference can be met (it is the extreme of twelve independent marks).
+  {
+    const char* names[] = {"P on", "P off", "QRS on", "QRS off", "", "T end"};
+    std::printf("  spread of the per-lead annotations of one wave (latest - earliest mark), median / p90 ms:");
+    for (int i = 0; i < 6; ++i) {
+      if (i == 4) continue;
+      auto v = spread[i];
+      if (v.empty()) continue;
+      std::sort(v.begin(), v.end());
+      std::printf("  %s %.0f/%.0f", names[i], v[v.size() / 2], v[v.size() * 9 / 10]);
+    }
+    std::printf("\n");
+  }
+  std::printf("LUDB dev, per lead (each lead's own boundaries against that lead's marks; missed = marked in the lead\n"
+              "but not delineated there alone, the wave being too small in that lead):\n");
+  lu_lead.print();
   run_ludb_rhythm(data);
   if (n_records) std::printf("analyze(): %.2f ms CPU per 10-s 12-lead 500-Hz ECG (mean over %d LUDB records)\n", ms_total / n_records, n_records);
   return 0;

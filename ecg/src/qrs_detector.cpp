@@ -1,9 +1,11 @@
-// QRS detection: band-pass 5-18 Hz, derivative energy summed over normalised leads, centred moving-window
-// integration, then Hamilton-Tompkins decision rules (adaptive thresholds from QRS/noise peak medians,
-// search-back at 1.5 RR, refractory period, T-wave slope test). Polarity-independent (squared slope).
+// QRS detection: band-pass 5-18 Hz, absolute slope normalised per lead, centred moving-window integration, then
+// Hamilton-Tompkins decision rules (adaptive thresholds from QRS/noise peak medians, search-back at 1.5 RR,
+// refractory period, T-wave slope test), run on each lead; the lead whose beats stand out best is kept, and its
+// close calls between rival complexes are settled by all leads together. Polarity-independent.
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <numbers>
 
 #include "filters_internal.hpp"
@@ -40,11 +42,18 @@ struct Recent {
   }
 };
 
+struct Peak {
+  std::int64_t t;
+  double h;
+  double slope;
+};
+
 struct Feature {
   double scale = 1;                    // the lead's typical slope (µV/sample), before normalisation
-  std::vector<float> energy;          // summed normalised squared slope
+  std::vector<float> energy;          // normalised absolute slope (freed once the candidates are found)
   std::vector<float> mwi;             // centred moving-window integral of energy
   std::vector<std::vector<float>> bp;  // band-passed leads (for the fiducial)
+  std::vector<Peak> cand;             // local maxima of the integral that dominate +-100 ms
 };
 
 /// Robust amplitude of a non-negative signal: median of the maxima of consecutive 2-s blocks.
@@ -80,27 +89,9 @@ Feature lead_feature(std::vector<float> x, double fs) {
     if (k >= w && k - w < n) acc -= f.energy[k - w];
     if (k >= w / 2 && k - w / 2 < n) f.mwi[k - w / 2] = float(acc / double(w));
   }
-  return f;
-}
-
-struct Peak {
-  std::int64_t t;
-  double h;
-  double slope;
-};
-
-struct LeadDetection {
-  std::vector<std::int64_t> r;
-  double separation = 0;  // median QRS peak over mean noise peak: how cleanly beats stand out in this lead
-  double level = 0;       // median beat peak in µV/sample: how steep this lead's beats are
-};
-
-LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
-  const std::size_t n = f.mwi.size();
-
   // Candidate peaks: local maxima of the integral that dominate +-100 ms.
   const std::int64_t nms = std::int64_t(0.10 * fs), half_slope = std::int64_t(0.06 * fs);
-  std::vector<Peak> cand;
+  auto& cand = f.cand;
   for (std::size_t k = 1; k + 1 < n; ++k) {
     if (!(f.mwi[k] > f.mwi[k - 1] && f.mwi[k] >= f.mwi[k + 1])) continue;
     const std::size_t lo = k > std::size_t(nms) ? k - std::size_t(nms) : 0, hi = std::min(n, k + std::size_t(nms) + 1);
@@ -111,6 +102,26 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
     if (!cand.empty() && std::int64_t(k) - cand.back().t <= nms) continue;  // plateau duplicates
     cand.push_back({std::int64_t(k), f.mwi[k], slope});
   }
+  // The energy is needed no more (the decisions use the integral and these peaks): free it before the next lead.
+  std::vector<float>().swap(f.energy);
+  return f;
+}
+
+struct LeadDetection {
+  std::vector<Peak> beats;
+  double median_h = 0;    // median beat peak of the normalised integral
+  double separation = 0;  // median QRS peak over mean noise peak: how cleanly beats stand out in this lead
+  double level = 0;       // median beat peak in µV/sample: how steep this lead's beats are
+};
+
+/// Support for a QRS at a time from all leads together (empty: this lead decides alone).
+using Support = std::function<double(std::int64_t)>;
+
+/// `support`, when given, settles close calls between two rival complexes (see detect_qrs).
+LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o, const Support& support = {}) {
+  const std::size_t n = f.mwi.size();
+
+  const std::vector<Peak>& cand = f.cand;
 
   // Initial levels from the first 8 s: median of 1-s maxima.
   Recent qrs, noise, rr, slopes;
@@ -148,19 +159,22 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
     return !beats.empty() && p.t - beats.back().t < twin &&
            p.slope < 0.9 * std::max(beats.back().slope, slopes.median());
   };
+  // The larger of two rivals wins, unless they are close in size and the other leads clearly prefer the smaller.
+  auto prefer = [&](const Peak& a, const Peak& b) {
+    if (support && std::min(a.h, b.h) >= 0.6 * std::max(a.h, b.h)) return support(a.t) > support(b.t);
+    return a.h > b.h;
+  };
   auto search_back = [&](std::int64_t now) {
     while (!beats.empty() && rr.n >= 2 && double(now - beats.back().t) > 1.5 * rr.mean() && !pending.empty()) {
       const double th2 = 0.5 * threshold();
       const Peak* best = nullptr;
       for (const auto& p : pending)
-        if (p.t - beats.back().t >= refractory && p.h >= th2 && !is_t_wave(p) && (!best || p.h > best->h)) best = &p;
+        if (p.t - beats.back().t >= refractory && p.h >= th2 && !is_t_wave(p) && (!best || prefer(p, *best))) best = &p;
       if (!best) break;
       Peak b = *best;
       std::vector<Peak> rest;
       for (const auto& p : pending)
         if (p.t > b.t) rest.push_back(p);
-      // A search-back beat counts at a reduced weight, as in Hamilton-Tompkins.
-      b.h = b.h;
       accept(b);
       pending = std::move(rest);
     }
@@ -174,7 +188,7 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
     const double close = rr.n >= 4 && rr.regular() ? std::clamp(0.5 * rr.median(), double(refractory), 0.30 * fs)
                                                    : double(refractory);
     if (!beats.empty() && double(p.t - beats.back().t) < close) {
-      if (p.h > beats.back().h) {
+      if (prefer(p, beats.back())) {
         beats.back() = p;
         qrs.replace_last(p.h);
       }
@@ -196,23 +210,12 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
       pending.push_back(p);
     }
   }
-  search_back(std::int64_t(n) + std::int64_t(fs));
+  // At the record's end, search back only when the record itself shows an interval over 1.5 RR since the last beat
+  // (evidence of a missed beat); pretending time went on past the end accepted sub-threshold peaks at the very end
+  // (a complex cut off by the end of the recording, which can be neither typed nor delineated).
+  search_back(std::int64_t(n));
 
-  // Fiducial: largest absolute band-passed deflection within +-80 ms, on the lead where it is largest relative to
-  // that lead's typical QRS amplitude.
   LeadDetection det;
-  std::vector<std::int64_t>& out = det.r;
-  out.reserve(beats.size());
-  const std::int64_t r = std::int64_t(0.08 * fs);
-  for (const auto& b : beats) {
-    const std::int64_t lo = std::max<std::int64_t>(0, b.t - r), hi = std::min<std::int64_t>(std::int64_t(n) - 1, b.t + r);
-    std::int64_t best_t = b.t;
-    float best = -1;
-    const auto& x = f.bp.front();
-    for (std::int64_t k = lo; k <= hi; ++k)
-      if (std::abs(x[std::size_t(k)]) > best) best = std::abs(x[std::size_t(k)]), best_t = k;
-    if (out.empty() || best_t - out.back() >= refractory / 2) out.push_back(best_t);
-  }
   // How trustworthy this lead is: the QRS level over the mean of the noise peaks between beats (peaks in the
   // T-wave window after a beat are T waves, not noise), capped so that a lead without noise peaks does not win
   // outright, and penalised for intervals under 300 ms, which mean T waves or noise were taken for beats.
@@ -235,8 +238,27 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o) {
     const double frac_short = beats.size() > 1 ? double(short_rr) / double(beats.size() - 1) : 0;
     det.separation = level / std::max(nn ? noise_all / double(nn) : 0.0, 0.05 * level) / (1 + 20 * frac_short);
     det.level = level * f.scale;
+    det.median_h = level;
   }
+  det.beats = std::move(beats);
   return det;
+}
+
+/// R positions: the largest absolute band-passed deflection within +-80 ms of each beat's integral peak.
+std::vector<std::int64_t> fiducials(const std::vector<Peak>& beats, const Feature& f, double fs, std::int64_t refractory) {
+  std::vector<std::int64_t> out;
+  out.reserve(beats.size());
+  const auto& x = f.bp.front();
+  const std::int64_t n = std::int64_t(x.size()), r = std::int64_t(0.08 * fs);
+  for (const auto& b : beats) {
+    const std::int64_t lo = std::max<std::int64_t>(0, b.t - r), hi = std::min<std::int64_t>(n - 1, b.t + r);
+    std::int64_t best_t = b.t;
+    float best = -1;
+    for (std::int64_t k = lo; k <= hi; ++k)
+      if (std::abs(x[std::size_t(k)]) > best) best = std::abs(x[std::size_t(k)]), best_t = k;
+    if (out.empty() || best_t - out.back() >= refractory / 2) out.push_back(best_t);
+  }
+  return out;
 }
 
 }  // namespace
@@ -264,15 +286,43 @@ std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) {
   detail::filtfilt_batch(Biquad::highpass(fs, 5.0, std::numbers::sqrt2 / 2), ptr, n);
   detail::filtfilt_batch(Biquad::lowpass(fs, 18.0, std::numbers::sqrt2 / 2), ptr, n);
   std::vector<LeadDetection> per;
+  std::vector<Feature> feat;
   double top = 0;
   for (auto& b : band) {
-    per.push_back(detect_on(lead_feature(std::move(b), fs), fs, o));
+    feat.push_back(lead_feature(std::move(b), fs));
+    per.push_back(detect_on(feat.back(), fs, o));
     top = std::max(top, per.back().level);
   }
+  // Among those, separation is weighted by the lead's relative steepness: the separation is capped (a lead with no
+  // noise peaks would otherwise win outright), and at or near the cap the steeper lead keeps more margin against
+  // the noise bursts to come, so a clean but shallow lead must stand out clearly more to win.
+  auto merit = [&](std::size_t l) { return per[l].separation * per[l].level / std::max(top, 1e-9); };
   std::size_t best = 0;
   for (std::size_t l = 0; l < nl; ++l)
-    if (per[l].level >= 0.4 * top && (per[best].level < 0.4 * top || per[l].separation > per[best].separation)) best = l;
-  return std::move(per[best].r);
+    if (per[l].level >= 0.4 * top && (per[best].level < 0.4 * top || merit(l) > merit(best))) best = l;
+  // The chosen lead is then detected again with every lead's say on close calls: when two rival complexes within
+  // the refractory period (a big P wave or a noise spike against the QRS) are within 40% of each other in this
+  // lead, the one with more support summed over all leads wins, each lead's integral near that time relative to
+  // its own typical beat. One lead can show a P wave as large as its QRS; the other views rarely agree with it.
+  // It has to be a second pass, not a correction afterwards: the thresholds, RR average and T-wave test that
+  // follow a wrong choice are already off (MIT-BIH 105: a noise spike then made the next QRS look like a T wave).
+  std::vector<std::size_t> voters;
+  for (std::size_t l = 0; l < nl; ++l)
+    if (per[l].median_h > 0) voters.push_back(l);
+  const std::int64_t near = std::int64_t(0.02 * fs);
+  auto support = [&](std::int64_t t) {
+    double v = 0;
+    for (std::size_t l : voters) {
+      const auto& m = feat[l].mwi;
+      const std::size_t lo = std::size_t(std::max<std::int64_t>(0, t - near));
+      const std::size_t hi = std::size_t(std::min<std::int64_t>(std::int64_t(m.size()) - 1, t + near));
+      v += *std::max_element(m.begin() + std::ptrdiff_t(lo), m.begin() + std::ptrdiff_t(hi) + 1) / per[l].median_h;
+    }
+    return v;
+  };
+  if (voters.size() > 1) per[best] = detect_on(feat[best], fs, o, support);
+  const std::vector<Peak>& beats = per[best].beats;
+  return fiducials(beats, feat[best], fs, std::int64_t(o.refractory_s * fs));
 }
 
 }  // namespace teledx::ecg

@@ -71,19 +71,23 @@ TEST_CASE("QRS detection on MIT-BIH record 100 reaches Se and +P of 99.5% or mor
   CHECK(s.ppv() >= 99.5);
 }
 
-TEST_CASE("QRS detection over the MIT-BIH development records keeps gross Se >= 99.8% and +P >= 99.7%", "[ecg]") {
+TEST_CASE("QRS detection over the MIT-BIH development records keeps gross Se >= 99.85% and +P >= 99.8%", "[ecg]") {
   ECG_REQUIRE_SHARED("mitdb/109.dat");
-  Score total;
+  Score total, s108;
   for (const char* rec : {"100", "101", "102", "103", "104", "105", "106", "107", "108", "109"}) {
     Score s = score_record(rec);
+    if (std::string(rec) == "108") s108 = s;
     INFO(rec << ": TP " << s.tp << " FN " << s.fn << " FP " << s.fp);
     CHECK(s.se() >= 99.0);
     CHECK(s.ppv() >= 98.5);
     total.tp += s.tp, total.fn += s.fn, total.fp += s.fp;
   }
   INFO("gross TP " << total.tp << " FN " << total.fn << " FP " << total.fp);
-  CHECK(total.se() >= 99.8);
-  CHECK(total.ppv() >= 99.7);
+  CHECK(total.se() >= 99.85);
+  CHECK(total.ppv() >= 99.8);
+  // Record 108 (P waves as large as the QRS in the first lead) is where settling close calls with every lead
+  // helps most: it stays under 10 errors.
+  CHECK(s108.fn + s108.fp < 10);
 }
 
 TEST_CASE("QRS detection finds every beat with inverted QRS complexes and with tall T waves", "[ecg]") {

@@ -18,9 +18,16 @@ struct Beat {
   BeatType type = BeatType::Normal;
 };
 
+/// One lead's own wave boundaries, from which the global ones are combined (nullopt where the lead does not show
+/// the wave clearly enough to delineate it alone).
+struct LeadBoundaries {
+  std::optional<std::int64_t> p_on, p_off, qrs_on, qrs_off, t_off;
+};
+
 /// Wave boundaries in samples of the signal they were found on (nullopt when the wave is absent or not found).
 struct Fiducials {
   std::optional<std::int64_t> p_on, p_peak, p_off, qrs_on, qrs_off, t_peak, t_off;
+  std::vector<LeadBoundaries> per_lead;  ///< one entry per lead of the delineated set, in its order
 };
 
 /// Global measurements; durations in ms, rates in /min, axes in degrees (-180, 180].
