@@ -1,8 +1,10 @@
 // Browser half of the image-delivery benchmark (NOT a test): Debian's Chromium through playwright-core.
 // A clinic uploads the 300-slice CT through the upload API; a reader, in a fresh headless Chromium, claims it
-// from the worklist: time from the click to the first drawn image (performance mark 'teledx-first-image'); then
-// one pass through the stack to prefetch and a second, measured pass, one slice per animation frame via the
-// ArrowDown key: frames per second of actually drawn slices.
+// from the worklist: time from the click to the first drawn image (performance mark 'teledx-first-image', set by the
+// viewer once the image is on the canvas); then one pass through the stack to prefetch and a second, measured pass,
+// one slice per animation frame via the ArrowDown key: frames per second of actually drawn slices.
+// TIMELINE=1 also prints the requests between the click and the first image; PROFILE=1 a CPU profile of the
+// measured pass.
 // Usage (bench/render/browser.sh sets it up): TELEDX_URL=http://127.0.0.1:PORT node browser.mjs CT_DIR
 import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -64,6 +66,15 @@ try {
   await p.click(`tr[data-task="${taskId}"] button.claim`);
   await p.waitForSelector('#viewer-stage[data-ready="1"]', { timeout: 60000 });
   const firstMs = await p.evaluate(() => performance.getEntriesByName('teledx-first-image').pop().startTime - window.benchClickAt);
+  // Where the first image's time went: every request started after the click and before the image, relative to
+  // the click (start..end ms), so a chain of requests in series shows as a staircase.
+  const timeline = await p.evaluate(() => {
+    const t0 = window.benchClickAt;
+    const first = performance.getEntriesByName('teledx-first-image').pop().startTime;
+    return performance.getEntriesByType('resource').filter((r) => r.startTime >= t0 && r.startTime <= first)
+      .map((r) => `  ${(r.startTime - t0).toFixed(0).padStart(4)}..${(r.responseEnd - t0).toFixed(0).padStart(4)} ms ` +
+        `${String(r.transferSize || r.encodedBodySize).padStart(8)} B ${r.name.replace(/^https?:\/\/[^/]+/, '').replace(/[0-9.]{20,}/g, '…')}`);
+  });
   const pass = () => p.evaluate(async () => {
     const stage = document.querySelector('#viewer-stage');
     const n = Number(stage.dataset.count);
@@ -90,9 +101,34 @@ try {
   const thumbs = await p.$$eval('canvas.vw-thumb', (cs) => `${cs.filter((c) => c.dataset.loaded === '1').length}/${cs.length}`);
   const warm = await pass(); // also the prefetch: every slice fetched and decoded once
   await p.waitForFunction(() => document.querySelector('#viewer-stage').dataset.index === '0');
+  // PROFILE=1: a CPU profile of the measured pass (Chrome DevTools protocol), printed as the functions with the most
+  // self time: where the frames go (windowing loop, canvas, layout of the overlays, garbage collection...).
+  const cdp = process.env.PROFILE ? await context.newCDPSession(p) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   const hot = await pass();
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    const self = new Map();
+    const dt = profile.timeDeltas;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    let total = 0;
+    profile.samples.forEach((id, i) => {
+      const n = byId.get(id).callFrame;
+      const key = `${n.functionName || '(anonymous)'} ${n.url.split('/').pop()}:${n.lineNumber + 1}`;
+      self.set(key, (self.get(key) || 0) + (dt[i] || 0));
+      total += dt[i] || 0;
+    });
+    console.log('CPU profile of the measured pass (self time):');
+    for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
+      console.log(`  ${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  }
   console.log(`browser thumbnails_drawn ${thumbs}; console/page errors: ${problems.length ? problems.join(' | ') : 'none'}`);
   console.log(`browser first_image_ms ${firstMs.toFixed(0)} (target <= 300)`);
+  if (process.env.TIMELINE) console.log(`requests between the click and the first image:\n${timeline.join('\n')}`);
   console.log(`browser scroll_first_pass_fps ${(warm.drawn / (warm.ms / 1000)).toFixed(1)} (${warm.drawn} slices in ${warm.ms.toFixed(0)} ms)`);
   console.log(`browser scroll_after_prefetch_fps ${(hot.drawn / (hot.ms / 1000)).toFixed(1)} (target >= 30; headless frame rate caps it at ~60)`);
 } finally {

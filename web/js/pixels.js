@@ -1,5 +1,8 @@
 // Pixel data to screen: decodes a WADO-RS frame (native 8/16-bit grey or colour, or JPEG baseline through the
-// browser) into modality values, and renders them with a VOI window into RGBA for a canvas.
+// browser) into stored values plus the rescale that makes them modality values, and renders them with a VOI window
+// into RGBA for a canvas. Grey frames keep their integer stored values (a view on the fetched bytes when no
+// masking is needed) instead of a Float32 copy: half the memory per cached CT slice, no decoding pass beyond the
+// min/max scan, and windowing becomes one lookup-table read per pixel.
 import { num, nums, str } from './dicomjson.js';
 
 const NATIVE = new Set(['', '1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
@@ -41,8 +44,9 @@ export function pixelInfo(meta) {
 }
 
 /**
- * Decodes one frame. Returns {width, height, gray: Float32Array | null, rgb: Uint8ClampedArray | null,
- * min, max, info}; gray holds modality values (rescale applied).
+ * Decodes one frame. Returns {width, height, stored, slope, intercept, lo, hi, min, max, rgb, info}: for grey frames
+ * `stored` holds integer stored values (masked and sign-extended), modality value = stored * slope + intercept,
+ * lo..hi is the stored range and min..max the modality range; colour frames have `rgb` (RGBA) and stored null.
  */
 export async function decodeFrame(bytes, transferSyntax, info) {
   if (BROWSER_JPEG.has(transferSyntax)) return decodeJpeg(bytes, info);
@@ -51,7 +55,7 @@ export async function decodeFrame(bytes, transferSyntax, info) {
   const n = rows * columns;
   if (samples === 3) return decodeNativeColour(bytes, info);
   let raw;
-  if (info.bitsAllocated === 8) raw = bytes;
+  if (info.bitsAllocated === 8) raw = bytes.subarray(0, n);
   else if (info.bitsAllocated === 16) {
     const buf = bytes.byteOffset % 2 ? bytes.slice() : bytes; // typed arrays need alignment
     raw = info.signed ? new Int16Array(buf.buffer, buf.byteOffset, n) : new Uint16Array(buf.buffer, buf.byteOffset, n);
@@ -59,26 +63,43 @@ export async function decodeFrame(bytes, transferSyntax, info) {
     const buf = bytes.byteOffset % 4 ? bytes.slice() : bytes;
     raw = info.signed ? new Int32Array(buf.buffer, buf.byteOffset, n) : new Uint32Array(buf.buffer, buf.byteOffset, n);
   } else throw new UnsupportedFrame('bits allocated ' + info.bitsAllocated);
-  const gray = new Float32Array(n);
+  if (raw.length < n) throw new Error(`frame too short: ${raw.length} of ${n} pixels`);
   const stored = info.bitsStored;
-  const needMask = stored < info.bitsAllocated && info.bitsAllocated <= 16;
-  const mask = (1 << stored) - 1;
-  const signBit = 1 << (stored - 1);
-  const { slope, intercept } = info;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    let v = raw[i];
-    if (needMask) {
-      v &= mask;
+  let values = raw;
+  if (stored < info.bitsAllocated && info.bitsAllocated <= 16) {
+    // Bits above BitsStored may carry overlays or garbage: mask, then sign-extend.
+    values = info.signed ? new Int16Array(n) : new Uint16Array(n);
+    const mask = (1 << stored) - 1;
+    const signBit = 1 << (stored - 1);
+    for (let i = 0; i < n; i++) {
+      let v = raw[i] & mask;
       if (info.signed && v & signBit) v -= mask + 1;
+      values[i] = v;
     }
-    v = v * slope + intercept;
-    gray[i] = v;
-    if (v < min) min = v;
-    if (v > max) max = v;
   }
-  return { width: columns, height: rows, gray, rgb: null, min, max, info };
+  return greyImage(columns, rows, values, info.slope, info.intercept, info);
+}
+
+/** A grey image over integer stored values; finds their range (one pass, no allocation). */
+function greyImage(width, height, stored, slope, intercept, info, extra) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < stored.length; i++) {
+    const v = stored[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (lo > hi) lo = hi = 0;
+  const a = lo * slope + intercept;
+  const b = hi * slope + intercept;
+  return { width, height, stored, slope, intercept, lo, hi, min: Math.min(a, b), max: Math.max(a, b), rgb: null, info, ...extra };
+}
+
+/** The red channel of RGBA bytes (a browser-decoded grey JPEG or PNG) as 8-bit stored values. */
+function redChannel(rgba, n, flip) {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = flip ? 255 - rgba[4 * i] : rgba[4 * i];
+  return out;
 }
 
 function decodeNativeColour(bytes, info) {
@@ -111,7 +132,7 @@ function decodeNativeColour(bytes, info) {
     rgb[4 * i + 2] = b;
     rgb[4 * i + 3] = 255;
   }
-  return { width: info.columns, height: info.rows, gray: null, rgb, min: 0, max: 255, info };
+  return { width: info.columns, height: info.rows, stored: null, rgb, min: 0, max: 255, info };
 }
 
 async function decodeJpeg(bytes, info) {
@@ -121,11 +142,9 @@ async function decodeJpeg(bytes, info) {
   ctx.drawImage(bitmap, 0, 0);
   const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   bitmap.close();
-  if (info.samples === 3) return { width: canvas.width, height: canvas.height, gray: null, rgb: data, min: 0, max: 255, info };
+  if (info.samples === 3) return { width: canvas.width, height: canvas.height, stored: null, rgb: data, min: 0, max: 255, info };
   const n = canvas.width * canvas.height;
-  const gray = new Float32Array(n);
-  for (let i = 0; i < n; i++) gray[i] = data[4 * i] * info.slope + info.intercept;
-  return { width: canvas.width, height: canvas.height, gray, rgb: null, min: info.intercept, max: 255 * info.slope + info.intercept, info };
+  return greyImage(canvas.width, canvas.height, redChannel(data, n, false), info.slope, info.intercept, info);
 }
 
 /**
@@ -151,14 +170,11 @@ export async function decodeRendered(bytes, info, range) {
   const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   bitmap.close();
   const base = { width: canvas.width, height: canvas.height, info, serverRendered: true };
-  if (info.samples === 3 || info.photometric === 'PALETTE COLOR') return { ...base, gray: null, rgb: data, min: 0, max: 255 };
+  if (info.samples === 3 || info.photometric === 'PALETTE COLOR') return { ...base, stored: null, rgb: data, min: 0, max: 255 };
   const n = canvas.width * canvas.height;
-  const gray = new Float32Array(n);
-  const k = (range.hi - range.lo) / 255;
   // The server already inverted MONOCHROME1; undo it so the viewer's own inversion stays the only one.
-  const mono1 = info.photometric === 'MONOCHROME1';
-  for (let i = 0; i < n; i++) gray[i] = range.lo + (mono1 ? 255 - data[4 * i] : data[4 * i]) * k;
-  return { ...base, gray, rgb: null, min: range.lo, max: range.hi };
+  const values = redChannel(data, n, info.photometric === 'MONOCHROME1');
+  return greyImage(canvas.width, canvas.height, values, (range.hi - range.lo) / 255, range.lo, info, { serverRendered: true });
 }
 
 /** The window the file suggests, else one that spans the image's values. */
@@ -167,14 +183,14 @@ export function defaultWindow(img) {
   if (img.rgb) return { center: 127.5, width: 256 };
   if (info.windowWidth) return { center: info.windowCenter, width: info.windowWidth };
   // Skip the extremes (padding values outside the scan circle, hot pixels) with a coarse histogram.
-  const { gray, min, max } = img;
+  const { stored, slope, intercept, min, max } = img;
   if (max <= min) return { center: min, width: 1 };
   const bins = new Uint32Array(256);
   const scale = 255 / (max - min);
-  const step = Math.max(1, Math.floor(gray.length / 65536));
+  const step = Math.max(1, Math.floor(stored.length / 65536));
   let total = 0;
-  for (let i = 0; i < gray.length; i += step) {
-    bins[Math.floor((gray[i] - min) * scale)]++;
+  for (let i = 0; i < stored.length; i += step) {
+    bins[Math.floor((stored[i] * slope + intercept - min) * scale)]++;
     total++;
   }
   let lo = 0;
@@ -186,13 +202,55 @@ export function defaultWindow(img) {
   return { center: (a + b) / 2, width: Math.max(1, b - a) };
 }
 
-/** Renders into `out` (ImageData of the image's size) with the VOI window; MONOCHROME1 and invert flip it. */
-export function renderInto(out, img, center, width, invert) {
+const LUT_MAX = 1 << 20; // stored-value ranges wider than this (32-bit data) are windowed pixel by pixel
+const OPAQUE = 0xff000000; // RGBA little-endian as one Uint32: alpha in the top byte
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * A window/level lookup table over stored values: stored value v -> one opaque grey RGBA pixel as a Uint32.
+ * Building it costs one evaluation per possible value (4,096 for 12-bit CT) instead of one per pixel (262,144
+ * for 512x512), and the per-pixel loop becomes a single read and store. `cache` keeps the last table: slices
+ * of a series usually share rescale and range, so scrolling reuses it.
+ */
+function windowLut(img, center, width, flip, cache) {
+  const { lo, hi, slope, intercept } = img;
+  const c = cache && cache.lut;
+  if (c && c.slope === slope && c.intercept === intercept && c.center === center && c.width === width && c.flip === flip &&
+      c.lo <= lo && c.hi >= hi) return c;
+  // Cover the union with the previous table's range, so slices with slightly different ranges share one table.
+  const from = c && c.slope === slope && c.intercept === intercept ? Math.min(lo, c.lo) : lo;
+  const to = c && c.slope === slope && c.intercept === intercept ? Math.max(hi, c.hi) : hi;
+  const table = new Uint32Array(to - from + 1);
+  // PS3.3 C.11.2.1.2 linear VOI function.
+  const cc = center - 0.5;
+  const w = Math.max(1, width - 1);
+  const k = 255 / w;
+  const base = (w / 2 - cc) * k;
+  for (let v = from; v <= to; v++) {
+    let y = (v * slope + intercept) * k + base;
+    y = y < 0 ? 0 : y > 255 ? 255 : Math.round(y);
+    if (flip) y = 255 - y;
+    table[v - from] = OPAQUE | (y << 16) | (y << 8) | y;
+  }
+  const lut = { table, lo: from, hi: to, slope, intercept, center, width, flip };
+  if (cache) cache.lut = lut;
+  return lut;
+}
+
+/**
+ * Renders into `out` (ImageData of the image's size) with the VOI window; MONOCHROME1 and invert flip it.
+ * `cache` (any object kept by the caller) holds the last lookup table between calls.
+ */
+export function renderInto(out, img, center, width, invert, cache) {
   const dst = out.data;
   if (img.rgb) {
+    const src = img.rgb;
+    if (!invert && center === 127.5 && width === 256) {
+      dst.set(src); // the default colour window is the identity
+      return;
+    }
     const lo = center - width / 2;
     const k = 255 / width;
-    const src = img.rgb;
     for (let i = 0; i < src.length; i += 4) {
       for (let c = 0; c < 3; c++) {
         let v = (src[i + c] - lo) * k;
@@ -204,14 +262,20 @@ export function renderInto(out, img, center, width, invert) {
     return;
   }
   const flip = (img.info.photometric === 'MONOCHROME1') !== !!invert;
-  // PS3.3 C.11.2.1.2 linear VOI function.
+  const stored = img.stored;
+  if (littleEndian && img.hi - img.lo < LUT_MAX) {
+    const { table, lo } = windowLut(img, center, width, flip, cache);
+    const px = new Uint32Array(dst.buffer, dst.byteOffset, stored.length);
+    for (let i = 0; i < stored.length; i++) px[i] = table[stored[i] - lo];
+    return;
+  }
   const c = center - 0.5;
   const w = Math.max(1, width - 1);
   const k = 255 / w;
   const base = (w / 2 - c) * k;
-  const gray = img.gray;
-  for (let i = 0, j = 0; i < gray.length; i++, j += 4) {
-    let v = gray[i] * k + base;
+  const { slope, intercept } = img;
+  for (let i = 0, j = 0; i < stored.length; i++, j += 4) {
+    let v = (stored[i] * slope + intercept) * k + base;
     v = v < 0 ? 0 : v > 255 ? 255 : v;
     if (flip) v = 255 - v;
     dst[j] = dst[j + 1] = dst[j + 2] = v;
@@ -223,7 +287,7 @@ export function renderInto(out, img, center, width, invert) {
 export function valueAt(img, x, y) {
   if (x < 0 || y < 0 || x >= img.width || y >= img.height) return null;
   const i = Math.floor(y) * img.width + Math.floor(x);
-  if (img.gray) return img.gray[i];
+  if (img.stored) return img.stored[i] * img.slope + img.intercept;
   return [img.rgb[4 * i], img.rgb[4 * i + 1], img.rgb[4 * i + 2]];
 }
 

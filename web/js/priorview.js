@@ -1,18 +1,19 @@
 // The prior exam beside the current one (同患者前后对比): a second, simpler viewport on a prior study of the same
-// patient — its series, stack scroll (wheel, slider), window by drag and the presets — that can follow the main
-// viewer's scrolling. Synchronisation goes by slice location when both series have one, else by position in
-// the stack; the main viewer publishes its index on #viewer-stage (data-index), which is all this needs.
+// patient — its series, stack scroll (wheel, slider), window by drag and the presets — scrolling in step with the
+// main viewer both ways. Synchronisation goes by slice location when both series have one, else by position in
+// the stack. The main viewer publishes its slice on #viewer-stage (data-index, data-location); scrolling the
+// prior sends the main viewer a 'teledx-seek' event with the prior's position. Neither side echoes a move it
+// made for the other (the main marks such moves data-moved-by="prior"; the prior sends only the reader's own
+// moves), so the two cannot push each other back and forth.
 import { h, clear } from './dom.js';
 import { t } from './i18n.js';
 import { errorText } from './api.js';
 import { dateTime } from './format.js';
-import { num } from './dicomjson.js';
 import { PRESETS, UnsupportedFrame } from './pixels.js';
 import { loadSeriesList, Stack } from './stack.js';
 import { Viewport } from './viewport.js';
 
 const PRESET_KEYS = ['lung', 'mediastinum', 'bone', 'brain', 'abdomen'];
-const location = (entry) => num(entry.meta, '00201041', null);
 
 /** createPriorViewer(host, {prior, mainStage, mainStack}) -> {destroy}. `prior` is an entry of GET .../priors. */
 export function createPriorViewer(host, { prior, mainStage, onClose }) {
@@ -27,13 +28,13 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
   const message = h('div.vw-message', { hidden: true });
   const info = h('div.vw-ov.bl');
   const slider = h('input.vw-slider', { type: 'range', min: 0, max: 0, value: 0, 'aria-label': t('viewer.slice'),
-    oninput: () => show(+slider.value) });
+    oninput: () => scrollTo(+slider.value) });
   const stage = h('div.vw-stage#prior-stage', stageHost,
     h('div.vw-ov.tl', h('div.b', t('prior.label')), h('div', dateTime(prior.received_at)),
       h('div', [prior.modality, prior.description].filter(Boolean).join(' '))),
     info, slider, message);
   const seriesPick = h('select.vw-select#prior-series', { 'aria-label': t('viewer.series'), onchange: () => openSeries(+seriesPick.value) });
-  const syncBox = h('input#prior-sync', { type: 'checkbox', checked: sync, onchange: () => { sync = syncBox.checked; follow(); } });
+  const syncBox = h('input#prior-sync', { type: 'checkbox', checked: sync, onchange: () => { sync = syncBox.checked; follow(true); } });
   const toolbar = h('div.vw-toolbar',
     h('div.vw-group', seriesPick),
     h('div.vw-group', PRESET_KEYS.map((p) => h('button.vw-btn', { type: 'button', 'data-preset': p,
@@ -60,27 +61,45 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
     stage.dataset.count = String(stack ? stack.length : 0);
   }
 
-  async function show(i) {
-    if (!stack || !stack.length) return;
+  function show(i) {
+    if (!stack || !stack.length) return undefined;
     index = Math.max(0, Math.min(stack.length - 1, i));
     slider.value = String(index);
     paintInfo();
-    const mine = stack;
-    const want = index;
+    const img = stack.ready(index);
+    if (img) {
+      present(img);
+      return undefined;
+    }
+    return fetchAndShow(stack, index);
+  }
+
+  async function fetchAndShow(mine, want) {
     try {
-      const img = await stack.image(want);
+      const img = await mine.image(want);
       if (destroyed || mine !== stack || want !== index) return;
-      say('');
-      vp.setImage(img, { reset: first });
-      if (first) {
-        first = false;
-        stage.dataset.ready = '1';
-      }
-      paintInfo();
+      present(img);
     } catch (e) {
       if (destroyed || mine !== stack) return;
       say(e instanceof UnsupportedFrame ? t('viewer.unsupported', { ts: e.transferSyntax }) : errorText(e));
     }
+  }
+
+  function present(img) {
+    say('');
+    vp.setImage(img, { reset: first });
+    if (first) {
+      first = false;
+      stage.dataset.ready = '1';
+    }
+    paintInfo();
+  }
+
+  /** The reader scrolls the prior: it moves, and (synced) the main viewer moves to the matching slice. */
+  function scrollTo(i) {
+    show(i);
+    if (!sync || !stack || !stack.length || !mainStage) return;
+    mainStage.dispatchEvent(new CustomEvent('teledx-seek', { detail: stack.position(index) }));
   }
 
   async function openSeries(n) {
@@ -103,25 +122,20 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
     first = true;
     await show(0);
     stack.prefetch(0);
-    follow();
+    follow(true);
   }
 
-  /** Moves to the slice matching the main viewer's: the nearest slice location, else the same relative position. */
-  function follow() {
+  /**
+   * Moves to the slice matching the main viewer's: the nearest slice location, else the same relative position.
+   * Not when the main viewer's last move was made for this viewer (`force`: when syncing is switched on).
+   */
+  function follow(force) {
     if (!sync || !stack || !stack.length || !mainStage) return;
+    if (!force && mainStage.dataset.movedBy === 'prior') return;
     const mi = +mainStage.dataset.index || 0;
     const mc = +mainStage.dataset.count || 0;
-    const mainLoc = mainStage.dataset.location != null && mainStage.dataset.location !== '' ? +mainStage.dataset.location : null;
-    let target;
-    if (mainLoc != null && Number.isFinite(mainLoc) && stack.entries.every((e) => location(e) != null)) {
-      let best = Infinity;
-      stack.entries.forEach((e, i) => {
-        const d = Math.abs(location(e) - mainLoc);
-        if (d < best) { best = d; target = i; }
-      });
-    } else {
-      target = mc > 1 ? Math.round((mi / (mc - 1)) * (stack.length - 1)) : 0;
-    }
+    const loc = mainStage.dataset.location;
+    const target = stack.matching({ location: loc != null && loc !== '' ? +loc : null, fraction: mc > 1 ? mi / (mc - 1) : 0 });
     if (target !== index) show(target);
   }
 
@@ -134,7 +148,7 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
     const steps = Math.trunc(wheelAcc / 50);
     if (steps) {
       wheelAcc -= steps * 50;
-      show(index + steps);
+      scrollTo(index + steps);
     }
   }, { passive: false });
 

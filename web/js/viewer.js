@@ -12,22 +12,28 @@ import { tagPanel } from './tags.js';
 
 const TOOLS = [['wl', 'W'], ['pan', 'P'], ['zoom', 'Z'], ['line', 'M'], ['angle', 'A']];
 const PRESET_KEYS = ['lung', 'mediastinum', 'bone', 'brain', 'abdomen'];
+const THUMB_DELAY_MS = 1500;
+const PREFETCH_DELAY_MS = 500;
 
 export function createViewer(host, { studyUid }) {
   let stack = null;
   let index = 0;
   let seriesList = [];
   let currentSeries = -1;
-  let firstOfSeries = true;
+  let firstOfSeries = true; // the next frame shown resets the window and fits
+  let markPending = true; // the next frame drawn is a series' first image (performance mark for the benchmark)
+  let firstImage = null; // that frame
+  let movedBy = ''; // 'prior' when the last move followed the prior viewer (it must not follow that move back)
   let cine = null;
   let destroyed = false;
   let wheelAcc = 0;
-  const stacks = new Map(); // series index -> Promise<Stack>
+  const stacks = new Map(); // series index -> {stack, loaded: Promise<Stack>}
   const getStack = (n) => {
     if (!stacks.has(n)) {
-      const p = new Stack(studyUid, seriesList[n]).load();
-      stacks.set(n, p);
-      p.catch(() => stacks.delete(n));
+      const s = new Stack(studyUid, seriesList[n]);
+      const x = { stack: s, loaded: s.load() };
+      stacks.set(n, x);
+      x.loaded.catch(() => stacks.delete(n));
     }
     return stacks.get(n);
   };
@@ -87,60 +93,97 @@ export function createViewer(host, { studyUid }) {
     message.hidden = !text;
   }
 
+  // Overlay corners are redrawn on every frame while scrolling: their elements are rebuilt only when the text
+  // changed (the patient corners never change within a series), which keeps style and layout work off the frame.
+  function lines(el, rows) {
+    const key = rows.map((r) => (Array.isArray(r) ? r.join('\u0001') : r)).join('\n');
+    if (el.teledxKey === key) return;
+    el.teledxKey = key;
+    el.replaceChildren(...rows.map((r) => (Array.isArray(r) ? h('div' + r[0], r[1]) : h('div', r))));
+  }
+
+  const count = () => (stack ? stack.length : 0);
+
   function overlays() {
     if (!vp.img) return;
     const meta = vp.img.entry.meta;
     const info = vp.img.info;
     const v = vp.view;
-    ov.tl.replaceChildren(
-      h('div.b', personName(pn(meta, '00100010')) || '—'),
-      h('div', str(meta, '00100020')),
-      h('div', [str(meta, '00100040'), str(meta, '00101010')].filter(Boolean).join(' ')));
-    ov.tr.replaceChildren(
-      h('div', str(meta, '00080080')),
-      h('div', dicomDate(str(meta, '00080020'))),
-      h('div', str(meta, '00081030')),
-      h('div', `${t('viewer.series')} ${str(meta, '00200011')} ${str(meta, '0008103E')}`));
+    lines(ov.tl, [
+      ['.b', personName(pn(meta, '00100010')) || '—'],
+      str(meta, '00100020'),
+      [str(meta, '00100040'), str(meta, '00101010')].filter(Boolean).join(' ')]);
+    lines(ov.tr, [
+      str(meta, '00080080'),
+      dicomDate(str(meta, '00080020')),
+      str(meta, '00081030'),
+      `${t('viewer.series')} ${str(meta, '00200011')} ${str(meta, '0008103E')}`]);
     const probe = vp.probe && vp.probe.value != null
       ? `(${Math.floor(vp.probe.x)}, ${Math.floor(vp.probe.y)}) ${Array.isArray(vp.probe.value) ? vp.probe.value.join(',') : Math.round(vp.probe.value * 10) / 10}${info.modality === 'CT' && !vp.img.rgb ? ' HU' : ''}`
       : '';
-    ov.bl.replaceChildren(
-      h('div', `${t('viewer.image')} ${index + 1} / ${stack ? stack.length : 0}`),
-      h('div#wl-readout', `W ${Math.round(v.width)}  L ${Math.round(v.center)}${v.invert ? '  ' + t('viewer.inverted') : ''}`),
-      h('div', probe));
-    ov.br.replaceChildren(...[
-      h('div', `${t('viewer.zoom')} ${Math.round(v.scale * 100)}%`),
-      str(meta, '00180050') ? h('div', `${t('viewer.thickness')} ${str(meta, '00180050')} mm`) : null,
-      str(meta, '00201041') ? h('div', `${t('viewer.location')} ${Number(str(meta, '00201041')).toFixed(1)} mm`) : null,
-      info.spacing ? null : h('div', t('viewer.no_spacing'))].filter(Boolean));
+    lines(ov.bl, [
+      `${t('viewer.image')} ${index + 1} / ${count()}`,
+      ['#wl-readout', `W ${Math.round(v.width)}  L ${Math.round(v.center)}${v.invert ? '  ' + t('viewer.inverted') : ''}`],
+      probe]);
+    lines(ov.br, [
+      `${t('viewer.zoom')} ${Math.round(v.scale * 100)}%`,
+      str(meta, '00180050') ? `${t('viewer.thickness')} ${str(meta, '00180050')} mm` : null,
+      str(meta, '00201041') ? `${t('viewer.location')} ${Number(str(meta, '00201041')).toFixed(1)} mm` : null,
+      info.spacing ? null : t('viewer.no_spacing')].filter((x) => x != null));
     stage.dataset.location = str(meta, '00201041'); // the prior viewer follows by slice location
+    stage.dataset.movedBy = movedBy;
     stage.dataset.index = String(index);
-    stage.dataset.count = String(stack ? stack.length : 0);
+    stage.dataset.count = String(count());
     stage.dataset.wl = `${Math.round(v.width)}/${Math.round(v.center)}`;
   }
 
-  async function show(i) {
-    if (!stack || !stack.length) return;
+  // A prefetched slice is drawn at once (same animation frame as the key or wheel event); others are fetched,
+  // and only the latest request is shown when several are in flight.
+  function show(i, by = '') {
+    if (!stack || !stack.length) return undefined;
+    movedBy = by;
     index = Math.max(0, Math.min(stack.length - 1, i));
     slider.value = String(index);
-    const mine = stack;
-    const want = index;
+    const img = stack.ready(index);
+    if (img) {
+      present(img);
+      return undefined;
+    }
+    return fetchAndShow(stack, index);
+  }
+
+  async function fetchAndShow(mine, want) {
+    if (!firstOfSeries) mine.prefetch(want); // the reader jumped ahead of the prefetch: fetch around here first
     try {
-      const img = await stack.image(want);
+      const img = await mine.image(want);
       if (destroyed || mine !== stack || want !== index) return;
-      say('');
-      vp.setImage(img, { reset: firstOfSeries });
-      if (firstOfSeries) {
-        firstOfSeries = false;
-        performance.mark('teledx-first-image');
-        stage.dataset.ready = '1';
-      }
-      if (!tags.hidden) tags.set(img.entry.meta);
+      present(img);
     } catch (e) {
       if (destroyed || mine !== stack) return;
       say(e instanceof UnsupportedFrame ? t('viewer.unsupported', { ts: e.transferSyntax }) : errorText(e));
     }
   }
+
+  function present(img) {
+    if (markPending) firstImage = img;
+    say('');
+    vp.setImage(img, { reset: firstOfSeries });
+    firstOfSeries = false;
+    if (!tags.hidden) tags.set(img.entry.meta);
+  }
+
+  // "Shown" means drawn: the first frame of a series is marked once its pixels are on the canvas.
+  let drawWaiters = [];
+  const nextFirstDraw = () => new Promise((r) => drawWaiters.push(r)); // the next series' first image drawn
+  const firstDrawn = nextFirstDraw();
+  vp.onDrawn = (img) => {
+    if (!markPending || img !== firstImage) return;
+    markPending = false;
+    performance.mark('teledx-first-image');
+    stage.dataset.ready = '1';
+    for (const r of drawWaiters) r();
+    drawWaiters = [];
+  };
 
   async function openSeries(n) {
     if (n === currentSeries || !seriesList[n]) return;
@@ -148,14 +191,20 @@ export function createViewer(host, { studyUid }) {
     currentSeries = n;
     for (const [i, el] of [...seriesCol.children].entries()) el.classList.toggle('on', i === n);
     if (stack) stack.close();
+    stack = null;
+    index = 0;
+    firstOfSeries = true;
+    markPending = true;
     say(t('viewer.loading'));
+    const { stack: next, loaded } = getStack(n);
     try {
-      stack = await getStack(n);
+      await loaded;
     } catch (e) {
-      say(errorText(e));
+      if (currentSeries === n) say(errorText(e));
       return;
     }
     if (destroyed || currentSeries !== n) return;
+    stack = next;
     stack.closed = false;
     if (!stack.length) {
       say(t('viewer.no_images'));
@@ -163,9 +212,12 @@ export function createViewer(host, { studyUid }) {
     }
     slider.max = String(stack.length - 1);
     slider.hidden = stack.length < 2;
-    firstOfSeries = true;
+    const drawn = nextFirstDraw();
     await show(0);
-    stack.prefetch(0);
+    // Prefetching starts once the first image is on screen: its requests and decoding would otherwise compete
+    // with that image for the server and the main thread.
+    await Promise.race([drawn, new Promise((r) => setTimeout(r, PREFETCH_DELAY_MS))]);
+    if (stack === next && !next.closed) next.prefetch(index);
   }
 
   // Thumbnails come rendered by the server (one small JPEG per series), so the strip appears without loading
@@ -205,6 +257,16 @@ export function createViewer(host, { studyUid }) {
     cineBtn.classList.remove('on');
   }
 
+  // Two-way sync with the prior viewer: scrolling the prior asks this viewer (event 'teledx-seek' on the stage,
+  // detail {location, fraction}) for the matching slice. The move is published as made for the prior
+  // (data-moved-by), so the prior does not follow it back: with different slice spacings that echo would pull
+  // the prior off the slice the reader just chose.
+  stage.addEventListener('teledx-seek', (e) => {
+    if (!stack || !stack.length || !e.detail) return;
+    const target = stack.matching(e.detail);
+    if (target !== index) show(target, 'prior');
+  });
+
   stage.addEventListener('wheel', (e) => {
     e.preventDefault();
     if (e.ctrlKey) {
@@ -226,7 +288,7 @@ export function createViewer(host, { studyUid }) {
     if (k === 'ArrowDown' || k === 'ArrowRight' || k === 'PageDown') show(index + (k === 'PageDown' ? 10 : 1));
     else if (k === 'ArrowUp' || k === 'ArrowLeft' || k === 'PageUp') show(index - (k === 'PageUp' ? 10 : 1));
     else if (k === 'Home') show(0);
-    else if (k === 'End') show(stack ? stack.length - 1 : 0);
+    else if (k === 'End') show(count() - 1);
     else if (k >= '1' && k <= '5') preset(PRESET_KEYS[+k - 1]);
     else if (k === '0') vp.resetWindow();
     else if (k === 'i' || k === 'I') vp.update({ invert: !vp.view.invert });
@@ -257,24 +319,28 @@ export function createViewer(host, { studyUid }) {
     }
     if (destroyed) return;
     clear(seriesCol);
-    seriesList.forEach((s, n) => {
+    const canvases = seriesList.map((s, n) => {
       const canvas = h('canvas.vw-thumb', { width: 96, height: 96 });
       seriesCol.append(h('button.vw-series-item', { type: 'button', 'data-series': s.uid, onclick: () => openSeries(n) },
         canvas,
         h('div.vw-series-desc', `${s.modality} ${s.number || ''}`),
         h('div.vw-series-sub', s.description || ''),
         h('div.vw-series-sub', t('viewer.images', { n: s.count }))));
-      thumbnail(n, canvas);
+      return canvas;
     });
     if (!seriesList.length) say(t('viewer.no_series'));
     else openSeries(0);
+    // The server renders thumbnails: asked for once the first image is drawn (or after THUMB_DELAY_MS, if it
+    // fails), so they do not compete with the metadata and the first frame for the server.
+    await Promise.race([firstDrawn, new Promise((r) => setTimeout(r, THUMB_DELAY_MS))]);
+    if (!destroyed) canvases.forEach((canvas, n) => thumbnail(n, canvas));
   })();
 
   return {
     destroy() {
       destroyed = true;
       stopCine();
-      for (const p of stacks.values()) p.then((s) => s.close(), () => {});
+      for (const x of stacks.values()) x.stack.close();
       document.removeEventListener('keydown', onKey);
       vp.destroy();
       root.remove();

@@ -1,6 +1,6 @@
 // Prior exams side by side: a patient's earlier CT (signed) and a CT from another clinic matched by national ID
 // are listed on the reading page; the reader opens the signed prior beside the current CT, scrolls in step
-// (by slice location), unlinks the scrolling, reads the prior's report, and closes the comparison.
+// (by slice location) from either side, unlinks the scrolling, reads the prior's report, and closes the comparison.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -67,6 +67,30 @@ test('the reader opens the prior beside the current CT and both scroll together'
   await p.keyboard.press('ArrowDown');
   await p.waitForFunction(() => document.querySelector('#prior-stage').dataset.index === '2');
   await b.shot('prior-side-by-side');
+});
+
+test('scrolling the prior moves the current CT to the same slice location, and neither bounces back', async () => {
+  const p = b.page;
+  const at = () => p.evaluate(() => [document.querySelector('#viewer-stage').dataset.index, document.querySelector('#prior-stage').dataset.index]);
+  assert.deepEqual(await at(), ['2', '2']);
+  const pbox = await (await p.$('#prior-stage')).boundingBox();
+  await p.mouse.move(pbox.x + pbox.width / 2, pbox.y + pbox.height / 2);
+  // Two wheel steps down on the prior: past its last slice, so it stops at the 4th (z -65); the CT follows to z -65.
+  await p.mouse.wheel(0, 120);
+  await p.waitForFunction(() => document.querySelector('#viewer-stage').dataset.index === '3');
+  assert.equal(await p.getAttribute('#viewer-stage', 'data-moved-by'), 'prior', 'the CT says it moved for the prior');
+  await p.waitForTimeout(300); // an echo of the CT's move would show up here
+  assert.deepEqual(await at(), ['3', '3'], 'both stay where the reader put the prior');
+  await p.mouse.wheel(0, -120);
+  await p.waitForFunction(() => document.querySelector('#viewer-stage').dataset.index === '1');
+  await p.waitForTimeout(300);
+  assert.deepEqual(await at(), ['1', '1']);
+  assert.match(await p.textContent('#viewer-stage .vw-ov.br'), /-55\.0 mm/, 'the CT shows the prior\'s slice location');
+  // The CT leads again as soon as the reader scrolls it.
+  await p.keyboard.press('ArrowDown');
+  await p.waitForFunction(() => document.querySelector('#prior-stage').dataset.index === '2');
+  assert.deepEqual(await at(), ['2', '2']);
+  assert.equal(await p.getAttribute('#viewer-stage', 'data-moved-by'), '');
 });
 
 test('with syncing off the prior keeps its own place and scrolls on its own', async () => {
