@@ -6,7 +6,8 @@
 # median of $RUNS requests each, curl's own timer (no process start-up counted):
 #   png : windowed CT slice as PNG, teledx /rendered?window=... vs Orthanc /instances/{id}/preview (no window)
 #   jpeg: CT slice and the DX as JPEG, teledx /rendered vs Orthanc DICOMweb /rendered
-#   zip : the whole CT study, teledx /api/studies/{uid}/archive vs Orthanc /studies/{id}/archive (MB/s)
+#   zip : the whole CT study, teledx /api/studies/{uid}/archive vs Orthanc /studies/{id}/archive (MB/s), and
+#         teledx's RssAnon (anonymous resident memory, /proc/PID/status) sampled every 20 ms while it serves them
 # Every teledx render request asks for a different slice or window, so the render cache never answers it: the
 # figures are cold renders. One extra line shows a cache hit for comparison.
 #
@@ -122,10 +123,24 @@ for ((i = 1; i <= RUNS; i++)); do
   fetch dx_jpeg orthanc image/jpeg "$O$dx_url/rendered"
   fetch ct_jpeg_cached teledx image/jpeg "$T$(ct_url 0)/rendered"
 done
+rss_anon() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
+# Highest RssAnon (kB) of process $1 into file $2, until the process ends or this sampler is killed.
+sample_rss() {
+  local max=0 v
+  while v=$(rss_anon "$1" 2> /dev/null) && [[ -n $v ]]; do
+    if ((v > max)); then max=$v; echo "$max" > "$2"; fi
+    sleep 0.02
+  done
+}
+RSS_BEFORE=$(rss_anon "$T_PID")
+sample_rss "$T_PID" "$WORK/rss_peak" &
+RSS_SAMPLER=$!
 for ((i = 1; i <= (RUNS + 3) / 4; i++)); do
   fetch ct_zip teledx application/zip "$T/api/studies/$CT_STUDY/archive"
   fetch ct_zip orthanc application/zip "$O/studies/$O_CT_STUDY/archive"
 done
+kill "$RSS_SAMPLER" 2> /dev/null || true
+wait "$RSS_SAMPLER" 2> /dev/null || true
 printf 'load\t%s\n' "$(uptime)" > "$RESULTS.meta"
 
 python3 - "$RESULTS" << 'PY'
@@ -156,4 +171,6 @@ if t and o:
 for (name, target, code), n in bad.items():
     print("FAILED: %s -> %s answered HTTP %s %d time(s)" % (name, target, code, n))
 PY
+awk -v a="$RSS_BEFORE" -v b="$(cat "$WORK/rss_peak" 2> /dev/null || echo 0)" \
+  'BEGIN { printf "%-16s %7.1f MB before the zips, %.1f MB at most while serving them (RssAnon)\n", "teledx_rss", a / 1024, b / 1024 }'
 log "raw results in $RESULTS"

@@ -19,6 +19,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "render_j2k.hpp"
 #include "render_pixels.hpp"
 
 namespace teledx::dicom {
@@ -35,8 +36,11 @@ void register_decoders() {
   });
 }
 
-// The stored syntaxes DCMTK can decompress here. JPEG 2000 and the video syntaxes are not among them.
+bool is_j2k(E_TransferSyntax x) { return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000; }
+
+// The stored syntaxes decompressed here: DCMTK's codecs, and JPEG 2000 through OpenCV. Not the video syntaxes.
 bool decodable(E_TransferSyntax x) {
+  if (is_j2k(x)) return true;
   switch (x) {
     case EXS_LittleEndianImplicit:
     case EXS_LittleEndianExplicit:
@@ -120,6 +124,28 @@ cv::Mat fit_viewport(const cv::Mat& img, int vw, int vh) {
   return out;
 }
 
+// One frame as stored or decompressed by DCMTK's codecs, in host byte order; updates the photometric
+// interpretation and planar configuration to what the decoder handed back.
+Result<std::vector<std::uint8_t>> read_frame(DcmDataset* ds, DcmElement* pixel, Uint32 frame, PixelLayout& L) {
+  Uint32 frame_size = 0;
+  if (pixel->getUncompressedFrameSize(ds, frame_size).bad() || frame_size == 0)
+    return make_error(ErrorCode::InvalidDicom, "The pixel data attributes are inconsistent.");
+  std::vector<std::uint8_t> raw(frame_size + 1);
+  Uint32 start_fragment = 0;
+  OFString color_model;
+  OFCondition c = pixel->getUncompressedFrame(ds, frame, start_fragment, raw.data(), frame_size, color_model, nullptr);
+  if (c.bad())
+    return make_error(ErrorCode::InvalidDicom, "The frame could not be read or decompressed (damaged pixel data?).",
+                      c.text());
+  if (!color_model.empty()) L.photometric = color_model.c_str();
+  // Decoders may change the planar configuration of what they hand back (RLE is always by plane): read it now.
+  L.planar = us(ds, DCM_PlanarConfiguration, 0) == 1;
+  const std::size_t needed = static_cast<std::size_t>(L.rows) * L.columns * L.samples * (L.bits_allocated / 8) /
+                             (L.photometric == "YBR_FULL_422" ? 3 : 1) * (L.photometric == "YBR_FULL_422" ? 2 : 1);
+  if (frame_size < needed) return make_error(ErrorCode::InvalidDicom, "The frame is shorter than rows x columns.");
+  return raw;
+}
+
 }  // namespace
 
 Result<RenderedImage> render_frame(const std::filesystem::path& file, const RenderOptions& o) {
@@ -163,23 +189,19 @@ Result<RenderedImage> render_frame(const std::filesystem::path& file, const Rend
     return make_error(ErrorCode::NotFound, "Frame " + std::to_string(o.frame) + " does not exist; this instance has " +
                                                std::to_string(frames) + " frame(s).");
 
-  Uint32 frame_size = 0;
-  if (pixel->getUncompressedFrameSize(ds, frame_size).bad() || frame_size == 0)
-    return make_error(ErrorCode::InvalidDicom, "The pixel data attributes are inconsistent.");
-  std::vector<std::uint8_t> raw(frame_size + 1);
-  Uint32 start_fragment = 0;
-  OFString color_model;
-  c = pixel->getUncompressedFrame(ds, static_cast<Uint32>(o.frame - 1), start_fragment, raw.data(), frame_size,
-                                  color_model, nullptr);
-  if (c.bad())
-    return make_error(ErrorCode::InvalidDicom, "The frame could not be read or decompressed (damaged pixel data?).",
-                      c.text());
-  if (!color_model.empty()) L.photometric = color_model.c_str();
-  // Decoders may change the planar configuration of what they hand back (RLE is always by plane): read it now.
-  L.planar = us(ds, DCM_PlanarConfiguration, 0) == 1;
-  const std::size_t needed = static_cast<std::size_t>(L.rows) * L.columns * L.samples * (L.bits_allocated / 8) /
-                             (L.photometric == "YBR_FULL_422" ? 3 : 1) * (L.photometric == "YBR_FULL_422" ? 2 : 1);
-  if (frame_size < needed) return make_error(ErrorCode::InvalidDicom, "The frame is shorter than rows x columns.");
+  std::vector<std::uint8_t> raw;
+  if (is_j2k(xfer)) {
+    auto codestream =
+        j2k_frame_codestream(pixel, static_cast<std::uint32_t>(o.frame - 1), static_cast<std::uint32_t>(frames));
+    if (!codestream.ok()) return codestream.error();
+    auto decoded = decode_j2k_frame(std::move(*codestream), L);
+    if (!decoded.ok()) return decoded.error();
+    raw = std::move(*decoded);
+  } else {
+    auto frame = read_frame(ds, pixel, static_cast<Uint32>(o.frame - 1), L);
+    if (!frame.ok()) return frame.error();
+    raw = std::move(*frame);
+  }
 
   cv::Mat img;
   if (L.photometric == "MONOCHROME1" || L.photometric == "MONOCHROME2") {

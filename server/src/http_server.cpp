@@ -33,6 +33,7 @@ namespace {
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kShutdownGrace = std::chrono::seconds(20);
 constexpr std::size_t kWsMessageLimit = 64 * 1024;   // largest message a client may send
+constexpr std::size_t kStreamPiece = 1 << 20;        // a generated body goes out 1 MiB at a time
 
 bool quiet_error(const beast::error_code& ec) {
   return ec == net::error::operation_aborted || ec == beast::error::timeout || ec == net::error::eof ||
@@ -286,6 +287,20 @@ class HttpSession {
       msg.keep_alive(keep);
     };
     beast::get_lowest_layer(derived().stream()).expires_after(srv_.timeout() * 10);
+    if (r.stream) {
+      auto msg = std::make_shared<http::response<http::empty_body>>(http::status(r.status), 11);
+      fill(*msg);
+      msg->content_length(r.stream->length);
+      auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*msg);
+      const bool close = msg->need_eof();
+      return http::async_write_header(
+          derived().stream(), *sr,
+          [self = derived().shared_from_this(), msg, sr, body = std::move(r.stream), close](beast::error_code ec,
+                                                                                           std::size_t) mutable {
+            if (ec) return self->on_write(close, ec);
+            self->pump(std::move(body), std::make_shared<std::vector<char>>(kStreamPiece), 0, close);
+          });
+    }
     if (!r.file.empty()) {
       beast::error_code ec;
       http::file_body::value_type body;
@@ -314,6 +329,34 @@ class HttpSession {
                       [self = derived().shared_from_this(), msg, close](beast::error_code ec, std::size_t) {
                         self->on_write(close, ec);
                       });
+  }
+
+  // One piece of a generated body: made on the worker pool, written from this connection's strand, then the
+  // next. The timeout restarts per piece, so a long download is not cut while a slow one still is.
+  void pump(std::shared_ptr<BodyStream> body, std::shared_ptr<std::vector<char>> buf, std::uint64_t sent, bool close) {
+    net::post(srv_.workers, [self = derived().shared_from_this(), body = std::move(body), buf = std::move(buf), sent,
+                             close]() mutable {
+      auto n = body->next(buf->data(), buf->size());
+      net::post(self->derived().stream().get_executor(), [self, body = std::move(body), buf = std::move(buf), sent,
+                                                          close, n = std::move(n)]() mutable {
+        if (!n.ok() || (*n == 0 && sent != body->length) || sent + (n.ok() ? *n : 0) > body->length) {
+          log::warn("http", self->req_.request_id + " generated body failed after " + std::to_string(sent) + " of " +
+                                std::to_string(body->length) + " bytes" +
+                                (n.ok() ? std::string(": wrong length")
+                                      : ": " + n.error().message + " (" + n.error().detail + ")"));
+          return self->on_write(true, net::error::operation_aborted);  // closes: the client sees a truncated body
+        }
+        if (*n == 0) return self->on_write(close, {});
+        beast::get_lowest_layer(self->derived().stream()).expires_after(self->srv_.timeout());
+        auto piece = net::buffer(buf->data(), *n);
+        net::async_write(self->derived().stream(), piece,
+                         [self, body = std::move(body), buf, sent = sent + *n, close](beast::error_code ec,
+                                                                                       std::size_t) mutable {
+                           if (ec) return self->on_write(true, ec);
+                           self->pump(std::move(body), std::move(buf), sent, close);
+                         });
+      });
+    });
   }
 
   void on_write(bool close, beast::error_code ec) {

@@ -2,13 +2,13 @@
 // clinic scoping as WADO-RS: an instance outside the caller's clinics is "not found", never "forbidden", so
 // its existence does not leak. Handlers run on the worker pool (the router dispatches there), so decoding and
 // encoding never block the I/O threads.
-#include <zip.h>
-
 #include <charconv>
+#include <memory>
 
 #include "dicomweb.hpp"
 #include "routes.hpp"
 #include "teledx/dicom/render.hpp"
+#include "teledx/dicom/render_archive.hpp"
 #include "teledx/server/services.hpp"
 
 namespace teledx::server {
@@ -134,47 +134,30 @@ HttpResponse thumbnail(RequestContext& ctx) {
   return render(ctx, m, o);
 }
 
-// Whole study as a zip of its Part 10 files (stored, not deflated: DICOM pixels barely compress and the CPU
-// would be the bottleneck). libzip writes it to a temporary file that is then sent from disk and deleted, so
-// a study of any size never sits in memory; ZIP64 is used past 4 GiB.
+// Whole study as a zip of its Part 10 files, stored (not deflated: DICOM pixels barely compress and the CPU
+// would be the bottleneck), ZIP64 past 4 GiB or 65535 files. dicom::ZipStream knows the archive's length before
+// the first byte and generates it piece by piece; the server sends each piece as it is made (reading the files
+// on the worker pool), so a study of any size costs one piece of memory and no temporary file.
 HttpResponse study_archive(RequestContext& ctx) {
   dicom::InstanceQuery q;
   q.scope = clinic_scope(ctx);
   q.study_uid = ctx.param("study");
   auto found = unwrap(ctx.services.instances->find_instances(q));
   if (found.empty()) throw HttpError(ErrorCode::NotFound, "No such study.");
-  auto& files = *ctx.services.files;
-  const auto path = files.new_temp_path();
-  int err = 0;
-  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
-  if (!z) throw HttpError(ErrorCode::StorageFailure, "The server could not create the archive (disk full?).");
-  bool ok = true;
+  std::vector<dicom::ArchiveEntry> entries;
+  entries.reserve(found.size());
   for (const auto& m : found) {
-    const auto src_path = files.path_of(m.file_key);
-    zip_source_t* src = zip_source_file(z, src_path.c_str(), 0, -1);
     char series[32];
     std::snprintf(series, sizeof series, "%04lld", static_cast<long long>(m.series_number));
-    const std::string name = std::string("series-") + series + "-" + m.series_uid + "/" + m.sop_uid + ".dcm";
-    zip_int64_t idx = src ? zip_file_add(z, name.c_str(), src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE) : -1;
-    if (idx < 0) {
-      if (src) zip_source_free(src);
-      ok = false;
-      break;
-    }
-    zip_set_file_compression(z, static_cast<zip_uint64_t>(idx), ZIP_CM_STORE, 0);
+    entries.push_back({std::string("series-") + series + "-" + m.series_uid + "/" + m.sop_uid + ".dcm",
+                       ctx.services.files->path_of(m.file_key)});
   }
-  if (ok && zip_close(z) != 0) ok = false;  // a failed close leaves the archive open: discard it below
-  else if (ok) z = nullptr;
-  if (!ok) {
-    if (z) zip_discard(z);
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    throw HttpError(ErrorCode::StorageFailure, "The server could not assemble the study archive (disk full?).");
-  }
+  auto zip = std::make_shared<dicom::ZipStream>(unwrap(dicom::ZipStream::open(std::move(entries))));
   (void)ctx.services.audit->append({ctx.who().user.username, "download", "study:" + q.study_uid, ctx.req.remote, "zip"});
   HttpResponse r;
-  r.file = path;
-  r.delete_file_after = true;
+  r.stream = std::make_shared<BodyStream>();
+  r.stream->length = zip->size();
+  r.stream->next = [zip](char* buf, std::size_t cap) { return zip->read(buf, cap); };
   r.content_type = "application/zip";
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"study-" + q.study_uid + ".zip\"");
   return r;

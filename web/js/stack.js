@@ -145,7 +145,7 @@ export class Stack {
     try {
       img = await decodeFrame(body, ts, e.info);
     } catch (err) {
-      // JPEG lossless, JPEG-LS, RLE...: the browser cannot decode them, the server can (JPEG 2000 it cannot: 415).
+      // JPEG lossless, JPEG-LS, RLE, JPEG 2000: the browser cannot decode them; the server renders them instead.
       if (!(err instanceof UnsupportedFrame)) throw err;
       img = await this.fetchRendered(e).catch(() => { throw err; });
     }

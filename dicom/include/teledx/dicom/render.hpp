@@ -1,6 +1,7 @@
 #pragma once
 // Server-side rendering of stored images to JPEG or PNG (DICOMweb "rendered" and "thumbnail" resources).
-// DCMTK reads and decompresses; OpenCV does the pixel work and the encoding. Both stay private to this module.
+// DCMTK reads and decompresses (OpenCV decodes JPEG 2000, which Debian's DCMTK cannot); OpenCV does the pixel work
+// and the encoding. Both stay private to this module.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -38,9 +39,10 @@ struct RenderedImage {
 
 /// Renders one frame of a stored Part 10 file: modality LUT (rescale slope/intercept), VOI window,
 /// MONOCHROME1 inversion, RGB / YBR_FULL / YBR_FULL_422 / PALETTE COLOR, 1..16 bits signed or unsigned, native or
-/// compressed (JPEG baseline/extended/lossless, JPEG-LS, RLE). Errors: NotFound for a frame out of range,
-/// BadRequest when the instance has no pixel data or a bad option, UnsupportedMediaType for transfer syntaxes the
-/// server cannot decode (JPEG 2000, MPEG), InvalidDicom for inconsistent pixel attributes.
+/// compressed (JPEG baseline/extended/lossless, JPEG-LS, RLE; JPEG 2000 through OpenCV's OpenJPEG). Errors:
+/// NotFound for a frame out of range, BadRequest when the instance has no pixel data or a bad option,
+/// UnsupportedMediaType for transfer syntaxes the server cannot decode (MPEG and other video, JPEG 2000 Part 2,
+/// HTJ2K), InvalidDicom for inconsistent pixel attributes or a frame that does not decode.
 /// Blocking and CPU-bound: call it from a worker thread, never an I/O thread.
 Result<RenderedImage> render_frame(const std::filesystem::path& file, const RenderOptions& options);
 

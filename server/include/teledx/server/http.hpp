@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "teledx/core/error.hpp"
+#include "teledx/core/result.hpp"
 
 namespace teledx::server {
 
@@ -36,13 +39,24 @@ struct HttpRequest {
   std::optional<std::string> cookie(std::string_view name) const;
 };
 
-/// What a handler answers: a body in memory or a file on disk.
+/// A body generated while it is sent (a study zip): its length is announced in Content-Length, then the
+/// server asks for the next piece on the worker pool (never an I/O thread) each time the previous one is on
+/// the wire, so memory stays at one piece per download. An error or a short body closes the connection: the
+/// client sees a truncated download, never a wrong one.
+struct BodyStream {
+  std::uint64_t length = 0;
+  /// Fills buf with up to cap bytes; 0 only at the end.
+  std::function<Result<std::size_t>(char* buf, std::size_t cap)> next;
+};
+
+/// What a handler answers: a body in memory, a file on disk, or a generated stream.
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::filesystem::path file;       // when set, sent from disk instead of body
   bool delete_file_after = false;   // the file is a temporary built for this response
+  std::shared_ptr<BodyStream> stream;  // when set, sent as it is generated instead of body
   std::vector<std::pair<std::string, std::string>> headers;
 
   static HttpResponse json(int status, const nlohmann::json& j);
