@@ -78,7 +78,10 @@ class WsSession final : public WsConnection, public std::enable_shared_from_this
   const Principal& principal() const override { return principal_; }
   const std::string& target() const override { return target_; }
   const std::string& remote() const override { return remote_; }
-  std::size_t queued() const override { return queued_.load(); }
+  // Counts messages still on their way to the strand too: the event hub paces a replay by this number, and
+  // on a loaded machine the strand may not yet have taken the last page it sent (then the next page would
+  // overflow the queue and close a client that is only catching up).
+  std::size_t queued() const override { return queued_.load() + posted_.load(); }
 
  private:
   void on_accept(beast::error_code ec);
@@ -97,6 +100,7 @@ class WsSession final : public WsConnection, public std::enable_shared_from_this
   bool opened_ = false;
   std::atomic<bool> closed_notified_{false};
   std::atomic<std::size_t> queued_{0};  // queue_.size() as other threads may read it
+  std::atomic<std::size_t> posted_{0};  // send() calls not yet run on the strand
   Principal principal_;
   std::shared_ptr<WsEndpoint> endpoint_;
   std::string target_, remote_;
@@ -515,7 +519,9 @@ void WsSession<Stream>::closed() {
 
 template <class Stream>
 void WsSession<Stream>::send(std::string text) {
+  ++posted_;
   net::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(text)]() mutable {
+    --self->posted_;
     if (self->closing_) return;
     if (self->queue_.size() >= static_cast<std::size_t>(self->srv_.services.config.ws_queue_limit)) {
       log::warn("ws", "client " + self->principal_.user.username + " at " + self->remote_ +

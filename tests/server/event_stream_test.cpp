@@ -428,7 +428,9 @@ class StalledClient {
 }  // namespace
 
 TEST_CASE("a stalled client is told to resync without delaying anyone else's events", "[server][events]") {
-  Fixture f({"--ws-queue-limit", "16"});
+  // A limit of 32 messages (2 MiB of these events) leaves the fast reader room on a starved CI machine; the
+  // stalled one still overflows it well before the last event.
+  Fixture f({"--ws-queue-limit", "32"});
   auto fast = f.socket("img-reader1");
   subscribe_live(*fast);
   const auto task = f.new_task("CLINIC1");
@@ -439,7 +441,7 @@ TEST_CASE("a stalled client is told to resync without delaying anyone else's eve
   // Large events (64 KiB of machine flags each) fill the stalled socket's buffers (several MiB on loopback), then
   // its bounded queue.
   // The fast reader keeps up on its own thread and gets every event promptly, without being told to resync.
-  constexpr int kEvents = 120;
+  constexpr int kEvents = 160;
   std::vector<std::pair<json, std::int64_t>> fast_msgs;  // message, arrival (ms since epoch)
   std::thread reader([&] {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
