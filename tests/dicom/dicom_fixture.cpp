@@ -222,4 +222,21 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
+ImageSpec series_image(const std::string& patient_id, const std::string& study, int n, std::uint16_t size,
+                       std::int64_t frames) {
+  ImageSpec s;
+  s.patient_id = patient_id;
+  s.study_uid = study;
+  s.series_uid = study + ".1";
+  s.sop_uid = study + ".1." + std::to_string(n);
+  s.instance_number = n;
+  s.rows = s.columns = size;
+  s.frames = frames;
+  return s;
+}
+
+std::string wado_instance_path(const ImageSpec& s) {
+  return "/dicom-web/studies/" + s.study_uid + "/series/" + s.series_uid + "/instances/" + s.sop_uid;
+}
+
 }  // namespace teledx::test

@@ -55,6 +55,11 @@ struct ImageSpec {
 
 /// A small 16-bit monochrome image whose pixels depend on the UIDs (deterministic, not zeros).
 DicomBuilder make_image(const ImageSpec& spec);
+/// Instance n of the one series "<study>.1" of a study, size x size pixels.
+ImageSpec series_image(const std::string& patient_id, const std::string& study, int n, std::uint16_t size = 16,
+                       std::int64_t frames = 1);
+/// The WADO-RS path of an instance: /dicom-web/studies/{study}/series/{series}/instances/{sop}.
+std::string wado_instance_path(const ImageSpec& spec);
 /// A 12-lead ECG waveform instance (no pixel data) in the given study.
 DicomBuilder make_ecg(const std::string& patient_id, const std::string& study_uid, const std::string& series_uid,
                       const std::string& sop_uid);

@@ -33,20 +33,10 @@ HttpResult get(const std::string& target) {
 }
 
 ImageSpec spec(const std::string& study, int n, std::uint16_t size, std::int64_t frames = 1) {
-  ImageSpec s;
-  s.patient_id = "P-J2K";
-  s.study_uid = study;
-  s.series_uid = study + ".1";
-  s.sop_uid = study + ".1." + std::to_string(n);
-  s.instance_number = n;
-  s.rows = s.columns = size;
-  s.frames = frames;
-  return s;
+  return series_image("P-J2K", study, n, size, frames);
 }
 
-std::string url(const ImageSpec& s) {
-  return "/dicom-web/studies/" + s.study_uid + "/series/" + s.series_uid + "/instances/" + s.sop_uid;
-}
+std::string url(const ImageSpec& s) { return wado_instance_path(s); }
 
 // The bare codestream inside the 'jp2c' box of the JP2 file OpenCV writes.
 std::string codestream(const cv::Mat& img, int compression_x1000 = 1000) {

@@ -30,20 +30,10 @@ HttpResult get(const std::string& target, const std::string& user, const std::st
 }
 
 ImageSpec spec(const std::string& study, int n, std::uint16_t size = 16, std::int64_t frames = 1) {
-  ImageSpec s;
-  s.patient_id = "P-RENDER";
-  s.study_uid = study;
-  s.series_uid = study + ".1";
-  s.sop_uid = study + ".1." + std::to_string(n);
-  s.instance_number = n;
-  s.rows = s.columns = size;
-  s.frames = frames;
-  return s;
+  return series_image("P-RENDER", study, n, size, frames);
 }
 
-std::string url(const ImageSpec& s) {
-  return "/dicom-web/studies/" + s.study_uid + "/series/" + s.series_uid + "/instances/" + s.sop_uid;
-}
+std::string url(const ImageSpec& s) { return wado_instance_path(s); }
 
 // A 12-bit ramp, different in every frame: stored value (frame * 700 + i * 16) mod 4096.
 std::string ramp(std::size_t pixels, std::int64_t frames) {
