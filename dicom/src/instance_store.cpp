@@ -389,7 +389,7 @@ std::optional<LandingNote> parse_landing_note(const std::string& note) {
 // One path for temp files and landing slots; `slot` is the slot's key, `recovering` replays a sealed slot.
 Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::optional<std::string>& slot,
                                             std::int64_t clinic_id, std::string source, std::int64_t received_ms,
-                                            bool recovering) {
+                                            bool recovering, std::string_view required_study) {
   Impl& s = *impl_;
   // Nothing of a refused or duplicate file stays: a temp file is deleted, a slot emptied for reuse.
   // A slot is sealed (note + fsync) on another thread while this one parses, hashes and checks for a
@@ -397,7 +397,7 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   // the slot is emptied, and recovery would refuse it again. The index rows wait for the seal.
   std::future<Result<void>> sealing;
   if (slot && !recovering) {
-    sealing = std::async(std::launch::async, [&s, key = *slot, note = landing_note(clinic_id, source, received_ms)] {
+    sealing = s.sealers.run([&s, key = *slot, note = landing_note(clinic_id, source, received_ms)] {
       return s.slots.seal(key, note);
     });
   }
@@ -427,6 +427,10 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   if (!parsed.ok()) {
     discard();
     return parsed.error();
+  }
+  if (!required_study.empty() && parsed->meta.study_uid != required_study) {
+    discard();
+    return IngestOutcome{IngestOutcome::Status::OtherStudy, std::move(parsed->meta), ""};
   }
   auto sha = file_sha256(temp);
   if (!sha.ok()) {
@@ -512,10 +516,11 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   return IngestOutcome{IngestOutcome::Status::Stored, std::move(m), ""};
 }
 
-Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int64_t clinic_id, std::string source) {
+Result<IngestOutcome> InstanceStore::ingest_file(const fs::path& temp, std::int64_t clinic_id, std::string source,
+                                                 std::string_view required_study) {
   std::optional<std::string> slot = impl_->slots.key_of(temp);
   if (slot && !impl_->slots.owns(*slot)) slot.reset();
-  return ingest(temp, slot, clinic_id, std::move(source), impl_->clock.now_ms(), false);
+  return ingest(temp, slot, clinic_id, std::move(source), impl_->clock.now_ms(), false, required_study);
 }
 
 bool InstanceStore::recover_landed(const std::string& key, const std::function<void(const InstanceMeta&)>& indexed) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "group_commit.hpp"
+#include "side_threads.hpp"
 #include "teledx/core/database.hpp"
 #include "teledx/core/slot_pool.hpp"
 #include "teledx/dicom/instance_store.hpp"
@@ -44,6 +45,10 @@ struct InstanceStore::Impl {
   std::mutex& lock_for(std::string_view sop_uid) {
     return sop_locks[std::hash<std::string_view>{}(sop_uid) % sop_locks.size()];
   }
+
+  // Seals landing slots beside the ingest that parses them (one per concurrent ingest). Last member: it is
+  // destroyed first, while the slots its jobs use still exist.
+  detail::SideThreads sealers{64};
 };
 
 namespace detail {

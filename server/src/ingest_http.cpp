@@ -32,24 +32,19 @@ bool write_file(const std::filesystem::path& path, std::string_view bytes) {
 nlohmann::json ingest_one(Services& s, const std::filesystem::path& temp, std::int64_t clinic, const std::string& source,
                           const std::string& name, const std::string& expected_study) {
   nlohmann::json r{{"file", name}};
-  if (!expected_study.empty()) {
-    auto meta = s.instances->inspect_file(temp);
-    if (meta.ok() && meta->study_uid != expected_study) {
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      r["status"] = "failed";
-      r["error"] = {{"code", "bad_request"}, {"message", "This instance belongs to another study than the URL names."}};
-      r["failure_reason"] = 0xA900;
-      r["sop_instance_uid"] = meta->sop_uid;
-      r["sop_class_uid"] = meta->sop_class_uid;
-      return r;
-    }
-  }
-  auto out = s.instances->ingest_file(temp, clinic, source);
+  auto out = s.instances->ingest_file(temp, clinic, source, expected_study);
   if (!out.ok()) {
     r["status"] = "failed";
     r["error"] = {{"code", error_code_name(out.error().code)}, {"message", out.error().message}};
     r["failure_reason"] = dimse_status(out.error().code);
+    return r;
+  }
+  if (out->status == dicom::IngestOutcome::Status::OtherStudy) {
+    r["status"] = "failed";
+    r["error"] = {{"code", "bad_request"}, {"message", "This instance belongs to another study than the URL names."}};
+    r["failure_reason"] = 0xA900;
+    r["sop_instance_uid"] = out->meta.sop_uid;
+    r["sop_class_uid"] = out->meta.sop_class_uid;
     return r;
   }
   const auto& m = out->meta;
@@ -64,6 +59,7 @@ nlohmann::json ingest_one(Services& s, const std::filesystem::path& temp, std::i
       r["status"] = "duplicate_different";
       r["warning"] = out->warning;
       break;
+    case dicom::IngestOutcome::Status::OtherStudy: break;  // answered above
   }
   return r;
 }

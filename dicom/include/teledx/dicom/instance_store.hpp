@@ -50,6 +50,7 @@ struct IngestOutcome {
     Stored,              // new instance, durable and indexed
     AlreadyStored,       // same SOP Instance UID with identical bytes: nothing new written (success)
     DuplicateDifferent,  // same SOP Instance UID, different bytes: the first kept, the new bytes dropped (warning)
+    OtherStudy,          // not stored: not of the study the caller required (meta describes the refused file)
   };
   Status status = Status::Stored;
   InstanceMeta meta;     // of the instance now in the index (for duplicates: the one kept)
@@ -162,8 +163,9 @@ class InstanceStore {
   ///    reach the disk, recover_landed() indexes the sealed slot at the next start.
   /// Errors: InvalidDicom (sentence says what is wrong), Conflict (study belongs to another clinic),
   /// DuplicateDifferent (with KeepFirstError), StorageFailure. Nothing is left behind on error.
+  /// With `required_study`, an instance of any other study is not stored (Status::OtherStudy).
   Result<IngestOutcome> ingest_file(const std::filesystem::path& temp_file, std::int64_t clinic_id,
-                                    std::string source);
+                                    std::string source, std::string_view required_study = {});
 
   /// Start-up recovery of a sealed slot without index row (see recover_store): indexes it with the clinic and
   /// source of its note, or empties it when its content cannot be stored. True when done either way.
@@ -213,7 +215,8 @@ class InstanceStore {
 
  private:
   Result<IngestOutcome> ingest(const std::filesystem::path& file, const std::optional<std::string>& slot,
-                               std::int64_t clinic_id, std::string source, std::int64_t received_ms, bool recovering);
+                               std::int64_t clinic_id, std::string source, std::int64_t received_ms, bool recovering,
+                               std::string_view required_study = {});
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
