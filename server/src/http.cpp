@@ -16,6 +16,12 @@ std::optional<std::string> HttpRequest::header(std::string_view name) const {
   return std::nullopt;
 }
 
+std::filesystem::path HttpRequest::take_part_file(std::size_t i) const {
+  std::filesystem::path taken;
+  taken.swap(parts->at(i).file);
+  return taken;
+}
+
 std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
   for (const auto& [k, v] : query)
     if (k == name) return v;

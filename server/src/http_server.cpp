@@ -20,6 +20,8 @@
 
 #include "teledx/core/ids.hpp"
 #include "teledx/core/log.hpp"
+#include "teledx/server/multipart_stream.hpp"
+#include "multipart.hpp"
 
 namespace teledx::server {
 namespace beast = boost::beast;
@@ -34,6 +36,38 @@ constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kShutdownGrace = std::chrono::seconds(20);
 constexpr std::size_t kWsMessageLimit = 64 * 1024;   // largest message a client may send
 constexpr std::size_t kStreamPiece = 1 << 20;        // a generated body goes out 1 MiB at a time
+
+constexpr std::size_t kMaxSpooledParts = 20000;    // instances in one STOW-RS request
+
+// A Beast body that hands the bytes to a MultipartSpooler as they arrive (routes with RouteSpec::part_file).
+struct MultipartSpoolBody {
+  using value_type = std::unique_ptr<MultipartSpooler>;
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      std::size_t n = 0;
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        if (!body_->feed({static_cast<const char*>(b.data()), b.size()})) {
+          ec = beast::errc::make_error_code(beast::errc::invalid_argument);
+          return n;
+        }
+        n += b.size();
+      }
+      ec = {};
+      return n;
+    }
+    void finish(beast::error_code& ec) {
+      ec = body_->finish() ? beast::error_code{} : beast::errc::make_error_code(beast::errc::invalid_argument);
+    }
+
+   private:
+    value_type& body_;
+  };
+};
 
 bool quiet_error(const beast::error_code& ec) {
   return ec == net::error::operation_aborted || ec == beast::error::timeout || ec == net::error::eof ||
@@ -186,7 +220,19 @@ class HttpSession {
   void read_body() {
     beast::error_code ec;
     const auto& spec = match_.route->spec;
-    if (spec.stream_body_to_file) {
+    const std::string content_type(header_parser_->get()[http::field::content_type]);
+    const auto boundary = spec.part_file && content_type.rfind("multipart/", 0) == 0
+                              ? content_type_param(content_type, "boundary")
+                              : std::nullopt;
+    if (boundary) {
+      buffer_.reserve(64 * 1024);
+      parts_parser_.emplace(std::move(*header_parser_));
+      parts_parser_->body_limit(spec.body_limit);
+      parts_parser_->get().body() = std::make_unique<MultipartSpooler>(
+          *boundary, [this, &spec] { return spec.part_file(srv_.services); }, kMaxSpooledParts);
+      http::async_read(derived().stream(), buffer_, *parts_parser_,
+                       beast::bind_front_handler(&HttpSession::on_body, derived().shared_from_this()));
+    } else if (spec.stream_body_to_file) {
       // Beast reads as much as the buffer's free capacity (up to 64 KiB): left at the few KiB the header
       // needed, a 150 MB upload would take tens of thousands of reads and crawl at ~70 MB/s.
       buffer_.reserve(64 * 1024);
@@ -213,6 +259,8 @@ class HttpSession {
   void on_body(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit)
       return reply_early(make_error(ErrorCode::PayloadTooLarge, "The request body is larger than this endpoint accepts."));
+    if (ec && parts_parser_ && !parts_parser_->get().body()->error().empty())
+      return reply_early(make_error(ErrorCode::BadRequest, parts_parser_->get().body()->error()));
     if (ec) {
       discard_body_file();
       if (!quiet_error(ec)) log::warn("http", req_.request_id + " body read failed: " + ec.message());
@@ -225,6 +273,11 @@ class HttpSession {
     } else if (file_parser_) {
       file_parser_->get().body().close();
       file_parser_.reset();
+    } else if (parts_parser_) {
+      req_.parts.emplace();
+      for (auto& p : parts_parser_->get().body()->parts())
+        req_.parts->push_back({std::move(p.content_type), p.size, p.write_failed, std::move(p.file)});
+      parts_parser_.reset();
     }
     // Handlers touch the database, the disk and DCMTK: never on an I/O thread.
     ++srv_.in_flight;
@@ -379,6 +432,19 @@ class HttpSession {
   }
 
   void discard_body_file() {
+    if (parts_parser_) {
+      // Read failed or refused early: every part written so far goes.
+      if (auto& spooler = parts_parser_->get().body()) spooler->discard();
+      parts_parser_.reset();
+    }
+    if (req_.parts) {
+      // Parts the handler did not take (refused, or never reached the handler).
+      for (const auto& p : *req_.parts) {
+        std::error_code rm;
+        if (!p.file.empty()) std::filesystem::remove(p.file, rm);
+      }
+      req_.parts.reset();
+    }
     if (req_.body_file.empty()) return;
     if (file_parser_) {
       beast::error_code ec;
@@ -396,6 +462,7 @@ class HttpSession {
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> string_parser_;
   std::optional<http::request_parser<http::file_body>> file_parser_;
+  std::optional<http::request_parser<MultipartSpoolBody>> parts_parser_;
   HttpRequest req_;
   RouteMatch match_;
   bool keep_alive_ = false;

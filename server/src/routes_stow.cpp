@@ -1,5 +1,5 @@
-// STOW-RS (PS3.18 10.5): multipart/related bodies of DICOM instances from agents and DICOMweb tools. The body is
-// spooled to disk by the HTTP server and mapped here, never held in memory.
+// STOW-RS (PS3.18 10.5): multipart/related bodies of DICOM instances from agents and DICOMweb tools. The HTTP
+// server writes each part into a landing slot while the body arrives; the body is never held in memory.
 #include <algorithm>
 #include <atomic>
 #include <set>
@@ -21,16 +21,17 @@ HttpResponse stow(RequestContext& ctx) {
   auto ct = ctx.req.header("content-type").value_or("");
   if (ct.rfind("multipart/related", 0) != 0)
     throw HttpError(ErrorCode::UnsupportedMediaType, "STOW-RS takes multipart/related; type=\"application/dicom\".");
-  auto boundary = content_type_param(ct, "boundary");
-  if (!boundary) throw HttpError(ErrorCode::BadRequest, "The Content-Type has no multipart boundary.");
-  auto mapped = unwrap(MappedFile::open(ctx.req.body_file));
-  auto parts = unwrap(split_multipart(mapped.view(), *boundary));
+  // The HTTP server split a body with a boundary into landing slots as it arrived (part_file below).
+  if (!content_type_param(ct, "boundary") || !ctx.req.parts)
+    throw HttpError(ErrorCode::BadRequest, "The Content-Type has no multipart boundary.");
+  const auto& parts = *ctx.req.parts;
+  if (parts.empty()) throw HttpError(ErrorCode::BadRequest, "The multipart body holds no instance.");
   std::string expected = ctx.params.count("study") ? ctx.param("study") : std::string();
   auto& s = ctx.services;
   auto base = dicomweb_base(ctx);
   nlohmann::json referenced = nlohmann::json::array(), failed = nlohmann::json::array();
   std::set<std::string> studies;
-  // Each part lands in a slot and pays one flush; a few threads let those flushes overlap (and share index
+  // Each part is in a slot and pays one flush; a few threads let those flushes overlap (and share index
   // commits), so a large request is not one fsync after another. Answers keep the parts' order.
   std::vector<nlohmann::json> results(parts.size());
   std::atomic<std::size_t> next{0};
@@ -41,15 +42,14 @@ HttpResponse stow(RequestContext& ctx) {
       const auto& part = parts[i];
       if (!part.content_type.empty() && part.content_type.find("application/dicom") != 0) {
         results[i] = {{"status", "failed"}, {"failure_reason", 0xC000}};
-        continue;
+        continue;  // its file is removed with the request
       }
-      auto temp = s.instances->new_landing_path();
-      if (!write_file(temp, part.body)) {
+      if (part.write_failed) {
         write_failed = true;
         results[i] = {{"status", "failed"}, {"failure_reason", 0xA700}};  // out of resources
         continue;
       }
-      results[i] = ingest_one(s, temp, clinic, source, "part " + std::to_string(i + 1), expected);
+      results[i] = ingest_one(s, ctx.req.take_part_file(i), clinic, source, "part " + std::to_string(i + 1), expected);
     }
   };
   {
@@ -99,11 +99,13 @@ HttpResponse stow(RequestContext& ctx) {
 }  // namespace
 
 void add_stow_routes(Router& router) {
+  // Parts go straight into landing slots: one write and one flush per instance, the body never whole anywhere.
+  const auto part_file = [](Services& s) { return s.instances->new_landing_path(); };
   router.add({.method = "POST", .pattern = "/dicom-web/studies", .roles = kClinicStaff, .body_limit = kMaxUpload,
-              .stream_body_to_file = true},
+              .stream_body_to_file = true, .part_file = part_file},
              stow);
   router.add({.method = "POST", .pattern = "/dicom-web/studies/{study}", .roles = kClinicStaff,
-              .body_limit = kMaxUpload, .stream_body_to_file = true},
+              .body_limit = kMaxUpload, .stream_body_to_file = true, .part_file = part_file},
              stow);
 }
 

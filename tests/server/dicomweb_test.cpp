@@ -108,6 +108,43 @@ TEST_CASE("STOW-RS to a study URL refuses instances of another study", "[server]
   CHECK(r.json()["00081198"]["Value"][0]["00081197"]["Value"][0] == 0xA900);
 }
 
+namespace {
+// Files with content under the DICOM store (landing slots are made empty in advance).
+std::size_t stored_files() {
+  std::size_t n = 0;
+  const auto root = DemoServer::instance().process().data_dir() / "blobs" / "dicom";
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    if (e.is_regular_file() && e.file_size() > 0) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("STOW-RS bodies that are cut short or not authorised are refused and leave no file behind",
+          "[server][dicomweb]") {
+  auto& s = DemoServer::instance();
+  const std::string study = "1.2.826.0.1.3680043.10.1003";
+  const auto file = make_image(spec(study, 1)).part10();
+  const std::string ct = "multipart/related; type=\"application/dicom\"; boundary=XyZ";
+  const auto before = stored_files();
+  SECTION("cut before the closing boundary") {
+    auto r = s.client().request("POST", "/dicom-web/studies", "--XyZ\r\nContent-Type: application/dicom\r\n\r\n" + file,
+                                {{"Authorization", "Bearer " + s.token("clinic1-tech")}, {"Content-Type", ct}});
+    CHECK(r.status == 400);
+    CHECK(r.body.find("closing boundary") != std::string::npos);
+  }
+  SECTION("without a valid token") {
+    auto r = s.client().request("POST", "/dicom-web/studies", multipart("XyZ", {file}),
+                                {{"Authorization", "Bearer not-a-token"}, {"Content-Type", ct}});
+    CHECK(r.status == 401);
+  }
+  SECTION("by a reader, who may not send exams") {
+    auto r = stow(s.token("img-reader1"), {file});
+    CHECK(r.status == 403);
+  }
+  CHECK(stored_files() == before);
+  CHECK(s.client().get("/dicom-web/studies?StudyInstanceUID=" + study, s.token("clinic1-tech")).json().empty());
+}
+
 TEST_CASE("QIDO-RS shows a clinic only its own studies and a reader its center's clinics", "[server][dicomweb]") {
   auto& s = DemoServer::instance();
   const std::string study = "1.2.826.0.1.3680043.10.2001";

@@ -25,6 +25,15 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower case
   std::string body;                 // buffered body (routes without streaming)
   std::filesystem::path body_file;  // streamed body on disk (streaming routes); removed after the request
+  /// A multipart body split while it arrived (routes with RouteSpec::part_file). A handler takes each part's
+  /// file it keeps (take_part_file); the server removes the files of the others after the request.
+  struct SpooledPart {
+    std::string content_type;
+    std::uint64_t size = 0;
+    bool write_failed = false;  // the disk refused some bytes: the file is incomplete
+    mutable std::filesystem::path file;
+  };
+  std::optional<std::vector<SpooledPart>> parts;
   std::string remote;               // peer address
   bool tls = false;                 // arrived over HTTPS
   std::string request_id;
@@ -37,6 +46,8 @@ struct HttpRequest {
   std::vector<std::string> query_params(std::string_view name) const;
   /// Value of a cookie from the Cookie header.
   std::optional<std::string> cookie(std::string_view name) const;
+  /// The file of spooled part i, now the caller's to keep or remove.
+  std::filesystem::path take_part_file(std::size_t i) const;
 };
 
 /// A body generated while it is sent (a study zip): its length is announced in Content-Length, then the

@@ -23,6 +23,9 @@ struct RouteSpec {
   std::vector<Role> roles{};      // empty: any authenticated user
   std::size_t body_limit = 64 * 1024;
   bool stream_body_to_file = false;  // large uploads land in a temp file, never whole in memory
+  /// Set: a multipart body with a boundary is split as it arrives, each part written to the file this gives
+  /// (HttpRequest::parts) instead of the whole body to body_file. Other bodies still go to body_file.
+  std::function<std::filesystem::path(Services&)> part_file{};
 };
 
 struct RequestContext {
