@@ -397,12 +397,16 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   // the slot is emptied, and recovery would refuse it again. The index rows wait for the seal.
   std::future<Result<void>> sealing;
   if (slot && !recovering) {
-    sealing = s.sealers.run([&s, key = *slot, note = landing_note(clinic_id, source, received_ms)] {
+    sealing = s.side_jobs.run([&s, key = *slot, note = landing_note(clinic_id, source, received_ms)] {
       return s.slots.seal(key, note);
     });
   }
   const auto sealed = [&]() -> Result<void> { return sealing.valid() ? sealing.get() : ok(); };
+  // The hash is computed beside the parse (on one association the two are the acknowledgement's critical
+  // path once the early write-back has shortened the flush).
+  std::future<Result<std::string>> hashing;
   const auto discard = [&] {
+    if (hashing.valid()) hashing.wait();  // it reads the file about to be emptied or removed
     if (slot) {
       // Wait for the seal first: a late note must never land on the slot's next use.
       if (sealing.valid()) (void)sealing.get();
@@ -423,6 +427,7 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
                                                    " bytes, more than this server accepts for one instance (" +
                                                    std::to_string(s.options.max_file_bytes) + ").");
   }
+  hashing = s.side_jobs.run([path = temp] { return file_sha256(path); });
   auto parsed = detail::parse_file(temp, true);
   if (!parsed.ok()) {
     discard();
@@ -432,7 +437,7 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     discard();
     return IngestOutcome{IngestOutcome::Status::OtherStudy, std::move(parsed->meta), ""};
   }
-  auto sha = file_sha256(temp);
+  auto sha = hashing.get();
   if (!sha.ok()) {
     discard();
     return sha.error();

@@ -11,18 +11,15 @@ SideThreads::~SideThreads() {
   for (auto& t : threads_) t.join();
 }
 
-std::future<Result<void>> SideThreads::run(std::function<Result<void>()> job) {
-  std::packaged_task<Result<void>()> task(std::move(job));
-  auto future = task.get_future();
+void SideThreads::post(std::function<void()> job) {
   std::lock_guard lock(mutex_);
-  queue_.push_back(std::move(task));
+  queue_.push_back(std::move(job));
   // Every queued job needs a thread of its own now: its caller is about to wait for it.
   if (queue_.size() > idle_ && threads_.size() < max_threads_) {
     threads_.emplace_back([this] { loop(); });
   } else {
     wake_.notify_one();
   }
-  return future;
 }
 
 std::size_t SideThreads::thread_count() const {
@@ -43,7 +40,7 @@ void SideThreads::loop() {
     auto task = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    task();  // a packaged_task keeps the job's exception in its future
+    task();
     lock.lock();
   }
 }

@@ -46,9 +46,9 @@ struct InstanceStore::Impl {
     return sop_locks[std::hash<std::string_view>{}(sop_uid) % sop_locks.size()];
   }
 
-  // Seals landing slots beside the ingest that parses them (one per concurrent ingest). Last member: it is
+  // Seals landing slots and hashes files beside the ingest that parses them. Last member: it is
   // destroyed first, while the slots its jobs use still exist.
-  detail::SideThreads sealers{64};
+  detail::SideThreads side_jobs{128};
 };
 
 namespace detail {
