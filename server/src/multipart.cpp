@@ -37,6 +37,20 @@ bool write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
+std::string part_header(std::string_view block, std::string_view name) {
+  std::size_t hp = 0;
+  while (hp < block.size()) {
+    const auto he = block.find("\r\n", hp);
+    const std::string_view line = block.substr(hp, he == std::string_view::npos ? std::string_view::npos : he - hp);
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), name))
+      return std::string(trim(line.substr(colon + 1)));
+    if (he == std::string_view::npos) break;
+    hp = he + 2;
+  }
+  return {};
+}
+
 std::optional<std::string> content_type_param(std::string_view ct, std::string_view name) {
   std::size_t pos = ct.find(';');
   while (pos != std::string_view::npos) {
@@ -117,18 +131,8 @@ Result<std::vector<MultipartPart>> split_multipart(std::string_view body, const 
       return make_error(ErrorCode::BadRequest, "The multipart body ends without its closing boundary (upload cut short?).");
     MultipartPart part;
     part.body = body.substr(content_begin, next - content_begin);
-    std::size_t hp = 0;
-    while (hp < headers.size()) {
-      auto he = headers.find("\r\n", hp);
-      std::string_view line = headers.substr(hp, he == std::string_view::npos ? std::string_view::npos : he - hp);
-      auto colon = line.find(':');
-      if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-type"))
-        part.content_type = std::string(trim(line.substr(colon + 1)));
-      else if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-disposition"))
-        part.disposition = std::string(trim(line.substr(colon + 1)));
-      if (he == std::string_view::npos) break;
-      hp = he + 2;
-    }
+    part.content_type = part_header(headers, "content-type");
+    part.disposition = part_header(headers, "content-disposition");
     parts.push_back(part);
     pos = next + 2;
   }

@@ -1,6 +1,7 @@
 #pragma once
-// multipart/related: reading STOW-RS bodies straight from the spooled file (memory-mapped, never copied
-// whole into memory) and writing WADO-RS answers into a temp file that is streamed out.
+// Multipart bodies: reading a spooled upload (browser form-data) straight from its file (memory-mapped, never
+// copied whole into memory) and writing WADO-RS answers into a temp file that is streamed out. STOW-RS bodies
+// are split while they arrive instead (teledx/server/multipart_stream.hpp).
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -11,6 +12,9 @@
 #include "teledx/core/result.hpp"
 
 namespace teledx::server {
+
+/// Value of a field (name case-insensitive) in a part's header block of CRLF-separated lines; "" when absent.
+std::string part_header(std::string_view block, std::string_view name);
 
 /// Value of a parameter (e.g. "boundary", "type") of a Content-Type header, unquoted; nullopt when absent.
 std::optional<std::string> content_type_param(std::string_view content_type, std::string_view name);

@@ -3,28 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <system_error>
+
+#include "multipart.hpp"
 
 namespace teledx::server {
 namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kMaxBoundaryLine = 256;  // the boundary line's transport padding
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -55,16 +43,7 @@ bool MultipartSpooler::start_part(std::string_view headers) {
     return fail("The request holds more than " + std::to_string(max_parts_) + " parts; send it in smaller requests.");
   }
   Part part;
-  std::size_t hp = 0;
-  while (hp < headers.size()) {
-    const auto he = headers.find("\r\n", hp);
-    const std::string_view line = headers.substr(hp, he == std::string_view::npos ? std::string_view::npos : he - hp);
-    const auto colon = line.find(':');
-    if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-type"))
-      part.content_type = std::string(trim(line.substr(colon + 1)));
-    if (he == std::string_view::npos) break;
-    hp = he + 2;
-  }
+  part.content_type = part_header(headers, "content-type");
   part.file = next_file_();
   fd_ = ::open(part.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   part.write_failed = fd_ < 0;
@@ -137,7 +116,7 @@ bool MultipartSpooler::feed(std::string_view bytes) {
           pending_.erase(0, pos);
           return true;
         }
-        if (!trim(rest.substr(0, eol)).empty()) return fail("A multipart boundary line is malformed.");
+        if (rest.substr(0, eol).find_first_not_of(" \t") != std::string_view::npos) return fail("A multipart boundary line is malformed.");
         pos += eol + 2;
         state_ = State::Headers;
         break;
