@@ -1,8 +1,12 @@
 // Start-up recovery on a real server: an instance sealed in its landing slot whose index rows (and the audit
-// entry of its upload) never reached the disk is indexed, attributed from the seal, and audited at the next start.
+// entry of its upload) never reached the disk is indexed, attributed from the seal, and audited at the next start;
+// the parts of a STOW-RS body cut by a crash, written but never sealed, are emptied.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -81,6 +85,71 @@ TEST_CASE("A sealed instance whose index rows were lost is indexed for its clini
   CHECK((theirs.status == 204 || (theirs.status == 200 && nlohmann::json::parse(theirs.body).empty())));
   REQUIRE(second.stop() == 0);
 
+  std::string out;
+  REQUIRE(run_teledx({"check", "--data-dir", data.string()}, &out) == 0);
+  CHECK(out.find("clean") != std::string::npos);
+}
+
+namespace {
+// Sends the headers and the start of a body announced as longer, and keeps the connection open.
+int send_partial_request(std::uint16_t port, const std::string& head, std::string_view body_start) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string bytes = head + std::string(body_start);
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    REQUIRE(n > 0);
+    off += static_cast<std::size_t>(n);
+  }
+  return fd;
+}
+
+std::size_t files_with_content(const fs::path& data) {
+  std::size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(data / "blobs" / "dicom"))
+    if (e.is_regular_file() && e.file_size() > 0) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("After kill -9 in the middle of a STOW-RS body no part of it is kept and the store checks clean",
+          "[server][store][crash]") {
+  TempDir dir;
+  const fs::path data = dir / "data";
+  std::string body;
+  for (int i = 1; i <= 40; ++i) {
+    ImageSpec spec;
+    spec.study_uid = "1.2.826.0.1.3680043.10.4712";
+    spec.series_uid = spec.study_uid + ".1";
+    spec.sop_uid = spec.study_uid + ".1." + std::to_string(i);
+    spec.rows = spec.columns = 128;
+    body += "--B\r\nContent-Type: application/dicom\r\n\r\n" + make_image(spec).part10() + "\r\n";
+  }
+  body += "--B--\r\n";
+  {
+    ServerProcess server(data);
+    HttpClient c(server.http_port());
+    const std::string token = c.login("clinic1-tech");
+    const std::string head = "POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                             "\r\nContent-Type: multipart/related; type=\"application/dicom\"; boundary=B\r\n"
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    // Thirty of the forty instances (and a piece of the next) are on the server when it dies.
+    const std::size_t cut = body.size() * 3 / 4 + 100;
+    const int fd = send_partial_request(server.http_port(), head, std::string_view(body).substr(0, cut));
+    for (int i = 0; i < 100 && files_with_content(data) < 30; ++i) ::usleep(50 * 1000);
+    CHECK(files_with_content(data) >= 30);  // the parts were being written into landing slots
+    server.kill9();
+    ::close(fd);
+  }
+  ServerProcess restarted(data);  // start-up recovery empties slots that were never sealed
+  CHECK(files_with_content(data) == 0);
+  CHECK(sql(data, "SELECT count(*) FROM dicom_instances") == "0");
+  REQUIRE(restarted.stop() == 0);
   std::string out;
   REQUIRE(run_teledx({"check", "--data-dir", data.string()}, &out) == 0);
   CHECK(out.find("clean") != std::string::npos);
