@@ -21,6 +21,7 @@ struct Window {
   std::int64_t lo, hi;  // [lo, hi)
   std::vector<std::vector<float>> qrs_band;  // per lead, 40 Hz low-pass
   std::vector<std::vector<float>> slow;      // per lead, 12 Hz low-pass (P, T)
+  std::vector<std::int64_t> spike_ends;      // first sample after each pacemaker spike seen in 2+ leads
   float q(std::size_t l, std::int64_t k) const { return qrs_band[l][std::size_t(k - lo)]; }
   float s(std::size_t l, std::int64_t k) const { return slow[l][std::size_t(k - lo)]; }
 };
@@ -29,9 +30,11 @@ struct Window {
 /// neighbours, which stay within 0.15 mV of each other) are bridged by that line: the low-pass would spread a spike
 /// over tens of milliseconds before the paced QRS, and the onset would be found there. At 400 Hz and more no
 /// physiological wave turns this sharply; at lower rates an R apex can, and recorders filter spikes anyway.
-void bridge_pacing_spikes(std::vector<float>& x, double fs) {
+/// Returns the spikes found in this lead as (first sample, width).
+std::vector<std::pair<std::size_t, std::size_t>> find_pacing_spikes(const std::vector<float>& x, double fs) {
   constexpr float k_spike_uv = 500;
-  if (fs < 400) return;
+  std::vector<std::pair<std::size_t, std::size_t>> found;
+  if (fs < 400) return found;
   for (std::size_t k = 1; k + 2 < x.size(); ++k) {
     if (std::abs(x[k] - x[k - 1]) < 0.5f * k_spike_uv) continue;  // no spike starts without a jump
     for (std::size_t width = 1; width <= 2; ++width) {
@@ -46,28 +49,86 @@ void bridge_pacing_spikes(std::vector<float>& x, double fs) {
         biggest = std::max(biggest, std::abs(dev));
       }
       if (!same_sign || biggest <= k_spike_uv) continue;
-      for (std::size_t j = 0; j < width; ++j) x[k + j] = a + (b - a) * float(j + 1) / float(width + 1);
+      found.emplace_back(k, width);
+      k += width;
       break;
     }
   }
+  return found;
+}
+
+/// A pacemaker stimulus reaches every lead at the same instant but stands over 0.5 mV only in some (LUDB 34: 9 of
+/// 12; the other three kept a 0.3-0.45 mV spike that the low-pass spread 20 ms before the QRS). So a spike found in
+/// any lead is bridged in all of them, each by the line joining its own neighbours. Returns the spikes as
+/// (first sample, width, number of leads it was found in).
+std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> bridge_pacing_spikes(std::vector<std::vector<float>>& leads,
+                                                                                    double fs) {
+  std::vector<std::pair<std::size_t, std::size_t>> all;
+  for (const auto& x : leads) {
+    auto s = find_pacing_spikes(x, fs);
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> merged;  // overlapping spikes of different leads as one
+  for (auto [at, width] : all) {
+    if (!merged.empty() && at <= std::get<0>(merged.back()) + std::get<1>(merged.back())) {
+      auto& [m_at, m_width, m_leads] = merged.back();
+      m_width = std::max(m_width, at + width - m_at);
+      ++m_leads;
+      continue;
+    }
+    merged.emplace_back(at, width, 1);
+  }
+  for (auto& x : leads)
+    for (auto [at, width, n] : merged) {
+      if (at == 0 || at + width >= x.size()) continue;
+      const float a = x[at - 1], b = x[at + width];
+      for (std::size_t j = 0; j < width; ++j) x[at + j] = a + (b - a) * float(j + 1) / float(width + 1);
+    }
+  return merged;
 }
 
 /// Samples a lead's slope must stay low to end the QRS (12 ms).
 std::int64_t quiet_samples(double fs) { return std::max<std::int64_t>(2, std::llround(12 * fs / 1000.0)); }
 
 Window make_window(const LeadSet& set, std::int64_t lo, std::int64_t hi) {
-  Window w{lo, hi, {}, {}};
+  Window w{lo, hi, {}, {}, {}};
   const double fs = set.sample_rate_hz;
   std::vector<float*> q, sl;
-  for (const auto& lead : set.leads) {
-    w.qrs_band.emplace_back(lead.uv.begin() + lo, lead.uv.begin() + hi);
-    bridge_pacing_spikes(w.qrs_band.back(), fs);
-    w.slow.push_back(w.qrs_band.back());
-  }
+  for (const auto& lead : set.leads) w.qrs_band.emplace_back(lead.uv.begin() + lo, lead.uv.begin() + hi);
+  // A stimulus moves the QRS onset (below) only when two leads or more show it: one lead's spike may be an
+  // electrode's crackle, bridged but not believed.
+  const std::size_t need = std::min<std::size_t>(2, set.leads.size());
+  for (auto [at, width, n] : bridge_pacing_spikes(w.qrs_band, fs))
+    if (n >= need) w.spike_ends.push_back(lo + std::int64_t(at + width));
+  w.slow = w.qrs_band;
   for (std::size_t l = 0; l < set.leads.size(); ++l) q.push_back(w.qrs_band[l].data()), sl.push_back(w.slow[l].data());
   detail::filtfilt_batch(Biquad::lowpass(fs, std::min(40.0, fs * 0.45), std::numbers::sqrt2 / 2), q, std::size_t(hi - lo));
   detail::filtfilt_batch(Biquad::lowpass(fs, 12.0, std::numbers::sqrt2 / 2), sl, std::size_t(hi - lo));
   return w;
+}
+
+/// First sample after a pacemaker stimulus in [from, to): after a bridged spike, or after the last hold in which
+/// every lead moves under 1.5 µV per sample for 10 ms or more (a recorder's blanking of the stimulus: 14-16 ms in
+/// LUDB 90 and 34; with 12 noisy leads no ECG stays this still). The last hold, because a noise-free signal (a
+/// simulator, a synthetic test) is still all along a flat PR segment too; and 10 ms, because LUDB 111 holds 8 ms for
+/// the blanking and 8 ms again after the step that follows it. 0 when there is none. Holds need three leads or more:
+/// one or two coarsely quantised leads can sit still in a flat PR segment of a real ECG.
+std::int64_t stimulus_end(const LeadSet& set, const Window& w, std::int64_t from, std::int64_t to) {
+  for (auto e : w.spike_ends)
+    if (e > from && e <= to) return e;
+  if (set.leads.size() < 3) return 0;
+  const std::int64_t need = std::max<std::int64_t>(3, std::llround(10 * set.sample_rate_hz / 1000.0));
+  std::int64_t run = 0, last = 0;
+  for (std::int64_t k = std::max<std::int64_t>(from, 1); k < to; ++k) {
+    bool still = true;
+    for (const auto& l : set.leads)
+      if (std::abs(l.uv[std::size_t(k)] - l.uv[std::size_t(k - 1)]) > 1.5f) { still = false; break; }
+    if (still) { ++run; continue; }
+    if (run >= need) last = k;
+    run = 0;
+  }
+  return last;
 }
 
 }  // namespace
@@ -90,10 +151,10 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
 
   // QRS boundaries per lead, then combined: the CSE reference is global (earliest onset, latest end over the
   // leads), and a slope envelope summed over leads is dominated by the biggest leads, whose complexes often start
-  // after a small lead's (LUDB dev: onset error 8 +- 15 ms with the sum, 7 +- 11 per lead). Each lead's slope is
-  // measured against its own steepest QRS slope, but the threshold never drops under 4% of the steepest lead's:
-  // on a noise-free median beat a small lead's floor is near zero, and its boundaries would wander into the
-  // P wave and the ST segment (QRS 20 ms longer than the Mortara and HL7 devices' own measurement).
+  // after a small lead's (LUDB dev: onset error 8 +- 15 ms with the sum, 7 +- 11 per lead). A lead's end is where
+  // its slope falls under 3.5% of its own steepest QRS slope above the floor, but never under 4% of the steepest
+  // lead's: on a noise-free median beat a small lead's floor is near zero, and its end would wander into the ST
+  // segment (QRS 20 ms longer than the Mortara and HL7 devices' own measurement). The onset has its own rule below.
   std::vector<double> summed(std::size_t(hi - lo), 0);
   // Loop bounds computed once: ms() rounds with llround, which the compiler cannot hoist out of a loop condition.
   const std::int64_t near_lo = std::max(lo, r - ms(60)), near_hi = std::min(hi - 1, r + ms(60));
@@ -136,7 +197,9 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     return LeadQrs{on, off, smax};
   };
   std::vector<std::vector<double>> per_lead(nl, std::vector<double>(std::size_t(hi - lo), 0));
-  double top = 0;
+  double top = 0, top_on = 0;
+  const std::int64_t span = std::max<std::int64_t>(1, ms(8));
+  auto onset_slope = [&](std::size_t l, std::int64_t k) -> double { return std::abs(w.q(l, k + span) - w.q(l, k - span)); };
   for (std::size_t l = 0; l < nl; ++l) {
     for (std::int64_t k = lo + 1; k < hi - 1; ++k) {
       const double d = std::abs(w.q(l, k + 1) - w.q(l, k - 1));
@@ -144,28 +207,55 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
       summed[std::size_t(k - lo)] += d;
       if (k >= near_lo && k <= near_hi) top = std::max(top, d);
     }
+    for (std::int64_t k = std::max(near_lo, lo + span); k <= std::min(near_hi, hi - span - 1); ++k)
+      top_on = std::max(top_on, onset_slope(l, k));
   }
+  // A lead's onset: walking back from its steepest point, the first point where the slope across +-8 ms stays under
+  // 4% of that steepest slope (and under 3% of the steepest lead's) for `quiet` samples. The start of a QRS is slow
+  // and small, and over +-1 sample (as for the end) it drowns in noise; no noise floor is subtracted either, since
+  // the agreement rule below and the summed onset bound the noisy leads (with the floor: same SD, and the percentile
+  // cost a sixth of the delineation's time). LUDB dev, paced records aside: onset SD 8.8 -> 7.9 ms. A 1% floor gave
+  // 7.7 on LUDB's single beats but, on the noise-free median beats of the Mortara, HL7 and GE samples, QRS 6-8 ms
+  // longer (already longer than those devices measure) and GE's PR 26 ms longer; wider spans put the onset of a
+  // synthetic beat before its QRS.
+  auto onset_of = [&](std::size_t l) {
+    auto sl = [&](std::int64_t k) { return k < lo + span || k >= hi - span ? 0.0 : onset_slope(l, k); };
+    double smax = 0;
+    std::int64_t kmax = r;
+    for (std::int64_t k = near_lo; k <= near_hi; ++k)
+      if (sl(k) > smax) smax = sl(k), kmax = k;
+    const double th = std::max(0.03 * top_on, 0.04 * smax);
+    std::int64_t on = std::max(lo, r - ms(160)), run = 0;
+    for (std::int64_t j = std::min(r, kmax); j > on_limit - quiet + 1; --j) {
+      run = sl(j) < th ? run + 1 : 0;
+      if (run == quiet) { on = j + quiet - 1; break; }
+    }
+    return on;
+  };
   const auto whole = bounds_of(summed, 0.03, 0.035, 0.0);
   if (!whole) return f;
   // Leads where the QRS is clearly present (a fifth of the steepest lead's slope) vote; the global onset is the
-  // earliest lead onset that agrees with the median one (a lead whose noise or P wave runs into the QRS cannot drag
-  // it), the end likewise the latest. With fewer than three such leads there is no median to agree with, and the
-  // summed envelope decides.
+  // earliest lead onset within 8 ms of the median one (a lead whose noise or P wave runs into the QRS cannot drag
+  // it; with 20 ms, noisy limb leads pulled it early under the lower onset threshold), the end the latest within
+  // 20 ms. A lead's onset more than 20 ms before the summed envelope's is a P wave running into a small QRS (aVF
+  // of LUDB 89): it is held there (per-lead onset SD 20 -> 14 ms; the global one does not change). With fewer than
+  // three such leads there is no median to agree with, and the summed envelope decides.
   std::vector<std::int64_t> ons, offs;
   for (std::size_t l = 0; l < nl; ++l) {
     double smax = 0;
     for (std::int64_t k = near_lo; k <= near_hi; ++k) smax = std::max(smax, per_lead[l][std::size_t(k - lo)]);
     if (smax < 0.2 * top) continue;
     if (auto b = bounds_of(per_lead[l], 0.03, 0.035, 0.04 * top)) {
-      ons.push_back(b->on), offs.push_back(b->off);
-      f.per_lead[l].qrs_on = b->on, f.per_lead[l].qrs_off = b->off;
+      const std::int64_t lon = std::max(onset_of(l), whole->on - ms(20));
+      ons.push_back(lon), offs.push_back(b->off);
+      f.per_lead[l].qrs_on = lon, f.per_lead[l].qrs_off = b->off;
     }
   }
   std::sort(ons.begin(), ons.end());
   std::sort(offs.begin(), offs.end());
   std::int64_t on = whole->on, off = whole->off;
   if (ons.size() >= 3) {
-    const std::int64_t agree_on = ms(20), agree_off = ms(20);
+    const std::int64_t agree_on = ms(8), agree_off = ms(20);
     const std::int64_t mid_on = ons[(ons.size() - 1) / 2], mid_off = offs[offs.size() / 2];
     on = mid_on, off = mid_off;
     for (auto v : ons)
@@ -173,16 +263,28 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     for (auto v : offs)
       if (v <= mid_off + agree_off) off = std::max(off, v);
   }
+  // A paced QRS starts after its stimulus. Recorders show the stimulus as a spike (bridged above) or blank it: all
+  // leads held still for a few samples, then a step (LUDB 90, 111). The low-pass and a slow slope before the
+  // stimulus put the onset 20-30 ms early there; it is moved to the first sample after the spike or the hold.
+  if (const std::int64_t paced = stimulus_end(set, w, on, r); paced > on) {
+    on = paced;
+    for (auto& b : f.per_lead)
+      if (b.qrs_on && *b.qrs_on < paced) b.qrs_on = paced;
+  }
   f.qrs_on = on;
   f.qrs_off = off;
 
-  // PR baseline per lead: mean of the 20 ms before QRS onset (slow band).
+  // PR baseline per lead: mean of the slow band over 20 ms ending 8 ms before the QRS onset. Not up to the onset:
+  // the onset sits a little after the QRS's true start (LUDB dev +8 ms), and the first milliseconds of the QRS in
+  // the baseline moved the T peak and end of LUDB 81's median beat by 90 ms (QT 356 against the annotated 438;
+  // now 440). QTDB P on SD 37 -> 20 ms, P off 27 -> 20; median-beat QT SD on LUDB 21 -> 19.
   std::vector<double> base(nl, 0);
-  const std::int64_t b0 = std::max(lo, on - ms(20));
+  const std::int64_t b_end = std::max(lo, on - ms(8));
+  const std::int64_t b0 = std::max(lo, b_end - ms(20));
   for (std::size_t l = 0; l < nl; ++l) {
     double s = 0;
-    for (std::int64_t k = b0; k <= on; ++k) s += w.s(l, k);
-    base[l] = s / double(on - b0 + 1);
+    for (std::int64_t k = b0; k <= b_end; ++k) s += w.s(l, k);
+    base[l] = s / double(b_end - b0 + 1);
   }
 
   // T wave: per lead, peak deviation after the ST segment; end by the area method after the steepest return.
@@ -291,6 +393,12 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     if (amp >= 20 && pk > p_lo + ms(20) && pk < p_hi - ms(5) && rough < amp * 0.15) {
       // Boundaries from a slow-band slope: walking out from the steepest up/down slopes of the P wave until the
       // slope falls under a fraction of that maximum (robust to a TP level that differs from the PR level).
+      // The P wave is sought after 60% of the RR (the previous T wave lies before), but its onset may lie up to 55%:
+      // a wide P at a fast rate starts before the search does (LUDB 116 at 92/min: P on 51 ms late, now 18; LUDB
+      // dev P on SD 19.8 -> 17.2 ms, 17.1-17.2 in either half of the records; QTDB unchanged; 50% reached into
+      // T waves).
+      const std::int64_t p_walk_lo =
+          std::max(lo + 1, std::max(on - ms(420), previous_r ? *previous_r + rr_prev * 11 / 20 : lo + 1));
       auto walk = [&](auto&& ps, std::int64_t peak) -> std::pair<std::int64_t, std::int64_t> {
         std::int64_t up = peak, down = peak;
         double su = 0, sd = 0;
@@ -300,10 +408,10 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
         for (std::int64_t k = peak + 1; k < down_to; ++k)
           if (ps(k) > sd) sd = ps(k), down = k;
         std::int64_t a = up, b = down;
-        while (a > p_lo && ps(a) > 0.2 * su) --a;
-        if (a == p_lo) {  // the previous T wave still slopes at the window start: take the flattest point instead
+        while (a > p_walk_lo && ps(a) > 0.2 * su) --a;
+        if (a == p_walk_lo) {  // the previous T wave still slopes at the window start: take the flattest point instead
           double lowest = ps(up);
-          for (std::int64_t k = p_lo; k < up; ++k)
+          for (std::int64_t k = p_walk_lo; k < up; ++k)
             if (ps(k) < lowest) lowest = ps(k), a = k;
         }
         while (b < p_hi - 1 && ps(b) > 0.5 * sd) ++b;
