@@ -486,27 +486,24 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     return duplicate(*existing);
   }
 
-  // Durability point 1: the bytes (and for a slot, who sent them) are on disk.
-  if (slot) {
-    if (auto r = sealed(); !r.ok()) {
-      discard();
-      return r.error();
-    }
-  } else {
-    TELEDX_TRY(s.files.commit_temp(temp, m.file_key));  // consumes the temp file
-  }
-  // Durability point 2: blob and index rows commit together. Only after this may success be answered. A slot's
+  // Durability point 1 (temp file): fsynced and renamed before any row refers to it.
+  if (!slot) TELEDX_TRY(s.files.commit_temp(temp, m.file_key));  // consumes the temp file
+  // Durability point 2: blob and index rows commit together, for a slot only once its seal (bytes and sender
+  // note, one fsync) is done: the rows are written while that flush runs and the commit waits for it, so no
+  // row ever refers to bytes that are not durable. Only after the commit may success be answered. A slot's
   // rows may commit Deferred: its sealed file is the durable record that recovery indexes again.
   const auto durability = slot && !recovering ? db::Durability::Deferred : db::Durability::Immediate;
   const auto committed = s.committer.run(
       [&](db::Txn& txn) -> Result<void> {
         TELEDX_TRY(record_blob(txn, m.file_key, m.size, m.sha256, m.received_ms));
-        return insert_rows(txn, m, parsed->kind, parsed->metadata_json);
+        TELEDX_TRY(insert_rows(txn, m, parsed->kind, parsed->metadata_json));
+        return sealed();
       },
       durability);
   if (!committed.ok()) {
     // The file was never acknowledged: remove it so storage and index stay in step.
     if (slot) {
+      if (sealing.valid()) sealing.wait();  // a late note must never land on the slot's next use
       s.slots.give_back(*slot);
     } else if (auto r = s.files.remove(m.file_key); !r.ok()) {
       log::error("dicom", "could not remove unindexed file " + m.file_key + ": " + r.error().detail);
