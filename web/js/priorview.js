@@ -9,21 +9,15 @@ import { h, clear } from './dom.js';
 import { t } from './i18n.js';
 import { errorText } from './api.js';
 import { dateTime } from './format.js';
-import { PRESETS, UnsupportedFrame } from './pixels.js';
-import { loadSeriesList, Stack } from './stack.js';
+import { PRESETS } from './pixels.js';
+import { Stack } from './stack.js';
 import { Viewport } from './viewport.js';
+import { PRESET_KEYS, StackView } from './stackview.js';
 
-const PRESET_KEYS = ['lung', 'mediastinum', 'bone', 'brain', 'abdomen'];
-
-/** createPriorViewer(host, {prior, mainStage, mainStack}) -> {destroy}. `prior` is an entry of GET .../priors. */
+/** createPriorViewer(host, {prior, mainStage, onClose}) -> {destroy}. `prior` is an entry of GET .../priors. */
 export function createPriorViewer(host, { prior, mainStage, onClose }) {
   let seriesList = [];
-  let stack = null;
-  let index = 0;
-  let first = true;
   let sync = true;
-  let destroyed = false;
-  let wheelAcc = 0;
   const stageHost = h('div.vw-canvas-host');
   const message = h('div.vw-message', { hidden: true });
   const info = h('div.vw-ov.bl');
@@ -47,81 +41,42 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
   host.append(root);
   const vp = new Viewport(stageHost);
   vp.onChange = paintInfo;
-
-  function say(text) {
-    message.textContent = text || '';
-    message.hidden = !text;
-  }
+  // The current slice and its drawing (shared with the main viewer). The overlay and data-index follow each move
+  // at once, while a frame not yet decoded is still being fetched.
+  const sv = new StackView({ vp, slider, message, onMove: paintInfo, onPresent: (img, reset) => {
+    if (reset) stage.dataset.ready = '1';
+    paintInfo();
+  } });
 
   function paintInfo() {
     const v = vp.view;
-    info.replaceChildren(h('div', `${t('viewer.image')} ${index + 1} / ${stack ? stack.length : 0}`),
+    info.replaceChildren(h('div', `${t('viewer.image')} ${sv.index + 1} / ${sv.length}`),
       h('div', `W ${Math.round(v.width)}  L ${Math.round(v.center)}`));
-    stage.dataset.index = String(index);
-    stage.dataset.count = String(stack ? stack.length : 0);
-  }
-
-  function show(i) {
-    if (!stack || !stack.length) return undefined;
-    index = Math.max(0, Math.min(stack.length - 1, i));
-    slider.value = String(index);
-    paintInfo();
-    const img = stack.ready(index);
-    if (img) {
-      present(img);
-      return undefined;
-    }
-    return fetchAndShow(stack, index);
-  }
-
-  async function fetchAndShow(mine, want) {
-    try {
-      const img = await mine.image(want);
-      if (destroyed || mine !== stack || want !== index) return;
-      present(img);
-    } catch (e) {
-      if (destroyed || mine !== stack) return;
-      say(e instanceof UnsupportedFrame ? t('viewer.unsupported', { ts: e.transferSyntax }) : errorText(e));
-    }
-  }
-
-  function present(img) {
-    say('');
-    vp.setImage(img, { reset: first });
-    if (first) {
-      first = false;
-      stage.dataset.ready = '1';
-    }
-    paintInfo();
+    stage.dataset.index = String(sv.index);
+    stage.dataset.count = String(sv.length);
   }
 
   /** The reader scrolls the prior: it moves, and (synced) the main viewer moves to the matching slice. */
   function scrollTo(i) {
-    show(i);
-    if (!sync || !stack || !stack.length || !mainStage) return;
-    mainStage.dispatchEvent(new CustomEvent('teledx-seek', { detail: stack.position(index) }));
+    sv.show(i);
+    if (!sync || !sv.length || !mainStage) return;
+    mainStage.dispatchEvent(new CustomEvent('teledx-seek', { detail: sv.stack.position(sv.index) }));
   }
 
   async function openSeries(n) {
     if (!seriesList[n]) return;
-    if (stack) stack.close();
-    say(t('viewer.loading'));
+    if (sv.stack) sv.stack.close();
+    sv.say(t('viewer.loading'));
+    let loaded;
     try {
-      stack = await new Stack(prior.study_uid, seriesList[n]).load();
+      loaded = await new Stack(prior.study_uid, seriesList[n]).load();
     } catch (e) {
-      say(errorText(e));
+      sv.say(errorText(e));
       return;
     }
-    if (destroyed) return;
-    if (!stack.length) {
-      say(t('viewer.no_images'));
-      return;
-    }
-    slider.max = String(stack.length - 1);
-    slider.hidden = stack.length < 2;
-    first = true;
-    await show(0);
-    stack.prefetch(0);
+    if (sv.destroyed || !sv.use(loaded)) return;
+    await sv.show(0);
+    sv.stack.prefetch(0);
     follow(true);
   }
 
@@ -130,13 +85,13 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
    * Not when the main viewer's last move was made for this viewer (`force`: when syncing is switched on).
    */
   function follow(force) {
-    if (!sync || !stack || !stack.length || !mainStage) return;
+    if (!sync || !sv.length || !mainStage) return;
     if (!force && mainStage.dataset.movedBy === 'prior') return;
     const mi = +mainStage.dataset.index || 0;
     const mc = +mainStage.dataset.count || 0;
     const loc = mainStage.dataset.location;
-    const target = stack.matching({ location: loc != null && loc !== '' ? +loc : null, fraction: mc > 1 ? mi / (mc - 1) : 0 });
-    if (target !== index) show(target);
+    const target = sv.stack.matching({ location: loc != null && loc !== '' ? +loc : null, fraction: mc > 1 ? mi / (mc - 1) : 0 });
+    if (target !== sv.index) sv.show(target);
   }
 
   const watcher = mainStage ? new MutationObserver(follow) : null;
@@ -144,34 +99,24 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
 
   stage.addEventListener('wheel', (e) => {
     e.preventDefault();
-    wheelAcc += e.deltaMode === 1 ? e.deltaY * 40 : e.deltaY;
-    const steps = Math.trunc(wheelAcc / 50);
-    if (steps) {
-      wheelAcc -= steps * 50;
-      scrollTo(index + steps);
-    }
+    const steps = sv.wheelSteps(e);
+    if (steps) scrollTo(sv.index + steps);
   }, { passive: false });
 
   (async () => {
-    say(t('viewer.loading'));
-    try {
-      seriesList = await loadSeriesList(prior.study_uid);
-    } catch (e) {
-      say(errorText(e));
-      return;
-    }
-    if (destroyed) return;
+    const list = await sv.loadSeries(prior.study_uid);
+    if (!list) return;
+    seriesList = list;
     clear(seriesPick).append(...seriesList.map((s, n) =>
       h('option', { value: n }, `${s.modality} ${s.number || ''} ${s.description || ''} (${t('viewer.images', { n: s.count })})`)));
-    if (!seriesList.length) say(t('viewer.no_series'));
-    else openSeries(0);
+    if (seriesList.length) openSeries(0);
   })();
 
   return {
     destroy() {
-      destroyed = true;
+      sv.destroy();
       if (watcher) watcher.disconnect();
-      if (stack) stack.close();
+      if (sv.stack) sv.stack.close();
       vp.destroy();
       root.remove();
     },

@@ -5,28 +5,23 @@ import { t } from './i18n.js';
 import { errorText, getBinary } from './api.js';
 import { dicomDate, personName } from './format.js';
 import { str, pn } from './dicomjson.js';
-import { PRESETS, UnsupportedFrame } from './pixels.js';
-import { loadSeriesList, Stack } from './stack.js';
+import { PRESETS } from './pixels.js';
+import { Stack } from './stack.js';
 import { Viewport } from './viewport.js';
+import { PRESET_KEYS, StackView } from './stackview.js';
 import { tagPanel } from './tags.js';
 
 const TOOLS = [['wl', 'W'], ['pan', 'P'], ['zoom', 'Z'], ['line', 'M'], ['angle', 'A']];
-const PRESET_KEYS = ['lung', 'mediastinum', 'bone', 'brain', 'abdomen'];
 const THUMB_DELAY_MS = 1500;
 const PREFETCH_DELAY_MS = 500;
 
 export function createViewer(host, { studyUid }) {
-  let stack = null;
-  let index = 0;
   let seriesList = [];
   let currentSeries = -1;
-  let firstOfSeries = true; // the next frame shown resets the window and fits
   let markPending = true; // the next frame drawn is a series' first image (performance mark for the benchmark)
   let firstImage = null; // that frame
   let movedBy = ''; // 'prior' when the last move followed the prior viewer (it must not follow that move back)
   let cine = null;
-  let destroyed = false;
-  let wheelAcc = 0;
   const stacks = new Map(); // series index -> {stack, loaded: Promise<Stack>}
   const getStack = (n) => {
     if (!stacks.has(n)) {
@@ -71,6 +66,11 @@ export function createViewer(host, { studyUid }) {
   host.append(root);
   const vp = new Viewport(stageHost);
   vp.onChange = overlays;
+  // The current slice and its drawing (shared with the prior viewer). A jump past the prefetch refocuses it.
+  const sv = new StackView({ vp, slider, message, refocus: true, onPresent: (img) => {
+    if (markPending) firstImage = img;
+    if (!tags.hidden) tags.set(img.entry.meta);
+  } });
 
   function setTool(tool) {
     vp.tool = tool;
@@ -88,11 +88,6 @@ export function createViewer(host, { studyUid }) {
     if (!tags.hidden && vp.img) tags.set(vp.img.entry.meta);
   }
 
-  function say(text) {
-    message.textContent = text || '';
-    message.hidden = !text;
-  }
-
   // Overlay corners are redrawn on every frame while scrolling: their elements are rebuilt only when the text
   // changed (the patient corners never change within a series), which keeps style and layout work off the frame.
   function lines(el, rows) {
@@ -102,7 +97,7 @@ export function createViewer(host, { studyUid }) {
     el.replaceChildren(...rows.map((r) => (Array.isArray(r) ? h('div' + r[0], r[1]) : h('div', r))));
   }
 
-  const count = () => (stack ? stack.length : 0);
+  const count = () => sv.length;
 
   function overlays() {
     if (!vp.img) return;
@@ -122,7 +117,7 @@ export function createViewer(host, { studyUid }) {
       ? `(${Math.floor(vp.probe.x)}, ${Math.floor(vp.probe.y)}) ${Array.isArray(vp.probe.value) ? vp.probe.value.join(',') : Math.round(vp.probe.value * 10) / 10}${info.modality === 'CT' && !vp.img.rgb ? ' HU' : ''}`
       : '';
     lines(ov.bl, [
-      `${t('viewer.image')} ${index + 1} / ${count()}`,
+      `${t('viewer.image')} ${sv.index + 1} / ${count()}`,
       ['#wl-readout', `W ${Math.round(v.width)}  L ${Math.round(v.center)}${v.invert ? '  ' + t('viewer.inverted') : ''}`],
       probe]);
     lines(ov.br, [
@@ -132,44 +127,16 @@ export function createViewer(host, { studyUid }) {
       info.spacing ? null : t('viewer.no_spacing')].filter((x) => x != null));
     stage.dataset.location = str(meta, '00201041'); // the prior viewer follows by slice location
     stage.dataset.movedBy = movedBy;
-    stage.dataset.index = String(index);
+    stage.dataset.index = String(sv.index);
     stage.dataset.count = String(count());
     stage.dataset.wl = `${Math.round(v.width)}/${Math.round(v.center)}`;
   }
 
-  // A prefetched slice is drawn at once (same animation frame as the key or wheel event); others are fetched,
-  // and only the latest request is shown when several are in flight.
+  // `by` is 'prior' when the move follows the prior viewer (published as data-moved-by; see 'teledx-seek').
   function show(i, by = '') {
-    if (!stack || !stack.length) return undefined;
+    if (!count()) return undefined;
     movedBy = by;
-    index = Math.max(0, Math.min(stack.length - 1, i));
-    slider.value = String(index);
-    const img = stack.ready(index);
-    if (img) {
-      present(img);
-      return undefined;
-    }
-    return fetchAndShow(stack, index);
-  }
-
-  async function fetchAndShow(mine, want) {
-    if (!firstOfSeries) mine.prefetch(want); // the reader jumped ahead of the prefetch: fetch around here first
-    try {
-      const img = await mine.image(want);
-      if (destroyed || mine !== stack || want !== index) return;
-      present(img);
-    } catch (e) {
-      if (destroyed || mine !== stack) return;
-      say(e instanceof UnsupportedFrame ? t('viewer.unsupported', { ts: e.transferSyntax }) : errorText(e));
-    }
-  }
-
-  function present(img) {
-    if (markPending) firstImage = img;
-    say('');
-    vp.setImage(img, { reset: firstOfSeries });
-    firstOfSeries = false;
-    if (!tags.hidden) tags.set(img.entry.meta);
+    return sv.show(i);
   }
 
   // "Shown" means drawn: the first frame of a series is marked once its pixels are on the canvas.
@@ -190,34 +157,26 @@ export function createViewer(host, { studyUid }) {
     stopCine();
     currentSeries = n;
     for (const [i, el] of [...seriesCol.children].entries()) el.classList.toggle('on', i === n);
-    if (stack) stack.close();
-    stack = null;
-    index = 0;
-    firstOfSeries = true;
+    if (sv.stack) sv.stack.close();
+    sv.clear();
     markPending = true;
-    say(t('viewer.loading'));
+    sv.say(t('viewer.loading'));
     const { stack: next, loaded } = getStack(n);
     try {
       await loaded;
     } catch (e) {
-      if (currentSeries === n) say(errorText(e));
+      if (currentSeries === n) sv.say(errorText(e));
       return;
     }
-    if (destroyed || currentSeries !== n) return;
-    stack = next;
-    stack.closed = false;
-    if (!stack.length) {
-      say(t('viewer.no_images'));
-      return;
-    }
-    slider.max = String(stack.length - 1);
-    slider.hidden = stack.length < 2;
+    if (sv.destroyed || currentSeries !== n) return;
+    next.closed = false;
+    if (!sv.use(next)) return;
     const drawn = nextFirstDraw();
     await show(0);
     // Prefetching starts once the first image is on screen: its requests and decoding would otherwise compete
     // with that image for the server and the main thread.
     await Promise.race([drawn, new Promise((r) => setTimeout(r, PREFETCH_DELAY_MS))]);
-    if (stack === next && !next.closed) next.prefetch(index);
+    if (sv.stack === next && !next.closed) next.prefetch(sv.index);
   }
 
   // Thumbnails come rendered by the server (one small JPEG per series), so the strip appears without loading
@@ -242,9 +201,9 @@ export function createViewer(host, { studyUid }) {
 
   function toggleCine() {
     if (cine) return stopCine();
-    if (!stack || stack.length < 2) return undefined;
+    if (count() < 2) return undefined;
     const ms = vp.img && vp.img.info.frameTimeMs ? Math.max(20, vp.img.info.frameTimeMs) : 1000 / 15;
-    cine = setInterval(() => show((index + 1) % stack.length), ms);
+    cine = setInterval(() => show((sv.index + 1) % count()), ms);
     cineBtn.textContent = '❚❚';
     cineBtn.classList.add('on');
     return undefined;
@@ -262,9 +221,9 @@ export function createViewer(host, { studyUid }) {
   // (data-moved-by), so the prior does not follow it back: with different slice spacings that echo would pull
   // the prior off the slice the reader just chose.
   stage.addEventListener('teledx-seek', (e) => {
-    if (!stack || !stack.length || !e.detail) return;
-    const target = stack.matching(e.detail);
-    if (target !== index) show(target, 'prior');
+    if (!count() || !e.detail) return;
+    const target = sv.stack.matching(e.detail);
+    if (target !== sv.index) show(target, 'prior');
   });
 
   stage.addEventListener('wheel', (e) => {
@@ -273,20 +232,16 @@ export function createViewer(host, { studyUid }) {
       vp.update({ scale: Math.min(40, Math.max(0.05, vp.view.scale * Math.exp(-e.deltaY * 0.002))) });
       return;
     }
-    wheelAcc += e.deltaMode === 1 ? e.deltaY * 40 : e.deltaY;
-    const steps = Math.trunc(wheelAcc / 50);
-    if (steps) {
-      wheelAcc -= steps * 50;
-      show(index + steps);
-    }
+    const steps = sv.wheelSteps(e);
+    if (steps) show(sv.index + steps);
   }, { passive: false });
 
   const onKey = (e) => {
     if (e.target.closest('input, textarea, select, [contenteditable]') || e.ctrlKey || e.metaKey || e.altKey) return;
     const k = e.key;
     const handled = true;
-    if (k === 'ArrowDown' || k === 'ArrowRight' || k === 'PageDown') show(index + (k === 'PageDown' ? 10 : 1));
-    else if (k === 'ArrowUp' || k === 'ArrowLeft' || k === 'PageUp') show(index - (k === 'PageUp' ? 10 : 1));
+    if (k === 'ArrowDown' || k === 'ArrowRight' || k === 'PageDown') show(sv.index + (k === 'PageDown' ? 10 : 1));
+    else if (k === 'ArrowUp' || k === 'ArrowLeft' || k === 'PageUp') show(sv.index - (k === 'PageUp' ? 10 : 1));
     else if (k === 'Home') show(0);
     else if (k === 'End') show(count() - 1);
     else if (k >= '1' && k <= '5') preset(PRESET_KEYS[+k - 1]);
@@ -310,14 +265,9 @@ export function createViewer(host, { studyUid }) {
   document.addEventListener('keydown', onKey);
 
   (async () => {
-    say(t('viewer.loading'));
-    try {
-      seriesList = await loadSeriesList(studyUid);
-    } catch (e) {
-      say(errorText(e));
-      return;
-    }
-    if (destroyed) return;
+    const list = await sv.loadSeries(studyUid);
+    if (!list) return;
+    seriesList = list;
     clear(seriesCol);
     const canvases = seriesList.map((s, n) => {
       const canvas = h('canvas.vw-thumb', { width: 96, height: 96 });
@@ -328,17 +278,16 @@ export function createViewer(host, { studyUid }) {
         h('div.vw-series-sub', t('viewer.images', { n: s.count }))));
       return canvas;
     });
-    if (!seriesList.length) say(t('viewer.no_series'));
-    else openSeries(0);
+    if (seriesList.length) openSeries(0);
     // The server renders thumbnails: asked for once the first image is drawn (or after THUMB_DELAY_MS, if it
     // fails), so they do not compete with the metadata and the first frame for the server.
     await Promise.race([firstDrawn, new Promise((r) => setTimeout(r, THUMB_DELAY_MS))]);
-    if (!destroyed) canvases.forEach((canvas, n) => thumbnail(n, canvas));
+    if (!sv.destroyed) canvases.forEach((canvas, n) => thumbnail(n, canvas));
   })();
 
   return {
     destroy() {
-      destroyed = true;
+      sv.destroy();
       stopCine();
       for (const x of stacks.values()) x.stack.close();
       document.removeEventListener('keydown', onKey);
