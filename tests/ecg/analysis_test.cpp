@@ -159,6 +159,27 @@ TEST_CASE("Irregular rhythm without P waves is called atrial fibrillation", "[ec
   CHECK_FALSE(has(a.rhythm, "sinus_rhythm"));
 }
 
+// Issue 6: QTc in an irregular rhythm. The RR the QT is paired with varies beat to beat; whatever pairing is used,
+// a clearly long QT must still be flagged and a normal one must not (QTc far from 500 on either side).
+TEST_CASE("Atrial fibrillation: a long QT raises the long-QTc flag, a normal QT does not", "[ecg]") {
+  for (double qt : {380.0, 580.0}) {
+    Synth s;
+    s.p_waves = false;
+    s.fibrillation_uv = 40;
+    s.qt_ms = qt;
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> rr(0.65, 1.15);  // 52-92/min, no RR shorter than the long QT
+    for (double t = 0.4; t < 9.2; t += rr(rng)) s.r_times.push_back(t);
+    auto a = analyze(synth_ecg(s));
+    INFO("QT " << qt << ": " << codes(a));
+    CHECK(has(a.rhythm, "atrial_fibrillation"));
+    REQUIRE(a.measurements.qt);
+    CHECK(*a.measurements.qt == Approx(qt).margin(30));
+    REQUIRE(a.measurements.qtc_bazett);
+    CHECK(has(a.critical, "critical_long_qtc") == (qt > 500));
+  }
+}
+
 TEST_CASE("A disconnected electrode is reported as lead off", "[ecg]") {
   Synth s;
   s.flat = {Lead::V4};
