@@ -21,7 +21,7 @@ class HttpServer {
   void run_until_signal(const std::function<void()>& on_signal = {});
   std::uint16_t http_port() const;
 
-  struct Impl;  // public only so the sessions in the .cpp can name it
+  struct Impl;  // public only so the sessions (internal headers of http_server.cpp) can name it
 
  private:
   std::unique_ptr<Impl> impl_;

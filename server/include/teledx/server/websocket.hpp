@@ -7,7 +7,7 @@
 
 namespace teledx::server {
 
-/// One open websocket, as feature code sees it. Thread-safe; implemented next to Beast in http_server.cpp.
+/// One open websocket, as feature code sees it. Thread-safe; implemented next to Beast in server/src/ws_session.hpp.
 class WsConnection {
  public:
   virtual ~WsConnection() = default;
