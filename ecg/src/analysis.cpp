@@ -17,11 +17,18 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.beats = detail::classify_beats(cond, detect_qrs(cond));
   a.median = detail::median_beat(cond, a.beats, a.median_r);
   if (!a.median.leads.empty()) {
-    // Neighbouring beats at the median RR bound the search windows, as for a real beat.
-    std::vector<double> rr;
-    for (std::size_t i = 1; i < a.beats.size(); ++i) rr.push_back(double(a.beats[i].r - a.beats[i - 1].r));
-    const auto rr_med = std::int64_t(detail::median_of(rr));
-    a.median_fiducials = delineate_beat(a.median, a.median_r, a.median_r - rr_med, a.median_r + rr_med);
+    // Neighbouring beats bound the search windows, as for a real beat: at the median RR before and after the
+    // normal beats the median is made of (in bigeminy the next beat is the premature one, the previous a pause).
+    std::vector<double> rr, before, after;
+    for (std::size_t i = 1; i < a.beats.size(); ++i) {
+      const double d = double(a.beats[i].r - a.beats[i - 1].r);
+      rr.push_back(d);
+      if (a.beats[i].type == BeatType::Normal) before.push_back(d);
+      if (a.beats[i - 1].type == BeatType::Normal) after.push_back(d);
+    }
+    const auto rr_before = std::int64_t(detail::median_of(before.empty() ? rr : before));
+    const auto rr_after = std::int64_t(detail::median_of(after.empty() ? rr : after));
+    a.median_fiducials = delineate_beat(a.median, a.median_r, a.median_r - rr_before, a.median_r + rr_after);
   }
   a.measurements = detail::measure(a);
   detail::rhythm_statements(a, cond);

@@ -44,7 +44,8 @@ std::vector<std::size_t> main_leads(const LeadSet& s, const std::vector<std::int
   return out;
 }
 
-double correlation(const float* a, const float* b, std::size_t n) {
+template <class T>
+double correlation(const T* a, const T* b, std::size_t n) {
   double ma = 0, mb = 0;
   for (std::size_t k = 0; k < n; ++k) ma += a[k], mb += b[k];
   ma /= double(n), mb /= double(n);
@@ -72,6 +73,52 @@ double slope_width(const std::vector<float>& x, std::int64_t r, std::int64_t bef
   return first < 0 ? 0 : double(last - first);
 }
 
+/// Beats of one shape, grouped greedily by correlation with the group's running mean (first 30 members).
+struct ShapeCluster {
+  std::vector<std::vector<double>> sum;  // per main lead, summed windows of the first members
+  std::size_t summed = 0;
+  std::vector<std::size_t> members;
+};
+
+double template_correlation(const ShapeCluster& a, const ShapeCluster& b) {
+  double c = 0;
+  for (std::size_t li = 0; li < a.sum.size(); ++li) c += correlation(a.sum[li].data(), b.sum[li].data(), a.sum[li].size());
+  return c / double(a.sum.size());
+}
+
+/// Index of the shape cluster that holds the dominant (supraventricular) beats. Normally the largest; but when
+/// another cluster of a different shape is nearly as large (bigeminy: half the beats are ventricular, and the
+/// record may open with either shape) and the largest one's beats are coupled (short RR before, long after: a
+/// coupling interval and its compensatory pause) while the other's are not, the other is taken.
+std::size_t dominant_cluster(const std::vector<ShapeCluster>& cl, const std::vector<double>& widths,
+                             const std::vector<std::int64_t>& r, double fs) {
+  auto width = [&](const ShapeCluster& c) {
+    std::vector<double> w;
+    for (auto i : c.members) w.push_back(widths[i]);
+    return median_of(w);
+  };
+  auto rr_ratio = [&](const ShapeCluster& c) {  // median RR before / RR after: < 1 for premature beats
+    std::vector<double> q;
+    for (auto i : c.members)
+      if (i > 0 && i + 1 < r.size()) q.push_back(double(r[i] - r[i - 1]) / double(std::max<std::int64_t>(1, r[i + 1] - r[i])));
+    return q.empty() ? 1.0 : median_of(q);
+  };
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < cl.size(); ++k)
+    if (cl[k].members.size() > cl[best].members.size()) best = k;
+  const std::size_t largest = cl[best].members.size();
+  for (std::size_t k = 0; k < cl.size(); ++k) {
+    if (k == best || cl[k].members.size() < 3 || cl[k].members.size() * 10 < largest * 6) continue;
+    // Two clusters of one shape split by noise are both dominant beats: only a clearly different shape counts.
+    if (template_correlation(cl[k], cl[best]) > 0.8) continue;
+    const double wk = width(cl[k]), wb = width(cl[best]), qk = rr_ratio(cl[k]), qb = rr_ratio(cl[best]);
+    // Prematurity decides, not width alone: swapping to a merely narrower cluster turned paced records with
+    // conducted beats around (MIT-BIH 102/104, more paced beats typed V). The other cluster must not be wider.
+    if (qb < 0.8 && qk > 1.1 && wk <= wb + 0.02 * fs) best = k;
+  }
+  return best;
+}
+
 }  // namespace
 
 std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_t>& r) {
@@ -82,32 +129,78 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   const std::int64_t n = std::int64_t(s.sample_count());
   const std::int64_t pre = std::int64_t(0.06 * fs), post = std::int64_t(0.10 * fs), len = pre + post;
   const auto leads = main_leads(s, r);
-  // Dominant template: sample-wise median of up to 200 beats spread over the record.
-  std::vector<std::vector<float>> tmpl(leads.size(), std::vector<float>(std::size_t(len), 0));
-  std::vector<std::size_t> pick;
-  for (std::size_t i = 0; i < r.size(); i += std::max<std::size_t>(1, r.size() / 200))
-    if (r[i] - pre >= 0 && r[i] + post < n) pick.push_back(i);
-  if (pick.size() < 3) return out;
-  for (std::size_t li = 0; li < leads.size(); ++li)
-    for (std::int64_t k = 0; k < len; ++k) {
-      std::vector<double> v;
-      for (auto i : pick) v.push_back(s.leads[leads[li]].uv[std::size_t(r[i] - pre + k)]);
-      tmpl[li][std::size_t(k)] = float(median_of(v));
-    }
+  auto window = [&](std::size_t li, std::size_t i) { return &s.leads[leads[li]].uv[std::size_t(r[i] - pre)]; };
   std::vector<double> widths, rr;
   for (std::size_t i = 0; i < r.size(); ++i) {
     widths.push_back(slope_width(s.leads[leads[0]].uv, r[i], std::int64_t(0.1 * fs), std::int64_t(0.15 * fs)));
     if (i) rr.push_back(double(r[i] - r[i - 1]));
   }
-  const double w_med = median_of(widths), rr_med = median_of(rr);
+  // Group the beats by shape first: a median over all beats is no dominant template when half of them are
+  // ventricular (bigeminy), and neither is the first beat's shape.
+  std::vector<ShapeCluster> clusters;
+  std::vector<float> tmp(static_cast<std::size_t>(len));
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r[i] - pre < 0 || r[i] + post >= n) continue;
+    std::size_t best = clusters.size();
+    double best_c = -2;
+    for (std::size_t k = 0; k < clusters.size(); ++k) {
+      double c = 0;
+      for (std::size_t li = 0; li < leads.size(); ++li) {
+        for (std::int64_t j = 0; j < len; ++j) tmp[std::size_t(j)] = float(clusters[k].sum[li][std::size_t(j)]);
+        c += correlation(window(li, i), tmp.data(), std::size_t(len));
+      }
+      c /= double(leads.size());
+      if (c > best_c) best_c = c, best = k;
+    }
+    // 0.9: beats of one focus correlate above it despite noise; a ventricular beat against a sinus one rarely does.
+    // At most 8 shapes: in noise every beat would otherwise open its own.
+    if (best == clusters.size() || (best_c < 0.9 && clusters.size() < 8)) {
+      clusters.push_back({std::vector<std::vector<double>>(leads.size(), std::vector<double>(std::size_t(len), 0)), 0, {}});
+      best = clusters.size() - 1;
+    }
+    auto& c = clusters[best];
+    c.members.push_back(i);
+    if (c.summed < 30) {
+      for (std::size_t li = 0; li < leads.size(); ++li)
+        for (std::int64_t j = 0; j < len; ++j) c.sum[li][std::size_t(j)] += window(li, i)[j];
+      ++c.summed;
+    }
+  }
+  if (clusters.empty()) return out;
+  // The dominant beats: all but those of a clearly different shape (template correlation <= 0.8) that make up
+  // 10% of the beats or more. Smaller odd clusters stay in: they are mostly noisy dominant beats, and leaving
+  // them out made the template too narrow for the noisy beats of MIT-BIH 105 and 108 (more normal beats typed V).
+  const std::size_t d = dominant_cluster(clusters, widths, r, fs);
+  std::size_t valid = 0;
+  for (const auto& c : clusters) valid += c.members.size();
+  std::vector<std::size_t> dom;
+  for (const auto& c : clusters)
+    if (template_correlation(c, clusters[d]) > 0.8 || c.members.size() * 10 < valid) dom.insert(dom.end(), c.members.begin(), c.members.end());
+  std::sort(dom.begin(), dom.end());
+  // Dominant template: sample-wise median of up to 200 beats of the dominant shape spread over the record.
+  std::vector<std::size_t> pick;
+  for (std::size_t k = 0; k < dom.size(); k += std::max<std::size_t>(1, dom.size() / 200)) pick.push_back(dom[k]);
+  if (pick.size() < 3) return out;
+  std::vector<std::vector<float>> tmpl(leads.size(), std::vector<float>(std::size_t(len), 0));
+  for (std::size_t li = 0; li < leads.size(); ++li)
+    for (std::int64_t k = 0; k < len; ++k) {
+      std::vector<double> v;
+      for (auto i : pick) v.push_back(window(li, i)[k]);
+      tmpl[li][std::size_t(k)] = float(median_of(v));
+    }
+  std::vector<double> dom_widths;
+  for (auto i : dom) dom_widths.push_back(widths[i]);
+  const double w_med = median_of(dom_widths), rr_med = median_of(rr);
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (r[i] - pre < 0 || r[i] + post >= n) continue;
     double c = 0;
-    for (std::size_t li = 0; li < leads.size(); ++li)
-      c += correlation(&s.leads[leads[li]].uv[std::size_t(r[i] - pre)], tmpl[li].data(), std::size_t(len));
+    for (std::size_t li = 0; li < leads.size(); ++li) c += correlation(window(li, i), tmpl[li].data(), std::size_t(len));
     c /= double(leads.size());
     const bool wide = widths[i] > w_med + 0.03 * fs && widths[i] > 0.09 * fs;
-    const bool premature = i > 0 && double(r[i] - r[i - 1]) < 0.88 * rr_med;
+    // Premature against the typical RR, or against the next RR (coupling interval then compensatory pause: in
+    // bigeminy the typical RR lies between the two).
+    const double rr_before = i > 0 ? double(r[i] - r[i - 1]) : 0;
+    const bool premature = i > 0 && (rr_before < 0.88 * rr_med || (i + 1 < r.size() && rr_before < 0.8 * double(r[i + 1] - r[i])));
     if (c < 0.3 && !wide && !premature) out[i].type = BeatType::Unknown;
     else if ((c < 0.8 && wide) || (c < 0.6 && premature)) out[i].type = BeatType::Ventricular;
   }

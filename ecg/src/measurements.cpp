@@ -42,18 +42,23 @@ Measurements measure(const Analysis& a) {
   Measurements m;
   const double fs = a.sample_rate_hz;
   auto ms = [&](std::int64_t samples) { return std::round(double(samples) * 1000.0 / fs); };
-  std::vector<double> rr_all, rr_nn;
+  std::vector<double> rr_all, rr_nn, rr_to_n;
   for (std::size_t i = 1; i < a.beats.size(); ++i) {
     const double d = double(a.beats[i].r - a.beats[i - 1].r);
     rr_all.push_back(d);
-    if (a.beats[i].type == BeatType::Normal && a.beats[i - 1].type == BeatType::Normal) rr_nn.push_back(d);
+    if (a.beats[i].type != BeatType::Normal) continue;
+    rr_to_n.push_back(d);
+    if (a.beats[i - 1].type == BeatType::Normal) rr_nn.push_back(d);
   }
+  // The RR that goes with the median beat's QT is the one before its normal beats: N-N where there are enough of
+  // them; in bigeminy (no N-N at all) the compensatory pause before each normal beat, not the mixed median.
+  const auto& rr_dom = rr_nn.size() * 4 >= rr_to_n.size() && !rr_nn.empty() ? rr_nn : !rr_to_n.empty() ? rr_to_n : rr_all;
   if (!rr_all.empty()) {
     double mean = 0;
     for (double d : rr_all) mean += d;
     mean /= double(rr_all.size());
     m.heart_rate = std::round(60.0 * fs / mean);
-    m.rr = std::round(median_of(rr_nn.empty() ? rr_all : rr_nn) * 1000.0 / fs);
+    m.rr = std::round(median_of(rr_dom) * 1000.0 / fs);
   }
   const Fiducials& f = a.median_fiducials;
   if (a.median.leads.empty() || !f.qrs_on || !f.qrs_off) return m;

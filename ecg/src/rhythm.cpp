@@ -124,6 +124,38 @@ BeatPr beat_pr(const LeadSet& s, const std::vector<Beat>& beats) {
   return out;
 }
 
+/// Bigeminal RR: intervals alternate short-long with each half stable (coupled premature beats, typed or not).
+/// Such a series has a high RMSSD and turning-point ratio, like AF, but it is regular in its own way.
+bool bigeminal_rr(const std::vector<Beat>& b) {
+  std::vector<double> odd, even;
+  for (std::size_t i = 1; i < b.size(); ++i) (i % 2 ? odd : even).push_back(double(b[i].r - b[i - 1].r));
+  if (odd.size() < 3 || even.size() < 3) return false;
+  auto spread = [](const std::vector<double>& v) {  // largest deviation from the median, relative to it
+    const double med = median_of(v);
+    double d = 0;
+    for (double x : v) d = std::max(d, std::abs(x - med));
+    return med > 0 ? d / med : 1.0;
+  };
+  const double lo = std::min(median_of(odd), median_of(even)), hi = std::max(median_of(odd), median_of(even));
+  return lo < 0.8 * hi && spread(odd) < 0.12 && spread(even) < 0.12;
+}
+
+/// Ventricular beats in bigeminy: each the only V between normal beats, in at least three consecutive N-V cycles.
+bool ventricular_bigeminy(const std::vector<Beat>& b) {
+  int cycles = 0, best = 0;
+  for (std::size_t i = 1; i + 1 < b.size(); ++i) {
+    const bool nv = b[i - 1].type == BeatType::Normal && b[i].type == BeatType::Ventricular && b[i + 1].type == BeatType::Normal;
+    if (nv) {
+      ++cycles;
+      best = std::max(best, cycles);
+      ++i;  // the next N opens the next cycle
+    } else {
+      cycles = 0;
+    }
+  }
+  return best >= 3;
+}
+
 }  // namespace
 
 void rhythm_statements(Analysis& a, const LeadSet& s) {
@@ -158,8 +190,10 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
     say(a, run_rate >= 100 ? "ventricular_tachycardia_suspected" : "ventricular_run",
         "Run of " + std::to_string(longest_run) + " ventricular beats at " + fmt(run_rate) + "/min", Severity::Warning);
   }
+  // Bigeminy keeps the frequent-PVC code (readers and the report template know it) and says so in the text.
   if (v >= 2 && (v_frac >= 0.1 || v >= 6 * std::max(1.0, a.sample_count / fs / 60.0)))
-    say(a, "frequent_pvcs", "Frequent ventricular premature beats (" + std::to_string(v) + " of " + std::to_string(b.size()) + ")",
+    say(a, "frequent_pvcs", "Frequent ventricular premature beats (" + std::to_string(v) + " of " + std::to_string(b.size()) + ")" +
+                                (ventricular_bigeminy(b) ? ", ventricular bigeminy" : ""),
         Severity::Warning);
   else if (v > 0)
     say(a, "pvcs", std::to_string(v) + " ventricular premature beat" + (v > 1 ? "s" : ""));
@@ -181,7 +215,8 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   }
   const bool p_present = a.median_fiducials.p_on.has_value();
   const double hr = *m.heart_rate;
-  const bool irregular = rr.size() >= 6 && nrmssd > 0.10 && tpr > 0.4;
+  // A stable short-long alternation of all intervals (premature beats in bigeminy, typed or not) is not AF.
+  const bool irregular = rr.size() >= 6 && nrmssd > 0.10 && tpr > 0.4 && !bigeminal_rr(b);
   // Sinus conduction shows a P wave before most beats at a steady PR; fibrillation waves or dissociated P waves do not.
   const BeatPr bp = beat_pr(s, b);
   // A P wave on the median beat is sinus-like unless the beats where a P wave was found scatter in PR.
