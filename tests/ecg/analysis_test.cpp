@@ -8,19 +8,16 @@
 #include <random>
 
 #include "ecg_test_data.hpp"
+#include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/readers.hpp"
 
 using namespace teledx::ecg;
 using teledx::ecg::test::Synth;
 using teledx::ecg::test::synth_ecg;
+using teledx::ecg::test::has;
 
 namespace {
-bool has(const std::vector<Statement>& v, const std::string& code) {
-  for (const auto& s : v)
-    if (s.code == code) return true;
-  return false;
-}
 std::string codes(const Analysis& a) {
   std::string out;
   for (const auto* v : {&a.rhythm, &a.quality, &a.critical})

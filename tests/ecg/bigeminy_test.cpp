@@ -3,20 +3,16 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 
 using namespace teledx::ecg;
 using teledx::ecg::test::Synth;
 using teledx::ecg::test::synth_ecg;
+using teledx::ecg::test::has;
 
 namespace {
-
-bool has(const std::vector<Statement>& v, const std::string& code) {
-  for (const auto& s : v)
-    if (s.code == code) return true;
-  return false;
-}
 
 /// Sinus beats every 1.6 s, each followed by a wide P-less ventricular beat `coupling` s later; `v_first` puts a
 /// ventricular beat before the first sinus beat so the record does not open with the dominant shape.
