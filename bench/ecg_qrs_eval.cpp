@@ -2,6 +2,8 @@
 // Usage: ecg_qrs_eval qrs DB_DIR OUT_DIR [--first-lead] [RECORD...]   (records default to DB_DIR/RECORDS)
 //        ecg_qrs_eval delineation DATA_DIR   (QTDB q1c and LUDB per-lead boundaries: mean and SD of the error;
 //                                             DELINEATION_DUMP=1 also prints every scored boundary's error)
+//        ecg_qrs_eval beats DB_DIR [RECORD...]   (V-beat typing and false AF against the .atr labels, 10-s windows
+//                                             and whole records; ecg_beat_eval.cpp)
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "ecg_beat_eval.hpp"
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/processing.hpp"
 #include "teledx/ecg/readers.hpp"
@@ -410,9 +413,12 @@ int run_delineation(const fs::path& data) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "delineation") return run_delineation(argv[2]);
+  if (argc >= 3 && std::string(argv[1]) == "beats")
+    return run_beats(argv[2], records_of(argv[2], std::vector<std::string>(argv + 3, argv + argc)));
   if (argc < 4 || std::string(argv[1]) != "qrs") {
     std::cerr << "usage: ecg_qrs_eval qrs DB_DIR OUT_DIR [--first-lead] [RECORD...]\n"
-                 "       ecg_qrs_eval delineation DATA_DIR\n";
+                 "       ecg_qrs_eval delineation DATA_DIR\n"
+                 "       ecg_qrs_eval beats DB_DIR [RECORD...]\n";
     return 2;
   }
   bool first = false;

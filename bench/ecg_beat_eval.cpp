@@ -1,0 +1,185 @@
+// Beat typing against MIT-BIH: the ventricular figures of docs/ecg.md (issue 6), made repeatable.
+// The scoring is the one the figures were first measured with, kept as it was so the numbers stay comparable:
+//  - reference classes from the .atr beat labels: V, and "N" = every supraventricular or paced beat
+//    (N L R A a J S e j /); fusion (F), ventricular escape (E), unclassifiable (Q) and the rest are not scored;
+//  - each of our beats takes the nearest reference beat within 150 ms (no one-to-one pairing: a double detection
+//    of one beat scores twice, as it would show twice to the reader);
+//  - beats within 200 ms of a window's edges are not scored: the window cuts them and the reference does not;
+//  - V Se = V typed V / all V matched, V +P = V typed V / all typed V among matched beats.
+// 10-s windows are what a resting ECG is; whole 30-min records show what typing does with all the context.
+#include "ecg_beat_eval.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <utility>
+
+#include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/readers.hpp"
+
+namespace fs = std::filesystem;
+using namespace teledx::ecg;
+
+namespace {
+
+/// Confusion counts: first letter the reference class, second what we typed (V, N, U = unknown).
+struct Counts {
+  long vv = 0, vn = 0, vu = 0, nv = 0, nn = 0, nu = 0;
+  long windows = 0, false_af = 0;  // windows (or records) scored for rhythm; AF stated where the reference has none
+  void add(const Counts& o) {
+    vv += o.vv, vn += o.vn, vu += o.vu, nv += o.nv, nn += o.nn, nu += o.nu;
+    windows += o.windows, false_af += o.false_af;
+  }
+  double se() const { return vv + vn + vu ? 100.0 * double(vv) / double(vv + vn + vu) : -1; }
+  double ppv() const { return vv + nv ? 100.0 * double(vv) / double(vv + nv) : -1; }
+};
+
+struct RefBeat {
+  std::int64_t sample;
+  char cls;  // 'V', 'N' or '?' (not scored)
+};
+
+/// Reference for one record: scored beat labels and the stretches the rhythm annotations call AF or flutter.
+struct Reference {
+  std::vector<RefBeat> beats;
+  std::vector<std::pair<std::int64_t, std::int64_t>> af;  // [from, to) samples
+  bool af_overlaps(std::int64_t lo, std::int64_t hi) const {
+    for (const auto& [a, b] : af)
+      if (a < hi && b > lo) return true;
+    return false;
+  }
+};
+
+char class_of(std::string_view s) {
+  if (s == "V") return 'V';
+  for (std::string_view n : {"N", "L", "R", "A", "a", "J", "S", "e", "j", "/"})
+    if (s == n) return 'N';
+  return '?';
+}
+
+Reference reference_of(const std::vector<Annotation>& ann, std::int64_t record_end) {
+  Reference ref;
+  std::int64_t af_from = -1;  // start of the AF stretch in effect, -1 outside one
+  for (const auto& a : ann) {
+    if (is_beat_annotation(a.code)) ref.beats.push_back({a.sample, class_of(annotation_symbol(a.code))});
+    if (annotation_symbol(a.code) != "+") continue;  // rhythm change: aux "(AFIB", "(AFL", "(N", ...
+    if (af_from >= 0) ref.af.emplace_back(af_from, a.sample);
+    af_from = a.aux.rfind("(AFIB", 0) == 0 || a.aux.rfind("(AFL", 0) == 0 ? a.sample : -1;
+  }
+  if (af_from >= 0) ref.af.emplace_back(af_from, record_end);
+  return ref;
+}
+
+/// Scores the beats of one analysed stretch [lo, hi) of the record; `off` maps their sample indices onto it.
+void score(const std::vector<Beat>& beats, const std::vector<RefBeat>& ref, std::int64_t off, std::int64_t lo,
+           std::int64_t hi, double fs, Counts& c) {
+  const auto tol = std::int64_t(0.15 * fs), edge = std::int64_t(0.2 * fs);
+  std::size_t j = 0;
+  for (const auto& b : beats) {
+    const std::int64_t t = b.r + off;
+    if (t < lo + edge || t > hi - edge) continue;
+    while (j < ref.size() && ref[j].sample < t - tol) ++j;
+    std::size_t best = ref.size();
+    for (std::size_t k = j; k < ref.size() && ref[k].sample <= t + tol; ++k)
+      if (best == ref.size() || std::llabs(ref[k].sample - t) < std::llabs(ref[best].sample - t)) best = k;
+    if (best == ref.size()) continue;
+    const bool v = b.type == BeatType::Ventricular, n = b.type == BeatType::Normal;
+    if (ref[best].cls == 'V') (v ? c.vv : n ? c.vn : c.vu)++;
+    else if (ref[best].cls == 'N') (v ? c.nv : n ? c.nn : c.nu)++;
+  }
+}
+
+bool states_af(const Analysis& a) {
+  for (const auto& st : a.rhythm)
+    if (st.code == "atrial_fibrillation") return true;
+  return false;
+}
+
+/// analyze() on every whole 10-s window of the record, each on its own as a resting ECG would be.
+Counts score_windows(const Waveform& w, const Reference& ref) {
+  Counts c;
+  const auto seg = std::size_t(10 * w.sample_rate_hz);
+  Waveform shell = w;  // metadata without the samples, copied once per window
+  for (auto& l : shell.leads) l.uv.clear();
+  for (std::size_t s0 = 0; s0 + seg <= w.sample_count(); s0 += seg) {
+    Waveform x = shell;
+    for (std::size_t i = 0; i < x.leads.size(); ++i)
+      x.leads[i].uv.assign(w.leads[i].uv.begin() + std::ptrdiff_t(s0), w.leads[i].uv.begin() + std::ptrdiff_t(s0 + seg));
+    const auto a = analyze(x);
+    const auto lo = std::int64_t(s0), hi = std::int64_t(s0 + seg);
+    score(a.beats, ref.beats, lo, lo, hi, w.sample_rate_hz, c);
+    ++c.windows;
+    c.false_af += states_af(a) && !ref.af_overlaps(lo, hi);
+  }
+  return c;
+}
+
+Counts score_record(const Waveform& w, const Reference& ref) {
+  Counts c;
+  const auto a = analyze(w);
+  const auto n = std::int64_t(w.sample_count());
+  score(a.beats, ref.beats, 0, 0, n, w.sample_rate_hz, c);
+  c.windows = 1;
+  c.false_af = states_af(a) && !ref.af_overlaps(0, n);
+  return c;
+}
+
+/// A percentage, or "n/a" where there is nothing to divide by (a record without V beats, or none typed V).
+std::string pct(double p) {
+  if (p < 0) return "  n/a  ";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%5.1f %%", p);
+  return buf;
+}
+
+void print(const char* name, const Counts& c, const char* unit) {
+  std::printf("  %-6s V->V %4ld V->N %3ld V->U %2ld | N->V %3ld N->N %5ld N->U %3ld | V Se %s +P %s | "
+              "false AF %ld/%ld %s\n",
+              name, c.vv, c.vn, c.vu, c.nv, c.nn, c.nu, pct(c.se()).c_str(), pct(c.ppv()).c_str(), c.false_af,
+              c.windows, unit);
+}
+
+}  // namespace
+
+int run_beats(const fs::path& db, const std::vector<std::string>& records) {
+  if (records.empty()) {
+    std::cerr << db.string() << ": no records given and no RECORDS file listing them\n";
+    return 2;
+  }
+  Counts win_total, rec_total;
+  std::vector<std::pair<Counts, Counts>> rows;
+  for (const auto& rec : records) {
+    auto w = read_wfdb_file(db / (rec + ".hea"));
+    if (!w) {
+      std::cerr << rec << ": " << w.error().message << "\n";
+      return 2;
+    }
+    auto bytes = read_file_bytes(db / (rec + ".atr"));
+    if (!bytes) {
+      std::cerr << rec << ": " << bytes.error().message << "\n";
+      return 2;
+    }
+    auto ann = read_wfdb_annotations(*bytes);
+    if (!ann) {
+      std::cerr << rec << ": " << ann.error().message << "\n";
+      return 2;
+    }
+    const auto ref = reference_of(*ann, std::int64_t(w->sample_count()));
+    rows.emplace_back(score_windows(*w, ref), score_record(*w, ref));
+    win_total.add(rows.back().first);
+    rec_total.add(rows.back().second);
+  }
+  std::printf("Beat typing, 10-s windows (reference .atr: V, N = supraventricular or paced; 150 ms match):\n");
+  for (std::size_t i = 0; i < rows.size(); ++i) print(records[i].c_str(), rows[i].first, "windows");
+  print("total", win_total, "windows");
+  std::printf("Beat typing, whole records:\n");
+  for (std::size_t i = 0; i < rows.size(); ++i) print(records[i].c_str(), rows[i].second, "records");
+  print("total", rec_total, "records");
+  std::printf("summary: 10-s windows V Se %.1f %%, +P %.1f %%, N typed V %ld, false AF %ld; "
+              "whole records V Se %.1f %%, +P %.1f %%, N typed V %ld, false AF %ld\n",
+              win_total.se(), win_total.ppv(), win_total.nv, win_total.false_af, rec_total.se(), rec_total.ppv(),
+              rec_total.nv, rec_total.false_af);
+  return 0;
+}
