@@ -42,8 +42,9 @@ export function createPriorViewer(host, { prior, mainStage, onClose }) {
   const vp = new Viewport(stageHost);
   vp.onChange = paintInfo;
   // The current slice and its drawing (shared with the main viewer). The overlay and data-index follow each move
-  // at once, while a frame not yet decoded is still being fetched.
-  const sv = new StackView({ vp, slider, message, onMove: paintInfo, onPresent: (img, reset) => {
+  // at once, while a frame not yet decoded is still being fetched. A jump past the prefetch (the reader's, or the
+  // main viewer dragging the prior along) refocuses it, as in the main viewer.
+  const sv = new StackView({ vp, slider, message, refocus: true, onMove: paintInfo, onPresent: (img, reset) => {
     if (reset) stage.dataset.ready = '1';
     paintInfo();
   } });
