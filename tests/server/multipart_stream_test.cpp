@@ -2,23 +2,15 @@
 // whole in its own file; broken bodies are refused with a sentence and their files can be removed.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
-
+#include "dicom/dicom_fixture.hpp"  // read_file
 #include "support/temp_dir.hpp"
 #include "teledx/server/multipart_stream.hpp"
 
 using teledx::server::MultipartSpooler;
+using teledx::test::read_file;
 using teledx::test::TempDir;
 
 namespace {
-
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct Spool {
   explicit Spool(TempDir& dir, std::size_t max_parts = 100)
@@ -58,9 +50,9 @@ TEST_CASE("Multipart parts land whole in their own files whatever the sizes of t
     CHECK(parts[0].content_type == "application/dicom");
     CHECK(parts[1].content_type == "application/octet-stream");
     CHECK(parts[2].content_type.empty());
-    CHECK(read(parts[0].file) == first);
-    CHECK(read(parts[1].file) == second);
-    CHECK(read(parts[2].file) == third);
+    CHECK(read_file(parts[0].file) == first);
+    CHECK(read_file(parts[1].file) == second);
+    CHECK(read_file(parts[2].file) == third);
     CHECK(parts[1].size == second.size());
     for (const auto& p : parts) CHECK_FALSE(p.write_failed);
   }
@@ -71,7 +63,7 @@ TEST_CASE("A body starting with its boundary needs no preamble", "[server][multi
   Spool s(dir);
   REQUIRE(s.feed_in_pieces("--B0undary\r\n\r\nabc\r\n--B0undary--", 5));
   REQUIRE(s.spooler.parts().size() == 1);
-  CHECK(read(s.spooler.parts()[0].file) == "abc");
+  CHECK(read_file(s.spooler.parts()[0].file) == "abc");
 }
 
 TEST_CASE("Broken multipart bodies are refused with a sentence and their files can be removed",
