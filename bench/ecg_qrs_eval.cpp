@@ -160,6 +160,20 @@ std::optional<std::size_t> nearest(const std::vector<std::int64_t>& r, std::int6
   return best;
 }
 
+/// Adds our boundaries `b` of the QRS ref[i] against it and against the P before / T after it that belong to the same
+/// beat. B is Fiducials (global) or LeadBoundaries (one lead): the same member names.
+template <class B>
+void add_beat(const B& b, const std::vector<Wave>& ref, std::size_t i, double fs, Stats& st) {
+  st.qrs_on.add(b.qrs_on, ref[i].on, fs);
+  st.qrs_off.add(b.qrs_off, ref[i].off, fs);
+  if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs)) {
+    st.p_on.add(b.p_on, ref[i - 1].on, fs);
+    st.p_off.add(b.p_off, ref[i - 1].off, fs);
+  }
+  if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs))
+    st.t_off.add(b.t_off, ref[i + 1].off, fs);
+}
+
 /// Scores one record: `ref` holds global reference waves grouped per beat (p, N, t around one QRS).
 void score(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const std::vector<Wave>& ref, Stats& st) {
   const double fs = conditioned.sample_rate_hz;
@@ -169,14 +183,7 @@ void score(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const
     if (!k) continue;
     auto f = delineate_beat(conditioned, r[*k], *k ? std::optional(r[*k - 1]) : std::nullopt,
                             *k + 1 < r.size() ? std::optional(r[*k + 1]) : std::nullopt);
-    st.qrs_on.add(f.qrs_on, ref[i].on, fs);
-    st.qrs_off.add(f.qrs_off, ref[i].off, fs);
-    if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs)) {
-      st.p_on.add(f.p_on, ref[i - 1].on, fs);
-      st.p_off.add(f.p_off, ref[i - 1].off, fs);
-    }
-    if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs))
-      st.t_off.add(f.t_off, ref[i + 1].off, fs);
+    add_beat(f, ref, i, fs, st);
   }
 }
 
@@ -208,14 +215,7 @@ void score_per_lead(const LeadSet& conditioned, const std::vector<std::int64_t>&
       if (!k) continue;
       const auto& f = fid(*k);
       const LeadBoundaries b = lead < f.per_lead.size() ? f.per_lead[lead] : LeadBoundaries{};
-      st.qrs_on.add(b.qrs_on, ref[i].on, fs);
-      st.qrs_off.add(b.qrs_off, ref[i].off, fs);
-      if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs)) {
-        st.p_on.add(b.p_on, ref[i - 1].on, fs);
-        st.p_off.add(b.p_off, ref[i - 1].off, fs);
-      }
-      if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs))
-        st.t_off.add(b.t_off, ref[i + 1].off, fs);
+      add_beat(b, ref, i, fs, st);
     }
   }
 }
