@@ -157,6 +157,18 @@ Result<std::string> SlotPool::take() {
   return key;
 }
 
+std::optional<std::string> SlotPool::take_ready() {
+  std::lock_guard lock(mutex_);
+  if (!started_) return std::nullopt;
+  std::optional<std::string> key;
+  if (!free_.empty()) {
+    key = std::move(free_.back());
+    free_.pop_back();
+  }
+  if (free_.size() < options_.low_water) wake_.notify_one();
+  return key;
+}
+
 void SlotPool::give_back(const std::string& key) {
   const fs::path p = files_.path_of(key);
   // No fsync: should a crash undo this, recovery meets the old content again and refuses it again.

@@ -304,6 +304,11 @@ fs::path InstanceStore::new_landing_path() {
   return impl_->files.new_temp_path();
 }
 
+fs::path InstanceStore::ready_landing_path() {
+  if (auto key = impl_->slots.take_ready()) return impl_->files.path_of(*key);
+  return impl_->files.new_temp_path();
+}
+
 void InstanceStore::Impl::start_flusher() {
   std::lock_guard lock(flush_mutex);
   if (flusher.joinable()) return;

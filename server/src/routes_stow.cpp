@@ -100,7 +100,8 @@ HttpResponse stow(RequestContext& ctx) {
 
 void add_stow_routes(Router& router) {
   // Parts go straight into landing slots: one write and one flush per instance, the body never whole anywhere.
-  const auto part_file = [](Services& s) { return s.instances->new_landing_path(); };
+  // Asked for on the connection's I/O thread, so never a slot made on the spot (that syncs a directory).
+  const auto part_file = [](Services& s) { return s.instances->ready_landing_path(); };
   router.add({.method = "POST", .pattern = "/dicom-web/studies", .roles = kClinicStaff, .body_limit = kMaxUpload,
               .stream_body_to_file = true, .part_file = part_file},
              stow);

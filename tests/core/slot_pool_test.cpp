@@ -4,7 +4,10 @@
 
 #include <fstream>
 #include <memory>
+#include <chrono>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "support/temp_dir.hpp"
 #include "teledx/core/ids.hpp"
@@ -130,6 +133,20 @@ TEST_CASE("A slot pool run dry still hands out slots, made on the spot", "[core]
     keys.insert(*k);
   }
   CHECK(keys.size() == 20);
+}
+
+TEST_CASE("take_ready hands out only slots made ahead, and nothing from a pool not started", "[core]") {
+  Node n;
+  SlotPool stopped(*n.files, {"land", 4, 8});
+  CHECK_FALSE(stopped.take_ready().has_value());  // not started: nothing to hand out
+  SlotPool pool(*n.files, {"land", 4, 8});
+  REQUIRE(pool.start({}).ok());
+  std::optional<std::string> key;
+  for (int i = 0; i < 100 && !(key = pool.take_ready()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(key.has_value());  // the refill made some in the background
+  CHECK(pool.owns(*key));
+  CHECK(fs::file_size(n.files->path_of(*key)) == 0);
+  pool.stop();
 }
 
 TEST_CASE("A deferred commit is visible at once and durable after flush, across a reopen", "[core]") {

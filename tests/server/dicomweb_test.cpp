@@ -109,12 +109,14 @@ TEST_CASE("STOW-RS to a study URL refuses instances of another study", "[server]
 }
 
 namespace {
-// Files with content under the DICOM store (landing slots are made empty in advance).
+// Files with content under the DICOM store (landing slots are made empty in advance) and in tmp/ (where a part
+// goes when no slot is ready).
 std::size_t stored_files() {
   std::size_t n = 0;
-  const auto root = DemoServer::instance().process().data_dir() / "blobs" / "dicom";
-  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
-    if (e.is_regular_file() && e.file_size() > 0) ++n;
+  const auto data = DemoServer::instance().process().data_dir();
+  for (const auto& root : {data / "blobs" / "dicom", data / "tmp"})
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+      if (e.is_regular_file() && e.file_size() > 0) ++n;
   return n;
 }
 }  // namespace

@@ -44,6 +44,8 @@ class SlotPool {
 
   /// A free slot's key; made on the spot (with its directory sync) when the pool has run dry.
   Result<std::string> take();
+  /// A free slot only if one is ready now: never creates one nor touches the disk (for callers on an I/O thread).
+  std::optional<std::string> take_ready();
   /// Empties a slot whose content was not kept (refused, duplicate) and returns it to the pool.
   void give_back(const std::string& key);
 

@@ -151,6 +151,9 @@ class InstanceStore {
   /// per stored instance), else a fresh temp path. The producer may overwrite (O_TRUNC) but never rename onto
   /// it; either way the path is then given to ingest_file (or removed).
   std::filesystem::path new_landing_path();
+  /// As new_landing_path(), but never blocks on the disk: a slot when one is ready, else a temp path (whose
+  /// ingest then pays the temp file's flushes on the ingesting thread). For producers on an I/O thread.
+  std::filesystem::path ready_landing_path();
 
   /// Turns landing slots on (under blobs/dicom/); free_slots are the empty slots recovery found. Unavailable
   /// when the filesystem cannot keep a slot's note: the store then keeps using temp files.
