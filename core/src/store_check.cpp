@@ -41,7 +41,8 @@ std::vector<db::Migration> blob_migrations() {
 
 Result<void> record_blob(db::Txn& txn, std::string_view key, std::int64_t size, std::string_view sha256_hex,
                          std::int64_t created_ms) {
-  if (!FileStore::valid_key(key) || size < 0 || !is_sha256_hex(sha256_hex)) {
+  // "" is a checksum not computed yet (a DICOM landing slot's, after its acknowledgement).
+  if (!FileStore::valid_key(key) || size < 0 || !(sha256_hex.empty() || is_sha256_hex(sha256_hex))) {
     return make_error(ErrorCode::Internal, "The server could not record a stored file.",
                       "record_blob: bad arguments for key '" + std::string(key) + "'");
   }

@@ -2,7 +2,6 @@
 #include "teledx/dicom/instance_store.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,43 +23,6 @@ namespace {
 
 constexpr const char* kStorageFailed =
     "The server could not store the instance (storage problem); nothing was kept. Send it again later.";
-
-// Streams the file through SHA-256 (a multi-frame ultrasound may be hundreds of MB: never read it whole).
-// OpenSSL rather than libsodium: it uses the CPU's SHA extensions, several times faster on 500 KB slices.
-Result<std::string> file_sha256(const fs::path& p) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error(ErrorCode::StorageFailure, kStorageFailed, "open " + p.string());
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    ::close(fd);
-    return make_error(ErrorCode::Internal, "Internal error; the instance was not stored.", "EVP sha256 init");
-  }
-  std::vector<unsigned char> buf(256 * 1024);
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return make_error(ErrorCode::StorageFailure, kStorageFailed,
-                        "read " + p.string() + ": " + std::generic_category().message(err));
-    }
-    if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
-}
 
 void remove_temp(const fs::path& p) {
   std::error_code ec;
@@ -87,7 +49,6 @@ std::set<std::string> split_modalities(const std::string& s) {
 
 // What the index says about a SOP Instance UID already there.
 struct Existing {
-  std::string sha256;
   InstanceMeta meta;
 };
 
@@ -98,9 +59,7 @@ Result<std::optional<Existing>> find_existing(db::Txn& txn, const std::string& s
                         {sop_uid});
   TELEDX_TRY(rows);
   if (rows->empty()) return std::optional<Existing>{};
-  Existing e{"", detail::instance_from_row(rows->front())};
-  e.sha256 = e.meta.sha256;
-  return std::optional<Existing>{std::move(e)};
+  return std::optional<Existing>{Existing{detail::instance_from_row(rows->front())}};
 }
 
 // The rows of a new instance: patient, study, series, instance, metadata (caller's transaction).
@@ -313,15 +272,18 @@ void InstanceStore::Impl::start_flusher() {
   std::lock_guard lock(flush_mutex);
   if (flusher.joinable()) return;
   flusher_stopping = false;
+  fixity.start();
   flusher = std::thread([this] {
     std::unique_lock lock(flush_mutex);
     while (!flusher_stopping) {
       flush_wake.wait_for(lock, std::chrono::milliseconds(kFlushIntervalMs), [&] { return flusher_stopping; });
-      if (!deferred_pending.exchange(false)) continue;
       lock.unlock();
-      if (auto r = db.flush(); !r.ok()) {
-        log::error("dicom", "could not flush the index: " + r.error().detail);
-        deferred_pending = true;
+      write_checksums();
+      if (deferred_pending.exchange(false)) {
+        if (auto r = db.flush(); !r.ok()) {
+          log::error("dicom", "could not flush the index: " + r.error().detail);
+          deferred_pending = true;
+        }
       }
       lock.lock();
     }
@@ -336,8 +298,34 @@ void InstanceStore::Impl::stop_flusher() {
   }
   flush_wake.notify_all();
   flusher.join();
+  fixity.stop();  // what it has not hashed keeps "" in the index: the next start's sweep finds it
+  write_checksums();
   if (auto r = db.flush(); !r.ok()) log::error("dicom", "could not flush the index: " + r.error().detail);
 }
+
+// Deferred, like the rows they complete: a checksum lost in a crash is computed again by the next sweep.
+void InstanceStore::Impl::write_checksums() {
+  const auto done = fixity.pump();
+  if (done.empty()) return;
+  const auto r = committer.run(
+      [&](db::Txn& txn) -> Result<void> {
+        for (const auto& d : done) {
+          TELEDX_TRY(txn.exec("UPDATE blobs SET sha256 = ? WHERE key = ? AND sha256 = ''", {d.sha256, d.file_key}));
+          TELEDX_TRY(txn.exec("UPDATE dicom_instances SET sha256 = ? WHERE sop_uid = ? AND sha256 = ''",
+                              {d.sha256, d.sop_uid}));
+        }
+        return ok();
+      },
+      db::Durability::Deferred);
+  if (r.ok()) {
+    deferred_pending = true;
+  } else {
+    log::error("dicom", "could not record " + std::to_string(done.size()) + " checksum(s): " + r.error().detail);
+  }
+  fixity.written(done.size());
+}
+
+std::size_t InstanceStore::checksums_pending() const { return impl_->fixity.pending(); }
 
 Result<void> InstanceStore::enable_landing_slots(const std::vector<std::string>& free_slots) {
   TELEDX_TRY(impl_->slots.start(free_slots));
@@ -397,9 +385,9 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
                                             bool recovering, std::string_view required_study) {
   Impl& s = *impl_;
   // Nothing of a refused or duplicate file stays: a temp file is deleted, a slot emptied for reuse.
-  // A slot is sealed (note + fsync) on another thread while this one parses, hashes and checks for a
-  // duplicate: who sent it is known before its content is. Sealing content that is then refused is harmless:
-  // the slot is emptied, and recovery would refuse it again. The index rows wait for the seal.
+  // A slot is sealed (note + fsync) on another thread while this one parses and checks for a duplicate: who
+  // sent it is known before its content is. Sealing content that is then refused is harmless: the slot is
+  // emptied, and recovery would refuse it again. The index rows wait for the seal.
   std::future<Result<void>> sealing;
   if (slot && !recovering) {
     sealing = s.side_jobs.run([&s, key = *slot, note = landing_note(clinic_id, source, received_ms)] {
@@ -407,8 +395,9 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     });
   }
   const auto sealed = [&]() -> Result<void> { return sealing.valid() ? sealing.get() : ok(); };
-  // The hash is computed beside the parse (on one association the two are the acknowledgement's critical
-  // path once the early write-back has shortened the flush).
+  // A slot's checksum is left to the fixity thread, after the acknowledgement. A temp file needs it now (its
+  // key is its content's hash): computed beside the parse.
+  const bool checksum_later = slot && !recovering;
   std::future<Result<std::string>> hashing;
   const auto discard = [&] {
     if (hashing.valid()) hashing.wait();  // it reads the file about to be emptied or removed
@@ -432,7 +421,7 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
                                                    " bytes, more than this server accepts for one instance (" +
                                                    std::to_string(s.options.max_file_bytes) + ").");
   }
-  hashing = s.side_jobs.run([path = temp] { return file_sha256(path); });
+  if (!checksum_later) hashing = s.side_jobs.run([path = temp] { return detail::file_sha256(path); });
   auto parsed = detail::parse_file(temp, true);
   if (!parsed.ok()) {
     discard();
@@ -442,14 +431,16 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     discard();
     return IngestOutcome{IngestOutcome::Status::OtherStudy, std::move(parsed->meta), ""};
   }
-  auto sha = hashing.get();
-  if (!sha.ok()) {
-    discard();
-    return sha.error();
-  }
   InstanceMeta m = std::move(parsed->meta);
+  if (!checksum_later) {
+    auto sha = hashing.get();
+    if (!sha.ok()) {
+      discard();
+      return sha.error();
+    }
+    m.sha256 = std::move(*sha);
+  }
   m.size = static_cast<std::int64_t>(size);
-  m.sha256 = *sha;
   m.clinic_id = clinic_id;
   m.source = std::move(source);
   m.received_ms = received_ms;
@@ -463,7 +454,10 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
       return make_error(ErrorCode::Conflict, "Instance " + m.sop_uid +
                                                  " was already sent by another clinic; this copy was not stored.");
     }
-    if (e.sha256 == m.sha256) return IngestOutcome{IngestOutcome::Status::AlreadyStored, e.meta, ""};
+    // The bytes decide, not a checksum: either may not be computed yet.
+    auto same = detail::same_content(temp, s.files.path_of(e.meta.file_key));
+    TELEDX_TRY(same);
+    if (*same) return IngestOutcome{IngestOutcome::Status::AlreadyStored, e.meta, ""};
     const std::string warning = "Instance " + m.sop_uid +
                                 " was already stored with different content; the first copy was kept and this "
                                 "one dropped.";
@@ -474,7 +468,7 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     return IngestOutcome{IngestOutcome::Status::DuplicateDifferent, e.meta, warning};
   };
 
-  // A duplicate is answered without touching the blob store.
+  // A duplicate is answered without writing to the blob store.
   std::optional<Existing> existing;
   if (auto r = s.db.read([&](db::Txn& txn) -> Result<void> {
         auto e = find_existing(txn, m.sop_uid);
@@ -487,8 +481,9 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     return r.error();
   }
   if (existing) {
+    auto answer = duplicate(*existing);  // reads the new file: before it is discarded
     discard();
-    return duplicate(*existing);
+    return answer;
   }
 
   // Durability point 1 (temp file): fsynced and renamed before any row refers to it.
@@ -520,6 +515,7 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   if (durability == db::Durability::Deferred) {
     s.deferred_pending = true;
   }
+  if (checksum_later) s.fixity.add({m.sop_uid, m.file_key});
   return IngestOutcome{IngestOutcome::Status::Stored, std::move(m), ""};
 }
 

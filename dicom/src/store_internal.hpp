@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fixity.hpp"
 #include "group_commit.hpp"
 #include "side_threads.hpp"
 #include "teledx/core/database.hpp"
@@ -30,6 +31,7 @@ struct InstanceStore::Impl {
 
   // Deferred index commits (landing slots) are flushed within kFlushIntervalMs, so that recovery after a
   // crash has little to redo; correctness does not depend on it (sealed slots are recovered either way).
+  // The same thread writes the checksums the fixity thread computed (see fixity.hpp).
   static constexpr int kFlushIntervalMs = 200;
   std::atomic<bool> deferred_pending{false};
   std::mutex flush_mutex;
@@ -38,6 +40,8 @@ struct InstanceStore::Impl {
   std::thread flusher;
   void start_flusher();
   void stop_flusher();
+  void write_checksums();
+  detail::Fixity fixity{db, files};  // started with the flusher: slot ingests leave their checksum to it
 
   // Ingests of one SOP Instance UID are serialised: identical bytes share one file key, so a failing ingest
   // must never remove the file a concurrent identical ingest has just acknowledged.

@@ -2,10 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "dicom/dicom_fixture.hpp"
 #include "support/temp_dir.hpp"
+#include "teledx/core/ids.hpp"
 #include "teledx/core/slot_pool.hpp"
 #include "teledx/dicom/instance_store.hpp"
 
@@ -61,6 +63,20 @@ struct Node {
     REQUIRE(r.ok());
     return *r;
   }
+  // The checksums are written after the acknowledgement, at idle priority: wait (bounded) until none is pending.
+  bool checksums_written() {
+    for (int i = 0; i < 200 && store->checksums_pending() > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return store->checksums_pending() == 0;
+  }
+  // (blobs.sha256, dicom_instances.sha256) of an instance.
+  std::pair<std::string, std::string> checksums(const std::string& sop_uid) {
+    auto rows = db->query("SELECT b.sha256, i.sha256 FROM dicom_instances i JOIN blobs b ON b.key = i.file_key "
+                          "WHERE i.sop_uid = ?", {sop_uid});
+    REQUIRE(rows.ok());
+    REQUIRE(rows->size() == 1);
+    return {rows->front().text(0), rows->front().text(1)};
+  }
 };
 
 ImageSpec spec(int instance) {
@@ -112,11 +128,55 @@ TEST_CASE("A refused or duplicate instance in a landing slot leaves only an empt
     REQUIRE(r.ok());
     CHECK(r->status == IngestOutcome::Status::AlreadyStored);
   }
+  SECTION("same size, one pixel byte different: judged by the bytes, not by a checksum") {
+    std::string changed = bytes;
+    changed.back() = static_cast<char>(changed.back() ^ 0x5A);
+    auto r = n.ingest(changed);
+    REQUIRE(r.ok());
+    CHECK(r->status == IngestOutcome::Status::DuplicateDifferent);
+    CHECK(*n.files->read(r->meta.file_key) == bytes);  // the first copy is kept
+  }
   CHECK(n.count("dicom_instances") == 1);
   CHECK(n.count("blobs") == 1);
   const auto report = n.check();
   CHECK(report.clean());
   CHECK(report.orphan_files.empty());
+}
+
+TEST_CASE("A landing slot's SHA-256 reaches the index after the acknowledgement, in blobs and instances", "[dicom]") {
+  Node n;
+  n.start();
+  std::vector<std::string> sent;
+  for (int i = 1; i <= 3; ++i) {
+    sent.push_back(make_image(spec(i)).part10());
+    auto r = n.ingest(sent.back());
+    REQUIRE(r.ok());
+    CHECK(r->status == IngestOutcome::Status::Stored);
+  }
+  REQUIRE(n.checksums_written());
+  for (int i = 1; i <= 3; ++i) {
+    const auto [blob, instance] = n.checksums(spec(i).sop_uid);
+    CHECK(blob == sha256_hex(sent[i - 1]));
+    CHECK(instance == blob);
+  }
+}
+
+TEST_CASE("Checksums missing at a restart (crash before they were written) are computed after it", "[dicom]") {
+  Node n;
+  n.start();
+  const std::string bytes = make_image(spec(1)).part10();
+  REQUIRE(n.ingest(bytes).ok());
+  REQUIRE(n.checksums_written());
+  // The state a crash leaves when the deferred checksum commit was lost: the rows say "not computed".
+  REQUIRE(n.db->exec("UPDATE blobs SET sha256 = ''").ok());
+  REQUIRE(n.db->exec("UPDATE dicom_instances SET sha256 = ''").ok());
+  n.open();
+  n.start();
+  REQUIRE(n.checksums_written());
+  const auto [blob, instance] = n.checksums(spec(1).sop_uid);
+  CHECK(blob == sha256_hex(bytes));
+  CHECK(instance == blob);
+  CHECK(n.check().clean());
 }
 
 TEST_CASE("A sealed slot whose index rows never reached the disk is indexed at the next start", "[dicom]") {
@@ -186,6 +246,10 @@ TEST_CASE("Concurrent ingests through landing slots index every instance exactly
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
   CHECK(n.count("dicom_instances") == kThreads * kPerThread);
+  REQUIRE(n.checksums_written());
+  auto unsummed = n.db->query("SELECT COUNT(*) FROM blobs WHERE sha256 = ''");
+  REQUIRE(unsummed.ok());
+  CHECK(unsummed->front().integer(0) == 0);
   // After a clean restart nothing needs recovery and every file matches its row.
   n.open();
   const auto report = n.start();

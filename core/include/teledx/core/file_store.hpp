@@ -55,6 +55,7 @@ class FileStore {
 /// The `blobs` table links every stored file to the index: a row exists only for a file that is durable.
 std::vector<db::Migration> blob_migrations();
 /// Records a durable blob in the caller's write transaction (same transaction as the rows that use it).
+/// sha256_hex may be "" when its owner computes the checksum later (and updates the row then).
 Result<void> record_blob(db::Txn& txn, std::string_view key, std::int64_t size, std::string_view sha256_hex,
                          std::int64_t created_ms);
 

@@ -38,7 +38,7 @@ struct InstanceMeta {
   std::int64_t number_of_frames = 1, rows = 0, columns = 0;  // rows/columns 0 without pixel data
   std::string transfer_syntax;  // UID from the file meta header
   std::int64_t size = 0;        // bytes of the stored file
-  std::string sha256;           // lowercase hex of the stored file
+  std::string sha256;           // lowercase hex of the stored file; "" until computed (after a slot's ingest)
   std::int64_t clinic_id = 0;   // from the association / uploading user, never from the file
   std::string source;           // e.g. "dimse:CLINIC1", "stow:clinic1-tech", "upload:clinic1-tech"
   std::int64_t received_ms = 0;
@@ -176,6 +176,9 @@ class InstanceStore {
   /// received may have been lost with the index rows).
   bool recover_landed(const std::string& key,
                       const std::function<void(const InstanceMeta&)>& indexed = {});
+
+  /// Stored instances whose SHA-256 is not in the index yet (computed at idle priority after acknowledgement).
+  std::size_t checksums_pending() const;
 
   /// Reads and checks the metadata of a file without storing it (InvalidDicom as ingest_file would).
   Result<InstanceMeta> inspect_file(const std::filesystem::path& file) const;
