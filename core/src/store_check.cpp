@@ -60,10 +60,13 @@ Result<StoreCheckReport> check_store(db::Database& db, const FileStore& files) {
   StoreCheckReport report;
   // Index first, then the disk: a write makes its file durable before its row commits, so a write racing
   // with this check can only show up as an orphan, never as a (false) missing file.
-  auto rows = db.query("SELECT key, size FROM blobs");
+  auto rows = db.query("SELECT key, size, CASE WHEN sha256 = '' THEN 1 ELSE 0 END FROM blobs");
   if (!rows.ok()) return rows.error();
   std::map<std::string, std::int64_t, std::less<>> indexed;
-  for (const auto& row : *rows) indexed.emplace(row.text(0), row.integer(1));
+  for (const auto& row : *rows) {
+    indexed.emplace(row.text(0), row.integer(1));
+    report.checksums_pending += row.integer(2);
+  }
   report.blobs_indexed = static_cast<std::int64_t>(indexed.size());
 
   const std::vector<std::string> on_disk = files.list_keys();  // sorted

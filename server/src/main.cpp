@@ -36,6 +36,10 @@ int run_check(const Config& cfg) {
   for (const auto& f : r.missing_files) std::cout << "missing file (index row without file): " << f << "\n";
   for (const auto& f : r.size_mismatch) std::cout << "size mismatch: " << f << "\n";
   if (r.temp_files) std::cout << "temporary files left by an interrupted write: " << r.temp_files << "\n";
+  if (r.checksums_pending) {
+    std::cout << "stored files whose SHA-256 is still to compute (a running server does it when idle): "
+              << r.checksums_pending << "\n";
+  }
   std::cout << (r.clean() ? "check: clean\n" : "check: NOT clean\n");
   return r.clean() ? 0 : 1;
 }

@@ -74,6 +74,21 @@ TEST_CASE("check_store is clean when every file has its index row", "[core]") {
   CHECK(rows[0].integer(2) == 1000);
 }
 
+TEST_CASE("A blob recorded before its checksum is computed is clean and counted as pending", "[core]") {
+  const teledx::test::TempDir dir("teledx-sc");
+  Node n(dir.path());
+  REQUIRE(store_blob(n, "dicom/aa/1.dcm", "one").ok());
+  REQUIRE(n.files->put("dicom/bb/2.dcm", "two!").ok());
+  REQUIRE(n.db->write([&](teledx::db::Txn& t) { return teledx::record_blob(t, "dicom/bb/2.dcm", 4, "", 1000); }).ok());
+  // Anything else than 64 lowercase hex digits or "" is still refused.
+  CHECK_FALSE(n.db->write([&](teledx::db::Txn& t) { return teledx::record_blob(t, "dicom/cc/3.dcm", 1, "abc", 1); })
+                  .ok());
+  const auto rep = check(n);
+  CHECK(rep.clean());
+  CHECK(rep.blobs_indexed == 2);
+  CHECK(rep.checksums_pending == 1);
+}
+
 TEST_CASE("check_store reports orphan, missing and size-mismatched files and leftover temp files", "[core]") {
   const teledx::test::TempDir dir("teledx-sc");
   Node n(dir.path());

@@ -69,6 +69,7 @@ struct StoreCheckReport {
   std::vector<std::string> missing_files;   // index row, no file (must never happen)
   std::vector<std::string> size_mismatch;   // index size differs from file size
   std::size_t temp_files = 0;               // leftovers in tmp/
+  std::int64_t checksums_pending = 0;       // blobs whose SHA-256 is not computed yet (not a fault)
   bool clean() const {
     return orphan_files.empty() && landed_files.empty() && missing_files.empty() && size_mismatch.empty() &&
            temp_files == 0;
