@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmf.h>
 #include <dcmtk/dcmdata/dcjson.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcpixel.h>
@@ -228,25 +229,32 @@ bool is_ecg_sop_class(std::string_view uid) {
 }
 
 Result<ParsedFile> parse_file(const std::filesystem::path& file, bool with_json) {
+  // One open for the marker check and the parse (the file is read on every ingest).
+  DcmInputFileStream stream(OFFilename(file.c_str()));
+  if (stream.status().bad()) {
+    return make_error(ErrorCode::StorageFailure, "The server could not read the received file.",
+                      "open " + file.string() + ": " + stream.status().text());
+  }
   // The Part 10 marker first: DCMTK would otherwise try to read anything as a bare dataset.
   {
-    std::FILE* f = std::fopen(file.c_str(), "rb");
-    if (f == nullptr) {
-      return make_error(ErrorCode::StorageFailure, "The server could not read the received file.",
-                        "open " + file.string());
-    }
     std::array<char, 132> head{};
-    const std::size_t n = std::fread(head.data(), 1, head.size(), f);
-    std::fclose(f);
-    if (n < head.size()) return invalid("The file is not DICOM: it is too short to hold a DICOM file header.");
+    stream.mark();
+    const auto n = stream.read(head.data(), head.size());
+    if (n < static_cast<offile_off_t>(head.size())) {
+      return invalid("The file is not DICOM: it is too short to hold a DICOM file header.");
+    }
     if (std::string_view(head.data() + 128, 4) != "DICM") {
       return invalid("The file is not DICOM: the 'DICM' marker of a DICOM Part 10 file is missing at byte 128.");
     }
+    stream.putback();
   }
 
+  // As DcmFileFormat::loadFile does, on the stream already open.
   DcmFileFormat ff;
-  const OFCondition loaded = ff.loadFile(OFFilename(file.c_str()), EXS_Unknown, EGL_noChange, kMaxReadLength,
-                                         ERM_fileOnly);
+  ff.setReadMode(ERM_fileOnly);
+  ff.transferInit();
+  const OFCondition loaded = ff.read(stream, EXS_Unknown, EGL_noChange, kMaxReadLength);
+  ff.transferEnd();
   if (loaded == EC_StreamNotifyClient || loaded == EC_PrematureSequDelimitationItem || loaded == EC_InvalidStream) {
     return invalid("The DICOM file is truncated or corrupt: an element is longer than the data that follows it.",
                    loaded.text());
