@@ -1,7 +1,9 @@
 // Runs the ECG QRS detector over WFDB records and writes one sample index per line (qrs_score.py input).
 // Usage: ecg_qrs_eval qrs DB_DIR OUT_DIR [--first-lead] [RECORD...]   (records default to DB_DIR/RECORDS)
 //        ecg_qrs_eval delineation DATA_DIR   (QTDB q1c and LUDB per-lead boundaries: mean and SD of the error;
-//                                             DELINEATION_DUMP=1 also prints every scored boundary's error)
+//                                             DELINEATION_DUMP=1 also prints every scored boundary's error;
+//                                             LUDB_SPLIT=odd|even scores alternate LUDB dev records only)
+//        ecg_qrs_eval measure ECG_FILE...   (our PR, P, QRS, QT next to the device's own measurements in each file)
 //        ecg_qrs_eval beats DB_DIR [RECORD...]   (V-beat typing and false AF against the .atr labels, 10-s windows
 //                                             and whole records; ecg_beat_eval.cpp)
 #include <algorithm>
@@ -349,7 +351,10 @@ int run_delineation(const fs::path& data) {
     std::ifstream in(data / "ludb/RECORDS.dev");
     std::string rec;
     const char* exts[] = {"i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6"};
-    while (in >> rec) {
+    // LUDB_SPLIT=odd / even scores only the odd / even lines of RECORDS.dev: the overfitting check of docs/ecg.md.
+    const char* split = std::getenv("LUDB_SPLIT");
+    for (int line = 1; in >> rec; ++line) {
+      if (split && std::string(split) == (line % 2 ? "even" : "odd")) continue;
       auto w = read_wfdb_file(data / "ludb/data" / (rec + ".hea"));
       if (!w) continue;
       const double t0 = cpu_ms();
@@ -409,15 +414,34 @@ int run_delineation(const fs::path& data) {
   return 0;
 }
 
+/// Our global intervals next to the device's own measurements in each file (the vendor samples of docs/ecg.md).
+int run_measure(const std::vector<std::string>& files) {
+  for (const auto& file : files) {
+    auto w = read_ecg_file(file);
+    if (!w) {
+      std::cerr << file << ": " << w.error().message << "\n";
+      return 2;
+    }
+    const auto m = analyze(*w).measurements;
+    std::printf("%s\n  ours: PR %.0f  P %.0f  QRS %.0f  QT %.0f ms\n  device:", file.c_str(), m.pr.value_or(-1),
+                m.p_duration.value_or(-1), m.qrs.value_or(-1), m.qt.value_or(-1));
+    for (const auto& d : w->device_measurements) std::printf("  %s %g", d.name.c_str(), d.value);
+    std::printf("\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "delineation") return run_delineation(argv[2]);
+  if (argc >= 3 && std::string(argv[1]) == "measure") return run_measure(std::vector<std::string>(argv + 2, argv + argc));
   if (argc >= 3 && std::string(argv[1]) == "beats")
     return run_beats(argv[2], records_of(argv[2], std::vector<std::string>(argv + 3, argv + argc)));
   if (argc < 4 || std::string(argv[1]) != "qrs") {
     std::cerr << "usage: ecg_qrs_eval qrs DB_DIR OUT_DIR [--first-lead] [RECORD...]\n"
                  "       ecg_qrs_eval delineation DATA_DIR\n"
+                 "       ecg_qrs_eval measure ECG_FILE...\n"
                  "       ecg_qrs_eval beats DB_DIR [RECORD...]\n";
     return 2;
   }

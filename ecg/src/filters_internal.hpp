@@ -1,4 +1,7 @@
 #pragma once
+#include <cstddef>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace teledx::ecg::detail {
@@ -17,5 +20,17 @@ void filtfilt(const Biquad& f, std::vector<float>& x);
 /// filtfilt on several signals of length n at once: four recursions interleaved in one loop run about as fast as
 /// one (each is bound by its own feedback latency, not by arithmetic).
 void filtfilt_batch(const Biquad& f, const std::vector<float*>& xs, std::size_t n);
+
+/// Level of the quadratic-spline wavelet transform at `fs` that matches level `at_250hz` at 250 Hz (1..8).
+int spline_wt_scale(double fs, int at_250hz);
+/// Quadratic-spline dyadic wavelet transform of x[0, n) at scale 2^k, zero phase, written to out[from, to) (out has
+/// n entries, zero elsewhere): the slope of x smoothed over about 2^k samples (wavelet.cpp).
+void spline_wt(const float* x, std::size_t n, int k, std::size_t from, std::size_t to, std::vector<float>& out);
+/// One lead's P wave onset and end on its wavelet transform `wt` at scale 2^4 (at 250 Hz; entry k - lo for sample
+/// k), around the wave's `peak` of the given polarity (+1 upright, -1 inverted), within [from, to); the modulus
+/// maxima are sought `lobe_before` / `lobe_after` samples around the peak (wavelet.cpp).
+std::pair<std::int64_t, std::int64_t> p_bounds_wt(const std::vector<float>& wt, std::int64_t lo, double polarity,
+                                                  std::int64_t peak, std::int64_t from, std::int64_t to,
+                                                  std::int64_t lobe_before, std::int64_t lobe_after, std::int64_t skip);
 
 }  // namespace teledx::ecg::detail
