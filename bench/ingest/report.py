@@ -87,6 +87,12 @@ def report(path):
             print("%-40s %-9s %8.0f %8.1f   %s%s" % (label, NAMES[target], n_ct / m, ct_bytes / 1e6 / m,
                                                   " ".join("%.0f" % (n_ct / r["secs"]) for r in good), note))
             label = ""
+        drained = [dict(x.split("=", 1) for x in r["extra"].split()).get("checksums_done_after")
+                   for r in of(test, "teledx") if r["status"] == "ok"]
+        drained = [d for d in drained if d]
+        if drained:
+            print("%-40s teledx SHA-256 of every instance in the index %s after the last acknowledgement"
+                  " (idle priority; outside the timed window)" % ("", "/".join(drained)))
         parts = []
         if "teledx" in rates and "orthanc" in rates:
             parts.append("teledx/Orthanc = %.2f (target >= 2)" % (rates["teledx"] / rates["orthanc"]))

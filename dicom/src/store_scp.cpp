@@ -157,9 +157,13 @@ class AssociationScp final : public DcmThreadSCP {
   }
 
   // Called as each PDU of a dataset has been written: the kernel starts writing it to the disk now, so the
-  // flush that must precede the acknowledgement finds most of the instance already there.
-  void notifyRECEIVEProgress(const unsigned long) override {
-    if (writeback_fd_ >= 0) (void)::sync_file_range(writeback_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+  // flush that must precede the acknowledgement finds most of the instance already there. Every 256 KiB, not
+  // every PDU: each submission rings the disk's doorbell (a VM exit on a virtual disk), a cost the profile
+  // showed at five submissions per 525 KB slice.
+  void notifyRECEIVEProgress(const unsigned long bytes) override {
+    if (writeback_fd_ < 0 || bytes < written_back_ + kWritebackStep) return;
+    (void)::sync_file_range(writeback_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+    written_back_ = bytes;
   }
 
  private:
@@ -168,6 +172,7 @@ class AssociationScp final : public DcmThreadSCP {
     const std::filesystem::path temp = shared_.store.new_landing_path();
     // A landing slot exists already (a temp file does not, and is simply not written back early).
     writeback_fd_ = ::open(temp.c_str(), O_WRONLY | O_CLOEXEC);
+    written_back_ = 0;
     const OFCondition received = receiveSTORERequest(rq, pres_id, OFString(temp.c_str()));
     if (writeback_fd_ >= 0) ::close(writeback_fd_);
     writeback_fd_ = -1;
@@ -222,6 +227,8 @@ class AssociationScp final : public DcmThreadSCP {
 
   Shared& shared_;
   int writeback_fd_ = -1;
+  unsigned long written_back_ = 0;  // dataset bytes received when write-back was last started
+  static constexpr unsigned long kWritebackStep = 256 * 1024;
   T_ASC_Parameters* params_ = nullptr;
   AssociationSummary summary_;
 };
