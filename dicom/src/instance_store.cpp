@@ -9,10 +9,10 @@
 #include <future>
 #include <cerrno>
 #include <memory>
-#include <set>
 #include <system_error>
 
 #include "dicom_file.hpp"
+#include "index_rows.hpp"
 #include "store_internal.hpp"
 #include "teledx/core/log.hpp"
 #include "teledx/dicom/store_scp.hpp"
@@ -30,23 +30,6 @@ void remove_temp(const fs::path& p) {
   if (ec) log::warn("dicom", "could not remove temp file " + p.string() + ": " + ec.message());
 }
 
-std::string join_modalities(const std::set<std::string>& set) {
-  std::string out;
-  for (const auto& m : set) out += (out.empty() ? "" : "\\") + m;
-  return out;
-}
-
-std::set<std::string> split_modalities(const std::string& s) {
-  std::set<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t end = std::min(s.find('\\', start), s.size());
-    if (end > start) out.insert(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // What the index says about a SOP Instance UID already there.
 struct Existing {
   InstanceMeta meta;
@@ -60,88 +43,6 @@ Result<std::optional<Existing>> find_existing(db::Txn& txn, const std::string& s
   TELEDX_TRY(rows);
   if (rows->empty()) return std::optional<Existing>{};
   return std::optional<Existing>{Existing{detail::instance_from_row(rows->front())}};
-}
-
-// The rows of a new instance: patient, study, series, instance, metadata (caller's transaction).
-Result<void> insert_rows(db::Txn& txn, const InstanceMeta& m, detail::ContentKind kind, const std::string& json) {
-  // Another clinic's study must not receive this clinic's instances (the clinic comes from the sender).
-  auto study = txn.query("SELECT clinic_id, modalities FROM dicom_studies WHERE study_uid = ?", {m.study_uid});
-  TELEDX_TRY(study);
-  if (!study->empty() && study->front().integer(0) != m.clinic_id) {
-    return make_error(ErrorCode::Conflict,
-                      "Study " + m.study_uid + " was already sent by another clinic; this instance was not stored.");
-  }
-  auto series = txn.query("SELECT study_uid FROM dicom_series WHERE series_uid = ?", {m.series_uid});
-  TELEDX_TRY(series);
-  if (!series->empty() && series->front().text(0) != m.study_uid) {
-    return make_error(ErrorCode::InvalidDicom, "Series " + m.series_uid + " already belongs to another study (" +
-                                                   series->front().text(0) + "); this instance was not stored.");
-  }
-  TELEDX_TRY(txn.exec(
-      "INSERT INTO dicom_patients (clinic_id, patient_id, patient_name, patient_sex, patient_birth_date, "
-      "last_seen_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (clinic_id, patient_id) DO UPDATE SET "
-      "patient_name = excluded.patient_name, patient_sex = excluded.patient_sex, "
-      "patient_birth_date = excluded.patient_birth_date, last_seen_ms = excluded.last_seen_ms",
-      {m.clinic_id, m.patient_id, m.patient_name, m.patient_sex, m.patient_birth_date, m.received_ms}));
-
-  const bool new_series = series->empty();
-  const std::int64_t image = kind == detail::ContentKind::Image ? 1 : 0;
-  const std::int64_t ecg = kind == detail::ContentKind::Ecg ? 1 : 0;
-  if (study->empty()) {
-    TELEDX_TRY(txn.exec(
-        "INSERT INTO dicom_studies (study_uid, clinic_id, patient_id, patient_name, patient_sex, "
-        "patient_birth_date, accession, study_date, study_time, study_description, study_id, referring_physician, "
-        "modalities, series_count, instance_count, has_images, has_ecg, first_received_ms, last_received_ms, "
-        "pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, 1)",
-        {m.study_uid, m.clinic_id, m.patient_id, m.patient_name, m.patient_sex, m.patient_birth_date, m.accession,
-         m.study_date, m.study_time, m.study_description, m.study_id, m.referring_physician, m.modality, image, ecg,
-         m.received_ms, m.received_ms}));
-  } else {
-    std::set<std::string> modalities = split_modalities(study->front().text(1));
-    if (!m.modality.empty()) modalities.insert(m.modality);
-    // A row made by set_exam_request before any instance has empty attributes: the first instance fills them.
-    TELEDX_TRY(txn.exec(
-        "UPDATE dicom_studies SET "
-        "patient_id = CASE WHEN instance_count = 0 THEN ? ELSE patient_id END, "
-        "patient_name = CASE WHEN patient_name = '' THEN ? ELSE patient_name END, "
-        "patient_sex = CASE WHEN patient_sex = '' THEN ? ELSE patient_sex END, "
-        "patient_birth_date = CASE WHEN patient_birth_date = '' THEN ? ELSE patient_birth_date END, "
-        "accession = CASE WHEN accession = '' THEN ? ELSE accession END, "
-        "study_date = CASE WHEN study_date = '' THEN ? ELSE study_date END, "
-        "study_time = CASE WHEN study_time = '' THEN ? ELSE study_time END, "
-        "study_description = CASE WHEN study_description = '' THEN ? ELSE study_description END, "
-        "study_id = CASE WHEN study_id = '' THEN ? ELSE study_id END, "
-        "referring_physician = CASE WHEN referring_physician = '' THEN ? ELSE referring_physician END, "
-        "modalities = ?, series_count = series_count + ?, instance_count = instance_count + 1, "
-        "has_images = CASE WHEN ? = 1 THEN 1 ELSE has_images END, "
-        "has_ecg = CASE WHEN ? = 1 THEN 1 ELSE has_ecg END, "
-        "first_received_ms = CASE WHEN first_received_ms = 0 THEN ? ELSE first_received_ms END, "
-        "last_received_ms = ?, pending = 1 WHERE study_uid = ?",
-        {m.patient_id, m.patient_name, m.patient_sex, m.patient_birth_date, m.accession, m.study_date, m.study_time,
-         m.study_description, m.study_id, m.referring_physician, join_modalities(modalities),
-         std::int64_t{new_series ? 1 : 0}, image, ecg, m.received_ms, m.received_ms, m.study_uid}));
-  }
-  if (new_series) {
-    TELEDX_TRY(txn.exec(
-        "INSERT INTO dicom_series (series_uid, study_uid, clinic_id, modality, series_number, series_description, "
-        "body_part, instance_count, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
-        {m.series_uid, m.study_uid, m.clinic_id, m.modality, m.series_number, m.series_description, m.body_part,
-         m.received_ms}));
-  } else {
-    TELEDX_TRY(txn.exec("UPDATE dicom_series SET instance_count = instance_count + 1 WHERE series_uid = ?",
-                        {m.series_uid}));
-  }
-  TELEDX_TRY(txn.exec(
-      "INSERT INTO dicom_instances (sop_uid, series_uid, study_uid, clinic_id, sop_class_uid, instance_number, "
-      "number_of_frames, rows_count, columns_count, transfer_syntax, size, sha256, file_key, source, received_ms, "
-      "content_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {m.sop_uid, m.series_uid, m.study_uid, m.clinic_id, m.sop_class_uid, m.instance_number, m.number_of_frames,
-       m.rows, m.columns, m.transfer_syntax, m.size, m.sha256, m.file_key, m.source, m.received_ms,
-       std::string(detail::to_string(kind))}));
-  if (!json.empty()) {
-    TELEDX_TRY(txn.exec("INSERT INTO dicom_instance_metadata (sop_uid, json) VALUES (?, ?)", {m.sop_uid, json}));
-  }
-  return ok();
 }
 
 }  // namespace
@@ -249,6 +150,12 @@ CREATE TABLE dicom_instance_metadata (
   sop_uid TEXT PRIMARY KEY REFERENCES dicom_instances(sop_uid),
   json TEXT NOT NULL
 )
+)sql"},
+          // Every instance moves its study's last_received_ms: indexed, that rewrote an index page per instance.
+          // The completion query reads the few pending studies and orders them itself.
+          {2, "DICOM index: the pending-study index holds the flag only", R"sql(
+DROP INDEX dicom_studies_pending;
+CREATE INDEX dicom_studies_pending ON dicom_studies(pending)
 )sql"}};
 }
 
@@ -496,7 +403,7 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   const auto committed = s.committer.run(
       [&](db::Txn& txn) -> Result<void> {
         TELEDX_TRY(record_blob(txn, m.file_key, m.size, m.sha256, m.received_ms));
-        TELEDX_TRY(insert_rows(txn, m, parsed->kind, parsed->metadata_json));
+        TELEDX_TRY(detail::insert_rows(txn, m, parsed->kind, parsed->metadata_json));
         return sealed();
       },
       durability);
