@@ -7,6 +7,8 @@
 //  - beats within 200 ms of a window's edges are not scored: the window cuts them and the reference does not;
 //  - V Se = V typed V / all V matched, V +P = V typed V / all typed V among matched beats.
 // 10-s windows are what a resting ECG is; whole 30-min records show what typing does with all the context.
+// Environment: ECG_BEATS_VERBOSE=1 lists each false-AF window (labels, types, RR series, statements);
+// ECG_BEATS_CODES=1 prints every window's rhythm codes ("CODES <start s> <code>...").
 #include "ecg_beat_eval.hpp"
 
 #include <cstdint>
@@ -39,6 +41,7 @@ struct Counts {
 struct RefBeat {
   std::int64_t sample;
   char cls;  // 'V', 'N' or '?' (not scored)
+  char sym;  // the .atr label's first character, for the verbose listing
 };
 
 /// Reference for one record: scored beat labels and the stretches the rhythm annotations call AF or flutter.
@@ -63,7 +66,8 @@ Reference reference_of(const std::vector<Annotation>& ann, std::int64_t record_e
   Reference ref;
   std::int64_t af_from = -1;  // start of the AF stretch in effect, -1 outside one
   for (const auto& a : ann) {
-    if (is_beat_annotation(a.code)) ref.beats.push_back({a.sample, class_of(annotation_symbol(a.code))});
+    const auto sym = annotation_symbol(a.code);
+    if (is_beat_annotation(a.code)) ref.beats.push_back({a.sample, class_of(sym), sym.empty() ? '?' : sym[0]});
     if (annotation_symbol(a.code) != "+") continue;  // rhythm change: aux "(AFIB", "(AFL", "(N", ...
     if (af_from >= 0) ref.af.emplace_back(af_from, a.sample);
     af_from = a.aux.rfind("(AFIB", 0) == 0 || a.aux.rfind("(AFL", 0) == 0 ? a.sample : -1;
@@ -97,6 +101,29 @@ bool states_af(const Analysis& a) {
   return false;
 }
 
+/// ECG_BEATS_VERBOSE=1: a false-AF window's reference labels and our types (N V U), both RR series (a fiducial that
+/// jumps between beats shows at once) and our rhythm statements.
+void print_window(const Analysis& a, const Reference& ref, std::int64_t lo, std::int64_t hi) {
+  std::string r, t;
+  for (const auto& b : ref.beats)
+    if (b.sample >= lo && b.sample < hi) r += b.sym;
+  for (const auto& b : a.beats) t += b.type == BeatType::Ventricular ? 'V' : b.type == BeatType::Normal ? 'N' : 'U';
+  std::printf("    false AF at %.0f s: ref %s\n                       ours %s\n", double(lo) / a.sample_rate_hz, r.c_str(),
+              t.c_str());
+  std::printf("      ref RR ms:");
+  const RefBeat* prev = nullptr;
+  for (const auto& b : ref.beats)
+    if (b.sample >= lo && b.sample < hi) {
+      if (prev) std::printf(" %.0f", double(b.sample - prev->sample) * 1000 / a.sample_rate_hz);
+      prev = &b;
+    }
+  std::printf("\n      RR ms:");
+  for (std::size_t i = 1; i < a.beats.size(); ++i)
+    std::printf(" %.0f", double(a.beats[i].r - a.beats[i - 1].r) * 1000 / a.sample_rate_hz);
+  std::printf("\n");
+  for (const auto& st : a.rhythm) std::printf("      %s: %s\n", st.code.c_str(), st.text.c_str());
+}
+
 /// analyze() on every whole 10-s window of the record, each on its own as a resting ECG would be.
 Counts score_windows(const Waveform& w, const Reference& ref) {
   Counts c;
@@ -111,7 +138,14 @@ Counts score_windows(const Waveform& w, const Reference& ref) {
     const auto lo = std::int64_t(s0), hi = std::int64_t(s0 + seg);
     score(a.beats, ref.beats, lo, lo, hi, w.sample_rate_hz, c);
     ++c.windows;
-    c.false_af += states_af(a) && !ref.af_overlaps(lo, hi);
+    const bool false_af = states_af(a) && !ref.af_overlaps(lo, hi);
+    c.false_af += false_af;
+    if (false_af && std::getenv("ECG_BEATS_VERBOSE")) print_window(a, ref, lo, hi);
+    if (std::getenv("ECG_BEATS_CODES")) {  // every window's rhythm codes, to compare two builds' statements
+      std::printf("CODES %.0f", double(lo) / w.sample_rate_hz);
+      for (const auto& st : a.rhythm) std::printf(" %s", st.code.c_str());
+      std::printf("\n");
+    }
   }
   return c;
 }

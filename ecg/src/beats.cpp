@@ -106,9 +106,9 @@ std::size_t dominant_cluster(const std::vector<ShapeCluster>& cl, const std::vec
   std::size_t best = 0;
   for (std::size_t k = 1; k < cl.size(); ++k)
     if (cl[k].members.size() > cl[best].members.size()) best = k;
-  const std::size_t largest = cl[best].members.size();
+  const std::size_t largest = cl[best].members.size(), largest_k = best;
   for (std::size_t k = 0; k < cl.size(); ++k) {
-    if (k == best || cl[k].members.size() < 3 || cl[k].members.size() * 10 < largest * 6) continue;
+    if (k == largest_k || cl[k].members.size() < 3 || cl[k].members.size() * 10 < largest * 6) continue;
     // Two clusters of one shape split by noise are both dominant beats: only a clearly different shape counts.
     if (template_correlation(cl[k], cl[best]) > 0.8) continue;
     const double wk = width(cl[k]), wb = width(cl[best]), qk = rr_ratio(cl[k]), qb = rr_ratio(cl[best]);
@@ -116,7 +116,19 @@ std::size_t dominant_cluster(const std::vector<ShapeCluster>& cl, const std::vec
     // conducted beats around (MIT-BIH 102/104, more paced beats typed V). The other cluster must not be wider.
     if (qb < 0.8 && qk > 1.1 && wk <= wb + 0.02 * fs) best = k;
   }
-  return best;
+  if (best != largest_k || rr_ratio(cl[best]) >= 0.8) return best;
+  // The largest cluster is still one of coupled premature beats: the beats between them (noisy sinus beats, split
+  // into several smaller clusters at 0.9) may not be nearly as many in any one cluster. The largest cluster of a
+  // clearly different, not premature and not wider shape then holds the dominant beats (MIT-BIH 106's trigeminy).
+  std::size_t alt = best;
+  const double wb = width(cl[best]);
+  for (std::size_t k = 0; k < cl.size(); ++k) {
+    if (k == best || cl[k].members.size() < 2) continue;
+    if (alt != best && cl[k].members.size() <= cl[alt].members.size()) continue;
+    if (template_correlation(cl[k], cl[best]) > 0.8) continue;
+    if (rr_ratio(cl[k]) > 1.0 && width(cl[k]) <= wb + 0.02 * fs) alt = k;
+  }
+  return alt;
 }
 
 }  // namespace
@@ -130,11 +142,9 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   const std::int64_t pre = std::int64_t(0.06 * fs), post = std::int64_t(0.10 * fs), len = pre + post;
   const auto leads = main_leads(s, r);
   auto window = [&](std::size_t li, std::size_t i) { return &s.leads[leads[li]].uv[std::size_t(r[i] - pre)]; };
-  std::vector<double> widths, rr;
-  for (std::size_t i = 0; i < r.size(); ++i) {
+  std::vector<double> widths;
+  for (std::size_t i = 0; i < r.size(); ++i)
     widths.push_back(slope_width(s.leads[leads[0]].uv, r[i], std::int64_t(0.1 * fs), std::int64_t(0.15 * fs)));
-    if (i) rr.push_back(double(r[i] - r[i - 1]));
-  }
   // Group the beats by shape first: a median over all beats is no dominant template when half of them are
   // ventricular (bigeminy), and neither is the first beat's shape.
   std::vector<ShapeCluster> clusters;
@@ -190,19 +200,65 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
     }
   std::vector<double> dom_widths;
   for (auto i : dom) dom_widths.push_back(widths[i]);
-  const double w_med = median_of(dom_widths), rr_med = median_of(rr);
+  const double w_med = median_of(dom_widths);
+  // The detector's fiducial is the largest deflection, which on a wide biphasic complex (paced beats) flips between
+  // the two lobes from beat to beat: 80-100 ms of jitter that made a steady paced rhythm look irregular (MIT-BIH 102
+  // called AF) and left the beats uncorrelated with their own template. A beat that matches the template clearly
+  // better a little earlier or later is moved there: every beat of one shape then carries the same fiducial.
+  auto corr_at = [&](std::int64_t at) {
+    double c = 0;
+    for (std::size_t li = 0; li < leads.size(); ++li)
+      c += correlation(&s.leads[leads[li]].uv[std::size_t(at - pre)], tmpl[li].data(), std::size_t(len));
+    return c / double(leads.size());
+  };
+  std::vector<std::int64_t> at(r);
+  std::vector<double> corr(r.size(), 1.0);
+  const std::int64_t max_shift = std::int64_t(0.1 * fs);
+  std::vector<double> rr0;
+  for (std::size_t i = 1; i < r.size(); ++i) rr0.push_back(double(r[i] - r[i - 1]));
+  const double rr0_med = median_of(rr0);
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (r[i] - pre < 0 || r[i] + post >= n) continue;
-    double c = 0;
-    for (std::size_t li = 0; li < leads.size(); ++li) c += correlation(window(li, i), tmpl[li].data(), std::size_t(len));
-    c /= double(leads.size());
+    corr[i] = corr_at(r[i]);
+    // A beat that matches well enough to be typed normal where it is stays (most beats: the search costs little).
+    if (corr[i] >= 0.8) continue;
+    // A premature beat is a ventricular candidate: matching it to the template at any cost would hide the very
+    // difference that types it (MIT-BIH 109's PVCs in LBBB, V Se 74 -> 69 % when they were moved too).
+    const double before = i > 0 ? double(r[i] - r[i - 1]) : rr0_med;
+    if (before < 0.88 * rr0_med || (i + 1 < r.size() && before < 0.8 * double(r[i + 1] - r[i]))) continue;
+    double best = corr[i];
+    std::int64_t best_at = r[i];
+    const std::int64_t lo = std::max(pre, r[i] - max_shift), hi = std::min(n - post - 1, r[i] + max_shift);
+    // Every other lag, then the neighbours of the best: the correlation peak of a QRS is wider than two samples.
+    for (std::int64_t t = lo; t <= hi; t += 2) {
+      const double c = corr_at(t);
+      if (c > best) best = c, best_at = t;
+    }
+    for (const std::int64_t t : {best_at - 1, best_at + 1}) {
+      if (t < lo || t > hi) continue;
+      const double c = corr_at(t);
+      if (c > best) best = c, best_at = t;
+    }
+    if (best >= 0.9 && best > corr[i] + 0.1) at[i] = best_at, corr[i] = best;
+  }
+  std::vector<double> rr_at;
+  for (std::size_t i = 1; i < at.size(); ++i) rr_at.push_back(double(at[i] - at[i - 1]));
+  const double rr_med = median_of(rr_at);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r[i] - pre < 0 || r[i] + post >= n) continue;
+    out[i].r = at[i];
+    const double c = corr[i];
     const bool wide = widths[i] > w_med + 0.03 * fs && widths[i] > 0.09 * fs;
     // Premature against the typical RR, or against the next RR (coupling interval then compensatory pause: in
     // bigeminy the typical RR lies between the two).
-    const double rr_before = i > 0 ? double(r[i] - r[i - 1]) : 0;
-    const bool premature = i > 0 && (rr_before < 0.88 * rr_med || (i + 1 < r.size() && rr_before < 0.8 * double(r[i + 1] - r[i])));
+    const double rr_before = i > 0 ? double(at[i] - at[i - 1]) : 0;
+    const bool premature = i > 0 && (rr_before < 0.88 * rr_med || (i + 1 < r.size() && rr_before < 0.8 * double(at[i + 1] - at[i])));
+    // A full compensatory pause (coupling interval plus pause = two normal intervals: the sinus node was not reset)
+    // marks a ventricular premature beat even when its shape is only moderately unlike the template.
+    const bool compensated =
+        premature && i + 1 < r.size() && std::abs(double(at[i + 1] - at[i - 1]) - 2 * rr_med) < 0.1 * rr_med;
     if (c < 0.3 && !wide && !premature) out[i].type = BeatType::Unknown;
-    else if ((c < 0.8 && wide) || (c < 0.6 && premature)) out[i].type = BeatType::Ventricular;
+    else if ((c < 0.8 && (wide || compensated)) || (c < 0.6 && premature)) out[i].type = BeatType::Ventricular;
   }
   return out;
 }
