@@ -31,18 +31,14 @@ void remove_temp(const fs::path& p) {
 }
 
 // What the index says about a SOP Instance UID already there.
-struct Existing {
-  InstanceMeta meta;
-};
-
-Result<std::optional<Existing>> find_existing(db::Txn& txn, const std::string& sop_uid) {
+Result<std::optional<InstanceMeta>> find_existing(db::Txn& txn, const std::string& sop_uid) {
   auto rows = txn.query("SELECT " + std::string(detail::kInstanceColumns) +
                             " FROM dicom_instances i JOIN dicom_series s ON s.series_uid = i.series_uid"
                             " JOIN dicom_studies t ON t.study_uid = i.study_uid WHERE i.sop_uid = ?",
                         {sop_uid});
   TELEDX_TRY(rows);
-  if (rows->empty()) return std::optional<Existing>{};
-  return std::optional<Existing>{Existing{detail::instance_from_row(rows->front())}};
+  if (rows->empty()) return std::optional<InstanceMeta>{};
+  return std::optional<InstanceMeta>{detail::instance_from_row(rows->front())};
 }
 
 }  // namespace
@@ -356,15 +352,15 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   m.file_key = slot ? *slot : "dicom/" + m.sha256.substr(0, 2) + "/" + m.sha256 + ".dcm";
 
   std::lock_guard sop_lock(s.lock_for(m.sop_uid));
-  const auto duplicate = [&](const Existing& e) -> Result<IngestOutcome> {
-    if (e.meta.clinic_id != clinic_id) {
+  const auto duplicate = [&](const InstanceMeta& e) -> Result<IngestOutcome> {
+    if (e.clinic_id != clinic_id) {
       return make_error(ErrorCode::Conflict, "Instance " + m.sop_uid +
                                                  " was already sent by another clinic; this copy was not stored.");
     }
     // The bytes decide, not a checksum: either may not be computed yet.
-    auto same = detail::same_content(temp, s.files.path_of(e.meta.file_key));
+    auto same = detail::same_content(temp, s.files.path_of(e.file_key));
     TELEDX_TRY(same);
-    if (*same) return IngestOutcome{IngestOutcome::Status::AlreadyStored, e.meta, ""};
+    if (*same) return IngestOutcome{IngestOutcome::Status::AlreadyStored, e, ""};
     const std::string warning = "Instance " + m.sop_uid +
                                 " was already stored with different content; the first copy was kept and this "
                                 "one dropped.";
@@ -372,11 +368,11 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     if (s.options.duplicates == DuplicatePolicy::KeepFirstError) {
       return make_error(ErrorCode::DuplicateDifferent, warning);
     }
-    return IngestOutcome{IngestOutcome::Status::DuplicateDifferent, e.meta, warning};
+    return IngestOutcome{IngestOutcome::Status::DuplicateDifferent, e, warning};
   };
 
   // A duplicate is answered without writing to the blob store.
-  std::optional<Existing> existing;
+  std::optional<InstanceMeta> existing;
   if (auto r = s.db.read([&](db::Txn& txn) -> Result<void> {
         auto e = find_existing(txn, m.sop_uid);
         TELEDX_TRY(e);
