@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <memory>
 #include <system_error>
@@ -131,7 +130,7 @@ void Fixity::add(Item item) {
 
 std::vector<Fixity::Done> Fixity::pump() {
   std::vector<Item> items;
-  bool overflow = false;
+  bool overflow = false, sweep = false;
   {
     std::lock_guard lock(inbox_mutex_);
     items.swap(inbox_);
@@ -147,7 +146,11 @@ std::vector<Fixity::Done> Fixity::pump() {
     }
     for (auto& item : items) queue_.push_back(std::move(item));
     out.swap(done_);
+    sweep = sweep_needed_ && queue_.empty() && in_flight_ == 0;
   }
+  // The sweep reads the index here, at normal priority: a read snapshot held by a starved idle thread would keep
+  // the WAL from being checkpointed.
+  if (sweep) items = find_unsummed();
   if (!items.empty()) wake_.notify_one();
   return out;
 }
@@ -163,14 +166,11 @@ std::size_t Fixity::pending() const {
 }
 
 void Fixity::written(std::size_t n) {
-  {
-    std::lock_guard lock(mutex_);
-    in_flight_ -= std::min(n, in_flight_);
-  }
-  wake_.notify_all();  // a sweep may have been waiting for the last results to be written
+  std::lock_guard lock(mutex_);
+  in_flight_ -= std::min(n, in_flight_);
 }
 
-void Fixity::sweep() {
+std::vector<Fixity::Item> Fixity::find_unsummed() {
   std::vector<Item> found;
   auto r = db_.read([&](db::Txn& txn) -> Result<void> {
     auto rows = txn.query("SELECT sop_uid, file_key FROM dicom_instances WHERE sha256 = '' LIMIT " +
@@ -182,11 +182,12 @@ void Fixity::sweep() {
   std::lock_guard lock(mutex_);
   if (!r.ok()) {
     log::error("dicom", "fixity: could not list instances without a checksum: " + r.error().detail);
-    return;  // sweep_needed_ stays: the next idle moment tries again
+    return {};  // sweep_needed_ stays: the next pump tries again
   }
   sweep_needed_ = found.size() == kQueueLimit;  // a full page: look again once these are written
-  for (auto& item : found) queue_.push_back(std::move(item));
+  for (const auto& item : found) queue_.push_back(item);
   if (!found.empty()) log::info("dicom", "fixity: " + std::to_string(found.size()) + " stored file(s) to checksum");
+  return found;
 }
 
 void Fixity::loop() {
@@ -198,13 +199,7 @@ void Fixity::loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     if (queue_.empty()) {
-      if (sweep_needed_ && in_flight_ == 0) {
-        lock.unlock();
-        sweep();
-        lock.lock();
-        if (!queue_.empty()) continue;
-      }
-      wake_.wait_for(lock, std::chrono::seconds(5), [&] { return stopping_ || !queue_.empty(); });
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       continue;
     }
     Item item = std::move(queue_.front());

@@ -42,13 +42,14 @@ class Fixity {
   Fixity(const Fixity&) = delete;
   Fixity& operator=(const Fixity&) = delete;
 
-  /// Starts the thread; it first sweeps the index for rows left without a hash.
+  /// Starts the thread. The first pump() sweeps the index for rows left without a hash.
   void start();
   void stop();
   /// Queues a stored instance whose row has sha256 "" (any thread; never waits for the fixity thread).
   void add(Item item);
-  /// For the owner's normal-priority thread: moves added items to the fixity thread and returns the hashes
-  /// computed so far, for the caller to write into the index and then report with written().
+  /// For the owner's normal-priority thread: moves added items to the fixity thread (and, when everything is
+  /// written, sweeps the index for rows still without a hash) and returns the hashes computed so far, for the
+  /// caller to write into the index and then report with written().
   std::vector<Done> pump();
   /// After the caller wrote results from pump(): they no longer count as pending.
   void written(std::size_t n);
@@ -60,7 +61,7 @@ class Fixity {
 
  private:
   void loop();
-  void sweep();
+  std::vector<Item> find_unsummed();  // queues (and returns) rows whose hash is "", at most kQueueLimit
 
   db::Database& db_;
   FileStore& files_;
