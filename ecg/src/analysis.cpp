@@ -1,5 +1,8 @@
 // analyze(): the pipeline from a raw waveform to measurements, statements and critical flags.
+#include <numbers>
+
 #include "analysis_internal.hpp"
+#include "filters_internal.hpp"
 #include "teledx/ecg/processing.hpp"
 
 namespace teledx::ecg {
@@ -14,7 +17,16 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   }
   LeadSet cond = ecg;
   if (options.remove_baseline_and_mains) a.mains_removed_hz = condition_signals(cond);
-  a.beats = detail::classify_beats(cond, detect_qrs(cond));
+  // The quality check's 40 Hz low-passed copies of the leads are filtered in the QRS detector's first filter loop:
+  // for a 2-lead Holter record that loop then carries four recursions instead of two, at about the same cost.
+  const double fs = ecg.sample_rate_hz;
+  const auto lp40 = detail::Biquad::lowpass(fs, 40, std::numbers::sqrt2 / 2);
+  std::vector<std::vector<float>> smooth;
+  std::vector<detail::FilterChain> chains;
+  for (const auto& l : cond.leads) smooth.push_back(l.uv);
+  if (40 < fs * 0.45)
+    for (auto& x : smooth) chains.push_back({&lp40, x.data()});
+  a.beats = detail::classify_beats(cond, detail::detect_qrs_along(cond, {}, chains));
   a.median = detail::median_beat(cond, a.beats, a.median_r);
   if (!a.median.leads.empty()) {
     // Neighbouring beats bound the search windows, as for a real beat: at the median RR before and after the
@@ -33,7 +45,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.measurements = detail::measure(a);
   detail::rhythm_statements(a, cond);
   detail::st_statements(a);
-  detail::quality_statements(a, ecg, cond);
+  detail::quality_statements(a, ecg, cond, smooth);
   detail::critical_flags(a, cond);
   return a;
 }

@@ -15,7 +15,9 @@ void rhythm_statements(Analysis& a, const LeadSet& conditioned);
 /// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
 void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);
 void st_statements(Analysis& a);
-void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned);
+/// `smooth`: the conditioned leads low-passed at 40 Hz (unfiltered copies when 40 Hz is near Nyquist; analyze()).
+void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned,
+                        const std::vector<std::vector<float>>& smooth);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made.
 void critical_flags(Analysis& a, const LeadSet& conditioned);
 

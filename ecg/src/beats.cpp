@@ -57,6 +57,39 @@ double correlation(const T* a, const T* b, std::size_t n) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
 }
 
+/// correlation() of N window pairs side by side, out[j] for (a[j], b[j]), each with exactly its arithmetic: one
+/// correlation waits on its running sums from sample to sample, so the main leads' correlations with their
+/// templates (beat alignment tries up to ~30 lags per beat) cost about as much together as one alone.
+template <int N>
+void correlation_n(const float* const* a, const float* const* b, std::size_t n, double* out) {
+  double ma[N], mb[N], sab[N], saa[N], sbb[N];
+  for (int j = 0; j < N; ++j) ma[j] = mb[j] = sab[j] = saa[j] = sbb[j] = 0;
+  for (std::size_t k = 0; k < n; ++k)
+#pragma GCC unroll 3
+    for (int j = 0; j < N; ++j) ma[j] += a[j][k], mb[j] += b[j][k];
+  for (int j = 0; j < N; ++j) ma[j] /= double(n), mb[j] /= double(n);
+  for (std::size_t k = 0; k < n; ++k)
+#pragma GCC unroll 3
+    for (int j = 0; j < N; ++j) {
+      const double x = a[j][k] - ma[j], y = b[j][k] - mb[j];
+      sab[j] += x * y, saa[j] += x * x, sbb[j] += y * y;
+    }
+  for (int j = 0; j < N; ++j) out[j] = saa[j] > 0 && sbb[j] > 0 ? sab[j] / std::sqrt(saa[j] * sbb[j]) : 0;
+}
+
+/// Mean of the correlations of count (1-3, the main leads) window pairs, summed in lead order as one by one.
+double mean_correlation(std::size_t count, const float* const* a, const float* const* b, std::size_t n) {
+  double c[3];
+  switch (count) {
+    case 3: correlation_n<3>(a, b, n, c); break;
+    case 2: correlation_n<2>(a, b, n, c); break;
+    default: correlation_n<1>(a, b, n, c); break;
+  }
+  double sum = 0;
+  for (std::size_t j = 0; j < count; ++j) sum += c[j];
+  return sum / double(count);
+}
+
 /// Width (samples) of the span where the beat's slope exceeds a quarter of its maximum.
 double slope_width(const std::vector<float>& x, std::int64_t r, std::int64_t before, std::int64_t after) {
   const std::int64_t n = std::int64_t(x.size());
@@ -148,18 +181,19 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   // Group the beats by shape first: a median over all beats is no dominant template when half of them are
   // ventricular (bigeminy), and neither is the first beat's shape.
   std::vector<ShapeCluster> clusters;
-  std::vector<float> tmp(static_cast<std::size_t>(len));
+  std::vector<std::vector<float>> tmp(leads.size(), std::vector<float>(static_cast<std::size_t>(len)));
+  const float* wins[3];
+  const float* tmps[3];
+  for (std::size_t li = 0; li < leads.size(); ++li) tmps[li] = tmp[li].data();
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (r[i] - pre < 0 || r[i] + post >= n) continue;
     std::size_t best = clusters.size();
     double best_c = -2;
+    for (std::size_t li = 0; li < leads.size(); ++li) wins[li] = window(li, i);
     for (std::size_t k = 0; k < clusters.size(); ++k) {
-      double c = 0;
-      for (std::size_t li = 0; li < leads.size(); ++li) {
-        for (std::int64_t j = 0; j < len; ++j) tmp[std::size_t(j)] = float(clusters[k].sum[li][std::size_t(j)]);
-        c += correlation(window(li, i), tmp.data(), std::size_t(len));
-      }
-      c /= double(leads.size());
+      for (std::size_t li = 0; li < leads.size(); ++li)
+        for (std::int64_t j = 0; j < len; ++j) tmp[li][std::size_t(j)] = float(clusters[k].sum[li][std::size_t(j)]);
+      const double c = mean_correlation(leads.size(), wins, tmps, std::size_t(len));
       if (c > best_c) best_c = c, best = k;
     }
     // 0.9: beats of one focus correlate above it despite noise; a ventricular beat against a sinus one rarely does.
@@ -205,11 +239,12 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   // the two lobes from beat to beat: 80-100 ms of jitter that made a steady paced rhythm look irregular (MIT-BIH 102
   // called AF) and left the beats uncorrelated with their own template. A beat that matches the template clearly
   // better a little earlier or later is moved there: every beat of one shape then carries the same fiducial.
+  const float* tmpls[3];
+  for (std::size_t li = 0; li < leads.size(); ++li) tmpls[li] = tmpl[li].data();
   auto corr_at = [&](std::int64_t at) {
-    double c = 0;
-    for (std::size_t li = 0; li < leads.size(); ++li)
-      c += correlation(&s.leads[leads[li]].uv[std::size_t(at - pre)], tmpl[li].data(), std::size_t(len));
-    return c / double(leads.size());
+    const float* w[3];
+    for (std::size_t li = 0; li < leads.size(); ++li) w[li] = &s.leads[leads[li]].uv[std::size_t(at - pre)];
+    return mean_correlation(leads.size(), w, tmpls, std::size_t(len));
   };
   std::vector<std::int64_t> at(r);
   std::vector<double> corr(r.size(), 1.0);

@@ -45,40 +45,64 @@ inline void sweep(const Biquad& f, float* x, std::ptrdiff_t n, std::ptrdiff_t st
   }
 }
 
-/// Four interleaved sweeps in the same direction.
-inline void sweep4(const Biquad& f, float* const* x, std::ptrdiff_t n, std::ptrdiff_t step) {
-  const double b0 = f.b0, b1 = f.b1, b2 = f.b2, a1 = f.a1, a2 = f.a2;
-  const double dc = (b0 + b1 + b2) / (1 + a1 + a2);
+/// N (1-4) interleaved sweeps in the same direction, chain j running filter f[j] over x[j], each exactly the
+/// arithmetic of `sweep` on its own signal: the recursions are bound by their feedback latency, not by arithmetic,
+/// so N of them in one loop cost about as much as one. A 2-lead Holter record needs the pair form (it ran the leads
+/// one after the other before).
+template <int N>
+inline void sweep_n(const Biquad* const* f, float* const* x, std::ptrdiff_t n, std::ptrdiff_t step) {
   const std::ptrdiff_t start = step > 0 ? 0 : n - 1;
-  double s1[4], s2[4];
-  for (int j = 0; j < 4; ++j) {
+  double b0[N], b1[N], b2[N], a1[N], a2[N], s1[N], s2[N];
+  float* p[N];
+  for (int j = 0; j < N; ++j) {
+    b0[j] = f[j]->b0, b1[j] = f[j]->b1, b2[j] = f[j]->b2, a1[j] = f[j]->a1, a2[j] = f[j]->a2;
+    const double dc = (b0[j] + b1[j] + b2[j]) / (1 + a1[j] + a2[j]);
     const double x0 = x[j][start], y0 = x0 * dc;
-    s1[j] = y0 - b0 * x0, s2[j] = b2 * x0 - a2 * y0;
+    s1[j] = y0 - b0[j] * x0, s2[j] = b2[j] * x0 - a2[j] * y0;
+    p[j] = x[j];
   }
-  float *p0 = x[0], *p1 = x[1], *p2 = x[2], *p3 = x[3];
-  double s10 = s1[0], s11 = s1[1], s12 = s1[2], s13 = s1[3], s20 = s2[0], s21 = s2[1], s22 = s2[2], s23 = s2[3];
   for (std::ptrdiff_t k = 0, i = start; k < n; ++k, i += step) {
-    const double i0 = p0[i], i1 = p1[i], i2 = p2[i], i3 = p3[i];
-    const double o0 = b0 * i0 + s10, o1 = b0 * i1 + s11, o2 = b0 * i2 + s12, o3 = b0 * i3 + s13;
-    s10 = b1 * i0 - a1 * o0 + s20, s11 = b1 * i1 - a1 * o1 + s21, s12 = b1 * i2 - a1 * o2 + s22, s13 = b1 * i3 - a1 * o3 + s23;
-    s20 = b2 * i0 - a2 * o0, s21 = b2 * i1 - a2 * o1, s22 = b2 * i2 - a2 * o2, s23 = b2 * i3 - a2 * o3;
-    p0[i] = float(o0), p1[i] = float(o1), p2[i] = float(o2), p3[i] = float(o3);
+#pragma GCC unroll 4
+    for (int j = 0; j < N; ++j) {
+      const double in = p[j][i];
+      const double out = b0[j] * in + s1[j];
+      s1[j] = b1[j] * in - a1[j] * out + s2[j];
+      s2[j] = b2[j] * in - a2[j] * out;
+      p[j][i] = float(out);
+    }
   }
+}
+
+template <int N>
+inline void filtfilt_n(const Biquad* const* f, float* const* x, std::ptrdiff_t n) {
+  sweep_n<N>(f, x, n, 1);
+  sweep_n<N>(f, x, n, -1);
 }
 
 }  // namespace
 
-void filtfilt_batch(const Biquad& f, const std::vector<float*>& xs, std::size_t n) {
+void filtfilt_chains(std::span<const FilterChain> chains, std::size_t n) {
   if (n == 0) return;
-  std::size_t i = 0;
-  for (; i + 4 <= xs.size(); i += 4) {
-    sweep4(f, &xs[i], std::ptrdiff_t(n), 1);
-    sweep4(f, &xs[i], std::ptrdiff_t(n), -1);
+  const auto m = std::ptrdiff_t(n);
+  for (std::size_t i = 0; i < chains.size(); i += 4) {
+    const Biquad* f[4];
+    float* x[4];
+    const std::size_t k = std::min<std::size_t>(4, chains.size() - i);
+    for (std::size_t j = 0; j < k; ++j) f[j] = chains[i + j].filter, x[j] = chains[i + j].x;
+    switch (k) {
+      case 4: filtfilt_n<4>(f, x, m); break;
+      case 3: filtfilt_n<3>(f, x, m); break;
+      case 2: filtfilt_n<2>(f, x, m); break;
+      default: filtfilt_n<1>(f, x, m); break;
+    }
   }
-  for (; i < xs.size(); ++i) {
-    sweep(f, xs[i], std::ptrdiff_t(n), 1);
-    sweep(f, xs[i], std::ptrdiff_t(n), -1);
-  }
+}
+
+void filtfilt_batch(const Biquad& f, const std::vector<float*>& xs, std::size_t n) {
+  std::vector<FilterChain> chains;
+  chains.reserve(xs.size());
+  for (float* x : xs) chains.push_back({&f, x});
+  filtfilt_chains(chains, n);
 }
 
 void run(const Biquad& f, std::vector<float>& x, bool reverse) {

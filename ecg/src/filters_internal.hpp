@@ -1,8 +1,11 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
+
+#include "teledx/ecg/processing.hpp"
 
 namespace teledx::ecg::detail {
 
@@ -17,9 +20,22 @@ struct Biquad {
 void run(const Biquad& f, std::vector<float>& x, bool reverse);
 /// Forward then backward: zero phase, squared magnitude response.
 void filtfilt(const Biquad& f, std::vector<float>& x);
-/// filtfilt on several signals of length n at once: four recursions interleaved in one loop run about as fast as
-/// one (each is bound by its own feedback latency, not by arithmetic).
+/// filtfilt on several signals of length n at once: up to four recursions interleaved in one loop run about as fast
+/// as one (each is bound by its own feedback latency, not by arithmetic).
 void filtfilt_batch(const Biquad& f, const std::vector<float*>& xs, std::size_t n);
+/// One signal of length n and the filter to run over it, in place.
+struct FilterChain {
+  const Biquad* filter;
+  float* x;
+};
+/// filtfilt on several signals at once, each with its own filter (groups of four run interleaved): lets unrelated
+/// filters over the same record share a loop (analyze(): the QRS detector's 5 Hz high-pass and the quality
+/// check's 40 Hz low-pass, both over the conditioned leads). Each result is bit-identical to filtfilt alone.
+void filtfilt_chains(std::span<const FilterChain> chains, std::size_t n);
+
+/// detect_qrs(), running the filter chains `along` (signals of the record's length) together with its own first
+/// band-pass stage: the caller's unrelated filtering then costs almost nothing (qrs_detector.cpp).
+std::vector<std::int64_t> detect_qrs_along(const LeadSet& set, const QrsOptions& o, std::span<const FilterChain> along);
 
 /// Level of the quadratic-spline wavelet transform at `fs` that matches level `at_250hz` at 250 Hz (1..8).
 int spline_wt_scale(double fs, int at_250hz);

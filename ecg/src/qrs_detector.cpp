@@ -7,6 +7,9 @@
 #include <cmath>
 #include <functional>
 #include <numbers>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "filters_internal.hpp"
 #include "teledx/ecg/processing.hpp"
@@ -19,9 +22,18 @@ using detail::Biquad;
 struct Recent {
   std::array<double, 8> v{};
   int n = 0, pos = 0;
-  void push(double x) { v[std::size_t(pos)] = x; pos = (pos + 1) % 8; n = std::min(n + 1, 8); }
-  void replace_last(double x) { v[std::size_t((pos + 7) % 8)] = x; }
+  // The median is asked for several times per candidate peak (thresholds, T-wave test, rhythm) and changes only on
+  // a push: sorting each time was most of detect_on's time.
+  mutable double cached = 0;
+  mutable bool stale = false;
+  void push(double x) { v[std::size_t(pos)] = x; pos = (pos + 1) % 8; n = std::min(n + 1, 8); stale = true; }
+  void replace_last(double x) { v[std::size_t((pos + 7) % 8)] = x; stale = true; }
   double median() const {
+    if (!stale) return cached;
+    stale = false;
+    return cached = sorted_median();
+  }
+  double sorted_median() const {
     if (n == 0) return 0;
     std::array<double, 8> c = v;
     for (int i = 1; i < n; ++i)  // insertion sort: n <= 8
@@ -56,17 +68,51 @@ struct Feature {
   std::vector<Peak> cand;             // local maxima of the integral that dominate +-100 ms
 };
 
+/// The largest of [first, last) (non-empty), the value *std::max_element gives, NaN included: max_element compares
+/// through the current best's address, so every step waited for the previous one. Four running maxima by value,
+/// each starting from the first element (a NaN there is kept, later NaNs are skipped, as max_element does).
+inline float max_of(const float* first, const float* last) {
+  float m0 = *first, m1 = m0, m2 = m0, m3 = m0;
+  const float* p = first + 1;
+  for (; last - p >= 4; p += 4) {
+    if (m0 < p[0]) m0 = p[0];
+    if (m1 < p[1]) m1 = p[1];
+    if (m2 < p[2]) m2 = p[2];
+    if (m3 < p[3]) m3 = p[3];
+  }
+  for (; p != last; ++p)
+    if (m0 < *p) m0 = *p;
+  if (m0 < m1) m0 = m1;
+  if (m0 < m2) m0 = m2;
+  if (m0 < m3) m0 = m3;
+  return m0;
+}
+
 /// Robust amplitude of a non-negative signal: median of the maxima of consecutive 2-s blocks.
 double block_max_median(const std::vector<float>& e, std::size_t block) {
   std::vector<float> m;
   for (std::size_t s = 0; s + block <= e.size() || (s == 0 && !e.empty()); s += block) {
     const std::size_t end = std::min(e.size(), s + block);
-    m.push_back(*std::max_element(e.begin() + std::ptrdiff_t(s), e.begin() + std::ptrdiff_t(end)));
+    m.push_back(max_of(e.data() + s, e.data() + end));
     if (end == e.size()) break;
   }
   if (m.empty()) return 0;
   std::nth_element(m.begin(), m.begin() + std::ptrdiff_t(m.size() / 2), m.end());
   return m[m.size() / 2];
+}
+
+/// v = float(v / scale) for every entry, two divisions per instruction where SSE2 is there (the same IEEE double
+/// division per entry, so the same result; one division per sample was a tenth of the detector's time).
+void normalise(std::vector<float>& e, double scale) {
+  std::size_t k = 0;
+#if defined(__SSE2__)
+  const __m128d d = _mm_set1_pd(scale);
+  for (; k + 2 <= e.size(); k += 2) {
+    const __m128d q = _mm_div_pd(_mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(e.data() + k)))), d);
+    _mm_store_sd(reinterpret_cast<double*>(e.data() + k), _mm_castps_pd(_mm_cvtpd_ps(q)));
+  }
+#endif
+  for (; k < e.size(); ++k) e[k] = float(e[k] / scale);
 }
 
 /// Slope features of one lead whose band-passed (5-18 Hz) copy is `x` (moved in).
@@ -77,8 +123,7 @@ Feature lead_feature(std::vector<float> x, double fs) {
   for (std::size_t k = 2; k + 2 < n; ++k) f.energy[k] = float(std::abs(2.0 * x[k + 2] + x[k + 1] - x[k - 1] - 2.0 * x[k - 2]));
   const double scale = block_max_median(f.energy, std::size_t(2 * fs));
   f.scale = scale;
-  if (scale > 0)
-    for (auto& v : f.energy) v = float(v / scale);
+  if (scale > 0) normalise(f.energy, scale);
   f.bp.push_back(std::move(x));
   // Centred moving-window integration (120 ms).
   const std::size_t w = std::max<std::size_t>(1, std::size_t(0.12 * fs));
@@ -95,10 +140,16 @@ Feature lead_feature(std::vector<float> x, double fs) {
   for (std::size_t k = 1; k + 1 < n; ++k) {
     if (!(f.mwi[k] > f.mwi[k - 1] && f.mwi[k] >= f.mwi[k + 1])) continue;
     const std::size_t lo = k > std::size_t(nms) ? k - std::size_t(nms) : 0, hi = std::min(n, k + std::size_t(nms) + 1);
-    if (*std::max_element(f.mwi.begin() + std::ptrdiff_t(lo), f.mwi.begin() + std::ptrdiff_t(hi)) > f.mwi[k]) continue;
+    // Any larger value within +-100 ms disqualifies the peak: stop at the first one (in noise most local maxima sit
+    // on the flank of a larger one, found within a few samples).
+    const float v = f.mwi[k];
+    bool dominated = false;
+    for (std::size_t j = k + 1; j < hi && !dominated; ++j) dominated = f.mwi[j] > v;
+    for (std::size_t j = k; j-- > lo && !dominated;) dominated = f.mwi[j] > v;
+    if (dominated) continue;
     const std::size_t slo = k > std::size_t(half_slope) ? k - std::size_t(half_slope) : 0;
     const std::size_t shi = std::min(n, k + std::size_t(half_slope) + 1);
-    const double slope = *std::max_element(f.energy.begin() + std::ptrdiff_t(slo), f.energy.begin() + std::ptrdiff_t(shi));
+    const double slope = max_of(f.energy.data() + slo, f.energy.data() + shi);
     if (!cand.empty() && std::int64_t(k) - cand.back().t <= nms) continue;  // plateau duplicates
     cand.push_back({std::int64_t(k), f.mwi[k], slope});
   }
@@ -128,7 +179,7 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o, const 
   {
     const std::size_t init = std::min(n, std::size_t(8 * fs));
     for (std::size_t s = 0; s + std::size_t(fs) <= init; s += std::size_t(fs))
-      qrs.push(*std::max_element(f.mwi.begin() + std::ptrdiff_t(s), f.mwi.begin() + std::ptrdiff_t(s + std::size_t(fs))));
+      qrs.push(max_of(f.mwi.data() + s, f.mwi.data() + s + std::size_t(fs)));
   }
   const double kTh = 0.45;
   auto threshold = [&] {
@@ -263,10 +314,15 @@ std::vector<std::int64_t> fiducials(const std::vector<Peak>& beats, const Featur
 
 }  // namespace
 
-std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) {
+std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) { return detail::detect_qrs_along(set, o, {}); }
+
+std::vector<std::int64_t> detail::detect_qrs_along(const LeadSet& set, const QrsOptions& o, std::span<const FilterChain> along) {
   const double fs = set.sample_rate_hz;
   const std::size_t n = set.sample_count();
-  if (set.leads.empty() || n < std::size_t(fs) || fs <= 0) return {};
+  if (set.leads.empty() || n < std::size_t(fs) || fs <= 0) {
+    detail::filtfilt_chains(along, n);
+    return {};
+  }
   // Fusing leads sample by sample adds the noise of the worse leads (on MIT-BIH +P fell from 99.8 to 98.9), so each
   // lead is detected alone and the one whose beats stand out most clearly from its noise peaks wins.
   // Separation alone would favour a lead with no QRS at all, where the T waves stand out cleanly; so only leads
@@ -283,7 +339,11 @@ std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) {
   std::vector<float*> ptr;
   for (std::size_t l : use) band.push_back(set.leads[l].uv);
   for (auto& b : band) ptr.push_back(b.data());
-  detail::filtfilt_batch(Biquad::highpass(fs, 5.0, std::numbers::sqrt2 / 2), ptr, n);
+  const Biquad hp = Biquad::highpass(fs, 5.0, std::numbers::sqrt2 / 2);
+  std::vector<detail::FilterChain> chains;
+  for (float* x : ptr) chains.push_back({&hp, x});
+  chains.insert(chains.end(), along.begin(), along.end());
+  detail::filtfilt_chains(chains, n);
   detail::filtfilt_batch(Biquad::lowpass(fs, 18.0, std::numbers::sqrt2 / 2), ptr, n);
   std::vector<LeadDetection> per;
   std::vector<Feature> feat;
@@ -310,15 +370,26 @@ std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) {
   for (std::size_t l = 0; l < nl; ++l)
     if (per[l].median_h > 0) voters.push_back(l);
   const std::int64_t near = std::int64_t(0.02 * fs);
-  auto support = [&](std::int64_t t) {
+  // Rival pairs are compared again and again as the search-back pool grows (noisy records such as MIT-BIH 106), and
+  // each comparison scans every lead: each candidate's support is computed once, when first asked for.
+  const std::vector<Peak>& cand = feat[best].cand;
+  std::vector<double> memo(cand.size(), -1);  // support is never negative: -1 means not yet computed
+  auto support_at = [&](std::int64_t t) {
     double v = 0;
     for (std::size_t l : voters) {
       const auto& m = feat[l].mwi;
       const std::size_t lo = std::size_t(std::max<std::int64_t>(0, t - near));
       const std::size_t hi = std::size_t(std::min<std::int64_t>(std::int64_t(m.size()) - 1, t + near));
-      v += *std::max_element(m.begin() + std::ptrdiff_t(lo), m.begin() + std::ptrdiff_t(hi) + 1) / per[l].median_h;
+      v += max_of(m.data() + lo, m.data() + hi + 1) / per[l].median_h;
     }
     return v;
+  };
+  auto support = [&](std::int64_t t) {
+    auto it = std::lower_bound(cand.begin(), cand.end(), t, [](const Peak& p, std::int64_t u) { return p.t < u; });
+    if (it == cand.end() || it->t != t) return support_at(t);
+    double& m = memo[std::size_t(it - cand.begin())];
+    if (m < 0) m = support_at(t);
+    return m;
   };
   if (voters.size() > 1) per[best] = detect_on(feat[best], fs, o, support);
   const std::vector<Peak>& beats = per[best].beats;

@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include <numbers>
-
 #include "analysis_internal.hpp"
-#include "filters_internal.hpp"
 #include "teledx/ecg/processing.hpp"
 
 namespace teledx::ecg::detail {
@@ -27,15 +24,10 @@ double net_qrs(const LeadSet& m, Lead l, const Fiducials& f) {
 
 }  // namespace
 
-void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond) {
+void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond,
+                        const std::vector<std::vector<float>>& smooth_all) {
   const double fs = raw.sample_rate_hz;
   int bad_leads = 0;
-  // 40 Hz low-passed copies of all leads at once (the high-frequency noise measure below).
-  std::vector<std::vector<float>> smooth_all;
-  std::vector<float*> ptr;
-  for (const auto& l : cond.leads) smooth_all.push_back(l.uv);
-  for (auto& x : smooth_all) ptr.push_back(x.data());
-  if (40 < fs * 0.45) filtfilt_batch(Biquad::lowpass(fs, 40, std::numbers::sqrt2 / 2), ptr, cond.sample_count());
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
     const auto& l = raw.leads[li];
     const std::string name = l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead));
