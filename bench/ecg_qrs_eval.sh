@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# QRS detection benchmark (not a timed test): runs bench/ecg_qrs_eval over the MIT-BIH development records and
-# scores the detections with the EC57 reference scorer (150 ms window, first 5 minutes excluded), then scores
-# ventricular-beat typing and false AF statements against the same records' .atr labels.
+# ECG evaluation over the development data (not a timed test): `teledx-ecg eval` scores QRS detection per EC57 with
+# its own scorer, cross-checked here against the reference scorer ../shared/tools/qrs_score.py on the same
+# detections; then beat typing and AF statements (MIT-BIH .atr), delineation (QTDB, LUDB) and rhythm (LUDB).
 # Usage: bench/ecg_qrs_eval.sh [BUILD_DIR] [DATA_DIR]   (defaults: build-ecg, ../shared/data/ecg)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build-ecg}"
 data="${2:-${TELEDX_ECG_DATA:-$root/../shared/data/ecg}}"
 scorer="$root/../shared/tools/qrs_score.py"
-[[ -x "$build/bench/ecg_qrs_eval" ]] || { echo "build first: ninja -C $build ecg_qrs_eval" >&2; exit 2; }
-[[ -d "$data/mitdb" && -f "$scorer" ]] || { echo "skipped: $data/mitdb or $scorer not present" >&2; exit 0; }
+tool="$build/ecg/teledx-ecg"
+[[ -x "$tool" ]] || { echo "build first: ninja -C $build teledx-ecg" >&2; exit 2; }
+[[ -d "$data/mitdb" ]] || { echo "skipped: $data/mitdb not present" >&2; exit 0; }
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-echo "== QRS detection, MIT-BIH dev records (all leads, best lead chosen per record)"
-"$build/bench/ecg_qrs_eval" qrs "$data/mitdb" "$out/qrs"
-python3 "$scorer" --ref-dir "$data/mitdb" --test-dir "$out/qrs" --test-ext txt --json "$out/score.json"
+"$tool" eval qrs "$data/mitdb" --out "$out/qrs" | tee "$out/ours.txt"
+if [[ -f "$scorer" ]]; then
+  python3 "$scorer" --ref-dir "$data/mitdb" --test-dir "$out/qrs" --test-ext txt > "$out/ref.txt"
+  # Per-record TP FN FP of both scorers, side by side: they must agree to the beat.
+  ours="$(awk '$1 ~ /^[0-9]+$/ || $1 == "Gross" {print $1, $3, $4, $5}' "$out/ours.txt")"
+  theirs="$(awk '$1 ~ /^[0-9]+$/ || $1 == "Gross" {print $1, $3, $4, $5}' "$out/ref.txt")"
+  if [[ "$ours" == "$theirs" ]]; then echo "cross-check: qrs_score.py gives the same TP/FN/FP for every record"
+  else echo "cross-check FAILED: qrs_score.py disagrees"; diff <(echo "$ours") <(echo "$theirs") || true; exit 1; fi
+fi
 echo
-echo "== Beat typing, MIT-BIH dev records (V Se/+P against the .atr labels, false AF; 10-s windows and whole records)"
-"$build/bench/ecg_qrs_eval" beats "$data/mitdb"
+"$tool" eval beats "$data/mitdb"
 if [[ -d "$data/qtdb" || -d "$data/ludb" ]]; then
   echo
-  echo "== Delineation and measurements (QTDB q1c, LUDB per-lead annotations)"
-  "$build/bench/ecg_qrs_eval" delineation "$data" || true
+  "$tool" eval delineation "$data"
+fi
+if [[ -d "$data/ludb" ]]; then
+  echo
+  "$tool" eval rhythm "$data"
 fi

@@ -5,6 +5,7 @@
 
 #include "ecg_test_data.hpp"
 #include "synthetic_ecg.hpp"
+#include "teledx/ecg/evaluation.hpp"
 #include "teledx/ecg/readers.hpp"
 
 using namespace teledx::ecg;
@@ -17,25 +18,18 @@ struct Score {
   double ppv() const { return 100.0 * double(tp) / double(tp + fp); }
 };
 
-/// EC57-style beat-by-beat matching: 150 ms window, beats before `start_s` ignored, beat annotations only.
-void match(const std::vector<std::int64_t>& ref, const std::vector<std::int64_t>& test, double fs, double start_s, Score& s) {
-  const auto win = std::int64_t(0.15 * fs), start = std::int64_t(start_s * fs);
-  std::size_t j = 0;
-  std::vector<bool> used(test.size(), false);
-  for (auto r : ref) {
-    while (j < test.size() && test[j] < r - win) ++j;
-    std::size_t best = test.size();
-    for (std::size_t k = j; k < test.size() && test[k] <= r + win; ++k)
-      if (!used[k] && (best == test.size() || std::llabs(test[k] - r) < std::llabs(test[best] - r))) best = k;
-    if (r < start) {
-      if (best != test.size()) used[best] = true;
-      continue;
-    }
-    if (best != test.size()) used[best] = true, ++s.tp;
-    else ++s.fn;
-  }
-  for (std::size_t k = 0; k < test.size(); ++k)
-    if (!used[k] && test[k] >= start) ++s.fp;
+std::vector<Annotation> as_beats(const std::vector<std::int64_t>& samples) {
+  std::vector<Annotation> out;
+  for (auto t : samples) out.push_back({t, 1, 0, 0, 0, {}});
+  return out;
+}
+
+/// EC57 scoring (the library's scorer, cross-checked against qrs_score.py in ec57_scorer_test.cpp).
+void match(const std::vector<Annotation>& ref, const std::vector<std::int64_t>& test, double fs, double start_s, Score& s) {
+  Ec57Options o;
+  o.start_s = start_s;
+  const auto t = score_ec57(ref, as_beats(test), fs, o);
+  s.tp += t.tp, s.fn += t.fn, s.fp += t.fp;
 }
 
 Score score_record(const std::string& rec) {
@@ -46,12 +40,9 @@ Score score_record(const std::string& rec) {
   REQUIRE(bytes.ok());
   auto ann = read_wfdb_annotations(*bytes);
   REQUIRE(ann.ok());
-  std::vector<std::int64_t> ref;
-  for (const auto& a : *ann)
-    if (is_beat_annotation(a.code)) ref.push_back(a.sample);
   LeadSet c = *w;
   condition_signals(c);
-  match(ref, detect_qrs(c), w->sample_rate_hz, 300, s);
+  match(*ann, detect_qrs(c), w->sample_rate_hz, 300, s);
   return s;
 }
 
@@ -97,7 +88,7 @@ TEST_CASE("QRS detection finds every beat with inverted QRS complexes and with t
     if (variant == 0) s.qrs_axis = -120;  // QRS negative in II, III, aVF
     if (variant >= 1) s.t_uv = 1400, s.r_uv = 700;  // T taller than R
     auto w = test::synth_ecg(s);
-    const auto ref = synthetic_onsets(s);
+    const auto ref = as_beats(synthetic_onsets(s));
     Score sc;
     match(ref, detect_qrs(w), s.fs, 0, sc);
     INFO("variant " << variant << " TP " << sc.tp << " FN " << sc.fn << " FP " << sc.fp);
@@ -114,7 +105,7 @@ TEST_CASE("QRS detection recovers after a noisy start and returns nothing on a f
   std::normal_distribution<double> g(0, 400);
   for (auto& l : w.leads)
     for (std::size_t k = 0; k < std::size_t(3 * s.fs); ++k) l.uv[k] += float(g(rng));
-  const auto ref = synthetic_onsets(s);
+  const auto ref = as_beats(synthetic_onsets(s));
   Score sc;
   match(ref, detect_qrs(w), s.fs, 5, sc);
   INFO("TP " << sc.tp << " FN " << sc.fn << " FP " << sc.fp);

@@ -1,4 +1,4 @@
-// Beat typing against MIT-BIH: the ventricular figures of docs/ecg.md (issue 6), made repeatable.
+// `teledx-ecg eval beats`: beat typing and AF statements against MIT-BIH-style .atr labels (issue 6).
 // The scoring is the one the figures were first measured with, kept as it was so the numbers stay comparable:
 //  - reference classes from the .atr beat labels: V, and "N" = every supraventricular or paced beat
 //    (N L R A a J S e j /); fusion (F), ventricular escape (E), unclassifiable (Q) and the rest are not scored;
@@ -9,7 +9,7 @@
 // 10-s windows are what a resting ECG is; whole 30-min records show what typing does with all the context.
 // Environment: ECG_BEATS_VERBOSE=1 lists each false-AF window (labels, types, RR series, statements);
 // ECG_BEATS_CODES=1 prints every window's rhythm codes ("CODES <start s> <code>...").
-#include "ecg_beat_eval.hpp"
+#include "eval.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -22,17 +22,18 @@
 #include "teledx/ecg/readers.hpp"
 
 namespace fs = std::filesystem;
-using namespace teledx::ecg;
 
+namespace teledx::ecg::eval {
 namespace {
 
 /// Confusion counts: first letter the reference class, second what we typed (V, N, U = unknown).
 struct Counts {
   long vv = 0, vn = 0, vu = 0, nv = 0, nn = 0, nu = 0;
   long windows = 0, false_af = 0;  // windows (or records) scored for rhythm; AF stated where the reference has none
+  long af_windows = 0, af_found = 0;  // windows wholly inside a reference AF/flutter episode; AF or flutter stated there
   void add(const Counts& o) {
     vv += o.vv, vn += o.vn, vu += o.vu, nv += o.nv, nn += o.nn, nu += o.nu;
-    windows += o.windows, false_af += o.false_af;
+    windows += o.windows, false_af += o.false_af, af_windows += o.af_windows, af_found += o.af_found;
   }
   double se() const { return vv + vn + vu ? 100.0 * double(vv) / double(vv + vn + vu) : -1; }
   double ppv() const { return vv + nv ? 100.0 * double(vv) / double(vv + nv) : -1; }
@@ -51,6 +52,11 @@ struct Reference {
   bool af_overlaps(std::int64_t lo, std::int64_t hi) const {
     for (const auto& [a, b] : af)
       if (a < hi && b > lo) return true;
+    return false;
+  }
+  bool af_covers(std::int64_t lo, std::int64_t hi) const {
+    for (const auto& [a, b] : af)
+      if (a <= lo && b >= hi) return true;
     return false;
   }
 };
@@ -101,6 +107,14 @@ bool states_af(const Analysis& a) {
   return false;
 }
 
+/// Inside a reference AF or flutter episode either statement counts as found: the reader sees an atrial
+/// tachyarrhythmia flagged, and MIT-BIH's own labels switch between the two within one episode.
+bool states_af_or_flutter(const Analysis& a) {
+  for (const auto& st : a.rhythm)
+    if (st.code == "atrial_fibrillation" || st.code == "atrial_flutter") return true;
+  return false;
+}
+
 /// ECG_BEATS_VERBOSE=1: a false-AF window's reference labels and our types (N V U), both RR series (a fiducial that
 /// jumps between beats shows at once) and our rhythm statements.
 void print_window(const Analysis& a, const Reference& ref, std::int64_t lo, std::int64_t hi) {
@@ -140,6 +154,7 @@ Counts score_windows(const Waveform& w, const Reference& ref) {
     ++c.windows;
     const bool false_af = states_af(a) && !ref.af_overlaps(lo, hi);
     c.false_af += false_af;
+    if (ref.af_covers(lo, hi)) ++c.af_windows, c.af_found += states_af_or_flutter(a);
     if (false_af && std::getenv("ECG_BEATS_VERBOSE")) print_window(a, ref, lo, hi);
     if (std::getenv("ECG_BEATS_CODES")) {  // every window's rhythm codes, to compare two builds' statements
       std::printf("CODES %.0f", double(lo) / w.sample_rate_hz);
@@ -157,6 +172,7 @@ Counts score_record(const Waveform& w, const Reference& ref) {
   score(a.beats, ref.beats, 0, 0, n, w.sample_rate_hz, c);
   c.windows = 1;
   c.false_af = states_af(a) && !ref.af_overlaps(0, n);
+  if (ref.af_covers(0, n)) c.af_windows = 1, c.af_found = states_af_or_flutter(a);
   return c;
 }
 
@@ -170,9 +186,9 @@ std::string pct(double p) {
 
 void print(const char* name, const Counts& c, const char* unit) {
   std::printf("  %-6s V->V %4ld V->N %3ld V->U %2ld | N->V %3ld N->N %5ld N->U %3ld | V Se %s +P %s | "
-              "false AF %ld/%ld %s\n",
+              "false AF %ld/%ld %s | AF found %ld/%ld\n",
               name, c.vv, c.vn, c.vu, c.nv, c.nn, c.nu, pct(c.se()).c_str(), pct(c.ppv()).c_str(), c.false_af,
-              c.windows, unit);
+              c.windows, unit, c.af_found, c.af_windows);
 }
 
 }  // namespace
@@ -211,9 +227,11 @@ int run_beats(const fs::path& db, const std::vector<std::string>& records) {
   std::printf("Beat typing, whole records:\n");
   for (std::size_t i = 0; i < rows.size(); ++i) print(records[i].c_str(), rows[i].second, "records");
   print("total", rec_total, "records");
-  std::printf("summary: 10-s windows V Se %.1f %%, +P %.1f %%, N typed V %ld, false AF %ld; "
-              "whole records V Se %.1f %%, +P %.1f %%, N typed V %ld, false AF %ld\n",
-              win_total.se(), win_total.ppv(), win_total.nv, win_total.false_af, rec_total.se(), rec_total.ppv(),
-              rec_total.nv, rec_total.false_af);
+  std::printf("summary: 10-s windows V Se %.1f %%, +P %.1f %%, N typed V %ld, false AF %ld, AF found in %ld of %ld "
+              "AF/flutter windows; whole records V Se %.1f %%, +P %.1f %%, N typed V %ld, false AF %ld\n",
+              win_total.se(), win_total.ppv(), win_total.nv, win_total.false_af, win_total.af_found,
+              win_total.af_windows, rec_total.se(), rec_total.ppv(), rec_total.nv, rec_total.false_af);
   return 0;
 }
+
+}  // namespace teledx::ecg::eval

@@ -1,0 +1,40 @@
+#pragma once
+// Scoring a QRS detector against reference annotations the ANSI/AAMI EC57 way (the rules of WFDB's `bxb`), for the
+// `teledx-ecg eval` command and the detector's regression tests.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "teledx/ecg/readers.hpp"
+
+namespace teledx::ecg {
+
+struct Ec57Options {
+  double window_s = 0.15;  ///< a test beat matches a reference beat within this distance
+  double start_s = 300;    ///< the learning period: beats before it are not scored (0 for a 10-s ECG)
+  std::optional<std::int64_t> end_sample;  ///< end of the record; default: the last reference annotation
+};
+
+/// Counts of one record. TP counts every matched reference beat whatever its class.
+struct Ec57Tally {
+  long tp = 0, fn = 0, fp = 0;
+  std::optional<double> sensitivity() const;            ///< TP / (TP + FN), percent
+  std::optional<double> positive_predictivity() const;  ///< TP / (TP + FP), percent
+};
+
+/// Beat-by-beat comparison. Only beat codes count (is_beat_annotation); reference beats inside the reference's
+/// ventricular flutter/fibrillation episodes ('[' ... ']') are not scored and test beats inside them are ignored;
+/// when two candidates lie in the window the closer one is paired, including bxb's "the next pair matches better"
+/// refinement. `test` holds the detector's beats (code 1, N, unless it types them).
+Ec57Tally score_ec57(const std::vector<Annotation>& reference, const std::vector<Annotation>& test, double fs,
+                     const Ec57Options& options = {});
+
+/// EC57's two aggregates: gross pools the counts over the records, average is the mean of the per-record
+/// percentages (records where a statistic is undefined are left out of that mean).
+struct Ec57Summary {
+  long tp = 0, fn = 0, fp = 0;
+  std::optional<double> gross_se, gross_ppv, average_se, average_ppv;
+};
+Ec57Summary summarize_ec57(const std::vector<Ec57Tally>& records);
+
+}  // namespace teledx::ecg

@@ -1,0 +1,38 @@
+// The evaluations of `teledx-ecg eval` (issue 6): each runs the real pipeline over a WFDB database and prints its
+// scores. Returns 0, or 2 when the database cannot be read (the message names the record and what is wrong).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace teledx::ecg::eval {
+
+/// The records of a database directory: the arguments when given, else DIR/RECORDS.dev (a development split) or
+/// DIR/RECORDS. Listed records whose header is not in `data_dir` (default DIR) are left out, and how many were is
+/// said on stderr: a split keeps the full list of its database.
+std::vector<std::string> records_in(const std::filesystem::path& dir, std::vector<std::string> given = {},
+                                    const std::filesystem::path& data_dir = {});
+
+/// Process CPU time in ms: the machine may be shared, so wall time would measure the neighbours' load.
+double cpu_ms();
+
+/// QRS detection scored per ANSI/AAMI EC57 (150 ms, learning period `start_s`): a per-record table, gross and
+/// average Se/+P. With `out` set, also writes OUT/<record>.txt (one sample per line) for an outside scorer.
+int run_qrs(const std::filesystem::path& db, const std::filesystem::path& out, bool first_lead, double start_s,
+            const std::vector<std::string>& records);
+
+/// Ventricular-beat typing against the .atr labels and AF statements against its rhythm annotations (AF found in
+/// windows inside AF/flutter episodes, AF stated outside them), in 10-s windows and on whole records.
+int run_beats(const std::filesystem::path& db, const std::vector<std::string>& records);
+
+/// Wave boundaries against QTDB (q1c) and LUDB (per-lead marks), whichever of DATA/qtdb and DATA/ludb exist.
+int run_delineation(const std::filesystem::path& data);
+
+/// Rhythm statements against LUDB's diagnoses (DATA/ludb), and median-beat intervals against its annotations.
+int run_rhythm(const std::filesystem::path& data);
+
+/// Our PR, P, QRS and QT next to the device's own measurements in each ECG file.
+int run_measure(const std::vector<std::string>& files);
+
+}  // namespace teledx::ecg::eval

@@ -1,0 +1,90 @@
+// teledx-ecg, the ECG module's command line, run as a user would run it on a database directory.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "ecg_test_data.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using teledx::ecg::test::shared_data;
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Run run_tool(const std::string& args) {
+  Run r;
+  const std::string cmd = std::string("'") + TELEDX_ECG_TOOL + "' " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+/// Links the files of one record into `to` (a database of our own making, without copying megabytes).
+void link_record(const fs::path& from, const fs::path& to, const std::string& rec, std::initializer_list<const char*> exts) {
+  fs::create_directories(to);
+  for (const char* e : exts) fs::create_symlink(from / (rec + e), to / (rec + e));
+}
+
+}  // namespace
+
+TEST_CASE("teledx-ecg eval qrs scores a database per EC57 and says which listed records are missing", "[ecg][tool]") {
+  ECG_REQUIRE_SHARED("mitdb/100.atr");
+  teledx::test::TempDir dir("teledx-ecg-eval");
+  link_record(shared_data() / "mitdb", dir / "db", "100", {".hea", ".dat", ".atr"});
+  std::ofstream(dir / "db/RECORDS") << "100\n231\n";
+  const auto r = run_tool("eval qrs '" + (dir / "db").string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("1 of 2 listed records are present") != std::string::npos);
+  CHECK(r.out.find("ANSI/AAMI EC57") != std::string::npos);
+  // Record 100 from 5 minutes on: 1902 reference beats, all found, nothing extra.
+  CHECK(r.out.find("100         1902    1902     0     0  100.000  100.000") != std::string::npos);
+  CHECK(r.out.find("Gross       1902    1902     0     0  100.000  100.000") != std::string::npos);
+}
+
+TEST_CASE("teledx-ecg scores LUDB records laid out flat, without PhysioNet's data folder", "[ecg][tool]") {
+  ECG_REQUIRE_SHARED("ludb/data/3.hea");
+  teledx::test::TempDir dir("teledx-ecg-eval");
+  for (const char* rec : {"3", "6"})
+    link_record(shared_data() / "ludb/data", dir / "ludb", rec,
+                {".hea", ".dat", ".i", ".ii", ".iii", ".avr", ".avl", ".avf", ".v1", ".v2", ".v3", ".v4", ".v5", ".v6"});
+  std::ofstream(dir / "ludb/RECORDS") << "3\n6\n";
+  const auto d = run_tool("eval delineation '" + dir.path().string() + "'");
+  INFO(d.out);
+  CHECK(d.status == 0);
+  CHECK(d.out.find("LUDB, 2 records") != std::string::npos);
+  CHECK(d.out.find("QRS on   n=") != std::string::npos);
+  const auto r = run_tool("eval rhythm '" + dir.path().string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("agreement 2/2") != std::string::npos);  // both are sinus rhythm, and we say so
+}
+
+TEST_CASE("teledx-ecg refuses a missing directory and an unreadable record with a message and status 2", "[ecg][tool]") {
+  teledx::test::TempDir dir("teledx-ecg-eval");
+  auto r = run_tool("eval qrs '" + (dir / "nowhere").string() + "'");
+  CHECK(r.status == 2);
+  CHECK(r.out.find("not a directory") != std::string::npos);
+  fs::create_directories(dir / "db");
+  std::ofstream(dir / "db/RECORDS") << "900\n";
+  std::ofstream(dir / "db/900.hea") << "900 2 360 650000\n900.dat 212 200 11 1024 0 0 0 MLII\n";  // one signal line short
+  r = run_tool("eval qrs '" + (dir / "db").string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 2);
+  CHECK(r.out.find("900:") != std::string::npos);
+  r = run_tool("eval sideways '" + (dir / "db").string() + "'");
+  CHECK(r.status == 2);
+  CHECK(r.out.find("usage: teledx-ecg eval qrs") != std::string::npos);
+}
