@@ -11,6 +11,7 @@
 // ECG_BEATS_CODES=1 prints every window's rhythm codes ("CODES <start s> <code>...").
 #include "eval.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -31,10 +32,16 @@ struct Counts {
   long vv = 0, vn = 0, vu = 0, nv = 0, nn = 0, nu = 0;
   long windows = 0, false_af = 0;  // windows (or records) scored for rhythm; AF stated where the reference has none
   long af_windows = 0, af_found = 0;  // windows wholly inside a reference AF/flutter episode; AF or flutter stated there
+  // Durations (s) as EC57 scores AF: reference AF/flutter time, the part of it in windows where we state AF or
+  // flutter, and the time of those windows.
+  double af_ref_s = 0, af_hit_s = 0, af_stated_s = 0;
   void add(const Counts& o) {
     vv += o.vv, vn += o.vn, vu += o.vu, nv += o.nv, nn += o.nn, nu += o.nu;
     windows += o.windows, false_af += o.false_af, af_windows += o.af_windows, af_found += o.af_found;
+    af_ref_s += o.af_ref_s, af_hit_s += o.af_hit_s, af_stated_s += o.af_stated_s;
   }
+  double af_duration_se() const { return af_ref_s > 0 ? 100.0 * af_hit_s / af_ref_s : -1; }
+  double af_duration_ppv() const { return af_stated_s > 0 ? 100.0 * af_hit_s / af_stated_s : -1; }
   double se() const { return vv + vn + vu ? 100.0 * double(vv) / double(vv + vn + vu) : -1; }
   double ppv() const { return vv + nv ? 100.0 * double(vv) / double(vv + nv) : -1; }
 };
@@ -53,6 +60,11 @@ struct Reference {
     for (const auto& [a, b] : af)
       if (a < hi && b > lo) return true;
     return false;
+  }
+  std::int64_t af_overlap(std::int64_t lo, std::int64_t hi) const {
+    std::int64_t n = 0;
+    for (const auto& [a, b] : af) n += std::max<std::int64_t>(0, std::min(b, hi) - std::max(a, lo));
+    return n;
   }
   bool af_covers(std::int64_t lo, std::int64_t hi) const {
     for (const auto& [a, b] : af)
@@ -154,7 +166,11 @@ Counts score_windows(const Waveform& w, const Reference& ref) {
     ++c.windows;
     const bool false_af = states_af(a) && !ref.af_overlaps(lo, hi);
     c.false_af += false_af;
-    if (ref.af_covers(lo, hi)) ++c.af_windows, c.af_found += states_af_or_flutter(a);
+    const bool stated = states_af_or_flutter(a);
+    if (ref.af_covers(lo, hi)) ++c.af_windows, c.af_found += stated;
+    const double overlap_s = double(ref.af_overlap(lo, hi)) / w.sample_rate_hz;
+    c.af_ref_s += overlap_s;
+    if (stated) c.af_hit_s += overlap_s, c.af_stated_s += double(hi - lo) / w.sample_rate_hz;
     if (false_af && std::getenv("ECG_BEATS_VERBOSE")) print_window(a, ref, lo, hi);
     if (std::getenv("ECG_BEATS_CODES")) {  // every window's rhythm codes, to compare two builds' statements
       std::printf("CODES %.0f", double(lo) / w.sample_rate_hz);
@@ -231,6 +247,9 @@ int run_beats(const fs::path& db, const std::vector<std::string>& records) {
               "AF/flutter windows; whole records V Se %.1f %%, +P %.1f %%, N typed V %ld, false AF %ld\n",
               win_total.se(), win_total.ppv(), win_total.nv, win_total.false_af, win_total.af_found,
               win_total.af_windows, rec_total.se(), rec_total.ppv(), rec_total.nv, rec_total.false_af);
+  std::printf("AF/flutter duration by 10-s windows: reference %.0f s, stated %.0f s, both %.0f s; duration Se %s, +P %s\n",
+              win_total.af_ref_s, win_total.af_stated_s, win_total.af_hit_s, pct(win_total.af_duration_se()).c_str(),
+              pct(win_total.af_duration_ppv()).c_str());
   return 0;
 }
 

@@ -88,3 +88,18 @@ TEST_CASE("teledx-ecg refuses a missing directory and an unreadable record with 
   CHECK(r.status == 2);
   CHECK(r.out.find("usage: teledx-ecg eval qrs") != std::string::npos);
 }
+
+TEST_CASE("teledx-ecg eval beats finds AF in a window the reference calls AF and scores its duration", "[ecg][tool]") {
+  ECG_REQUIRE_SHARED("ludb/data/96.hea");  // 10 s of atrial fibrillation (LUDB's diagnosis)
+  teledx::test::TempDir dir("teledx-ecg-eval");
+  link_record(shared_data() / "ludb/data", dir / "db", "96", {".hea", ".dat"});
+  // An MIT-format annotation file holding one rhythm mark, "(AFIB" at sample 0: code 28 with 0 delay, its aux
+  // text (code 63, length 6, padded to even), then the end word.
+  const unsigned char atr[] = {0x00, 28 << 2, 6, 63 << 2, '(', 'A', 'F', 'I', 'B', 0, 0, 0};
+  std::ofstream(dir / "db/96.atr", std::ios::binary).write(reinterpret_cast<const char*>(atr), sizeof atr);
+  const auto r = run_tool("eval beats '" + (dir / "db").string() + "' 96");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("false AF 0, AF found in 1 of 1 AF/flutter windows") != std::string::npos);
+  CHECK(r.out.find("reference 10 s, stated 10 s, both 10 s; duration Se 100.0 %, +P 100.0 %") != std::string::npos);
+}
