@@ -195,6 +195,64 @@ void score_per_lead(const LeadSet& conditioned, const std::vector<std::int64_t>&
   }
 }
 
+/// How steady the reference itself is. Within a record of steady sinus rhythm a boundary keeps its distance to the
+/// annotated R peak within a few ms from beat to beat (PR, QRS and QT hardly change at a steady rate), so the scatter
+/// of that distance about the record's mean is mostly the annotators' own. A delineator's error SD cannot fall below
+/// it unless the delineator errs with the annotator.
+struct ReferenceJitter {
+  std::vector<double> dev[5];  // P on, P off, QRS on, QRS off, T end: (mark - R mark) less the record's mean, ms
+  int records = 0;
+  void add_record(const std::vector<Wave>& ref, double fs) {
+    std::vector<double> off[5];
+    auto put = [&](int k, std::int64_t mark, std::int64_t r) {
+      if (mark >= 0 && r >= 0) off[k].push_back(double(mark - r) * 1000.0 / fs);
+    };
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      if (ref[i].sym != 'N') continue;
+      put(2, ref[i].on, ref[i].peak), put(3, ref[i].off, ref[i].peak);
+      if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs))
+        put(0, ref[i - 1].on, ref[i].peak), put(1, ref[i - 1].off, ref[i].peak);
+      if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs))
+        put(4, ref[i + 1].off, ref[i].peak);
+    }
+    for (int k = 0; k < 5; ++k) {
+      if (off[k].size() < 2) continue;
+      double m = 0;
+      for (double x : off[k]) m += x;
+      m /= double(off[k].size());
+      for (double x : off[k]) dev[k].push_back(x - m);
+    }
+    ++records;
+  }
+  void print() const {
+    const char* names[] = {"P on", "P off", "QRS on", "QRS off", "T end"};
+    std::printf("  the reference's own scatter, %d records of steady sinus rhythm: SD of (mark - annotated R) about each\n"
+                "  record's mean, ms:", records);
+    for (int k = 0; k < 5; ++k) {
+      double ss = 0;
+      for (double x : dev[k]) ss += x * x;
+      if (!dev[k].empty()) std::printf("  %s %.1f", names[k], std::sqrt(ss / double(dev[k].size())));
+    }
+    std::printf("\n");
+  }
+};
+
+/// A record of steady sinus rhythm by its LUDB header: sinus rhythm, bradycardia or tachycardia, and neither
+/// pacing, AV block nor extrasystoles among the diagnoses.
+bool steady_sinus(const fs::path& hea) {
+  std::ifstream in(hea);
+  std::string line;
+  bool sinus = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("#Rhythm: Sinus rhythm", 0) == 0 || line.rfind("#Rhythm: Sinus brady", 0) == 0 ||
+        line.rfind("#Rhythm: Sinus tachy", 0) == 0)
+      sinus = true;
+    for (const char* unsteady : {"pacing", "AV-block", "AV block", "xtrasystol"})
+      if (line.find(unsteady) != std::string::npos) return false;
+  }
+  return sinus;
+}
+
 std::string header_rhythm(const fs::path& hea) {
   std::ifstream in(hea);
   std::string line;
@@ -303,6 +361,7 @@ int run_rhythm(const fs::path& data) {
 
 int run_delineation(const fs::path& data) {
   Stats qt, qt_best, lu, lu_lead;
+  ReferenceJitter jitter;
   std::vector<double> spread[6];  // P on/off, QRS on/off, T on (unused)/end: per-lead annotation spread per wave
   double ms_total = 0;
   int n_records = 0;
@@ -381,6 +440,7 @@ int run_delineation(const fs::path& data) {
         if (off_lo >= 0) spread[i + 1].push_back(double(off_hi - off_lo) * to_ms);
       }
       score(s, r, global, lu);
+      if (steady_sinus(ludb / (rec + ".hea"))) jitter.add_record(global, w->sample_rate_hz);
       g_record.clear();
       score_per_lead(s, r, per, std::vector<std::string>(std::begin(exts), std::end(exts)), lu_lead);
     }
@@ -405,6 +465,7 @@ int run_delineation(const fs::path& data) {
     }
     std::printf("\n");
   }
+  jitter.print();
   std::printf("LUDB, per lead (each lead's own boundaries against that lead's marks; missed = marked in the lead\n"
               "but not delineated there alone, the wave being too small in that lead):\n");
   lu_lead.print();
