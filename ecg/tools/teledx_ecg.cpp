@@ -63,7 +63,12 @@ int run_qrs(const fs::path& db, const fs::path& out, bool first_lead, double sta
               start_s, records.size());
   std::printf("%-8s %7s %7s %5s %5s %8s %8s   CPU ms: detection analyze()\n", "record", "refbeat", "TP", "FN", "FP",
               "Se%", "+P%");
+  std::vector<std::string> unannotated;
   for (const auto& rec : records) {
+    if (!fs::exists(db / (rec + ".atr"))) {  // QTDB, for one, has beat labels for only some of its records
+      unannotated.push_back(rec);
+      continue;
+    }
     auto w = read_wfdb_file(db / (rec + ".hea"));
     if (!w) {
       std::fprintf(stderr, "%s: %s\n", rec.c_str(), w.error().message.c_str());
@@ -105,12 +110,22 @@ int run_qrs(const fs::path& db, const fs::path& out, bool first_lead, double sta
       for (auto s : r) f << s << "\n";
     }
   }
+  if (!unannotated.empty()) {
+    std::string list;
+    for (const auto& r : unannotated) list += " " + r;
+    std::printf("not scored, no reference beat annotations (.atr):%s\n", list.c_str());
+  }
+  if (tallies.empty()) {
+    std::fprintf(stderr, "%s: none of the records has reference beat annotations (.atr)\n", db.c_str());
+    return 2;
+  }
   const auto s = summarize_ec57(tallies);
+  const auto n = double(tallies.size());
   std::printf("%-8s %7ld %7ld %5ld %5ld %s %s\n", "Gross", s.tp + s.fn, s.tp, s.fn, s.fp, pct(s.gross_se).c_str(),
               pct(s.gross_ppv).c_str());
   std::printf("%-8s %35s %s\n", "Average", pct(s.average_se).c_str(), pct(s.average_ppv).c_str());
   std::printf("CPU per record: detection %.1f ms mean; full analyze() %.1f ms mean, %.1f ms max (%s)\n",
-              detect_total / double(records.size()), analyze_total / double(records.size()), analyze_max, slowest.c_str());
+              detect_total / n, analyze_total / n, analyze_max, slowest.c_str());
   return 0;
 }
 

@@ -43,11 +43,13 @@ TEST_CASE("teledx-ecg eval qrs scores a database per EC57 and says which listed 
   ECG_REQUIRE_SHARED("mitdb/100.atr");
   teledx::test::TempDir dir("teledx-ecg-eval");
   link_record(shared_data() / "mitdb", dir / "db", "100", {".hea", ".dat", ".atr"});
-  std::ofstream(dir / "db/RECORDS") << "100\n231\n";
+  link_record(shared_data() / "mitdb", dir / "db", "101", {".hea", ".dat"});  // no beat labels to score against
+  std::ofstream(dir / "db/RECORDS") << "100\n101\n231\n";
   const auto r = run_tool("eval qrs '" + (dir / "db").string() + "'");
   INFO(r.out);
   CHECK(r.status == 0);
-  CHECK(r.out.find("1 of 2 listed records are present") != std::string::npos);
+  CHECK(r.out.find("2 of 3 listed records are present") != std::string::npos);
+  CHECK(r.out.find("not scored, no reference beat annotations (.atr): 101") != std::string::npos);
   CHECK(r.out.find("ANSI/AAMI EC57") != std::string::npos);
   // Record 100 from 5 minutes on: 1902 reference beats, all found, nothing extra.
   CHECK(r.out.find("100         1902    1902     0     0  100.000  100.000") != std::string::npos);
@@ -80,6 +82,7 @@ TEST_CASE("teledx-ecg refuses a missing directory and an unreadable record with 
   fs::create_directories(dir / "db");
   std::ofstream(dir / "db/RECORDS") << "900\n";
   std::ofstream(dir / "db/900.hea") << "900 2 360 650000\n900.dat 212 200 11 1024 0 0 0 MLII\n";  // one signal line short
+  std::ofstream(dir / "db/900.atr") << std::string(2, '\0');
   r = run_tool("eval qrs '" + (dir / "db").string() + "'");
   INFO(r.out);
   CHECK(r.status == 2);
