@@ -8,9 +8,9 @@
 
 namespace teledx::ecg::eval {
 
-/// The records of a database directory: the arguments when given, else DIR/RECORDS.dev (a development split) or
-/// DIR/RECORDS. Listed records whose header is not in `data_dir` (default DIR) are left out, and how many were is
-/// said on stderr: a split keeps the full list of its database.
+/// The records of a database directory: the arguments when given, else DIR/RECORDS.dev (a development split) or,
+/// when more of its records are present, DIR/RECORDS. Listed records whose header is not in `data_dir` (default
+/// DIR) are left out, and how many were is said on stderr: a split keeps the full list of its database.
 std::vector<std::string> records_in(const std::filesystem::path& dir, std::vector<std::string> given = {},
                                     const std::filesystem::path& data_dir = {});
 

@@ -26,13 +26,26 @@ double cpu_ms() {
 
 std::vector<std::string> records_in(const fs::path& dir, std::vector<std::string> given, const fs::path& data_dir) {
   const fs::path where = data_dir.empty() ? dir : data_dir;
+  auto present_of = [&](const std::vector<std::string>& listed) {
+    std::vector<std::string> present;
+    for (const auto& r : listed)
+      if (fs::exists(where / (r + ".hea"))) present.push_back(r);
+    return present;
+  };
+  auto read_list = [](const fs::path& file) {
+    std::vector<std::string> listed;
+    std::ifstream in(file);
+    for (std::string r; in >> r;) listed.push_back(r);
+    return listed;
+  };
   if (given.empty()) {
-    std::ifstream in(fs::exists(dir / "RECORDS.dev") ? dir / "RECORDS.dev" : dir / "RECORDS");
-    for (std::string r; in >> r;) given.push_back(r);
+    // The development split's list when its records are here, else the database's full list: a copy of another
+    // split (the holdout) keeps both lists but only its own records.
+    given = read_list(dir / "RECORDS.dev");
+    auto all = read_list(dir / "RECORDS");
+    if (present_of(all).size() > present_of(given).size()) given = std::move(all);
   }
-  std::vector<std::string> present;
-  for (auto& r : given)
-    if (fs::exists(where / (r + ".hea"))) present.push_back(std::move(r));
+  auto present = present_of(given);
   if (present.size() < given.size())
     std::fprintf(stderr, "%s: %zu of %zu listed records are present; the others are left out\n", where.c_str(),
                  present.size(), given.size());

@@ -106,3 +106,18 @@ TEST_CASE("teledx-ecg eval beats finds AF in a window the reference calls AF and
   CHECK(r.out.find("false AF 0, AF found in 1 of 1 AF/flutter windows") != std::string::npos);
   CHECK(r.out.find("reference 10 s, stated 10 s, both 10 s; duration Se 100.0 %, +P 100.0 %") != std::string::npos);
 }
+
+TEST_CASE("teledx-ecg takes the full record list when the development list's records are not there", "[ecg][tool]") {
+  ECG_REQUIRE_SHARED("ludb/data/3.hea");
+  teledx::test::TempDir dir("teledx-ecg-eval");
+  // A holdout-like copy: RECORDS.dev names records that are absent, RECORDS names the ones present.
+  link_record(shared_data() / "ludb/data", dir / "ludb/data", "3",
+              {".hea", ".dat", ".i", ".ii", ".iii", ".avr", ".avl", ".avf", ".v1", ".v2", ".v3", ".v4", ".v5", ".v6"});
+  std::ofstream(dir / "ludb/RECORDS.dev") << "6\n10\n";
+  std::ofstream(dir / "ludb/RECORDS") << "1\n2\n3\n";
+  const auto r = run_tool("eval rhythm '" + dir.path().string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("1 of 3 listed records are present") != std::string::npos);
+  CHECK(r.out.find("agreement 1/1") != std::string::npos);
+}
