@@ -176,7 +176,8 @@ int usage() {
       "         every evaluation above over DATA_DIR/mitdb, qtdb and ludb (those present)\n"
       "       teledx-ecg measure ECG_FILE...\n"
       "         our PR, P, QRS and QT next to the device's own measurements in each file\n"
-      "Records default to DB_DIR/RECORDS.dev, else DB_DIR/RECORDS; listed records not present are left out.\n";
+      "Records default to DB_DIR/RECORDS.dev, or DB_DIR/RECORDS when more of its records are present; listed records\n"
+      "not present are left out.\n";
   return 2;
 }
 
