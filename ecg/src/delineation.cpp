@@ -11,88 +11,33 @@
 #include <vector>
 
 #include "filters_internal.hpp"
+#include "pacing_spikes.hpp"
 #include "teledx/ecg/analysis.hpp"
 
 namespace teledx::ecg {
 namespace {
 using detail::Biquad;
+using detail::bridge_low_rate_spikes;
+using detail::bridge_pacing_spikes;
 
 struct Window {
   std::int64_t lo, hi;  // [lo, hi)
   std::vector<std::vector<float>> qrs_band;  // per lead, 40 Hz low-pass
   std::vector<std::vector<float>> slow;      // per lead, 12 Hz low-pass (P, T)
   std::vector<std::int64_t> spike_ends;      // first sample after each pacemaker spike seen in 2+ leads
+  std::vector<std::vector<float>> bridged;   // below 400 Hz: 40 Hz band with stimuli bridged (empty: none found)
   float q(std::size_t l, std::int64_t k) const { return qrs_band[l][std::size_t(k - lo)]; }
+  float qb(std::size_t l, std::int64_t k) const {
+    return (bridged.empty() ? qrs_band : bridged)[l][std::size_t(k - lo)];
+  }
   float s(std::size_t l, std::int64_t k) const { return slow[l][std::size_t(k - lo)]; }
 };
-
-/// Pacemaker spikes (one or two samples of one sign, the largest over 0.5 mV off the line joining their
-/// neighbours, which stay within 0.15 mV of each other) are bridged by that line: the low-pass would spread a spike
-/// over tens of milliseconds before the paced QRS, and the onset would be found there. At 400 Hz and more no
-/// physiological wave turns this sharply; at lower rates an R apex can, and recorders filter spikes anyway.
-/// Returns the spikes found in this lead as (first sample, width).
-std::vector<std::pair<std::size_t, std::size_t>> find_pacing_spikes(const std::vector<float>& x, double fs) {
-  constexpr float k_spike_uv = 500;
-  std::vector<std::pair<std::size_t, std::size_t>> found;
-  if (fs < 400) return found;
-  for (std::size_t k = 1; k + 2 < x.size(); ++k) {
-    if (std::abs(x[k] - x[k - 1]) < 0.5f * k_spike_uv) continue;  // no spike starts without a jump
-    for (std::size_t width = 1; width <= 2; ++width) {
-      const float a = x[k - 1], b = x[k + width];
-      if (std::abs(b - a) > 0.3f * k_spike_uv) continue;
-      float biggest = 0, sign = 0;
-      bool same_sign = true;
-      for (std::size_t j = 0; j < width; ++j) {
-        const float dev = x[k + j] - (a + (b - a) * float(j + 1) / float(width + 1));
-        same_sign = same_sign && (sign == 0 || dev * sign > 0);
-        sign = dev;
-        biggest = std::max(biggest, std::abs(dev));
-      }
-      if (!same_sign || biggest <= k_spike_uv) continue;
-      found.emplace_back(k, width);
-      k += width;
-      break;
-    }
-  }
-  return found;
-}
-
-/// A pacemaker stimulus reaches every lead at the same instant but stands over 0.5 mV only in some (LUDB 34: 9 of
-/// 12; the other three kept a 0.3-0.45 mV spike that the low-pass spread 20 ms before the QRS). So a spike found in
-/// any lead is bridged in all of them, each by the line joining its own neighbours. Returns the spikes as
-/// (first sample, width, number of leads it was found in).
-std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> bridge_pacing_spikes(std::vector<std::vector<float>>& leads,
-                                                                                    double fs) {
-  std::vector<std::pair<std::size_t, std::size_t>> all;
-  for (const auto& x : leads) {
-    auto s = find_pacing_spikes(x, fs);
-    all.insert(all.end(), s.begin(), s.end());
-  }
-  std::sort(all.begin(), all.end());
-  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> merged;  // overlapping spikes of different leads as one
-  for (auto [at, width] : all) {
-    if (!merged.empty() && at <= std::get<0>(merged.back()) + std::get<1>(merged.back())) {
-      auto& [m_at, m_width, m_leads] = merged.back();
-      m_width = std::max(m_width, at + width - m_at);
-      ++m_leads;
-      continue;
-    }
-    merged.emplace_back(at, width, 1);
-  }
-  for (auto& x : leads)
-    for (auto [at, width, n] : merged) {
-      if (at == 0 || at + width >= x.size()) continue;
-      const float a = x[at - 1], b = x[at + width];
-      for (std::size_t j = 0; j < width; ++j) x[at + j] = a + (b - a) * float(j + 1) / float(width + 1);
-    }
-  return merged;
-}
 
 /// Samples a lead's slope must stay low to end the QRS (12 ms).
 std::int64_t quiet_samples(double fs) { return std::max<std::int64_t>(2, std::llround(12 * fs / 1000.0)); }
 
 Window make_window(const LeadSet& set, std::int64_t lo, std::int64_t hi) {
-  Window w{lo, hi, {}, {}, {}};
+  Window w{lo, hi, {}, {}, {}, {}};
   const double fs = set.sample_rate_hz;
   std::vector<float*> q, sl;
   for (const auto& lead : set.leads) w.qrs_band.emplace_back(lead.uv.begin() + lo, lead.uv.begin() + hi);
@@ -101,8 +46,15 @@ Window make_window(const LeadSet& set, std::int64_t lo, std::int64_t hi) {
   const std::size_t need = std::min<std::size_t>(2, set.leads.size());
   for (auto [at, width, n] : bridge_pacing_spikes(w.qrs_band, fs))
     if (n >= need) w.spike_ends.push_back(lo + std::int64_t(at + width));
-  w.slow = w.qrs_band;
+  if (fs < 400) {
+    w.bridged = w.qrs_band;
+    bool any = false;
+    for (auto& x : w.bridged) any = bridge_low_rate_spikes(x, fs) || any;
+    if (!any) w.bridged.clear();
+  }
+  w.slow = w.bridged.empty() ? w.qrs_band : w.bridged;
   for (std::size_t l = 0; l < set.leads.size(); ++l) q.push_back(w.qrs_band[l].data()), sl.push_back(w.slow[l].data());
+  for (auto& x : w.bridged) q.push_back(x.data());
   detail::filtfilt_batch(Biquad::lowpass(fs, std::min(40.0, fs * 0.45), std::numbers::sqrt2 / 2), q, std::size_t(hi - lo));
   detail::filtfilt_batch(Biquad::lowpass(fs, 12.0, std::numbers::sqrt2 / 2), sl, std::size_t(hi - lo));
   return w;
@@ -190,9 +142,22 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     }
     std::int64_t off = std::min(hi - 1, r + ms(180));
     run = 0;
+    bool found = false;
     for (std::int64_t j = std::max(r, kmax); j < off_limit + quiet - 1; ++j) {
       run = sl(j) < th_off ? run + 1 : 0;
-      if (run == quiet) { off = j - quiet + 1; break; }
+      if (run == quiet) { off = j - quiet + 1; found = true; break; }
+    }
+    // No such run before the limit: the T wave rises straight out of the S wave (paced and bundle-branch-blocked
+    // beats; QTDB 102, 14046), and the limit put the end 100 ms late, on the T wave. The end is then the first
+    // trough of the slope under a fifth of its range after the last point steeper than 40% of it: where the QRS's
+    // last deflection gives way to the slower T wave (QTDB QRS off SD of 102: 40 -> 13 ms, of 14046: 19 -> 5). At
+    // half the range, the later, smaller deflections of a wide paced QRS in a small lead were cut off (LUDB 111, I).
+    if (!found) {
+      std::int64_t from = std::max(r, kmax);
+      for (std::int64_t j = from; j < off_limit; ++j)
+        if (sl(j) >= floor_s + 0.4 * (smax - floor_s)) from = j;
+      for (std::int64_t j = from + 1; j < off_limit; ++j)
+        if (sl(j) < floor_s + 0.2 * (smax - floor_s) && sl(j) <= sl(j - 1) && sl(j) <= sl(j + 1)) { off = j; break; }
     }
     return LeadQrs{on, off, smax};
   };
@@ -210,6 +175,21 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     for (std::int64_t k = std::max(near_lo, lo + span); k <= std::min(near_hi, hi - span - 1); ++k)
       top_on = std::max(top_on, onset_slope(l, k));
   }
+  // QRS ends from the band with stimuli bridged (below 400 Hz): a stimulus's slope would set the thresholds, and the
+  // still line after it would end the QRS before the paced complex has begun (QTDB 104). Onsets keep the stimulus,
+  // where QTDB's annotators start a paced QRS.
+  std::vector<std::vector<double>> per_lead_b;
+  std::vector<double> summed_b;
+  if (!w.bridged.empty()) {
+    per_lead_b.assign(nl, std::vector<double>(std::size_t(hi - lo), 0));
+    summed_b.assign(std::size_t(hi - lo), 0);
+    for (std::size_t l = 0; l < nl; ++l)
+      for (std::int64_t k = lo + 1; k < hi - 1; ++k) {
+        per_lead_b[l][std::size_t(k - lo)] = std::abs(w.qb(l, k + 1) - w.qb(l, k - 1));
+        summed_b[std::size_t(k - lo)] += per_lead_b[l][std::size_t(k - lo)];
+      }
+  }
+  const auto& per_lead_off = w.bridged.empty() ? per_lead : per_lead_b;
   // A lead's onset: walking back from its steepest point, the first point where the slope across +-8 ms stays under
   // 4% of that steepest slope (and under 3% of the steepest lead's) for `quiet` samples. The start of a QRS is slow
   // and small, and over +-1 sample (as for the end) it drowns in noise; no noise floor is subtracted either, since
@@ -234,6 +214,8 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   };
   const auto whole = bounds_of(summed, 0.03, 0.035, 0.0);
   if (!whole) return f;
+  const auto whole_b = w.bridged.empty() ? whole : bounds_of(summed_b, 0.03, 0.035, 0.0);
+  const std::int64_t whole_off = whole_b ? whole_b->off : whole->off;
   // Leads where the QRS is clearly present (a fifth of the steepest lead's slope) vote; the global onset is the
   // earliest lead onset within 8 ms of the median one (a lead whose noise or P wave runs into the QRS cannot drag
   // it; with 20 ms, noisy limb leads pulled it early under the lower onset threshold), the end the latest within
@@ -245,7 +227,7 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     double smax = 0;
     for (std::int64_t k = near_lo; k <= near_hi; ++k) smax = std::max(smax, per_lead[l][std::size_t(k - lo)]);
     if (smax < 0.2 * top) continue;
-    if (auto b = bounds_of(per_lead[l], 0.03, 0.035, 0.04 * top)) {
+    if (auto b = bounds_of(per_lead_off[l], 0.03, 0.035, 0.04 * top)) {
       const std::int64_t lon = std::max(onset_of(l), whole->on - ms(20));
       ons.push_back(lon), offs.push_back(b->off);
       f.per_lead[l].qrs_on = lon, f.per_lead[l].qrs_off = b->off;
@@ -253,7 +235,7 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   }
   std::sort(ons.begin(), ons.end());
   std::sort(offs.begin(), offs.end());
-  std::int64_t on = whole->on, off = whole->off;
+  std::int64_t on = whole->on, off = whole_off;
   if (ons.size() >= 3) {
     const std::int64_t agree_on = ms(8), agree_off = ms(20);
     const std::int64_t mid_on = ons[(ons.size() - 1) / 2], mid_off = offs[offs.size() / 2];

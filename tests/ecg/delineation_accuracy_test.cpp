@@ -183,6 +183,71 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
   CHECK(paced_on.sd() <= 8);
 }
 
+TEST_CASE("Delineation over the QTDB development records has no gross QRS-end failures", "[ecg]") {
+  // QTDB (250 Hz, two leads, annotator 1's q1c marks) as the bench scores it: each annotated QRS against the
+  // detected beat nearest its peak, with the P before it and the T after it. Its paced records (MIT-BIH 102 and 104)
+  // show the stimulus as a one-to-three-sample spike, and their T waves rise straight out of the S waves: the QRS
+  // ends there were 100 ms late or early before the low-rate stimulus rule and the trough rule.
+  ECG_REQUIRE_SHARED("qtdb/RECORDS");
+  std::ifstream list(test::shared_data() / "qtdb/RECORDS");
+  std::string rec;
+  Errors qrs_on, qrs_off, t_end, p_on, p_off, paced_off;
+  std::size_t records = 0, t_marked = 0;
+  while (list >> rec) {
+    const auto dir = test::shared_data() / "qtdb";
+    auto w = read_ecg_file(dir / (rec + ".hea"));
+    REQUIRE(w.ok());
+    LeadSet s = *w;
+    condition_signals(s);
+    const auto r = detect_qrs(s);
+    const double fs = s.sample_rate_hz;
+    const auto ref = waves_of(dir / (rec + ".q1c"));
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      if (ref[i].sym != 'N' || r.empty()) continue;
+      auto it = std::lower_bound(r.begin(), r.end(), ref[i].peak);
+      if (it == r.end() || (it != r.begin() && ref[i].peak - *(it - 1) < *it - ref[i].peak)) --it;
+      if (std::llabs(*it - ref[i].peak) > std::int64_t(0.1 * fs)) continue;
+      const auto k = std::size_t(it - r.begin());
+      const auto f = delineate_beat(s, r[k], k ? std::optional(r[k - 1]) : std::nullopt,
+                                    k + 1 < r.size() ? std::optional(r[k + 1]) : std::nullopt);
+      qrs_on.add(f.qrs_on, ref[i].on, fs);
+      qrs_off.add(f.qrs_off, ref[i].off, fs);
+      if (rec == "sel102" || rec == "sel104") paced_off.add(f.qrs_off, ref[i].off, fs);
+      if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs)) {
+        p_on.add(f.p_on, ref[i - 1].on, fs);
+        p_off.add(f.p_off, ref[i - 1].off, fs);
+      }
+      if (i + 1 < ref.size() && ref[i + 1].sym == 't' && ref[i + 1].peak - ref[i].peak < std::int64_t(0.7 * fs) &&
+          ref[i + 1].off >= 0) {
+        ++t_marked;
+        t_end.add(f.t_off, ref[i + 1].off, fs);
+      }
+    }
+    ++records;
+  }
+  INFO(records << " records; QRS on " << qrs_on.mean() << " +- " << qrs_on.sd() << " ms (n " << qrs_on.ms.size()
+                << "), QRS off " << qrs_off.mean() << " +- " << qrs_off.sd() << ", paced records' QRS off "
+                << paced_off.mean() << " +- " << paced_off.sd() << " (n " << paced_off.ms.size() << "), T end "
+                << t_end.mean() << " +- " << t_end.sd() << " (n " << t_end.ms.size() << " of " << t_marked
+                << "), P on " << p_on.mean() << " +- " << p_on.sd() << ", P off " << p_off.mean() << " +- " << p_off.sd()
+                << " (n " << p_on.ms.size() << ")");
+  REQUIRE(records >= 10);
+  REQUIRE(qrs_off.ms.size() >= 380);
+  REQUIRE(paced_off.ms.size() >= 140);
+  // Measured on 2026-11-29: QRS on 2.9 +- 10.3, QRS off 7.7 +- 12.7 (before: 10.7 +- 26.4), paced records' QRS off
+  // 7.1 +- 17.2 (14.3 +- 40.2), T end -29.1 +- 44.2 with every marked T end delineated (47.9, 13 missed: the late
+  // QRS end put the T search past the T wave), P on -15.2 +- 20.5, P off 11.7 +- 18.7. CSE 2-sigma tolerances for
+  // the SD: QRS on 6.5, QRS off 11.6, T end 30.6, P on 10.2, P off 12.7. The floors keep a margin.
+  CHECK(qrs_on.sd() <= 11.5);
+  CHECK(std::abs(qrs_off.mean()) <= 12);
+  CHECK(qrs_off.sd() <= 15);
+  CHECK(paced_off.sd() <= 20);
+  CHECK(t_end.ms.size() + 3 >= t_marked);
+  CHECK(t_end.sd() <= 47);
+  CHECK(p_on.sd() <= 22.5);
+  CHECK(p_off.sd() <= 20.5);
+}
+
 TEST_CASE("A pacemaker spike before the QRS does not pull the QRS onset earlier", "[ecg]") {
   test::Synth o;
   o.seconds = 6;
@@ -199,6 +264,43 @@ TEST_CASE("A pacemaker spike before the QRS does not pull the QRS onset earlier"
     REQUIRE((a.qrs_on && b.qrs_on));
     INFO("beat " << k << ": onset " << *a.qrs_on << " without the spike, " << *b.qrs_on << " with it");
     CHECK(std::llabs(*b.qrs_on - *a.qrs_on) <= 2);  // 4 ms
+  }
+}
+
+TEST_CASE("A pacemaker spike at 250 Hz does not end the paced QRS before the complex", "[ecg]") {
+  // As QTDB's paced records (MIT-BIH 102 and 104 resampled to 250 Hz) show the stimulus in two leads: a rise of 1 mV
+  // over two samples, a fall over two more onto a tail the recorder lets decay, then a broad, low paced QRS. The
+  // spike's slope set the QRS's thresholds and its still tail ended the QRS before the complex had begun (76 ms
+  // early on four of the seven beats); bridged, the QRS ends where the synthetic complex does.
+  test::Synth o;
+  o.fs = 250;
+  o.seconds = 8;
+  o.p_waves = false;
+  o.wide_monophasic = true;
+  o.qrs_ms = 140;
+  o.r_uv = 400;
+  auto w = test::synth_ecg(o);
+  w.leads = {w.leads[1], w.leads[10]};  // II and V5, as a two-lead Holter records them
+  std::vector<std::size_t> onsets;
+  for (double t = 0.5; t < o.seconds - 0.6; t += 60.0 / o.hr) onsets.push_back(std::size_t(std::lround(t * o.fs)));
+  for (auto q : onsets)
+    for (auto& l : w.leads) {
+      const float spike[] = {250, 1000, 600, 250, 150, 80};  // from 24 ms before the QRS
+      for (std::size_t j = 0; j < 6; ++j) l.uv[q - 6 + j] += spike[j];
+    }
+  LeadSet s = w;
+  condition_signals(s);
+  const auto r = detect_qrs(s);
+  REQUIRE(r.size() >= 6);
+  for (std::size_t k = 1; k + 1 < r.size(); ++k) {
+    // The beat's QRS: the one starting nearest the detection, which may lie on the spike just before it.
+    const auto it = std::lower_bound(onsets.begin(), onsets.end(), std::size_t(r[k]) - std::size_t(0.1 * o.fs));
+    REQUIRE(it != onsets.end());
+    const auto end = std::int64_t(*it) + std::llround(o.qrs_ms / 1000 * o.fs);
+    const auto f = delineate_beat(s, r[k], r[k - 1], r[k + 1]);
+    REQUIRE(f.qrs_off);
+    INFO("beat " << k << ": QRS ends at " << end << ", found at " << *f.qrs_off);
+    CHECK(std::llabs(*f.qrs_off - end) <= 2);  // 8 ms
   }
 }
 
