@@ -72,16 +72,14 @@ int run_qrs(const fs::path& db, const fs::path& out, bool first_lead, double sta
   std::vector<Ec57Tally> tallies;
   double detect_total = 0, analyze_total = 0, analyze_max = 0;
   std::string slowest;
+  // QTDB, for one, has beat labels for only some of its records: those without are listed, not scored.
+  std::vector<std::string> annotated, unannotated;
+  for (const auto& rec : records) (fs::exists(db / (rec + ".atr")) ? annotated : unannotated).push_back(rec);
   std::printf("QRS detection, ANSI/AAMI EC57 (150 ms window, scored from %.0f s, beat labels only), %zu records:\n",
-              start_s, records.size());
+              start_s, annotated.size());
   std::printf("%-8s %7s %7s %5s %5s %8s %8s   CPU ms: detection analyze()\n", "record", "refbeat", "TP", "FN", "FP",
               "Se%", "+P%");
-  std::vector<std::string> unannotated;
-  for (const auto& rec : records) {
-    if (!fs::exists(db / (rec + ".atr"))) {  // QTDB, for one, has beat labels for only some of its records
-      unannotated.push_back(rec);
-      continue;
-    }
+  for (const auto& rec : annotated) {
     auto w = read_wfdb_file(db / (rec + ".hea"));
     if (!w) {
       std::fprintf(stderr, "%s: %s\n", rec.c_str(), w.error().message.c_str());
