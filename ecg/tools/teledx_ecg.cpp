@@ -141,11 +141,13 @@ int run_qrs(const fs::path& db, const fs::path& out, bool first_lead, double sta
 }
 
 int run_measure(const std::vector<std::string>& files) {
+  int rc = 0;  // every file is tried; an unreadable one is named with the reason, and the exit status says so
   for (const auto& file : files) {
     auto w = read_ecg_file(file);
     if (!w) {
       std::fprintf(stderr, "%s: %s\n", file.c_str(), w.error().message.c_str());
-      return 2;
+      rc = 2;
+      continue;
     }
     const auto m = analyze(*w).measurements;
     std::printf("%s\n  ours: PR %.0f  P %.0f  QRS %.0f  QT %.0f ms\n  device:", file.c_str(), m.pr.value_or(-1),
@@ -153,7 +155,7 @@ int run_measure(const std::vector<std::string>& files) {
     for (const auto& d : w->device_measurements) std::printf("  %s %g", d.name.c_str(), d.value);
     std::printf("\n");
   }
-  return 0;
+  return rc;
 }
 
 }  // namespace teledx::ecg::eval

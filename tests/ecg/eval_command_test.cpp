@@ -121,3 +121,15 @@ TEST_CASE("teledx-ecg takes the full record list when the development list's rec
   CHECK(r.out.find("1 of 3 listed records are present") != std::string::npos);
   CHECK(r.out.find("agreement 1/1") != std::string::npos);
 }
+
+TEST_CASE("teledx-ecg measure reports every file, names the unreadable ones and exits 2 for them", "[ecg][tool]") {
+  teledx::test::TempDir dir("teledx-ecg-measure");
+  std::ofstream(dir / "junk.xml") << "<not an ECG";
+  const auto good = teledx::ecg::test::local_data() / "Example_aECG.xml";
+  REQUIRE(fs::exists(good));
+  const auto r = run_tool("measure '" + (dir / "junk.xml").string() + "' '" + good.string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 2);
+  CHECK(r.out.find("junk.xml: ") != std::string::npos);
+  CHECK(r.out.find("ours: PR ") != std::string::npos);  // the good file after the bad one is still measured
+}
