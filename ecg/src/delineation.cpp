@@ -294,17 +294,31 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
         std::tie(pk, amp) = peak_from(chord);
         shifted = true;
       }
+      double sign = w.s(l, pk) > (shifted ? chord(pk) : base[l]) ? 1 : -1;
+      // Or a shifted ST segment deepens after the window start (QTDB sel301, LUDB 81: depressed and sloping down,
+      // then a T wave rising out of it, which the annotators mark): when the window starts at 60% of that deviation
+      // or more (50 µV or more), on its side, and the signal turning back from it stands as far from the ST level,
+      // on the other side, where it turns again, that turn is the T peak (a hump on the ST level), and its descent
+      // ends by 20 ms after the next turn. Thresholds and effects: docs/ecg.md, sixth pass.
+      const double st = w.s(l, t_lo) - base[l];
+      bool on_st = false;
+      if (!shifted && st * sign > 0 && std::abs(st) >= std::max(50.0, 0.6 * amp)) {
+        std::int64_t k = pk;
+        while (k + 1 < t_peak_hi && -sign * (w.s(l, k + 1) - w.s(l, k)) > 0) ++k;
+        if (const double h = -sign * (w.s(l, k) - c0); k + 1 < t_peak_hi && h >= amp)
+          pk = k, amp = h, sign = -sign, on_st = true;
+      }
       if (amp < 40 || pk <= t_lo || pk >= t_peak_hi - 1) continue;
-      const double sign = w.s(l, pk) > (shifted ? chord(pk) : base[l]) ? 1 : -1;
       // The steepest descent after the peak (toward the PR baseline when the wave stands on that side of it, else
       // toward the level where the window ends) starts the search for the end.
       const double target = sign * (w.s(l, pk) - base[l]) > 0.3 * amp ? base[l] : c1;
       const std::int64_t t_hi = std::min(t_end_hi, pk + ms(250));
-      std::int64_t ks = pk;
+      std::int64_t ks = pk, turn = -1;
       double best = 0;
       for (std::int64_t k = pk; k < t_hi - 1; ++k) {
         if (sign * (w.s(l, k) - target) < 0.1 * amp) break;  // back at the level: the descent is over
         const double d = -sign * (w.s(l, k + 1) - w.s(l, k - 1)) / 2;  // descent toward the level
+        if (on_st && best > 0 && d < 0) { turn = k; break; }  // a later rise is another wave (LUDB 81, V3-V4)
         if (d > best) best = d, ks = k;
       }
       if (best <= 0) continue;
@@ -328,7 +342,7 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
         }
         return at;
       };
-      const std::int64_t end = area_end(ks, std::min(t_end_hi, pk + ms(200)));
+      const std::int64_t end = area_end(ks, std::min({t_end_hi, pk + ms(200), turn < 0 ? hi : turn + ms(20)}));
       tl.push_back({amp, pk, end, l});
     }
   }

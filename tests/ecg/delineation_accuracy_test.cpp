@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <numbers>
 #include <optional>
 #include <string>
 #include <vector>
@@ -237,14 +238,15 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
   // Measured on 2026-11-29: QRS on 2.9 +- 10.3, QRS off 7.7 +- 12.7 (before: 10.7 +- 26.4), paced records' QRS off
   // 7.1 +- 17.2 (14.3 +- 40.2), T end -29.1 +- 44.2 with every marked T end delineated (47.9, 13 missed: the late
   // QRS end put the T search past the T wave), P on -5.5 +- 16.4 (before the two-lead onset rule: -15.2 +- 20.5),
-  // P off 11.5 +- 18.3 (11.7 +- 18.7). CSE 2-sigma tolerances for the SD: QRS on 6.5, QRS off 11.6, T end 30.6, P on
+  // P off 11.5 +- 18.3 (11.7 +- 18.7). T end since the T wave rising out of a shifted ST segment: -19.1 +- 37.3
+  // (sel301 -103 +- 22 -> 0 +- 14). CSE 2-sigma tolerances for the SD: QRS on 6.5, QRS off 11.6, T end 30.6, P on
   // 10.2, P off 12.7. The floors keep a margin.
   CHECK(qrs_on.sd() <= 11.5);
   CHECK(std::abs(qrs_off.mean()) <= 12);
   CHECK(qrs_off.sd() <= 15);
   CHECK(paced_off.sd() <= 20);
   CHECK(t_end.ms.size() + 3 >= t_marked);
-  CHECK(t_end.sd() <= 47);
+  CHECK(t_end.sd() <= 40);
   CHECK(std::abs(p_on.mean()) <= 10);
   CHECK(p_on.sd() <= 17.5);
   CHECK(p_off.sd() <= 19.5);
@@ -353,6 +355,50 @@ TEST_CASE("A pacemaker spike at 250 Hz does not end the paced QRS before the com
     REQUIRE(f.qrs_off);
     INFO("beat " << k << ": QRS ends at " << end << ", found at " << *f.qrs_off);
     CHECK(std::llabs(*f.qrs_off - end) <= 2);  // 8 ms
+  }
+}
+
+TEST_CASE("A T wave rising out of a depressed ST segment ends after the T wave, not where the ST returns", "[ecg]") {
+  // As QTDB sel301 (ST-change database) shows it at 250 Hz in two leads: the ST segment depressed 240 µV after the
+  // J point and sloping down to 400 µV, then a T wave rising out of it to 150 µV above the baseline and ending 430
+  // ms after the QRS onset. The largest deviation from the PR baseline is the ST segment; taken for the T wave, it
+  // ended the T wave where the ST segment returns: 113-115 ms early here before the hump rule, within 2 ms with it
+  // (sel301: -103 ms on every beat).
+  test::Synth o;
+  o.fs = 250;
+  o.seconds = 8;
+  o.t_uv = 0;
+  auto w = test::synth_ecg(o);
+  w.leads = {w.leads[1], w.leads[10]};  // II and V5, as a two-lead Holter records them
+  // Seconds after the QRS onset: the J point, the deepest ST, the T peak, the T end.
+  const double qrs = o.qrs_ms / 1000, deep_s = 0.23, top_s = 0.33, end_s = 0.43;
+  auto st_t = [&](double u) {  // u: seconds after the QRS onset
+    const double depth = 400, top = 150;
+    auto rise = [](double x) { return (1 - std::cos(std::numbers::pi * std::clamp(x, 0.0, 1.0))) / 2; };
+    if (u < qrs || u >= end_s) return 0.0;
+    if (u < deep_s) return -depth * (0.6 + 0.4 * (u - qrs) / (deep_s - qrs)) * rise((u - qrs) / 0.02);
+    if (u < top_s) return -depth + (depth + top) * rise((u - deep_s) / (top_s - deep_s));
+    return top * (1 - rise((u - top_s) / (end_s - top_s)));
+  };
+  std::vector<double> onsets;
+  for (double t = 0.5; t < o.seconds - 0.6; t += 60.0 / o.hr) onsets.push_back(t);
+  for (double q : onsets)
+    for (auto& l : w.leads)
+      for (auto k = std::size_t(q * o.fs); k < std::size_t((q + end_s) * o.fs) + 2; ++k)
+        l.uv[k] += float(st_t(double(k) / o.fs - q));
+  LeadSet s = w;
+  condition_signals(s);
+  const auto r = detect_qrs(s);
+  REQUIRE(r.size() >= 6);
+  for (std::size_t k = 1; k + 1 < r.size(); ++k) {
+    const auto it = std::upper_bound(onsets.begin(), onsets.end(), double(r[k]) / o.fs);
+    REQUIRE(it != onsets.begin());
+    const double truth = (*(it - 1) + end_s) * o.fs;
+    const auto f = delineate_beat(s, r[k], r[k - 1], r[k + 1]);
+    REQUIRE(f.t_off);
+    const double err = (double(*f.t_off) - truth) * 1000 / o.fs;
+    INFO("beat " << k << ": T ends at " << truth << ", found at " << *f.t_off << " (" << err << " ms)");
+    CHECK(std::abs(err) <= 30);
   }
 }
 
