@@ -71,6 +71,34 @@ struct Errors {
   }
 };
 
+/// A record's leads conditioned as analyze() does, with the beats the detector finds in them.
+struct Detected {
+  LeadSet s;
+  std::vector<std::int64_t> r;
+  double fs = 0;
+};
+
+Detected detect_in(LeadSet s) {
+  condition_signals(s);
+  auto r = detect_qrs(s);
+  const double fs = s.sample_rate_hz;
+  return {std::move(s), std::move(r), fs};
+}
+
+/// Our boundaries of detected beat k, its neighbours bounding the search as in analyze().
+Fiducials delineate_at(const Detected& d, std::size_t k) {
+  return delineate_beat(d.s, d.r[k], k ? std::optional(d.r[k - 1]) : std::nullopt,
+                        k + 1 < d.r.size() ? std::optional(d.r[k + 1]) : std::nullopt);
+}
+
+/// The first detected beat within 100 ms of an annotated QRS peak, if any.
+std::optional<std::size_t> beat_near(const Detected& d, std::int64_t peak) {
+  const auto tol = std::int64_t(0.1 * d.fs);
+  auto it = std::lower_bound(d.r.begin(), d.r.end(), peak - tol);
+  if (it == d.r.end() || *it > peak + tol) return std::nullopt;
+  return std::size_t(it - d.r.begin());
+}
+
 }  // namespace
 
 TEST_CASE("Delineation over the LUDB development records stays within its measured accuracy", "[ecg]") {
@@ -84,10 +112,8 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
     const auto dir = test::shared_data() / "ludb/data";
     auto w = read_ecg_file(dir / (rec + ".hea"));
     REQUIRE(w.ok());
-    LeadSet s = *w;
-    condition_signals(s);
-    const auto r = detect_qrs(s);
-    const double fs = s.sample_rate_hz;
+    const auto d = detect_in(*w);
+    const double fs = d.fs;
     std::vector<std::vector<Wave>> per;
     for (auto e : exts) per.push_back(waves_of(dir / (rec + "." + e)));
     std::vector<Wave> global = per[1];
@@ -100,11 +126,9 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
           }
     for (std::size_t i = 0; i < global.size(); ++i) {
       if (global[i].sym != 'N') continue;
-      auto it = std::lower_bound(r.begin(), r.end(), global[i].peak - std::int64_t(0.1 * fs));
-      if (it == r.end() || *it > global[i].peak + std::int64_t(0.1 * fs)) continue;
-      const auto k = std::size_t(it - r.begin());
-      const auto f = delineate_beat(s, r[k], k ? std::optional(r[k - 1]) : std::nullopt,
-                                    k + 1 < r.size() ? std::optional(r[k + 1]) : std::nullopt);
+      const auto k = beat_near(d, global[i].peak);
+      if (!k) continue;
+      const auto f = delineate_at(d, *k);
       qrs_on.add(f.qrs_on, global[i].on, fs);
       qrs_off.add(f.qrs_off, global[i].off, fs);
       // Each lead's boundaries against that lead's marks of the same wave (LUDB's own convention).
@@ -198,19 +222,16 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
     const auto dir = test::shared_data() / "qtdb";
     auto w = read_ecg_file(dir / (rec + ".hea"));
     REQUIRE(w.ok());
-    LeadSet s = *w;
-    condition_signals(s);
-    const auto r = detect_qrs(s);
-    const double fs = s.sample_rate_hz;
+    const auto d = detect_in(*w);
+    const auto& r = d.r;
+    const double fs = d.fs;
     const auto ref = waves_of(dir / (rec + ".q1c"));
     for (std::size_t i = 0; i < ref.size(); ++i) {
       if (ref[i].sym != 'N' || r.empty()) continue;
       auto it = std::lower_bound(r.begin(), r.end(), ref[i].peak);
       if (it == r.end() || (it != r.begin() && ref[i].peak - *(it - 1) < *it - ref[i].peak)) --it;
       if (std::llabs(*it - ref[i].peak) > std::int64_t(0.1 * fs)) continue;
-      const auto k = std::size_t(it - r.begin());
-      const auto f = delineate_beat(s, r[k], k ? std::optional(r[k - 1]) : std::nullopt,
-                                    k + 1 < r.size() ? std::optional(r[k + 1]) : std::nullopt);
+      const auto f = delineate_at(d, std::size_t(it - r.begin()));
       qrs_on.add(f.qrs_on, ref[i].on, fs);
       qrs_off.add(f.qrs_off, ref[i].off, fs);
       if (rec == "sel102" || rec == "sel104") paced_off.add(f.qrs_off, ref[i].off, fs);
@@ -265,12 +286,11 @@ TEST_CASE("P boundaries on LUDB reduced to two leads, as a Holter records them, 
     const auto dir = test::shared_data() / "ludb/data";
     auto w = read_ecg_file(dir / (rec + ".hea"));
     REQUIRE(w.ok());
-    LeadSet s = *w;
-    REQUIRE(s.leads.size() == 12);
-    s.leads = {s.leads[1], s.leads[10]};
-    condition_signals(s);
-    const auto r = detect_qrs(s);
-    const double fs = s.sample_rate_hz;
+    LeadSet two = *w;
+    REQUIRE(two.leads.size() == 12);
+    two.leads = {two.leads[1], two.leads[10]};
+    const auto d = detect_in(std::move(two));
+    const double fs = d.fs;
     const auto ii = waves_of(dir / (rec + ".ii")), v5 = waves_of(dir / (rec + ".v5"));
     for (std::size_t i = 1; i < ii.size(); ++i) {
       if (ii[i].sym != 'N' || ii[i - 1].sym != 'p' || ii[i].peak - ii[i - 1].peak >= std::int64_t(0.4 * fs)) continue;
@@ -280,11 +300,9 @@ TEST_CASE("P boundaries on LUDB reduced to two leads, as a Holter records them, 
           if (x.on >= 0 && (p.on < 0 || x.on < p.on)) p.on = x.on;
           p.off = std::max(p.off, x.off);
         }
-      auto it = std::lower_bound(r.begin(), r.end(), ii[i].peak - std::int64_t(0.1 * fs));
-      if (it == r.end() || *it > ii[i].peak + std::int64_t(0.1 * fs)) continue;
-      const auto k = std::size_t(it - r.begin());
-      const auto f = delineate_beat(s, r[k], k ? std::optional(r[k - 1]) : std::nullopt,
-                                    k + 1 < r.size() ? std::optional(r[k + 1]) : std::nullopt);
+      const auto k = beat_near(d, ii[i].peak);
+      if (!k) continue;
+      const auto f = delineate_at(d, *k);
       ++marked;
       p_on.add(f.p_on, p.on, fs);
       p_off.add(f.p_off, p.off, fs);
