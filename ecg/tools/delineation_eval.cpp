@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eval.hpp"
@@ -124,8 +125,26 @@ void add_beat(const B& b, const std::vector<Wave>& ref, std::size_t i, double fs
     st.t_off.add(b.t_off, ref[i + 1].off, fs);
 }
 
-/// Scores one record: `ref` holds global reference waves grouped per beat (p, N, t around one QRS).
-void score(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const std::vector<Wave>& ref, Stats& st) {
+/// The lead whose own boundary lies closest to each of the annotator's marks of beat ref[i]: QTDB as Martínez et
+/// al. (2004) scored it. It flatters any delineator, and is printed only to compare with figures measured so.
+LeadBoundaries best_lead(const Fiducials& f, const std::vector<Wave>& ref, std::size_t i) {
+  const std::int64_t p_on = i > 0 ? ref[i - 1].on : -1, p_off = i > 0 ? ref[i - 1].off : -1;
+  const std::int64_t t_off = i + 1 < ref.size() ? ref[i + 1].off : -1;
+  LeadBoundaries best;
+  auto closest = [&](std::optional<std::int64_t> LeadBoundaries::*m, std::int64_t mark) {
+    for (const auto& lead : f.per_lead)
+      if ((lead.*m) && (!(best.*m) || std::llabs(*(lead.*m) - mark) < std::llabs(*(best.*m) - mark))) best.*m = lead.*m;
+  };
+  closest(&LeadBoundaries::p_on, p_on), closest(&LeadBoundaries::p_off, p_off);
+  closest(&LeadBoundaries::qrs_on, ref[i].on), closest(&LeadBoundaries::qrs_off, ref[i].off);
+  closest(&LeadBoundaries::t_off, t_off);
+  return best;
+}
+
+/// Scores one record: `ref` holds global reference waves grouped per beat (p, N, t around one QRS). With
+/// `best_of_leads`, each beat is also scored by its best lead (best_lead) there.
+void score(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const std::vector<Wave>& ref, Stats& st,
+           Stats* best_of_leads = nullptr) {
   const double fs = conditioned.sample_rate_hz;
   for (std::size_t i = 0; i < ref.size(); ++i) {
     if (ref[i].sym != 'N') continue;
@@ -134,31 +153,11 @@ void score(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const
     auto f = delineate_beat(conditioned, r[*k], *k ? std::optional(r[*k - 1]) : std::nullopt,
                             *k + 1 < r.size() ? std::optional(r[*k + 1]) : std::nullopt);
     add_beat(f, ref, i, fs, st);
-  }
-}
-
-/// QTDB as Martínez et al. (2004) scored it: each boundary of a beat from the lead whose own boundary lies closest
-/// to the annotator's mark. It flatters any delineator, and is printed only to compare with figures measured so.
-void score_best_lead(const LeadSet& conditioned, const std::vector<std::int64_t>& r, const std::vector<Wave>& ref,
-                     Stats& st) {
-  const double fs = conditioned.sample_rate_hz;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    if (ref[i].sym != 'N') continue;
-    auto k = nearest(r, ref[i].peak, std::int64_t(0.1 * fs));
-    if (!k) continue;
-    const auto f = delineate_beat(conditioned, r[*k], *k ? std::optional(r[*k - 1]) : std::nullopt,
-                                  *k + 1 < r.size() ? std::optional(r[*k + 1]) : std::nullopt);
-    const std::int64_t p_on = i > 0 ? ref[i - 1].on : -1, p_off = i > 0 ? ref[i - 1].off : -1;
-    const std::int64_t t_off = i + 1 < ref.size() ? ref[i + 1].off : -1;
-    LeadBoundaries best;
-    auto closest = [&](std::optional<std::int64_t> LeadBoundaries::*m, std::int64_t mark) {
-      for (const auto& lead : f.per_lead)
-        if ((lead.*m) && (!(best.*m) || std::llabs(*(lead.*m) - mark) < std::llabs(*(best.*m) - mark))) best.*m = lead.*m;
-    };
-    closest(&LeadBoundaries::p_on, p_on), closest(&LeadBoundaries::p_off, p_off);
-    closest(&LeadBoundaries::qrs_on, ref[i].on), closest(&LeadBoundaries::qrs_off, ref[i].off);
-    closest(&LeadBoundaries::t_off, t_off);
-    add_beat(best, ref, i, fs, st);
+    if (best_of_leads) {
+      const std::string record = std::exchange(g_record, {});  // the dump lists global boundaries only
+      add_beat(best_lead(f, ref, i), ref, i, fs, *best_of_leads);
+      g_record = record;
+    }
   }
 }
 
@@ -378,9 +377,8 @@ int run_delineation(const fs::path& data) {
     g_record = rec;
     Stats one;
     const auto ref = waves_of(data / "qtdb" / (rec + ".q1c"));
-    score(s, r, ref, one);
+    score(s, r, ref, one, &qt_best);
     g_record.clear();
-    score_best_lead(s, r, ref, qt_best);
     if (std::getenv("QTDB_VERBOSE")) {
       std::printf("%s\n", rec.c_str());
       one.print();
