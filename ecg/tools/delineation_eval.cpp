@@ -16,6 +16,7 @@
 
 #include "eval.hpp"
 #include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/evaluation.hpp"
 #include "teledx/ecg/processing.hpp"
 #include "teledx/ecg/readers.hpp"
 
@@ -27,37 +28,14 @@ namespace {
 /// LUDB keeps its records under data/ in PhysioNet's layout; a flat copy has them beside RECORDS.
 fs::path ludb_records_dir(const fs::path& ludb) { return fs::exists(ludb / "data") ? ludb / "data" : ludb; }
 
-/// One annotated wave: symbol ('p', 'N', 't'), onset, peak, end (samples; -1 when not annotated).
-struct Wave {
-  char sym;
-  std::int64_t on = -1, peak = -1, off = -1;
-};
+using Wave = AnnotatedWave;
 
+/// A record's wave marks in one annotation file; none when it is missing or unreadable (that lead is not scored).
 std::vector<Wave> waves_of(const fs::path& file) {
-  std::vector<Wave> out;
   auto bytes = read_file_bytes(file);
-  if (!bytes) return out;
+  if (!bytes) return {};
   auto ann = read_wfdb_annotations(*bytes);
-  if (!ann) return out;
-  std::int64_t open = -1;
-  bool want_off = false;
-  for (const auto& a : *ann) {
-    if (a.code == 39) { open = a.sample; want_off = false; continue; }
-    if (a.code == 40) {
-      if (want_off && !out.empty() && out.back().off < 0) out.back().off = a.sample;
-      want_off = false;
-      continue;
-    }
-    char sym = 0;
-    if (a.code == 24) sym = 'p';
-    else if (a.code == 27) sym = 't';
-    else if (is_beat_annotation(a.code)) sym = 'N';
-    else continue;
-    out.push_back({sym, open, a.sample, -1});
-    open = -1;
-    want_off = true;
-  }
-  return out;
+  return ann ? annotated_waves(*ann) : std::vector<Wave>{};
 }
 
 /// Record being scored, for the per-beat dump (DELINEATION_DUMP=1 prints "record point ref_sample error_ms" for the
@@ -298,15 +276,7 @@ int run_rhythm(const fs::path& data) {
       const char* exts[] = {"i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6"};
       std::vector<std::vector<Wave>> per;
       for (auto e : exts) per.push_back(waves_of(dir / (rec + "." + e)));
-      std::vector<Wave> g = per[1];
-      const std::int64_t tol = std::int64_t(0.08 * w->sample_rate_hz);
-      for (auto& x : g)
-        for (const auto& lead : per)
-          for (const auto& y : lead)
-            if (y.sym == x.sym && std::llabs(y.peak - x.peak) <= tol) {
-              if (y.on >= 0 && (x.on < 0 || y.on < x.on)) x.on = y.on;
-              if (y.off > x.off) x.off = y.off;
-            }
+      const auto g = global_waves(per, 1, std::int64_t(0.08 * w->sample_rate_hz));
       std::vector<double> pr, qrs, qt;
       const double k = 1000.0 / w->sample_rate_hz;
       for (std::size_t i = 0; i < g.size(); ++i) {
@@ -420,16 +390,14 @@ int run_delineation(const fs::path& data) {
       // Global reference: earliest onset and latest end over the 12 leads, grouped on lead II's waves.
       std::vector<std::vector<Wave>> per;
       for (auto e : exts) per.push_back(waves_of(ludb / (rec + "." + e)));
-      std::vector<Wave> global = per[1];
       const std::int64_t tol = std::int64_t(0.08 * w->sample_rate_hz);
+      const auto global = global_waves(per, 1, tol);
       const double to_ms = 1000.0 / w->sample_rate_hz;
-      for (auto& g : global) {
+      for (const auto& g : per[1]) {  // how far apart the leads' marks of each wave lie
         std::int64_t on_lo = -1, on_hi = -1, off_lo = -1, off_hi = -1;
         for (const auto& lead : per)
           for (const auto& x : lead)
             if (x.sym == g.sym && std::llabs(x.peak - g.peak) <= tol) {
-              if (x.on >= 0 && (g.on < 0 || x.on < g.on)) g.on = x.on;
-              if (x.off > g.off) g.off = x.off;
               if (x.on >= 0) on_lo = on_lo < 0 ? x.on : std::min(on_lo, x.on), on_hi = std::max(on_hi, x.on);
               if (x.off >= 0) off_lo = off_lo < 0 ? x.off : std::min(off_lo, x.off), off_hi = std::max(off_hi, x.off);
             }

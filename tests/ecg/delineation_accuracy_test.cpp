@@ -14,6 +14,7 @@
 #include "ecg_test_data.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/evaluation.hpp"
 #include "teledx/ecg/processing.hpp"
 #include "teledx/ecg/readers.hpp"
 
@@ -21,36 +22,14 @@ using namespace teledx::ecg;
 
 namespace {
 
-/// One annotated wave of one lead: 'p', 'N' (QRS) or 't', with onset and end samples (-1 when not marked).
-struct Wave {
-  char sym;
-  std::int64_t on = -1, peak = -1, off = -1;
-};
+using Wave = AnnotatedWave;
 
 std::vector<Wave> waves_of(const std::filesystem::path& file) {
-  std::vector<Wave> out;
   auto bytes = read_file_bytes(file);
   REQUIRE(bytes.ok());
   auto ann = read_wfdb_annotations(*bytes);
   REQUIRE(ann.ok());
-  std::int64_t open = -1;
-  bool want_off = false;
-  for (const auto& a : *ann) {
-    if (a.code == 39) {  // '(' wave onset
-      open = a.sample, want_off = false;
-      continue;
-    }
-    if (a.code == 40) {  // ')' wave end, of the wave just marked
-      if (want_off && !out.empty() && out.back().off < 0) out.back().off = a.sample;
-      want_off = false;
-      continue;
-    }
-    const char sym = a.code == 24 ? 'p' : a.code == 27 ? 't' : is_beat_annotation(a.code) ? 'N' : 0;
-    if (!sym) continue;
-    out.push_back({sym, open, a.sample, -1});
-    open = -1, want_off = true;
-  }
-  return out;
+  return annotated_waves(*ann);
 }
 
 struct Errors {
@@ -116,14 +95,7 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
     const double fs = d.fs;
     std::vector<std::vector<Wave>> per;
     for (auto e : exts) per.push_back(waves_of(dir / (rec + "." + e)));
-    std::vector<Wave> global = per[1];
-    for (auto& g : global)
-      for (const auto& lead : per)
-        for (const auto& x : lead)
-          if (x.sym == g.sym && std::llabs(x.peak - g.peak) <= std::int64_t(0.08 * fs)) {
-            if (x.on >= 0 && (g.on < 0 || x.on < g.on)) g.on = x.on;
-            g.off = std::max(g.off, x.off);
-          }
+    const auto global = global_waves(per, 1, std::int64_t(0.08 * fs));
     for (std::size_t i = 0; i < global.size(); ++i) {
       if (global[i].sym != 'N') continue;
       const auto k = beat_near(d, global[i].peak);
@@ -291,15 +263,12 @@ TEST_CASE("P boundaries on LUDB reduced to two leads, as a Holter records them, 
     two.leads = {two.leads[1], two.leads[10]};
     const auto d = detect_in(std::move(two));
     const double fs = d.fs;
-    const auto ii = waves_of(dir / (rec + ".ii")), v5 = waves_of(dir / (rec + ".v5"));
+    const auto ii = waves_of(dir / (rec + ".ii"));
+    // The earlier / later of the two leads' marks of each wave.
+    const auto both = global_waves({ii, waves_of(dir / (rec + ".v5"))}, 0, std::int64_t(0.08 * fs));
     for (std::size_t i = 1; i < ii.size(); ++i) {
       if (ii[i].sym != 'N' || ii[i - 1].sym != 'p' || ii[i].peak - ii[i - 1].peak >= std::int64_t(0.4 * fs)) continue;
-      Wave p = ii[i - 1];
-      for (const auto& x : v5)
-        if (x.sym == 'p' && std::llabs(x.peak - p.peak) <= std::int64_t(0.08 * fs)) {
-          if (x.on >= 0 && (p.on < 0 || x.on < p.on)) p.on = x.on;
-          p.off = std::max(p.off, x.off);
-        }
+      const Wave& p = both[i - 1];
       const auto k = beat_near(d, ii[i].peak);
       if (!k) continue;
       const auto f = delineate_at(d, *k);

@@ -163,3 +163,24 @@ TEST_CASE("EC57 scoring agrees beat for beat with the reference scorer on the MI
   CHECK(compared == long(records.size()) * 4);
   CHECK(damaged_errors > 1000);  // the damaged copies did exercise the unmatched paths
 }
+
+TEST_CASE("Wave marks become waves, and a per-lead set becomes global waves of earliest onset and latest end",
+          "[ecg][ec57]") {
+  constexpr int on = 39, end = 40, p = 24, t = 27;
+  // Lead A: a P wave 100-140-180, a QRS without its onset 300-330, a T wave 400-460-520; a stray end mark.
+  const std::vector<Annotation> a{mark(100, on), mark(140, p), mark(180, end), mark(330, k_normal), mark(360, end),
+                                  mark(370, end), mark(400, on), mark(460, t), mark(520, end)};
+  const auto wa = annotated_waves(a);
+  REQUIRE(wa.size() == 3);
+  CHECK((wa[0].sym == 'p' && wa[0].on == 100 && wa[0].peak == 140 && wa[0].off == 180));
+  CHECK((wa[1].sym == 'N' && wa[1].on == -1 && wa[1].off == 360));  // the second end mark belongs to no wave
+  CHECK((wa[2].sym == 't' && wa[2].on == 400 && wa[2].off == 520));
+  // Lead B marks the same P earlier and the T later; its QRS peak is too far from A's to be the same wave.
+  const auto wb = annotated_waves({mark(90, on), mark(150, p), mark(175, end), mark(300, on), mark(380, k_normal),
+                                   mark(400, end), mark(410, on), mark(470, t), mark(540, end)});
+  const auto g = global_waves({wa, wb}, 0, 20);
+  REQUIRE(g.size() == 3);
+  CHECK((g[0].on == 90 && g[0].off == 180));
+  CHECK((g[1].on == -1 && g[1].off == 360));
+  CHECK((g[2].on == 400 && g[2].off == 540));
+}

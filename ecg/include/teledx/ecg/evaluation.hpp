@@ -37,4 +37,18 @@ struct Ec57Summary {
 };
 Ec57Summary summarize_ec57(const std::vector<Ec57Tally>& records);
 
+/// One wave as delineation annotations mark it (QTDB's q1c, LUDB's per-lead files): '(' onset, a peak labelled
+/// 'p' (P), a beat code ('N', the QRS) or 't' (T), then ')' end. -1 where a boundary is not marked.
+struct AnnotatedWave {
+  char sym = 0;  ///< 'p', 'N' or 't'
+  std::int64_t on = -1, peak = -1, off = -1;
+};
+std::vector<AnnotatedWave> annotated_waves(const std::vector<Annotation>& annotations);
+
+/// The global waves of a record annotated lead by lead (the CSE convention): the waves of `leads[reference]`, each
+/// with the earliest onset and latest end marked for the same wave in any lead (same symbol, peak within
+/// `tolerance` samples).
+std::vector<AnnotatedWave> global_waves(const std::vector<std::vector<AnnotatedWave>>& leads, std::size_t reference,
+                                        std::int64_t tolerance);
+
 }  // namespace teledx::ecg
