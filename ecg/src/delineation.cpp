@@ -221,7 +221,8 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   // it; with 20 ms, noisy limb leads pulled it early under the lower onset threshold), the end the latest within
   // 20 ms. A lead's onset more than 20 ms before the summed envelope's is a P wave running into a small QRS (aVF
   // of LUDB 89): it is held there (per-lead onset SD 20 -> 14 ms; the global one does not change). With fewer than
-  // three such leads there is no median to agree with, and the summed envelope decides.
+  // three such leads there is no median to agree with: the summed envelope ends the QRS, the spatial velocity (below)
+  // starts it.
   std::vector<std::int64_t> ons, offs;
   for (std::size_t l = 0; l < nl; ++l) {
     double smax = 0;
@@ -235,7 +236,36 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   }
   std::sort(ons.begin(), ons.end());
   std::sort(offs.begin(), offs.end());
-  std::int64_t on = whole->on, off = whole_off;
+  // With fewer than three voting leads (QTDB's two, a Holter's) the onset is the spatial velocity's: the root sum of
+  // squares over the leads of the slope across +-8 ms, which rises as soon as either lead moves, where the summed +-1
+  // sample envelope follows the bigger lead and its noise. Walking back from its peak, the first point where it stays
+  // for `quiet` samples under its floor (as in bounds_of) plus 5% of its range above it, Martinez 2004's fraction for
+  // the onset. QTDB QRS on 2.9 +- 10.3 -> 3.9 +- 8.9 ms (paced sel102/104 12.2 -> 10.2, the other eight 8.2 -> 7.7), on
+  // LUDB's dev records reduced to II and V5 (other rate and annotators) -0.4 +- 16.4 -> 3.7 +- 13.4; without the
+  // floor QTDB 9.1 but LUDB's two leads 18.4 (noise holds the velocity above 5% of the peak).
+  auto spatial_onset = [&]() -> std::int64_t {
+    std::vector<double> v(std::size_t(hi - lo), 0.0);
+    double vmax = 0;
+    std::int64_t kv = r;
+    for (std::int64_t k = lo + span; k < hi - span; ++k) {
+      double s2 = 0;
+      for (std::size_t l = 0; l < nl; ++l) s2 += std::pow(w.q(l, k + span) - w.q(l, k - span), 2);
+      v[std::size_t(k - lo)] = std::sqrt(s2);
+      if (k >= near_lo && k <= near_hi && v[std::size_t(k - lo)] > vmax) vmax = v[std::size_t(k - lo)], kv = k;
+    }
+    sorted.clear();
+    for (std::size_t k = 0; k < v.size(); k += stride) sorted.push_back(v[k]);
+    std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 5), sorted.end());
+    const double floor_v = sorted[sorted.size() / 5], th = floor_v + 0.05 * (vmax - floor_v);
+    if (vmax <= floor_v) return whole->on;
+    std::int64_t at = std::max(lo, r - ms(160)), run = 0;
+    for (std::int64_t j = std::min(r, kv); j > on_limit - quiet + 1; --j) {
+      run = v[std::size_t(j - lo)] < th ? run + 1 : 0;
+      if (run == quiet) { at = j + quiet - 1; break; }
+    }
+    return at;
+  };
+  std::int64_t on = ons.size() >= 3 ? whole->on : spatial_onset(), off = whole_off;
   if (ons.size() >= 3) {
     const std::int64_t agree_on = ms(8), agree_off = ms(20);
     const std::int64_t mid_on = ons[(ons.size() - 1) / 2], mid_off = offs[offs.size() / 2];
@@ -441,9 +471,31 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
             if (std::abs(w.s(l, k) - base[l]) > lead_amp[l]) lead_amp[l] = std::abs(w.s(l, k) - base[l]), lead_pk[l] = k;
           amax = std::max(amax, lead_amp[l]);
         }
-        std::vector<std::int64_t> ons, offs;
+        std::vector<std::int64_t> ons, offs, settled;
         std::vector<float> wt;
         const int level = detail::spline_wt_scale(fs, 4);
+        // Where a lead has settled at its PR-segment level (the PR baseline window above): walking back from the
+        // window's end, the last sample after the P peak at which the 40 Hz band stands off the window's mean by more
+        // than twice the window's own scatter (noise) or a tenth of the lead's P amplitude (a floor for noise-free
+        // median beats), plus one. The wavelet at 2^4 spans some 100 ms: the QRS's lobe or a slow PR drift holds |W|
+        // up after the P wave has ended, and the wavelet end ran on into the flat PR segment (QTDB sel100's signal is
+        // back at the PR level 20 ms before it; P off mean per record: sel16265 +17 -> +1 ms, sel100 +19 -> +13; a
+        // synthetic P ending 40-100 ms before the QRS: +10 -> 0 to +7, p_wave_end_test.cpp). A window scattered by more
+        // than a quarter of the P amplitude is no flat segment (the P wave runs into the QRS, or the PR drifts): no
+        // level to settle at, and the lead keeps its wavelet end (a synthetic P ending 20 ms before the QRS: 15-18 ms
+        // early without this).
+        auto settled_at = [&](std::size_t l, std::int64_t wavelet_end) {
+          double mean = 0, var = 0;
+          for (std::int64_t k = b0; k <= b_end; ++k) mean += w.q(l, k);
+          mean /= double(b_end - b0 + 1);
+          for (std::int64_t k = b0; k <= b_end; ++k) var += (w.q(l, k) - mean) * (w.q(l, k) - mean);
+          const double scatter = 2 * std::sqrt(var / double(b_end - b0 + 1));
+          if (scatter > 0.25 * lead_amp[l]) return wavelet_end;
+          const double tol = std::max(scatter, 0.1 * lead_amp[l]);
+          std::int64_t k = b_end;
+          while (k > lead_pk[l] && std::abs(w.q(l, k) - mean) <= tol) --k;
+          return std::min(wavelet_end, k + 1);
+        };
         for (std::size_t l = 0; l < nl; ++l) {
           if (lead_amp[l] < 0.4 * amax || lead_amp[l] < 20) continue;
           detail::spline_wt(w.qrs_band[l].data(), w.qrs_band[l].size(), level, std::size_t(p_walk_lo - lo),
@@ -451,6 +503,7 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
           const double polarity = w.s(l, lead_pk[l]) > base[l] ? 1 : -1;
           auto [la, lb] = detail::p_bounds_wt(wt, lo, polarity, lead_pk[l], p_walk_lo, p_hi, ms(100), ms(80), ms(20));
           ons.push_back(la), offs.push_back(lb);
+          settled.push_back(settled_at(l, lb));
           lead_p.push_back({l, la, lb});
         }
         // With fewer than three such leads (two-lead Holter and QTDB records) there is no quantile to take: the onset
@@ -461,13 +514,18 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
         // QTDB 18.3, 12-lead LUDB 16.6 -> 17.7, and the PR of single beats moved enough to change the rhythm rule's
         // count of beats at a steady PR (MIT-BIH 100-109 false AF windows 3 -> 4). With the later of the two, 12-lead
         // LUDB does not change: where only one or two of its leads are clear, the walk's onset is already the later.
-        // The end is the latest lead's (QTDB P off SD 20.2 -> 18.7 ms).
+        // The end is the latest lead's (QTDB P off SD 20.2 -> 18.7 ms). Whatever the number of leads, the end is then
+        // no later than the latest clear lead's settling at its PR level (settled_at): LUDB P off SD 13.6 -> 13.0 ms
+        // (odd records 15.1 -> 14.6, even 11.8 -> 11.1; mean 0.4 -> -3.9), QTDB 18.3 -> 17.6 (mean 11.5 -> 5.5). Not
+        // the earlier of two leads: QTDB without the paced sel104 10.8 against 12.6, but each lead's end is held at the
+        // global one, and the better-lead score (Martinez's convention) went 16.3 -> 17.9 (docs/ecg.md, seventh pass).
         if (!ons.empty()) {
           std::sort(ons.begin(), ons.end());
           std::sort(offs.begin(), offs.end());
           const std::size_t q = std::size_t(std::lround(0.15 * double(ons.size() - 1)));
           a = ons.size() >= 3 ? ons[q] : std::max(a, ons.front());
           b = offs[offs.size() - 1 - q];
+          b = std::min(b, *std::max_element(settled.begin(), settled.end()));
         }
       }
       if (b - a >= ms(40) && b - a <= ms(250)) {

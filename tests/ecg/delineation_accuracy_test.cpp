@@ -154,7 +154,8 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
   // paced records' QRS on -0.3 +- 3.7. With each lead's boundaries held within the global ones (same day), per
   // lead: P on -6.0 +- 12.1, P off 10.2 +- 12.8, QRS on 1.2 +- 11.7, QRS off -0.5 +- 12.8, T end 5.6 +- 25.5 (before:
   // T end 51 ms SD in the bench's scoring). CSE 2-sigma tolerances for the SD: QRS on 6.5, QRS off 11.6, T end 30.6,
-  // P on 10.2, P off 12.7 (QRS on and P are not met yet). The floors sit a little above what was measured.
+  // P on 10.2, P off 12.7 (QRS on and P are not met yet). The floors sit a little above what was measured. P end no
+  // later than the leads' settling at the PR level (same day): P off -3.9 +- 13.0, per lead 7.5 +- 12.6.
   CHECK(std::abs(qrs_on.mean()) <= 10);
   CHECK(qrs_on.sd() <= 8.5);
   CHECK(std::abs(qrs_off.mean()) <= 10);
@@ -164,11 +165,11 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
   CHECK(std::abs(p_on.mean()) <= 10);
   CHECK(p_on.sd() <= 17.5);
   CHECK(std::abs(p_off.mean()) <= 10);
-  CHECK(p_off.sd() <= 14.5);
+  CHECK(p_off.sd() <= 13.5);
   CHECK(std::abs(lead_p_on.mean()) <= 10);
   CHECK(lead_p_on.sd() <= 13.0);
-  CHECK(std::abs(lead_p_off.mean()) <= 14);
-  CHECK(lead_p_off.sd() <= 13.5);
+  CHECK(std::abs(lead_p_off.mean()) <= 10);
+  CHECK(lead_p_off.sd() <= 13.0);
   CHECK(std::abs(lead_qrs_on.mean()) <= 5);
   CHECK(lead_qrs_on.sd() <= 12.5);
   CHECK(std::abs(lead_qrs_off.mean()) <= 5);
@@ -233,8 +234,9 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
   // QRS end put the T search past the T wave), P on -5.5 +- 16.4 (before the two-lead onset rule: -15.2 +- 20.5),
   // P off 11.5 +- 18.3 (11.7 +- 18.7). T end since the T wave rising out of a shifted ST segment: -19.1 +- 37.3
   // (sel301 -103 +- 22 -> 0 +- 14). CSE 2-sigma tolerances for the SD: QRS on 6.5, QRS off 11.6, T end 30.6, P on
-  // 10.2, P off 12.7. The floors keep a margin.
-  CHECK(qrs_on.sd() <= 11.5);
+  // 10.2, P off 12.7. The floors keep a margin. QRS on since the two-lead onset on the spatial velocity: 3.9 +- 8.9.
+  // P end no later than the leads' settling at the PR level (same day): P off 5.5 +- 17.6.
+  CHECK(qrs_on.sd() <= 9.5);
   CHECK(std::abs(qrs_off.mean()) <= 12);
   CHECK(qrs_off.sd() <= 15);
   CHECK(paced_off.sd() <= 20);
@@ -242,7 +244,7 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
   CHECK(t_end.sd() <= 40);
   CHECK(std::abs(p_on.mean()) <= 10);
   CHECK(p_on.sd() <= 17.5);
-  CHECK(p_off.sd() <= 19.5);
+  CHECK(p_off.sd() <= 18.5);
 }
 
 TEST_CASE("P boundaries on LUDB reduced to two leads, as a Holter records them, stay within their accuracy", "[ecg]") {
@@ -281,12 +283,42 @@ TEST_CASE("P boundaries on LUDB reduced to two leads, as a Holter records them, 
                                << p_off.sd() << " (n " << p_on.ms.size() << " of " << marked << ")");
   REQUIRE(marked >= 340);
   // Measured on 2026-11-29: P on -5.7 +- 20.3 (before, the summed-slope walk's onset alone: -12.5 +- 22.8), P off
-  // 5.9 +- 23.9, 352 of 359 P waves delineated.
+  // 5.9 +- 23.9, 352 of 359 P waves delineated; P off -0.4 +- 23.1 with the end no later than the leads' settling.
   CHECK(p_on.ms.size() + 15 >= marked);
   CHECK(std::abs(p_on.mean()) <= 10);
   CHECK(p_on.sd() <= 21.5);
   CHECK(std::abs(p_off.mean()) <= 10);
-  CHECK(p_off.sd() <= 25);
+  CHECK(p_off.sd() <= 24);
+}
+
+TEST_CASE("The QRS onset on LUDB reduced to two leads stays within its accuracy", "[ecg]") {
+  // With fewer than three clear leads the onset is the spatial velocity's, its 5% taken from Martinez 2004 and checked
+  // on QTDB's dev records (250 Hz, one annotator); here on other records, rate and annotators: LUDB's dev records
+  // reduced to leads II and V5, against the earlier of those two leads' marks (where the velocity's floor is needed).
+  ECG_REQUIRE_SHARED("ludb/RECORDS.dev");
+  std::ifstream list(test::shared_data() / "ludb/RECORDS.dev");
+  std::string rec;
+  Errors qrs_on;
+  while (list >> rec) {
+    const auto dir = test::shared_data() / "ludb/data";
+    auto w = read_ecg_file(dir / (rec + ".hea"));
+    REQUIRE(w.ok());
+    LeadSet two = *w;
+    REQUIRE(two.leads.size() == 12);
+    two.leads = {two.leads[1], two.leads[10]};
+    const auto d = detect_in(std::move(two));
+    const auto ii = waves_of(dir / (rec + ".ii"));
+    const auto both = global_waves({ii, waves_of(dir / (rec + ".v5"))}, 0, std::int64_t(0.08 * d.fs));
+    for (std::size_t i = 0; i < ii.size(); ++i)
+      if (ii[i].sym == 'N')
+        if (const auto k = beat_near(d, ii[i].peak)) qrs_on.add(delineate_at(d, *k).qrs_on, both[i].on, d.fs);
+  }
+  INFO("two-lead LUDB: QRS on " << qrs_on.mean() << " +- " << qrs_on.sd() << " (n " << qrs_on.ms.size() << ")");
+  REQUIRE(qrs_on.ms.size() >= 400);
+  // Measured on 2026-11-29: 3.7 +- 13.4 ms, 472 beats (before, the summed-slope walk's onset: -0.4 +- 16.4; the
+  // spatial velocity without its floor: 0.4 +- 18.4).
+  CHECK(std::abs(qrs_on.mean()) <= 6);
+  CHECK(qrs_on.sd() <= 14);
 }
 
 TEST_CASE("A pacemaker spike before the QRS does not pull the QRS onset earlier", "[ecg]") {
