@@ -229,16 +229,14 @@ class SqliteDatabase final : public Database {
 
   using Database::write;
   Result<void> write(const std::function<Result<void>(Txn&)>& fn, Durability durability) override {
-    std::lock_guard lock(write_mutex_);
-    if (durability == Durability::Immediate || memory_) return run_txn(writer_, "BEGIN IMMEDIATE", fn);
-    // WAL + synchronous=NORMAL: the commit is appended to the WAL without an fsync; the next FULL commit
-    // (or a checkpoint) syncs the WAL and with it every frame before it.
-    TELEDX_TRY(exec_script(writer_, "PRAGMA synchronous=NORMAL"));
-    auto r = run_txn(writer_, "BEGIN IMMEDIATE", fn);
-    auto restored = exec_script(writer_, "PRAGMA synchronous=FULL");
-    if (r.ok()) deferred_pending_ = true;
-    if (!restored.ok()) return restored;
+    auto r = write_locked(fn, durability);
+    if (r.ok()) committed();  // outside the write lock: a listener never holds up the next writer
     return r;
+  }
+
+  void set_commit_listener(std::function<void()> listener) override {
+    std::lock_guard lock(listener_mutex_);
+    listener_ = std::move(listener);
   }
 
   Result<void> flush() override {
@@ -256,7 +254,7 @@ class SqliteDatabase final : public Database {
 
   Result<void> read(const std::function<Result<void>(Txn&)>& fn) override {
     // An in-memory database is private to its connection: reads share the writer.
-    if (memory_) return write(fn);
+    if (memory_) return write_locked(fn, Durability::Immediate);  // a read: no commit to tell anyone of
     auto c = acquire_reader();
     if (!c.ok()) return c.error();
     auto r = run_txn(*c, "BEGIN", fn);
@@ -309,7 +307,25 @@ class SqliteDatabase final : public Database {
   }
 
  private:
+  Result<void> write_locked(const std::function<Result<void>(Txn&)>& fn, Durability durability) {
+    std::lock_guard lock(write_mutex_);
+    if (durability == Durability::Immediate || memory_) return run_txn(writer_, "BEGIN IMMEDIATE", fn);
+    // WAL + synchronous=NORMAL: the commit is appended to the WAL without an fsync; the next FULL commit
+    // (or a checkpoint) syncs the WAL and with it every frame before it.
+    TELEDX_TRY(exec_script(writer_, "PRAGMA synchronous=NORMAL"));
+    auto r = run_txn(writer_, "BEGIN IMMEDIATE", fn);
+    auto restored = exec_script(writer_, "PRAGMA synchronous=FULL");
+    if (r.ok()) deferred_pending_ = true;
+    if (!restored.ok()) return restored;
+    return r;
+  }
+
   static constexpr int kCheckpointPages = 1000;  // SQLite's own auto-checkpoint threshold
+
+  void committed() {
+    std::lock_guard lock(listener_mutex_);
+    if (listener_) listener_();
+  }
 
   static int on_wal_commit(void* self, sqlite3*, const char*, int pages) {
     if (pages >= kCheckpointPages) {
@@ -412,6 +428,8 @@ class SqliteDatabase final : public Database {
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false, checkpoint_stop_ = false;
   std::thread checkpointer_;
+  std::mutex listener_mutex_;  // held while the listener runs, so that removing it waits for a call in progress
+  std::function<void()> listener_;
   std::mutex caches_mutex_;
   std::map<sqlite3*, std::unique_ptr<StatementCache>> caches_;  // one per connection, used by its holder only
 };

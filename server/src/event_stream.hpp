@@ -26,8 +26,7 @@ enum class Audience { None, Staff, Clinic };
 Audience audience_of(Role role, std::int64_t institution_id, const worklist::OutboxEvent& e);
 
 struct StreamOptions {
-  int poll_ms = 10;                 // how often the outbox is read for new rows without a commit cue
-  int cue_ms = 1;                   // how often the index's write-ahead log is checked for a new commit
+  int poll_ms = 10;                 // how often the outbox is read without a commit in this process (others' commits)
   std::size_t ring_capacity = 4096; // recent events kept rendered in memory for catch-up
   std::int64_t replay_page = 200;   // events read per catch-up step of one connection
   std::size_t replay_watermark = 64;  // a catching-up connection gets the next page only below this queue depth
@@ -92,6 +91,7 @@ class EventHub {
   std::unordered_map<const WsConnection*, std::shared_ptr<Subscriber>> subs_;
   bool stopping_ = false;
   bool wake_ = false;
+  bool committed_ = false;  // the index committed since the registry last looked
   std::thread thread_;
 };
 

@@ -60,6 +60,45 @@ TEST_CASE("a failing migration leaves the schema at the last good version", "[co
   CHECK_FALSE(d->query("SELECT * FROM half").ok());
 }
 
+TEST_CASE("the commit listener hears every commit once it is readable, and nothing else", "[core][db]") {
+  test::TempDir dir;
+  for (const std::string file : {(dir / "index.sqlite").string(), std::string(":memory:")}) {
+    CAPTURE(file);
+    auto d = db::open_sqlite(file).value();
+    REQUIRE(*d->migrate("notes", notes_v1()) == 1);
+    // Another connection to the same file (a listener must not use its own database) reads the rows when
+    // each call comes: the commit must already be visible to it.
+    std::unique_ptr<db::Database> observer;
+    if (file != ":memory:") observer = db::open_sqlite(file).value();
+    std::vector<std::int64_t> seen;
+    d->set_commit_listener([&] {
+      seen.push_back(observer ? observer->query("SELECT COUNT(*) FROM notes").value()[0].integer(0) : -1);
+    });
+    REQUIRE(d->exec("INSERT INTO notes (body) VALUES ('a')").ok());
+    CHECK(seen.size() == 1);
+    REQUIRE(d->write([](db::Txn& t) -> Result<void> {
+                TELEDX_TRY(t.exec("INSERT INTO notes (body) VALUES ('b')"));
+                return ok();
+              },
+              db::Durability::Deferred)
+                .ok());
+    CHECK(seen.size() == 2);
+    if (observer) CHECK(seen == std::vector<std::int64_t>{1, 2});
+    // A rolled-back write, a constraint violation and reads are no commits.
+    CHECK_FALSE(d->write([](db::Txn& t) -> Result<void> {
+                   TELEDX_TRY(t.exec("INSERT INTO notes (body) VALUES ('c')"));
+                   return make_error(ErrorCode::BadRequest, "caller changed its mind");
+                 }).ok());
+    CHECK_FALSE(d->exec("INSERT INTO notes (body) VALUES ('a')").ok());
+    REQUIRE(d->query("SELECT COUNT(*) FROM notes").ok());
+    CHECK(seen.size() == 2);
+    // Removed: no more calls.
+    d->set_commit_listener({});
+    REQUIRE(d->exec("INSERT INTO notes (body) VALUES ('d')").ok());
+    CHECK(seen.size() == 2);
+  }
+}
+
 TEST_CASE("a write transaction commits all or nothing and constraint violations are conflicts", "[core][db]") {
   auto d = db::open_sqlite(":memory:").value();
   REQUIRE(*d->migrate("notes", notes_v1()) == 1);

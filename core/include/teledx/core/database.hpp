@@ -67,6 +67,10 @@ class Database {
   virtual Result<int> migrate(std::string_view module, const std::vector<Migration>& migrations) = 0;
   /// Current schema version of a module (0 when none applied).
   virtual Result<int> schema_version(std::string_view module) = 0;
+  /// Calls `listener` after each write transaction this process commits, on the committing thread, once the
+  /// commit is visible to readers; it must be quick and must not use the database. One listener at a time; an
+  /// empty function removes it. Commits by other processes are not seen: a follower keeps a (slower) timed poll.
+  virtual void set_commit_listener(std::function<void()> listener) = 0;
 
   /// Convenience: one query in its own read transaction.
   Result<std::vector<Row>> query(std::string_view sql, const Params& params = {});
