@@ -18,15 +18,23 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   LeadSet cond = ecg;
   if (options.remove_baseline_and_mains) a.mains_removed_hz = condition_signals(cond);
   // The quality check's 40 Hz low-passed copies of the leads are filtered in the QRS detector's first filter loop:
-  // for a 2-lead Holter record that loop then carries four recursions instead of two, at about the same cost.
+  // for a 2-lead Holter record that loop then carries four recursions instead of two, at about the same cost. The
+  // noise measure is taken from them and they are freed before the detector's working arrays are allocated: those
+  // then reuse their memory rather than fresh pages (each a kernel page fault and zeroing on first touch).
   const double fs = ecg.sample_rate_hz;
-  const auto lp40 = detail::Biquad::lowpass(fs, 40, std::numbers::sqrt2 / 2);
-  std::vector<std::vector<float>> smooth;
-  std::vector<detail::FilterChain> chains;
-  for (const auto& l : cond.leads) smooth.push_back(l.uv);
-  if (40 < fs * 0.45)
-    for (auto& x : smooth) chains.push_back({&lp40, x.data()});
-  a.beats = detail::classify_beats(cond, detail::detect_qrs_along(cond, {}, chains));
+  std::vector<double> hf_rms;
+  std::vector<std::vector<float>> band;
+  {
+    const auto lp40 = detail::Biquad::lowpass(fs, 40, std::numbers::sqrt2 / 2);
+    std::vector<std::vector<float>> smooth;
+    std::vector<detail::FilterChain> chains;
+    for (const auto& l : cond.leads) smooth.push_back(l.uv);
+    if (40 < fs * 0.45)
+      for (auto& x : smooth) chains.push_back({&lp40, x.data()});
+    band = detail::qrs_bands_along(cond, {}, chains);
+    hf_rms = detail::high_frequency_rms(cond, smooth);
+  }
+  a.beats = detail::classify_beats(cond, detail::detect_qrs_in(cond, {}, std::move(band)));
   a.median = detail::median_beat(cond, a.beats, a.median_r);
   if (!a.median.leads.empty()) {
     // Neighbouring beats bound the search windows, as for a real beat: at the median RR before and after the
@@ -45,7 +53,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.measurements = detail::measure(a);
   detail::rhythm_statements(a, cond);
   detail::st_statements(a);
-  detail::quality_statements(a, ecg, cond, smooth);
+  detail::quality_statements(a, ecg, cond, hf_rms);
   detail::critical_flags(a, cond);
   return a;
 }

@@ -15,9 +15,10 @@ void rhythm_statements(Analysis& a, const LeadSet& conditioned);
 /// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
 void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);
 void st_statements(Analysis& a);
-/// `smooth`: the conditioned leads low-passed at 40 Hz (unfiltered copies when 40 Hz is near Nyquist; analyze()).
-void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned,
-                        const std::vector<std::vector<float>>& smooth);
+/// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
+std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);
+/// `hf_rms`: high_frequency_rms() of each conditioned lead (0 when 40 Hz is near Nyquist; analyze()).
+void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made.
 void critical_flags(Analysis& a, const LeadSet& conditioned);
 

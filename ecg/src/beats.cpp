@@ -57,28 +57,49 @@ double correlation(const T* a, const T* b, std::size_t n) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
 }
 
+/// A window of a signal with its mean (its samples summed in order in double, over their count: what correlation()
+/// takes), so that a window compared with many others has its mean taken once.
+struct Window {
+  const float* x = nullptr;
+  double mean = 0;
+};
+
+/// The means of count (1-3) windows of n samples, side by side: each sum waits on its previous addition.
+template <int N>
+void means_n(const float* const* x, std::size_t n, Window* out) {
+  double m[N];
+  for (int j = 0; j < N; ++j) m[j] = 0;
+  for (std::size_t k = 0; k < n; ++k)
+#pragma GCC unroll 3
+    for (int j = 0; j < N; ++j) m[j] += x[j][k];
+  for (int j = 0; j < N; ++j) out[j] = {x[j], m[j] / double(n)};
+}
+void with_means(std::size_t count, const float* const* x, std::size_t n, Window* out) {
+  switch (count) {
+    case 3: means_n<3>(x, n, out); break;
+    case 2: means_n<2>(x, n, out); break;
+    default: means_n<1>(x, n, out); break;
+  }
+}
+
 /// correlation() of N window pairs side by side, out[j] for (a[j], b[j]), each with exactly its arithmetic: one
 /// correlation waits on its running sums from sample to sample, so the main leads' correlations with their
 /// templates (beat alignment tries up to ~30 lags per beat) cost about as much together as one alone.
 template <int N>
-void correlation_n(const float* const* a, const float* const* b, std::size_t n, double* out) {
-  double ma[N], mb[N], sab[N], saa[N], sbb[N];
-  for (int j = 0; j < N; ++j) ma[j] = mb[j] = sab[j] = saa[j] = sbb[j] = 0;
-  for (std::size_t k = 0; k < n; ++k)
-#pragma GCC unroll 3
-    for (int j = 0; j < N; ++j) ma[j] += a[j][k], mb[j] += b[j][k];
-  for (int j = 0; j < N; ++j) ma[j] /= double(n), mb[j] /= double(n);
+void correlation_n(const Window* a, const Window* b, std::size_t n, double* out) {
+  double sab[N], saa[N], sbb[N];
+  for (int j = 0; j < N; ++j) sab[j] = saa[j] = sbb[j] = 0;
   for (std::size_t k = 0; k < n; ++k)
 #pragma GCC unroll 3
     for (int j = 0; j < N; ++j) {
-      const double x = a[j][k] - ma[j], y = b[j][k] - mb[j];
+      const double x = a[j].x[k] - a[j].mean, y = b[j].x[k] - b[j].mean;
       sab[j] += x * y, saa[j] += x * x, sbb[j] += y * y;
     }
   for (int j = 0; j < N; ++j) out[j] = saa[j] > 0 && sbb[j] > 0 ? sab[j] / std::sqrt(saa[j] * sbb[j]) : 0;
 }
 
 /// Mean of the correlations of count (1-3, the main leads) window pairs, summed in lead order as one by one.
-double mean_correlation(std::size_t count, const float* const* a, const float* const* b, std::size_t n) {
+double mean_correlation(std::size_t count, const Window* a, const Window* b, std::size_t n) {
   double c[3];
   switch (count) {
     case 3: correlation_n<3>(a, b, n, c); break;
@@ -109,6 +130,10 @@ double slope_width(const std::vector<float>& x, std::int64_t r, std::int64_t bef
 /// Beats of one shape, grouped greedily by correlation with the group's running mean (first 30 members).
 struct ShapeCluster {
   std::vector<std::vector<double>> sum;  // per main lead, summed windows of the first members
+  // `sum` rounded to float, what each beat is correlated with: kept from one change of the sum to the next rather
+  // than rounded again for every beat compared (the sum stops changing after 30 members).
+  std::vector<std::vector<float>> rounded;
+  Window templ[3];  // `rounded` with its means, per main lead
   std::size_t summed = 0;
   std::vector<std::size_t> members;
 };
@@ -181,32 +206,36 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   // Group the beats by shape first: a median over all beats is no dominant template when half of them are
   // ventricular (bigeminy), and neither is the first beat's shape.
   std::vector<ShapeCluster> clusters;
-  std::vector<std::vector<float>> tmp(leads.size(), std::vector<float>(static_cast<std::size_t>(len)));
-  const float* wins[3];
-  const float* tmps[3];
-  for (std::size_t li = 0; li < leads.size(); ++li) tmps[li] = tmp[li].data();
+  const float* beat[3];
+  Window wins[3];
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (r[i] - pre < 0 || r[i] + post >= n) continue;
     std::size_t best = clusters.size();
     double best_c = -2;
-    for (std::size_t li = 0; li < leads.size(); ++li) wins[li] = window(li, i);
+    for (std::size_t li = 0; li < leads.size(); ++li) beat[li] = window(li, i);
+    with_means(leads.size(), beat, std::size_t(len), wins);
     for (std::size_t k = 0; k < clusters.size(); ++k) {
-      for (std::size_t li = 0; li < leads.size(); ++li)
-        for (std::int64_t j = 0; j < len; ++j) tmp[li][std::size_t(j)] = float(clusters[k].sum[li][std::size_t(j)]);
-      const double c = mean_correlation(leads.size(), wins, tmps, std::size_t(len));
+      const double c = mean_correlation(leads.size(), wins, clusters[k].templ, std::size_t(len));
       if (c > best_c) best_c = c, best = k;
     }
     // 0.9: beats of one focus correlate above it despite noise; a ventricular beat against a sinus one rarely does.
     // At most 8 shapes: in noise every beat would otherwise open its own.
     if (best == clusters.size() || (best_c < 0.9 && clusters.size() < 8)) {
-      clusters.push_back({std::vector<std::vector<double>>(leads.size(), std::vector<double>(std::size_t(len), 0)), 0, {}});
+      clusters.push_back({std::vector<std::vector<double>>(leads.size(), std::vector<double>(std::size_t(len), 0)),
+                          std::vector<std::vector<float>>(leads.size(), std::vector<float>(std::size_t(len), 0)), {}, 0, {}});
       best = clusters.size() - 1;
     }
     auto& c = clusters[best];
     c.members.push_back(i);
     if (c.summed < 30) {
       for (std::size_t li = 0; li < leads.size(); ++li)
-        for (std::int64_t j = 0; j < len; ++j) c.sum[li][std::size_t(j)] += window(li, i)[j];
+        for (std::int64_t j = 0; j < len; ++j) {
+          c.sum[li][std::size_t(j)] += window(li, i)[j];
+          c.rounded[li][std::size_t(j)] = float(c.sum[li][std::size_t(j)]);
+        }
+      const float* rounded[3];
+      for (std::size_t li = 0; li < leads.size(); ++li) rounded[li] = c.rounded[li].data();
+      with_means(leads.size(), rounded, std::size_t(len), c.templ);
       ++c.summed;
     }
   }
@@ -239,11 +268,15 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   // the two lobes from beat to beat: 80-100 ms of jitter that made a steady paced rhythm look irregular (MIT-BIH 102
   // called AF) and left the beats uncorrelated with their own template. A beat that matches the template clearly
   // better a little earlier or later is moved there: every beat of one shape then carries the same fiducial.
-  const float* tmpls[3];
-  for (std::size_t li = 0; li < leads.size(); ++li) tmpls[li] = tmpl[li].data();
+  const float* tmpl_x[3];
+  Window tmpls[3];
+  for (std::size_t li = 0; li < leads.size(); ++li) tmpl_x[li] = tmpl[li].data();
+  with_means(leads.size(), tmpl_x, std::size_t(len), tmpls);
   auto corr_at = [&](std::int64_t at) {
-    const float* w[3];
-    for (std::size_t li = 0; li < leads.size(); ++li) w[li] = &s.leads[leads[li]].uv[std::size_t(at - pre)];
+    const float* x[3];
+    Window w[3];
+    for (std::size_t li = 0; li < leads.size(); ++li) x[li] = &s.leads[leads[li]].uv[std::size_t(at - pre)];
+    with_means(leads.size(), x, std::size_t(len), w);
     return mean_correlation(leads.size(), w, tmpls, std::size_t(len));
   };
   std::vector<std::int64_t> at(r);

@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "teledx/ecg/processing.hpp"
 #include "filters_internal.hpp"
@@ -45,57 +48,129 @@ inline void sweep(const Biquad& f, float* x, std::ptrdiff_t n, std::ptrdiff_t st
   }
 }
 
-/// N (1-4) interleaved sweeps in the same direction, chain j running filter f[j] over x[j], each exactly the
-/// arithmetic of `sweep` on its own signal: the recursions are bound by their feedback latency, not by arithmetic,
-/// so N of them in one loop cost about as much as one. A 2-lead Holter record needs the pair form (it ran the leads
-/// one after the other before).
+/// N (1-4) interleaved recursions, chain j running filter f[j], each exactly the arithmetic of `sweep` on its own
+/// signal: the recursions are bound by their feedback latency, not by arithmetic, so N of them in one loop cost
+/// about as much as one. A 2-lead Holter record needs the pair form (it ran the leads one after the other before).
+/// The state carries over from one stretch of samples to the next, so a signal held in separate buffers (a lead
+/// between its end reflections, condition_signals()) is filtered as if it were one.
 template <int N>
-inline void sweep_n(const Biquad* const* f, float* const* x, std::ptrdiff_t n, std::ptrdiff_t step) {
-  const std::ptrdiff_t start = step > 0 ? 0 : n - 1;
-  double b0[N], b1[N], b2[N], a1[N], a2[N], s1[N], s2[N];
-  float* p[N];
-  for (int j = 0; j < N; ++j) {
-    b0[j] = f[j]->b0, b1[j] = f[j]->b1, b2[j] = f[j]->b2, a1[j] = f[j]->a1, a2[j] = f[j]->a2;
-    const double dc = (b0[j] + b1[j] + b2[j]) / (1 + a1[j] + a2[j]);
-    const double x0 = x[j][start], y0 = x0 * dc;
-    s1[j] = y0 - b0[j] * x0, s2[j] = b2[j] * x0 - a2[j] * y0;
-    p[j] = x[j];
-  }
-  for (std::ptrdiff_t k = 0, i = start; k < n; ++k, i += step) {
-#pragma GCC unroll 4
+struct Recursions {
+  /// The coefficients and the steady state of each chain's first sample (*first[j]), as `sweep` starts.
+  struct Chain {
+    double b0, b1, b2, a1, a2, s1, s2;
+  };
+  Chain c[N];
+  Recursions(const Biquad* const* f, const float* const* first) {
     for (int j = 0; j < N; ++j) {
-      const double in = p[j][i];
-      const double out = b0[j] * in + s1[j];
-      s1[j] = b1[j] * in - a1[j] * out + s2[j];
-      s2[j] = b2[j] * in - a2[j] * out;
-      p[j][i] = float(out);
+      const Biquad& q = *f[j];
+      const double dc = (q.b0 + q.b1 + q.b2) / (1 + q.a1 + q.a2);
+      const double x0 = *first[j], y0 = x0 * dc;
+      c[j] = {q.b0, q.b1, q.b2, q.a1, q.a2, y0 - q.b0 * x0, q.b2 * x0 - q.a2 * y0};
     }
+  }
+#if defined(__SSE2__)
+  /// n samples of each chain in place, from x[j] on, stepping by `step` (+1 forward, -1 backward). Two chains share
+  /// an SSE2 register (an odd count runs its last chain in both lanes): each lane does the scalar form's IEEE
+  /// multiplies and adds in the same order, so the results are the same; compiled from plain loops, four chains
+  /// mixed scalar and packed code and spilled, and cost twice as much as two.
+  void run(float* const* x, std::ptrdiff_t n, std::ptrdiff_t step) {
+    constexpr int P = (N + 1) / 2;
+    __m128d b0[P], b1[P], b2[P], a1[P], a2[P], s1[P], s2[P];
+    float *lo[P], *hi[P];
+    for (int p = 0; p < P; ++p) {
+      const Chain &u = c[2 * p], &v = c[std::min(2 * p + 1, N - 1)];
+      b0[p] = _mm_set_pd(v.b0, u.b0), b1[p] = _mm_set_pd(v.b1, u.b1), b2[p] = _mm_set_pd(v.b2, u.b2);
+      a1[p] = _mm_set_pd(v.a1, u.a1), a2[p] = _mm_set_pd(v.a2, u.a2);
+      s1[p] = _mm_set_pd(v.s1, u.s1), s2[p] = _mm_set_pd(v.s2, u.s2);
+      lo[p] = x[2 * p], hi[p] = x[std::min(2 * p + 1, N - 1)];
+    }
+    for (std::ptrdiff_t k = 0, i = 0; k < n; ++k, i += step) {
+      for (int p = 0; p < P; ++p) {
+        const __m128d in = _mm_cvtps_pd(_mm_unpacklo_ps(_mm_load_ss(lo[p] + i), _mm_load_ss(hi[p] + i)));
+        const __m128d out = _mm_add_pd(_mm_mul_pd(b0[p], in), s1[p]);
+        s1[p] = _mm_add_pd(_mm_sub_pd(_mm_mul_pd(b1[p], in), _mm_mul_pd(a1[p], out)), s2[p]);
+        s2[p] = _mm_sub_pd(_mm_mul_pd(b2[p], in), _mm_mul_pd(a2[p], out));
+        const __m128 o = _mm_cvtpd_ps(out);
+        _mm_store_ss(lo[p] + i, o);
+        _mm_store_ss(hi[p] + i, _mm_shuffle_ps(o, o, 1));
+      }
+    }
+    for (int p = 0; p < P; ++p) {
+      double t1[2], t2[2];
+      _mm_storeu_pd(t1, s1[p]), _mm_storeu_pd(t2, s2[p]);
+      c[2 * p].s1 = t1[0], c[2 * p].s2 = t2[0];
+      if (2 * p + 1 < N) c[2 * p + 1].s1 = t1[1], c[2 * p + 1].s2 = t2[1];
+    }
+  }
+#else
+  /// n samples of each chain in place, from x[j] on, stepping by `step` (+1 forward, -1 backward).
+  void run(float* const* x, std::ptrdiff_t n, std::ptrdiff_t step) {
+    Chain q[N];  // local copies: kept in registers across the loop
+    for (int j = 0; j < N; ++j) q[j] = c[j];
+    for (std::ptrdiff_t k = 0, i = 0; k < n; ++k, i += step) {
+#pragma GCC unroll 4
+      for (int j = 0; j < N; ++j) {
+        const double in = x[j][i];
+        const double out = q[j].b0 * in + q[j].s1;
+        q[j].s1 = q[j].b1 * in - q[j].a1 * out + q[j].s2;
+        q[j].s2 = q[j].b2 * in - q[j].a2 * out;
+        x[j][i] = float(out);
+      }
+    }
+    for (int j = 0; j < N; ++j) c[j] = q[j];
+  }
+#endif
+};
+
+/// filtfilt on N chains, each the concatenation of the same `count` pieces: piece s of chain j starts at
+/// x[s][j] and has len[s] samples (the pieces' total is not 0).
+template <int N>
+void filtfilt_pieces(const Biquad* const* f, float* (*x)[4], const std::ptrdiff_t* len, int count) {
+  auto first_piece = [&](int from, int step) {
+    for (int s = from; s >= 0 && s < count; s += step)
+      if (len[s] > 0) return s;
+    return from;
+  };
+  const float* start[N];
+  float* at[N];
+  const int head = first_piece(0, 1), tail = first_piece(count - 1, -1);
+  for (int j = 0; j < N; ++j) start[j] = x[head][j];
+  Recursions<N> fwd(f, start);
+  for (int s = 0; s < count; ++s) fwd.run(x[s], len[s], 1);
+  for (int j = 0; j < N; ++j) start[j] = x[tail][j] + len[tail] - 1;
+  Recursions<N> bwd(f, start);
+  for (int s = count - 1; s >= 0; --s) {
+    if (len[s] == 0) continue;
+    for (int j = 0; j < N; ++j) at[j] = x[s][j] + len[s] - 1;
+    bwd.run(at, len[s], -1);
   }
 }
 
-template <int N>
-inline void filtfilt_n(const Biquad* const* f, float* const* x, std::ptrdiff_t n) {
-  sweep_n<N>(f, x, n, 1);
-  sweep_n<N>(f, x, n, -1);
+/// Groups of up to four chains through filtfilt_pieces; chains[i] yields chain i's filter and its pieces.
+template <class PiecesOf>
+void filtfilt_groups(std::size_t chains, const std::ptrdiff_t* len, int count, PiecesOf pieces_of) {
+  for (std::size_t i = 0; i < chains; i += 4) {
+    const Biquad* f[4];
+    float* x[3][4];
+    const std::size_t k = std::min<std::size_t>(4, chains - i);
+    for (std::size_t j = 0; j < k; ++j) pieces_of(i + j, f[j], x, j);
+    switch (k) {
+      case 4: filtfilt_pieces<4>(f, x, len, count); break;
+      case 3: filtfilt_pieces<3>(f, x, len, count); break;
+      case 2: filtfilt_pieces<2>(f, x, len, count); break;
+      default: filtfilt_pieces<1>(f, x, len, count); break;
+    }
+  }
 }
 
 }  // namespace
 
 void filtfilt_chains(std::span<const FilterChain> chains, std::size_t n) {
   if (n == 0) return;
-  const auto m = std::ptrdiff_t(n);
-  for (std::size_t i = 0; i < chains.size(); i += 4) {
-    const Biquad* f[4];
-    float* x[4];
-    const std::size_t k = std::min<std::size_t>(4, chains.size() - i);
-    for (std::size_t j = 0; j < k; ++j) f[j] = chains[i + j].filter, x[j] = chains[i + j].x;
-    switch (k) {
-      case 4: filtfilt_n<4>(f, x, m); break;
-      case 3: filtfilt_n<3>(f, x, m); break;
-      case 2: filtfilt_n<2>(f, x, m); break;
-      default: filtfilt_n<1>(f, x, m); break;
-    }
-  }
+  const std::ptrdiff_t len[1] = {std::ptrdiff_t(n)};
+  filtfilt_groups(chains.size(), len, 1, [&](std::size_t i, const Biquad*& f, float* (&x)[3][4], std::size_t j) {
+    f = chains[i].filter, x[0][j] = chains[i].x;
+  });
 }
 
 void filtfilt_batch(const Biquad& f, const std::vector<float*>& xs, std::size_t n) {
@@ -171,28 +246,32 @@ double condition_signals(LeadSet& set) {
   const std::size_t n = set.sample_count();
   if (n < 2) return mains;
   // Odd reflection of up to 1 s at both ends (as scipy's filtfilt pads), so that a recording starting off its
-  // baseline does not begin with the 0.5 Hz filter's dip.
+  // baseline does not begin with the 0.5 Hz filter's dip. The reflections are held apart from the lead, which is
+  // filtered in place: a padded copy of each lead cost a fresh, kernel-zeroed buffer the size of the record.
   const std::size_t pad = std::min(n - 1, std::size_t(fs));
-  std::vector<std::vector<float>> padded;
-  std::vector<float*> xs;
-  for (auto& l : set.leads) {
-    std::vector<float> p(n + 2 * pad);
+  const std::size_t nl = set.leads.size();
+  std::vector<float> ends(2 * pad * nl);  // lead i's head at 2 * pad * i, its tail right after
+  for (std::size_t i = 0; i < nl; ++i) {
+    const auto& uv = set.leads[i].uv;
+    float* head = ends.data() + 2 * pad * i;
+    float* tail = head + pad;
     for (std::size_t k = 0; k < pad; ++k) {
-      p[pad - 1 - k] = 2 * l.uv[0] - l.uv[k + 1];
-      p[pad + n + k] = 2 * l.uv[n - 1] - l.uv[n - 2 - k];
+      head[pad - 1 - k] = 2 * uv[0] - uv[k + 1];
+      tail[k] = 2 * uv[n - 1] - uv[n - 2 - k];
     }
-    std::copy(l.uv.begin(), l.uv.end(), p.begin() + std::ptrdiff_t(pad));
-    padded.push_back(std::move(p));
   }
-  for (auto& p : padded) xs.push_back(p.data());
-  const std::size_t m = n + 2 * pad;
-  detail::filtfilt_batch(Biquad::highpass(fs, 0.5, std::numbers::sqrt2 / 2), xs, m);
+  const std::ptrdiff_t len[3] = {std::ptrdiff_t(pad), std::ptrdiff_t(n), std::ptrdiff_t(pad)};
+  auto filter = [&](const Biquad& f) {
+    detail::filtfilt_groups(nl, len, 3, [&](std::size_t i, const Biquad*& fi, float* (&x)[3][4], std::size_t j) {
+      fi = &f;
+      x[0][j] = ends.data() + 2 * pad * i, x[1][j] = set.leads[i].uv.data(), x[2][j] = x[0][j] + pad;
+    });
+  };
+  filter(Biquad::highpass(fs, 0.5, std::numbers::sqrt2 / 2));
   if (mains > 0) {
-    detail::filtfilt_batch(Biquad::notch(fs, mains, 25), xs, m);
-    if (2 * mains < fs / 2 - 5) detail::filtfilt_batch(Biquad::notch(fs, 2 * mains, 25), xs, m);
+    filter(Biquad::notch(fs, mains, 25));
+    if (2 * mains < fs / 2 - 5) filter(Biquad::notch(fs, 2 * mains, 25));
   }
-  for (std::size_t i = 0; i < set.leads.size(); ++i)
-    std::copy(padded[i].begin() + std::ptrdiff_t(pad), padded[i].begin() + std::ptrdiff_t(pad + n), set.leads[i].uv.begin());
   return mains;
 }
 

@@ -33,9 +33,13 @@ struct FilterChain {
 /// check's 40 Hz low-pass, both over the conditioned leads). Each result is bit-identical to filtfilt alone.
 void filtfilt_chains(std::span<const FilterChain> chains, std::size_t n);
 
-/// detect_qrs(), running the filter chains `along` (signals of the record's length) together with its own first
-/// band-pass stage: the caller's unrelated filtering then costs almost nothing (qrs_detector.cpp).
-std::vector<std::int64_t> detect_qrs_along(const LeadSet& set, const QrsOptions& o, std::span<const FilterChain> along);
+/// detect_qrs()'s first stage: the leads it uses band-passed to 5-18 Hz, running the filter chains `along` (signals
+/// of the record's length) together with its own first filter: the caller's unrelated filtering then costs almost
+/// nothing (qrs_detector.cpp). Empty when the record is too short to detect on.
+std::vector<std::vector<float>> qrs_bands_along(const LeadSet& set, const QrsOptions& o, std::span<const FilterChain> along);
+/// detect_qrs() on the bands of qrs_bands_along(). Two steps so that analyze() can use and free its `along` results
+/// before the detector allocates its working arrays, which then reuse that memory instead of fresh pages.
+std::vector<std::int64_t> detect_qrs_in(const LeadSet& set, const QrsOptions& o, std::vector<std::vector<float>> band);
 
 /// Level of the quadratic-spline wavelet transform at `fs` that matches level `at_250hz` at 250 Hz (1..8).
 int spline_wt_scale(double fs, int at_250hz);

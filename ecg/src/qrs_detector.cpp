@@ -8,16 +8,17 @@
 #include <cmath>
 #include <functional>
 #include <numbers>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "filters_internal.hpp"
+#include "qrs_features.hpp"
 #include "teledx/ecg/processing.hpp"
 
 namespace teledx::ecg {
 namespace {
 using detail::Biquad;
+using detail::Feature;
+using detail::max_of;
+using detail::Peak;
 
 /// Median of up to 8 recent values.
 struct Recent {
@@ -37,6 +38,20 @@ struct Recent {
   double sorted_median() const {
     if (n == 0) return 0;
     std::array<double, 8> c = v;
+    if (n == 8) {
+      // Once full (nearly always), a sorting network (Knuth's 19 exchanges for 8): no data-dependent branches,
+      // whose mispredictions in the insertion sort below were most of detect_on's time. The same sorted values, so
+      // the same median.
+      static constexpr int net[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 1}, {2, 3},
+                                         {4, 5}, {6, 7}, {2, 4}, {3, 5}, {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+#pragma GCC unroll 19
+      for (const auto& e : net) {
+        const double lo = std::min(c[std::size_t(e[0])], c[std::size_t(e[1])]);
+        const double hi = std::max(c[std::size_t(e[0])], c[std::size_t(e[1])]);
+        c[std::size_t(e[0])] = lo, c[std::size_t(e[1])] = hi;
+      }
+      return (c[3] + c[4]) / 2;
+    }
     for (int i = 1; i < n; ++i)  // insertion sort: n <= 8
       for (int j = i; j > 0 && c[std::size_t(j - 1)] > c[std::size_t(j)]; --j) std::swap(c[std::size_t(j - 1)], c[std::size_t(j)]);
     return n % 2 ? c[std::size_t(n / 2)] : (c[std::size_t(n / 2 - 1)] + c[std::size_t(n / 2)]) / 2;
@@ -55,110 +70,6 @@ struct Recent {
   }
 };
 
-struct Peak {
-  std::int64_t t;
-  double h;
-  double slope;
-  double pitch = -1;  // dominant frequency of the band-passed complex (Hz); -1 until the search-back asks
-};
-
-struct Feature {
-  double scale = 1;                    // the lead's typical slope (µV/sample), before normalisation
-  std::vector<float> energy;          // normalised absolute slope (freed once the candidates are found)
-  std::vector<float> mwi;             // centred moving-window integral of energy
-  std::vector<std::vector<float>> bp;  // band-passed leads (for the fiducial)
-  std::vector<Peak> cand;             // local maxima of the integral that dominate +-100 ms
-};
-
-/// The largest of [first, last) (non-empty), the value *std::max_element gives, NaN included: max_element compares
-/// through the current best's address, so every step waited for the previous one. Four running maxima by value,
-/// each starting from the first element (a NaN there is kept, later NaNs are skipped, as max_element does).
-inline float max_of(const float* first, const float* last) {
-  float m0 = *first, m1 = m0, m2 = m0, m3 = m0;
-  const float* p = first + 1;
-  for (; last - p >= 4; p += 4) {
-    if (m0 < p[0]) m0 = p[0];
-    if (m1 < p[1]) m1 = p[1];
-    if (m2 < p[2]) m2 = p[2];
-    if (m3 < p[3]) m3 = p[3];
-  }
-  for (; p != last; ++p)
-    if (m0 < *p) m0 = *p;
-  if (m0 < m1) m0 = m1;
-  if (m0 < m2) m0 = m2;
-  if (m0 < m3) m0 = m3;
-  return m0;
-}
-
-/// Robust amplitude of a non-negative signal: median of the maxima of consecutive 2-s blocks.
-double block_max_median(const std::vector<float>& e, std::size_t block) {
-  std::vector<float> m;
-  for (std::size_t s = 0; s + block <= e.size() || (s == 0 && !e.empty()); s += block) {
-    const std::size_t end = std::min(e.size(), s + block);
-    m.push_back(max_of(e.data() + s, e.data() + end));
-    if (end == e.size()) break;
-  }
-  if (m.empty()) return 0;
-  std::nth_element(m.begin(), m.begin() + std::ptrdiff_t(m.size() / 2), m.end());
-  return m[m.size() / 2];
-}
-
-/// v = float(v / scale) for every entry, two divisions per instruction where SSE2 is there (the same IEEE double
-/// division per entry, so the same result; one division per sample was a tenth of the detector's time).
-void normalise(std::vector<float>& e, double scale) {
-  std::size_t k = 0;
-#if defined(__SSE2__)
-  const __m128d d = _mm_set1_pd(scale);
-  for (; k + 2 <= e.size(); k += 2) {
-    const __m128d q = _mm_div_pd(_mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(e.data() + k)))), d);
-    _mm_store_sd(reinterpret_cast<double*>(e.data() + k), _mm_castps_pd(_mm_cvtpd_ps(q)));
-  }
-#endif
-  for (; k < e.size(); ++k) e[k] = float(e[k] / scale);
-}
-
-/// Slope features of one lead whose band-passed (5-18 Hz) copy is `x` (moved in).
-Feature lead_feature(std::vector<float> x, double fs) {
-  const std::size_t n = x.size();
-  Feature f;
-  f.energy.assign(n, 0);
-  for (std::size_t k = 2; k + 2 < n; ++k) f.energy[k] = float(std::abs(2.0 * x[k + 2] + x[k + 1] - x[k - 1] - 2.0 * x[k - 2]));
-  const double scale = block_max_median(f.energy, std::size_t(2 * fs));
-  f.scale = scale;
-  if (scale > 0) normalise(f.energy, scale);
-  f.bp.push_back(std::move(x));
-  // Centred moving-window integration (120 ms).
-  const std::size_t w = std::max<std::size_t>(1, std::size_t(0.12 * fs));
-  f.mwi.assign(n, 0);
-  double acc = 0;
-  for (std::size_t k = 0; k < n + w / 2; ++k) {
-    if (k < n) acc += f.energy[k];
-    if (k >= w && k - w < n) acc -= f.energy[k - w];
-    if (k >= w / 2 && k - w / 2 < n) f.mwi[k - w / 2] = float(acc / double(w));
-  }
-  // Candidate peaks: local maxima of the integral that dominate +-100 ms.
-  const std::int64_t nms = std::int64_t(0.10 * fs), half_slope = std::int64_t(0.06 * fs);
-  auto& cand = f.cand;
-  for (std::size_t k = 1; k + 1 < n; ++k) {
-    if (!(f.mwi[k] > f.mwi[k - 1] && f.mwi[k] >= f.mwi[k + 1])) continue;
-    const std::size_t lo = k > std::size_t(nms) ? k - std::size_t(nms) : 0, hi = std::min(n, k + std::size_t(nms) + 1);
-    // Any larger value within +-100 ms disqualifies the peak: stop at the first one (in noise most local maxima sit
-    // on the flank of a larger one, found within a few samples).
-    const float v = f.mwi[k];
-    bool dominated = false;
-    for (std::size_t j = k + 1; j < hi && !dominated; ++j) dominated = f.mwi[j] > v;
-    for (std::size_t j = k; j-- > lo && !dominated;) dominated = f.mwi[j] > v;
-    if (dominated) continue;
-    const std::size_t slo = k > std::size_t(half_slope) ? k - std::size_t(half_slope) : 0;
-    const std::size_t shi = std::min(n, k + std::size_t(half_slope) + 1);
-    const double slope = max_of(f.energy.data() + slo, f.energy.data() + shi);
-    if (!cand.empty() && std::int64_t(k) - cand.back().t <= nms) continue;  // plateau duplicates
-    cand.push_back({std::int64_t(k), f.mwi[k], slope});
-  }
-  // The energy is needed no more (the decisions use the integral and these peaks): free it before the next lead.
-  std::vector<float>().swap(f.energy);
-  return f;
-}
 
 struct LeadDetection {
   std::vector<Peak> beats;
@@ -352,9 +263,12 @@ std::vector<std::int64_t> fiducials(const std::vector<Peak>& beats, const Featur
 
 }  // namespace
 
-std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) { return detail::detect_qrs_along(set, o, {}); }
+std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) {
+  return detail::detect_qrs_in(set, o, detail::qrs_bands_along(set, o, {}));
+}
 
-std::vector<std::int64_t> detail::detect_qrs_along(const LeadSet& set, const QrsOptions& o, std::span<const FilterChain> along) {
+std::vector<std::vector<float>> detail::qrs_bands_along(const LeadSet& set, const QrsOptions& o,
+                                                        std::span<const FilterChain> along) {
   const double fs = set.sample_rate_hz;
   const std::size_t n = set.sample_count();
   if (set.leads.empty() || n < std::size_t(fs) || fs <= 0) {
@@ -363,19 +277,14 @@ std::vector<std::int64_t> detail::detect_qrs_along(const LeadSet& set, const Qrs
   }
   // Fusing leads sample by sample adds the noise of the worse leads (on MIT-BIH +P fell from 99.8 to 98.9), so each
   // lead is detected alone and the one whose beats stand out most clearly from its noise peaks wins.
-  // Separation alone would favour a lead with no QRS at all, where the T waves stand out cleanly; so only leads
-  // whose detected complexes are at least 40% as steep as the steepest lead's compete.
   // III, aVR, aVL and aVF are combinations of I and II, so they add no independent view of the QRS.
-  std::vector<std::size_t> use;
+  std::vector<std::vector<float>> band;
   for (std::size_t l = 0; l < (o.all_leads ? set.leads.size() : 1); ++l) {
     const Lead id = set.leads[l].lead;
     const bool derived = id == Lead::III || id == Lead::aVR || id == Lead::aVL || id == Lead::aVF;
-    if (!derived || !set.find(Lead::I) || !set.find(Lead::II)) use.push_back(l);
+    if (!derived || !set.find(Lead::I) || !set.find(Lead::II)) band.push_back(set.leads[l].uv);
   }
-  const std::size_t nl = use.size();
-  std::vector<std::vector<float>> band;
   std::vector<float*> ptr;
-  for (std::size_t l : use) band.push_back(set.leads[l].uv);
   for (auto& b : band) ptr.push_back(b.data());
   const Biquad hp = Biquad::highpass(fs, 5.0, std::numbers::sqrt2 / 2);
   std::vector<detail::FilterChain> chains;
@@ -383,6 +292,15 @@ std::vector<std::int64_t> detail::detect_qrs_along(const LeadSet& set, const Qrs
   chains.insert(chains.end(), along.begin(), along.end());
   detail::filtfilt_chains(chains, n);
   detail::filtfilt_batch(Biquad::lowpass(fs, 18.0, std::numbers::sqrt2 / 2), ptr, n);
+  return band;
+}
+
+std::vector<std::int64_t> detail::detect_qrs_in(const LeadSet& set, const QrsOptions& o, std::vector<std::vector<float>> band) {
+  if (band.empty()) return {};
+  const double fs = set.sample_rate_hz;
+  const std::size_t nl = band.size();
+  // Separation alone would favour a lead with no QRS at all, where the T waves stand out cleanly; so only leads
+  // whose detected complexes are at least 40% as steep as the steepest lead's compete.
   std::vector<LeadDetection> per;
   std::vector<Feature> feat;
   double top = 0;

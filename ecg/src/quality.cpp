@@ -22,26 +22,55 @@ double net_qrs(const LeadSet& m, Lead l, const Fiducials& f) {
   return v;
 }
 
+/// Smallest and largest sample (0, 0 for none), four running minima and maxima at a time: std::minmax_element
+/// compares through the current extremes' addresses, one branch per sample, and was most of this check's time.
+/// The same range for finite samples, which is what the readers deliver (they reject non-finite values); a NaN that
+/// reaches the conditioning filters is spread over the whole lead, which both call a NaN range.
+std::pair<float, float> value_range(const std::vector<float>& x) {
+  if (x.empty()) return {0, 0};
+  float lo[4], hi[4];
+  for (int j = 0; j < 4; ++j) lo[j] = hi[j] = x[0];
+  std::size_t k = 1;
+  for (; k + 4 <= x.size(); k += 4)
+    for (std::size_t j = 0; j < 4; ++j) lo[j] = std::min(lo[j], x[k + j]), hi[j] = std::max(hi[j], x[k + j]);
+  for (; k < x.size(); ++k) lo[0] = std::min(lo[0], x[k]), hi[0] = std::max(hi[0], x[k]);
+  return {std::min({lo[0], lo[1], lo[2], lo[3]}), std::max({hi[0], hi[1], hi[2], hi[3]})};
+}
+
 }  // namespace
 
-void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond,
-                        const std::vector<std::vector<float>>& smooth_all) {
+std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<std::vector<float>>& smooth) {
+  // Leads two at a time: each sum waits on its previous addition, so two side by side cost about as much as one.
+  // Each lead's terms are still added in sample order.
+  std::vector<double> out(smooth.size());
+  for (std::size_t l = 0; l < smooth.size(); l += 2) {
+    const std::size_t m = std::min(l + 1, smooth.size() - 1);  // an odd lead out runs in both slots
+    const auto &x0 = cond.leads[l].uv, &y0 = smooth[l], &x1 = cond.leads[m].uv, &y1 = smooth[m];
+    double s0 = 0, s1 = 0;
+    for (std::size_t k = 0; k < y0.size(); ++k) {
+      s0 += double(x0[k] - y0[k]) * (x0[k] - y0[k]);
+      s1 += double(x1[k] - y1[k]) * (x1[k] - y1[k]);
+    }
+    out[l] = std::sqrt(s0 / double(y0.size()));
+    out[m] = std::sqrt(s1 / double(y1.size()));
+  }
+  return out;
+}
+
+void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, const std::vector<double>& hf_rms) {
   const double fs = raw.sample_rate_hz;
   int bad_leads = 0;
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
     const auto& l = raw.leads[li];
     const std::string name = l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead));
-    auto [mn, mx] = std::minmax_element(cond.leads[li].uv.begin(), cond.leads[li].uv.end());
-    if (mn == cond.leads[li].uv.end() || *mx - *mn < 40) {
+    const auto [mn, mx] = value_range(cond.leads[li].uv);
+    if (cond.leads[li].uv.empty() || mx - mn < 40) {
       say(a, "lead_off", "Lead " + name + " is flat: electrode off or disconnected", Severity::Warning, l.lead);
       ++bad_leads;
       continue;
     }
     // High-frequency noise: RMS of what a 40 Hz low-pass removes (muscle tremor, poor contact).
-    const auto& smooth = smooth_all[li];
-    double hf = 0;
-    for (std::size_t k = 0; k < smooth.size(); ++k) hf += double(cond.leads[li].uv[k] - smooth[k]) * (cond.leads[li].uv[k] - smooth[k]);
-    hf = std::sqrt(hf / double(smooth.size()));
+    const double hf = hf_rms[li];
     if (hf > 40) {
       say(a, "noise", "Lead " + name + " is noisy (" + fmt(hf) + " µV RMS above 40 Hz)", Severity::Warning, l.lead);
       ++bad_leads;

@@ -48,6 +48,38 @@ TEST_CASE("Conditioning a lead among 1 to 12 gives the same samples as condition
   }
 }
 
+TEST_CASE("Conditioning filters the leads in place exactly as it filtered padded copies of them", "[ecg][filters]") {
+  // condition_signals() keeps the 1-s end reflections in small buffers of their own and carries the filters' state
+  // across them, rather than filtering a padded copy of each lead. The reference here is the padded copy: odd
+  // reflection at both ends, the public zero-phase filters over it (0.5 Hz high-pass, then the mains notches), the
+  // middle cut out.
+  Synth o;
+  o.seconds = 7;
+  o.fs = 360;                       // a Holter rate: 60 and 120 Hz notches
+  o.mains_hz = 60, o.mains_uv = 80;
+  Waveform w = synth_ecg(o);
+  for (auto& l : w.leads) {         // start and end off the baseline, where the reflection matters
+    for (std::size_t k = 0; k < l.uv.size(); ++k) l.uv[k] += float(900.0 - 0.3 * double(k));
+  }
+  LeadSet s = first_leads(w, 3);    // two chains in one register and an odd one out
+  REQUIRE(condition_signals(s) == 60);
+  const std::size_t n = w.sample_count(), pad = std::size_t(w.sample_rate_hz);
+  for (std::size_t l = 0; l < 3; ++l) {
+    const auto& x = w.leads[l].uv;
+    std::vector<float> padded(n + 2 * pad);
+    for (std::size_t k = 0; k < pad; ++k) {
+      padded[pad - 1 - k] = 2 * x[0] - x[k + 1];
+      padded[pad + n + k] = 2 * x[n - 1] - x[n - 2 - k];
+    }
+    std::copy(x.begin(), x.end(), padded.begin() + std::ptrdiff_t(pad));
+    const auto y = notch_filter(remove_baseline(padded, w.sample_rate_hz, 0.5), w.sample_rate_hz, 60);
+    const std::vector<float> want(y.begin() + std::ptrdiff_t(pad), y.begin() + std::ptrdiff_t(pad + n));
+    INFO("lead " << l);
+    CHECK(s.leads[l].uv == want);  // exact: the same arithmetic in the same order
+    CHECK(s.leads[l].uv != x);     // and it did filter
+  }
+}
+
 TEST_CASE("QRS detection of a 2-lead recording does not depend on the leads' order", "[ecg][filters]") {
   Synth o;
   o.seconds = 20;
