@@ -391,7 +391,19 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
     // Global end = the latest lead end that agrees with the median lead (within 40 ms), over the leads whose T wave
     // is at least 15% of the largest: late like the CSE convention, but one lead with a mistaken end cannot drag
     // it. With one or two leads there is no median to agree with, and the lead with the largest T wave is trusted.
-    const std::int64_t mid = ends.size() <= 2 ? peak_end : ends[ends.size() / 2];
+    std::int64_t mid = ends.size() <= 2 ? peak_end : ends[ends.size() / 2];
+    // Two leads whose T waves end more than 40 ms apart bound two different waves (QTDB sel100: V5's T, and after
+    // it a later hump in MLII that is as large on some beats, its end 120-150 ms later, so the largest lead flipped
+    // between them beat to beat). Between the two ends of THIS beat, the largest lead's is kept unless the other is
+    // nearer, by more than that 40 ms, to where the QT of a normal heart at this RR would end it (Fridericia, QTc
+    // 400 ms, QT = 400 ms x RR^(1/3), the preceding RR setting the QT): a plausibility test between candidates, not
+    // a pull toward the normal QT, since an end is only ever one this beat's leads found. Effects: docs/ecg.md.
+    if (ends.size() == 2 && ends[1] - ends[0] > ms(40)) {
+      const double rr_s = double(previous_r ? rr_prev : rr_next) / fs;
+      const double expected = double(on) + 400.0 * std::cbrt(rr_s) * fs / 1000.0;
+      const std::int64_t other = ends[0] == peak_end ? ends[1] : ends[0];
+      if (std::abs(double(other) - expected) + double(ms(40)) < std::abs(double(peak_end) - expected)) mid = other;
+    }
     std::int64_t last = mid;
     for (auto e : ends)
       if (e <= mid + ms(40)) last = std::max(last, e);
