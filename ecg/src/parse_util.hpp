@@ -81,4 +81,7 @@ struct LeReader {
   }
 };
 
+/// True when the bytes carry a Contec ECG90A .ECG header (its acquisition time at byte 10); contec_reader.cpp.
+bool looks_like_contec(std::span<const std::uint8_t> bytes);
+
 }  // namespace teledx::ecg::detail

@@ -36,6 +36,7 @@ std::string_view format_name(Format f) {
     case Format::ScpEcg: return "scp-ecg";
     case Format::MuseXml: return "ge-muse-xml";
     case Format::PhilipsXml: return "philips-xml";
+    case Format::Contec: return "contec";
     case Format::Unknown: break;
   }
   return "unknown";
@@ -51,6 +52,7 @@ Format detect_format(std::span<const std::uint8_t> b, std::string_view hint) {
     r.pos = 8;
     if (len == b.size() && r.u16() == 0 && ends_with(h, ".scp")) return Format::ScpEcg;
   }
+  if (looks_like_contec(b)) return Format::Contec;
   const std::string head = sniff_text(b, 4096);
   if (head.find('<') != std::string::npos) {
     if (head.find("AnnotatedECG") != std::string::npos) return Format::HL7aECG;
@@ -95,6 +97,7 @@ Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_vie
     case Format::HL7aECG: return read_hl7_aecg(b);
     case Format::MuseXml: return read_muse_xml(b);
     case Format::PhilipsXml: return read_philips_xml(b);
+    case Format::Contec: return read_contec_ecg(b);
     case Format::Csv: return read_csv(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
     case Format::Wfdb:
       return bad("a WFDB header needs its signal file: upload the record as .hea + .dat together");
@@ -103,7 +106,7 @@ Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_vie
   const std::string head = sniff_text(b, 512);
   if (head.find('<') != std::string::npos)
     return bad("unrecognised XML: expected an HL7 aECG <AnnotatedECG>, GE MUSE <RestingECG> or Philips <restingecgdata> document");
-  return bad("unrecognised ECG file: not DICOM, SCP-ECG, HL7 aECG, GE MUSE or Philips XML, WFDB or CSV");
+  return bad("unrecognised ECG file: not DICOM, SCP-ECG, HL7 aECG, GE MUSE or Philips XML, Contec .ECG, WFDB or CSV");
 }
 
 Result<Waveform> read_ecg_file(const std::filesystem::path& path) {

@@ -33,6 +33,7 @@ TEST_CASE("Truncated and bit-flipped copies of every sample format give an error
       {"x.xml", test::local_data() / "philips_129DYPRG.xml"},
   };
   if (test::shared_has("formats/scp-ecg/Example.scp")) files.push_back({"x.scp", test::shared_data() / "formats/scp-ecg/Example.scp"});
+  if (test::shared_has("formats/contec/0000037.ECG")) files.push_back({"x.ECG", test::shared_data() / "formats/contec/0000037.ECG"});
   if (test::shared_has("formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml"))
     files.push_back({"x.xml", test::shared_data() / "formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml"});
   std::mt19937 rng(2024);
@@ -53,7 +54,7 @@ TEST_CASE("Truncated and bit-flipped copies of every sample format give an error
 
 TEST_CASE("Garbage bytes named like any ECG format are refused without a crash", "[ecg]") {
   std::mt19937 rng(7);
-  for (const char* hint : {"x.dcm", "x.xml", "x.scp", "x.csv", "x.hea", "x.bin"}) {
+  for (const char* hint : {"x.dcm", "x.xml", "x.scp", "x.csv", "x.hea", "x.ECG", "x.bin"}) {
     std::vector<std::uint8_t> junk(std::uniform_int_distribution<std::size_t>(1, 5000)(rng));
     for (auto& b : junk) b = std::uint8_t(rng());
     auto w = read_ecg_bytes(junk, hint);

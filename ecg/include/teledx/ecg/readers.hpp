@@ -11,9 +11,10 @@
 
 namespace teledx::ecg {
 
-enum class Format { Unknown, Wfdb, Csv, Dicom, HL7aECG, ScpEcg, MuseXml, PhilipsXml };
+enum class Format { Unknown, Wfdb, Csv, Dicom, HL7aECG, ScpEcg, MuseXml, PhilipsXml, Contec };
 
-/// Name used in messages and JSON ("wfdb", "csv", "dicom", "hl7-aecg", "scp-ecg", "ge-muse-xml", "philips-xml", "unknown").
+/// Name used in messages and JSON ("wfdb", "csv", "dicom", "hl7-aecg", "scp-ecg", "ge-muse-xml", "philips-xml",
+/// "contec", "unknown").
 std::string_view format_name(Format f);
 /// Recognises the format from the bytes (magic numbers, XML root); the filename only breaks ties.
 Format detect_format(std::span<const std::uint8_t> bytes, std::string_view filename_hint = {});
@@ -43,6 +44,8 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> bytes);
 Result<Waveform> read_muse_xml(std::span<const std::uint8_t> bytes);
 /// Philips Sierra ECG XML 1.03/1.04, uncompressed or XLI-compressed.
 Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes);
+/// Contec ECG90A .ECG (800 Hz, II, III and V1-V6 stored; I, aVR, aVL, aVF derived; unconnected leads left out).
+Result<Waveform> read_contec_ecg(std::span<const std::uint8_t> bytes);
 
 /// One WFDB annotation (MIT format): sample index, code (1=N, 5=V, 12=/, 28=rhythm...), aux text for rhythm changes.
 struct Annotation {

@@ -65,7 +65,7 @@ struct PatientInfo {
 
 /// The internal model every reader produces.
 struct Waveform : LeadSet {
-  std::string source_format;           ///< "wfdb", "csv", "dicom", "hl7-aecg", "scp-ecg"
+  std::string source_format;           ///< format_name() of the file read: "wfdb", "csv", "dicom", "contec"...
   std::string acquisition_time;        ///< ISO 8601 local time "YYYY-MM-DDThh:mm:ss", empty if unknown
   std::string device;                  ///< manufacturer / model when given
   DeviceFilters filters;
