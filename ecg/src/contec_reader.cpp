@@ -4,7 +4,7 @@
 //   - 8 channels of little-endian 16-bit samples at 800 Hz, interleaved: II, III, V1-V6; 2048 is 0 V, 5 µV a unit,
 //     0x6800 "no signal" (an electrode not connected);
 //   - a 37-byte tail.
-// I is II - III; aVR, aVL and aVF are derived.
+// I (II - III), aVR, aVL and aVF are derived.
 #include <cctype>
 #include <string>
 
@@ -100,11 +100,7 @@ Result<Waveform> read_contec_ecg(std::span<const std::uint8_t> b) {
   if (!ii || !iii)
     return bad("the Contec .ECG file has no signal in lead II or III (0x6800 throughout): the limb electrodes were "
                "not connected; repeat the ECG");
-  LeadSignal i{Lead::I, std::vector<float>(rows), std::string(lead_name(Lead::I))};
-  for (std::size_t r = 0; r < rows; ++r) i.uv[r] = ii->uv[r] - iii->uv[r];
-  w.leads.push_back(std::move(i));
-  derive_limb_leads(w);
-  sort_leads(w);
+  derive_limb_leads(w);  // I from II and III, then aVR, aVL, aVF
   return w;
 }
 

@@ -75,12 +75,23 @@ const LeadSignal* LeadSet::find(Lead lead) const {
 }
 
 int derive_limb_leads(LeadSet& set) {
+  int added = 0;
+  // Some carts (Contec) store II and III instead of I and II: I = II - III (Einthoven) first.
+  if (const LeadSignal *ii = set.find(Lead::II), *iii = set.find(Lead::III);
+      !set.find(Lead::I) && ii && iii && ii->uv.size() == iii->uv.size()) {
+    LeadSignal s{Lead::I, std::vector<float>(ii->uv.size()), std::string(lead_name(Lead::I))};
+    for (std::size_t k = 0; k < s.uv.size(); ++k) s.uv[k] = ii->uv[k] - iii->uv[k];
+    set.leads.push_back(std::move(s));
+    ++added;
+  }
   const LeadSignal* i = set.find(Lead::I);
   const LeadSignal* ii = set.find(Lead::II);
-  if (!i || !ii || i->uv.size() != ii->uv.size()) return 0;
+  if (!i || !ii || i->uv.size() != ii->uv.size()) {
+    if (added) sort_leads(set);
+    return added;
+  }
   const std::vector<float> a = i->uv, b = ii->uv;
   const std::size_t n = a.size();
-  int added = 0;
   auto add = [&](Lead lead, auto f) {
     if (set.find(lead)) return;
       LeadSignal s{lead, std::vector<float>(n), std::string(lead_name(lead))};

@@ -94,3 +94,19 @@ TEST_CASE("A truncated, lead-less or foreign Contec file is refused with a sente
   const std::string csv = "timestamp,2020-11-15 12:59:50,II\n0,0,1\n";
   CHECK(detect_format(test::as_bytes(csv), "x.csv") == Format::Csv);
 }
+
+TEST_CASE("Leads stored as II and III get I, aVR, aVL and aVF derived by Einthoven's law", "[ecg]") {
+  LeadSet s;
+  s.sample_rate_hz = 500;
+  s.leads.push_back({Lead::II, {1000, -200, 0}, "II"});
+  s.leads.push_back({Lead::III, {400, 100, 0}, "III"});
+  CHECK(derive_limb_leads(s) == 4);
+  std::vector<std::string> names;
+  for (const auto& l : s.leads) names.push_back(l.label);
+  CHECK(names == std::vector<std::string>{"I", "II", "III", "aVR", "aVL", "aVF"});
+  CHECK(s.find(Lead::I)->uv == std::vector<float>{600, -300, 0});
+  CHECK(s.find(Lead::aVR)->uv[0] == Approx(-(600 + 1000) / 2.0));
+  CHECK(s.find(Lead::aVL)->uv[0] == Approx(600 - 1000 / 2.0));
+  CHECK(s.find(Lead::aVF)->uv[0] == Approx(1000 - 600 / 2.0));
+  CHECK(derive_limb_leads(s) == 0);  // nothing missing any more
+}

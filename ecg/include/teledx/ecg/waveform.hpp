@@ -75,7 +75,8 @@ struct Waveform : LeadSet {
   PatientInfo patient;                          ///< from the XML formats' demographics (MUSE, Philips, HL7 aECG)
 };
 
-/// Adds III, aVR, aVL, aVF from I and II when they are missing (8-lead storage). Returns how many were added.
+/// Adds III, aVR, aVL, aVF from I and II when they are missing (8-lead storage), and I from II and III first when
+/// only those are stored. Returns how many were added.
 int derive_limb_leads(LeadSet& set);
 /// Sorts leads into standard order (I II III aVR aVL aVF V1..V6, then the rest).
 void sort_leads(LeadSet& set);
