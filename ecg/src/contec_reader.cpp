@@ -95,9 +95,7 @@ Result<Waveform> read_contec_ecg(std::span<const std::uint8_t> b) {
     // A lead that never had signal was not connected: left out rather than shown as a flat line.
     if (with_signal > 0) w.leads.push_back(std::move(s));
   }
-  const LeadSignal* ii = w.find(Lead::II);
-  const LeadSignal* iii = w.find(Lead::III);
-  if (!ii || !iii)
+  if (!w.find(Lead::II) || !w.find(Lead::III))
     return bad("the Contec .ECG file has no signal in lead II or III (0x6800 throughout): the limb electrodes were "
                "not connected; repeat the ECG");
   derive_limb_leads(w);  // I from II and III, then aVR, aVL, aVF

@@ -196,7 +196,7 @@ std::optional<QrsBounds> delineate_qrs(const BeatContext& c, Fiducials& f) {
     std::int64_t kv = r;
     for (std::int64_t k = lo + span; k < hi - span; ++k) {
       double s2 = 0;
-      for (std::size_t l = 0; l < nl; ++l) s2 += std::pow(w.q(l, k + span) - w.q(l, k - span), 2);
+      for (std::size_t l = 0; l < nl; ++l) s2 += onset_slope(l, k) * onset_slope(l, k);
       v[std::size_t(k - lo)] = std::sqrt(s2);
       if (k >= near_lo && k <= near_hi && v[std::size_t(k - lo)] > vmax) vmax = v[std::size_t(k - lo)], kv = k;
     }
