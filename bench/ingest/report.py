@@ -34,6 +34,41 @@ def label_of(test, n_ct):
             "STOW-RS, %d requests of %d (keep-alive)" % ((n_ct + b - 1) // b, b))
 
 
+def cpu_report(rows, meta, n_ct):
+    """CPU per instance of each server and of the storescu clients; whether a line is CPU-bound; and for a
+    CPU-bound line, how much CPU per instance 0.8x storescp's rate would leave the server on this machine."""
+    def kv(r):
+        return dict(x.split("=", 1) for x in r["extra"].split())
+    cpu_rows = [r for r in rows if r["status"] == "ok" and "cpu_server_s" in kv(r)]
+    if not cpu_rows or not n_ct:
+        return
+    cores = int(meta.get("cores", os.cpu_count() or 1))
+    print()
+    print("CPU per instance, ms (medians; the server's includes work done after the last acknowledgement, such as")
+    print("teledx's checksums; 'busy' = server + clients CPU over the wall time, out of %d cores)" % cores)
+    for test, label in (("scu1", "C-STORE storescu, 1 association"), ("scu4", "C-STORE storescu, 4 associations")):
+        med = {}
+        for target in TARGETS:
+            rs = [r for r in cpu_rows if r["test"] == test and r["target"] == target]
+            if not rs:
+                continue
+            server = statistics.median(float(kv(r)["cpu_server_s"]) for r in rs) * 1e3 / n_ct
+            clients = statistics.median(float(kv(r).get("cpu_clients_s", 0)) for r in rs) * 1e3 / n_ct
+            secs = statistics.median(r["secs"] for r in rs)
+            busy = (server + clients) * n_ct / 1e3 / secs
+            med[target] = (server, clients, n_ct / secs)
+            print("  %-40s %-9s server %5.2f   storescu clients %5.2f   busy %.2f cores"
+                  % (label, NAMES[target], server, clients, busy))
+            label = ""
+        if test == "scu4" and "storescp" in med and "teledx" in med:
+            rate = 0.8 * med["storescp"][2]
+            budget = cores * 1e3 / rate
+            print("  %-40s at 0.8 x storescp (%.0f inst/s) the %d cores have %.2f ms of CPU per instance; the"
+                  " clients take %.2f of it, leaving the server %.2f (teledx uses %.2f, storescp %.2f)"
+                  % ("", rate, cores, budget, med["teledx"][1], budget - med["teledx"][1], med["teledx"][0],
+                     med["storescp"][0]))
+
+
 def report(path):
     rows = []
     for line in open(path):
@@ -100,6 +135,7 @@ def report(path):
             parts.append("teledx/storescp = %.2f (target >= 0.8)" % (rates["teledx"] / rates["storescp"]))
         if parts:
             print("%-40s %s" % ("", ";  ".join(parts)))
+    cpu_report(rows, meta, n_ct)
     print()
     reps = max((int(r["run"]) for r in rows if r["test"] in ("qido", "wado")), default=0)
     print("%-40s %10s %10s %15s   (median of %d, curl time_total)" % ("read side (whole data set loaded)",

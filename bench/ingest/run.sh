@@ -6,6 +6,8 @@
 #     -> teledx, -> DCMTK storescp (--fork, writing to disk: the near-raw limit), -> Orthanc (SQLite, DICOMweb);
 #   STOW-RS of the same CT (identical multipart bodies) -> teledx and -> Orthanc's DICOMweb plugin,
 #     with the peak memory of each server during the upload;
+#   the CPU time per instance of each server and of the storescu clients, and what a CPU-bound line leaves the
+#     server at 0.8x storescp's rate on this machine's cores;
 #   read side: QIDO-RS of all studies and WADO-RS metadata of the CT series, teledx vs Orthanc, both holding the
 #     whole data set (CT, DX, US cine, ECG batch).
 # Every ingest measurement gets a freshly started server on an empty data directory (the cheap duplicate path is
@@ -235,7 +237,9 @@ record() {  # test target run seconds instances bytes extra status
 scu_one() {  # 1 association
   local t0 t1 rc=0
   t0=$(now)
-  storescu -aet CLINIC1 -aec "$AE" -pdu "$PDU" 127.0.0.1 "$DICOM_PORT" "${CT[@]}" > "$SRV_DIR/scu.log" 2>&1 || rc=$?
+  # The subshell's `times` gives the client's CPU (its second line: children's user and system time).
+  (storescu -aet CLINIC1 -aec "$AE" -pdu "$PDU" 127.0.0.1 "$DICOM_PORT" "${CT[@]}" > "$SRV_DIR/scu.log" 2>&1
+    rc=$?; times > "$SRV_DIR/scu.times"; exit $rc) || rc=$?
   t1=$(now)
   echo "$t0 $t1 $( ((rc == 0)) || echo "FAILED:storescu_exit_$rc")"
 }
@@ -244,7 +248,8 @@ scu_four() {  # 4 associations at once, a quarter of the series each
   local t0 t1 k q=$(((N_CT + 3) / 4)) pids=() rc=0
   t0=$(now)
   for k in 0 1 2 3; do
-    storescu -aet CLINIC1 -aec "$AE" -pdu "$PDU" 127.0.0.1 "$DICOM_PORT" "${CT[@]:k*q:q}" > "$SRV_DIR/scu$k.log" 2>&1 &
+    (storescu -aet CLINIC1 -aec "$AE" -pdu "$PDU" 127.0.0.1 "$DICOM_PORT" "${CT[@]:k*q:q}" > "$SRV_DIR/scu$k.log" 2>&1
+      rc=$?; times > "$SRV_DIR/scu$k.times"; exit $rc) &
     pids+=($!)
   done
   for k in "${pids[@]}"; do wait "$k" || rc=$?; done
@@ -314,10 +319,21 @@ stop_sampler() {
   SAMPLER_PID=""
 }
 vm_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$SRV_PID/status"; }
+# CPU seconds of the server process, with its reaped children (storescp --fork serves each association in one).
+server_cpu() { awk -v tck="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15 + $16 + $17) / tck}' "/proc/$SRV_PID/stat"; }
+# CPU seconds of the storescu clients of the last C-STORE measurement, from their subshells' `times`.
+clients_cpu() {
+  cat "$SRV_DIR"/scu*.times 2> /dev/null | awk 'FNR % 2 == 0 {
+    for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] } }
+    END {printf "%.3f\n", s}'
+}
+
 
 measure() {  # test target run
-  local test=$1 target=$2 run=$3 times t0 t1 n status extra="" hwm0
+  local test=$1 target=$2 run=$3 times t0 t1 n status extra="" hwm0 cpu0
   start_server "$target" "$WORK/srv-$target"
+  rm -f "$SRV_DIR"/scu*.times
+  cpu0=$(server_cpu)
   case $test in
     scu1) times=$(scu_one) ;;
     scu4) times=$(scu_four) ;;
@@ -332,6 +348,11 @@ measure() {  # test target run
   esac
   read -r t0 t1 status <<< "$times"
   [[ $target = teledx ]] && extra="${extra:+$extra }$(checksums_drained "$t1")"
+  # The server's CPU until its work is done: for teledx that includes the checksums computed after the
+  # acknowledgements (waited for just above); storescp's last children are reaped within a moment.
+  [[ $target = teledx ]] || sleep 0.3
+  extra="${extra:+$extra }cpu_server_s=$(python3 -c "print(f'{$(server_cpu) - $cpu0:.3f}')")"
+  [[ $test = scu* ]] && extra="$extra cpu_clients_s=$(clients_cpu)"
   n=$(stored_count)
   if [[ $n != "$N_CT" ]]; then
     log "WARNING: $target holds $n of $N_CT instances after $test"
@@ -344,6 +365,7 @@ measure() {  # test target run
 
 : > "$RESULTS"
 printf 'load before\t%s\n' "$(uptime)" > "$RESULTS.meta"
+printf 'cores\t%s\n' "$(nproc)" >> "$RESULTS.meta"
 log "load: $(uptime)"
 targets=(teledx storescp orthanc)
 for ((run = 1; run <= RUNS; run++)); do
