@@ -230,6 +230,8 @@ void InstanceStore::Impl::write_checksums() {
 
 std::size_t InstanceStore::checksums_pending() const { return impl_->fixity.pending(); }
 
+IngestTimings& InstanceStore::timings() const { return impl_->timings; }
+
 Result<void> InstanceStore::enable_landing_slots(const std::vector<std::string>& free_slots) {
   TELEDX_TRY(impl_->slots.start(free_slots));
   impl_->start_flusher();
@@ -287,14 +289,20 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
                                             std::int64_t clinic_id, std::string source, std::int64_t received_ms,
                                             bool recovering, std::string_view required_study) {
   Impl& s = *impl_;
+  using SteadyClock = std::chrono::steady_clock;
+  const auto started = SteadyClock::now();
   // Nothing of a refused or duplicate file stays: a temp file is deleted, a slot emptied for reuse.
   // A slot is sealed (note + fsync) on another thread while this one parses and checks for a duplicate: who
   // sent it is known before its content is. Sealing content that is then refused is harmless: the slot is
   // emptied, and recovery would refuse it again. The index rows wait for the seal.
   std::future<Result<void>> sealing;
+  const auto seal_time = std::make_shared<SteadyClock::duration>();
   if (slot && !recovering) {
-    sealing = s.side_jobs.run([&s, key = *slot, note = landing_note(clinic_id, source, received_ms)] {
-      return s.slots.seal(key, note);
+    sealing = s.side_jobs.run([&s, key = *slot, note = landing_note(clinic_id, source, received_ms), seal_time] {
+      const auto t0 = SteadyClock::now();
+      auto r = s.slots.seal(key, note);
+      *seal_time = SteadyClock::now() - t0;  // read once the future is ready
+      return r;
     });
   }
   const auto sealed = [&]() -> Result<void> { return sealing.valid() ? sealing.get() : ok(); };
@@ -389,8 +397,13 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
     return answer;
   }
 
+  const auto checked = SteadyClock::now();
   // Durability point 1 (temp file): fsynced and renamed before any row refers to it.
-  if (!slot) TELEDX_TRY(s.files.commit_temp(temp, m.file_key));  // consumes the temp file
+  if (!slot) {
+    TELEDX_TRY(s.files.commit_temp(temp, m.file_key));  // consumes the temp file
+    *seal_time = SteadyClock::now() - checked;
+  }
+  const auto flushed = SteadyClock::now();
   // Durability point 2: blob and index rows commit together, for a slot only once its seal (bytes and sender
   // note, one fsync) is done: the rows are written while that flush runs and the commit waits for it, so no
   // row ever refers to bytes that are not durable. Only after the commit may success be answered. A slot's
@@ -417,6 +430,13 @@ Result<IngestOutcome> InstanceStore::ingest(const fs::path& temp, const std::opt
   }
   if (durability == db::Durability::Deferred) {
     s.deferred_pending = true;
+  }
+  if (!recovering) {
+    const auto done = SteadyClock::now();
+    s.timings.check.observe(checked - started);
+    s.timings.flush.observe(*seal_time);
+    s.timings.index.observe(done - flushed);
+    s.timings.total.observe(done - started);
   }
   if (checksum_later) s.fixity.add({m.sop_uid, m.file_key});
   return IngestOutcome{IngestOutcome::Status::Stored, std::move(m), ""};

@@ -28,6 +28,7 @@ struct InstanceStore::Impl {
   InstanceStoreOptions options;
   detail::GroupCommitter committer;
   SlotPool slots;  // started by enable_landing_slots()
+  mutable IngestTimings timings;
 
   // Deferred index commits (landing slots) are flushed within kFlushIntervalMs, so that recovery after a
   // crash has little to redo; correctness does not depend on it (sealed slots are recovered either way).

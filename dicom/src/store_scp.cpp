@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -204,7 +205,9 @@ class AssociationScp final : public DcmThreadSCP {
     // A landing slot exists already (a temp file does not, and is simply not written back early).
     writeback_fd_ = ::open(temp.c_str(), O_WRONLY | O_CLOEXEC);
     written_back_ = 0;
+    const auto receive_started = std::chrono::steady_clock::now();
     const OFCondition received = receiveSTORERequest(rq, pres_id, OFString(temp.c_str()));
+    const auto receive_time = std::chrono::steady_clock::now() - receive_started;
     if (writeback_fd_ >= 0) ::close(writeback_fd_);
     writeback_fd_ = -1;
     if (received.bad()) {
@@ -219,6 +222,7 @@ class AssociationScp final : public DcmThreadSCP {
     std::string comment;
     auto r = shared_.store.ingest_file(temp, summary_.clinic_id, "dimse:" + summary_.calling_ae);
     if (r.ok()) {
+      if (r->status == IngestOutcome::Status::Stored) shared_.store.timings().receive.observe(receive_time);
       ++summary_.stored_per_study[r->meta.study_uid];
       if (r->status == IngestOutcome::Status::DuplicateDifferent) {
         status = dimse_status(ErrorCode::DuplicateDifferent);

@@ -53,4 +53,25 @@ std::string Metrics::render() const {
   return o.str();
 }
 
+std::string render_ingest_metrics(const dicom::IngestTimings& t) {
+  std::ostringstream o;
+  o << "# HELP teledx_ingest_stage_seconds Time per stored instance in each ingest stage: receive (C-STORE "
+       "dataset), check (parse, validation, duplicate lookup), flush (bytes durable), index (index transaction, "
+       "waiting for the flush), total (file received to answer allowed).\n"
+    << "# TYPE teledx_ingest_stage_seconds histogram\n";
+  const std::pair<const char*, const LatencyHistogram*> stages[] = {
+      {"receive", &t.receive}, {"check", &t.check}, {"flush", &t.flush}, {"index", &t.index}, {"total", &t.total}};
+  for (const auto& [stage, histogram] : stages) {
+    const auto snap = histogram->snapshot();
+    const std::string labels = std::string("stage=\"") + stage + "\"";
+    for (std::size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i)
+      o << "teledx_ingest_stage_seconds_bucket{" << labels << ",le=\"" << LatencyHistogram::kBounds[i] << "\"} "
+        << snap.cumulative[i] << "\n";
+    o << "teledx_ingest_stage_seconds_bucket{" << labels << ",le=\"+Inf\"} " << snap.count << "\n";
+    o << "teledx_ingest_stage_seconds_sum{" << labels << "} " << snap.sum_seconds << "\n";
+    o << "teledx_ingest_stage_seconds_count{" << labels << "} " << snap.count << "\n";
+  }
+  return o.str();
+}
+
 }  // namespace teledx::server

@@ -49,7 +49,9 @@ void add_meta_routes(Router& router) {
     return HttpResponse::json(200, {{"status", "ok"}, {"ae_title", ctx.services.config.ae_title}});
   });
   router.add({.method = "GET", .pattern = "/metrics", .authenticated = false}, [](RequestContext& ctx) {
-    return HttpResponse::text(200, ctx.services.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    std::string body = ctx.services.metrics.render();
+    if (ctx.services.instances) body += render_ingest_metrics(ctx.services.instances->timings());
+    return HttpResponse::text(200, body, "text/plain; version=0.0.4; charset=utf-8");
   });
   router.add({.method = "GET", .pattern = "/", .authenticated = false},
              [](RequestContext& ctx) { return serve_static(ctx, ""); });

@@ -6,9 +6,11 @@
 #include <thread>
 #include <cstdio>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "dicom/dicom_fixture.hpp"
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "teledx/core/consortium.hpp"
@@ -169,6 +171,33 @@ TEST_CASE("storescu of a multi-series study stores every instance under the send
   REQUIRE(audit->size() == 1);
   CHECK(audit->front().text(0) == "ae:CLINIC1");
   CHECK(audit->front().text(1) == "study:" + study->study_uid);
+}
+
+TEST_CASE("The metrics time every stored instance's receive, check, flush and index stages", "[dicom][dimse]") {
+  TempDir dir;
+  for (int i = 1; i <= 3; ++i)
+    write_file(dir / ("study/i" + std::to_string(i) + ".dcm"), make_image(image("timed", 1, i)).part10());
+  ServerProcess server(dir / "data");
+  REQUIRE(run_command(scu(server, "storescu", "+sd +r") + " " + quote(dir / "study")) == 0);
+  // A resent instance is a duplicate: answered, but not timed as a stored one.
+  REQUIRE(run_command(scu(server, "storescu", "") + " " + quote(dir / "study/i1.dcm")) == 0);
+
+  const auto metrics = HttpClient(server.http_port()).get("/metrics");
+  REQUIRE(metrics.status == 200);
+  INFO(metrics.body);
+  for (const std::string stage : {"receive", "check", "flush", "index", "total"}) {
+    CHECK(metrics.body.find("teledx_ingest_stage_seconds_count{stage=\"" + stage + "\"} 3\n") != std::string::npos);
+    CHECK(metrics.body.find("teledx_ingest_stage_seconds_bucket{stage=\"" + stage + "\",le=\"+Inf\"} 3\n") !=
+          std::string::npos);
+    // Real durations: a stage of three instances takes some time, and far less than the 10 s bound.
+    std::smatch sum;
+    REQUIRE(std::regex_search(metrics.body, sum,
+                              std::regex("teledx_ingest_stage_seconds_sum\\{stage=\"" + stage + "\"\\} ([0-9.e-]+)")));
+    CHECK(std::stod(sum[1]) > 0);
+    CHECK(std::stod(sum[1]) < 30);
+  }
+  // The buckets are cumulative and end at the count.
+  CHECK(metrics.body.find("teledx_ingest_stage_seconds_bucket{stage=\"total\",le=\"10\"} 3\n") != std::string::npos);
 }
 
 TEST_CASE("storescu stores every common transfer syntax and SOP class as sent", "[dicom][dimse]") {

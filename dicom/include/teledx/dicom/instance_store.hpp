@@ -11,9 +11,20 @@
 #include "teledx/core/clock.hpp"
 #include "teledx/core/database.hpp"
 #include "teledx/core/file_store.hpp"
+#include "teledx/core/latency_histogram.hpp"
 #include "teledx/core/result.hpp"
 
 namespace teledx::dicom {
+
+/// Where the time of each stored instance goes, for /metrics: an operator can tell a slow disk (flush) from a
+/// slow network (receive) or a busy index. Stored instances only; refusals and duplicates are not timed.
+struct IngestTimings {
+  LatencyHistogram receive;  // a C-STORE dataset from its first PDU to its last (recorded by the SCP)
+  LatencyHistogram check;    // parse, validation and the duplicate lookup
+  LatencyHistogram flush;    // making the bytes durable: a landing slot's seal, or a temp file's fsync and rename
+  LatencyHistogram index;    // the index transaction, including any wait for the flush to finish
+  LatencyHistogram total;    // from the file received to the answer allowed (check + flush/index)
+};
 
 /// Exam priority given by the sending clinic with its request.
 enum class ExamPriority { Routine, Urgent, Stat };
@@ -179,6 +190,9 @@ class InstanceStore {
 
   /// Stored instances whose SHA-256 is not in the index yet (computed at idle priority after acknowledgement).
   std::size_t checksums_pending() const;
+
+  /// Stage timings of the instances stored since start (mutable: the SCP records its receive time here).
+  IngestTimings& timings() const;
 
   /// Reads and checks the metadata of a file without storing it (InvalidDicom as ingest_file would).
   Result<InstanceMeta> inspect_file(const std::filesystem::path& file) const;

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <string>
 
+#include "teledx/dicom/instance_store.hpp"
+
 namespace teledx::server {
 
 /// Request counters and latency histograms by route, rendered in Prometheus text format.
@@ -27,5 +29,8 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, Series> series_;
   std::atomic<std::int64_t> open_connections_{0};
 };
+
+/// The ingest stage histograms (teledx_ingest_stage_seconds{stage=...}) in Prometheus text format.
+std::string render_ingest_metrics(const dicom::IngestTimings& timings);
 
 }  // namespace teledx::server
