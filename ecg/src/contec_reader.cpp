@@ -5,6 +5,8 @@
 //     0x6800 "no signal" (an electrode not connected);
 //   - a 37-byte tail.
 // I (II - III), aVR, aVL and aVF are derived.
+#include <iconv.h>
+
 #include <cctype>
 #include <string>
 
@@ -26,8 +28,7 @@ std::uint16_t sample_at(std::span<const std::uint8_t> b, std::size_t row, std::s
   return std::uint16_t(b[at] | (b[at + 1] << 8));
 }
 
-/// The header's text field: up to its first zero byte, kept only if it is plain printable ASCII (a name typed on a
-/// Chinese cart may be in a legacy encoding, which must not reach JSON as invalid UTF-8).
+/// The header's text field: up to its first zero byte, kept only if it is plain printable ASCII.
 std::string ascii_field(std::span<const std::uint8_t> b, std::size_t at, std::size_t len) {
   std::string s;
   for (std::size_t i = at; i < at + len && b[i] != 0; ++i) {
@@ -35,6 +36,33 @@ std::string ascii_field(std::span<const std::uint8_t> b, std::size_t at, std::si
     s.push_back(char(b[i]));
   }
   return s;
+}
+
+/// The patient name field in UTF-8. A cart sold in China stores a name typed in Chinese in the system's legacy
+/// encoding, GBK (GB18030 decodes it, and is a superset). Bytes that are neither ASCII nor whole GB18030
+/// characters (a field cut inside a character, or another encoding) give "": the name must never reach JSON as
+/// invalid UTF-8, and a garbled name is worse than none (the upload form's name is then kept).
+std::string name_field(std::span<const std::uint8_t> b, std::size_t at, std::size_t len) {
+  std::size_t end = at;
+  while (end < at + len && b[end] != 0) ++end;
+  if (end == at) return {};
+  bool ascii = true;
+  for (std::size_t i = at; i < end; ++i) {
+    if (b[i] < 0x20 || b[i] == 0x7F) return {};
+    ascii = ascii && b[i] < 0x7F;
+  }
+  if (ascii) return std::string(b.begin() + std::ptrdiff_t(at), b.begin() + std::ptrdiff_t(end));
+  const iconv_t cd = ::iconv_open("UTF-8", "GB18030");
+  if (cd == reinterpret_cast<iconv_t>(-1)) return {};
+  std::string in(b.begin() + std::ptrdiff_t(at), b.begin() + std::ptrdiff_t(end)), out(4 * in.size(), '\0');
+  char* src = in.data();
+  char* dst = out.data();
+  std::size_t src_left = in.size(), dst_left = out.size();
+  const std::size_t rc = ::iconv(cd, &src, &src_left, &dst, &dst_left);
+  ::iconv_close(cd);
+  if (rc == static_cast<std::size_t>(-1) || src_left != 0) return {};
+  out.resize(out.size() - dst_left);
+  return out;
 }
 
 /// "YYYY-MM-DD hh:mm:ss" at byte 10, ended by a zero byte (no text file has one): what tells a Contec file from
@@ -80,7 +108,7 @@ Result<Waveform> read_contec_ecg(std::span<const std::uint8_t> b) {
   w.sample_rate_hz = kRateHz;
   const std::string t = ascii_field(b, 10, 19);
   w.acquisition_time = t.substr(0, 10) + "T" + t.substr(11);
-  w.patient.name = ascii_field(b, 32, 8);
+  w.patient.name = name_field(b, 32, 8);
   w.patient.sex = b[40] == 0 ? "F" : b[40] == 1 ? "M" : "";
   for (std::size_t ch = 0; ch < kChannels; ++ch) {
     LeadSignal s{kChannelLeads[ch], std::vector<float>(rows), std::string(lead_name(kChannelLeads[ch]))};

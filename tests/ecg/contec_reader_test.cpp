@@ -95,6 +95,24 @@ TEST_CASE("A truncated, lead-less or foreign Contec file is refused with a sente
   CHECK(detect_format(test::as_bytes(csv), "x.csv") == Format::Csv);
 }
 
+TEST_CASE("A Contec patient name typed in Chinese (GBK) reads as UTF-8; a cut or foreign name is left out", "[ecg]") {
+  ECG_REQUIRE_SHARED(kSample);
+  const auto named = [](std::vector<std::uint8_t> field) {
+    auto bytes = sample_bytes();
+    field.resize(8, 0);  // the name field: 8 bytes at offset 32, zero-padded
+    std::copy(field.begin(), field.end(), bytes.begin() + 32);
+    auto w = read_ecg_bytes(bytes, "x.ECG");
+    REQUIRE(w.ok());
+    CHECK_NOTHROW(nlohmann::json(w->patient.name).dump());  // valid UTF-8 always: the JSON stored with it
+    return w->patient.name;
+  };
+  CHECK(named({0xD5, 0xC5, 0xC8, 0xFD}) == "\u5f20\u4e09");                          // 张三
+  CHECK(named({0xCD, 0xF5, 0xD0, 0xA1, 0xC3, 0xF7}) == "\u738b\u5c0f\u660e");       // 王小明
+  CHECK(named({'L', 'i', ' ', 0xC0, 0xEE}) == "Li \u674e");                            // mixed ASCII and GBK
+  CHECK(named({0xD5, 0xC5, 0xC8}).empty());  // cut inside a character
+  CHECK(named({'A', 0x01, 'B'}).empty());    // a control character
+}
+
 TEST_CASE("Leads stored as II and III get I, aVR, aVL and aVF derived by Einthoven's law", "[ecg]") {
   LeadSet s;
   s.sample_rate_hz = 500;
