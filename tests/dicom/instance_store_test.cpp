@@ -134,6 +134,45 @@ TEST_CASE("A valid instance is stored durably and indexed patient, study, series
   CHECK(parsed.at("7FE00010").at("BulkDataURI") == "{{instance}}/bulk/7FE00010");
 }
 
+TEST_CASE("Names in GB18030 or Latin-1 are indexed and served in UTF-8; the stored file keeps the bytes sent",
+          "[dicom]") {
+  Store s;
+  struct Case {
+    std::string charset, name_bytes, utf8, description_utf8;
+  };
+  // 王小明 in GB18030, a Latin-1 name, and an ASCII name under a declared character set (left as it is).
+  const Case cases[] = {{"GB18030", "\xCD\xF5^\xD0\xA1\xC3\xF7", "\xE7\x8E\x8B^\xE5\xB0\x8F\xE6\x98\x8E", "\xE8\x83\xB8\xE9\x83\xA8"},
+                        {"ISO_IR 100", "M\xFCLLER^J\xD6RG", "M\xC3\xBCLLER^J\xC3\x96RG", ""},
+                        {"ISO_IR 100", "ZHANG^SAN", "ZHANG^SAN", ""}};
+  int n = 0;
+  for (const auto& c : cases) {
+    INFO(c.charset << " " << c.utf8);
+    auto sp = spec(40 + n, 1, 1);
+    ++n;
+    auto image = make_image(sp);
+    image.set(0x0008, 0x0005, "CS", c.charset).set(0x0010, 0x0010, "PN", c.name_bytes);
+    if (!c.description_utf8.empty()) image.set(0x0008, 0x1030, "LO", "\xD0\xD8\xB2\xBF");  // 胸部 in GB18030
+    const std::string bytes = image.part10();
+    auto r = s.ingest(bytes);
+    REQUIRE(r.ok());
+    CHECK(r->meta.patient_name == c.utf8);
+    auto study = s.store->study(sp.study_uid);
+    REQUIRE(study.ok());
+    CHECK(study->patient_name == c.utf8);
+    if (!c.description_utf8.empty()) CHECK(study->study_description == c.description_utf8);
+    InstanceQuery q;
+    q.sop_uids = {sp.sop_uid};
+    auto json = s.store->metadata_json(q);
+    REQUIRE(json.ok());
+    REQUIRE(json->size() == 1);
+    const auto parsed = nlohmann::json::parse(json->front());  // throws on invalid UTF-8
+    CHECK(parsed.at("00100010").at("Value").at(0).at("Alphabetic") == c.utf8);
+    auto stored = s.files->read(r->meta.file_key);
+    REQUIRE(stored.ok());
+    CHECK(*stored == bytes);
+  }
+}
+
 TEST_CASE("The same instance sent twice with identical bytes is stored once and answers AlreadyStored", "[dicom]") {
   Store s;
   const std::string bytes = make_image(spec(1, 1, 1)).part10();
