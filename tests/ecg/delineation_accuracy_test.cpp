@@ -155,7 +155,9 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
   // lead: P on -6.0 +- 12.1, P off 10.2 +- 12.8, QRS on 1.2 +- 11.7, QRS off -0.5 +- 12.8, T end 5.6 +- 25.5 (before:
   // T end 51 ms SD in the bench's scoring). CSE 2-sigma tolerances for the SD: QRS on 6.5, QRS off 11.6, T end 30.6,
   // P on 10.2, P off 12.7 (QRS on and P are not met yet). The floors sit a little above what was measured. P end no
-  // later than the leads' settling at the PR level (same day): P off -3.9 +- 13.0, per lead 7.5 +- 12.6.
+  // later than the leads' settling at the PR level (same day): P off -3.9 +- 13.0, per lead 7.5 +- 12.6. The P wave
+  // sought without the largest lead's deviation at each sample (same day; LUDB 64's V6 artefact had been taken for
+  // a P wave 140 ms early): P on 6.2 +- 14.8, P off -3.7 +- 10.8, per lead -6.0 +- 12.7 and 7.5 +- 12.4.
   CHECK(std::abs(qrs_on.mean()) <= 10);
   CHECK(qrs_on.sd() <= 8.5);
   CHECK(std::abs(qrs_off.mean()) <= 10);
@@ -163,9 +165,9 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
   CHECK(std::abs(t_end.mean()) <= 10);
   CHECK(t_end.sd() <= 29.5);
   CHECK(std::abs(p_on.mean()) <= 10);
-  CHECK(p_on.sd() <= 17.5);
+  CHECK(p_on.sd() <= 15.5);
   CHECK(std::abs(p_off.mean()) <= 10);
-  CHECK(p_off.sd() <= 13.5);
+  CHECK(p_off.sd() <= 11.5);
   CHECK(std::abs(lead_p_on.mean()) <= 10);
   CHECK(lead_p_on.sd() <= 13.0);
   CHECK(std::abs(lead_p_off.mean()) <= 10);
