@@ -222,6 +222,7 @@ class SqliteDatabase final : public Database {
       sqlite3_wal_hook(writer_, &SqliteDatabase::on_wal_commit, this);
       checkpointer_ = std::thread([this] { checkpoint_loop(); });
     }
+    sqlite3_update_hook(writer_, &SqliteDatabase::on_update, this);
     // Backend-private: flush() rewrites its one row (not part of any module's schema).
     TELEDX_TRY(exec_script(writer_, "CREATE TABLE IF NOT EXISTS teledx_flush_mark (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"));
     return {};
@@ -229,14 +230,17 @@ class SqliteDatabase final : public Database {
 
   using Database::write;
   Result<void> write(const std::function<Result<void>(Txn&)>& fn, Durability durability) override {
-    auto r = write_locked(fn, durability);
-    if (r.ok()) committed();  // outside the write lock: a listener never holds up the next writer
+    bool watched_change = false;
+    auto r = write_locked(fn, durability, &watched_change);
+    if (r.ok() && watched_change) committed();  // outside the write lock: a listener never holds up the next writer
     return r;
   }
 
-  void set_commit_listener(std::function<void()> listener) override {
+  void set_commit_listener(std::function<void()> listener, std::vector<std::string> tables) override {
+    std::lock_guard write_lock(write_mutex_);  // the update hook reads watched_ on the writer, under this lock
     std::lock_guard lock(listener_mutex_);
     listener_ = std::move(listener);
+    watched_ = std::move(tables);
   }
 
   Result<void> flush() override {
@@ -307,17 +311,33 @@ class SqliteDatabase final : public Database {
   }
 
  private:
-  Result<void> write_locked(const std::function<Result<void>(Txn&)>& fn, Durability durability) {
+  /// `watched_change` (may be null) tells whether the transaction changed a table the commit listener watches.
+  Result<void> write_locked(const std::function<Result<void>(Txn&)>& fn, Durability durability,
+                            bool* watched_change = nullptr) {
     std::lock_guard lock(write_mutex_);
-    if (durability == Durability::Immediate || memory_) return run_txn(writer_, "BEGIN IMMEDIATE", fn);
-    // WAL + synchronous=NORMAL: the commit is appended to the WAL without an fsync; the next FULL commit
-    // (or a checkpoint) syncs the WAL and with it every frame before it.
-    TELEDX_TRY(exec_script(writer_, "PRAGMA synchronous=NORMAL"));
-    auto r = run_txn(writer_, "BEGIN IMMEDIATE", fn);
-    auto restored = exec_script(writer_, "PRAGMA synchronous=FULL");
-    if (r.ok()) deferred_pending_ = true;
-    if (!restored.ok()) return restored;
+    touched_watched_ = false;
+    auto r = [&]() -> Result<void> {
+      if (durability == Durability::Immediate || memory_) return run_txn(writer_, "BEGIN IMMEDIATE", fn);
+      // WAL + synchronous=NORMAL: the commit is appended to the WAL without an fsync; the next FULL commit
+      // (or a checkpoint) syncs the WAL and with it every frame before it.
+      TELEDX_TRY(exec_script(writer_, "PRAGMA synchronous=NORMAL"));
+      auto txn = run_txn(writer_, "BEGIN IMMEDIATE", fn);
+      auto restored = exec_script(writer_, "PRAGMA synchronous=FULL");
+      if (txn.ok()) deferred_pending_ = true;
+      if (!restored.ok()) return restored;
+      return txn;
+    }();
+    if (watched_change) *watched_change = watched_.empty() || touched_watched_;
     return r;
+  }
+
+  // SQLite's update hook, on the writer under write_mutex_: notes a change to a watched table (rowid tables only,
+  // which every table the listener watches is).
+  static void on_update(void* self, int, const char*, const char* table, sqlite3_int64) {
+    auto* db = static_cast<SqliteDatabase*>(self);
+    if (db->touched_watched_ || table == nullptr) return;
+    for (const auto& t : db->watched_)
+      if (t == table) db->touched_watched_ = true;
   }
 
   static constexpr int kCheckpointPages = 1000;  // SQLite's own auto-checkpoint threshold
@@ -430,6 +450,8 @@ class SqliteDatabase final : public Database {
   std::thread checkpointer_;
   std::mutex listener_mutex_;  // held while the listener runs, so that removing it waits for a call in progress
   std::function<void()> listener_;
+  std::vector<std::string> watched_;  // tables whose changes the listener hears of (all when empty); write_mutex_
+  bool touched_watched_ = false;      // the transaction in progress changed one of them; write_mutex_
   std::mutex caches_mutex_;
   std::map<sqlite3*, std::unique_ptr<StatementCache>> caches_;  // one per connection, used by its holder only
 };

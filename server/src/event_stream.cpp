@@ -89,16 +89,19 @@ Result<void> EventHub::start() {
   if (!head.ok()) return head.error();
   head_ = *head;
   ring_floor_ = *head;
-  // Every commit in this process wakes the registry at once (most events are written here); the timed poll
-  // catches commits made elsewhere. Polling for commits instead (a stat of the write-ahead log every
-  // millisecond) cost an idle server 4% of a core.
-  s_.db->set_commit_listener([this] {
-    {
-      std::lock_guard lock(mutex_);
-      committed_ = true;
-    }
-    cv_.notify_all();
-  });
+  // Every commit in this process that writes an event wakes the registry at once (most events are written here);
+  // the timed poll catches commits made elsewhere. Polling for commits instead (a stat of the write-ahead log every
+  // millisecond) cost an idle server 4% of a core; waking on every commit, ingest's index rows included, cost a
+  // C-STORE burst 3% of the server's CPU in reading an outbox that had not changed.
+  s_.db->set_commit_listener(
+      [this] {
+        {
+          std::lock_guard lock(mutex_);
+          committed_ = true;
+        }
+        cv_.notify_all();
+      },
+      {worklist::kOutboxTable});
   thread_ = std::thread([this] { run(); });
   return {};
 }

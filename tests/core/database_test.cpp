@@ -99,6 +99,36 @@ TEST_CASE("the commit listener hears every commit once it is readable, and nothi
   }
 }
 
+TEST_CASE("a commit listener watching tables hears only the commits that changed one of them", "[core][db]") {
+  test::TempDir dir;
+  for (const std::string file : {(dir / "index.sqlite").string(), std::string(":memory:")}) {
+    CAPTURE(file);
+    auto d = db::open_sqlite(file).value();
+    REQUIRE(*d->migrate("notes", notes_v1()) == 1);
+    REQUIRE(d->exec("CREATE TABLE other (x INTEGER)").ok());
+    int heard = 0;
+    d->set_commit_listener([&] { ++heard; }, {"notes"});
+    REQUIRE(d->exec("INSERT INTO other (x) VALUES (1)").ok());
+    CHECK(heard == 0);
+    REQUIRE(d->exec("INSERT INTO notes (body) VALUES ('a')").ok());
+    CHECK(heard == 1);
+    REQUIRE(d->exec("UPDATE notes SET body = 'b'").ok());
+    REQUIRE(d->exec("DELETE FROM notes WHERE body = 'b'").ok());
+    CHECK(heard == 3);
+    // A change to a watched table in a rolled-back transaction is no commit; the next transaction starts afresh.
+    CHECK_FALSE(d->write([](db::Txn& t) -> Result<void> {
+                   TELEDX_TRY(t.exec("INSERT INTO notes (body) VALUES ('c')"));
+                   return make_error(ErrorCode::BadRequest, "caller changed its mind");
+                 }).ok());
+    REQUIRE(d->exec("INSERT INTO other (x) VALUES (2)").ok());
+    CHECK(heard == 3);
+    // Watching nothing in particular: every commit again.
+    d->set_commit_listener([&] { ++heard; });
+    REQUIRE(d->exec("INSERT INTO other (x) VALUES (3)").ok());
+    CHECK(heard == 4);
+  }
+}
+
 TEST_CASE("a write transaction commits all or nothing and constraint violations are conflicts", "[core][db]") {
   auto d = db::open_sqlite(":memory:").value();
   REQUIRE(*d->migrate("notes", notes_v1()) == 1);

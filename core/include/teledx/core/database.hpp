@@ -67,10 +67,13 @@ class Database {
   virtual Result<int> migrate(std::string_view module, const std::vector<Migration>& migrations) = 0;
   /// Current schema version of a module (0 when none applied).
   virtual Result<int> schema_version(std::string_view module) = 0;
-  /// Calls `listener` after each write transaction this process commits, on the committing thread, once the
-  /// commit is visible to readers; it must be quick and must not use the database. One listener at a time; an
-  /// empty function removes it. Commits by other processes are not seen: a follower keeps a (slower) timed poll.
-  virtual void set_commit_listener(std::function<void()> listener) = 0;
+  /// Calls `listener` after each write transaction this process commits that inserted, updated or deleted rows of
+  /// one of `tables` (any write transaction when `tables` is empty), on the committing thread, once the commit is
+  /// visible to readers; it must be quick and must not use the database. One listener at a time; an empty function
+  /// removes it. A transaction may be reported that changed a watched table only inside a savepoint it rolled back;
+  /// one that only emptied a watched table with an unconditional DELETE may not be (SQLite's truncation).
+  /// Commits by other processes are not seen: a follower keeps a (slower) timed poll.
+  virtual void set_commit_listener(std::function<void()> listener, std::vector<std::string> tables = {}) = 0;
 
   /// Convenience: one query in its own read transaction.
   Result<std::vector<Row>> query(std::string_view sql, const Params& params = {});

@@ -20,6 +20,10 @@ struct DeliveryCursor {
 /// Schema of the "delivery" module (one table of cursors).
 std::vector<db::Migration> delivery_migrations();
 
+/// The table every event is written to, in the transaction of the change it reports: a commit listener that
+/// watches it hears of every new event and of nothing else (Database::set_commit_listener).
+inline constexpr const char* kOutboxTable = "outbox";
+
 /// The highest outbox sequence number written so far (0 for an empty outbox).
 Result<std::int64_t> outbox_head(db::Database& db);
 
