@@ -1,10 +1,22 @@
 #include "teledx/server/metrics.hpp"
 
+#include <span>
 #include <sstream>
+#include <string_view>
 
 namespace teledx::server {
 namespace {
 constexpr double kBounds[12] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+
+/// One series of a Prometheus histogram: its cumulative buckets, +Inf, sum and count.
+void write_histogram(std::ostream& o, std::string_view name, const std::string& labels, std::span<const double> bounds,
+                     std::span<const std::uint64_t> cumulative, std::uint64_t count, double sum) {
+  for (std::size_t i = 0; i < bounds.size(); ++i)
+    o << name << "_bucket{" << labels << ",le=\"" << bounds[i] << "\"} " << cumulative[i] << "\n";
+  o << name << "_bucket{" << labels << ",le=\"+Inf\"} " << count << "\n";
+  o << name << "_sum{" << labels << "} " << sum << "\n";
+  o << name << "_count{" << labels << "} " << count << "\n";
+}
 
 std::string label_escape(const std::string& s) {
   std::string out;
@@ -39,13 +51,8 @@ std::string Metrics::render() const {
   o << "# HELP teledx_http_request_duration_seconds Time from request header to response, by route.\n"
     << "# TYPE teledx_http_request_duration_seconds histogram\n";
   for (const auto& [key, s] : series_) {
-    std::string labels = "route=\"" + label_escape(key.first) + "\",method=\"" + key.second + "\"";
-    for (int i = 0; i < 12; ++i)
-      o << "teledx_http_request_duration_seconds_bucket{" << labels << ",le=\"" << kBounds[i] << "\"} "
-        << s.buckets[i] << "\n";
-    o << "teledx_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << s.count << "\n";
-    o << "teledx_http_request_duration_seconds_sum{" << labels << "} " << s.sum << "\n";
-    o << "teledx_http_request_duration_seconds_count{" << labels << "} " << s.count << "\n";
+    const std::string labels = "route=\"" + label_escape(key.first) + "\",method=\"" + key.second + "\"";
+    write_histogram(o, "teledx_http_request_duration_seconds", labels, kBounds, s.buckets, s.count, s.sum);
   }
   o << "# HELP teledx_http_open_connections HTTP connections currently open.\n"
     << "# TYPE teledx_http_open_connections gauge\n"
@@ -63,13 +70,8 @@ std::string render_ingest_metrics(const dicom::IngestTimings& t) {
       {"receive", &t.receive}, {"check", &t.check}, {"flush", &t.flush}, {"index", &t.index}, {"total", &t.total}};
   for (const auto& [stage, histogram] : stages) {
     const auto snap = histogram->snapshot();
-    const std::string labels = std::string("stage=\"") + stage + "\"";
-    for (std::size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i)
-      o << "teledx_ingest_stage_seconds_bucket{" << labels << ",le=\"" << LatencyHistogram::kBounds[i] << "\"} "
-        << snap.cumulative[i] << "\n";
-    o << "teledx_ingest_stage_seconds_bucket{" << labels << ",le=\"+Inf\"} " << snap.count << "\n";
-    o << "teledx_ingest_stage_seconds_sum{" << labels << "} " << snap.sum_seconds << "\n";
-    o << "teledx_ingest_stage_seconds_count{" << labels << "} " << snap.count << "\n";
+    write_histogram(o, "teledx_ingest_stage_seconds", std::string("stage=\"") + stage + "\"", LatencyHistogram::kBounds,
+                    snap.cumulative, snap.count, snap.sum_seconds);
   }
   return o.str();
 }
