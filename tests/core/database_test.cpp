@@ -18,6 +18,18 @@ std::vector<db::Migration> notes_v2() {
   m.push_back({2, "note authors", "ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT ''"});
   return m;
 }
+
+/// Runs `body(database, path)` on a file index and on an in-memory one, each with the notes schema.
+template <class Body>
+void on_file_and_memory_notes(Body&& body) {
+  test::TempDir dir;
+  for (const std::string file : {(dir / "index.sqlite").string(), std::string(":memory:")}) {
+    CAPTURE(file);
+    auto d = db::open_sqlite(file).value();
+    REQUIRE(*d->migrate("notes", notes_v1()) == 1);
+    body(d.get(), file);
+  }
+}
 }  // namespace
 
 TEST_CASE("migrations apply from an empty database and not again on an up-to-date one", "[core][db]") {
@@ -61,11 +73,7 @@ TEST_CASE("a failing migration leaves the schema at the last good version", "[co
 }
 
 TEST_CASE("the commit listener hears every commit once it is readable, and nothing else", "[core][db]") {
-  test::TempDir dir;
-  for (const std::string file : {(dir / "index.sqlite").string(), std::string(":memory:")}) {
-    CAPTURE(file);
-    auto d = db::open_sqlite(file).value();
-    REQUIRE(*d->migrate("notes", notes_v1()) == 1);
+  on_file_and_memory_notes([](db::Database* d, const std::string& file) {
     // Another connection to the same file (a listener must not use its own database) reads the rows when
     // each call comes: the commit must already be visible to it.
     std::unique_ptr<db::Database> observer;
@@ -96,15 +104,11 @@ TEST_CASE("the commit listener hears every commit once it is readable, and nothi
     d->set_commit_listener({});
     REQUIRE(d->exec("INSERT INTO notes (body) VALUES ('d')").ok());
     CHECK(seen.size() == 2);
-  }
+  });
 }
 
 TEST_CASE("a commit listener watching tables hears only the commits that changed one of them", "[core][db]") {
-  test::TempDir dir;
-  for (const std::string file : {(dir / "index.sqlite").string(), std::string(":memory:")}) {
-    CAPTURE(file);
-    auto d = db::open_sqlite(file).value();
-    REQUIRE(*d->migrate("notes", notes_v1()) == 1);
+  on_file_and_memory_notes([](db::Database* d, const std::string&) {
     REQUIRE(d->exec("CREATE TABLE other (x INTEGER)").ok());
     int heard = 0;
     d->set_commit_listener([&] { ++heard; }, {"notes"});
@@ -126,7 +130,7 @@ TEST_CASE("a commit listener watching tables hears only the commits that changed
     d->set_commit_listener([&] { ++heard; });
     REQUIRE(d->exec("INSERT INTO other (x) VALUES (3)").ok());
     CHECK(heard == 4);
-  }
+  });
 }
 
 TEST_CASE("a write transaction commits all or nothing and constraint violations are conflicts", "[core][db]") {
