@@ -138,6 +138,20 @@ struct ShapeCluster {
   std::vector<std::size_t> members;
 };
 
+double median_width(const ShapeCluster& c, const std::vector<double>& widths) {
+  std::vector<double> w;
+  for (auto i : c.members) w.push_back(widths[i]);
+  return median_of(w);
+}
+
+/// Share of a cluster's beats that come early against the beat after them (RR before < 90% of RR after).
+double premature_share(const ShapeCluster& c, const std::vector<std::int64_t>& r) {
+  std::size_t early = 0, counted = 0;
+  for (auto i : c.members)
+    if (i > 0 && i + 1 < r.size()) ++counted, early += double(r[i] - r[i - 1]) < 0.9 * double(r[i + 1] - r[i]);
+  return counted ? double(early) / double(counted) : 1.0;
+}
+
 double template_correlation(const ShapeCluster& a, const ShapeCluster& b) {
   double c = 0;
   for (std::size_t li = 0; li < a.sum.size(); ++li) c += correlation(a.sum[li].data(), b.sum[li].data(), a.sum[li].size());
@@ -150,11 +164,7 @@ double template_correlation(const ShapeCluster& a, const ShapeCluster& b) {
 /// coupling interval and its compensatory pause) while the other's are not, the other is taken.
 std::size_t dominant_cluster(const std::vector<ShapeCluster>& cl, const std::vector<double>& widths,
                              const std::vector<std::int64_t>& r, double fs) {
-  auto width = [&](const ShapeCluster& c) {
-    std::vector<double> w;
-    for (auto i : c.members) w.push_back(widths[i]);
-    return median_of(w);
-  };
+  auto width = [&](const ShapeCluster& c) { return median_width(c, widths); };
   auto rr_ratio = [&](const ShapeCluster& c) {  // median RR before / RR after: < 1 for premature beats
     std::vector<double> q;
     for (auto i : c.members)
@@ -187,6 +197,103 @@ std::size_t dominant_cluster(const std::vector<ShapeCluster>& cl, const std::vec
     if (rr_ratio(cl[k]) > 1.0 && width(cl[k]) <= wb + 0.02 * fs) alt = k;
   }
   return alt;
+}
+
+/// A record this long (a Holter's minutes or hours, not a resting ECG's 10 s) drifts: the rate changes, and the
+/// patient's position or an electrode changes the dominant beat's shape. Each beat is then judged against its own
+/// stretch of the record as well as against the whole (MIT-BIH 108: its first two minutes show the QRS inverted in
+/// MLII, its last three a rate 15% above the record's; against the whole record both were typed V or unknown).
+constexpr double kDriftAwareSeconds = 60;
+
+/// The typical RR about each beat: the median of the 16 intervals between two dominant-shape beats nearest to it
+/// (intervals to or from a beat of another shape are coupling intervals and pauses, and bigeminy would halve the
+/// median). The whole record's median where there are too few.
+std::vector<double> local_typical_rr(const std::vector<std::int64_t>& at, const std::vector<char>& dominant,
+                                     double fallback) {
+  constexpr std::size_t half = 8;
+  std::vector<double> typical(at.size(), fallback);
+  std::vector<std::size_t> ends;  // the beat that ends each dominant-to-dominant interval
+  std::vector<double> rr;
+  for (std::size_t j = 1; j < at.size(); ++j)
+    if (dominant[j] && dominant[j - 1]) ends.push_back(j), rr.push_back(double(at[j] - at[j - 1]));
+  if (rr.size() < 2 * half) return typical;
+  std::size_t first = 0;  // of the 2 * half intervals in use, centred on the beat as far as the record allows
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    while (first + 2 * half < rr.size() && ends[first + half] < i) ++first;
+    typical[i] = median_of({rr.begin() + std::ptrdiff_t(first), rr.begin() + std::ptrdiff_t(first + 2 * half)});
+  }
+  return typical;
+}
+
+/// What the local dominant-template comparison needs of classify_beats().
+struct LocalTemplates {
+  const LeadSet& s;
+  const std::vector<std::size_t>& leads;  // main leads
+  const std::vector<std::int64_t>& at;    // aligned fiducials
+  std::int64_t pre, len;
+  const std::vector<char>& steady;        // dominant shape, not premature: what a local template is made of
+  const std::vector<double>& widths;
+};
+
+/// For each 20-s block, a template from the steady dominant beats within 30 s of its middle (8 at least); a
+/// beat of the block that is not premature, would not be typed normal against the record's template (correlation
+/// under 0.8) and matches the local one better takes that correlation, and its block's typical width. Premature beats keep the record's template: a local one near a run
+/// of ectopic beats must not pass them as normal.
+void match_local_templates(const LocalTemplates& t, const std::vector<char>& premature, std::vector<double>& corr,
+                           std::vector<double>& typical_width) {
+  const double fs = t.s.sample_rate_hz;
+  const std::int64_t n = std::int64_t(t.s.sample_count()), block = std::int64_t(20 * fs), reach = std::int64_t(30 * fs);
+  const std::size_t nl = t.leads.size(), len = std::size_t(t.len);
+  std::vector<std::vector<float>> local(nl, std::vector<float>(len, 0));
+  std::vector<double> v;
+  std::vector<float> column;
+  std::vector<std::size_t> steady;
+  for (std::size_t i = 0; i < t.at.size(); ++i)
+    if (t.steady[i]) steady.push_back(i);
+  std::size_t first = 0, last = 0;  // the block's beats
+  for (std::int64_t b0 = 0; b0 < n; b0 += block) {
+    while (last < t.at.size() && t.at[last] < b0 + block) ++last;
+    // Only beats that would be typed otherwise than normal ask (most beats of most records: none in the block).
+    std::vector<std::size_t> ask;
+    for (std::size_t i = first; i < last; ++i)
+      if (!premature[i] && corr[i] < 0.8 && t.at[i] - t.pre >= 0 && t.at[i] - t.pre + t.len < n) ask.push_back(i);
+    first = last;
+    if (ask.empty()) continue;
+    // The steady beats within reach of the block's middle, at most 25 of them spread evenly: a median of 25 is as
+    // steady a template, and a paced record asks in every block.
+    const std::int64_t mid = b0 + block / 2;
+    const auto before = [&](std::size_t i, std::int64_t x) { return t.at[i] < x; };
+    const auto after = [&](std::int64_t x, std::size_t i) { return x < t.at[i]; };
+    const auto from = std::lower_bound(steady.begin(), steady.end(), mid - reach, before);
+    const auto to = std::upper_bound(from, steady.end(), mid + reach, after);
+    const auto count = std::size_t(to - from);
+    if (count < 8) continue;
+    const std::size_t take = std::min<std::size_t>(count, 25);
+    std::vector<std::size_t> near;
+    for (std::size_t j = 0; j < take; ++j) near.push_back(*(from + std::ptrdiff_t(j * count / take)));
+    for (std::size_t li = 0; li < nl; ++li)
+      for (std::size_t k = 0; k < len; ++k) {
+        column.clear();
+        for (auto i : near) column.push_back(t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre) + k]);
+        std::nth_element(column.begin(), column.begin() + std::ptrdiff_t(take / 2), column.end());
+        local[li][k] = column[take / 2];
+      }
+    v.clear();
+    for (auto i : near) v.push_back(t.widths[i]);
+    const double width = median_of(v);
+    const float* lx[3];
+    Window lw[3];
+    for (std::size_t li = 0; li < nl; ++li) lx[li] = local[li].data();
+    with_means(nl, lx, len, lw);
+    for (auto i : ask) {
+      const float* x[3];
+      Window w[3];
+      for (std::size_t li = 0; li < nl; ++li) x[li] = &t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre)];
+      with_means(nl, x, len, w);
+      const double c = mean_correlation(nl, w, lw, len);
+      if (c > corr[i]) corr[i] = c, typical_width[i] = width;
+    }
+  }
 }
 
 }  // namespace
@@ -243,12 +350,18 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   // The dominant beats: all but those of a clearly different shape (template correlation <= 0.8) that make up
   // 10% of the beats or more. Smaller odd clusters stay in: they are mostly noisy dominant beats, and leaving
   // them out made the template too narrow for the noisy beats of MIT-BIH 105 and 108 (more normal beats typed V).
+  // In a long record, a large cluster of another shape whose beats are not premature (a fifth of them at most) and
+  // not wider than the dominant ones is the dominant beat's shape changed by drift; an ectopic focus fires early,
+  // and an escape or bundle-branch rhythm is wide.
   const std::size_t d = dominant_cluster(clusters, widths, r, fs);
+  const bool drift_aware = double(n) >= kDriftAwareSeconds * fs;
   std::size_t valid = 0;
   for (const auto& c : clusters) valid += c.members.size();
   std::vector<std::size_t> dom;
   for (const auto& c : clusters)
-    if (template_correlation(c, clusters[d]) > 0.8 || c.members.size() * 10 < valid) dom.insert(dom.end(), c.members.begin(), c.members.end());
+    if (template_correlation(c, clusters[d]) > 0.8 || c.members.size() * 10 < valid ||
+        (drift_aware && premature_share(c, r) < 0.2 && median_width(c, widths) <= median_width(clusters[d], widths) + 0.02 * fs))
+      dom.insert(dom.end(), c.members.begin(), c.members.end());
   std::sort(dom.begin(), dom.end());
   // Dominant template: sample-wise median of up to 200 beats of the dominant shape spread over the record.
   std::vector<std::size_t> pick;
@@ -315,21 +428,33 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   std::vector<double> rr_at;
   for (std::size_t i = 1; i < at.size(); ++i) rr_at.push_back(double(at[i] - at[i - 1]));
   const double rr_med = median_of(rr_at);
+  std::vector<char> dominant(r.size(), 0);
+  for (auto i : dom) dominant[i] = 1;
+  const std::vector<double> rr_typical = drift_aware ? local_typical_rr(at, dominant, rr_med) : std::vector<double>(r.size(), rr_med);
+  // Premature against the typical RR, or against the next RR (coupling interval then compensatory pause: in
+  // bigeminy the typical RR lies between the two).
+  std::vector<char> premature(r.size(), 0);
+  for (std::size_t i = 1; i < r.size(); ++i) {
+    const double rr_before = double(at[i] - at[i - 1]);
+    premature[i] = rr_before < 0.88 * rr_typical[i] || (i + 1 < r.size() && rr_before < 0.8 * double(at[i + 1] - at[i]));
+  }
+  std::vector<double> typical_width(r.size(), w_med);
+  if (drift_aware) {
+    std::vector<char> steady(r.size(), 0);
+    for (std::size_t i = 1; i + 1 < r.size(); ++i) steady[i] = dominant[i] && !premature[i];
+    match_local_templates({s, leads, at, pre, len, steady, widths}, premature, corr, typical_width);
+  }
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (r[i] - pre < 0 || r[i] + post >= n) continue;
     out[i].r = at[i];
     const double c = corr[i];
-    const bool wide = widths[i] > w_med + 0.03 * fs && widths[i] > 0.09 * fs;
-    // Premature against the typical RR, or against the next RR (coupling interval then compensatory pause: in
-    // bigeminy the typical RR lies between the two).
-    const double rr_before = i > 0 ? double(at[i] - at[i - 1]) : 0;
-    const bool premature = i > 0 && (rr_before < 0.88 * rr_med || (i + 1 < r.size() && rr_before < 0.8 * double(at[i + 1] - at[i])));
+    const bool wide = widths[i] > typical_width[i] + 0.03 * fs && widths[i] > 0.09 * fs;
     // A full compensatory pause (coupling interval plus pause = two normal intervals: the sinus node was not reset)
     // marks a ventricular premature beat even when its shape is only moderately unlike the template.
-    const bool compensated =
-        premature && i + 1 < r.size() && std::abs(double(at[i + 1] - at[i - 1]) - 2 * rr_med) < 0.1 * rr_med;
-    if (c < 0.3 && !wide && !premature) out[i].type = BeatType::Unknown;
-    else if ((c < 0.8 && (wide || compensated)) || (c < 0.6 && premature)) out[i].type = BeatType::Ventricular;
+    const double rr2 = 2 * rr_typical[i];
+    const bool compensated = premature[i] && i + 1 < r.size() && std::abs(double(at[i + 1] - at[i - 1]) - rr2) < 0.05 * rr2;
+    if (c < 0.3 && !wide && !premature[i]) out[i].type = BeatType::Unknown;
+    else if ((c < 0.8 && (wide || compensated)) || (c < 0.6 && premature[i])) out[i].type = BeatType::Ventricular;
   }
   return out;
 }

@@ -149,11 +149,17 @@ int run_measure(const std::vector<std::string>& files) {
       rc = 2;
       continue;
     }
-    const auto m = analyze(*w).measurements;
+    const auto a = analyze(*w);
+    const auto& m = a.measurements;
     std::printf("%s\n  ours: PR %.0f  P %.0f  QRS %.0f  QT %.0f ms\n  device:", file.c_str(), m.pr.value_or(-1),
                 m.p_duration.value_or(-1), m.qrs.value_or(-1), m.qt.value_or(-1));
     for (const auto& d : w->device_measurements) std::printf("  %s %g", d.name.c_str(), d.value);
     std::printf("\n");
+    // What the reader would see flagged: the machine statements, quality findings and critical flags, one per line.
+    for (const auto* group : {&a.rhythm, &a.quality, &a.critical})
+      for (const auto& st : *group)
+        std::printf("  %s %s: %s\n", group == &a.critical ? "CRITICAL" : group == &a.quality ? "quality" : "statement",
+                    st.code.c_str(), st.text.c_str());
   }
   return rc;
 }
@@ -175,7 +181,8 @@ int usage() {
       "       teledx-ecg eval all DATA_DIR\n"
       "         every evaluation above over DATA_DIR/mitdb, qtdb and ludb (those present)\n"
       "       teledx-ecg measure ECG_FILE...\n"
-      "         our PR, P, QRS and QT next to the device's own measurements in each file\n"
+      "         our PR, P, QRS and QT next to the device's own measurements in each file, then the machine's\n"
+      "         statements, quality findings and critical flags\n"
       "Records default to DB_DIR/RECORDS.dev, or DB_DIR/RECORDS when more of its records are present; listed records\n"
       "not present are left out.\n";
   return 2;
