@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "analysis_internal.hpp"
+#include "beat_correlation.hpp"
+#include "beat_drift.hpp"
 
 namespace teledx::ecg::detail {
 
@@ -42,73 +44,6 @@ std::vector<std::size_t> main_leads(const LeadSet& s, const std::vector<std::int
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < std::min<std::size_t>(3, amp.size()); ++i) out.push_back(amp[i].second);
   return out;
-}
-
-template <class T>
-double correlation(const T* a, const T* b, std::size_t n) {
-  double ma = 0, mb = 0;
-  for (std::size_t k = 0; k < n; ++k) ma += a[k], mb += b[k];
-  ma /= double(n), mb /= double(n);
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const double x = a[k] - ma, y = b[k] - mb;
-    sab += x * y, saa += x * x, sbb += y * y;
-  }
-  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
-}
-
-/// A window of a signal with its mean (its samples summed in order in double, over their count: what correlation()
-/// takes), so that a window compared with many others has its mean taken once.
-struct Window {
-  const float* x = nullptr;
-  double mean = 0;
-};
-
-/// The means of count (1-3) windows of n samples, side by side: each sum waits on its previous addition.
-template <int N>
-void means_n(const float* const* x, std::size_t n, Window* out) {
-  double m[N];
-  for (int j = 0; j < N; ++j) m[j] = 0;
-  for (std::size_t k = 0; k < n; ++k)
-#pragma GCC unroll 3
-    for (int j = 0; j < N; ++j) m[j] += x[j][k];
-  for (int j = 0; j < N; ++j) out[j] = {x[j], m[j] / double(n)};
-}
-void with_means(std::size_t count, const float* const* x, std::size_t n, Window* out) {
-  switch (count) {
-    case 3: means_n<3>(x, n, out); break;
-    case 2: means_n<2>(x, n, out); break;
-    default: means_n<1>(x, n, out); break;
-  }
-}
-
-/// correlation() of N window pairs side by side, out[j] for (a[j], b[j]), each with exactly its arithmetic: one
-/// correlation waits on its running sums from sample to sample, so the main leads' correlations with their
-/// templates (beat alignment tries up to ~30 lags per beat) cost about as much together as one alone.
-template <int N>
-void correlation_n(const Window* a, const Window* b, std::size_t n, double* out) {
-  double sab[N], saa[N], sbb[N];
-  for (int j = 0; j < N; ++j) sab[j] = saa[j] = sbb[j] = 0;
-  for (std::size_t k = 0; k < n; ++k)
-#pragma GCC unroll 3
-    for (int j = 0; j < N; ++j) {
-      const double x = a[j].x[k] - a[j].mean, y = b[j].x[k] - b[j].mean;
-      sab[j] += x * y, saa[j] += x * x, sbb[j] += y * y;
-    }
-  for (int j = 0; j < N; ++j) out[j] = saa[j] > 0 && sbb[j] > 0 ? sab[j] / std::sqrt(saa[j] * sbb[j]) : 0;
-}
-
-/// Mean of the correlations of count (1-3, the main leads) window pairs, summed in lead order as one by one.
-double mean_correlation(std::size_t count, const Window* a, const Window* b, std::size_t n) {
-  double c[3];
-  switch (count) {
-    case 3: correlation_n<3>(a, b, n, c); break;
-    case 2: correlation_n<2>(a, b, n, c); break;
-    default: correlation_n<1>(a, b, n, c); break;
-  }
-  double sum = 0;
-  for (std::size_t j = 0; j < count; ++j) sum += c[j];
-  return sum / double(count);
 }
 
 /// Width (samples) of the span where the beat's slope exceeds a quarter of its maximum.
@@ -197,103 +132,6 @@ std::size_t dominant_cluster(const std::vector<ShapeCluster>& cl, const std::vec
     if (rr_ratio(cl[k]) > 1.0 && width(cl[k]) <= wb + 0.02 * fs) alt = k;
   }
   return alt;
-}
-
-/// A record this long (a Holter's minutes or hours, not a resting ECG's 10 s) drifts: the rate changes, and the
-/// patient's position or an electrode changes the dominant beat's shape. Each beat is then judged against its own
-/// stretch of the record as well as against the whole (MIT-BIH 108: its first two minutes show the QRS inverted in
-/// MLII, its last three a rate 15% above the record's; against the whole record both were typed V or unknown).
-constexpr double kDriftAwareSeconds = 60;
-
-/// The typical RR about each beat: the median of the 16 intervals between two dominant-shape beats nearest to it
-/// (intervals to or from a beat of another shape are coupling intervals and pauses, and bigeminy would halve the
-/// median). The whole record's median where there are too few.
-std::vector<double> local_typical_rr(const std::vector<std::int64_t>& at, const std::vector<char>& dominant,
-                                     double fallback) {
-  constexpr std::size_t half = 8;
-  std::vector<double> typical(at.size(), fallback);
-  std::vector<std::size_t> ends;  // the beat that ends each dominant-to-dominant interval
-  std::vector<double> rr;
-  for (std::size_t j = 1; j < at.size(); ++j)
-    if (dominant[j] && dominant[j - 1]) ends.push_back(j), rr.push_back(double(at[j] - at[j - 1]));
-  if (rr.size() < 2 * half) return typical;
-  std::size_t first = 0;  // of the 2 * half intervals in use, centred on the beat as far as the record allows
-  for (std::size_t i = 0; i < at.size(); ++i) {
-    while (first + 2 * half < rr.size() && ends[first + half] < i) ++first;
-    typical[i] = median_of({rr.begin() + std::ptrdiff_t(first), rr.begin() + std::ptrdiff_t(first + 2 * half)});
-  }
-  return typical;
-}
-
-/// What the local dominant-template comparison needs of classify_beats().
-struct LocalTemplates {
-  const LeadSet& s;
-  const std::vector<std::size_t>& leads;  // main leads
-  const std::vector<std::int64_t>& at;    // aligned fiducials
-  std::int64_t pre, len;
-  const std::vector<char>& steady;        // dominant shape, not premature: what a local template is made of
-  const std::vector<double>& widths;
-};
-
-/// For each 20-s block, a template from the steady dominant beats within 30 s of its middle (8 at least); a
-/// beat of the block that is not premature, would not be typed normal against the record's template (correlation
-/// under 0.8) and matches the local one better takes that correlation, and its block's typical width. Premature beats keep the record's template: a local one near a run
-/// of ectopic beats must not pass them as normal.
-void match_local_templates(const LocalTemplates& t, const std::vector<char>& premature, std::vector<double>& corr,
-                           std::vector<double>& typical_width) {
-  const double fs = t.s.sample_rate_hz;
-  const std::int64_t n = std::int64_t(t.s.sample_count()), block = std::int64_t(20 * fs), reach = std::int64_t(30 * fs);
-  const std::size_t nl = t.leads.size(), len = std::size_t(t.len);
-  std::vector<std::vector<float>> local(nl, std::vector<float>(len, 0));
-  std::vector<double> v;
-  std::vector<float> column;
-  std::vector<std::size_t> steady;
-  for (std::size_t i = 0; i < t.at.size(); ++i)
-    if (t.steady[i]) steady.push_back(i);
-  std::size_t first = 0, last = 0;  // the block's beats
-  for (std::int64_t b0 = 0; b0 < n; b0 += block) {
-    while (last < t.at.size() && t.at[last] < b0 + block) ++last;
-    // Only beats that would be typed otherwise than normal ask (most beats of most records: none in the block).
-    std::vector<std::size_t> ask;
-    for (std::size_t i = first; i < last; ++i)
-      if (!premature[i] && corr[i] < 0.8 && t.at[i] - t.pre >= 0 && t.at[i] - t.pre + t.len < n) ask.push_back(i);
-    first = last;
-    if (ask.empty()) continue;
-    // The steady beats within reach of the block's middle, at most 25 of them spread evenly: a median of 25 is as
-    // steady a template, and a paced record asks in every block.
-    const std::int64_t mid = b0 + block / 2;
-    const auto before = [&](std::size_t i, std::int64_t x) { return t.at[i] < x; };
-    const auto after = [&](std::int64_t x, std::size_t i) { return x < t.at[i]; };
-    const auto from = std::lower_bound(steady.begin(), steady.end(), mid - reach, before);
-    const auto to = std::upper_bound(from, steady.end(), mid + reach, after);
-    const auto count = std::size_t(to - from);
-    if (count < 8) continue;
-    const std::size_t take = std::min<std::size_t>(count, 25);
-    std::vector<std::size_t> near;
-    for (std::size_t j = 0; j < take; ++j) near.push_back(*(from + std::ptrdiff_t(j * count / take)));
-    for (std::size_t li = 0; li < nl; ++li)
-      for (std::size_t k = 0; k < len; ++k) {
-        column.clear();
-        for (auto i : near) column.push_back(t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre) + k]);
-        std::nth_element(column.begin(), column.begin() + std::ptrdiff_t(take / 2), column.end());
-        local[li][k] = column[take / 2];
-      }
-    v.clear();
-    for (auto i : near) v.push_back(t.widths[i]);
-    const double width = median_of(v);
-    const float* lx[3];
-    Window lw[3];
-    for (std::size_t li = 0; li < nl; ++li) lx[li] = local[li].data();
-    with_means(nl, lx, len, lw);
-    for (auto i : ask) {
-      const float* x[3];
-      Window w[3];
-      for (std::size_t li = 0; li < nl; ++li) x[li] = &t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre)];
-      with_means(nl, x, len, w);
-      const double c = mean_correlation(nl, w, lw, len);
-      if (c > corr[i]) corr[i] = c, typical_width[i] = width;
-    }
-  }
 }
 
 }  // namespace
