@@ -60,17 +60,12 @@ struct Typing {
 /// Our types of one whole MIT-BIH record against its .atr beat labels (V = ventricular, every other beat label =
 /// normal or supraventricular; a beat matches the nearest label within 150 ms).
 Typing type_record(const std::string& rec) {
-  auto w = read_ecg_file(test::shared_data() / "mitdb" / (rec + ".hea"));
-  REQUIRE(w.ok());
-  auto bytes = read_file_bytes(test::shared_data() / "mitdb" / (rec + ".atr"));
-  REQUIRE(bytes.ok());
-  auto ann = read_wfdb_annotations(*bytes);
-  REQUIRE(ann.ok());
+  const auto record = test::read_annotated_record("mitdb", rec, "atr");
   std::vector<std::pair<std::int64_t, bool>> ref;  // sample, is ventricular
-  for (const auto& x : *ann)
+  for (const auto& x : record.annotations)
     if (is_beat_annotation(x.code)) ref.emplace_back(x.sample, annotation_symbol(x.code) == "V");
-  const auto a = analyze(*w);
-  const auto tol = std::int64_t(0.15 * w->sample_rate_hz);
+  const auto a = analyze(record.waveform);
+  const auto tol = std::int64_t(0.15 * a.sample_rate_hz);
   Typing t;
   std::size_t j = 0;
   for (const auto& b : a.beats) {

@@ -1,11 +1,14 @@
 #pragma once
 // Where the ECG tests find their data: tests/data/ecg (always present) and the shared development set
 // (TELEDX_ECG_DATA or ../shared/data/ecg next to the repository), which may be absent.
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "teledx/ecg/readers.hpp"
 
 namespace teledx::ecg::test {
 
@@ -19,6 +22,21 @@ inline std::filesystem::path shared_data() {
 inline bool shared_has(const std::string& rel) { return std::filesystem::exists(shared_data() / rel); }
 
 inline std::vector<std::uint8_t> as_bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+/// A record of the shared development set with its reference annotations, e.g. ("mitdb", "108", "atr").
+struct AnnotatedRecord {
+  Waveform waveform;
+  std::vector<Annotation> annotations;
+};
+inline AnnotatedRecord read_annotated_record(const std::string& db, const std::string& rec, const std::string& ext) {
+  auto w = read_ecg_file(shared_data() / db / (rec + ".hea"));
+  REQUIRE(w.ok());
+  auto bytes = read_file_bytes(shared_data() / db / (rec + "." + ext));
+  REQUIRE(bytes.ok());
+  auto ann = read_wfdb_annotations(*bytes);
+  REQUIRE(ann.ok());
+  return {std::move(*w), std::move(*ann)};
+}
 
 }  // namespace teledx::ecg::test
 

@@ -34,15 +34,10 @@ void match(const std::vector<Annotation>& ref, const std::vector<std::int64_t>& 
 
 Score score_record(const std::string& rec) {
   Score s;
-  auto w = read_ecg_file(test::shared_data() / "mitdb" / (rec + ".hea"));
-  REQUIRE(w.ok());
-  auto bytes = read_file_bytes(test::shared_data() / "mitdb" / (rec + ".atr"));
-  REQUIRE(bytes.ok());
-  auto ann = read_wfdb_annotations(*bytes);
-  REQUIRE(ann.ok());
-  LeadSet c = *w;
+  const auto record = test::read_annotated_record("mitdb", rec, "atr");
+  LeadSet c = record.waveform;
   condition_signals(c);
-  match(*ann, detect_qrs(c), w->sample_rate_hz, 300, s);
+  match(record.annotations, detect_qrs(c), record.waveform.sample_rate_hz, 300, s);
   return s;
 }
 
