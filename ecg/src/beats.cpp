@@ -134,6 +134,18 @@ std::size_t dominant_cluster(const std::vector<ShapeCluster>& cl, const std::vec
   return alt;
 }
 
+/// The typical RR of a short record: the median of the intervals that end at a dominant-shape beat, the whole
+/// record's median where fewer than two do. In bigeminy or runs of ectopic beats the coupling intervals make up
+/// half the intervals or more, and against their median the ectopic beats were not premature (MIT-BIH 106's 10-s
+/// windows: 89 PVCs typed normal). A compensatory pause counted here only lengthens the typical RR, and a normal
+/// beat is typed by its shape first.
+double rr_before_dominant(const std::vector<std::int64_t>& at, const std::vector<char>& dominant, double fallback) {
+  std::vector<double> rr;
+  for (std::size_t i = 1; i < at.size(); ++i)
+    if (dominant[i]) rr.push_back(double(at[i] - at[i - 1]));
+  return rr.size() >= 2 ? median_of(rr) : fallback;
+}
+
 }  // namespace
 
 std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_t>& r) {
@@ -268,7 +280,8 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   const double rr_med = median_of(rr_at);
   std::vector<char> dominant(r.size(), 0);
   for (auto i : dom) dominant[i] = 1;
-  const std::vector<double> rr_typical = drift_aware ? local_typical_rr(at, dominant, rr_med) : std::vector<double>(r.size(), rr_med);
+  const std::vector<double> rr_typical = drift_aware ? local_typical_rr(at, dominant, rr_med)
+                                                     : std::vector<double>(r.size(), rr_before_dominant(at, dominant, rr_med));
   // Premature against the typical RR, or against the next RR (coupling interval then compensatory pause: in
   // bigeminy the typical RR lies between the two).
   std::vector<char> premature(r.size(), 0);

@@ -5,10 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "ecg_test_data.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
-#include "teledx/ecg/readers.hpp"
 
 using namespace teledx::ecg;
 using teledx::ecg::test::Synth;
@@ -53,33 +51,6 @@ Waveform drifting_holter(std::vector<double>& v_times) {
   return two;
 }
 
-struct Typing {
-  long v_as_v = 0, v_missed = 0, n_as_v = 0, n_as_other = 0;
-};
-
-/// Our types of one whole MIT-BIH record against its .atr beat labels (V = ventricular, every other beat label =
-/// normal or supraventricular; a beat matches the nearest label within 150 ms).
-Typing type_record(const std::string& rec) {
-  const auto record = test::read_annotated_record("mitdb", rec, "atr");
-  std::vector<std::pair<std::int64_t, bool>> ref;  // sample, is ventricular
-  for (const auto& x : record.annotations)
-    if (is_beat_annotation(x.code)) ref.emplace_back(x.sample, annotation_symbol(x.code) == "V");
-  const auto a = analyze(record.waveform);
-  const auto tol = std::int64_t(0.15 * a.sample_rate_hz);
-  Typing t;
-  std::size_t j = 0;
-  for (const auto& b : a.beats) {
-    while (j < ref.size() && ref[j].first < b.r - tol) ++j;
-    std::size_t best = ref.size();
-    for (std::size_t k = j; k < ref.size() && ref[k].first <= b.r + tol; ++k)
-      if (best == ref.size() || std::llabs(ref[k].first - b.r) < std::llabs(ref[best].first - b.r)) best = k;
-    if (best == ref.size()) continue;
-    if (ref[best].second) (b.type == BeatType::Ventricular ? t.v_as_v : t.v_missed)++;
-    else t.n_as_v += b.type == BeatType::Ventricular, t.n_as_other += b.type != BeatType::Normal;
-  }
-  return t;
-}
-
 }  // namespace
 
 TEST_CASE("Long record: a changed QRS shape and a faster rate stay normal, premature wide beats are ventricular",
@@ -101,19 +72,4 @@ TEST_CASE("Long record: a changed QRS shape and a faster rate stay normal, prema
   CHECK(a.beats.size() >= 150);
   CHECK(v_found == v_times.size());
   CHECK(normal_as_other == 0);
-}
-
-TEST_CASE("Whole 30-min MIT-BIH records: 108's drifting normal beats stay normal and 106's PVCs stay ventricular",
-          "[ecg][beats][drift]") {
-  ECG_REQUIRE_SHARED("mitdb/108.dat");
-  // Before typing followed the drift: 108 typed 214 normal beats V and 445 otherwise than normal; 106 missed 20
-  // of its 520 PVCs. Now 51 / 128 and 9 by this matching; the floors leave room for small changes elsewhere.
-  const Typing t108 = type_record("108"), t106 = type_record("106");
-  INFO("108: N typed V " << t108.n_as_v << ", N typed other " << t108.n_as_other << "; 106: V " << t106.v_as_v
-                         << " found, " << t106.v_missed << " missed");
-  CHECK(t108.n_as_v <= 80);
-  CHECK(t108.n_as_other <= 200);
-  CHECK(t108.v_missed <= 1);
-  CHECK(t106.n_as_v == 0);
-  CHECK(t106.v_missed <= 15);
 }
