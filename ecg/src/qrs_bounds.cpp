@@ -227,6 +227,7 @@ std::optional<QrsBounds> delineate_qrs(const BeatContext& c, Fiducials& f) {
   // stimulus put the onset 20-30 ms early there; it is moved to the first sample after the spike or the hold.
   if (const std::int64_t paced = stimulus_end(set, w, on, r); paced > on) {
     on = paced;
+    f.pacing_stimulus = paced;
     for (auto& b : f.per_lead)
       if (b.qrs_on && *b.qrs_on < paced) b.qrs_on = paced;
   }

@@ -243,8 +243,10 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   // Very irregular intervals are AF unless nearly every beat has a P wave at the same PR.
   const bool p_strong = p_present && bp.pr_ms.size() * 5 >= bp.examined * 4 && bp.steady() * 10 >= bp.pr_ms.size() * 9;
   const bool af = irregular && pervasive && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent);
-  if (paced(s, b)) {
-    say(a, "paced_rhythm", "Pacemaker spikes before most QRS complexes: paced rhythm, " + fmt(hr) + "/min");
+  // Paced: spikes before most beats, or a stimulus starting the median (dominant) beat's QRS, as delineation finds
+  // it: also where the recorder blanks the stimulus instead of showing a spike (LUDB 111; qrs_bounds.cpp).
+  if (paced(s, b) || a.median_fiducials.pacing_stimulus) {
+    say(a, "paced_rhythm", "Pacemaker stimuli before most QRS complexes: paced rhythm, " + fmt(hr) + "/min");
   } else if (af) {
     say(a, "atrial_fibrillation", "Atrial fibrillation suspected (irregular RR, no consistent P wave), ventricular rate " +
                                       fmt(hr) + "/min", Severity::Warning);

@@ -27,6 +27,8 @@ struct LeadBoundaries {
 /// Wave boundaries in samples of the signal they were found on (nullopt when the wave is absent or not found).
 struct Fiducials {
   std::optional<std::int64_t> p_on, p_peak, p_off, qrs_on, qrs_off, t_peak, t_off;
+  /// End of a pacemaker stimulus that starts the QRS (a spike, or a recorder's blanking of it), when one was seen.
+  std::optional<std::int64_t> pacing_stimulus;
   std::vector<LeadBoundaries> per_lead;  ///< one entry per lead of the delineated set, in its order
 };
 
