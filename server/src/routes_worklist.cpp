@@ -78,7 +78,13 @@ void add_worklist_routes(Router& router) {
     auto page = unwrap(ctx.services.tasks->worklist(actor(ctx), f));
     json list = json::array();
     const auto now = ctx.services.clock.now_ms();
-    for (const auto& t : page.tasks) list.push_back(to_json(t, now));
+    for (const auto& t : page.tasks) {
+      // The worklist shows an ECG's counts, not its beat-by-beat list: a 30-min record's list alone is ~60 KB per
+      // task, on a page that is re-read whenever the worklist changes. GET /api/tasks/{id} keeps it.
+      json j = to_json(t, now);
+      if (auto& flags = j["machine_flags"]; flags.contains("beats")) flags["beats"].erase("list");
+      list.push_back(std::move(j));
+    }
     return HttpResponse::json(200,
                               {{"tasks", list}, {"has_more", page.has_more}, {"limit", f.limit}, {"offset", f.offset}});
   });

@@ -79,6 +79,10 @@ json expect_ecg_task(DemoServer& s, const Upload& up, const HttpResult& r, const
   CHECK(task["kind"] == "ecg");
   CHECK(task["machine_flags"]["machine_generated"] == true);
   CHECK(task["machine_flags"]["beats"]["count"].get<int>() > 3);
+  // The worklist carries the counts; the task itself the beat-by-beat list.
+  CHECK_FALSE(task["machine_flags"]["beats"].contains("list"));
+  auto one = s.client().get("/api/tasks/" + std::to_string(task["id"].get<long>()), s.token("ecg-lead")).json();
+  CHECK(one["machine_flags"]["beats"]["list"].size() == task["machine_flags"]["beats"]["count"].get<std::size_t>());
   CHECK(task["request"]["reason"] == "胸痛 chest pain");
   auto img = s.client().get("/api/tasks?limit=500", s.token("img-lead")).json();
   for (const auto& t : img["tasks"]) CHECK(t["study_uid"] != f["study_instance_uid"]);
