@@ -8,7 +8,7 @@
 //  - V Se = V typed V / all V matched, V +P = V typed V / all typed V among matched beats.
 // 10-s windows are what a resting ECG is; whole 30-min records show what typing does with all the context.
 // Environment: ECG_BEATS_VERBOSE=1 lists each false-AF window (labels, types, RR series, statements);
-// ECG_BEATS_CODES=1 prints every window's rhythm codes ("CODES <start s> <code>...").
+// ECG_BEATS_CODES=1 prints every window's rhythm codes and critical flags ("CODES <start s> <code>...").
 #include "eval.hpp"
 
 #include <algorithm>
@@ -174,7 +174,8 @@ Counts score_windows(const Waveform& w, const Reference& ref) {
     if (false_af && std::getenv("ECG_BEATS_VERBOSE")) print_window(a, ref, lo, hi);
     if (std::getenv("ECG_BEATS_CODES")) {  // every window's rhythm codes, to compare two builds' statements
       std::printf("CODES %.0f", double(lo) / w.sample_rate_hz);
-      for (const auto& st : a.rhythm) std::printf(" %s", st.code.c_str());
+      for (const auto* group : {&a.rhythm, &a.critical})
+        for (const auto& st : *group) std::printf(" %s", st.code.c_str());
       std::printf("\n");
     }
   }

@@ -386,6 +386,20 @@ int run_delineation(const fs::path& data) {
       g_record = rec;
       LeadSet s = *w;
       condition_signals(s);
+      // LUDB_LEADS=ii,v5 delineates on those leads only (a Holter's two), still against the 12-lead reference: a
+      // check of the few-lead rules on other annotators and another sampling rate than QTDB's.
+      if (const char* keep = std::getenv("LUDB_LEADS")) {
+        const std::string wanted = std::string(",") + keep + ",";
+        std::erase_if(s.leads, [&](const LeadSignal& l) {
+          std::string name = l.label;
+          for (auto& ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+          return wanted.find("," + name + ",") == std::string::npos;
+        });
+        if (s.leads.empty()) {
+          std::fprintf(stderr, "LUDB_LEADS=%s: no such lead in %s\n", keep, rec.c_str());
+          return 2;
+        }
+      }
       auto r = detect_qrs(s);
       // Global reference: earliest onset and latest end over the 12 leads, grouped on lead II's waves.
       std::vector<std::vector<Wave>> per;
@@ -408,14 +422,17 @@ int run_delineation(const fs::path& data) {
       score(s, r, global, lu);
       if (steady_sinus(ludb / (rec + ".hea"))) jitter.add_record(global, w->sample_rate_hz);
       g_record.clear();
-      score_per_lead(s, r, per, std::vector<std::string>(std::begin(exts), std::end(exts)), lu_lead);
+      if (!std::getenv("LUDB_LEADS"))  // the per-lead marks are matched to the leads by their order
+        score_per_lead(s, r, per, std::vector<std::string>(std::begin(exts), std::end(exts)), lu_lead);
     }
   }
   if (!n_records) {
     if (qtdb.empty()) std::fprintf(stderr, "delineation: no QTDB or LUDB records under %s\n", data.c_str());
     return qtdb.empty() ? 2 : 0;
   }
-  std::printf("LUDB, %d records (12 leads, global boundaries = earliest onset / latest end over leads):\n", n_records);
+  const char* kept = std::getenv("LUDB_LEADS");
+  std::printf("LUDB, %d records (%s%s, global boundaries = earliest onset / latest end over leads):\n", n_records,
+              kept ? "delineated on " : "12 leads", kept ? kept : "");
   lu.print();
   // LUDB annotates every lead on its own: how far apart the leads' marks of one wave lie bounds how exactly an
   // earliest/latest-over-leads reference can be met (it is the extreme of twelve independent marks).
