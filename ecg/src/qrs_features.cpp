@@ -13,6 +13,14 @@
 namespace teledx::ecg::detail {
 namespace {
 
+#if defined(__SSE2__)
+/// Two adjacent floats into the low half of a register, and back: 8-byte moves that need no alignment and read the
+/// floats as floats (a float* cast to double* and dereferenced, as _mm_load_sd does, is misaligned at odd indices
+/// and breaks aliasing; UBSan flagged it). The same instructions (movq).
+inline __m128 load_two(const float* p) { return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
+inline void store_two(float* p, __m128 v) { _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(v)); }
+#endif
+
 /// Robust amplitude of a non-negative signal: median of the maxima of consecutive 2-s blocks.
 double block_max_median(const std::vector<float>& e, std::size_t block) {
   std::vector<float> m;
@@ -33,8 +41,8 @@ void normalise(float* e, std::size_t n, double scale) {
 #if defined(__SSE2__)
   const __m128d d = _mm_set1_pd(scale);
   for (; k + 2 <= n; k += 2) {
-    const __m128d q = _mm_div_pd(_mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(e + k)))), d);
-    _mm_store_sd(reinterpret_cast<double*>(e + k), _mm_castps_pd(_mm_cvtpd_ps(q)));
+    const __m128d q = _mm_div_pd(_mm_cvtps_pd(load_two(e + k)), d);
+    store_two(e + k, _mm_cvtpd_ps(q));
   }
 #endif
   for (; k < n; ++k) e[k] = float(e[k] / scale);
@@ -49,11 +57,11 @@ void abs_slopes(const float* x, std::size_t n, std::size_t from, std::size_t to,
   for (; k < to && k < 2; ++k) out[k - from] = 0;
 #if defined(__SSE2__)
   const __m128d sign = _mm_set1_pd(-0.0);
-  auto pair = [&](std::size_t i) { return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(x + i)))); };
+  auto pair = [&](std::size_t i) { return _mm_cvtps_pd(load_two(x + i)); };
   for (; k + 3 < n && k + 2 <= to; k += 2) {
     const __m128d a = pair(k + 2), b = pair(k + 1), c = pair(k - 1), d = pair(k - 2);
     const __m128d v = _mm_sub_pd(_mm_sub_pd(_mm_add_pd(_mm_add_pd(a, a), b), c), _mm_add_pd(d, d));
-    _mm_store_sd(reinterpret_cast<double*>(out + (k - from)), _mm_castps_pd(_mm_cvtpd_ps(_mm_andnot_pd(sign, v))));
+    store_two(out + (k - from), _mm_cvtpd_ps(_mm_andnot_pd(sign, v)));
   }
 #endif
   for (; k < to; ++k)
@@ -117,7 +125,7 @@ Feature lead_feature(std::vector<float> x, double fs) {
   // same IEEE divisions two to an instruction, as normalise() does).
   const __m128d by_scale = _mm_set1_pd(scale), by_w = _mm_set1_pd(double(w));
   for (; k >= w && k + 1 < n; k += 2) {
-    __m128 v = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(e.data() + k)));
+    __m128 v = load_two(e.data() + k);
     if (scale > 0) v = _mm_cvtpd_ps(_mm_div_pd(_mm_cvtps_pd(v), by_scale));
     const float v0 = _mm_cvtss_f32(v), v1 = _mm_cvtss_f32(_mm_shuffle_ps(v, v, 1));
     ring[k & mask] = v0;
@@ -129,7 +137,7 @@ Feature lead_feature(std::vector<float> x, double fs) {
     acc -= ring[(k + 1 - w) & mask];
     // From registers, not through memory: two 8-byte stores read back as one 16-byte load stall the pipeline.
     const __m128 m = _mm_cvtpd_ps(_mm_div_pd(_mm_set_pd(acc, a0), by_w));
-    _mm_store_sd(reinterpret_cast<double*>(e.data() + k - h), _mm_castps_pd(m));
+    store_two(e.data() + k - h, m);
   }
 #endif
   for (; k < n + h; ++k) step(k);
