@@ -28,57 +28,58 @@ std::vector<double> local_typical_rr(const std::vector<std::int64_t>& at, const 
 void match_local_templates(const LocalTemplates& t, const std::vector<char>& premature, std::vector<double>& corr,
                            std::vector<double>& typical_width) {
   const double fs = t.s.sample_rate_hz;
-  const std::int64_t n = std::int64_t(t.s.sample_count()), block = std::int64_t(20 * fs), reach = std::int64_t(30 * fs);
+  const std::int64_t n = std::int64_t(t.s.sample_count()), block = std::int64_t(5 * fs), reach = std::int64_t(30 * fs);
+  constexpr std::size_t kSide = 8;  // steady beats taken on each side of a block's middle
   const std::size_t nl = t.leads.size(), len = std::size_t(t.len);
-  std::vector<std::vector<float>> local(nl, std::vector<float>(len, 0));
-  std::vector<double> v;
-  std::vector<float> column;
   std::vector<std::size_t> steady;
   for (std::size_t i = 0; i < t.at.size(); ++i)
     if (t.steady[i]) steady.push_back(i);
-  std::size_t first = 0, last = 0;  // the block's beats
-  for (std::int64_t b0 = 0; b0 < n; b0 += block) {
-    while (last < t.at.size() && t.at[last] < b0 + block) ++last;
-    // Only beats that would be typed otherwise than normal ask (most beats of most records: none in the block).
-    std::vector<std::size_t> ask;
-    for (std::size_t i = first; i < last; ++i)
-      if (!premature[i] && corr[i] < 0.8 && t.at[i] - t.pre >= 0 && t.at[i] - t.pre + t.len < n) ask.push_back(i);
-    first = last;
-    if (ask.empty()) continue;
-    // The steady beats within reach of the block's middle, at most 25 of them spread evenly: a median of 25 is as
-    // steady a template, and a paced record asks in every block.
-    const std::int64_t mid = b0 + block / 2;
-    const auto before = [&](std::size_t i, std::int64_t x) { return t.at[i] < x; };
-    const auto after = [&](std::int64_t x, std::size_t i) { return x < t.at[i]; };
-    const auto from = std::lower_bound(steady.begin(), steady.end(), mid - reach, before);
-    const auto to = std::upper_bound(from, steady.end(), mid + reach, after);
-    const auto count = std::size_t(to - from);
-    if (count < 8) continue;
-    const std::size_t take = std::min<std::size_t>(count, 25);
-    std::vector<std::size_t> near;
-    for (std::size_t j = 0; j < take; ++j) near.push_back(*(from + std::ptrdiff_t(j * count / take)));
-    for (std::size_t li = 0; li < nl; ++li)
-      for (std::size_t k = 0; k < len; ++k) {
-        column.clear();
-        for (auto i : near) column.push_back(t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre) + k]);
-        std::nth_element(column.begin(), column.begin() + std::ptrdiff_t(take / 2), column.end());
-        local[li][k] = column[take / 2];
+  std::vector<std::vector<float>> local(nl, std::vector<float>(len, 0));
+  Window lw[3];
+  double width = 0;
+  std::int64_t have = -1;  // the block whose template `local` holds
+  bool usable = false;     // whether that block had enough steady beats near it
+  std::vector<std::size_t> near;
+  std::vector<float> column;
+  std::vector<double> widths;
+  for (std::size_t i = 0; i < t.at.size(); ++i) {
+    // Only beats that would be typed otherwise than normal ask (most beats of most records).
+    if (premature[i] || corr[i] >= 0.8 || t.at[i] - t.pre < 0 || t.at[i] - t.pre + t.len >= n) continue;
+    if (const std::int64_t b = t.at[i] / block; b != have) {
+      have = b;
+      const std::int64_t mid = b * block + block / 2;
+      const auto pos = std::lower_bound(steady.begin(), steady.end(), mid,
+                                        [&](std::size_t j, std::int64_t x) { return t.at[j] < x; });
+      near.clear();
+      for (auto it = pos; it != steady.begin() && near.size() < kSide;) {
+        if (mid - t.at[*--it] > reach) break;
+        near.push_back(*it);
       }
-    v.clear();
-    for (auto i : near) v.push_back(t.widths[i]);
-    const double width = median_of(v);
-    const float* lx[3];
-    Window lw[3];
-    for (std::size_t li = 0; li < nl; ++li) lx[li] = local[li].data();
-    with_means(nl, lx, len, lw);
-    for (auto i : ask) {
-      const float* x[3];
-      Window w[3];
-      for (std::size_t li = 0; li < nl; ++li) x[li] = &t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre)];
-      with_means(nl, x, len, w);
-      const double c = mean_correlation(nl, w, lw, len);
-      if (c > corr[i]) corr[i] = c, typical_width[i] = width;
+      for (auto it = pos; it != steady.end() && near.size() < 2 * kSide && t.at[*it] - mid <= reach; ++it)
+        near.push_back(*it);
+      usable = near.size() >= kSide;
+      if (!usable) continue;
+      for (std::size_t li = 0; li < nl; ++li)
+        for (std::size_t k = 0; k < len; ++k) {
+          column.clear();
+          for (auto j : near) column.push_back(t.s.leads[t.leads[li]].uv[std::size_t(t.at[j] - t.pre) + k]);
+          std::nth_element(column.begin(), column.begin() + std::ptrdiff_t(column.size() / 2), column.end());
+          local[li][k] = column[column.size() / 2];
+        }
+      widths.clear();
+      for (auto j : near) widths.push_back(t.widths[j]);
+      width = median_of(widths);
+      const float* lx[3];
+      for (std::size_t li = 0; li < nl; ++li) lx[li] = local[li].data();
+      with_means(nl, lx, len, lw);
     }
+    if (!usable) continue;
+    const float* x[3];
+    Window w[3];
+    for (std::size_t li = 0; li < nl; ++li) x[li] = &t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre)];
+    with_means(nl, x, len, w);
+    const double c = mean_correlation(nl, w, lw, len);
+    if (c > corr[i]) corr[i] = c, typical_width[i] = width;
   }
 }
 

@@ -29,10 +29,12 @@ struct LocalTemplates {
   const std::vector<double>& widths;
 };
 
-/// For each 20-s block, a template from the steady dominant beats within 30 s of its middle (8 at least); a
-/// beat of the block that is not premature, would not be typed normal against the record's template (correlation
-/// under 0.8) and matches the local one better takes that correlation, and its block's typical width. Premature
-/// beats keep the record's template: a local one near a run of ectopic beats must not pass them as normal.
+/// For each 5-s block, a template from the 16 steady dominant beats nearest to its middle (8 on each side, within
+/// 30 s; 8 at least); a beat of the block that is not premature, would not be typed normal against the record's
+/// template (correlation under 0.8) and matches the local one better takes that correlation, and its block's
+/// typical width. Nearest beats rather than a fixed reach: where the shape changes (MIT-BIH 108 at 140 s) a
+/// template over ±30 s mixed both shapes. Premature beats keep the record's template: a local one near a run of
+/// ectopic beats must not pass them as normal.
 void match_local_templates(const LocalTemplates& t, const std::vector<char>& premature, std::vector<double>& corr,
                            std::vector<double>& typical_width);
 
