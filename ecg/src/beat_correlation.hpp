@@ -3,6 +3,10 @@
 // (beat_drift.cpp). Several windows are correlated side by side: beat alignment tries up to ~30 lags per beat.
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "teledx/ecg/waveform.hpp"
 
 namespace teledx::ecg::detail {
 
@@ -71,6 +75,16 @@ inline double mean_correlation(std::size_t count, const Window* a, const Window*
   double sum = 0;
   for (std::size_t j = 0; j < count; ++j) sum += c[j];
   return sum / double(count);
+}
+
+/// mean_correlation() of the main leads' windows of `len` samples starting at `start` with a template's windows.
+inline double correlation_at(const LeadSet& s, const std::vector<std::size_t>& leads, std::int64_t start,
+                             std::size_t len, const Window* templ) {
+  const float* x[3];
+  Window w[3];
+  for (std::size_t li = 0; li < leads.size(); ++li) x[li] = &s.leads[leads[li]].uv[std::size_t(start)];
+  with_means(leads.size(), x, len, w);
+  return mean_correlation(leads.size(), w, templ, len);
 }
 
 }  // namespace teledx::ecg::detail

@@ -74,11 +74,7 @@ void match_local_templates(const LocalTemplates& t, const std::vector<char>& pre
       with_means(nl, lx, len, lw);
     }
     if (!usable) continue;
-    const float* x[3];
-    Window w[3];
-    for (std::size_t li = 0; li < nl; ++li) x[li] = &t.s.leads[t.leads[li]].uv[std::size_t(t.at[i] - t.pre)];
-    with_means(nl, x, len, w);
-    const double c = mean_correlation(nl, w, lw, len);
+    const double c = correlation_at(t.s, t.leads, t.at[i] - t.pre, len, lw);
     if (c > corr[i]) corr[i] = c, typical_width[i] = width;
   }
 }

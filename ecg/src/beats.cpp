@@ -239,13 +239,7 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
   Window tmpls[3];
   for (std::size_t li = 0; li < leads.size(); ++li) tmpl_x[li] = tmpl[li].data();
   with_means(leads.size(), tmpl_x, std::size_t(len), tmpls);
-  auto corr_at = [&](std::int64_t at) {
-    const float* x[3];
-    Window w[3];
-    for (std::size_t li = 0; li < leads.size(); ++li) x[li] = &s.leads[leads[li]].uv[std::size_t(at - pre)];
-    with_means(leads.size(), x, std::size_t(len), w);
-    return mean_correlation(leads.size(), w, tmpls, std::size_t(len));
-  };
+  auto corr_at = [&](std::int64_t at) { return correlation_at(s, leads, at - pre, std::size_t(len), tmpls); };
   std::vector<std::int64_t> at(r);
   std::vector<double> corr(r.size(), 1.0);
   const std::int64_t max_shift = std::int64_t(0.1 * fs);

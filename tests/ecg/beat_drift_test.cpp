@@ -39,16 +39,10 @@ Waveform drifting_holter(std::vector<double>& v_times) {
   }
   v_times = ventricular.r_times;
   Waveform w = synth_ecg(inverted);
-  const Waveform a = synth_ecg(upright), v = synth_ecg(ventricular);
-  Waveform two = w;
-  two.leads.clear();
-  for (std::size_t l = 0; l < w.leads.size(); ++l) {
-    if (w.leads[l].lead != Lead::II && w.leads[l].lead != Lead::V1) continue;
-    LeadSignal s = w.leads[l];
-    for (std::size_t k = 0; k < s.uv.size(); ++k) s.uv[k] += a.leads[l].uv[k] + v.leads[l].uv[k];
-    two.leads.push_back(std::move(s));
-  }
-  return two;
+  teledx::ecg::test::add_signals(w, synth_ecg(upright));
+  teledx::ecg::test::add_signals(w, synth_ecg(ventricular));
+  std::erase_if(w.leads, [](const LeadSignal& l) { return l.lead != Lead::II && l.lead != Lead::V1; });
+  return w;
 }
 
 }  // namespace

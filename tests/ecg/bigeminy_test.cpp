@@ -31,9 +31,7 @@ Waveform bigeminy(double coupling, double qt_ms, bool v_first, std::vector<doubl
   }
   v_times = v.r_times;
   auto w = synth_ecg(n);
-  const auto wv = synth_ecg(v);
-  for (std::size_t l = 0; l < w.leads.size(); ++l)
-    for (std::size_t k = 0; k < w.leads[l].uv.size(); ++k) w.leads[l].uv[k] += wv.leads[l].uv[k];
+  teledx::ecg::test::add_signals(w, synth_ecg(v));
   return w;
 }
 

@@ -91,4 +91,11 @@ inline Waveform synth_ecg(const Synth& o) {
   return w;
 }
 
+/// Adds `other`'s samples to `into`'s, lead by lead (two synthetic rhythms of one recording, e.g. sinus beats and
+/// ectopic ones made by separate Synth settings).
+inline void add_signals(Waveform& into, const Waveform& other) {
+  for (std::size_t l = 0; l < into.leads.size(); ++l)
+    for (std::size_t k = 0; k < into.leads[l].uv.size(); ++k) into.leads[l].uv[k] += other.leads[l].uv[k];
+}
+
 }  // namespace teledx::ecg::test
