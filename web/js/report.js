@@ -1,7 +1,7 @@
 // The report editor: template, structured fields, findings and impression with autosave, critical-value flag,
 // exam quality grade, and signing (one step, or submit / approve / return with two-level review).
 import { h, clear, debounce, toast, modal, confirmDialog } from './dom.js';
-import { t, bilingual } from './i18n.js';
+import { t, tOr, bilingual, getLang } from './i18n.js';
 import { get, put, post, errorText } from './api.js';
 import { session, isSenior } from './session.js';
 import { dateTime } from './format.js';
@@ -17,6 +17,10 @@ function machineMeasurements(task) {
     }
   };
   walk(task.machine_flags);
+  // The machine writes its rhythm statement in English ("Sinus rhythm, 61/min"); a Chinese report takes the
+  // statement's name instead (the rate has its own field), so the reader does not retype every prefilled rhythm.
+  const first = task.machine_flags && Array.isArray(task.machine_flags.rhythm) ? task.machine_flags.rhythm[0] : null;
+  if (out.rhythm && first && first.code && getLang() === 'zh-CN') out.rhythm = tOr('ecgflag.code.' + first.code, out.rhythm);
   return out;
 }
 
