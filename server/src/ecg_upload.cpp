@@ -100,8 +100,9 @@ ConvertedEcg convert_one(Services& s, EcgUploadSession& session, const std::vect
   };
   h.patient = {pick(fp.name, sp.name), pick(fp.id, sp.id), pick(fp.sex, sp.sex), pick(fp.birth_date, sp.birth_date)};
   if (h.patient.name.empty() && h.patient.id.empty()) {
-    out.failure = failed(names, names.front() + " (" + format + ") names no patient, and the upload gave none: send "
-                                "the patient's name or ID with the upload (POST /api/uploads, field \"patient\").",
+    out.failure = failed(names, names.front() + " (" + format + ") names no patient, and the upload gave none: give "
+                                "the patient's name or ID with the exam request (the upload page's \"Patient\" fields; "
+                                "API: field \"patient\" of POST /api/uploads).",
                          format);
     return out;
   }

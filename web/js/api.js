@@ -92,7 +92,7 @@ export function uploadFile(url, file, contentType, onProgress) {
   const promise = new Promise((resolve, reject) => {
     xhr.open('POST', url);
     xhr.withCredentials = true;
-    xhr.setRequestHeader('Content-Type', contentType);
+    if (contentType) xhr.setRequestHeader('Content-Type', contentType);  // none for FormData: the browser sets it
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && onProgress) onProgress(e.loaded, e.total);

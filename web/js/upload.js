@@ -29,18 +29,25 @@ function loadSaved() {
 }
 const forgetSaved = () => localStorage.removeItem(storeKey());
 
-/** Classifies a file by its first bytes: 'dicom' (DICM at 128), 'zip' (PK\3\4), 'ecg' (by name) or null. */
+/**
+ * Classifies a file by its first bytes: 'dicom' (DICM at 128), 'zip' (PK\3\4), 'ecg' or 'wfdb' (by name) or null.
+ */
 async function sniff(file) {
   const head = new Uint8Array(await file.slice(0, 132).arrayBuffer());
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
   if (head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d)
     return 'dicom';
   if (/\.(dcm|dicom|ima)$/i.test(file.name)) return 'dicom'; // files without the preamble; the server decides
-  // ECG files that are not DICOM (HL7 aECG / GE MUSE / Philips XML, SCP-ECG, CSV): the server reads and converts
-  // them. A WFDB record (.hea + .dat) needs both files in one request: send it zipped.
-  if (/\.(xml|scp|csv)$/i.test(file.name)) return 'ecg';
+  // ECG files that are not DICOM (HL7 aECG / GE MUSE / Philips XML, SCP-ECG, Contec ECG90A .ECG, CSV): the server
+  // reads and converts them. A WFDB header goes with its signal and annotation files in one request (pairWfdb).
+  if (/\.(xml|scp|csv|ecg)$/i.test(file.name)) return 'ecg';
+  if (/\.hea$/i.test(file.name)) return 'wfdb';
   return null;
 }
+
+const stem = (path) => path.replace(/\.[^./]*$/, '');
+/** Bytes an item sends: a WFDB header carries its record's other files in the same request. */
+const sizeOf = (item) => item.file.size + (item.companions || []).reduce((s, c) => s + c.file.size, 0);
 
 /** All files below a dropped folder entry (FileSystemEntry API). */
 async function entryFiles(entry, path = '') {
@@ -71,6 +78,25 @@ export function render(el) {
   const reason = h('textarea#exam-reason', { rows: 3, placeholder: t('upload.reason_ph'), maxlength: 2000 });
   const history = h('textarea#exam-history', { rows: 3, placeholder: t('upload.history_ph'), maxlength: 4000 });
   const nid = h('input#exam-nid', { type: 'text', maxlength: 18, autocomplete: 'off', placeholder: t('upload.nid_ph') });
+  // Who the exam is of, for ECG files that carry no patient (WFDB, CSV, some SCP-ECG); DICOM and most cart files
+  // name their patient, and the file's own data wins where it has it.
+  const pName = h('input#patient-name', { type: 'text', maxlength: 64, autocomplete: 'off' });
+  const pId = h('input#patient-id', { type: 'text', maxlength: 64, autocomplete: 'off' });
+  const pSex = h('select#patient-sex', h('option', { value: '' }, '—'), ['M', 'F', 'O'].map((x) => h('option', { value: x }, t('sex.' + x))));
+  const pBirth = h('input#patient-birth', { type: 'date' });
+  const patientBox = h('details.patient-box#patient-box',
+    h('summary', t('upload.patient')),
+    h('div.patient-grid',
+      h('label.field', h('span.field-label', t('upload.patient_name')), pName),
+      h('label.field', h('span.field-label', t('upload.patient_id')), pId),
+      h('label.field', h('span.field-label', t('upload.patient_sex')), pSex),
+      h('label.field', h('span.field-label', t('upload.patient_birth')), pBirth)));
+  const patientFields = () => {
+    const out = {};
+    for (const [k, el] of [['name', pName], ['id', pId], ['sex', pSex], ['birth_date', pBirth]])
+      if (el.value.trim()) out[k] = el.value.trim();
+    return out;
+  };
   let saved = null; // the persisted session (see loadSaved)
   const resumeBox = h('div.resume-banner#resume-banner', { hidden: true, role: 'status' });
   const prio = h('div.prio-pick', ['stat', 'urgent', 'routine'].map((p) =>
@@ -130,6 +156,7 @@ export function render(el) {
         h('label.field', h('span.field-label', t('upload.reason')), reason),
         h('label.field', h('span.field-label', t('upload.history')), history),
         h('label.field', h('span.field-label', t('upload.nid')), nid),
+        patientBox,
         h('div.field', h('span.field-label', t('upload.priority')), prio),
         formError),
       h('div.panel.panel-pad',
@@ -159,6 +186,7 @@ export function render(el) {
       list.append(item.row);
       paint(item);
     }
+    pairWfdb();
     paintOverall();
     if (running) pump();
     else if (items.some((x) => x.status === 'queued')) {
@@ -168,9 +196,24 @@ export function render(el) {
     }
   }
 
+  // A WFDB record's .dat (and .atr...) files, skipped alone, travel with the .hea of the same name and folder: the
+  // server needs the header and its signal in one request.
+  function pairWfdb() {
+    for (const x of items) {
+      if (x.kind || x.companionOf || x.status !== 'skipped') continue;
+      const hea = items.find((y) => y.kind === 'wfdb' && stem(y.path) === stem(x.path));
+      if (!hea || !['queued', 'failed', 'done'].includes(hea.status)) continue;
+      x.companionOf = hea;
+      (hea.companions = hea.companions || []).push(x);
+      x.status = hea.status === 'done' ? 'done' : 'paired';
+      x.message = t('upload.st.paired', { name: hea.path.split('/').pop() });
+      paint(x);
+    }
+  }
+
   function paint(item) {
-    const pct = item.file.size ? Math.round((item.loaded / item.file.size) * 100) : 100;
-    item.bar.style.width = (item.status === 'done' ? 100 : item.status === 'skipped' ? 0 : pct) + '%';
+    const pct = sizeOf(item) ? Math.round((item.loaded / sizeOf(item)) * 100) : 100;
+    item.bar.style.width = (item.status === 'done' ? 100 : ['skipped', 'paired'].includes(item.status) ? 0 : pct) + '%';
     item.row.className = 'file-row ' + item.status;
     item.bar.parentElement.className = 'progress' + (item.status === 'done' ? ' ok' : item.status === 'failed' ? ' failed' : '');
     item.state.textContent = item.status === 'sending' ? pct + '%' : item.message || t('upload.st.' + item.status);
@@ -178,9 +221,9 @@ export function render(el) {
   }
 
   function paintOverall() {
-    const real = items.filter((x) => x.status !== 'skipped');
-    const total = real.reduce((s, x) => s + x.file.size, 0);
-    const loaded = real.reduce((s, x) => s + (x.status === 'done' ? x.file.size : x.loaded), 0);
+    const real = items.filter((x) => x.status !== 'skipped' && !x.companionOf);
+    const total = real.reduce((s, x) => s + sizeOf(x), 0);
+    const loaded = real.reduce((s, x) => s + (x.status === 'done' ? sizeOf(x) : x.loaded), 0);
     overall.hidden = !real.length;
     const pct = total ? Math.floor((loaded / total) * 100) : 0;
     overallBar.style.width = pct + '%';
@@ -197,15 +240,23 @@ export function render(el) {
     if (!reason.value.trim()) return showError(t('upload.reason_missing'), reason);
     const nidText = nid.value.trim();
     if (nidText && !NATIONAL_ID.test(nidText)) return showError(t('upload.nid_bad'), nid);
-    if (!items.some((x) => x.status !== 'skipped')) return showError(t('upload.no_files'));
+    if (!items.some((x) => x.status !== 'skipped' && !x.companionOf)) return showError(t('upload.no_files'));
+    const patient = patientFields();
+    // A WFDB record or a CSV never names its patient: ask now, before the session locks the form.
+    if (!uploadId && !patient.name && !patient.id &&
+        items.some((x) => x.status === 'queued' && (x.kind === 'wfdb' || /\.csv$/i.test(x.path)))) {
+      patientBox.open = true;
+      return showError(t('upload.patient_missing'), pName);
+    }
     sendBtn.disabled = true;
     try {
       if (!uploadId) {
         const body = { reason: reason.value.trim(), history: history.value.trim(), priority };
         if (nidText) body.national_id = nidText;
+        if (Object.keys(patient).length) body.patient = patient;
         const r = await post('/api/uploads', body);
         uploadId = r.upload_id;
-        saved = { id: uploadId, reason: body.reason, history: body.history, priority, nid: nidText, at: Date.now(), sent: {} };
+        saved = { id: uploadId, reason: body.reason, history: body.history, priority, nid: nidText, patient, at: Date.now(), sent: {} };
         persist();
         lockForm();
       }
@@ -245,15 +296,22 @@ export function render(el) {
     item.message = '';
     paint(item);
     const url = `/api/uploads/${encodeURIComponent(uploadId)}/files?name=${encodeURIComponent(item.path)}`;
-    const type = item.kind === 'zip' ? 'application/zip' : item.kind === 'ecg' ? 'application/octet-stream' : 'application/dicom';
+    const type = item.kind === 'zip' ? 'application/zip' : item.kind === 'ecg' ? 'application/octet-stream'
+      : item.kind === 'wfdb' ? null : 'application/dicom';  // multipart: the browser writes its boundary
+    let body = item.file;
+    if (item.kind === 'wfdb') {
+      body = new FormData();
+      for (const x of [item, ...(item.companions || [])]) body.append('file', x.file, x.path.split('/').pop());
+    }
     try {
-      const { status, json } = await uploadFile(url, item.file, type, (loaded) => {
+      const { status, json } = await uploadFile(url, body, type, (loaded) => {
         item.loaded = loaded;
         paint(item);
         paintOverall();
       }).promise;
       if (status === 200 || status === 207) {
         item.status = 'done';
+        for (const c of item.companions || []) { c.status = 'done'; paint(c); }
         if (saved) {
           saved.sent[item.path] = item.file.size;
           persist();
@@ -343,7 +401,7 @@ export function render(el) {
   }
 
   function lockForm() {
-    for (const x of [reason, history, nid, ...prio.querySelectorAll('input')]) x.disabled = true;
+    for (const x of [reason, history, nid, pName, pId, pSex, pBirth, ...prio.querySelectorAll('input')]) x.disabled = true;
   }
 
   /** Picks up an unfinished upload of this user: its request, and the files the server already has. */
@@ -368,6 +426,9 @@ export function render(el) {
     reason.value = saved.reason || '';
     history.value = saved.history || '';
     nid.value = saved.nid || '';
+    const sp = saved.patient || {};
+    [pName.value, pId.value, pSex.value, pBirth.value] = [sp.name || '', sp.id || '', sp.sex || '', sp.birth_date || ''];
+    patientBox.open = Object.keys(sp).length > 0;
     priority = saved.priority || 'routine';
     for (const l of prio.children) {
       l.classList.toggle('on', l.dataset.prio === priority);

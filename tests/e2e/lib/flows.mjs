@@ -1,5 +1,6 @@
 // Test set-up through the API, as the other party would do it in their own browser: a clinic sends an exam,
-// a reader claims, writes and signs it, or grades its quality. Each helper asserts every answer.
+// a reader claims, writes and signs it, or grades its quality; and, in a clinic's browser, the acknowledgement of
+// critical values that would otherwise stop the page. Each helper asserts every answer.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { token, api, URL } from './harness.mjs';
@@ -42,4 +43,18 @@ export async function grade(reader, taskId, grade, reasons = [], comment = '', {
   const d = await api('PUT', `/api/tasks/${taskId}/report/draft`, { token: tok, body: { base_version: 0, findings: '未见异常。', impression: '未见异常。' } });
   assert.equal(d.status, 200, JSON.stringify(d.json));
   assert.equal((await api('POST', `/api/tasks/${taskId}/report/sign`, { token: tok })).status, 200);
+}
+
+/**
+ * Critical values of this clinic's earlier exams (from other test files) stop every page until acknowledged, as
+ * they must: acknowledge them first, as the technician would, with a read-back name.
+ */
+export async function acknowledgeCriticals(p) {
+  await p.waitForLoadState('networkidle');
+  while (await p.$('.modal.critical-alert')) {
+    await p.fill('#critical-readback', '李医生');
+    await p.click('.modal.critical-alert .btn.danger');
+    await p.waitForSelector('.modal.critical-alert', { state: 'detached' });
+    await p.waitForLoadState('networkidle');
+  }
 }
