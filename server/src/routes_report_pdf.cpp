@@ -37,11 +37,7 @@ void add_report_pdf_routes(Router& router) {
                in.printed_ms = ctx.services.clock.now_ms();
                if (auto s = ctx.services.tasks->settings(t.center_id); s.ok())
                  in.utc_offset_minutes = s->utc_offset_minutes;
-               if (auto tid = versions.front().content.template_id) {
-                 if (auto list = reports.templates(t.kind, t.modality, t.body_part); list.ok())
-                   for (const auto& tpl : *list)
-                     if (tpl.id == *tid) in.field_labels = tpl.fields;
-               }
+               in.field_labels = report_field_labels(t, versions, reports);
                auto pdf = unwrap(worklist::render_report_pdf(in));
                audit(ctx, "download", t.id,
                      "report.pdf version " + std::to_string(versions.back().version) + " code " +

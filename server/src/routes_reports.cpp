@@ -76,9 +76,13 @@ void add_report_routes(Router& router) {
   router.add({.method = "GET", .pattern = "/api/tasks/{id}/report", .roles = kReadersAndClinic},
              [](RequestContext& ctx) {
                auto t = visible_task(ctx, id_param(ctx, "id"));
-               json versions = json::array();
-               for (const auto& v : unwrap(reports(ctx).versions(t.id))) versions.push_back(to_json(v));
-               json out{{"task_id", t.id}, {"state", to_string(t.state)}, {"versions", versions}};
+               auto signed_versions = unwrap(reports(ctx).versions(t.id));
+               json versions = json::array(), labels = json::array();
+               for (const auto& v : signed_versions) versions.push_back(to_json(v));
+               auto rep = reports(ctx);
+               for (const auto& f : report_field_labels(t, signed_versions, rep))
+                 labels.push_back({{"key", f.key}, {"label", f.label}, {"unit", f.unit}});
+               json out{{"task_id", t.id}, {"state", to_string(t.state)}, {"versions", versions}, {"field_labels", labels}};
                if (is_reader_role(ctx.who().user.role)) {
                  auto d = unwrap(reports(ctx).draft(t.id));
                  out["draft"] = d ? to_json(*d) : json(nullptr);

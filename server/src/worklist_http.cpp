@@ -63,6 +63,17 @@ std::optional<std::int64_t> query_int(const RequestContext& ctx, const char* nam
   return out;
 }
 
+std::vector<worklist::TemplateField> report_field_labels(const worklist::Task& t,
+                                                         const std::vector<worklist::ReportVersion>& versions,
+                                                         worklist::Reports& reports) {
+  if (versions.empty() || !versions.front().content.template_id) return {};
+  auto list = reports.templates(t.kind, t.modality, t.body_part);
+  if (!list.ok()) return {};
+  for (const auto& tpl : *list)
+    if (tpl.id == *versions.front().content.template_id) return tpl.fields;
+  return {};
+}
+
 json to_json(const worklist::Task& t, std::int64_t now_ms) {
   auto flags = json::parse(t.machine_flags, nullptr, false);
   json j{{"id", t.id},

@@ -40,6 +40,12 @@ nlohmann::json to_json(const worklist::ReportVersion& v);
 nlohmann::json to_json(const worklist::ReportDraft& d);
 nlohmann::json to_json(const worklist::ReportTemplate& t);
 nlohmann::json to_json(const worklist::TurnaroundRow& r);
+/// Labels and units of the structured fields of the template the signed report was written with (empty when it
+/// names none or the template is gone): the printed and the on-screen report show "心率 (bpm)", not "heart_rate",
+/// and clinics cannot read the templates themselves.
+std::vector<worklist::TemplateField> report_field_labels(const worklist::Task& t,
+                                                         const std::vector<worklist::ReportVersion>& versions,
+                                                         worklist::Reports& reports);
 /// The task's ECG machine flags with the reader's decision on each (routes_ecg_flags.cpp).
 nlohmann::json ecg_flags_json(RequestContext& ctx, const worklist::Task& t);
 

@@ -209,3 +209,38 @@ TEST_CASE("an upload's exam request may carry the patient's national ID, checked
   CHECK(call("clinic1-tech", "POST", "/api/uploads", {{"national_id", "12345"}}).status == 400);
   CHECK(call("clinic1-tech", "POST", "/api/uploads", {{"national_id", "1101051958X3121234"}}).status == 400);
 }
+
+TEST_CASE("a signed report names its structured fields by its template's labels, for the clinic too",
+          "[server][worklist]") {
+  auto& s = DemoServer::instance();
+  auto tpl = call("img-lead", "POST", "/api/report-templates",
+                  {{"name", "肺结节随访 Lung nodule follow-up"},
+                   {"kind", "imaging"},
+                   {"fields", json::array({{{"key", "nodule_size"}, {"label", "结节大小 Nodule size"}, {"unit", "mm"}}})}});
+  REQUIRE(tpl.status == 201);
+  const auto id = std::to_string(complete("CLINIC1", "P-LABELS-1"));
+  const auto base = "/api/tasks/" + id;
+  REQUIRE(call("img-lead", "POST", base + "/assign", {{"user_id", s.user_id("img-reader1")}}).status == 200);
+  REQUIRE(call("img-reader1", "PUT", base + "/report/draft",
+               {{"base_version", 0},
+                {"template_id", tpl.json()["id"]},
+                {"fields", {{"nodule_size", "8"}}},
+                {"impression", "右肺上叶结节。"}})
+              .status == 200);
+  REQUIRE(call("img-reader1", "POST", base + "/report/sign").status == 200);
+
+  // The clinic cannot read the templates, so the report carries the labels of the one it was written with.
+  CHECK(call("clinic1-tech", "GET", "/api/report-templates").status == 403);
+  auto r = call("clinic1-tech", "GET", base + "/report");
+  REQUIRE(r.status == 200);
+  const json j = r.json();
+  CHECK(j["versions"][0]["fields"]["nodule_size"] == "8");
+  REQUIRE(j["field_labels"].size() == 1);
+  CHECK(j["field_labels"][0] == json{{"key", "nodule_size"}, {"label", "结节大小 Nodule size"}, {"unit", "mm"}});
+
+  // Written without a template: no labels, the keys stand.
+  const auto plain = signed_task("P-LABELS-2");
+  auto p = call("clinic1-tech", "GET", "/api/tasks/" + plain + "/report");
+  REQUIRE(p.status == 200);
+  CHECK(p.json()["field_labels"] == json::array());
+}

@@ -158,7 +158,7 @@ export async function render(el, { id }) {
     } else if (DONE_STATES.includes(task.state) || task.state === 'pending_review') {
       const r = await get(`/api/tasks/${task.id}/report`).catch(() => null);
       if (r && r.versions && r.versions.length) {
-        side.append(h('div.signed-box', reportDoc(task, r.versions, {}),
+        side.append(h('div.signed-box', reportDoc(task, r.versions, { templateFields: r.field_labels }),
           h('div.btn-row', { style: { marginTop: '10px' } },
             h('button.btn.small', { type: 'button', onclick: addendum }, t('reading.addendum')))));
       } else if (task.state === 'pending_review') side.append(h('p.empty', t('reading.pending_review')));

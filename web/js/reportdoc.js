@@ -18,7 +18,13 @@ export function reportDoc(task, versions, opts = {}) {
   const original = [...versions].reverse().find((v) => v.kind === 'original');
   const addenda = versions.filter((v) => v.kind === 'addendum');
   const kindTitle = task.kind === 'ecg' ? t('doc.title_ecg') : t('doc.title_imaging');
-  const fields = original && original.fields ? Object.entries(original.fields).filter(([, v]) => v !== '') : [];
+  // In the template's order (heart rate, PR, QRS... as the reader filled them), keys it does not know last.
+  const order = (k) => {
+    const i = (opts.templateFields || []).findIndex((f) => f.key === k);
+    return i < 0 ? Infinity : i;
+  };
+  const fields = original && original.fields
+    ? Object.entries(original.fields).filter(([, v]) => v !== '').sort(([a], [b]) => order(a) - order(b)) : [];
   return h('article.report-doc#report-doc',
     h('h1', (opts.centerName ? bilingual(opts.centerName) + ' ' : '') + kindTitle),
     h('div.doc-sub', opts.clinicName ? t('doc.from', { clinic: bilingual(opts.clinicName) }) : ''),

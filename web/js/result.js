@@ -50,6 +50,12 @@ export function render(el, { id }) {
       stateChip(task.state, true));
     const versions = report.versions || [];
     if (versions.length) actions.append(h('button.btn#print-report', { type: 'button', onclick: () => window.print() }, t('result.print')));
+    // The signed report as the server's A4 PDF (with its verification code), and for an ECG the paper tracing at
+    // true size (25 mm/s, 10 mm/mV), which a clinic files or prints beside the report.
+    if (versions.length)
+      actions.append(h('a.btn#report-pdf', { href: `/api/tasks/${task.id}/report.pdf`, target: '_blank', rel: 'noopener' }, t('result.report_pdf')));
+    if (task.kind === 'ecg')
+      actions.append(h('a.btn#ecg-pdf', { href: `/api/tasks/${task.id}/ecg.pdf`, target: '_blank', rel: 'noopener' }, t('result.ecg_pdf')));
     if (task.state === 'delivered')
       actions.append(h('button.btn.primary#ack-report', { type: 'button', onclick: () => act('acknowledge', t('result.acknowledged')) },
         t('result.acknowledge')));
@@ -68,7 +74,7 @@ export function render(el, { id }) {
     if (task.state === 'returned')
       parts.push(h('div.critical-banner.no-print', h('b', t('result.returned')), ' ', task.return_reason || ''));
     if (versions.length) {
-      parts.push(reportDoc(task, versions, { centerName, clinicName }));
+      parts.push(reportDoc(task, versions, { centerName, clinicName, templateFields: report.field_labels }));
     } else {
       parts.push(h('div.panel.panel-pad', { style: { maxWidth: '820px', margin: '0 auto' } },
         h('div.btn-row', priorityChip(task.priority), patientCell(task)),

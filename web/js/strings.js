@@ -212,6 +212,8 @@ export const STRINGS = {
 
   'result.back': ['返回检查列表', 'Back to exams'],
   'result.print': ['打印报告', 'Print report'],
+  'result.report_pdf': ['报告 PDF', 'Report PDF'],
+  'result.ecg_pdf': ['心电图 PDF（原大）', 'ECG tracing PDF (true size)'],
   'result.acknowledge': ['确认收到报告', 'Confirm receipt'],
   'result.acknowledged': ['已确认收到报告。', 'Receipt confirmed.'],
   'result.resume': ['重新提交阅片', 'Send back for reading'],

@@ -4,7 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { openBrowser, login, logout, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { acknowledgeCriticals } from '../lib/flows.mjs';
 
 const ECG_FILE = join(import.meta.dirname, '../../data/ecg/waveform_ecg.dcm');
 let b;
@@ -72,6 +73,36 @@ test('the ECG reader fills the template and signs', async () => {
   assert.match(doc, /正常心电图/);
   assert.match(doc, /72/);
   await b.shot('ecg-signed');
+});
+
+test('the clinic opens the result and gets the report and the paper tracing as PDFs', async () => {
+  const p = b.page;
+  await logout(p);
+  await login(p, 'clinic2-tech');
+  await waitForRoute(p, '/clinic');
+  await acknowledgeCriticals(p);
+  await p.goto(`${URL}/#/clinic/exam/${taskId}`);
+  await waitForRoute(p, '/clinic/exam/' + taskId);
+  await p.waitForSelector('#ecg-pdf');
+  await p.waitForSelector('#report-pdf');
+  // The measurements under the template's names, as the reader saw them, not the template's keys.
+  const doc = await p.textContent('#report-doc');
+  assert.match(doc, /心率 \(bpm\)72/);
+  assert.match(doc, /测量值心律窦性心律心率 \(bpm\)72PR间期 \(ms\)159/, "in the template's order");
+  assert.doesNotMatch(doc, /heart_rate|rhythm/);
+  // The links work with the page's own session cookie, as a click opening them in a new tab does.
+  for (const sel of ['#ecg-pdf', '#report-pdf']) {
+    const got = await p.$eval(sel, async (a) => {
+      const r = await fetch(a.href);
+      const body = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, type: r.headers.get('content-type'), magic: String.fromCharCode(...body.slice(0, 5)), size: body.length };
+    });
+    assert.equal(got.status, 200, sel);
+    assert.equal(got.type, 'application/pdf', sel);
+    assert.equal(got.magic, '%PDF-', sel);
+    assert.ok(got.size > 5000, `${sel}: ${got.size} bytes`);
+  }
+  await b.shot('ecg-clinic-result');
 });
 
 test('no console errors', () => {
