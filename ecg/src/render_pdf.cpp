@@ -11,6 +11,7 @@
 
 #include "analysis_internal.hpp"
 #include "render_layout.hpp"
+#include "statement_names.hpp"
 
 namespace teledx::ecg {
 namespace {
@@ -24,8 +25,14 @@ cairo_status_t append(void* closure, const unsigned char* data, unsigned int len
   return CAIRO_STATUS_SUCCESS;
 }
 
-void text(cairo_t* cr, const std::string& s, double x_mm, double y_mm, double size_mm, bool red = false) {
+/// One line of text; with `max_mm`, cut with an ellipsis at that width rather than run off the page.
+void text(cairo_t* cr, const std::string& s, double x_mm, double y_mm, double size_mm, bool red = false,
+          double max_mm = 0) {
   PangoLayout* l = pango_cairo_create_layout(cr);
+  if (max_mm > 0) {
+    pango_layout_set_width(l, int(max_mm * PANGO_SCALE));
+    pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
+  }
   // The page is drawn in millimetres: hinted metrics would round every glyph advance to a whole millimetre.
   cairo_font_options_t* fo = cairo_font_options_create();
   cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
@@ -44,6 +51,17 @@ void text(cairo_t* cr, const std::string& s, double x_mm, double y_mm, double si
   cairo_move_to(cr, x_mm, y_mm - size_mm);  // y is the baseline, roughly
   pango_cairo_show_layout(cr, l);
   g_object_unref(l);
+}
+
+/// "窦性心动过缓：Sinus bradycardia, 41/min": the Chinese name for the clinic that prints it, then the machine's own
+/// text with its details. A critical statement's text starts with the "Machine flag (unconfirmed): " that
+/// critical.cpp gives it for the JSON; on paper the flag line says so once, in both languages.
+std::string printed_statement(const Statement& st) {
+  std::string_view said = st.text;
+  constexpr std::string_view kFlagPrefix = "Machine flag (unconfirmed): ";
+  if (said.starts_with(kFlagPrefix)) said.remove_prefix(kFlagPrefix.size());
+  const std::string_view zh = detail::chinese_name(st.code);
+  return zh.empty() ? std::string(said) : std::string(zh) + "：" + std::string(said);
 }
 
 }  // namespace
@@ -121,21 +139,25 @@ Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOp
   }
   // Header: who and where (from the caller), acquisition, paper scale, measurements, unconfirmed machine flags.
   double y = 6;
-  for (std::size_t i = 0; i < std::size_t(lines); ++i, y += 5) text(cr, title_lines[i], 3, y, 3.5);
-  std::string l1 = ecg.acquisition_time.empty() ? std::string("time unknown") : ecg.acquisition_time;
+  const double line_mm = width_mm - 6;
+  for (std::size_t i = 0; i < std::size_t(lines); ++i, y += 5) text(cr, title_lines[i], 3, y, 3.5, false, line_mm);
+  std::string acquired = ecg.acquisition_time;
+  if (acquired.size() >= 19 && acquired[10] == 'T') acquired[10] = ' ';  // ISO 8601 as a clinic writes it
+  std::string l1 = "采集时间 " + (acquired.empty() ? std::string("—") : acquired);
   if (!ecg.device.empty()) l1 += "   " + ecg.device;
   l1 += "   " + detail::fmt(o.mm_per_s) + " mm/s   " + detail::fmt(o.mm_per_mv) + " mm/mV";
   text(cr, l1, 3, y, 3);
   if (analysis) {
     text(cr, detail::measurement_line(*analysis), 3, y + 6, 3);
     std::string said;
-    for (const auto& st : analysis->rhythm) said += (said.empty() ? "" : "; ") + st.text;
-    text(cr, said, 3, y + 12, 3);
+    for (const auto& st : analysis->rhythm) said += (said.empty() ? "" : "；") + printed_statement(st);
+    text(cr, said, 3, y + 12, 3, false, line_mm);
     std::string flags;
-    for (const auto& c : analysis->critical) flags += (flags.empty() ? "" : "; ") + c.text;
-    if (!flags.empty()) text(cr, "MACHINE FLAG (unconfirmed, 机器提示，待医师确认): " + flags, 3, y + 18, 3, true);
+    for (const auto& c : analysis->critical) flags += (flags.empty() ? "" : "；") + printed_statement(c);
+    if (!flags.empty())
+      text(cr, "机器提示，待医师确认 MACHINE FLAG (unconfirmed)：" + flags, 3, y + 18, 3, true, line_mm);
   }
-  text(cr, "Machine measurements and statements are suggestions for the reader, not a diagnosis.", 3,
+  text(cr, "机器测量与提示仅供医师参考，不作为诊断。Machine measurements and statements are suggestions for the reader, not a diagnosis.", 3,
        height_mm - 2.5, 2.5);
   cairo_show_page(cr);
   holder.reset();

@@ -3,6 +3,7 @@
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/readers.hpp"
 #include "teledx/ecg/render.hpp"
+#include "teledx/worklist/print_text.hpp"
 #include "worklist_http.hpp"
 
 namespace teledx::server {
@@ -39,9 +40,16 @@ void add_ecg_pdf_routes(Router& router) {
                const auto analysis = ecg::analyze(*wave);
                std::string clinic;
                if (auto c = s.consortium->institution(t.clinic_id); c.ok()) clinic = c->name;
+               // As the report PDF writes them: the clinic files this page with it.
+               int utc_offset = 480;
+               if (auto c = s.tasks->settings(t.center_id); c.ok()) utc_offset = c->utc_offset_minutes;
+               const auto or_dash = [](const std::string& v) { return v.empty() ? std::string("—") : v; };
                std::vector<std::string> title{
-                   t.patient.name + "   ID " + t.patient.id + "   " + t.patient.sex + "   " + t.patient.birth_date,
-                   clinic + "   " + t.description + "   " + format_iso8601(t.received_ms)};
+                   "姓名 " + or_dash(worklist::person_name_text(t.patient.name)) + "   患者编号 " + or_dash(t.patient.id) +
+                       "   性别 " + worklist::sex_text(t.patient.sex) + "   年龄 " + worklist::age_text(t.patient.age) +
+                       "   出生日期 " + or_dash(worklist::birth_date_text(t.patient.birth_date)),
+                   or_dash(clinic) + "   " + or_dash(t.description) + "   接收时间 " +
+                       worklist::local_time_text(t.received_ms, utc_offset)};
                auto pdf = unwrap(ecg::render_pdf(*wave, o, &analysis, title));
                audit(ctx, "download", t.id, "ecg.pdf");
                HttpResponse r;

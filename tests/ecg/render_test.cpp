@@ -75,6 +75,10 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
   test::Synth s;
   auto w = test::synth_ecg(s);
   auto a = analyze(w);
+  // A critical statement as critical.cpp writes it for the JSON, to see how the paper prints it.
+  a.critical.push_back({"critical_stemi", "Machine flag (unconfirmed): ST elevation in contiguous leads, inferior",
+                        Severity::Critical, std::nullopt});
+  w.acquisition_time = "2026-11-29T08:30:00";
   auto pdf = render_pdf(w, {}, &a, {"张三   ID P-1   M   19600101", "城关镇卫生院"});
   REQUIRE(pdf.ok());
   REQUIRE(pdf->size() > 1000);
@@ -102,6 +106,11 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
     CHECK(text_s.find("张三") != std::string::npos);
     CHECK(text_s.find("25 mm/s") != std::string::npos);
     CHECK(text_s.find("HR 72/min") != std::string::npos);
+    // Statements by their Chinese names for the clinic, then the machine's own text; the flag said once.
+    CHECK(text_s.find("窦性心律：Sinus rhythm") != std::string::npos);
+    CHECK(text_s.find("急性 ST 段抬高型心肌梗死图形（疑似）：ST elevation in contiguous leads, inferior") != std::string::npos);
+    CHECK(text_s.find("Machine flag (unconfirmed)") == std::string::npos);
+    CHECK(text_s.find("采集时间 2026-11-29 08:30:00") != std::string::npos);
   } else {
     WARN("pdfinfo/pdftotext not installed: PDF text not checked");
   }

@@ -1,6 +1,8 @@
 // The signed report as an A4 PDF: cairo draws, pango shapes the Chinese text with Noto Sans CJK SC.
 #include "teledx/worklist/report_pdf.hpp"
 
+#include "teledx/worklist/print_text.hpp"
+
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
@@ -19,45 +21,7 @@ constexpr double kContentW = kPageW - 2 * kMargin;
 constexpr double kFooterH = 28.0;
 constexpr const char* kFont = "Noto Sans CJK SC";
 
-std::string local_time(std::int64_t ms, int offset_minutes) {
-  if (ms <= 0) return "—";
-  std::time_t t = static_cast<std::time_t>(ms / 1000 + static_cast<std::int64_t>(offset_minutes) * 60);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
-
-std::string sex_text(const std::string& s) {
-  if (s == "M" || s == "m") return "男";
-  if (s == "F" || s == "f") return "女";
-  if (s == "O" || s == "o") return "其他";
-  return s.empty() ? "—" : s;
-}
-
-std::string birth_text(const std::string& d) {
-  if (d.size() == 8 && d.find_first_not_of("0123456789") == std::string::npos)
-    return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
-  return d;
-}
-
 std::string or_dash(const std::string& s) { return s.empty() ? "—" : s; }
-
-/// DICOM age strings ("066Y", "003M", "02W", "010D") in Chinese; anything else as given.
-std::string age_text(const std::string& a) {
-  if (a.size() < 2) return or_dash(a);
-  const std::string digits = a.substr(0, a.size() - 1);
-  if (digits.find_first_not_of("0123456789") != std::string::npos) return a;
-  const std::string n = std::to_string(std::stoi(digits));
-  switch (a.back()) {
-    case 'Y': return n + "岁";
-    case 'M': return n + "个月";
-    case 'W': return n + "周";
-    case 'D': return n + "天";
-    default: return a;
-  }
-}
 
 struct Cairo {
   std::string bytes;
@@ -229,13 +193,13 @@ Result<std::string> render_report_pdf(const ReportPdfInput& in) {
 
   // Patient.
   const auto& p = t.patient;
-  w.columns({{"姓名", or_dash(p.name)}, {"性别", sex_text(p.sex)}, {"年龄", age_text(p.age)}});
-  w.columns({{"患者编号", or_dash(p.id)}, {"出生日期", or_dash(birth_text(p.birth_date))},
+  w.columns({{"姓名", or_dash(person_name_text(p.name))}, {"性别", sex_text(p.sex)}, {"年龄", age_text(p.age)}});
+  w.columns({{"患者编号", or_dash(p.id)}, {"出生日期", or_dash(birth_date_text(p.birth_date))},
              {"身份证号", or_dash(p.national_id)}});
   // Exam.
   w.columns({{"检查类型", or_dash(t.modality)}, {"检查部位", or_dash(t.body_part)},
              {"检查号", or_dash(t.accession)}});
-  w.columns({{"检查描述", or_dash(t.description)}, {"接收时间", local_time(t.received_ms, tz)},
+  w.columns({{"检查描述", or_dash(t.description)}, {"接收时间", local_time_text(t.received_ms, tz)},
              {"优先级", t.priority == Priority::Stat ? "急诊" : t.priority == Priority::Urgent ? "加急" : "常规"}});
   if (!t.request.reason.empty() || !t.request.history.empty()) {
     w.paragraph("申请原因：" + or_dash(t.request.reason) +
@@ -271,9 +235,9 @@ Result<std::string> render_report_pdf(const ReportPdfInput& in) {
   if (t.critical) {
     cairo_set_source_rgb(c.cr, 0.75, 0.05, 0.05);
     w.paragraph("危急值：" + t.critical->category + (t.critical->note.empty() ? "" : "（" + t.critical->note + "）") +
-                    "  标记时间 " + local_time(t.critical->marked_ms, tz) +
+                    "  标记时间 " + local_time_text(t.critical->marked_ms, tz) +
                     (t.critical->acknowledged_ms ? "  已确认：" + t.critical->acknowledged_name + " " +
-                                                       local_time(t.critical->acknowledged_ms, tz)
+                                                       local_time_text(t.critical->acknowledged_ms, tz)
                                                  : ""),
                 10, true, 4, kContentW - 8, 4);
     cairo_set_source_rgb(c.cr, 0, 0, 0);
@@ -283,7 +247,7 @@ Result<std::string> render_report_pdf(const ReportPdfInput& in) {
     const auto& a = in.versions[i];
     w.heading("补充报告（第 " + std::to_string(a.version) + " 版）");
     w.paragraph(or_dash(a.addendum), 11, false, 4, kContentW - 8, 2);
-    w.paragraph("补充医师：" + or_dash(a.author_name) + "    时间：" + local_time(a.signed_ms, tz) + "    验证码：" +
+    w.paragraph("补充医师：" + or_dash(a.author_name) + "    时间：" + local_time_text(a.signed_ms, tz) + "    验证码：" +
                     a.verification_code,
                 9, false, 4, kContentW - 8, 4);
   }
@@ -294,8 +258,8 @@ Result<std::string> render_report_pdf(const ReportPdfInput& in) {
   w.columns({{"报告医师", or_dash(original.author_name)},
              {"签发医师", two_level ? or_dash(original.approver_name) : or_dash(original.author_name)},
              {"审核医师", two_level ? or_dash(original.approver_name) : "—"}});
-  w.columns({{"签发时间", local_time(original.signed_ms, tz)},
-             {"打印时间", local_time(in.printed_ms, tz)},
+  w.columns({{"签发时间", local_time_text(original.signed_ms, tz)},
+             {"打印时间", local_time_text(in.printed_ms, tz)},
              {"报告版本", std::to_string(latest.version)}});
   w.space(4);
   w.paragraph("报告验证码：" + latest.verification_code, 13, true, 0, kContentW, 2);

@@ -1,0 +1,35 @@
+// How printed documents write patient data and times (the report PDF and the paper ECG share these).
+#include <catch2/catch.hpp>
+
+#include "teledx/worklist/print_text.hpp"
+
+using namespace teledx::worklist;
+
+TEST_CASE("a DICOM person name prints as a clinic writes it", "[worklist][pdf]") {
+  CHECK(person_name_text("王^芳") == "王芳");
+  CHECK(person_name_text("WANG^FANG=王^芳") == "王芳");                  // the ideographic group first
+  CHECK(person_name_text("WANG^FANG=王^芳=wang^fang") == "王芳");        // the phonetic group is not printed
+  CHECK(person_name_text("WANG^FANG") == "WANG FANG");
+  CHECK(person_name_text("Doe^John^A^Dr^") == "Doe John A Dr");
+  CHECK(person_name_text("WANG^FANG=") == "WANG FANG");                  // an empty ideographic group
+  CHECK(person_name_text("张三") == "张三");
+  CHECK(person_name_text("").empty());
+  CHECK(person_name_text("^^^").empty());
+}
+
+TEST_CASE("sex, birth date, age and times print in Chinese form; odd values print as given", "[worklist][pdf]") {
+  CHECK(sex_text("M") == "男");
+  CHECK(sex_text("F") == "女");
+  CHECK(sex_text("") == "—");
+  CHECK(birth_date_text("19610302") == "1961-03-02");
+  CHECK(birth_date_text("1961") == "1961");
+  CHECK(age_text("066Y") == "66岁");
+  CHECK(age_text("003M") == "3个月");
+  CHECK(age_text("") == "—");
+  CHECK(age_text("Y") == "Y");
+  // Not a DICOM age: printed as given, never an exception (the digits would overflow an int).
+  CHECK(age_text("99999999999999Y") == "99999999999999Y");
+  CHECK(local_time_text(0, 480) == "—");
+  CHECK(local_time_text(1'764'460'800'000, 480) == "2025-11-30 08:00");  // 2025-11-30T00:00Z in Beijing
+  CHECK(local_time_text(1'764'460'800'000, 0) == "2025-11-30 00:00");
+}

@@ -1,0 +1,20 @@
+#pragma once
+// How printed documents (the report PDF, the paper ECG) write patient data and times for a Chinese clinic.
+#include <cstdint>
+#include <string>
+
+namespace teledx::worklist {
+
+/// A DICOM person name ("WANG^FANG=王^芳") as printed: the ideographic group when present, family and given name
+/// joined without a space in Chinese ("王芳") and with one otherwise ("WANG FANG"); empty stays empty.
+std::string person_name_text(const std::string& dicom_name);
+/// M / F / O as 男 / 女 / 其他; empty as "—"; anything else as given.
+std::string sex_text(const std::string& s);
+/// YYYYMMDD as YYYY-MM-DD; anything else as given.
+std::string birth_date_text(const std::string& d);
+/// DICOM age strings ("066Y", "003M", "02W", "010D") in Chinese; anything else as given, empty as "—".
+std::string age_text(const std::string& a);
+/// Milliseconds since the epoch as "YYYY-MM-DD HH:MM" at the given offset from UTC; "—" for none (0 or less).
+std::string local_time_text(std::int64_t ms, int utc_offset_minutes);
+
+}  // namespace teledx::worklist

@@ -1,0 +1,80 @@
+#include "teledx/worklist/print_text.hpp"
+
+#include <ctime>
+
+namespace teledx::worklist {
+namespace {
+
+bool has_cjk(const std::string& s) {
+  // UTF-8 lead bytes E3..E9 start the CJK blocks (U+3000..U+9FFF) that Chinese names use.
+  for (unsigned char c : s)
+    if (c >= 0xE3 && c <= 0xE9) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string person_name_text(const std::string& dicom_name) {
+  const auto eq = dicom_name.find('=');
+  std::string alpha = dicom_name.substr(0, eq);
+  std::string ideo;
+  if (eq != std::string::npos) {
+    ideo = dicom_name.substr(eq + 1);
+    ideo = ideo.substr(0, ideo.find('='));  // the phonetic group, if any, is not printed
+  }
+  const std::string& pick = ideo.find_first_not_of("^ ") != std::string::npos ? ideo : alpha;
+  const std::string sep = has_cjk(pick) ? "" : " ";
+  std::string out, part;
+  int parts = 0;
+  auto flush = [&] {
+    // Family, given, middle, prefix, suffix: a Chinese name is family and given only.
+    if (!part.empty() && (sep.empty() ? parts < 2 : true)) out += (out.empty() ? "" : sep) + part, ++parts;
+    part.clear();
+  };
+  for (char c : pick) {
+    if (c == '^') flush();
+    else part += c;
+  }
+  flush();
+  return out;
+}
+
+std::string sex_text(const std::string& s) {
+  if (s == "M" || s == "m") return "男";
+  if (s == "F" || s == "f") return "女";
+  if (s == "O" || s == "o") return "其他";
+  return s.empty() ? "—" : s;
+}
+
+std::string birth_date_text(const std::string& d) {
+  if (d.size() == 8 && d.find_first_not_of("0123456789") == std::string::npos)
+    return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
+  return d;
+}
+
+std::string age_text(const std::string& a) {
+  if (a.empty()) return "—";
+  // A DICOM age is three digits and a unit; longer digit runs are printed as given (and cannot overflow).
+  const std::string digits = a.substr(0, a.size() - 1);
+  if (a.size() < 2 || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) return a;
+  const std::string n = std::to_string(std::stoi(digits));
+  switch (a.back()) {
+    case 'Y': return n + "岁";
+    case 'M': return n + "个月";
+    case 'W': return n + "周";
+    case 'D': return n + "天";
+    default: return a;
+  }
+}
+
+std::string local_time_text(std::int64_t ms, int utc_offset_minutes) {
+  if (ms <= 0) return "—";
+  std::time_t t = static_cast<std::time_t>(ms / 1000 + static_cast<std::int64_t>(utc_offset_minutes) * 60);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+}  // namespace teledx::worklist
