@@ -2,7 +2,7 @@
 // on the same paper grid, and the automatic measurements of both side by side with the differences that matter
 // (HR, PR, QRS, QT/QTc, axes) highlighted, and the rhythm statements that are new or no longer present.
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { t, tOr } from './i18n.js';
 import { dateTime } from './format.js';
 import { createEcgViewer } from './ecgview.js';
 
@@ -39,6 +39,10 @@ function statementsOf(flags) {
 }
 
 /** The comparison table and statement changes for two sets of machine flags. */
+/** Statements by name in the page's language (the machine's own text, with its details, as the tooltip). */
+const statementNames = (list) => list.flatMap((s, i) => [i ? '；' : '',
+  h('span.statement', { title: s.text || s.code, 'data-code': s.code }, tOr('ecgflag.code.' + s.code, s.text || s.code))]);
+
 export function comparisonTable(current, prior) {
   const rows = SERIAL_ROWS.map(([key, unit, limit]) => {
     const now = measure(current, key);
@@ -59,8 +63,8 @@ export function comparisonTable(current, prior) {
       h('thead', h('tr', h('th', t('ecgcmp.measure')), h('th', t('ecgcmp.current')), h('th', t('ecgcmp.prior')), h('th', t('ecgcmp.delta')))),
       h('tbody', rows)),
     h('div.ecg-compare-statements#ecg-compare-statements',
-      added.length ? h('div.new', h('b', t('ecgcmp.new_statements') + t('common.colon')), added.map((s) => s.text).join('；')) : null,
-      gone.length ? h('div.gone', h('b', t('ecgcmp.gone_statements') + t('common.colon')), gone.map((s) => s.text).join('；')) : null,
+      added.length ? h('div.new', h('b', t('ecgcmp.new_statements') + t('common.colon')), statementNames(added)) : null,
+      gone.length ? h('div.gone', h('b', t('ecgcmp.gone_statements') + t('common.colon')), statementNames(gone)) : null,
       !added.length && !gone.length ? h('div.sub', t('ecgcmp.same_statements')) : null));
 }
 
