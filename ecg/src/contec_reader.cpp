@@ -120,8 +120,10 @@ Result<Waveform> read_contec_ecg(std::span<const std::uint8_t> b) {
       if (v != kNoSignal) last = float((int(v) - kZero) * kUvPerUnit), ++with_signal;
       s.uv[r] = last;
     }
-    // A lead that never had signal was not connected: left out rather than shown as a flat line.
+    // A lead that never had signal was not connected: left out rather than shown as a flat line, and named so the
+    // analysis tells the technician.
     if (with_signal > 0) w.leads.push_back(std::move(s));
+    else w.unconnected_leads.push_back(s.lead);
   }
   if (!w.find(Lead::II) || !w.find(Lead::III))
     return bad("the Contec .ECG file has no signal in lead II or III (0x6800 throughout): the limb electrodes were "

@@ -59,6 +59,7 @@ struct Group {
   std::string label;
   LeadSet set;
   DeviceFilters filters;
+  std::vector<Lead> disconnected;  ///< channels whose Channel Status says DISCONNECTED
 };
 
 Result<Group> read_group(DcmItem* g, int index) {
@@ -103,6 +104,11 @@ Result<Group> read_group(DcmItem* g, int index) {
       return bad(where + ", channel " + std::to_string(c + 1) + ": unknown lead '" + str(src, DCM_CodeMeaning) + "' (" +
                  str(src, DCM_CodeValue) + ")");
     }
+    // A channel the device marks DISCONNECTED (electrode off) carries no signal: named, not read as a flat lead.
+    if (str(ch, DCM_ChannelStatus).find("DISCONNECTED") != std::string::npos) {
+      out.disconnected.push_back(*lead);
+      continue;
+    }
     const double sens = num(ch, DCM_ChannelSensitivity).value_or(1);
     const double corr = num(ch, DCM_ChannelSensitivityCorrectionFactor).value_or(1);
     const double base = num(ch, DCM_ChannelBaseline).value_or(0);
@@ -131,6 +137,7 @@ Result<Group> read_group(DcmItem* g, int index) {
     if (out.set.find(*lead)) return bad(where + ": lead " + std::string(lead_name(*lead)) + " appears twice");
     out.set.leads.push_back(std::move(s));
   }
+  if (out.set.leads.empty()) return bad(where + ": every channel is marked DISCONNECTED (electrodes off)");
   derive_limb_leads(out.set);
   sort_leads(out.set);
   return out;
@@ -195,6 +202,7 @@ Result<Waveform> read_dicom_ecg(std::span<const std::uint8_t> b) {
   }
   if (!rhythm) return bad("the DICOM ECG holds only a median beat, no rhythm waveform");
   static_cast<LeadSet&>(w) = std::move(rhythm->set);
+  w.unconnected_leads = std::move(rhythm->disconnected);
   w.filters = rhythm->filters;
   if (median) w.device_median = std::move(median->set);
   std::string dt = str(ds, DCM_AcquisitionDateTime);

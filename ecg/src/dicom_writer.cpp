@@ -64,9 +64,11 @@ void code_item(DcmItem* item, const DcmTagKey& seq, const std::string& value, co
   put(c, DCM_CodeMeaning, meaning);
 }
 
-/// One multiplex group: interleaved 16-bit samples with per-channel sensitivity.
+/// One multiplex group: interleaved 16-bit samples with per-channel sensitivity. Channels from `first_disconnected`
+/// on are leads the device recorded without signal: flat, with Channel Status DISCONNECTED.
 Result<void> write_group(DcmDataset& ds, const LeadSet& set, const std::vector<const LeadSignal*>& leads,
-                         const char* label, const DeviceFilters& filters) {
+                         const char* label, const DeviceFilters& filters,
+                         std::size_t first_disconnected = std::size_t(-1)) {
   DcmItem* g = nullptr;
   if (ds.findOrCreateSequenceItem(DCM_WaveformSequence, g, -2).bad() || !g)
     return make_error(ErrorCode::Internal, "cannot create a DICOM waveform multiplex group");
@@ -105,6 +107,7 @@ Result<void> write_group(DcmDataset& ds, const LeadSet& set, const std::vector<c
     put(ch, DCM_ChannelBaseline, "0");
     put(ch, DCM_ChannelSampleSkew, "0");
     (void)ch->putAndInsertUint16(DCM_WaveformBitsStored, 16);
+    if (c >= first_disconnected) put(ch, DCM_ChannelStatus, "DISCONNECTED");
     if (filters.highpass_hz) put(ch, DCM_FilterLowFrequency, fmt(*filters.highpass_hz));
     if (filters.lowpass_hz) put(ch, DCM_FilterHighFrequency, fmt(*filters.lowpass_hz));
     if (filters.notch_hz) put(ch, DCM_NotchFilterFrequency, fmt(*filters.notch_hz));
@@ -169,6 +172,14 @@ Result<DicomEcgWritten> write_dicom_ecg(const Waveform& w, const DicomEcgHeader&
   auto leads = writable_leads(w);
   if (leads.empty())
     return bad("the ECG has no lead with a standard name (" + accepted_lead_names() + "); it cannot be stored");
+  // Unconnected leads travel as flat channels marked DISCONNECTED, so the stored exam still says they were off.
+  const std::size_t first_disconnected = leads.size();
+  std::vector<LeadSignal> flat;
+  flat.reserve(w.unconnected_leads.size());
+  for (Lead l : w.unconnected_leads)
+    if (l != Lead::Other && !w.find(l))
+      flat.push_back({l, std::vector<float>(w.sample_count(), 0.0f), std::string(lead_name(l))});
+  for (const auto& l : flat) leads.push_back(&l);
   const char* sop_class = choose_sop_class(leads.size(), w.sample_rate_hz, w.sample_count());
   if (!sop_class)
     return bad("the ECG (" + std::to_string(leads.size()) + " leads at " + fmt(w.sample_rate_hz) +
@@ -218,7 +229,7 @@ Result<DicomEcgWritten> write_dicom_ecg(const Waveform& w, const DicomEcgHeader&
       ("Converted by teledx from " + w.source_format + (h.source_name.empty() ? "" : " file " + h.source_name))
           .substr(0, 1024));
 
-  TELEDX_TRY(write_group(ds, w, leads, "RHYTHM", w.filters));
+  TELEDX_TRY(write_group(ds, w, leads, "RHYTHM", w.filters, first_disconnected));
   if (w.device_median) {
     auto med = writable_leads(*w.device_median);
     if (!med.empty() && med.size() <= 13 && w.device_median->sample_rate_hz >= 200 &&

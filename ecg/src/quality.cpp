@@ -84,9 +84,22 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
     if (hi - lo > 2000 && l.uv.size() < std::size_t(120 * fs))
       say(a, "baseline_wander", "Lead " + name + " has strong baseline wander (" + fmt((hi - lo) / 1000, 1) + " mV)", Severity::Info, l.lead);
   }
+  // Leads the cart recorded with no signal at all: not connected. Said per lead like a flat one; with every chest
+  // lead missing the ECG cannot show an anterior infarct, whatever the limb leads look like.
+  int chest_missing = 0;
+  for (Lead l : raw.unconnected_leads) {
+    say(a, "lead_off", "Lead " + std::string(lead_name(l)) + " was not connected: the cart recorded no signal",
+        Severity::Warning, l);
+    ++bad_leads;
+    chest_missing += l >= Lead::V1 && l <= Lead::V6;
+  }
+  const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
   if (a.mains_removed_hz > 0)
     say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out", Severity::Info);
-  if (bad_leads * 2 > int(raw.leads.size()))
+  if (chest_missing == 6)
+    say(a, "repeat_recording", "No chest lead (V1-V6) was connected: repeat the ECG with the chest electrodes on",
+        Severity::Warning);
+  else if (bad_leads * 2 > int(recorded))
     say(a, "repeat_recording", "More than half of the leads are unusable: repeat the ECG", Severity::Warning);
   // LA/RA reversal: lead I inverted (negative P, QRS and T) while aVR is upright.
   const Fiducials& f = a.median_fiducials;

@@ -13,6 +13,8 @@ nlohmann::json to_json(const Waveform& w) {
   if (w.filters.highpass_hz) filters["highpass_hz"] = *w.filters.highpass_hz;
   if (w.filters.lowpass_hz) filters["lowpass_hz"] = *w.filters.lowpass_hz;
   if (w.filters.notch_hz) filters["notch_hz"] = *w.filters.notch_hz;
+  json unconnected = json::array();
+  for (Lead l : w.unconnected_leads) unconnected.push_back(std::string(lead_name(l)));
   json measurements = json::array();
   for (const auto& m : w.device_measurements) measurements.push_back({{"name", m.name}, {"value", m.value}, {"unit", m.unit}});
   return {{"source_format", w.source_format},
@@ -25,7 +27,8 @@ nlohmann::json to_json(const Waveform& w) {
           {"device_filters", std::move(filters)},
           {"device_measurements", std::move(measurements)},
           {"device_statements", w.device_statements},
-          {"device_median_beat", w.device_median.has_value()}};
+          {"device_median_beat", w.device_median.has_value()},
+          {"unconnected_leads", std::move(unconnected)}};
 }
 
 }  // namespace teledx::ecg

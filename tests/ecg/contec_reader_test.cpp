@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "ecg_test_data.hpp"
@@ -42,6 +43,7 @@ TEST_CASE("A Contec ECG90A file reads as its connected leads at 800 Hz, with I a
   std::vector<std::string> names;
   for (const auto& l : w->leads) names.push_back(l.label);
   CHECK(names == std::vector<std::string>{"I", "II", "III", "aVR", "aVL", "aVF"});
+  CHECK(w->unconnected_leads == std::vector<Lead>{Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6});
   const auto& i = w->find(Lead::I)->uv;
   const auto& ii = w->find(Lead::II)->uv;
   const auto& iii = w->find(Lead::III)->uv;
@@ -61,6 +63,13 @@ TEST_CASE("A Contec ECG90A file reads as its connected leads at 800 Hz, with I a
   REQUIRE(a.measurements.heart_rate.has_value());
   CHECK(*a.measurements.heart_rate > 40);
   CHECK(*a.measurements.heart_rate < 120);
+  // ...and the technician is told the chest leads were off, before the patient leaves.
+  int off = 0;
+  for (const auto& q : a.quality) off += q.code == "lead_off" && q.lead && *q.lead >= Lead::V1 && *q.lead <= Lead::V6;
+  CHECK(off == 6);
+  CHECK(std::any_of(a.quality.begin(), a.quality.end(), [](const Statement& q) {
+    return q.code == "repeat_recording" && q.text.find("chest") != std::string::npos;
+  }));
 }
 
 TEST_CASE("A truncated, lead-less or foreign Contec file is refused with a sentence, not a crash", "[ecg]") {

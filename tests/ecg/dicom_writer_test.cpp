@@ -8,6 +8,9 @@
 
 #include "ecg_test_data.hpp"
 #include "synthetic_ecg.hpp"
+#include <nlohmann/json.hpp>
+
+#include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/readers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -115,4 +118,35 @@ TEST_CASE("conversion refuses an ECG no DICOM class can hold, naming why", "[ecg
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("2000 Hz") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.path() / "b.dcm"));
+}
+
+TEST_CASE("leads recorded without signal are stored as DISCONNECTED channels and read back as unconnected, not flat",
+          "[ecg][dicom_writer]") {
+  teledx::ecg::test::Synth spec;
+  auto w = teledx::ecg::test::synth_ecg(spec);
+  // A cart whose chest electrodes were never put on: limb leads only, V1-V6 named as unconnected.
+  std::erase_if(w.leads, [](const LeadSignal& l) { return l.lead >= Lead::V1 && l.lead <= Lead::V6; });
+  w.unconnected_leads = {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
+  teledx::test::TempDir dir;
+  auto written = write_dicom_ecg(w, {}, {}, dir.path() / "limbs.dcm");
+  REQUIRE(written.ok());
+  CHECK(written->sop_class_uid == "1.2.840.10008.5.1.4.1.1.9.1.1");  // still a 12-lead ECG
+  CHECK(written->channels == 12);
+  auto dcm = file_bytes(dir.path() / "limbs.dcm");
+  const std::string status = "DISCONNECTED";
+  CHECK(contains(dcm, std::vector<std::uint8_t>(status.begin(), status.end())));
+  auto back = read_dicom_ecg(dcm);
+  REQUIRE(back.ok());
+  CHECK(back->leads.size() == 6);
+  CHECK_FALSE(back->find(Lead::V1));
+  CHECK(back->unconnected_leads == w.unconnected_leads);
+  CHECK(to_json(*back)["unconnected_leads"] == nlohmann::json{"V1", "V2", "V3", "V4", "V5", "V6"});
+  // The analysis of the stored exam still tells the technician.
+  const auto a = analyze(*back);
+  CHECK(std::count_if(a.quality.begin(), a.quality.end(), [](const Statement& q) { return q.code == "lead_off"; }) == 6);
+  CHECK(std::any_of(a.quality.begin(), a.quality.end(), [](const Statement& q) { return q.code == "repeat_recording"; }));
+  // The same ECG with all twelve leads connected says none of this.
+  const auto full = analyze(teledx::ecg::test::synth_ecg(spec));
+  CHECK(std::none_of(full.quality.begin(), full.quality.end(),
+                     [](const Statement& q) { return q.code == "lead_off" || q.code == "repeat_recording"; }));
 }

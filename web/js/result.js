@@ -5,7 +5,7 @@ import { t, bilingual } from './i18n.js';
 import { get, post, errorText } from './api.js';
 import { onLiveEvent, isWorklistEvent } from './live.js';
 import { dateTime, ago } from './format.js';
-import { stateChip, priorityChip, patientCell, examText, stage, criticalCategory } from './tasks.js';
+import { stateChip, priorityChip, patientCell, examText, stage, criticalCategory, signalProblems, signalProblemLines } from './tasks.js';
 import { reportDoc } from './reportdoc.js';
 import { alertCritical, needsAcknowledgement, startCriticalWatch } from './critical.js';
 import { loadInstitutions } from './directory.js';
@@ -73,6 +73,14 @@ export function render(el, { id }) {
     }
     if (task.state === 'returned')
       parts.push(h('div.critical-banner.no-print', h('b', t('result.returned')), ' ', task.return_reason || ''));
+    // What the ECG analysis found wrong with the recording itself: the technician can repeat it while the patient
+    // is still there, and send the new one.
+    const problems = signalProblems(task);
+    if (problems.length)
+      parts.push(h('div.signal-banner.no-print#signal-problems', { role: 'status' },
+        h('b', t('ecgq.title')),
+        h('ul', signalProblemLines(problems).map((l) => h('li', { title: l.title, 'data-code': l.code }, l.text))),
+        h('div.sub', t('ecgq.hint'))));
     if (versions.length) {
       parts.push(reportDoc(task, versions, { centerName, clinicName, templateFields: report.field_labels }));
     } else {

@@ -79,6 +79,44 @@ export function updateSla(el, task) {
 }
 
 /** Machine flags set by the automatic analysis (e.g. {"suspected_stemi": true}) as red chips. */
+/**
+ * The ECG analysis' signal-quality warnings (lead off, noise, lead reversal, repeat the recording), for the
+ * technician who can still repeat the ECG while the patient is there. Informational findings (mains filtered,
+ * baseline wander) are left out.
+ */
+export function signalProblems(task) {
+  const flags = task.machine_flags || {};
+  return flags.machine_generated ? (flags.quality || []).filter((q) => q && q.severity === 'warning') : [];
+}
+
+/**
+ * The findings by name in the user's language, one line per kind with its leads ("导联脱落（V1、V2、V3）"); each
+ * line's `title` is the machine's sentences.
+ */
+export function signalProblemLines(list) {
+  const byCode = new Map();
+  for (const q of list) {
+    if (!byCode.has(q.code)) byCode.set(q.code, { code: q.code, leads: [], texts: [] });
+    const g = byCode.get(q.code);
+    if (q.lead) g.leads.push(q.lead);
+    g.texts.push(q.text || q.code);
+  }
+  return [...byCode.values()].map((g) => ({
+    code: g.code,
+    text: tOr('ecgflag.code.' + g.code, g.texts[0]) + (g.leads.length ? `（${g.leads.join('、')}）` : ''),
+    title: g.texts.join('\n'),
+  }));
+}
+
+/** A chip for lists: "signal problem, repeat the ECG" with the findings as its tooltip; null when there is none. */
+export function signalChip(task) {
+  const list = signalProblems(task);
+  if (!list.length) return null;
+  const repeat = list.some((q) => q.code === 'repeat_recording');
+  return h('span.chip.signal-warn', { title: list.map((q) => q.text).join('\n') },
+    t(repeat ? 'ecgq.chip_repeat' : 'ecgq.chip', { n: list.length }));
+}
+
 export function flagChips(task) {
   const flags = task.machine_flags || {};
   const out = [];

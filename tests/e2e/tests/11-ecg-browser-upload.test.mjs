@@ -121,6 +121,21 @@ test('a Contec ECG90A .ECG file from the cart is sent as it is', async (t) => {
   const task = await newestTask();
   assert.equal(task.request.reason, REASON + ' contec');
   assert.ok(task.patient.name, 'the patient named in the file');
+
+  // This recording's chest electrodes were never connected (V1-V6 hold no signal). The technician is told on the
+  // exam list and on the exam's page, while the patient may still be there.
+  await p.click('#to-list');
+  await waitForRoute(p, '/clinic');
+  const chip = `tr[data-task="${task.id}"] .chip.signal-warn`;
+  await p.waitForSelector(chip, { timeout: 15000 });
+  assert.equal(await p.textContent(chip), '信号质量差，建议重新描记');
+  await p.click(`tr[data-task="${task.id}"]`);
+  await waitForRoute(p, '/clinic/exam/' + task.id);
+  await p.waitForSelector('#signal-problems');
+  const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
+  assert.deepEqual(items, ['导联脱落（V1、V2、V3、V4、V5、V6）', '建议重新描记']);
+  assert.match(await p.textContent('#signal-problems'), /重新描记并上传/);
+  await b.shot('contec-signal-problems');
 });
 
 test('no console errors', () => {

@@ -73,6 +73,9 @@ struct Waveform : LeadSet {
   std::vector<std::string> device_statements;  ///< the device's own interpretation text, verbatim
   std::optional<LeadSet> device_median;         ///< representative beat stored by the device
   PatientInfo patient;                          ///< from the XML formats' demographics (MUSE, Philips, HL7 aECG)
+  /// Leads the device recorded without any signal (electrode not connected; a DICOM channel marked DISCONNECTED).
+  /// They are not in `leads`: the analysis says they were off, so the technician repeats the ECG.
+  std::vector<Lead> unconnected_leads;
 };
 
 /// Adds III, aVR, aVL, aVF from I and II when they are missing (8-lead storage), and I from II and III first when
