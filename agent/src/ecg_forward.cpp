@@ -1,4 +1,4 @@
-// ECG files that are not DICOM (HL7 aECG and vendor XML, SCP-ECG, WFDB header + signal) go up through the server's
+// ECG files that are not DICOM (HL7 aECG and vendor XML, SCP-ECG, Contec .ECG, CSV, WFDB header + signal) go up through the server's
 // upload API (docs/api.md, "Browser upload"): one upload session per ECG, the file(s) posted, then "complete" so
 // the ECG becomes a reading task at once. The server converts them to DICOM ECG waveforms; STOW-RS would refuse
 // them. Like DICOM files, they stay in the folder until the server has answered "stored" for them.
@@ -61,7 +61,8 @@ std::string form_data_body(const std::vector<fs::path>& files, std::vector<BodyP
 
 bool is_ecg_file(const fs::path& p) {
   const auto e = lower_ext(p);
-  return e == ".xml" || e == ".scp" || e == ".hea" || e == ".dat";
+  // .ecg: the Contec ECG90A cart's own files, common in township clinics; .csv: exported strips.
+  return e == ".xml" || e == ".scp" || e == ".hea" || e == ".dat" || e == ".ecg" || e == ".csv";
 }
 
 std::string ecg_group(const fs::path& p) { return kEcgPrefix + (p.parent_path() / p.stem()).string(); }

@@ -169,6 +169,11 @@ TEST_CASE("ECG files in the watch folder go up through the upload API and become
   // with its reason, and the files stay where a person sees them.
   fs::copy_file(data / "ludb" / "3.hea", s.watch() / "3.hea");
   fs::copy_file(data / "ludb" / "3.dat", s.watch() / "3.dat");
+  // A Contec cart's own .ECG file, when the shared sample set is here (GPL: not copied into the repository).
+  const fs::path contec = fs::path(TELEDX_SOURCE_DIR) / "../shared/data/ecg/formats/contec/0000037.ECG";
+  const bool with_contec = fs::exists(contec);
+  if (with_contec) fs::copy_file(contec, s.watch() / "0000037.ECG");
+  else WARN("skipped the Contec file: " + contec.string() + " not present");
 
   INFO(s.agent_log());
   REQUIRE(eventually([&] { return fs::exists(s.sent() / "ecg" / "rest_ecg.xml"); }, 40s));
@@ -182,4 +187,14 @@ TEST_CASE("ECG files in the watch folder go up through the upload API and become
   CHECK(eventually([&] { return s.agent_log().find("3.hea: the server refused the ECG") != std::string::npos; }));
   CHECK(fs::exists(s.watch() / "3.hea"));
   CHECK(fs::exists(s.watch() / "3.dat"));
+  if (with_contec) {
+    CHECK(eventually([&] { return fs::exists(s.sent() / "ecg" / "0000037.ECG"); }, 40s));
+    CHECK_FALSE(fs::exists(s.watch() / "0000037.ECG"));
+    CHECK(eventually([&] {
+      const auto list = s.call("clinic1-tech", "GET", "/api/tasks?limit=200").json();
+      for (const auto& t : list["tasks"])
+        if (t.value("kind", "") == "ecg" && t["patient"].value("name", "") == "Niccolo") return true;
+      return false;
+    }, 30s));
+  }
 }
