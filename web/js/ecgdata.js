@@ -80,6 +80,13 @@ async function decodeGroup(meta, group) {
   return { leads, rate, seconds: samples / rate, meta };
 }
 
+/** True when the twelve standard leads are there, stored or computable from I and II (8-lead storage). */
+export function hasTwelveLeads(ecg) {
+  const by = new Set(ecg.leads.map((l) => l.name));
+  const limbs = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF'].every((n) => by.has(n)) || (by.has('I') && by.has('II'));
+  return limbs && ['V1', 'V2', 'V3', 'V4', 'V5', 'V6'].every((n) => by.has(n));
+}
+
 /** The twelve standard leads in display order (missing ones computed from I and II when possible). */
 export function standardLeads(ecg) {
   const by = Object.fromEntries(ecg.leads.map((l) => [l.name, l.samples]));

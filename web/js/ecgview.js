@@ -1,10 +1,13 @@
 // The ECG viewer: the standard paper grid (1 mm / 5 mm) at 25 or 50 mm/s and 5/10/20 mm/mV, layouts 3×4 with a
-// lead II rhythm strip, 6×2 and 12×1, a calibration pulse, zoom, and a caliper for time and amplitude.
+// lead II rhythm strip, 6×2 and 12×1 for a 12-lead ECG, full-width strips of the recorded leads for any other
+// lead set (a two-lead Holter's MLII and V1), a calibration pulse, zoom, a caliper for time and amplitude, and
+// paging through recordings longer than one 10-s page (ecgnav.js).
 // The automatic measurements and statements (the task's machine flags) are listed under the tracing.
 import { h, clear } from './dom.js';
 import { t, tOr } from './i18n.js';
 import { errorText } from './api.js';
-import { loadEcg, standardLeads } from './ecgdata.js';
+import { loadEcg, standardLeads, hasTwelveLeads } from './ecgdata.js';
+import { createEcgNav } from './ecgnav.js';
 
 const LAYOUTS = {
   '3x4': { cols: [['I', 'II', 'III'], ['aVR', 'aVL', 'aVF'], ['V1', 'V2', 'V3'], ['V4', 'V5', 'V6']], rhythm: 'II' },
@@ -12,6 +15,7 @@ const LAYOUTS = {
   '12x1': { cols: [['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6']], rhythm: null },
 };
 const MARGIN_MM = 12; // left margin: lead labels and the calibration pulse
+const PAGE_S = 10; // one page of paper: what the layouts show at a time
 
 // The automatic analysis as a reader reads it: the interval measurements with units, then the machine's
 // statements (rhythm, critical, signal quality) by name, ST deviation at J+60 per lead, and the beat counts.
@@ -55,23 +59,28 @@ function analysisView(a) {
 /** createEcgViewer(host, {studyUid, task, id, analysis}): `id` prefixes the element ids (a prior ECG shown beside
  * the current one uses 'ecg-prior'); `analysis: false` leaves out the measurement list (the comparison shows it). */
 export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: withAnalysis = true }) {
-  const view = { layout: '3x4', speed: 25, gain: 10, zoom: 0 }; // zoom 0 = fit the width
+  const view = { layout: '3x4', speed: 25, gain: 10, zoom: 0, t0: 0 }; // zoom 0 = fit the width; t0: page start (s)
   let ecg = null;
   let leads = [];
+  let nav = null; // paging, for a recording longer than a page
   let caliper = null; // {x0, y0, x1, y1} in mm
   let geom = null; // {pxmm, widthMm, heightMm}
   const canvas = h('canvas.ecg-canvas', { id: `${id}-canvas` });
   const scroller = h('div.ecg-scroll', canvas);
   const readout = h('span.ecg-readout', { id: `${id}-readout` });
   const message = h('div.ecg-message');
-  const seg = (key, options, label) => h('div.seg', { title: label }, options.map(([v, text]) =>
-    h('button' + (view[key] === v ? '.on' : ''), { type: 'button', 'data-v': String(v), onclick: (e) => {
-      view[key] = v;
-      for (const b of e.target.parentElement.children) b.classList.toggle('on', b.dataset.v === String(v));
+  const segs = {};
+  const setSeg = (key, v) => {
+    view[key] = v;
+    for (const b of segs[key].children) b.classList.toggle('on', b.dataset.v === String(v));
+  };
+  const seg = (key, options, label) => (segs[key] = h('div.seg', { title: label, 'data-seg': key }, options.map(([v, text]) =>
+    h('button' + (view[key] === v ? '.on' : ''), { type: 'button', 'data-v': String(v), onclick: () => {
+      setSeg(key, v);
       draw();
-    } }, text)));
+    } }, text))));
   const toolbar = h('div.ecg-toolbar',
-    seg('layout', [['3x4', '3×4+II'], ['6x2', '6×2'], ['12x1', '12×1']], t('ecg.layout')),
+    seg('layout', [['3x4', '3×4+II'], ['6x2', '6×2'], ['12x1', '12×1'], ['strips', t('ecg.strips')]], t('ecg.layout')),
     seg('speed', [[25, '25 mm/s'], [50, '50 mm/s']], t('ecg.speed')),
     seg('gain', [[5, '5 mm/mV'], [10, '10 mm/mV'], [20, '20 mm/mV']], t('ecg.gain')),
     h('div.seg', h('button', { type: 'button', onclick: () => zoom(1 / 1.25) }, '−'),
@@ -79,7 +88,8 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
       h('button', { type: 'button', onclick: () => zoom(1.25) }, '+')),
     readout);
   const analysis = h('div.ecg-analysis', { hidden: !withAnalysis });
-  const root = h('div.ecg-viewer', { id: `${id}-viewer` }, toolbar, scroller, message, analysis);
+  const navHost = h('div.ecg-nav-host');
+  const root = h('div.ecg-viewer', { id: `${id}-viewer` }, toolbar, navHost, scroller, message, analysis);
   host.append(root);
 
   function zoom(k) {
@@ -89,7 +99,8 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
   }
 
   function layoutRows() {
-    const L = LAYOUTS[view.layout];
+    // Strips: every recorded lead across the whole page, in the file's order and under its own name.
+    const L = view.layout === 'strips' ? { cols: [leads.map((l) => l.name)], rhythm: null } : LAYOUTS[view.layout];
     const rowMm = view.layout === '12x1' ? Math.max(12, view.gain * 1.6) : Math.max(18, view.gain * 2.5);
     const rows = Math.max(...L.cols.map((c) => c.length)) + (L.rhythm ? 1 : 0);
     return { L, rowMm, rows };
@@ -98,7 +109,8 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
   function draw() {
     if (!ecg) return;
     const { L, rowMm, rows } = layoutRows();
-    const seconds = Math.min(ecg.seconds, 10);
+    const seconds = Math.min(ecg.seconds, PAGE_S);
+    const t0 = view.t0;
     const widthMm = MARGIN_MM + seconds * view.speed;
     const heightMm = rows * rowMm + 4;
     const avail = Math.max(300, scroller.clientWidth - 4);
@@ -120,18 +132,36 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     L.cols.forEach((col, ci) => col.forEach((name, ri) => {
       const base = ri * rowMm + rowMm / 2 + 2;
       const x0 = MARGIN_MM + ci * colSec * view.speed;
-      trace(ctx, byName[name], ci * colSec, colSec, x0, base);
+      trace(ctx, byName[name], t0 + ci * colSec, colSec, x0, base);
       label(ctx, name, x0 + 1, base - rowMm / 2 + 3.5);
       if (ci > 0) separator(ctx, x0, base);
     }));
     for (let r = 0; r < rows; r++) pulse(ctx, r * rowMm + rowMm / 2 + 2);
     if (L.rhythm && byName[L.rhythm]) {
       const base = (rows - 1) * rowMm + rowMm / 2 + 2;
-      trace(ctx, byName[L.rhythm], 0, seconds, MARGIN_MM, base);
+      trace(ctx, byName[L.rhythm], t0, seconds, MARGIN_MM, base);
       label(ctx, L.rhythm, MARGIN_MM + 1, base - rowMm / 2 + 3.5);
     }
+    pvcMarks(ctx, t0, seconds);
     if (caliper) drawCaliper(ctx);
+    // What is on the paper, for tests and for whoever reads the page's markup.
+    root.dataset.layout = view.layout;
+    root.dataset.leads = L.cols.flat().concat(L.rhythm && byName[L.rhythm] ? [L.rhythm] : []).filter((n) => byName[n]).join(',');
+    root.dataset.t0 = t0.toFixed(2);
     root.dataset.ready = '1';
+  }
+
+  /** The machine's ventricular beats on this page, a small red V above the top row (its beat list, when stored). */
+  function pvcMarks(ctx, t0, seconds) {
+    const flags = task && task.machine_flags;
+    const list = flags && flags.beats && flags.beats.list;
+    if (!list) return;
+    ctx.fillStyle = '#c0262d';
+    ctx.font = 'bold 2.6px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    for (const b of list)
+      if (b.type === 'V' && b.t_s >= t0 && b.t_s < t0 + seconds) ctx.fillText('V', MARGIN_MM + (b.t_s - t0) * view.speed, 2.4);
+    ctx.textAlign = 'start';
   }
 
   function grid(ctx, w, hgt, pxmm) {
@@ -247,6 +277,12 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
   canvas.addEventListener('pointerup', () => { if (caliper) caliper.dragging = false; });
   const onKey = (e) => {
     if (e.key === 'Escape' && caliper) { caliper = null; draw(); updateReadout(); }
+    // ←/→ page through a long recording, unless the reader is typing or a dialog is open.
+    if (nav && (e.key === 'ArrowLeft' || e.key === 'ArrowRight') && !e.target.closest('input, textarea, select, [contenteditable]') &&
+        !document.querySelector('.modal-back') && root.isConnected) {
+      e.preventDefault();
+      nav.moveTo(nav.at() + (e.key === 'ArrowRight' ? PAGE_S : -PAGE_S));
+    }
   };
   document.addEventListener('keydown', onKey);
   const ro = new ResizeObserver(() => { if (!view.zoom) draw(); });
@@ -266,7 +302,17 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
         message.textContent = t('ecg.no_waveform');
         return;
       }
-      leads = standardLeads(ecg);
+      // A 12-lead ECG (stored or derived) in the paper layouts; any other lead set as strips of what was recorded.
+      const twelve = hasTwelveLeads(ecg);
+      leads = twelve ? standardLeads(ecg) : ecg.leads;
+      for (const b of segs.layout.children) b.disabled = !twelve && b.dataset.v !== 'strips';
+      if (!twelve) setSeg('layout', 'strips');
+      if (ecg.seconds > PAGE_S + 0.5) {
+        const flags = task && task.machine_flags;
+        nav = createEcgNav({ id, seconds: ecg.seconds, page: PAGE_S, beats: flags && flags.beats && flags.beats.list,
+          onMove: (at) => { view.t0 = at; caliper = null; updateReadout(); draw(); } });
+        navHost.append(nav.el);
+      }
       message.textContent = '';
       updateReadout();
       draw();
