@@ -307,7 +307,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
       leads = twelve ? standardLeads(ecg) : ecg.leads;
       for (const b of segs.layout.children) b.disabled = !twelve && b.dataset.v !== 'strips';
       if (!twelve) setSeg('layout', 'strips');
-      if (ecg.seconds > PAGE_S + 0.5) {
+      if (ecg.seconds > PAGE_S + 1) {  // a 10.5-s cart ECG is one page
         const flags = task && task.machine_flags;
         nav = createEcgNav({ id, seconds: ecg.seconds, page: PAGE_S, beats: flags && flags.beats && flags.beats.list,
           onMove: (at) => { view.t0 = at; caliper = null; updateReadout(); draw(); } });

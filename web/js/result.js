@@ -9,12 +9,14 @@ import { stateChip, priorityChip, patientCell, examText, stage, criticalCategory
 import { reportDoc } from './reportdoc.js';
 import { alertCritical, needsAcknowledgement, startCriticalWatch } from './critical.js';
 import { loadInstitutions } from './directory.js';
+import { createEcgViewer } from './ecgview.js';
 
 export function render(el, { id }) {
   startCriticalWatch();
   const page = h('div.page');
   el.append(page);
   let markedDelivered = false;
+  let ecgViewer = null; // an ECG exam's tracing under its report
 
   async function load() {
     let task;
@@ -90,6 +92,13 @@ export function render(el, { id }) {
         h('p.sub', t('result.uploaded', { ago: ago(task.times.received || task.times.created) })),
         h('p#result-waiting', stage(task.state) === 'reading' ? t('result.being_read') : t('result.waiting'))));
     }
+    // An ECG's tracing belongs with its report, on screen and on paper: the clinic's doctor reads the diagnosis
+    // against it.
+    let ecgHost = null;
+    if (task.kind === 'ecg') {
+      ecgHost = h('div.result-ecg');
+      parts.push(h('section.panel.result-ecg-panel', h('h3', t('result.tracing')), ecgHost));
+    }
     if (task.quality) {
       const q = task.quality;
       parts.push(h('div.panel.panel-pad.no-print', { style: { maxWidth: '820px', margin: '12px auto 0' } },
@@ -103,6 +112,8 @@ export function render(el, { id }) {
         h('tr', h('td.nowrap', dateTime(e.at)), h('td', t('action.' + e.action)), h('td', bilingual(e.actor.name) || t('common.system')),
           h('td.sub', e.note || '')))))));
     clear(page).append(...parts);
+    if (ecgViewer) ecgViewer.destroy();
+    ecgViewer = ecgHost ? createEcgViewer(ecgHost, { studyUid: task.study_uid, task, id: 'result-ecg', analysis: false }) : null;
   }
 
   async function act(action, okText) {
@@ -141,5 +152,6 @@ export function render(el, { id }) {
   return () => {
     off();
     reload.cancel();
+    if (ecgViewer) ecgViewer.destroy();
   };
 }

@@ -212,6 +212,7 @@ export const STRINGS = {
 
   'result.back': ['返回检查列表', 'Back to exams'],
   'result.print': ['打印报告', 'Print report'],
+  'result.tracing': ['心电图', 'ECG tracing'],
   'result.report_pdf': ['报告 PDF', 'Report PDF'],
   'result.ecg_pdf': ['心电图 PDF（原大）', 'ECG tracing PDF (true size)'],
   'result.acknowledge': ['确认收到报告', 'Confirm receipt'],

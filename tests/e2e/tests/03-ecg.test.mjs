@@ -90,6 +90,20 @@ test('the clinic opens the result and gets the report and the paper tracing as P
   assert.match(doc, /心率 \(bpm\)72/);
   assert.match(doc, /测量值心律窦性心律心率 \(bpm\)72PR间期 \(ms\)159/, "in the template's order");
   assert.doesNotMatch(doc, /heart_rate|rhythm/);
+  // The tracing is there under the report, drawn, and its controls stay off the printed page.
+  await p.waitForSelector('#result-ecg-viewer[data-ready="1"]', { timeout: 15000 });
+  assert.equal(await p.$eval('#result-ecg-viewer', (v) => v.dataset.leads.split(',').length), 13, 'twelve leads and the rhythm strip');
+  const dark = await p.$eval('#result-ecg-canvas', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80) n++;
+    return n / (d.length / 4);
+  });
+  assert.ok(dark > 0.003, `the tracing is drawn (dark fraction ${dark.toFixed(4)})`);
+  await p.emulateMedia({ media: 'print' });
+  assert.equal(await p.$eval('#result-ecg-viewer .ecg-toolbar', (x) => getComputedStyle(x).display), 'none');
+  assert.notEqual(await p.$eval('#result-ecg-canvas', (x) => getComputedStyle(x).display), 'none');
+  await p.emulateMedia({ media: 'screen' });
   // The links work with the page's own session cookie, as a click opening them in a new tab does.
   for (const sel of ['#ecg-pdf', '#report-pdf']) {
     const got = await p.$eval(sel, async (a) => {
