@@ -76,15 +76,14 @@ void add_report_routes(Router& router) {
   router.add({.method = "GET", .pattern = "/api/tasks/{id}/report", .roles = kReadersAndClinic},
              [](RequestContext& ctx) {
                auto t = visible_task(ctx, id_param(ctx, "id"));
-               auto signed_versions = unwrap(reports(ctx).versions(t.id));
+               auto rep = reports(ctx);
+               const auto signed_versions = unwrap(rep.versions(t.id));
                json versions = json::array(), labels = json::array();
                for (const auto& v : signed_versions) versions.push_back(to_json(v));
-               auto rep = reports(ctx);
-               for (const auto& f : report_field_labels(t, signed_versions, rep))
-                 labels.push_back({{"key", f.key}, {"label", f.label}, {"unit", f.unit}});
+               for (const auto& f : report_field_labels(t, signed_versions, rep)) labels.push_back(to_json(f));
                json out{{"task_id", t.id}, {"state", to_string(t.state)}, {"versions", versions}, {"field_labels", labels}};
                if (is_reader_role(ctx.who().user.role)) {
-                 auto d = unwrap(reports(ctx).draft(t.id));
+                 auto d = unwrap(rep.draft(t.id));
                  out["draft"] = d ? to_json(*d) : json(nullptr);
                }
                // The reader writes the report next to the machine flags and their verdicts (routes_ecg_flags.cpp).

@@ -175,9 +175,11 @@ json to_json(const worklist::ReportDraft& d) {
           {"updated_at", format_iso8601(d.updated_ms)}};
 }
 
+json to_json(const worklist::TemplateField& f) { return {{"key", f.key}, {"label", f.label}, {"unit", f.unit}}; }
+
 json to_json(const worklist::ReportTemplate& t) {
   json fields = json::array();
-  for (const auto& f : t.fields) fields.push_back({{"key", f.key}, {"label", f.label}, {"unit", f.unit}});
+  for (const auto& f : t.fields) fields.push_back(to_json(f));
   return {{"id", t.id},         {"name", t.name},           {"kind", to_string(t.kind)},
           {"modality", t.modality}, {"body_part", t.body_part}, {"fields", fields},
           {"findings", t.findings}, {"impression", t.impression}};

@@ -39,6 +39,7 @@ nlohmann::json to_json(const worklist::TaskEvent& e);
 nlohmann::json to_json(const worklist::ReportVersion& v);
 nlohmann::json to_json(const worklist::ReportDraft& d);
 nlohmann::json to_json(const worklist::ReportTemplate& t);
+nlohmann::json to_json(const worklist::TemplateField& f);
 nlohmann::json to_json(const worklist::TurnaroundRow& r);
 /// Labels and units of the structured fields of the template the signed report was written with (empty when it
 /// names none or the template is gone): the printed and the on-screen report show "心率 (bpm)", not "heart_rate",

@@ -78,7 +78,6 @@ export function updateSla(el, task) {
   el.title = left < 0 ? t('sla.overdue') : t('sla.left');
 }
 
-/** Machine flags set by the automatic analysis (e.g. {"suspected_stemi": true}) as red chips. */
 /**
  * The ECG analysis' signal-quality warnings (lead off, noise, lead reversal, repeat the recording), for the
  * technician who can still repeat the ECG while the patient is there. Informational findings (mains filtered,
@@ -117,6 +116,7 @@ export function signalChip(task) {
     t(repeat ? 'ecgq.chip_repeat' : 'ecgq.chip', { n: list.length }));
 }
 
+/** Machine flags set by the automatic analysis (e.g. {"suspected_stemi": true}) as red chips. */
 export function flagChips(task) {
   const flags = task.machine_flags || {};
   const out = [];
