@@ -5,7 +5,7 @@ import { get, errorText } from './api.js';
 import { navigate } from './router.js';
 import { onLiveEvent, isWorklistEvent } from './live.js';
 import { ago, dateTime } from './format.js';
-import { stage, stateChip, priorityChip, patientCell, examText, flagChips, signalChip } from './tasks.js';
+import { stage, stateChip, priorityChip, patientCell, examText, flagChips } from './tasks.js';
 import { startCriticalWatch } from './critical.js';
 
 const FILTERS = ['all', 'waiting', 'reading', 'reported', 'returned'];
@@ -59,7 +59,7 @@ export function render(el) {
       },
       h('td', priorityChip(task.priority)),
       h('td.patient', patientCell(task)),
-      h('td', h('div', examText(task)), flagChips(task), signalChip(task)),
+      h('td', h('div', examText(task)), flagChips(task)),
       h('td', h('div.reason', { title: task.request.reason }, task.request.reason || '—')),
       h('td', stateChip(task.state, true)),
       h('td.nowrap', h('div.ago', { 'data-iso': task.times.received || task.times.created },

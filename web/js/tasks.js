@@ -108,7 +108,7 @@ export function signalProblemLines(list) {
 }
 
 /** A chip for lists: "signal problem, repeat the ECG" with the findings as its tooltip; null when there is none. */
-export function signalChip(task) {
+function signalChip(task) {
   const list = signalProblems(task);
   if (!list.length) return null;
   const repeat = list.some((q) => q.code === 'repeat_recording');
@@ -139,6 +139,8 @@ export function flagChips(task) {
       out.push(h('span.chip.flag', { title: v === true ? '' : String(v) }, tOr('flag.' + k, k.replace(/_/g, ' '))));
     }
   }
+  const signal = signalChip(task); // for the clinic to repeat, for the reader to know
+  if (signal) out.push(signal);
   if (task.critical) out.push(h('span.chip.critical', t('critical.short')));
   if (task.updated) out.push(h('span.chip', t('task.updated')));
   return out.length ? h('div.flags', out) : null;
