@@ -51,7 +51,17 @@ nlohmann::json to_json(const Analysis& a) {
     beats.push_back({{"t_s", double(b.r) / a.sample_rate_hz}, {"type", t}});
   }
   j["beats"] = {{"count", a.beats.size()}, {"normal", n}, {"ventricular", v}, {"unknown", u}};
-  if (a.beats.size() <= 2000) j["beats"]["list"] = std::move(beats);
+  if (a.beats.size() <= 2000) {
+    j["beats"]["list"] = std::move(beats);
+  } else {
+    // A record too long for the whole list (a fast 30-min record, a Holter) still gives the reader its ventricular
+    // beats to step through: their times alone, at most 5,000, to the millisecond.
+    auto v_times = nlohmann::json::array();
+    for (const auto& b : a.beats)
+      if (b.type == BeatType::Ventricular && v_times.size() < 5000)
+        v_times.push_back(std::round(double(b.r) / a.sample_rate_hz * 1000.0) / 1000.0);
+    j["beats"]["ventricular_t_s"] = std::move(v_times);
+  }
   auto st = nlohmann::json::object(), stj = nlohmann::json::object();
   for (const auto& s : a.st) st[std::string(lead_name(s.lead))] = s.j60_uv, stj[std::string(lead_name(s.lead))] = s.j_uv;
   j["st_j60_uv"] = std::move(st);

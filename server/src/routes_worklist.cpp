@@ -82,7 +82,10 @@ void add_worklist_routes(Router& router) {
       // The worklist shows an ECG's counts, not its beat-by-beat list: a 30-min record's list alone is ~60 KB per
       // task, on a page that is re-read whenever the worklist changes. GET /api/tasks/{id} keeps it.
       json j = to_json(t, now);
-      if (auto& flags = j["machine_flags"]; flags.contains("beats")) flags["beats"].erase("list");
+      if (auto& flags = j["machine_flags"]; flags.contains("beats")) {
+        flags["beats"].erase("list");
+        flags["beats"].erase("ventricular_t_s");
+      }
       list.push_back(std::move(j));
     }
     return HttpResponse::json(200,

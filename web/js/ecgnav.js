@@ -14,12 +14,12 @@ const clock = (s) => {
 };
 
 /**
- * createEcgNav({id, seconds, page, beats, onMove}) -> {el, at(), moveTo(t)}. `beats`: the analysis' beat list
- * ([{t_s, type}], type "V" for ventricular), may be empty; onMove(t0) after every move.
+ * createEcgNav({id, seconds, page, pvcs, onMove}) -> {el, at(), moveTo(t)}. `pvcs`: the times (s) of the machine's
+ * ventricular beats, may be empty; onMove(t0) after every move.
  */
-export function createEcgNav({ id, seconds, page, beats, onMove }) {
+export function createEcgNav({ id, seconds, page, pvcs: times, onMove }) {
   const last = Math.max(0, seconds - page);
-  const pvcs = (beats || []).filter((b) => b && b.type === 'V').map((b) => b.t_s).sort((a, b) => a - b);
+  const pvcs = [...(times || [])].sort((a, b) => a - b);
   let t0 = 0;
   let cursor = null; // the PVC the last jump went to
   const slider = h('input.ecg-nav-slider', { id: `${id}-nav-slider`, type: 'range', min: 0, max: Math.ceil(last), step: 1,

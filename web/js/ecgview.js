@@ -56,6 +56,17 @@ function analysisView(a) {
       mains: a.mains_removed_hz ? t('ecgm.mains', { hz: a.mains_removed_hz }) : '' })));
 }
 
+/**
+ * The times (s) of the machine's ventricular beats: from its beat list, or for a record too long for that list
+ * (over 2,000 beats), from the times it keeps of those beats alone. Empty when the task has neither.
+ */
+function ventricularTimes(task) {
+  const beats = task && task.machine_flags && task.machine_flags.beats;
+  if (!beats) return [];
+  if (beats.list) return beats.list.filter((b) => b && b.type === 'V').map((b) => b.t_s);
+  return beats.ventricular_t_s || [];
+}
+
 /** createEcgViewer(host, {studyUid, task, id, analysis}): `id` prefixes the element ids (a prior ECG shown beside
  * the current one uses 'ecg-prior'); `analysis: false` leaves out the measurement list (the comparison shows it). */
 export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: withAnalysis = true }) {
@@ -151,16 +162,13 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     root.dataset.ready = '1';
   }
 
-  /** The machine's ventricular beats on this page, a small red V above the top row (its beat list, when stored). */
+  /** The machine's ventricular beats on this page, a small red V above the top row. */
   function pvcMarks(ctx, t0, seconds) {
-    const flags = task && task.machine_flags;
-    const list = flags && flags.beats && flags.beats.list;
-    if (!list) return;
     ctx.fillStyle = '#c0262d';
     ctx.font = 'bold 2.6px system-ui, sans-serif';
     ctx.textAlign = 'center';
-    for (const b of list)
-      if (b.type === 'V' && b.t_s >= t0 && b.t_s < t0 + seconds) ctx.fillText('V', MARGIN_MM + (b.t_s - t0) * view.speed, 2.4);
+    for (const s of ventricularTimes(task))
+      if (s >= t0 && s < t0 + seconds) ctx.fillText('V', MARGIN_MM + (s - t0) * view.speed, 2.4);
     ctx.textAlign = 'start';
   }
 
@@ -308,8 +316,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
       for (const b of segs.layout.children) b.disabled = !twelve && b.dataset.v !== 'strips';
       if (!twelve) setSeg('layout', 'strips');
       if (ecg.seconds > PAGE_S + 1) {  // a 10.5-s cart ECG is one page
-        const flags = task && task.machine_flags;
-        nav = createEcgNav({ id, seconds: ecg.seconds, page: PAGE_S, beats: flags && flags.beats && flags.beats.list,
+        nav = createEcgNav({ id, seconds: ecg.seconds, page: PAGE_S, pvcs: ventricularTimes(task),
           onMove: (at) => { view.t0 = at; caliper = null; updateReadout(); draw(); } });
         navHost.append(nav.el);
       }
