@@ -75,7 +75,9 @@ async function decodeGroup(meta, group) {
     const baseline = num(ch, '003A0213', 0);
     const out = new Float32Array(samples);
     for (let i = 0; i < samples; i++) out[i] = (raw[i * channels + c] + baseline) * sens;
-    leads.push({ name: channelLabel(ch) || `#${c + 1}`, samples: out });
+    // Channel Status DISCONNECTED: the electrode was off (a cart's unconnected chest leads); flat, and said so.
+    const disconnected = values(ch, '003A0205').some((v) => /DISCONNECTED/i.test(String(v)));
+    leads.push({ name: channelLabel(ch) || `#${c + 1}`, samples: out, disconnected });
   }
   return { leads, rate, seconds: samples / rate, meta };
 }

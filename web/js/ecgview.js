@@ -138,13 +138,17 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     ctx.fillRect(0, 0, widthMm, heightMm);
     grid(ctx, widthMm, heightMm, pxmm);
     const byName = Object.fromEntries(leads.map((l) => [l.name, l.samples]));
+    const off = new Set(ecg.leads.filter((l) => l.disconnected).map((l) => l.name));
     const colSec = seconds / L.cols.length;
     ctx.lineJoin = 'round';
     L.cols.forEach((col, ci) => col.forEach((name, ri) => {
       const base = ri * rowMm + rowMm / 2 + 2;
       const x0 = MARGIN_MM + ci * colSec * view.speed;
-      trace(ctx, byName[name], t0 + ci * colSec, colSec, x0, base);
-      label(ctx, name, x0 + 1, base - rowMm / 2 + 3.5);
+      if (off.has(name)) label(ctx, `${name}  ${t('ecg.unconnected')}`, x0 + 1, base - rowMm / 2 + 3.5);
+      else {
+        trace(ctx, byName[name], t0 + ci * colSec, colSec, x0, base);
+        label(ctx, name, x0 + 1, base - rowMm / 2 + 3.5);
+      }
       if (ci > 0) separator(ctx, x0, base);
     }));
     for (let r = 0; r < rows; r++) pulse(ctx, r * rowMm + rowMm / 2 + 2);
@@ -159,6 +163,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     root.dataset.layout = view.layout;
     root.dataset.leads = L.cols.flat().concat(L.rhythm && byName[L.rhythm] ? [L.rhythm] : []).filter((n) => byName[n]).join(',');
     root.dataset.t0 = t0.toFixed(2);
+    root.dataset.unconnected = [...off].join(',');
     root.dataset.ready = '1';
   }
 

@@ -373,6 +373,7 @@ export const STRINGS = {
   'tags.items': ['{n} 项', '{n} item(s)'],
   'ecg.layout': ['导联排列', 'Layout'],
   'ecg.strips': ['条图', 'Strips'],
+  'ecg.unconnected': ['未连接', 'not connected'],
   'ecgnav.slider': ['记录中的位置', 'Position in the recording'],
   'ecgnav.start': ['回到开头', 'To the start'],
   'ecgnav.back': ['前 10 秒（←）', 'Previous 10 s (←)'],

@@ -135,6 +135,9 @@ test('a Contec ECG90A .ECG file from the cart is sent as it is', async (t) => {
   const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
   assert.deepEqual(items, ['导联脱落（V1、V2、V3、V4、V5、V6）', '建议重新描记']);
   assert.match(await p.textContent('#signal-problems'), /重新描记并上传/);
+  // The tracing under it names the chest leads as not connected rather than drawing them as flat lines.
+  await p.waitForSelector('#result-ecg-viewer[data-ready="1"]', { timeout: 15000 });
+  assert.equal(await p.$eval('#result-ecg-viewer', (v) => v.dataset.unconnected), 'V1,V2,V3,V4,V5,V6');
   await b.shot('contec-signal-problems');
 });
 
