@@ -8,6 +8,7 @@ import { t, tOr } from './i18n.js';
 import { errorText } from './api.js';
 import { loadEcg, standardLeads, hasTwelveLeads } from './ecgdata.js';
 import { createEcgNav } from './ecgnav.js';
+import { removeMains } from './ecgfilter.js';
 
 const LAYOUTS = {
   '3x4': { cols: [['I', 'II', 'III'], ['aVR', 'aVL', 'aVF'], ['V1', 'V2', 'V3'], ['V4', 'V5', 'V6']], rhythm: 'II' },
@@ -70,9 +71,13 @@ function ventricularTimes(task) {
 /** createEcgViewer(host, {studyUid, task, id, analysis}): `id` prefixes the element ids (a prior ECG shown beside
  * the current one uses 'ecg-prior'); `analysis: false` leaves out the measurement list (the comparison shows it). */
 export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: withAnalysis = true }) {
-  const view = { layout: '3x4', speed: 25, gain: 10, zoom: 0, t0: 0 }; // zoom 0 = fit the width; t0: page start (s)
+  // zoom 0 = fit the width; t0: page start (s); filter: 'mains' draws the leads with the mains hum the analysis found
+  // removed (as a cart prints them), 'raw' as stored.
+  const mainsHz = (task && task.machine_flags && task.machine_flags.mains_removed_hz) || 0;
+  const view = { layout: '3x4', speed: 25, gain: 10, zoom: 0, t0: 0, filter: mainsHz ? 'mains' : 'raw' };
   let ecg = null;
   let leads = [];
+  let filtered = null; // the leads with the mains removed, made on first use
   let nav = null; // paging, for a recording longer than a page
   let caliper = null; // {x0, y0, x1, y1} in mm
   let geom = null; // {pxmm, widthMm, heightMm}
@@ -94,6 +99,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     seg('layout', [['3x4', '3×4+II'], ['6x2', '6×2'], ['12x1', '12×1'], ['strips', t('ecg.strips')]], t('ecg.layout')),
     seg('speed', [[25, '25 mm/s'], [50, '50 mm/s']], t('ecg.speed')),
     seg('gain', [[5, '5 mm/mV'], [10, '10 mm/mV'], [20, '20 mm/mV']], t('ecg.gain')),
+    mainsHz ? seg('filter', [['mains', t('ecg.filter_mains', { hz: mainsHz })], ['raw', t('ecg.filter_raw')]], t('ecg.filter')) : null,
     h('div.seg', h('button', { type: 'button', onclick: () => zoom(1 / 1.25) }, '−'),
       h('button', { type: 'button', onclick: () => { view.zoom = 0; draw(); } }, t('viewer.fit')),
       h('button', { type: 'button', onclick: () => zoom(1.25) }, '+')),
@@ -137,7 +143,9 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     ctx.fillStyle = '#fffdfd';
     ctx.fillRect(0, 0, widthMm, heightMm);
     grid(ctx, widthMm, heightMm, pxmm);
-    const byName = Object.fromEntries(leads.map((l) => [l.name, l.samples]));
+    if (view.filter === 'mains' && !filtered)
+      filtered = leads.map((l) => ({ ...l, samples: removeMains(l.samples, ecg.rate, mainsHz) }));
+    const byName = Object.fromEntries((view.filter === 'mains' ? filtered : leads).map((l) => [l.name, l.samples]));
     const off = new Set(ecg.leads.filter((l) => l.disconnected).map((l) => l.name));
     const colSec = seconds / L.cols.length;
     ctx.lineJoin = 'round';
@@ -163,6 +171,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     root.dataset.layout = view.layout;
     root.dataset.leads = L.cols.flat().concat(L.rhythm && byName[L.rhythm] ? [L.rhythm] : []).filter((n) => byName[n]).join(',');
     root.dataset.t0 = t0.toFixed(2);
+    root.dataset.filter = view.filter === 'mains' ? `mains-${mainsHz}` : 'raw';
     root.dataset.unconnected = [...off].join(',');
     root.dataset.ready = '1';
   }

@@ -13,7 +13,8 @@ let pvcTimes;
 
 /**
  * A synthetic two-lead ECG as CSV (mV): sinus beats every 0.9 s with P, narrow QRS and T; every sixth beat comes
- * early (55 % of the interval), without P, wide (σ 28 ms) and opposite in direction, then a compensatory pause.
+ * early (55 % of the interval), without P, wide (σ 28 ms) and opposite in direction, then a compensatory pause;
+ * with 50-Hz mains hum on both leads.
  */
 function syntheticCsv() {
   const n = FS * SECONDS;
@@ -42,8 +43,10 @@ function syntheticCsv() {
     beats.push({ at: t, v: false });
     t += 0.9;
   }
+  // 50-Hz hum from the clinic's wiring, 0.1 mV: the analysis finds and removes it, and so does the viewer's filter.
+  const hum = (k) => 0.1 * Math.sin((2 * Math.PI * 50 * k) / FS);
   let csv = `# sample_rate=${FS} units=mV\nMLII,V1\n`;
-  for (let k = 0; k < n; k++) csv += `${mlii[k].toFixed(4)},${v1[k].toFixed(4)}\n`;
+  for (let k = 0; k < n; k++) csv += `${(mlii[k] + hum(k)).toFixed(4)},${(v1[k] + hum(k)).toFixed(4)}\n`;
   return { csv, pvcs: beats.filter((x) => x.v).map((x) => x.at) };
 }
 
@@ -71,6 +74,7 @@ test('a one-minute two-lead CSV becomes an ECG task with the machine\'s ventricu
     task = (await api('GET', `/api/tasks/${taskId}`, { token: await token('ecg-reader1') })).json;
     if (!task.machine_flags || !task.machine_flags.beats) await new Promise((res) => setTimeout(res, 200));
   }
+  assert.equal(task.machine_flags.mains_removed_hz, 50, 'the analysis found the hum');
   const found = task.machine_flags.beats.list.filter((x) => x.type === 'V').map((x) => x.t_s);
   // The machine's V beats are the synthetic PVCs (within 60 ms), which is what the buttons below jump to.
   assert.ok(found.length >= pvcs.length - 1, `V beats found ${found.length} of ${pvcs.length}`);
@@ -86,6 +90,22 @@ test('the reader sees both leads as strips and pages through the minute', async 
   await p.waitForSelector('#ecg-viewer[data-ready="1"]', { timeout: 15000 });
   const view = () => p.$eval('#ecg-viewer', (v) => ({ layout: v.dataset.layout, leads: v.dataset.leads, t0: +v.dataset.t0 }));
   assert.deepEqual(await view(), { layout: 'strips', leads: 'MLII,V1', t0: 0 });
+  // Drawn with the hum removed, as the cart would print it; "raw" shows it as stored.
+  const filter = () => p.$eval('#ecg-viewer', (v) => v.dataset.filter);
+  assert.equal(await filter(), 'mains-50');
+  assert.equal(await p.textContent('[data-seg="filter"] button.on'), '50 Hz 滤波');
+  const ink = () => p.$eval('#ecg-canvas', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80) n++;
+    return n;
+  });
+  const clean = await ink();
+  await p.click('[data-seg="filter"] button[data-v="raw"]');
+  assert.equal(await filter(), 'raw');
+  const hairy = await ink();
+  assert.ok(hairy > clean * 1.5, `the hum draws more ink raw (${hairy}) than filtered (${clean})`);
+  await p.click('[data-seg="filter"] button[data-v="mains"]');
   assert.ok(await p.$eval('[data-seg="layout"] button[data-v="3x4"]', (x) => x.disabled), 'no 12-lead layout for two leads');
   assert.equal(await p.textContent('#ecg-nav-range'), '0:00:00 – 0:00:10 / 0:01:00');
   await b.shot('strips');
