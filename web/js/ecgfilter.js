@@ -29,19 +29,36 @@ function sweep(f, x, reverse) {
   }
 }
 
+/** The length in samples of a whole number of mains periods (at most 50), or 0 when no such length is whole. */
+function wholePeriods(rate, hz) {
+  for (let k = 1; k <= 50; k++) {
+    const len = (k * rate) / hz;
+    if (Math.abs(len - Math.round(len)) < 1e-6) return Math.round(len);
+  }
+  return 0;
+}
+
 /**
- * A copy of `samples` with `hz` (and its second harmonic) removed; `rate` in Hz. The record is mirrored for a second
- * at each end while filtering: a notch this narrow rings for a few hundred milliseconds, and would leave the hum
- * on the first and last beats.
+ * A copy of `samples` with `hz` (and its second harmonic) removed; `rate` in Hz. A notch this narrow rings for a few
+ * hundred milliseconds, which would leave the hum on the first and last beats: the record is extended by a second
+ * at each end while filtering, continuing the hum in phase (whole mains periods repeated), or mirrored when the rate
+ * holds no whole number of periods.
  */
 export function removeMains(samples, rate, hz) {
   const n = samples.length;
   if (n < 3) return Float32Array.from(samples);
+  const period = wholePeriods(rate, hz);
   const pad = Math.min(n - 1, Math.round(rate));
   const y = new Float32Array(n + 2 * pad);
-  for (let i = 0; i < pad; i++) {
-    y[pad - 1 - i] = 2 * samples[0] - samples[i + 1];
-    y[pad + n + i] = 2 * samples[n - 1] - samples[n - 2 - i];
+  const mod = (a, m) => ((a % m) + m) % m;
+  for (let j = 1; j <= pad; j++) {
+    if (period && period <= n) {
+      y[pad - j] = samples[mod(-j, period)];
+      y[pad + n - 1 + j] = samples[n - period + mod(period - 1 + j, period)];
+    } else {
+      y[pad - j] = 2 * samples[0] - samples[j];
+      y[pad + n - 1 + j] = 2 * samples[n - 1] - samples[n - 1 - j];
+    }
   }
   y.set(samples, pad);
   for (const f0 of [hz, 2 * hz]) {
