@@ -105,6 +105,16 @@ export async function token(username, password = PASSWORD) {
 }
 
 /** Fraction of canvas pixels that are not black: proof an image was drawn. */
+/** The fraction of a paper-ECG canvas's pixels that are dark: traces and labels on the pink grid. */
+export async function canvasDarkFraction(page, selector) {
+  return page.$eval(selector, (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 90 && d[i + 1] < 90 && d[i + 2] < 90) n++;
+    return n / (d.length / 4);
+  });
+}
+
 export async function canvasInk(page, selector = '.vw-canvas') {
   return page.$eval(selector, (c) => {
     const ctx = c.getContext('2d');

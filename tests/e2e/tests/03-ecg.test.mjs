@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openBrowser, login, logout, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { openBrowser, login, logout, waitForRoute, canvasDarkFraction, token, api, URL } from '../lib/harness.mjs';
 import { acknowledgeCriticals } from '../lib/flows.mjs';
 
 const ECG_FILE = join(import.meta.dirname, '../../data/ecg/waveform_ecg.dcm');
@@ -93,12 +93,7 @@ test('the clinic opens the result and gets the report and the paper tracing as P
   // The tracing is there under the report, drawn, and its controls stay off the printed page.
   await p.waitForSelector('#result-ecg-viewer[data-ready="1"]', { timeout: 15000 });
   assert.equal(await p.$eval('#result-ecg-viewer', (v) => v.dataset.leads.split(',').length), 13, 'twelve leads and the rhythm strip');
-  const dark = await p.$eval('#result-ecg-canvas', (c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80) n++;
-    return n / (d.length / 4);
-  });
+  const dark = await canvasDarkFraction(p, '#result-ecg-canvas');
   assert.ok(dark > 0.003, `the tracing is drawn (dark fraction ${dark.toFixed(4)})`);
   await p.emulateMedia({ media: 'print' });
   assert.equal(await p.$eval('#result-ecg-viewer .ecg-toolbar', (x) => getComputedStyle(x).display), 'none');

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { openBrowser, login, waitForRoute, canvasDarkFraction, token, api, URL } from '../lib/harness.mjs';
 import { ecgVariant } from '../lib/ecg.mjs';
 import { sendExam, readAndSign } from '../lib/flows.mjs';
 
@@ -46,12 +46,7 @@ test('the ECG reader compares today\'s ECG with the previous one: both tracings 
   assert.match(await p.textContent(`.prior-item[data-prior="${earlier}"]`), /正常心电图/);
   await p.click(`.prior-compare[data-prior="${earlier}"]`);
   await p.waitForSelector('#ecg-serial #ecg-prior-viewer[data-ready="1"]', { timeout: 15000 });
-  const dark = await p.$eval('#ecg-prior-canvas', (c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 90 && d[i + 1] < 90 && d[i + 2] < 90) n++;
-    return n / (d.length / 4);
-  });
+  const dark = await canvasDarkFraction(p, '#ecg-prior-canvas');
   assert.ok(dark > 0.003, `the previous tracing is drawn too (dark fraction ${dark.toFixed(4)})`);
   assert.ok(await p.$('#ecg-viewer #ecg-canvas'), 'today\'s tracing stays on screen');
   await b.shot('ecg-serial');

@@ -3,7 +3,7 @@
 // arrow keys, and "next PVC" brings each ventricular beat the machine found onto the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { openBrowser, login, waitForRoute, canvasDarkFraction, token, api, URL } from '../lib/harness.mjs';
 
 const FS = 250;
 const SECONDS = 60;
@@ -94,17 +94,12 @@ test('the reader sees both leads as strips and pages through the minute', async 
   const filter = () => p.$eval('#ecg-viewer', (v) => v.dataset.filter);
   assert.equal(await filter(), 'mains-50');
   assert.equal(await p.textContent('[data-seg="filter"] button.on'), '50 Hz 滤波');
-  const ink = () => p.$eval('#ecg-canvas', (c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80) n++;
-    return n;
-  });
+  const ink = () => canvasDarkFraction(p, '#ecg-canvas');
   const clean = await ink();
   await p.click('[data-seg="filter"] button[data-v="raw"]');
   assert.equal(await filter(), 'raw');
   const hairy = await ink();
-  assert.ok(hairy > clean * 1.5, `the hum draws more ink raw (${hairy}) than filtered (${clean})`);
+  assert.ok(hairy > clean * 1.5, `the hum draws more ink raw (${hairy.toFixed(4)}) than filtered (${clean.toFixed(4)})`);
   await p.click('[data-seg="filter"] button[data-v="mains"]');
   assert.ok(await p.$eval('[data-seg="layout"] button[data-v="3x4"]', (x) => x.disabled), 'no 12-lead layout for two leads');
   assert.equal(await p.textContent('#ecg-nav-range'), '0:00:00 – 0:00:10 / 0:01:00');
