@@ -64,6 +64,25 @@ std::string printed_statement(const Statement& st) {
   return zh.empty() ? std::string(said) : std::string(zh) + "：" + std::string(said);
 }
 
+/// The recording's own faults (warning-level quality findings) in one phrase, kinds in order with their leads:
+/// "信号质量：导联脱落（V1、V2、V3）、建议重新描记"; empty when there is none. The paper is filed with the report, and a
+/// reader of it should know the tracing was faulty.
+std::string printed_quality(const std::vector<Statement>& quality) {
+  std::vector<std::pair<std::string, std::string>> kinds;  // name, leads
+  for (const auto& q : quality) {
+    if (q.severity != Severity::Warning) continue;
+    const std::string_view zh = detail::chinese_name(q.code);
+    const std::string name = zh.empty() ? q.text : std::string(zh);
+    auto it = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == name; });
+    if (it == kinds.end()) it = kinds.insert(kinds.end(), {name, ""});
+    if (q.lead) it->second += (it->second.empty() ? "" : "、") + std::string(lead_name(*q.lead));
+  }
+  std::string out;
+  for (const auto& [name, leads] : kinds)
+    out += (out.empty() ? "信号质量：" : "、") + name + (leads.empty() ? "" : "（" + leads + "）");
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
@@ -151,6 +170,8 @@ Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOp
     text(cr, detail::measurement_line(*analysis), 3, y + 6, 3);
     std::string said;
     for (const auto& st : analysis->rhythm) said += (said.empty() ? "" : "；") + printed_statement(st);
+    if (const std::string faults = printed_quality(analysis->quality); !faults.empty())
+      said += (said.empty() ? "" : "；") + faults;
     text(cr, said, 3, y + 12, 3, false, line_mm);
     std::string flags;
     for (const auto& c : analysis->critical) flags += (flags.empty() ? "" : "；") + printed_statement(c);

@@ -78,6 +78,10 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
   // A critical statement as critical.cpp writes it for the JSON, to see how the paper prints it.
   a.critical.push_back({"critical_stemi", "Machine flag (unconfirmed): ST elevation in contiguous leads, inferior",
                         Severity::Critical, std::nullopt});
+  // ...and two recording faults, which the paper states once each with their leads.
+  for (Lead l : {Lead::V1, Lead::V2})
+    a.quality.push_back({"lead_off", "Lead off", Severity::Warning, l});
+  a.quality.push_back({"repeat_recording", "Repeat", Severity::Warning, std::nullopt});
   w.acquisition_time = "2026-11-29T08:30:00";
   auto pdf = render_pdf(w, {}, &a, {"张三   ID P-1   M   19600101", "城关镇卫生院"});
   REQUIRE(pdf.ok());
@@ -111,6 +115,7 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
     CHECK(text_s.find("急性 ST 段抬高型心肌梗死图形（疑似）：ST elevation in contiguous leads, inferior") != std::string::npos);
     CHECK(text_s.find("Machine flag (unconfirmed)") == std::string::npos);
     CHECK(text_s.find("采集时间 2026-11-29 08:30:00") != std::string::npos);
+    CHECK(text_s.find("信号质量：导联脱落（V1、V2）、建议重新描记") != std::string::npos);
   } else {
     WARN("pdfinfo/pdftotext not installed: PDF text not checked");
   }
