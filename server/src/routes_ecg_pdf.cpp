@@ -41,9 +41,9 @@ void add_ecg_pdf_routes(Router& router) {
                std::string clinic;
                if (auto c = s.consortium->institution(t.clinic_id); c.ok()) clinic = c->name;
                // As the report PDF writes them: the clinic files this page with it.
+               using worklist::or_dash;
                int utc_offset = 480;
                if (auto c = s.tasks->settings(t.center_id); c.ok()) utc_offset = c->utc_offset_minutes;
-               const auto or_dash = [](const std::string& v) { return v.empty() ? std::string("—") : v; };
                std::vector<std::string> title{
                    "姓名 " + or_dash(worklist::person_name_text(t.patient.name)) + "   患者编号 " + or_dash(t.patient.id) +
                        "   性别 " + worklist::sex_text(t.patient.sex) + "   年龄 " + worklist::age_text(t.patient.age) +

@@ -16,7 +16,10 @@ export function render(el, { id }) {
   const page = h('div.page');
   el.append(page);
   let markedDelivered = false;
-  let ecgViewer = null; // an ECG exam's tracing under its report
+  // An ECG exam's tracing under its report: made once and moved into each redraw of the page (a live event redraws
+  // it; the waveform is not fetched again).
+  let ecgPanel = null;
+  let ecgViewer = null;
 
   async function load() {
     let task;
@@ -94,10 +97,15 @@ export function render(el, { id }) {
     }
     // An ECG's tracing belongs with its report, on screen and on paper: the clinic's doctor reads the diagnosis
     // against it.
-    let ecgHost = null;
     if (task.kind === 'ecg') {
-      ecgHost = h('div.result-ecg');
-      parts.push(h('section.panel.result-ecg-panel', h('h3', t('result.tracing')), ecgHost));
+      if (!ecgPanel) {
+        const host = h('div.result-ecg');
+        ecgPanel = h('section.panel.result-ecg-panel', h('h3', t('result.tracing')), host);
+        ecgViewer = createEcgViewer(host, { studyUid: task.study_uid, task, id: 'result-ecg', analysis: false });
+      } else {
+        ecgViewer.setTask(task);
+      }
+      parts.push(ecgPanel);
     }
     if (task.quality) {
       const q = task.quality;
@@ -112,8 +120,6 @@ export function render(el, { id }) {
         h('tr', h('td.nowrap', dateTime(e.at)), h('td', t('action.' + e.action)), h('td', bilingual(e.actor.name) || t('common.system')),
           h('td.sub', e.note || '')))))));
     clear(page).append(...parts);
-    if (ecgViewer) ecgViewer.destroy();
-    ecgViewer = ecgHost ? createEcgViewer(ecgHost, { studyUid: task.study_uid, task, id: 'result-ecg', analysis: false }) : null;
   }
 
   async function act(action, okText) {

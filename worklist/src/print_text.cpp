@@ -39,6 +39,8 @@ std::string person_name_text(const std::string& dicom_name) {
   return out;
 }
 
+std::string or_dash(const std::string& v) { return v.empty() ? "—" : v; }
+
 std::string sex_text(const std::string& s) {
   if (s == "M" || s == "m") return "男";
   if (s == "F" || s == "f") return "女";

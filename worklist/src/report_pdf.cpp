@@ -21,8 +21,6 @@ constexpr double kContentW = kPageW - 2 * kMargin;
 constexpr double kFooterH = 28.0;
 constexpr const char* kFont = "Noto Sans CJK SC";
 
-std::string or_dash(const std::string& s) { return s.empty() ? "—" : s; }
-
 struct Cairo {
   std::string bytes;
   cairo_surface_t* surface = nullptr;

@@ -8,6 +8,8 @@ namespace teledx::worklist {
 /// A DICOM person name ("WANG^FANG=王^芳") as printed: the ideographic group when present, family and given name
 /// joined without a space in Chinese ("王芳") and with one otherwise ("WANG FANG"); empty stays empty.
 std::string person_name_text(const std::string& dicom_name);
+/// The value, or "—" where a printed field has none.
+std::string or_dash(const std::string& v);
 /// M / F / O as 男 / 女 / 其他; empty as "—"; anything else as given.
 std::string sex_text(const std::string& s);
 /// YYYYMMDD as YYYY-MM-DD; anything else as given.
