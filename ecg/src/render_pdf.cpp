@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include "analysis_internal.hpp"
 #include "render_layout.hpp"
@@ -83,29 +84,42 @@ std::string printed_quality(const std::vector<Statement>& quality) {
   return out;
 }
 
-}  // namespace
+/// What a page draws from: the display copy of the signals, the analysis and the title, copied so the page can be
+/// drawn after its caller's objects are gone.
+struct PageContent {
+  LeadSet signals;
+  RenderOptions o;
+  std::optional<Analysis> analysis;
+  std::vector<std::string> title_lines;
+  std::string acquisition_time, device;
+};
 
-Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
-                                              const std::vector<std::string>& title_lines) {
-  if (ecg.leads.empty() || ecg.sample_rate_hz <= 0 || ecg.sample_count() < 2)
-    return make_error(ErrorCode::BadRequest, "the ECG has no samples to render");
-  if (!(o.mm_per_s > 0 && o.mm_per_s <= 100 && o.mm_per_mv > 0 && o.mm_per_mv <= 40))
-    return make_error(ErrorCode::BadRequest, "render options out of range (mm/s up to 100, mm/mV up to 40)");
-  const LeadSet s = detail::display_signals(ecg);
+/// Geometry of the page in millimetres: margins, rows and the page size.
+struct PageGeometry {
+  double left = 12, right = 5, header = 26, bottom = 8, row_h = 30, width_mm = 0, height_mm = 0;
+  std::size_t lines = 0;
+};
+
+PageGeometry geometry(const detail::PageLayout& page, const RenderOptions& o, std::size_t title_lines) {
+  PageGeometry g;
+  g.lines = std::min<std::size_t>(title_lines, 4);
+  g.header = 26 + 5 * double(g.lines);
+  g.row_h = o.layout == Layout::SixByTwo ? 25 : 30;
+  g.width_mm = g.left + page.cols * page.column_s * o.mm_per_s + g.right;
+  g.height_mm = g.header + page.rows * g.row_h + g.bottom;
+  return g;
+}
+
+void draw_page(cairo_t* cr, const PageContent& pc) {
+  const LeadSet& s = pc.signals;
+  const RenderOptions& o = pc.o;
+  const auto& title_lines = pc.title_lines;
+  const Analysis* analysis = pc.analysis ? &*pc.analysis : nullptr;
   const auto page = detail::layout_panels(s, o);
-  const double lines = double(std::min<std::size_t>(title_lines.size(), 4));
-  const double left = 12, right = 5, header = 26 + 5 * lines, bottom = 8;
-  const double row_h = o.layout == Layout::SixByTwo ? 25 : 30;
-  const double width_mm = left + page.cols * page.column_s * o.mm_per_s + right;
-  const double height_mm = header + page.rows * row_h + bottom;
-
-  std::vector<std::uint8_t> out;
-  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
-      cairo_pdf_surface_create_for_stream(append, &out, width_mm * kPtPerMm, height_mm * kPtPerMm),
-      cairo_surface_destroy);
-  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> holder(cairo_create(surface.get()), cairo_destroy);
-  cairo_t* cr = holder.get();
-  cairo_scale(cr, kPtPerMm, kPtPerMm);  // draw in millimetres
+  const PageGeometry g = geometry(page, o, title_lines.size());
+  const double left = g.left, header = g.header, bottom = g.bottom, row_h = g.row_h;
+  const double width_mm = g.width_mm, height_mm = g.height_mm;
+  const double lines = double(g.lines);
   // Millimetre grid: 1 mm minor, 5 mm major lines.
   for (int mm = 0; header + mm <= height_mm - bottom + 1e-9; ++mm) {
     cairo_set_source_rgb(cr, mm % 5 ? 1.0 : 0.96, mm % 5 ? 0.86 : 0.63, mm % 5 ? 0.86 : 0.63);
@@ -160,10 +174,10 @@ Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOp
   double y = 6;
   const double line_mm = width_mm - 6;
   for (std::size_t i = 0; i < std::size_t(lines); ++i, y += 5) text(cr, title_lines[i], 3, y, 3.5, false, line_mm);
-  std::string acquired = ecg.acquisition_time;
+  std::string acquired = pc.acquisition_time;
   if (acquired.size() >= 19 && acquired[10] == 'T') acquired[10] = ' ';  // ISO 8601 as a clinic writes it
   std::string l1 = "采集时间 " + (acquired.empty() ? std::string("—") : acquired);
-  if (!ecg.device.empty()) l1 += "   " + ecg.device;
+  if (!pc.device.empty()) l1 += "   " + pc.device;
   l1 += "   " + detail::fmt(o.mm_per_s) + " mm/s   " + detail::fmt(o.mm_per_mv) + " mm/mV";
   text(cr, l1, 3, y, 3);
   if (analysis) {
@@ -180,6 +194,35 @@ Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOp
   }
   text(cr, "机器测量与提示仅供医师参考，不作为诊断。Machine measurements and statements are suggestions for the reader, not a diagnosis.", 3,
        height_mm - 2.5, 2.5);
+}
+
+}  // namespace
+
+Result<PaperPage> paper_page(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
+                             const std::vector<std::string>& title_lines) {
+  if (ecg.leads.empty() || ecg.sample_rate_hz <= 0 || ecg.sample_count() < 2)
+    return make_error(ErrorCode::BadRequest, "the ECG has no samples to render");
+  if (!(o.mm_per_s > 0 && o.mm_per_s <= 100 && o.mm_per_mv > 0 && o.mm_per_mv <= 40))
+    return make_error(ErrorCode::BadRequest, "render options out of range (mm/s up to 100, mm/mV up to 40)");
+  auto pc = std::make_shared<PageContent>(PageContent{detail::display_signals(ecg), o,
+                                                      analysis ? std::optional<Analysis>(*analysis) : std::nullopt,
+                                                      title_lines, ecg.acquisition_time, ecg.device});
+  const PageGeometry g = geometry(detail::layout_panels(pc->signals, o), o, title_lines.size());
+  return PaperPage{g.width_mm, g.height_mm, [pc](void* cr) { draw_page(static_cast<cairo_t*>(cr), *pc); }};
+}
+
+Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
+                                              const std::vector<std::string>& title_lines) {
+  auto page = paper_page(ecg, o, analysis, title_lines);
+  if (!page.ok()) return page.error();
+  std::vector<std::uint8_t> out;
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
+      cairo_pdf_surface_create_for_stream(append, &out, page->width_mm * kPtPerMm, page->height_mm * kPtPerMm),
+      cairo_surface_destroy);
+  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> holder(cairo_create(surface.get()), cairo_destroy);
+  cairo_t* cr = holder.get();
+  cairo_scale(cr, kPtPerMm, kPtPerMm);  // draw in millimetres
+  page->draw(cr);
   cairo_show_page(cr);
   holder.reset();
   cairo_surface_finish(surface.get());

@@ -1,5 +1,8 @@
 // The signed report as a PDF (Chinese text, verification code, addenda): GET /api/tasks/{id}/report.pdf.
-// Whoever may view the report may download it; every download is audited.
+// Whoever may view the report may download it; every download is audited. An ECG report carries its tracing.
+#include "task_ecg.hpp"
+#include "teledx/core/log.hpp"
+#include "teledx/ecg/render.hpp"
 #include "teledx/worklist/report_pdf.hpp"
 #include "worklist_http.hpp"
 
@@ -11,6 +14,26 @@ using namespace wl;
 std::string institution_name(RequestContext& ctx, std::int64_t id) {
   auto inst = ctx.services.consortium->institution(id);
   return inst.ok() ? inst->name : std::string();
+}
+
+/// The paper ECG printed after an ECG report's text, as the reader saw it, so the clinic files one document.
+/// Nothing when the waveform cannot be read: the signed report still prints, and the log says why.
+std::vector<worklist::AppendedPage> ecg_pages(RequestContext& ctx, const worklist::Task& t,
+                                              const std::string& verification_code) {
+  if (t.kind != worklist::TaskKind::Ecg) return {};
+  auto e = load_task_ecg(ctx.services, t);
+  if (!e.ok()) {
+    log::warn("report", "report.pdf of task " + std::to_string(t.id) + " prints without its ECG: " + e.error().message);
+    return {};
+  }
+  e->title_lines.push_back("心电图诊断报告附图   报告验证码 " + verification_code);
+  auto page = ecg::paper_page(e->wave, {}, &e->analysis, e->title_lines);
+  if (!page.ok()) {
+    log::warn("report", "report.pdf of task " + std::to_string(t.id) + " prints without its ECG: " +
+                            page.error().message);
+    return {};
+  }
+  return {{page->width_mm, page->height_mm, std::move(page->draw)}};
 }
 
 }  // namespace
@@ -38,6 +61,7 @@ void add_report_pdf_routes(Router& router) {
                if (auto s = ctx.services.tasks->settings(t.center_id); s.ok())
                  in.utc_offset_minutes = s->utc_offset_minutes;
                in.field_labels = report_field_labels(t, versions, reports);
+               in.appended_pages = ecg_pages(ctx, t, versions.back().verification_code);
                auto pdf = unwrap(worklist::render_report_pdf(in));
                audit(ctx, "download", t.id,
                      "report.pdf version " + std::to_string(versions.back().version) + " code " +

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "demo_server.hpp"
+#include "support/pdf_info.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace teledx::test;
@@ -159,6 +160,39 @@ TEST_CASE("a CSV ECG is converted; without a patient in file or form it is refus
   CHECK(s.client().get(pdf_url + "?layout=6x2", up.tech()).status == 200);
   CHECK(s.client().get(pdf_url + "?layout=5x5", up.tech()).status == 400);
   CHECK(s.client().get(pdf_url, s.token("img-lead")).status == 404);
+
+  // Signed, the report the clinic prints carries the same tracing on an A4 landscape sheet after its text.
+  const std::string base = "/api/tasks/" + std::to_string(task["id"].get<std::int64_t>());
+  REQUIRE(s.client().post_json(base + "/assign", {{"user_id", s.user_id("ecg-reader1")}}, s.token("ecg-lead")).status ==
+          200);
+  REQUIRE(s.client()
+              .request("PUT", base + "/report/draft",
+                       json{{"base_version", 0}, {"findings", "窦性心律，心率75次/分。"}, {"impression", "正常心电图"}}.dump(),
+                       {{"Authorization", "Bearer " + s.token("ecg-reader1")}, {"Content-Type", "application/json"}})
+              .status == 200);
+  auto signed_r = s.client().post_json(base + "/report/sign", json::object(), s.token("ecg-reader1"));
+  INFO(signed_r.body);
+  REQUIRE(signed_r.status == 200);
+  auto report = s.client().get(base + "/report.pdf", up.tech());
+  REQUIRE(report.status == 200);
+  TempDir dir("teledx-ecg-report");
+  {
+    std::ofstream out(dir / "report.pdf", std::ios::binary);
+    out << report.body;
+  }
+  if (const char* keep = std::getenv("TELEDX_KEEP_PDF"))  // to look at the printed result
+    std::filesystem::copy_file(dir / "report.pdf", std::filesystem::path(keep) / "ecg-report.pdf",
+                               std::filesystem::copy_options::overwrite_existing);
+  std::string info, text;
+  REQUIRE(run_command("pdfinfo -f 1 -l 2 " + (dir / "report.pdf").string(), &info) == 0);
+  CHECK(pdf_page_count(info) == 2);
+  CHECK(pdf_page_size(info, 2) == "841.89 x 595.276");  // A4 landscape
+  REQUIRE(run_command("pdftotext -enc UTF-8 -f 2 -l 2 " + (dir / "report.pdf").string() + " -", &text) == 0);
+  INFO(text);
+  for (const char* expected : {"心电图诊断报告附图", "王五", "25 mm/s", "10 mm/mV", "II", "V5"})
+    CHECK(text.find(expected) != std::string::npos);
+  CHECK((text.find("第 2 页") != std::string::npos || text.find("第2页") != std::string::npos));
+  CHECK(text.find(signed_r.json()["report"]["verification_code"].get<std::string>()) != std::string::npos);
 }
 
 TEST_CASE("SCP-ECG and GE MUSE samples from the shared set are converted", "[server][ecg][upload]") {

@@ -1,11 +1,13 @@
 // The signed report PDF: Chinese text survives (pdftotext) and the page renders (pdftoppm).
 #include "teledx/worklist/report_pdf.hpp"
 
+#include <cairo.h>
 #include <catch2/catch.hpp>
 
 #include <fstream>
 #include <sstream>
 
+#include "support/pdf_info.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "worklist/county.hpp"
@@ -100,7 +102,7 @@ TEST_CASE("a long report breaks onto further pages; no signed version is refused
   }
   std::string info;
   REQUIRE(test::run_command("pdfinfo " + (dir / "long.pdf").string(), &info) == 0);
-  CHECK(info.find("Pages:          1\n") == std::string::npos);
+  CHECK(test::pdf_page_count(info) >= 2);
   REQUIRE(test::run_command("pdftotext -enc UTF-8 " + (dir / "long.pdf").string() + " " +
                             (dir / "long.txt").string()) == 0);
   const auto text = read_all(dir / "long.txt");
@@ -109,4 +111,70 @@ TEST_CASE("a long report breaks onto further pages; no signed version is refused
 
   in.versions.clear();
   CHECK(render_report_pdf(in).error().code == ErrorCode::BadRequest);
+}
+
+namespace {
+
+/// A page of `w` x `h` mm that writes `word` at (x, y) mm of itself, as the ECG module's page would draw.
+AppendedPage word_page(double w, double h, std::string word, double x, double y) {
+  return {w, h, [word = std::move(word), x, y](void* context) {
+            auto* cr = static_cast<cairo_t*>(context);
+            cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+            cairo_set_font_size(cr, 5);
+            cairo_move_to(cr, x, y);
+            cairo_show_text(cr, word.c_str());
+          }};
+}
+
+/// pdftotext -bbox's left edge of `word` on `page`, in millimetres; -1 when absent.
+double word_left_mm(const std::filesystem::path& pdf, int page, const std::string& word) {
+  std::string html;
+  REQUIRE(test::run_command("pdftotext -bbox -f " + std::to_string(page) + " -l " + std::to_string(page) + " " +
+                                pdf.string() + " -",
+                            &html) == 0);
+  const auto at = html.find(">" + word + "<");
+  if (at == std::string::npos) return -1;
+  const auto tag = html.rfind("<word", at);
+  const auto x = html.find("xMin=\"", tag);
+  return std::stod(html.substr(x + 6)) * 25.4 / 72.0;
+}
+
+}  // namespace
+
+TEST_CASE("appended pages print after the report on A4 at full scale with the report's footer, shrunk only when too big",
+          "[worklist][pdf]") {
+  County c;
+  auto in = signed_report(c, false);
+  // A landscape page that fits (an ECG page is 267 mm wide), then one larger than any A4 sheet.
+  in.appended_pages.push_back(word_page(100, 50, "FITS", 10, 20));
+  in.appended_pages.push_back(word_page(600, 400, "SHRUNK", 590, 390));
+  auto pdf = render_report_pdf(in);
+  REQUIRE(pdf.ok());
+  test::TempDir dir("teledx-pdf");
+  const auto file = dir / "appended.pdf";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << *pdf;
+  }
+  std::string info;
+  REQUIRE(test::run_command("pdfinfo -f 1 -l 3 " + file.string(), &info) == 0);
+  INFO(info);
+  CHECK(test::pdf_page_count(info) == 3);
+  CHECK(test::pdf_page_size(info, 1) == "595.276 x 841.89");  // the report: A4 portrait
+  CHECK(test::pdf_page_size(info, 2) == "841.89 x 595.276");  // A4 landscape
+  CHECK(test::pdf_page_size(info, 3) == "841.89 x 595.276");
+  // Centred on the 297-mm sheet at scale 1: the word drawn 10 mm into the page sits (297 - 100) / 2 + 10 mm in.
+  CHECK(word_left_mm(file, 2, "FITS") == Approx(108.5).margin(0.5));
+  // The big page is shrunk into the sheet: its far corner's word is still on paper.
+  const double shrunk = word_left_mm(file, 3, "SHRUNK");
+  CHECK(shrunk > 250);
+  CHECK(shrunk < 297 - 7);
+  // Each sheet names its report: verification code and page number.
+  std::string text;
+  REQUIRE(test::run_command("pdftotext -enc UTF-8 -f 2 -l 3 " + file.string() + " -", &text) == 0);
+  INFO(text);
+  std::erase(text, ' ');  // pdftotext drops the spaces between Chinese and digits
+  CHECK(text.find("第2页") != std::string::npos);
+  CHECK(text.find("第3页") != std::string::npos);
+  CHECK(text.find(in.versions[0].verification_code) != std::string::npos);
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,16 @@ Result<std::vector<std::uint8_t>> render_png(const Waveform& ecg, const RenderOp
 Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& options = {},
                                               const Analysis* analysis = nullptr,
                                               const std::vector<std::string>& title_lines = {});
+
+/// render_pdf's page for a caller that prints it inside its own PDF (the signed report prints the tracing after
+/// its text): the page's size in millimetres and a drawer that paints it on a cairo context (a `cairo_t*`, passed as
+/// void* so this header needs no cairo) whose user units are millimetres, origin at the page's top left. The drawer
+/// holds its own copy of what it draws. Errors as render_pdf.
+struct PaperPage {
+  double width_mm = 0, height_mm = 0;
+  std::function<void(void* cairo_context)> draw;
+};
+Result<PaperPage> paper_page(const Waveform& ecg, const RenderOptions& options = {}, const Analysis* analysis = nullptr,
+                             const std::vector<std::string>& title_lines = {});
 
 }  // namespace teledx::ecg
