@@ -35,7 +35,9 @@ export function render(el, { id }) {
     if (task.state === 'signed' && !markedDelivered) {
       markedDelivered = true;
       try {
-        task = await post(`/api/tasks/${id}/delivered`, {});
+        await post(`/api/tasks/${id}/delivered`, {});
+        // Read again: the delivery answer is the bare task, without the history it just added to.
+        task = await get(`/api/tasks/${id}`);
       } catch {
         /* the server may deliver by itself */
       }
@@ -116,10 +118,18 @@ export function render(el, { id }) {
     }
     parts.push(h('div.panel.panel-pad.no-print', { style: { maxWidth: '820px', margin: '12px auto 0' } },
       h('h3', t('result.history')),
-      h('table.grid', h('tbody', (task.events || []).map((e) =>
+      h('table.grid#result-history', h('tbody', historyRows(task).map((e) =>
         h('tr', h('td.nowrap', dateTime(e.at)), h('td', t('action.' + e.action)), h('td', bilingual(e.actor.name) || t('common.system')),
           h('td.sub', e.note || '')))))));
     clear(page).append(...parts);
+  }
+
+  // The exam's history starts when the center received it (the task's own time, not a worklist event), so a clinic
+  // sees its exam arrived before anyone has acted on it.
+  function historyRows(task) {
+    const received = task.times.received || task.times.created;
+    const arrival = received ? [{ at: received, action: 'received', actor: task.technician || {}, note: '' }] : [];
+    return arrival.concat(task.events || []);
   }
 
   async function act(action, okText) {

@@ -102,6 +102,7 @@ export const STRINGS = {
   'stage.reading': ['阅片中', 'Being read'],
   'stage.reported': ['已出报告', 'Reported'],
   'stage.returned': ['已退回', 'Returned'],
+  'action.received': ['中心已接收', 'Received by the center'],
   'action.claim': ['领取', 'Claimed'],
   'action.release': ['放回', 'Released'],
   'action.start_report': ['开始书写', 'Report started'],

@@ -67,6 +67,13 @@ test('the clinic sends a CT with its request and sees it in its list', async () 
   assert.match(text, /等待阅片/);
   assert.match(text, /咳嗽发热/);
   await clinic.shot('clinic-list');
+  // Before anyone at the center has acted, the exam's page shows when it arrived there.
+  await p.click(`tr[data-task="${taskId}"]`);
+  await waitForRoute(p, '/clinic/exam/' + taskId);
+  const history = await (await p.waitForSelector('#result-history tr')).textContent();
+  assert.match(history, /中心已接收/);
+  await p.goBack();
+  await waitForRoute(p, '/clinic');
 });
 
 test('the reader sees the new exam in the worklist', async () => {
@@ -183,6 +190,9 @@ test('the clinic sees the signed result and can print it', async () => {
   assert.match(doc, /王芳/);
   assert.ok(await p.$('#print-report'), 'a print button');
   assert.match(await p.textContent('.critical-banner'), /李医生/);
+  const history = await p.$$eval('#result-history tr', (rows) => rows.map((r) => r.textContent));
+  assert.match(history[0], /中心已接收/);
+  assert.ok(history.some((r) => /签发报告/.test(r)), 'the signing is in the history after the arrival: ' + history.join(' / '));
   const pdf = await p.pdf({ format: 'A4' }).catch(() => null);
   if (pdf) assert.ok(pdf.length > 1000, 'the report prints to PDF');
   await clinic.shot('result');
