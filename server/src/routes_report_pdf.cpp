@@ -26,7 +26,12 @@ std::vector<worklist::AppendedPage> ecg_pages(RequestContext& ctx, const worklis
     log::warn("report", "report.pdf of task " + std::to_string(t.id) + " prints without its ECG: " + e.error().message);
     return {};
   }
-  e->title_lines.push_back("心电图诊断报告附图   报告验证码 " + verification_code);
+  // The signed report's conclusion is the reader's: the machine's rhythm statements and unconfirmed flags, which
+  // the reader may have dismissed, stay off its tracing (ecg.pdf, read before the report, keeps them). The
+  // measurements and the recording's own faults are facts about the tracing and stay.
+  e->analysis.rhythm.clear();
+  e->analysis.critical.clear();
+  e->title_lines.push_back("心电图诊断报告附图   报告验证码 " + verification_code + "   诊断以本报告结论为准");
   auto page = ecg::paper_page(e->wave, {}, &e->analysis, e->title_lines);
   if (!page.ok()) {
     log::warn("report", "report.pdf of task " + std::to_string(t.id) + " prints without its ECG: " +

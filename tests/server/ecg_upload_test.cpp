@@ -192,6 +192,18 @@ TEST_CASE("a CSV ECG is converted; without a patient in file or form it is refus
   for (const char* expected : {"心电图诊断报告附图", "王五", "25 mm/s", "10 mm/mV", "II", "V5"})
     CHECK(text.find(expected) != std::string::npos);
   CHECK((text.find("第 2 页") != std::string::npos || text.find("第2页") != std::string::npos));
+  // The reader's conclusion stands alone on the signed report: the machine's measurements print, its statements
+  // (here "Non-sinus or undetermined rhythm", which the ECG page shows) and flags do not.
+  CHECK(text.find("HR 75/min") != std::string::npos);
+  CHECK(text.find("Non-sinus") == std::string::npos);
+  CHECK(text.find("MACHINE FLAG") == std::string::npos);
+  {
+    std::ofstream out(dir / "ecg.pdf", std::ios::binary);
+    out << pdf.body;
+  }
+  std::string ecg_text;
+  REQUIRE(run_command("pdftotext -enc UTF-8 " + (dir / "ecg.pdf").string() + " -", &ecg_text) == 0);
+  CHECK(ecg_text.find("Non-sinus") != std::string::npos);
   CHECK(text.find(signed_r.json()["report"]["verification_code"].get<std::string>()) != std::string::npos);
 }
 
