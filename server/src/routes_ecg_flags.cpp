@@ -46,10 +46,10 @@ json agreement_json(const worklist::FlagAgreementRow& r) {
 
 }  // namespace
 
-void add_ecg_pdf_routes(Router& router);  // routes_ecg_pdf.cpp
+void add_ecg_print_routes(Router& router);  // routes_ecg_print.cpp
 
 void add_ecg_flag_routes(Router& router) {
-  add_ecg_pdf_routes(router);
+  add_ecg_print_routes(router);
   router.add({.method = "GET", .pattern = "/api/tasks/{id}/ecg-flags", .roles = kReadersAndClinic},
              [](RequestContext& ctx) {
                auto t = visible_task(ctx, id_param(ctx, "id"));

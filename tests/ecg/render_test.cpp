@@ -48,10 +48,13 @@ TEST_CASE("The PNG has the paper size for 25 mm/s and 10 mm/mV and decodes as an
   REQUIRE(png->size() > 1000);
   CHECK((*png)[1] == 'P');
   CHECK((*png)[2] == 'N');
-  // IHDR width/height (big endian) at bytes 16..23: (12 + 250 + 5) mm and (26 + 4 x 30 + 5) mm at 4 px/mm.
+  // IHDR width/height (big endian) at bytes 16..23: the PDF's page, (12 + 250 + 5) mm and (26 + 4 x 30 + 8) mm, at
+  // 4 px/mm.
   auto be32 = [&](std::size_t i) { return ((*png)[i] << 24) | ((*png)[i + 1] << 16) | ((*png)[i + 2] << 8) | (*png)[i + 3]; };
   CHECK(be32(16) == 267 * 4);
-  CHECK(be32(20) == 151 * 4);
+  CHECK(be32(20) == 154 * 4);
+  o.px_per_mm = 0.5;
+  CHECK(render_png(w, o, &a).error().code == teledx::ErrorCode::BadRequest);
 }
 
 TEST_CASE("Rendering a recording with no samples is refused", "[ecg]") {

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <set>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include "demo_server.hpp"
 #include "support/pdf_info.hpp"
 #include "support/temp_dir.hpp"
@@ -160,6 +163,18 @@ TEST_CASE("a CSV ECG is converted; without a patient in file or form it is refus
   CHECK(s.client().get(pdf_url + "?layout=6x2", up.tech()).status == 200);
   CHECK(s.client().get(pdf_url + "?layout=5x5", up.tech()).status == 400);
   CHECK(s.client().get(pdf_url, s.token("img-lead")).status == 404);
+  // The same page as a picture, for systems that file images: 267 x 104 mm (two strips under two title lines).
+  const std::string png_url = "/api/tasks/" + std::to_string(task["id"].get<std::int64_t>()) + "/ecg.png";
+  auto png = s.client().get(png_url + "?px_per_mm=4", up.tech());
+  REQUIRE(png.status == 200);
+  CHECK(png.headers["content-type"] == "image/png");
+  const cv::Mat img = cv::imdecode(std::vector<std::uint8_t>(png.body.begin(), png.body.end()), cv::IMREAD_GRAYSCALE);
+  REQUIRE(!img.empty());
+  CHECK(img.cols == 267 * 4);
+  CHECK(img.rows == 104 * 4);
+  CHECK(cv::countNonZero(img < 80) > 2000);  // trace and text ink on the pink grid
+  CHECK(s.client().get(png_url + "?px_per_mm=100", up.tech()).status == 400);
+  CHECK(s.client().get(png_url, s.token("img-lead")).status == 404);
 
   // Signed, the report the clinic prints carries the same tracing on an A4 landscape sheet after its text.
   const std::string base = "/api/tasks/" + std::to_string(task["id"].get<std::int64_t>());

@@ -61,8 +61,11 @@ export function render(el, { id }) {
     // true size (25 mm/s, 10 mm/mV), which a clinic files or prints beside the report.
     if (versions.length)
       actions.append(h('a.btn#report-pdf', { href: `/api/tasks/${task.id}/report.pdf`, target: '_blank', rel: 'noopener' }, t('result.report_pdf')));
-    if (task.kind === 'ecg')
+    // The same tracing as a picture, for a clinic that files images (its EMR) or sends them to a doctor's phone.
+    if (task.kind === 'ecg') {
       actions.append(h('a.btn#ecg-pdf', { href: `/api/tasks/${task.id}/ecg.pdf`, target: '_blank', rel: 'noopener' }, t('result.ecg_pdf')));
+      actions.append(h('a.btn.ghost#ecg-png', { href: `/api/tasks/${task.id}/ecg.png`, download: `ecg-${task.id}.png` }, t('result.ecg_png')));
+    }
     if (task.state === 'delivered')
       actions.append(h('button.btn.primary#ack-report', { type: 'button', onclick: () => act('acknowledge', t('result.acknowledged')) },
         t('result.acknowledge')));

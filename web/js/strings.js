@@ -216,6 +216,7 @@ export const STRINGS = {
   'result.tracing': ['心电图', 'ECG tracing'],
   'result.report_pdf': ['报告 PDF', 'Report PDF'],
   'result.ecg_pdf': ['心电图 PDF（原大）', 'ECG tracing PDF (true size)'],
+  'result.ecg_png': ['心电图图片', 'ECG tracing image (PNG)'],
   'result.acknowledge': ['确认收到报告', 'Confirm receipt'],
   'result.acknowledged': ['已确认收到报告。', 'Receipt confirmed.'],
   'result.resume': ['重新提交阅片', 'Send back for reading'],

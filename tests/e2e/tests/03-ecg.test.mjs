@@ -100,15 +100,16 @@ test('the clinic opens the result and gets the report and the paper tracing as P
   assert.notEqual(await p.$eval('#result-ecg-canvas', (x) => getComputedStyle(x).display), 'none');
   await p.emulateMedia({ media: 'screen' });
   // The links work with the page's own session cookie, as a click opening them in a new tab does.
-  for (const sel of ['#ecg-pdf', '#report-pdf']) {
+  for (const [sel, type, magic] of [['#ecg-pdf', 'application/pdf', '%PDF-'], ['#report-pdf', 'application/pdf', '%PDF-'],
+    ['#ecg-png', 'image/png', '\x89PNG\r']]) {
     const got = await p.$eval(sel, async (a) => {
       const r = await fetch(a.href);
       const body = new Uint8Array(await r.arrayBuffer());
       return { status: r.status, type: r.headers.get('content-type'), magic: String.fromCharCode(...body.slice(0, 5)), size: body.length };
     });
     assert.equal(got.status, 200, sel);
-    assert.equal(got.type, 'application/pdf', sel);
-    assert.equal(got.magic, '%PDF-', sel);
+    assert.equal(got.type, type, sel);
+    assert.equal(got.magic, magic, sel);
     assert.ok(got.size > 5000, `${sel}: ${got.size} bytes`);
   }
   await b.shot('ecg-clinic-result');

@@ -28,12 +28,15 @@ struct RenderOptions {
 /// at <= 250 Hz after baseline (and mains) filtering, paper scale, calibration pulse and, when given, measurements.
 nlohmann::json render_json(const Waveform& ecg, const RenderOptions& options = {}, const Analysis* analysis = nullptr);
 
-/// The paper layout as PNG: millimetre grid (1 mm / 5 mm), 1 mV x 200 ms calibration pulse per row, lead labels and a
-/// measurements header. Errors: BadRequest when the ECG has no usable leads; Internal if encoding fails.
+/// The paper page as a PNG image at `px_per_mm` (6 px/mm is about 150 dpi): the page render_pdf prints (millimetre
+/// grid, 1 mV x 200 ms calibration pulse per row, lead labels, `title_lines`, measurements, statements in Chinese and
+/// as machine text), for systems that file pictures rather than documents. Errors: BadRequest when the ECG has no
+/// usable leads or an option is out of range; Internal if encoding fails.
 Result<std::vector<std::uint8_t>> render_png(const Waveform& ecg, const RenderOptions& options = {},
-                                              const Analysis* analysis = nullptr);
+                                              const Analysis* analysis = nullptr,
+                                              const std::vector<std::string>& title_lines = {});
 
-/// The same paper page as a one-page PDF (vector grid and traces, for the printed report), with up to four
+/// The paper page as a one-page PDF at true size (vector grid and traces, for the printed report), with up to four
 /// `title_lines` (patient, clinic, exam; UTF-8, Chinese included) above the ECG header. Errors as render_png.
 Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& options = {},
                                               const Analysis* analysis = nullptr,

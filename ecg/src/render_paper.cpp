@@ -1,6 +1,7 @@
-// PDF rendering of the paper ECG for the printed report: the same page as render_png (grid, calibration pulses,
-// traces, labels, measurements) but as vectors, so a printer draws the millimetre grid exactly at any resolution.
-// Text goes through Pango for Chinese patient names.
+// The paper ECG page (grid, calibration pulses, traces, labels, title, measurements, statements) drawn with cairo:
+// as vectors into a PDF for the printed report, so a printer draws the millimetre grid exactly at any resolution,
+// into another document's PDF (paper_page), and as a PNG image for systems that file pictures. Text goes through
+// Pango for Chinese names and statements.
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
@@ -110,7 +111,8 @@ PageGeometry geometry(const detail::PageLayout& page, const RenderOptions& o, st
   return g;
 }
 
-void draw_page(cairo_t* cr, const PageContent& pc) {
+/// `min_line_mm`: no line thinner, so that an image's grid is at least a pixel wide (a printer needs no floor).
+void draw_page(cairo_t* cr, const PageContent& pc, double min_line_mm = 0) {
   const LeadSet& s = pc.signals;
   const RenderOptions& o = pc.o;
   const auto& title_lines = pc.title_lines;
@@ -123,20 +125,20 @@ void draw_page(cairo_t* cr, const PageContent& pc) {
   // Millimetre grid: 1 mm minor, 5 mm major lines.
   for (int mm = 0; header + mm <= height_mm - bottom + 1e-9; ++mm) {
     cairo_set_source_rgb(cr, mm % 5 ? 1.0 : 0.96, mm % 5 ? 0.86 : 0.63, mm % 5 ? 0.86 : 0.63);
-    cairo_set_line_width(cr, mm % 5 ? 0.05 : 0.12);
+    cairo_set_line_width(cr, std::max(min_line_mm, mm % 5 ? 0.05 : 0.12));
     cairo_move_to(cr, 0, header + mm);
     cairo_line_to(cr, width_mm, header + mm);
     cairo_stroke(cr);
   }
   for (int mm = 0; mm <= width_mm; ++mm) {
     cairo_set_source_rgb(cr, mm % 5 ? 1.0 : 0.96, mm % 5 ? 0.86 : 0.63, mm % 5 ? 0.86 : 0.63);
-    cairo_set_line_width(cr, mm % 5 ? 0.05 : 0.12);
+    cairo_set_line_width(cr, std::max(min_line_mm, mm % 5 ? 0.05 : 0.12));
     cairo_move_to(cr, mm, header);
     cairo_line_to(cr, mm, height_mm - bottom);
     cairo_stroke(cr);
   }
   cairo_set_source_rgb(cr, 0.08, 0.08, 0.08);
-  cairo_set_line_width(cr, 0.2);
+  cairo_set_line_width(cr, std::max(min_line_mm, 0.2));
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   for (int r = 0; r < page.rows; ++r) {  // 1 mV x 200 ms calibration pulse at the start of every row
     const double base = header + r * row_h + row_h * 0.6, w = 0.2 * o.mm_per_s, h = o.mm_per_mv;
@@ -198,17 +200,58 @@ void draw_page(cairo_t* cr, const PageContent& pc) {
 
 }  // namespace
 
-Result<PaperPage> paper_page(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
-                             const std::vector<std::string>& title_lines) {
+namespace {
+
+Result<std::shared_ptr<const PageContent>> page_content(const Waveform& ecg, const RenderOptions& o,
+                                                        const Analysis* analysis,
+                                                        const std::vector<std::string>& title_lines) {
   if (ecg.leads.empty() || ecg.sample_rate_hz <= 0 || ecg.sample_count() < 2)
     return make_error(ErrorCode::BadRequest, "the ECG has no samples to render");
   if (!(o.mm_per_s > 0 && o.mm_per_s <= 100 && o.mm_per_mv > 0 && o.mm_per_mv <= 40))
     return make_error(ErrorCode::BadRequest, "render options out of range (mm/s up to 100, mm/mV up to 40)");
-  auto pc = std::make_shared<PageContent>(PageContent{detail::display_signals(ecg), o,
-                                                      analysis ? std::optional<Analysis>(*analysis) : std::nullopt,
-                                                      title_lines, ecg.acquisition_time, ecg.device});
-  const PageGeometry g = geometry(detail::layout_panels(pc->signals, o), o, title_lines.size());
-  return PaperPage{g.width_mm, g.height_mm, [pc](void* cr) { draw_page(static_cast<cairo_t*>(cr), *pc); }};
+  return std::shared_ptr<const PageContent>(std::make_shared<PageContent>(
+      PageContent{detail::display_signals(ecg), o, analysis ? std::optional<Analysis>(*analysis) : std::nullopt,
+                  title_lines, ecg.acquisition_time, ecg.device}));
+}
+
+PageGeometry geometry_of(const PageContent& pc) {
+  return geometry(detail::layout_panels(pc.signals, pc.o), pc.o, pc.title_lines.size());
+}
+
+}  // namespace
+
+Result<PaperPage> paper_page(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
+                             const std::vector<std::string>& title_lines) {
+  auto pc = page_content(ecg, o, analysis, title_lines);
+  if (!pc.ok()) return pc.error();
+  const PageGeometry g = geometry_of(**pc);
+  return PaperPage{g.width_mm, g.height_mm, [pc = *pc](void* cr) { draw_page(static_cast<cairo_t*>(cr), *pc); }};
+}
+
+Result<std::vector<std::uint8_t>> render_png(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
+                                              const std::vector<std::string>& title_lines) {
+  if (!(o.px_per_mm >= 1 && o.px_per_mm <= 40))
+    return make_error(ErrorCode::BadRequest, "render options out of range (px/mm 1-40)");
+  auto pc = page_content(ecg, o, analysis, title_lines);
+  if (!pc.ok()) return pc.error();
+  const PageGeometry g = geometry_of(**pc);
+  const double k = o.px_per_mm;
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
+      cairo_image_surface_create(CAIRO_FORMAT_RGB24, int(std::lround(g.width_mm * k)), int(std::lround(g.height_mm * k))),
+      cairo_surface_destroy);
+  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> holder(cairo_create(surface.get()), cairo_destroy);
+  cairo_t* cr = holder.get();
+  cairo_set_source_rgb(cr, 1, 1, 1);  // paper
+  cairo_paint(cr);
+  cairo_scale(cr, k, k);
+  draw_page(cr, **pc, 1.0 / k);
+  holder.reset();
+  std::vector<std::uint8_t> out;
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS ||
+      cairo_surface_write_to_png_stream(surface.get(), append, &out) != CAIRO_STATUS_SUCCESS)
+    return make_error(ErrorCode::Internal, "PNG rendering failed",
+                      cairo_status_to_string(cairo_surface_status(surface.get())));
+  return out;
 }
 
 Result<std::vector<std::uint8_t>> render_pdf(const Waveform& ecg, const RenderOptions& o, const Analysis* analysis,
