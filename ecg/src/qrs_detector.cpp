@@ -180,8 +180,45 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o, const 
     }
   };
 
+  // A lead whose beats suddenly shrink (an electrode's contact changing in a long recording) falls under the
+  // threshold for good: search-back takes peaks down to half of it only, and a fifth of the size was then missed for
+  // the rest of the record, with a "pause" flagged where none was (MIT-BIH 101 at a fifth of its gain after 60 s:
+  // 67 of 140 beats lost). After 2 s and 2.5 RR without a beat, the pending peaks are looked at again for the same
+  // beats at a smaller size: peaks as sharp as the recent beats (their dominant frequency, which does not scale with
+  // the gain, at least 85% of the beats'; P and T waves are at two thirds), at least a tenth of the beats' size (a
+  // real pause's noise is smaller), then the largest of them and those at least half its size: three or more, at
+  // 25-210/min. The levels restart from them. A pause of P waves alone is smooth and stays a pause.
+  auto recover_level = [&](std::int64_t now) {
+    if (beats.empty() || rr.n < 4 || pending.size() < 3) return;
+    if (double(now - beats.back().t) < std::max(2.0 * fs, 2.5 * rr.mean())) return;
+    Recent beat_pitch;
+    for (std::size_t i = beats.size() > 8 ? beats.size() - 8 : 0; i < beats.size(); ++i)
+      beat_pitch.push(pitch_of(beats[i]));
+    const double floor_h = 0.1 * qrs.median();
+    std::vector<Peak> sharp;
+    double hmax = 0;
+    for (auto& q : pending)
+      if (q.t - beats.back().t >= refractory && q.h >= floor_h && pitch_of(q) >= 0.85 * beat_pitch.median()) {
+        sharp.push_back(q);
+        hmax = std::max(hmax, q.h);
+      }
+    std::vector<Peak> found;
+    for (const auto& q : sharp)
+      if (q.h >= 0.5 * hmax && (found.empty() || q.t - found.back().t >= refractory)) found.push_back(q);
+    if (found.size() < 3) return;
+    const double per_min = double(found.size() - 1) * 60.0 * fs / double(found.back().t - found.front().t);
+    if (per_min < 25 || per_min > 210) return;
+    std::vector<Peak> rest;
+    for (const auto& q : pending)
+      if (q.t > found.back().t) rest.push_back(q);
+    qrs = Recent{}, noise = Recent{}, slopes = Recent{};
+    for (const auto& q : found) accept(q);
+    pending = std::move(rest);
+  };
+
   for (const Peak& p : cand) {
     search_back(p.t);
+    recover_level(p.t);
     // Within the refractory period two complexes cannot both be QRS: keep the larger. While the rhythm is regular
     // and slow enough that a shorter interval is implausible, the period extends to half the RR (at most 300 ms):
     // big P waves then lose against their QRS. An irregular rhythm (AF) keeps the plain refractory period.

@@ -5,6 +5,7 @@
 
 #include "ecg_test_data.hpp"
 #include "synthetic_ecg.hpp"
+#include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/evaluation.hpp"
 #include "teledx/ecg/readers.hpp"
 
@@ -112,6 +113,41 @@ TEST_CASE("QRS detection recovers after a noisy start and returns nothing on a f
   CHECK(detect_qrs(flat).empty());
   flat.leads[0].uv.resize(10);
   CHECK(detect_qrs(flat).empty());
+}
+
+namespace {
+
+/// Detection on `w` with every sample from `from_s` on multiplied by `gain`, scored against `ref` (EC57 from 0 s);
+/// the analysis must not call the change a pause.
+void check_gain_change(Waveform w, const std::vector<Annotation>& ref, double from_s, float gain) {
+  for (auto& l : w.leads)
+    for (std::size_t k = std::size_t(from_s * w.sample_rate_hz); k < l.uv.size(); ++k) l.uv[k] *= gain;
+  LeadSet c = w;
+  condition_signals(c);
+  Score sc;
+  match(ref, detect_qrs(c), w.sample_rate_hz, 0, sc);
+  INFO("TP " << sc.tp << " FN " << sc.fn << " FP " << sc.fp);
+  CHECK(sc.fn == 0);
+  CHECK(sc.fp <= 1);
+  for (const auto& f : analyze(w).critical) CHECK(f.code != "critical_pause");
+}
+
+}  // namespace
+
+TEST_CASE("QRS detection keeps finding beats that shrink to a fifth and flags no pause for it", "[ecg]") {
+  // An electrode's contact changing in a long recording. Search-back alone reaches half the threshold: the rest of
+  // the record was lost, and a pause was flagged.
+  test::Synth s;
+  s.seconds = 60;
+  check_gain_change(test::synth_ecg(s), as_beats(synthetic_onsets(s)), 30, 0.2f);
+  ECG_REQUIRE_SHARED("mitdb/101.dat");
+  auto record = test::read_annotated_record("mitdb", "101", "atr");
+  const double fs = record.waveform.sample_rate_hz;
+  for (auto& l : record.waveform.leads) l.uv.resize(std::size_t(120 * fs));
+  std::vector<Annotation> ref;
+  for (const auto& a : record.annotations)
+    if (a.sample < std::int64_t(120 * fs)) ref.push_back(a);
+  check_gain_change(record.waveform, ref, 60, 0.2f);
 }
 
 TEST_CASE("QRS detection on 12 leads or II+V1 or II alone takes no P wave for a beat in pauses of AV block",
