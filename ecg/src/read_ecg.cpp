@@ -81,11 +81,21 @@ Format detect_format(std::span<const std::uint8_t> b, std::string_view hint) {
 }
 
 Result<std::vector<std::uint8_t>> read_file_bytes(const std::filesystem::path& path) {
+  // A directory opens as a stream but its first read throws from inside the stream buffer (libstdc++), past any
+  // check of the stream state: refused here, like anything else that is not a plain file.
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    return bad("'" + path.string() + "' is not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return bad("cannot open '" + path.string() + "'");
-  std::vector<std::uint8_t> out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return bad("cannot read '" + path.string() + "'");
-  return out;
+  try {
+    std::vector<std::uint8_t> out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return bad("cannot read '" + path.string() + "'");
+    return out;
+  } catch (const std::ios_base::failure&) {
+    return bad("cannot read '" + path.string() + "'");
+  }
 }
 
 Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_view hint) {

@@ -260,8 +260,15 @@ Result<Waveform> read_wfdb_file(const std::filesystem::path& hea, double max_sec
   auto text = read_file_bytes(hea);
   if (!text) return text.error();
   FileLoader load = [&](const std::string& name) -> Result<std::vector<std::uint8_t>> {
-    if (name.find('/') != std::string::npos || name.find("..") != std::string::npos)
-      return bad("WFDB signal file name '" + name + "' must be a plain file name");
+    // A control character (a zero byte ends the name for the system: "<NUL>100.dat" opens the folder itself), a
+    // slash or a dot-only name would leave the record's folder or name a folder.
+    bool plain = !name.empty() && name != "." && name.find('/') == std::string::npos && name.find("..") == std::string::npos;
+    std::string shown;
+    for (char c : name) {
+      plain = plain && static_cast<unsigned char>(c) >= 0x20 && c != 0x7F;
+      shown += static_cast<unsigned char>(c) < 0x20 || c == 0x7F ? '?' : c;
+    }
+    if (!plain) return bad("WFDB signal file name '" + shown + "' must be a plain file name");
     return read_file_bytes(hea.parent_path() / name);
   };
   return read_record(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()), load, max_seconds);

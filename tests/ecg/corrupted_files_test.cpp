@@ -1,14 +1,37 @@
 #include "teledx/ecg/readers.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <random>
 
 #include "ecg_test_data.hpp"
+#include "support/temp_dir.hpp"
 #include "teledx/ecg/analysis.hpp"
 
 using namespace teledx::ecg;
+using teledx::ecg::test::as_bytes;
+using teledx::ecg::test::local_data;
 
 namespace {
+
+bool mentions(const teledx::Error& e, const std::string& word) { return e.message.find(word) != std::string::npos; }
+
+std::string text_of(const std::filesystem::path& p) {
+  auto b = read_file_bytes(p);
+  REQUIRE(b.ok());
+  return std::string(b->begin(), b->end());
+}
+
+void write_file(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+}
+
+std::string replace_first(std::string s, const std::string& what, const std::string& with) {
+  const auto at = s.find(what);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, what.size(), with);
+}
 
 /// Reads a mutated file; a success must still yield a consistent waveform that the analysis accepts.
 void check_mutant(const std::vector<std::uint8_t>& bytes, const std::string& hint) {
@@ -63,4 +86,29 @@ TEST_CASE("Garbage bytes named like any ECG format are refused without a crash",
   }
   auto ann = read_wfdb_annotations(std::vector<std::uint8_t>{0xFF, 0xFF, 0x01});
   CHECK((ann.ok() || !ann.error().message.empty()));
+}
+
+TEST_CASE("A WFDB signal file name that starts with a zero byte or is a dot is refused instead of reading the folder", "[ecg]") {
+  // "<NUL>3.dat" ends at its zero byte for the system and "." is the folder itself: the stream opened on the folder
+  // threw from its first read, past every check, and the exception left the reader instead of an error.
+  const std::string hea = text_of(local_data() / "ludb/3.hea");
+  const auto dat = read_file_bytes(local_data() / "ludb/3.dat");
+  REQUIRE(dat.ok());
+  for (const std::string& name : {std::string("\0" "3.dat", 6), std::string(".")}) {
+    teledx::test::TempDir dir;
+    write_file(dir / "3.hea", replace_first(hea, "3.dat", name));
+    write_file(dir / "3.dat", std::string(dat->begin(), dat->end()));
+    auto w = read_ecg_file(dir / "3.hea");
+    REQUIRE_FALSE(w.ok());
+    CHECK(mentions(w.error(), "must be a plain file name"));
+  }
+}
+
+TEST_CASE("Reading a folder as an ECG file gives an error instead of an exception", "[ecg]") {
+  teledx::test::TempDir dir;
+  auto bytes = read_file_bytes(dir.path());
+  REQUIRE_FALSE(bytes.ok());
+  CHECK(mentions(bytes.error(), "is not a regular file"));
+  auto w = read_ecg_file(dir.path());
+  REQUIRE_FALSE(w.ok());
 }
