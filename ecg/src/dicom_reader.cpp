@@ -4,11 +4,13 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcistrma.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "parse_util.hpp"
 #include "teledx/ecg/readers.hpp"
@@ -16,6 +18,74 @@
 namespace teledx::ecg {
 using namespace detail;
 namespace {
+
+/// The file's bytes as a DCMTK input stream that can be reopened at any offset. DCMTK then leaves values longer
+/// than DCM_MaxReadLength in place and reads them when asked for, and refuses a value whose length runs past the
+/// end of the file. Through a DcmInputBufferStream (which cannot be reopened) it allocated every value's declared
+/// length first: a damaged length field in a 300 KB file asked for up to 4 GB.
+class SpanProducer : public DcmProducer {
+ public:
+  SpanProducer(std::span<const std::uint8_t> b, std::size_t at) : b_(b), pos_(std::min(at, b.size())) {}
+  OFBool good() const override { return status_.good(); }
+  OFCondition status() const override { return status_; }
+  OFBool eos() override { return pos_ >= b_.size(); }
+  offile_off_t avail() override { return status_.good() ? offile_off_t(b_.size() - pos_) : 0; }
+  offile_off_t read(void* buf, offile_off_t len) override {
+    if (status_.bad() || len <= 0) return 0;
+    const std::size_t n = std::min(std::size_t(len), b_.size() - pos_);
+    std::memcpy(buf, b_.data() + pos_, n);
+    pos_ += n;
+    return offile_off_t(n);
+  }
+  offile_off_t skip(offile_off_t len) override {
+    if (status_.bad() || len <= 0) return 0;
+    const std::size_t n = std::min(std::size_t(len), b_.size() - pos_);
+    pos_ += n;
+    return offile_off_t(n);
+  }
+  void putback(offile_off_t num) override {
+    if (num < 0 || std::size_t(num) > pos_) status_ = EC_PutbackFailed;
+    else pos_ -= std::size_t(num);
+  }
+
+ private:
+  std::span<const std::uint8_t> b_;
+  std::size_t pos_;
+  OFCondition status_ = EC_Normal;
+};
+
+struct SpanProducerHolder {  // a base, so that the producer exists before DcmInputStream takes its address
+  SpanProducer producer;
+};
+
+class SpanInputStream : private SpanProducerHolder, public DcmInputStream {
+ public:
+  SpanInputStream(std::span<const std::uint8_t> b, std::size_t at)
+      : SpanProducerHolder{SpanProducer(b, at)}, DcmInputStream(&producer), b_(b), start_(std::min(at, b.size())) {}
+  DcmInputStreamFactory* newFactory() const override;
+
+ private:
+  std::span<const std::uint8_t> b_;
+  std::size_t start_;
+};
+
+class SpanStreamFactory : public DcmInputStreamFactory {
+ public:
+  SpanStreamFactory(std::span<const std::uint8_t> b, std::size_t at) : b_(b), at_(at) {}
+  DcmInputStream* create() const override { return new SpanInputStream(b_, at_); }
+  DcmInputStreamFactory* clone() const override { return new SpanStreamFactory(*this); }
+  DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }  // random access, like a file
+
+ private:
+  std::span<const std::uint8_t> b_;
+  std::size_t at_;
+};
+
+DcmInputStreamFactory* SpanInputStream::newFactory() const {
+  // Behind a compression filter (deflated transfer syntax) offsets are not file offsets: values are read at once.
+  if (currentProducer() != &producer) return nullptr;
+  return new SpanStreamFactory(b_, start_ + std::size_t(tell()));
+}
 
 std::string str(DcmItem* item, const DcmTagKey& tag) {
   OFString v;
@@ -173,9 +243,7 @@ std::string iso_datetime(const std::string& dt) {
 Result<Waveform> read_dicom_ecg(std::span<const std::uint8_t> b) {
   if (!dcmDataDict.isDictionaryLoaded())
     return make_error(ErrorCode::Internal, "the DICOM data dictionary is not loaded", "check DCMDICTPATH");
-  DcmInputBufferStream is;
-  is.setBuffer(b.data(), offile_off_t(b.size()));
-  is.setEos();
+  SpanInputStream is(b, 0);
   DcmFileFormat ff;
   ff.transferInit();
   OFCondition c = ff.read(is, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);

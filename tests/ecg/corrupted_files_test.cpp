@@ -1,7 +1,11 @@
 #include "teledx/ecg/readers.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <new>
 #include <random>
 
 #include "ecg_test_data.hpp"
@@ -12,7 +16,47 @@ using namespace teledx::ecg;
 using teledx::ecg::test::as_bytes;
 using teledx::ecg::test::local_data;
 
+// The largest single allocation while `g_track_allocations` is set: operator new and the nothrow array new DCMTK
+// uses are replaced for this test program (plain malloc, as the library's own), so a reader asking for gigabytes
+// because of one damaged length field shows up even when the system would have granted it.
 namespace {
+std::atomic<bool> g_track_allocations{false};
+std::atomic<std::size_t> g_largest_allocation{0};
+void note_allocation(std::size_t n) {
+  if (!g_track_allocations.load(std::memory_order_relaxed)) return;
+  std::size_t cur = g_largest_allocation.load(std::memory_order_relaxed);
+  while (n > cur && !g_largest_allocation.compare_exchange_weak(cur, n)) {
+  }
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+  note_allocation(n);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  note_allocation(n);
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  note_allocation(n);
+  return std::malloc(n ? n : 1);
+}
+
+namespace {
+
+/// Largest single allocation made by `f`.
+template <typename F>
+std::size_t largest_allocation(F&& f) {
+  g_largest_allocation = 0;
+  g_track_allocations = true;
+  f();
+  g_track_allocations = false;
+  return g_largest_allocation;
+}
+
+constexpr std::size_t kMiB = 1024 * 1024;
 
 bool mentions(const teledx::Error& e, const std::string& word) { return e.message.find(word) != std::string::npos; }
 
@@ -111,4 +155,19 @@ TEST_CASE("Reading a folder as an ECG file gives an error instead of an exceptio
   CHECK(mentions(bytes.error(), "is not a regular file"));
   auto w = read_ecg_file(dir.path());
   REQUIRE_FALSE(w.ok());
+}
+
+TEST_CASE("A DICOM element length running past the end of the file is refused without allocating that length", "[ecg]") {
+  // DCMTK reading from memory allocated each value's declared length before finding the data short: 4 GB for the
+  // waveform data of this 300 KB file once its length field read 0xFFFFFFF0.
+  auto bytes = read_file_bytes(local_data() / "waveform_ecg.dcm");
+  REQUIRE(bytes.ok());
+  const std::vector<std::uint8_t> waveform_data = {0x00, 0x54, 0x10, 0x10, 'O', 'W', 0, 0};
+  const auto at = std::search(bytes->begin(), bytes->end(), waveform_data.begin(), waveform_data.end());
+  REQUIRE(at != bytes->end());
+  for (std::size_t i = 0; i < 4; ++i) *(at + 8 + std::ptrdiff_t(i)) = i == 0 ? 0xF0 : 0xFF;
+  teledx::Result<Waveform> w = teledx::make_error(teledx::ErrorCode::Internal, "not read");
+  const std::size_t largest = largest_allocation([&] { w = read_ecg_bytes(*bytes, "x.dcm"); });
+  REQUIRE_FALSE(w.ok());
+  CHECK(largest < 64 * kMiB);
 }
