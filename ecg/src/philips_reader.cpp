@@ -35,7 +35,9 @@ std::optional<std::vector<std::uint8_t>> base64(std::string_view s) {
 
 /// LZW with fixed 10-bit codes, most significant bit first; codes above 1022 end the stream. Like the device
 /// software, a code is only taken while more than 24 bits are buffered, so the last bytes of a chunk are padding.
-std::vector<std::uint8_t> lzw10(std::span<const std::uint8_t> in) {
+/// A code stands for up to 768 bytes, so damaged data could decode to hundreds of times its size: nullopt when the
+/// output would pass `max_out` bytes.
+std::optional<std::vector<std::uint8_t>> lzw10(std::span<const std::uint8_t> in, std::size_t max_out) {
   constexpr int kBits = 10;
   constexpr unsigned kMaxCode = (1u << kBits) - 2;
   std::vector<std::vector<std::uint8_t>> dict(256);
@@ -63,6 +65,7 @@ std::vector<std::uint8_t> lzw10(std::span<const std::uint8_t> in) {
       entry.push_back(cur[0]);
       dict.push_back(std::move(entry));
     }
+    if (cur.size() > max_out - out.size()) return std::nullopt;
     out.insert(out.end(), cur.begin(), cur.end());
     prev = std::move(cur);
   }
@@ -70,29 +73,43 @@ std::vector<std::uint8_t> lzw10(std::span<const std::uint8_t> in) {
 
 /// One XLI chunk per lead: [size:int32][unused:int16][first:int16] then `size` bytes of LZW data, whose output
 /// holds the high bytes of all values followed by the low bytes; values are second differences with a bias of 64.
-Result<std::vector<std::vector<int>>> xli_decode(std::span<const std::uint8_t> data) {
+/// A chunk holds one lead of `per_lead` samples when the header says how long the leads are (nullopt: unknown).
+Result<std::vector<std::vector<int>>> xli_decode(std::span<const std::uint8_t> data, std::optional<std::size_t> per_lead) {
   std::vector<std::vector<int>> leads;
   std::size_t off = 0;
+  // Two bytes a sample. A chunk may hold twice the announced length; all chunks together at most kMaxSamplesPerLead.
+  std::size_t budget = 2 * kMaxSamplesPerLead;
   while (off + 8 <= data.size()) {
     LeReader h{data, off};
     const std::int32_t size = std::int32_t(h.u32());
     h.u16();
     const std::int16_t first = std::int16_t(h.u16());
     off += 8;
-    if (size < 0 || off + std::size_t(size) > data.size())
-      return bad("Philips XML: XLI chunk " + std::to_string(leads.size() + 1) + " runs past the end of the data");
-    auto bytes = lzw10(data.subspan(off, std::size_t(size)));
+    const std::string chunk = "Philips XML: XLI chunk " + std::to_string(leads.size() + 1);
+    if (size < 0 || off + std::size_t(size) > data.size()) return bad(chunk + " runs past the end of the data");
+    const std::size_t max_out = per_lead ? std::min(budget, 4 * *per_lead + 2) : budget;
+    auto bytes = lzw10(data.subspan(off, std::size_t(size)), max_out);
+    if (!bytes)
+      return bad(chunk + " decodes to more than " + std::to_string(max_out / 2) + " samples" +
+                 (per_lead ? " (the header announces " + std::to_string(*per_lead) + " per lead)" : std::string()) +
+                 ": the compressed data are corrupted");
+    budget -= bytes->size();
     off += std::size_t(size);
-    if (bytes.size() % 2) bytes.push_back(0);
-    const std::size_t n = bytes.size() / 2;
+    if (bytes->size() % 2) bytes->push_back(0);
+    const std::size_t n = bytes->size() / 2;
     std::vector<int> d(n);
-    for (std::size_t i = 0; i < n; ++i) d[i] = std::int16_t((bytes[i] << 8) | bytes[n + i]);
+    for (std::size_t i = 0; i < n; ++i) d[i] = std::int16_t(((*bytes)[i] << 8) | (*bytes)[n + i]);
     if (n >= 2) {
-      int x = d[0], y = d[1], last = first;
+      // The device stores 16-bit samples: a second-difference sum leaving that range is damaged data (and would
+      // soon overflow int).
+      std::int64_t x = d[0], y = d[1], last = first;
       for (std::size_t i = 2; i < n; ++i) {
-        const int z = 2 * y - x - last;
+        const std::int64_t z = 2 * y - x - last;
+        if (z < INT16_MIN || z > INT16_MAX)
+          return bad(chunk + " decodes to a value outside the 16-bit sample range at sample " + std::to_string(i + 1) +
+                     ": the compressed data are corrupted");
         last = d[i] - 64;
-        d[i] = z;
+        d[i] = int(z);
         x = y;
         y = z;
       }
@@ -121,8 +138,20 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
   auto fs = to_double(child_text(sig, "samplingrate"));
   if (!fs) return bad("the Philips XML has no sampling rate");
   if (auto e = check_rate(*fs, "the Philips XML")) return *e;
-  const double uv_per_unit = to_double(child_text(sig, "signalresolution")).value_or(5);
+  const std::string resolution = child_text(sig, "signalresolution");
+  const double uv_per_unit = to_double(resolution).value_or(5);
+  if (!(uv_per_unit > 0 && uv_per_unit < 1e6))
+    return bad("the Philips XML signal resolution '" + resolution + "' is not a positive number of microvolts");
   const auto duration_ms = to_double(attr(wf, "durationperchannel"));
+  // Samples per lead the header announces.
+  std::optional<std::size_t> per_lead;
+  if (duration_ms) {
+    const double samples = *duration_ms * *fs / 1000;
+    if (!(samples >= 1 && samples <= double(kMaxSamplesPerLead)))
+      return bad("the Philips XML duration per channel '" + attr(wf, "durationperchannel") +
+                 "' ms is not a usable recording length");
+    per_lead = std::size_t(samples);
+  }
   auto raw = base64(text(wf));
   if (!raw) return bad("the Philips XML waveform data is not valid base64");
   std::vector<std::string> labels;
@@ -132,12 +161,12 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
   const std::string method = attr(wf, "compressmethod");
   if (attr(wf, "compressflag") == "True" || method == "XLI") {
     if (method != "XLI") return bad("Philips XML compression '" + method + "' is not supported (XLI is)");
-    auto d = xli_decode(*raw);
+    auto d = xli_decode(*raw, per_lead);
     if (!d) return d.error();
     data = std::move(*d);
   } else {
-    const std::size_t per = duration_ms ? std::size_t(*duration_ms * *fs / 1000) : raw->size() / 2 / labels.size();
-    if (raw->size() < per * labels.size() * 2) return bad("the Philips XML waveform data is truncated");
+    const std::size_t per = per_lead ? *per_lead : raw->size() / 2 / labels.size();
+    if (raw->size() / 2 / labels.size() < per) return bad("the Philips XML waveform data is truncated");
     for (std::size_t l = 0; l < labels.size(); ++l) {
       std::vector<int> v(per);
       for (std::size_t k = 0; k < per; ++k) {
@@ -151,7 +180,7 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
     return bad("the Philips XML holds " + std::to_string(data.size()) + " leads, its header names " + std::to_string(labels.size()));
   std::size_t n = data.front().size();
   for (const auto& d : data) n = std::min(n, d.size());
-  if (duration_ms) n = std::min(n, std::size_t(*duration_ms * *fs / 1000));
+  if (per_lead) n = std::min(n, *per_lead);
   // After the recorded signal devices append flat padding and a square calibration pulse: drop that tail, i.e.
   // everything after the last sample where the leads still move within 5 samples of each other.
   auto still = [&](std::size_t k) {

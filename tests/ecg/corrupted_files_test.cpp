@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <new>
@@ -170,4 +171,134 @@ TEST_CASE("A DICOM element length running past the end of the file is refused wi
   const std::size_t largest = largest_allocation([&] { w = read_ecg_bytes(*bytes, "x.dcm"); });
   REQUIRE_FALSE(w.ok());
   CHECK(largest < 64 * kMiB);
+}
+
+namespace {
+
+std::string base64(const std::vector<std::uint8_t>& b) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string o;
+  std::size_t i = 0;
+  for (; i + 2 < b.size(); i += 3) {
+    const unsigned v = (unsigned(b[i]) << 16) | (unsigned(b[i + 1]) << 8) | b[i + 2];
+    o += t[v >> 18], o += t[(v >> 12) & 63], o += t[(v >> 6) & 63], o += t[v & 63];
+  }
+  if (b.size() - i == 1) {
+    const unsigned v = unsigned(b[i]) << 16;
+    o += t[v >> 18], o += t[(v >> 12) & 63], o += "==";
+  } else if (b.size() - i == 2) {
+    const unsigned v = (unsigned(b[i]) << 16) | (unsigned(b[i + 1]) << 8);
+    o += t[v >> 18], o += t[(v >> 12) & 63], o += t[(v >> 6) & 63], o += '=';
+  }
+  return o;
+}
+
+/// Bits written most significant first (SCP-ECG Huffman data, Philips LZW codes).
+struct BitWriter {
+  std::vector<std::uint8_t> bytes;
+  int used = 8;
+  void put(std::uint32_t value, int bits) {
+    for (int i = bits - 1; i >= 0; --i) {
+      if (used == 8) bytes.push_back(0), used = 0;
+      if ((value >> i) & 1u) bytes.back() |= std::uint8_t(0x80u >> used);
+      ++used;
+    }
+  }
+  std::size_t bits() const { return bytes.size() * 8 - std::size_t(8 - used); }
+};
+
+void le(std::vector<std::uint8_t>& b, std::uint32_t v, int n) {
+  for (int i = 0; i < n; ++i) b.push_back(std::uint8_t(v >> (8 * i)));
+}
+
+/// The Philips sample with its <parsedwaveforms> opening tag and content replaced.
+std::vector<std::uint8_t> philips_with(const std::string& open_tag, const std::vector<std::uint8_t>& raw) {
+  const std::string x = text_of(local_data() / "philips_129DYPRG.xml");
+  const auto start = x.find("<parsedwaveforms");
+  const auto end = x.find("</parsedwaveforms>");
+  REQUIRE(start != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  return as_bytes(x.substr(0, start) + open_tag + base64(raw) + x.substr(end));
+}
+
+/// One XLI chunk of the given 10-bit LZW codes. The decoder takes a code only while more than 24 bits are left, so
+/// the codes are followed by 15 to 24 bits of padding, ending on a byte.
+std::vector<std::uint8_t> xli_chunk(const std::vector<unsigned>& codes) {
+  BitWriter bw;
+  for (auto c : codes) bw.put(c, 10);
+  while (bw.bits() < 10 * codes.size() + 15 || bw.bits() % 8) bw.put(0, 1);
+  std::vector<std::uint8_t> chunk;
+  le(chunk, std::uint32_t(bw.bytes.size()), 4);
+  le(chunk, 0, 2);  // unused
+  le(chunk, 0, 2);  // first value
+  chunk.insert(chunk.end(), bw.bytes.begin(), bw.bytes.end());
+  return chunk;
+}
+
+/// An XLI chunk whose LZW codes are all literal bytes: 16-bit `values` stored as high bytes then low bytes.
+std::vector<std::uint8_t> xli_literal_chunk(const std::vector<std::uint16_t>& values) {
+  std::vector<unsigned> codes;
+  for (auto v : values) codes.push_back(v >> 8);
+  for (auto v : values) codes.push_back(v & 0xFF);
+  return xli_chunk(codes);
+}
+
+const std::string kXliTag =
+    "<parsedwaveforms compressflag=\"True\" compressmethod=\"XLI\" dataencoding=\"Base64\" durationperchannel=\"11000\">";
+
+}  // namespace
+
+TEST_CASE("A Philips XLI chunk whose second differences leave the 16-bit range is refused", "[ecg]") {
+  // Residuals of 0x7FFF sum to a running value that overflowed int after about 360 samples.
+  std::vector<std::uint8_t> raw;
+  for (int lead = 0; lead < 12; ++lead) {
+    auto chunk = xli_literal_chunk(std::vector<std::uint16_t>(1000, 0x7FFF));
+    raw.insert(raw.end(), chunk.begin(), chunk.end());
+  }
+  auto w = read_ecg_bytes(philips_with(kXliTag, raw), "x.xml");
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "XLI chunk 1"));
+  CHECK(mentions(w.error(), "16-bit sample range"));
+}
+
+TEST_CASE("A Philips XLI chunk that decodes to far more samples than the header announces is refused", "[ecg]") {
+  // Each LZW code repeats the previous string plus one byte: 10 bits of input give up to 768 bytes of output, so a
+  // damaged chunk could decode to hundreds of times its size. 5500 samples a lead are announced (11 s at 500 Hz).
+  std::vector<unsigned> codes = {0};
+  for (unsigned code = 256; code <= 1022; ++code) codes.push_back(code);  // dictionary full: 768 bytes a code
+  for (int i = 0; i < 200; ++i) codes.push_back(1022);
+  std::vector<std::uint8_t> raw;
+  for (int lead = 0; lead < 12; ++lead) {
+    auto chunk = xli_chunk(codes);
+    raw.insert(raw.end(), chunk.begin(), chunk.end());
+  }
+  auto w = read_ecg_bytes(philips_with(kXliTag, raw), "x.xml");
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "XLI chunk 1 decodes to more than"));
+  CHECK(mentions(w.error(), "5500 per lead"));
+}
+
+TEST_CASE("A Philips XML with an impossible duration per channel or signal resolution is refused", "[ecg]") {
+  // Uncompressed: 12 leads of 5000 samples. A duration of 2^62 ms made 12 x 2 bytes x the samples wrap to 0 in the
+  // size check, and the reader then asked for a vector larger than max_size(): std::length_error out of the reader.
+  std::vector<std::uint8_t> raw;
+  for (int k = 0; k < 12 * 5000; ++k) le(raw, std::uint32_t(std::int16_t(100 * std::sin(k * 0.01))), 2);
+  auto tag = [](const std::string& duration) {
+    return "<parsedwaveforms compressflag=\"False\" dataencoding=\"Base64\" durationperchannel=\"" + duration + "\">";
+  };
+  REQUIRE(read_ecg_bytes(philips_with(tag("10000"), raw), "x.xml").ok());
+  for (const char* duration : {"4611686018427387904", "1e300", "-1", "nan", "0"}) {
+    INFO(duration);
+    auto w = read_ecg_bytes(philips_with(tag(duration), raw), "x.xml");
+    REQUIRE_FALSE(w.ok());
+    CHECK(mentions(w.error(), "duration per channel"));
+  }
+  const auto good = philips_with(tag("10000"), raw);
+  const std::string x(good.begin(), good.end());
+  for (const char* resolution : {"nan", "0", "-5", "inf"}) {
+    INFO(resolution);
+    auto w = read_ecg_bytes(as_bytes(replace_first(x, "<signalresolution>5<", std::string("<signalresolution>") + resolution + "<")), "x.xml");
+    REQUIRE_FALSE(w.ok());
+    CHECK(mentions(w.error(), "signal resolution"));
+  }
 }
