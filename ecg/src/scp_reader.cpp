@@ -1,5 +1,6 @@
 // SCP-ECG (EN 1064 / ISO 11073-91064): sections 0-7, default and custom Huffman tables,
 // first/second-difference decoding. Reference-beat subtraction and bimodal compression are refused.
+#include <climits>
 #include <cstring>
 #include <map>
 
@@ -78,10 +79,11 @@ Result<std::vector<int>> huff_decode(std::span<const std::uint8_t> d, const std:
     int extra = hit->total_bits - hit->prefix_bits;
     if (extra > 0) {
       if (!br.has(extra)) break;
-      std::uint32_t raw = br.get(extra);
-      int v = int(raw);
-      if (raw & (1u << (extra - 1))) v -= int(1u << extra);
-      out.push_back(v);
+      const std::uint32_t raw = br.get(extra);
+      // two's complement of `extra` bits (up to 31: int64, not int)
+      std::int64_t v = raw;
+      if (raw & (1u << (extra - 1))) v -= std::int64_t(1) << extra;
+      out.push_back(int(v));
     } else {
       out.push_back(hit->value);
     }
@@ -161,10 +163,14 @@ Result<std::vector<std::vector<int>>> decode_leads(const Section& s, const std::
     if (x.size() < nsamp)
       return bad(sec + ": lead " + std::to_string(i + 1) + " decodes to " + std::to_string(x.size()) + " samples, " +
                  std::to_string(nsamp) + " expected (corrupted data)");
-    if (diff == 1)
-      for (std::size_t k = 1; k < x.size(); ++k) x[k] += x[k - 1];
-    else if (diff == 2)
-      for (std::size_t k = 2; k < x.size(); ++k) x[k] += 2 * x[k - 1] - x[k - 2];
+    // Summing first or second differences: a running value leaving the int range is damaged data, not a signal.
+    for (std::size_t k = std::size_t(diff); diff > 0 && k < x.size(); ++k) {
+      const std::int64_t v = diff == 1 ? std::int64_t(x[k]) + x[k - 1] : std::int64_t(x[k]) + 2 * std::int64_t(x[k - 1]) - x[k - 2];
+      if (v < INT_MIN || v > INT_MAX)
+        return bad(sec + ": lead " + std::to_string(i + 1) + " runs out of range at sample " + std::to_string(k + 1) +
+                   " when its differences are summed (corrupted data)");
+      x[k] = int(v);
+    }
     out.push_back(std::move(x));
   }
   return out;

@@ -302,3 +302,93 @@ TEST_CASE("A Philips XML with an impossible duration per channel or signal resol
     CHECK(mentions(w.error(), "signal resolution"));
   }
 }
+
+namespace {
+
+std::uint16_t crc_ccitt(const std::vector<std::uint8_t>& d, std::size_t from) {
+  std::uint16_t crc = 0xFFFF;
+  for (std::size_t k = from; k < d.size(); ++k) {
+    crc ^= std::uint16_t(d[k] << 8);
+    for (int i = 0; i < 8; ++i) crc = (crc & 0x8000) ? std::uint16_t((crc << 1) ^ 0x1021) : std::uint16_t(crc << 1);
+  }
+  return crc;
+}
+
+/// A minimal SCP-ECG record: section 0, section 2 when `huffman` is given (else the default table applies), section
+/// 3 with one lead (I) of `nsamp` samples and section 6 holding its `data`: 1 uV a unit, 500 Hz.
+std::vector<std::uint8_t> scp_record(std::uint32_t nsamp, int diff, const std::vector<std::uint8_t>& data,
+                                     const std::vector<std::uint8_t>& huffman = {}) {
+  std::vector<std::uint8_t> s3, s6;
+  s3.push_back(1);  // one lead, no reference-beat subtraction
+  s3.push_back(0);
+  le(s3, 1, 4);
+  le(s3, nsamp, 4);
+  s3.push_back(1);  // lead I
+  le(s6, 1000, 2);  // 1000 nV a unit
+  le(s6, 2000, 2);  // 2000 us between samples
+  s6.push_back(std::uint8_t(diff));
+  s6.push_back(0);  // no bimodal compression
+  le(s6, std::uint32_t(data.size()), 2);
+  s6.insert(s6.end(), data.begin(), data.end());
+  std::vector<std::pair<int, const std::vector<std::uint8_t>*>> sections;
+  if (!huffman.empty()) sections.push_back({2, &huffman});
+  sections.push_back({3, &s3});
+  sections.push_back({6, &s6});
+  std::vector<std::uint8_t> out(6, 0);
+  auto header = [&](int id, std::size_t len) {
+    le(out, 0, 2);
+    le(out, std::uint32_t(id), 2);
+    le(out, std::uint32_t(len), 4);
+    le(out, 0x1414, 2);  // versions
+    le(out, 0, 4), le(out, 0, 2);
+  };
+  const std::size_t s0_len = 16 + 10 * sections.size();
+  header(0, s0_len);
+  std::size_t at = 6 + s0_len;
+  for (const auto& [id, body] : sections) {
+    le(out, std::uint32_t(id), 2);
+    le(out, std::uint32_t(16 + body->size()), 4);
+    le(out, std::uint32_t(at + 1), 4);  // 1-based
+    at += 16 + body->size();
+  }
+  for (const auto& [id, body] : sections) {
+    header(id, 16 + body->size());
+    out.insert(out.end(), body->begin(), body->end());
+  }
+  const auto len = std::uint32_t(out.size());
+  for (int i = 0; i < 4; ++i) out[2 + std::size_t(i)] = std::uint8_t(len >> (8 * i));
+  const std::uint16_t crc = crc_ccitt(out, 2);
+  out[0] = std::uint8_t(crc), out[1] = std::uint8_t(crc >> 8);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("SCP-ECG second differences whose running sum leaves the int range are refused", "[ecg]") {
+  // 400 values of 32767 (the default table's 16-bit escape): summed twice they passed 2^31 at sample 364.
+  BitWriter bw;
+  for (int i = 0; i < 400; ++i) bw.put(0b1111111111, 10), bw.put(0x7FFF, 16);
+  auto w = read_ecg_bytes(scp_record(400, 2, bw.bytes), "x.scp");
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "runs out of range at sample 364"));
+  // The same record in first differences stays in range and reads.
+  auto first = read_ecg_bytes(scp_record(400, 1, bw.bytes), "x.scp");
+  REQUIRE(first.ok());
+  CHECK(first->leads.front().uv[399] == Approx(400 * 32767.0));
+}
+
+TEST_CASE("A 31-bit SCP-ECG Huffman value decodes as a negative two's complement number", "[ecg]") {
+  // A custom table whose one code "1" is followed by 31 value bits: 0x40000000 is -2^30 (computing it in int
+  // subtracted INT_MIN and overflowed).
+  std::vector<std::uint8_t> table;
+  le(table, 1, 2);  // one table
+  le(table, 1, 2);  // one code
+  table.push_back(1), table.push_back(32), table.push_back(1);
+  le(table, 0, 2);
+  le(table, 1, 4);
+  BitWriter bw;
+  for (int i = 0; i < 600; ++i) bw.put(1, 1), bw.put(0x40000000, 31);
+  auto w = read_ecg_bytes(scp_record(600, 0, bw.bytes, table), "x.scp");
+  REQUIRE(w.ok());
+  CHECK(w->leads.front().uv[0] == Approx(-1073741824.0));
+}
