@@ -1,5 +1,6 @@
 // SCP-ECG (EN 1064 / ISO 11073-91064): sections 0-7, default and custom Huffman tables,
 // first/second-difference decoding. Reference-beat subtraction and bimodal compression are refused.
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <map>
@@ -54,21 +55,37 @@ struct BitReader {
   }
 };
 
+/// The codes of a table sorted by (length, code), so that each bit read costs a binary search rather than a pass over
+/// the table (a file may define 65535 codes). Equal codes keep their order: the first one defined wins, as before.
+std::vector<const HuffCode*> code_index(const HuffTable& t) {
+  std::vector<const HuffCode*> idx;
+  for (const auto& c : t) idx.push_back(&c);
+  std::stable_sort(idx.begin(), idx.end(), [](const HuffCode* a, const HuffCode* b) {
+    return a->prefix_bits != b->prefix_bits ? a->prefix_bits < b->prefix_bits : a->code < b->code;
+  });
+  return idx;
+}
+
 Result<std::vector<int>> huff_decode(std::span<const std::uint8_t> d, const std::vector<HuffTable>& tables, std::size_t want) {
   std::vector<int> out;
-  out.reserve(want);
+  out.reserve(std::min(want, d.size() * 8));  // every value takes at least one bit
+  std::vector<std::vector<const HuffCode*>> index;
+  for (const auto& t : tables) index.push_back(code_index(t));
   BitReader br{d};
   std::size_t ti = 0;
   while (out.size() < want && br.has(1)) {
-    const HuffTable& t = tables[ti];
+    const auto& t = index[ti];
     std::uint32_t acc = 0;
     int n = 0;
     const HuffCode* hit = nullptr;
     while (!hit && n < 32 && br.has(1)) {
       acc = (acc << 1) | br.get(1);
       ++n;
-      for (const auto& c : t)
-        if (c.prefix_bits == n && c.code == acc) { hit = &c; break; }
+      auto it = std::lower_bound(t.begin(), t.end(), std::pair<int, std::uint32_t>(n, acc),
+                                 [](const HuffCode* c, const std::pair<int, std::uint32_t>& key) {
+                                   return c->prefix_bits != key.first ? c->prefix_bits < key.first : c->code < key.second;
+                                 });
+      if (it != t.end() && (*it)->prefix_bits == n && (*it)->code == acc) hit = *it;
     }
     if (!hit) break;  // trailing padding bits
     if (hit->mode == 0) {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -391,4 +392,36 @@ TEST_CASE("A 31-bit SCP-ECG Huffman value decodes as a negative two's complement
   auto w = read_ecg_bytes(scp_record(600, 0, bw.bytes, table), "x.scp");
   REQUIRE(w.ok());
   CHECK(w->leads.front().uv[0] == Approx(-1073741824.0));
+}
+
+TEST_CASE("An SCP-ECG Huffman table of 60000 codes decodes without scanning the table for every bit", "[ecg]") {
+  // Each bit read compared the whole table: 16000 samples of a 32-bit code took tens of seconds, a hang for the
+  // upload (a bigger file, minutes).
+  std::vector<std::uint8_t> table;
+  const int ncodes = 60000;
+  le(table, 1, 2);
+  le(table, ncodes, 2);
+  for (int c = 0; c < ncodes; ++c) {
+    table.push_back(32), table.push_back(32), table.push_back(1);
+    le(table, 7, 2);
+    le(table, c == ncodes - 1 ? 0xFFFFFFFFu : std::uint32_t(c), 4);
+  }
+  BitWriter bw;
+  for (int i = 0; i < 16000; ++i) bw.put(0xFFFFFFFFu, 32);  // 64000 bytes: a lead's length field has 16 bits
+  const auto record = scp_record(16000, 0, bw.bytes, table);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto w = read_ecg_bytes(record, "x.scp");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE(w.ok());
+  CHECK(w->leads.front().uv[15999] == Approx(7));
+  CHECK(seconds < 5);
+}
+
+TEST_CASE("An SCP-ECG lead announcing 80 million samples in 10 bytes is refused without reserving memory for them", "[ecg]") {
+  teledx::Result<Waveform> w = teledx::make_error(teledx::ErrorCode::Internal, "not read");
+  const std::size_t largest =
+      largest_allocation([&] { w = read_ecg_bytes(scp_record(80'000'000, 0, std::vector<std::uint8_t>(10, 0)), "x.scp"); });
+  REQUIRE_FALSE(w.ok());
+  CHECK(mentions(w.error(), "80000000 expected"));
+  CHECK(largest < 64 * kMiB);
 }
