@@ -79,8 +79,10 @@ Result<LeadSet> read_sequence_set(XmlNode* set, const std::string& where) {
   std::size_t n = out.leads.front().uv.size();
   for (const auto& l : out.leads) n = std::min(n, l.uv.size());
   for (auto& l : out.leads) l.uv.resize(n);  // devices may write a few extra digits in one lead
+  if (auto e = check_finite(out, where)) return *e;
   derive_limb_leads(out);
   sort_leads(out);
+  if (auto e = check_finite(out, where)) return *e;
   return out;
 }
 

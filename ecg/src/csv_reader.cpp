@@ -88,6 +88,7 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
   }
   if (fs == 0) return bad("CSV: the sampling rate is unknown: add '# sample_rate=500' or a time column");
   if (auto e = check_rate(fs, "the CSV file")) return *e;
+  if (auto e = check_finite(w, "the CSV file")) return *e;
   w.sample_rate_hz = fs;
   return w;
 }

@@ -65,8 +65,10 @@ Result<LeadSet> read_waveform(XmlNode* wf, const std::string& where) {
   std::size_t n = set.leads.front().uv.size();
   for (const auto& l : set.leads)
     if (l.uv.size() != n) return bad(where + ": leads have different lengths");
+  if (auto e = check_finite(set, where)) return *e;
   derive_limb_leads(set);
   sort_leads(set);
+  if (auto e = check_finite(set, where)) return *e;
   return set;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Small helpers shared by the readers: error construction, text splitting, number parsing, bounds checks.
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "teledx/core/error.hpp"
+#include "teledx/ecg/waveform.hpp"
 
 namespace teledx::ecg::detail {
 
@@ -63,6 +65,18 @@ inline std::optional<Error> check_rate(double fs, std::string_view where) {
   if (!(fs >= kMinRateHz && fs <= kMaxRateHz))
     return bad("absurd sampling rate " + std::to_string(fs) + " Hz in " + std::string(where) +
                " (expected 50 to 20000 Hz)");
+  return std::nullopt;
+}
+
+/// Refuses leads holding a value that is not a finite number of microvolts: a huge sample, scale or baseline (1e39,
+/// nan, inf in a text format) that would reach the analysis as infinity or NaN. `where` names the file part.
+inline std::optional<Error> check_finite(const LeadSet& set, std::string_view where) {
+  for (const auto& l : set.leads)
+    for (std::size_t k = 0; k < l.uv.size(); ++k)
+      if (!std::isfinite(l.uv[k]))
+        return bad(std::string(where) + ", lead " + (l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead))) +
+                   ": sample " + std::to_string(k + 1) +
+                   " is out of range once scaled to microvolts (its value, scale or baseline is not a usable number)");
   return std::nullopt;
 }
 

@@ -241,6 +241,7 @@ Result<Waveform> read_record(std::string_view header_text, const FileLoader& loa
     }
     w.leads.push_back(std::move(l));
   }
+  if (auto e = check_finite(w, "WFDB record '" + h.name + "'")) return *e;
   return w;
 }
 

@@ -10,6 +10,7 @@
 #include <new>
 #include <random>
 
+#include "dicom_builder.hpp"
 #include "ecg_test_data.hpp"
 #include "support/temp_dir.hpp"
 #include "teledx/ecg/analysis.hpp"
@@ -424,4 +425,33 @@ TEST_CASE("An SCP-ECG lead announcing 80 million samples in 10 bytes is refused 
   REQUIRE_FALSE(w.ok());
   CHECK(mentions(w.error(), "80000000 expected"));
   CHECK(largest < 64 * kMiB);
+}
+
+TEST_CASE("Samples or scales that overflow to infinity or NaN are refused in every format that can carry them", "[ecg]") {
+  // A value, scale or gain such as 1e39 or nan reached the analysis as infinity or NaN.
+  auto csv = read_ecg_bytes(as_bytes("# sample_rate=500\nI,II\n1e39,0\n0,0\n0,0\n"), "x.csv");
+  REQUIRE_FALSE(csv.ok());
+  CHECK(mentions(csv.error(), "lead I: sample 1 is out of range"));
+
+  const std::string aecg = text_of(local_data() / "minimum_aecg.xml");
+  const auto digits = aecg.find("<digits>");
+  REQUIRE(digits != std::string::npos);
+  std::string big = aecg;
+  big.insert(digits + 8, "1e39 ");
+  auto a = read_ecg_bytes(as_bytes(big), "x.xml");
+  REQUIRE_FALSE(a.ok());
+  CHECK(mentions(a.error(), "out of range"));
+
+  const std::string hea = text_of(local_data() / "ludb/3.hea");
+  const auto dat = read_file_bytes(local_data() / "ludb/3.dat");
+  REQUIRE(dat.ok());
+  auto wfdb = read_wfdb(replace_first(hea, "751(-4)/mV", "nan(-4)/mV"), *dat);
+  REQUIRE_FALSE(wfdb.ok());
+  CHECK(mentions(wfdb.error(), "out of range"));
+
+  using B = test::DicomBuilder;
+  B::Group g{"RHYTHM", 500, {{"5.6.3-9-1", "Lead I", 1e38, "uV", 1e10}}, std::vector<std::int16_t>(600, 1)};
+  auto dcm = read_ecg_bytes(B::file({g}), "x.dcm");
+  REQUIRE_FALSE(dcm.ok());
+  CHECK(mentions(dcm.error(), "out of range"));
 }
