@@ -53,6 +53,7 @@ Result<LeadSet> read_waveform(XmlNode* wf, const std::string& where) {
     if (!data) return bad(where + ", lead " + id + ": WaveFormData is not valid base64");
     auto count = to_int(child_text(ld, "LeadSampleCountTotal"));
     std::size_t n = data->size() / 2;
+    if (count && *count < 0) return bad(where + ", lead " + id + " announces a negative sample count " + std::to_string(*count));
     if (count && std::size_t(*count) > n)
       return bad(where + ", lead " + id + " is truncated: " + std::to_string(n) + " samples, " + std::to_string(*count) + " announced");
     if (count) n = std::size_t(*count);
@@ -65,6 +66,7 @@ Result<LeadSet> read_waveform(XmlNode* wf, const std::string& where) {
   std::size_t n = set.leads.front().uv.size();
   for (const auto& l : set.leads)
     if (l.uv.size() != n) return bad(where + ": leads have different lengths");
+  if (n == 0) return bad(where + " holds no samples");
   if (auto e = check_finite(set, where)) return *e;
   derive_limb_leads(set);
   sort_leads(set);

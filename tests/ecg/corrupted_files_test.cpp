@@ -18,6 +18,7 @@
 using namespace teledx::ecg;
 using teledx::ecg::test::as_bytes;
 using teledx::ecg::test::local_data;
+using teledx::ecg::test::shared_data;
 
 // The largest single allocation while `g_track_allocations` is set: operator new and the nothrow array new DCMTK
 // uses are replaced for this test program (plain malloc, as the library's own), so a reader asking for gigabytes
@@ -454,4 +455,27 @@ TEST_CASE("Samples or scales that overflow to infinity or NaN are refused in eve
   auto dcm = read_ecg_bytes(B::file({g}), "x.dcm");
   REQUIRE_FALSE(dcm.ok());
   CHECK(mentions(dcm.error(), "out of range"));
+}
+
+TEST_CASE("GE MUSE leads with a nan scale or a zero or negative sample count are refused", "[ecg]") {
+  ECG_REQUIRE_SHARED("formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml");
+  const std::string x = text_of(shared_data() / "formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml");
+  auto replace_all = [](std::string s, const std::string& tag, const std::string& value) {
+    const std::string open = "<" + tag + ">", close = "</" + tag + ">";
+    for (auto at = s.find(open); at != std::string::npos; at = s.find(open, at + 1)) {
+      const auto end = s.find(close, at);
+      s.replace(at + open.size(), end - at - open.size(), value);
+    }
+    return s;
+  };
+  auto scale = read_ecg_bytes(as_bytes(replace_all(x, "LeadAmplitudeUnitsPerBit", "nan")), "x.xml");
+  REQUIRE_FALSE(scale.ok());
+  CHECK(mentions(scale.error(), "out of range"));
+  // A count of 0 read as an ECG of no samples at all.
+  auto zero = read_ecg_bytes(as_bytes(replace_all(x, "LeadSampleCountTotal", "0")), "x.xml");
+  REQUIRE_FALSE(zero.ok());
+  CHECK(mentions(zero.error(), "holds no samples"));
+  auto negative = read_ecg_bytes(as_bytes(replace_all(x, "LeadSampleCountTotal", "-5")), "x.xml");
+  REQUIRE_FALSE(negative.ok());
+  CHECK(mentions(negative.error(), "negative sample count -5"));
 }
