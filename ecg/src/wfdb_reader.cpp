@@ -166,12 +166,24 @@ std::string iso_time(const Header& h) {
   auto t = split(h.base_time, ":");
   auto d = split(h.base_date, "/");
   if (d.size() != 3) return {};
+  // A field that is not a number counts as 0; one outside its calendar range leaves the time unknown (a damaged
+  // "1e300:00:00" must not reach int()).
+  auto field = [](std::optional<double> v, double hi) -> std::optional<int> {
+    if (!v) return 0;
+    if (!(*v >= 0 && *v < hi + 1)) return std::nullopt;
+    return int(*v);
+  };
+  auto num = [](std::string_view f) -> std::optional<double> {
+    if (auto i = to_int(f)) return double(*i);
+    return std::nullopt;
+  };
+  std::optional<int> hh = t.size() > 0 ? field(to_double(t[0]), 23) : 0;
+  std::optional<int> mm = t.size() > 1 ? field(to_double(t[1]), 59) : 0;
+  std::optional<int> ss = t.size() > 2 ? field(to_double(t[2]), 60) : 0;
+  auto year = field(num(d[2]), 9999), month = field(num(d[1]), 12), day = field(num(d[0]), 31);
+  if (!hh || !mm || !ss || !year || !month || !day) return {};
   char buf[40];
-  int hh = t.size() > 0 ? int(to_double(t[0]).value_or(0)) : 0;
-  int mm = t.size() > 1 ? int(to_double(t[1]).value_or(0)) : 0;
-  int ss = t.size() > 2 ? int(to_double(t[2]).value_or(0)) : 0;
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", int(to_int(d[2]).value_or(0)),
-                int(to_int(d[1]).value_or(0)), int(to_int(d[0]).value_or(0)), hh, mm, ss);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", *year, *month, *day, *hh, *mm, *ss);
   return buf;
 }
 

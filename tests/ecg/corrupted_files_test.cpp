@@ -479,3 +479,19 @@ TEST_CASE("GE MUSE leads with a nan scale or a zero or negative sample count are
   REQUIRE_FALSE(negative.ok());
   CHECK(mentions(negative.error(), "negative sample count -5"));
 }
+
+TEST_CASE("A WFDB base time out of the calendar leaves the acquisition time unknown", "[ecg]") {
+  // "1e300:00:00" was converted to int (undefined behaviour) and printed as a time.
+  const std::string hea = text_of(local_data() / "ludb/3.hea");
+  const auto dat = read_file_bytes(local_data() / "ludb/3.dat");
+  REQUIRE(dat.ok());
+  auto good = read_wfdb(replace_first(hea, "3 12 500 5000", "3 12 500 5000 12:30:05 02/03/2004"), *dat);
+  REQUIRE(good.ok());
+  CHECK(good->acquisition_time == "2004-03-02T12:30:05");
+  for (const char* when : {"1e300:00:00 02/03/2004", "12:30:05 02/13/2004", "nan:00:00 02/03/2004", "-1:00:00 02/03/2004"}) {
+    INFO(when);
+    auto w = read_wfdb(replace_first(hea, "3 12 500 5000", std::string("3 12 500 5000 ") + when), *dat);
+    REQUIRE(w.ok());
+    CHECK(w->acquisition_time.empty());
+  }
+}
