@@ -118,10 +118,35 @@ class Writer {
 
   void space(double h) { y_ += h; }
   double y() const { return y_; }
-  int page() const { return page_; }
-  const std::string& footer() const { return footer_; }
 
   void finish() { draw_footer(); }
+
+  /// After finish(): one appended page on its own A4 sheet, landscape when the page is wider than high, centred at
+  /// full scale (an ECG keeps its 25 mm/s and 10 mm/mV) unless it does not fit the sheet's 7-mm margins, then shrunk
+  /// to fit; the report's footer and page number below it, so a loose sheet still names its report.
+  void appended_page(cairo_surface_t* surface, const AppendedPage& p) {
+    constexpr double kPtPerMm = 72.0 / 25.4, kSheetMarginMm = 7;
+    const bool landscape = p.width_mm > p.height_mm;
+    const double sheet_w = (landscape ? kPageH : kPageW) / kPtPerMm, sheet_h = (landscape ? kPageW : kPageH) / kPtPerMm;
+    cairo_show_page(cr_);
+    ++page_;
+    cairo_pdf_surface_set_size(surface, sheet_w * kPtPerMm, sheet_h * kPtPerMm);
+    const double room_w = sheet_w - 2 * kSheetMarginMm, room_h = sheet_h - 2 * kSheetMarginMm - 4;
+    const double k = std::min({1.0, room_w / p.width_mm, room_h / p.height_mm});
+    cairo_save(cr_);
+    cairo_scale(cr_, kPtPerMm, kPtPerMm);
+    cairo_translate(cr_, (sheet_w - p.width_mm * k) / 2, kSheetMarginMm + (room_h - p.height_mm * k) / 2);
+    cairo_scale(cr_, k, k);
+    p.draw(cr_);
+    cairo_restore(cr_);
+    cairo_save(cr_);
+    cairo_set_source_rgb(cr_, 0.35, 0.35, 0.35);
+    PangoLayout* l = layout(footer_ + "    第 " + std::to_string(page_) + " 页", 8, false, room_w * kPtPerMm);
+    cairo_move_to(cr_, kSheetMarginMm * kPtPerMm, (sheet_h - kSheetMarginMm - 3) * kPtPerMm);
+    pango_cairo_show_layout(cr_, l);
+    g_object_unref(l);
+    cairo_restore(cr_);
+  }
 
  private:
   void ensure(double h) {
@@ -150,38 +175,6 @@ class Writer {
   double y_ = kMargin;
   int page_ = 1;
 };
-
-/// One appended page on its own A4 sheet, landscape when the page is wider than high: centred at full scale (an ECG
-/// keeps its 25 mm/s and 10 mm/mV) unless it does not fit the sheet's 7-mm margins, then shrunk to fit; the report's
-/// footer line below it, so a loose sheet still names its report.
-void print_appended_page(cairo_t* cr, cairo_surface_t* surface, const AppendedPage& p, const std::string& footer) {
-  constexpr double kPtPerMm = 72.0 / 25.4, kSheetMarginMm = 7;
-  const bool landscape = p.width_mm > p.height_mm;
-  const double sheet_w = (landscape ? kPageH : kPageW) / kPtPerMm, sheet_h = (landscape ? kPageW : kPageH) / kPtPerMm;
-  cairo_show_page(cr);
-  cairo_pdf_surface_set_size(surface, sheet_w * kPtPerMm, sheet_h * kPtPerMm);
-  const double room_w = sheet_w - 2 * kSheetMarginMm, room_h = sheet_h - 2 * kSheetMarginMm - 4;
-  const double k = std::min({1.0, room_w / p.width_mm, room_h / p.height_mm});
-  cairo_save(cr);
-  cairo_scale(cr, kPtPerMm, kPtPerMm);
-  cairo_translate(cr, (sheet_w - p.width_mm * k) / 2, kSheetMarginMm + (room_h - p.height_mm * k) / 2);
-  cairo_scale(cr, k, k);
-  p.draw(cr);
-  cairo_restore(cr);
-  cairo_save(cr);
-  cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-  PangoLayout* l = pango_cairo_create_layout(cr);
-  PangoFontDescription* fd = pango_font_description_new();
-  pango_font_description_set_family(fd, kFont);
-  pango_font_description_set_absolute_size(fd, 8 * PANGO_SCALE);
-  pango_layout_set_font_description(l, fd);
-  pango_font_description_free(fd);
-  pango_layout_set_text(l, footer.data(), static_cast<int>(footer.size()));
-  cairo_move_to(cr, kSheetMarginMm * kPtPerMm, (sheet_h - kSheetMarginMm - 3) * kPtPerMm);
-  pango_cairo_show_layout(cr, l);
-  g_object_unref(l);
-  cairo_restore(cr);
-}
 
 std::string field_label(const ReportPdfInput& in, const std::string& key, std::string* unit) {
   for (const auto& f : in.field_labels)
@@ -301,9 +294,7 @@ Result<std::string> render_report_pdf(const ReportPdfInput& in) {
   w.paragraph("凭验证码可在会诊平台核验本报告的真实性。本报告仅供临床参考。", 8, false, 0, kContentW, 0);
   cairo_set_source_rgb(c.cr, 0, 0, 0);
   w.finish();
-  for (std::size_t i = 0; i < in.appended_pages.size(); ++i)
-    print_appended_page(c.cr, c.surface, in.appended_pages[i],
-                        w.footer() + "    第 " + std::to_string(w.page() + 1 + int(i)) + " 页");
+  for (const auto& page : in.appended_pages) w.appended_page(c.surface, page);
 
   cairo_destroy(c.cr);
   c.cr = nullptr;
