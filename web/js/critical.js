@@ -90,7 +90,11 @@ export function startCriticalWatch() {
       try {
         const r = await get('/api/tasks', { limit: 100, sort: 'newest' });
         if (watch !== w) return;
-        await alertCritical(r.tasks);
+        const shown = alertCritical(r.tasks);  // its dialog, if any, is on the page when this returns
+        // Marks that the first check is done: a test (or a script) driving the page waits for it before it clicks,
+        // or the dialog could open over its next click.
+        document.body.dataset.criticalChecked = '1';
+        await shown;
         if (watch === w && r.tasks.some((x) => needsAcknowledgement(x) && !snoozed.has(x.id))) schedule(0);
       } catch {
         /* the next event tries again */
@@ -111,6 +115,7 @@ export function startCriticalWatch() {
 export function stopCriticalWatch() {
   const w = watch;
   watch = null;
+  delete document.body.dataset.criticalChecked;
   if (!w) return Promise.resolve();
   clearTimeout(w.timer);
   w.off();

@@ -50,6 +50,9 @@ export async function grade(reader, taskId, grade, reasons = [], comment = '', {
  * they must: acknowledge them first, as the technician would, with a read-back name.
  */
 export async function acknowledgeCriticals(p) {
+  // The page's first check for unacknowledged critical values must have run: under load it can come after the
+  // network has gone idle, and its dialog then opened over the test's next click.
+  await p.waitForSelector('body[data-critical-checked]', { state: 'attached', timeout: 15000 }).catch(() => {});
   await p.waitForLoadState('networkidle');
   while (await p.$('.modal.critical-alert')) {
     await p.fill('#critical-readback', '李医生');
