@@ -35,6 +35,26 @@ async function errorFrom(res, path) {
   return new ApiError(res.status, code, message, res.headers.get('X-Request-Id'));
 }
 
+const inFlight = new Set(); // fetches not yet answered: signing out waits for them (see requestsSettled)
+
+/** The fetch, counted in inFlight until it is answered or fails. */
+function trackedFetch(url, init) {
+  const p = fetch(url, init);
+  const done = p.then(() => {}, () => {});
+  inFlight.add(done);
+  done.then(() => inFlight.delete(done));
+  return p;
+}
+
+/**
+ * Resolves when every request sent so far has been answered (or after timeoutMs). Signing out waits for it: a
+ * request still on its way when the session ends would come back 401 and show as an error.
+ */
+export function requestsSettled(timeoutMs = 3000) {
+  if (!inFlight.size) return Promise.resolve();
+  return Promise.race([Promise.all([...inFlight]), new Promise((r) => setTimeout(r, timeoutMs))]);
+}
+
 /** api('GET', '/api/tasks', null, {query}) -> parsed JSON; throws ApiError. */
 export async function api(method, path, body, { query, signal } = {}) {
   let url = path;
@@ -51,7 +71,7 @@ export async function api(method, path, body, { query, signal } = {}) {
   }
   let res;
   try {
-    res = await fetch(url, init);
+    res = await trackedFetch(url, init);
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', '');
@@ -73,7 +93,7 @@ export const del = (path, opts) => api('DELETE', path, null, opts);
 export async function getBinary(url, { signal, accept } = {}) {
   let res;
   try {
-    res = await fetch(url, { credentials: 'same-origin', signal, headers: accept ? { Accept: accept } : {} });
+    res = await trackedFetch(url, { credentials: 'same-origin', signal, headers: accept ? { Accept: accept } : {} });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', '');

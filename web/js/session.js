@@ -1,5 +1,5 @@
 // Who is signed in, and what each role may see: the landing page and the navigation.
-import { get, post } from './api.js';
+import { get, post, requestsSettled } from './api.js';
 
 let me = null; // {user, institution}
 
@@ -20,6 +20,7 @@ export function setSession(s) {
 }
 
 export async function logout() {
+  await requestsSettled(); // the page's last requests are answered while the session still holds
   try {
     await post('/api/logout', {});
   } catch {

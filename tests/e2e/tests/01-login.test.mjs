@@ -98,6 +98,37 @@ test('a role cannot open another role\'s page by URL', async () => {
   await logout(b.page);
 });
 
+test('signing out while the worklist is still loading ends without an error', async () => {
+  // The task list is held back in the browser for a while, so the sign-out starts while it is on its way; the
+  // session must last until it is answered (a 401 would show as an error in the console).
+  const released = [];
+  const refused = [];
+  const on401 = (res) => {
+    if (res.status() === 401 && !/\/api\/(me|login)\b/.test(res.url())) refused.push(res.url());
+  };
+  b.page.on('response', on401);
+  const taskList = (url) => url.pathname === '/api/tasks';
+  const hold = (route) => {
+    const p = new Promise((r) => setTimeout(r, 700)).then(() => route.continue());
+    released.push(p);
+    return p;
+  };
+  await b.page.route(taskList, hold);
+  try {
+    await login(b.page, 'ecg-reader1');
+    await waitForRoute(b.page, '/worklist');
+    await b.page.waitForSelector('h1');
+    await logout(b.page);
+  } finally {
+    await Promise.all(released);
+    await b.page.unroute(taskList, hold);
+  }
+  assert.ok(released.length > 0, 'the task list was held back');
+  await b.page.waitForTimeout(300); // a late answer would arrive here
+  b.page.off('response', on401);
+  assert.deepEqual(refused, [], 'no request of the signed-in page was refused after the sign-out');
+});
+
 test('no console errors on the way', () => {
   b.assertClean();
 });
