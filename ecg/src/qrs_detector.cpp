@@ -110,6 +110,20 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o, const 
     for (std::size_t s = 0; s + std::size_t(fs) <= init; s += std::size_t(fs))
       qrs.push(max_of(f.mwi.data() + s, f.mwi.data() + s + std::size_t(fs)));
   }
+  // The record's typical beat size, against which a burst of noise is recognised (recover_level): the median over
+  // the record of each 3 s's largest peak. 3 s, because a second of a slow rhythm or of an AV block's run of blocked
+  // P waves holds no QRS, and with 1-s maxima the median fell to the P waves' size (a synthetic 2:1-4:1 block then
+  // had its P waves taken for beats).
+  double typical = 0;
+  {
+    const std::size_t span = std::size_t(3 * fs);
+    std::vector<double> maxima;
+    for (std::size_t s = 0; s + span <= n; s += span) maxima.push_back(max_of(f.mwi.data() + s, f.mwi.data() + s + span));
+    if (!maxima.empty()) {
+      std::nth_element(maxima.begin(), maxima.begin() + std::ptrdiff_t(maxima.size() / 2), maxima.end());
+      typical = maxima[maxima.size() / 2];
+    }
+  }
   const double kTh = 0.45;
   auto threshold = [&] {
     const double q = qrs.median(), nz = noise.n ? noise.mean() : 0;
@@ -191,14 +205,20 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o, const 
   auto recover_level = [&](std::int64_t now) {
     if (beats.empty() || rr.n < 4 || pending.size() < 3) return;
     if (double(now - beats.back().t) < std::max(2.0 * fs, 2.5 * rr.mean())) return;
+    // Recent "beats" three times the record's typical size were a burst of noise (its peaks are as sharp as QRS
+    // complexes, so the pitch says nothing): the beats are then sought among the pending peaks of the record's
+    // typical size, at least 0.3 of it (P waves and noise between beats are smaller), the burst's own peaks left out.
+    const bool after_burst = typical > 0 && qrs.median() > 3 * typical;
     Recent beat_pitch;
-    for (std::size_t i = beats.size() > 8 ? beats.size() - 8 : 0; i < beats.size(); ++i)
-      beat_pitch.push(pitch_of(beats[i]));
-    const double floor_h = 0.1 * qrs.median();
+    if (!after_burst)
+      for (std::size_t i = beats.size() > 8 ? beats.size() - 8 : 0; i < beats.size(); ++i)
+        beat_pitch.push(pitch_of(beats[i]));
+    const double floor_h = after_burst ? 0.3 * typical : 0.1 * qrs.median();
     std::vector<Peak> sharp;
     double hmax = 0;
     for (auto& q : pending)
-      if (q.t - beats.back().t >= refractory && q.h >= floor_h && pitch_of(q) >= 0.85 * beat_pitch.median()) {
+      if (q.t - beats.back().t >= refractory && q.h >= floor_h &&
+          (after_burst ? q.h <= 3 * typical : pitch_of(q) >= 0.85 * beat_pitch.median())) {
         sharp.push_back(q);
         hmax = std::max(hmax, q.h);
       }
