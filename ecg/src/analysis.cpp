@@ -35,6 +35,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
     hf_rms = detail::high_frequency_rms(cond, smooth);
   }
   a.beats = detail::classify_beats(cond, detail::detect_qrs_in(cond, {}, std::move(band)));
+  const auto bursts = detail::untype_noise_runs(a.beats, cond);
   a.median = detail::median_beat(cond, a.beats, a.median_r);
   if (!a.median.leads.empty()) {
     // Neighbouring beats bound the search windows, as for a real beat: at the median RR before and after the
@@ -53,7 +54,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.measurements = detail::measure(a);
   detail::rhythm_statements(a, cond);
   detail::st_statements(a);
-  detail::quality_statements(a, ecg, cond, hf_rms);
+  detail::quality_statements(a, ecg, cond, hf_rms, bursts);
   detail::critical_flags(a, cond);
   return a;
 }

@@ -1,5 +1,9 @@
 #pragma once
 // Stages of analyze(), one file each; they communicate through Analysis and the conditioned signals.
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/waveform.hpp"
 
@@ -17,8 +21,23 @@ void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr
 void st_statements(Analysis& a);
 /// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
 std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);
-/// `hf_rms`: high_frequency_rms() of each conditioned lead (0 when 40 Hz is near Nyquist; analyze()).
-void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms);
+/// Above this RMS over 40 Hz (the median over the leads), fast "beats" are a burst of noise, not a tachycardia: five
+/// times what quality_statements calls a noisy lead over a whole recording (40 µV). A VT's wide complexes carry
+/// next to nothing above 40 Hz; movement and electrode noise while the patient settles carry hundreds of µV.
+inline constexpr double kBurstNoiseUv = 200;
+/// The median over the leads of the RMS above 40 Hz over samples [from, to) (0 when 40 Hz is near Nyquist).
+double burst_noise_uv(const LeadSet& conditioned, std::int64_t from, std::int64_t to);
+/// A stretch of noise whose "beats" were typed ventricular, in seconds, and its burst_noise_uv().
+struct NoiseBurst {
+  double from_s, to_s, uv;
+};
+/// Runs of three or more ventricular beats that are a burst of noise (over kBurstNoiseUv) become Unknown beats
+/// (noise, unclassifiable): they are no PVCs, run or VT. Returns those stretches.
+std::vector<NoiseBurst> untype_noise_runs(std::vector<Beat>& beats, const LeadSet& conditioned);
+/// `hf_rms`: high_frequency_rms() of each conditioned lead (0 when 40 Hz is near Nyquist; analyze()); `bursts`:
+/// untype_noise_runs().
+void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,
+                        const std::vector<NoiseBurst>& bursts);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made.
 void critical_flags(Analysis& a, const LeadSet& conditioned);
 

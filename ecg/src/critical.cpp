@@ -61,8 +61,12 @@ void critical_flags(Analysis& a, const LeadSet& s) {
     if (run >= 3)
       vt_rate = std::max(vt_rate, 60.0 * fs * double(run - 1) / double(a.beats[i].r - a.beats[i + 1 - std::size_t(run)].r));
   }
+  // A recording that is noise throughout gives "beats" at 200/min and more, wide and without P waves; it is said as
+  // a signal problem (quality_statements), not a VT.
   const bool p = a.median_fiducials.p_on.has_value();
-  if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p) vt_rate = std::max(vt_rate, *m.heart_rate);
+  if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p &&
+      burst_noise_uv(s, 0, a.sample_count) <= kBurstNoiseUv)
+    vt_rate = std::max(vt_rate, *m.heart_rate);
   if (vt_rate >= 150) flag(a, "critical_vt", "ventricular tachycardia suspected at " + fmt(vt_rate) + "/min (>= 150/min)");
   if (m.heart_rate && *m.heart_rate >= 230 && m.qrs && *m.qrs < 120)
     flag(a, "critical_svt", "supraventricular tachycardia at " + fmt(*m.heart_rate) + "/min (>= 230/min)");

@@ -2,8 +2,10 @@
 // mains interference, suspected limb-electrode reversal.
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 #include "analysis_internal.hpp"
+#include "filters_internal.hpp"
 #include "teledx/ecg/processing.hpp"
 
 namespace teledx::ecg::detail {
@@ -39,6 +41,45 @@ std::pair<float, float> value_range(const std::vector<float>& x) {
 
 }  // namespace
 
+double burst_noise_uv(const LeadSet& s, std::int64_t from, std::int64_t to) {
+  from = std::max<std::int64_t>(0, from);
+  to = std::min<std::int64_t>(std::int64_t(s.sample_count()), to);
+  const double fs = s.sample_rate_hz;
+  if (to - from < 8 || s.leads.empty() || 40 >= fs * 0.45) return 0;
+  const Biquad lp = Biquad::lowpass(fs, 40, std::numbers::sqrt2 / 2);
+  std::vector<double> per_lead;
+  for (const auto& l : s.leads) {
+    std::vector<float> smooth(l.uv.begin() + from, l.uv.begin() + to);
+    filtfilt_batch(lp, {smooth.data()}, smooth.size());
+    double sum = 0;
+    for (std::size_t k = 0; k < smooth.size(); ++k) {
+      const double d = double(l.uv[std::size_t(from) + k]) - smooth[k];
+      sum += d * d;
+    }
+    per_lead.push_back(std::sqrt(sum / double(smooth.size())));
+  }
+  std::nth_element(per_lead.begin(), per_lead.begin() + std::ptrdiff_t(per_lead.size() / 2), per_lead.end());
+  return per_lead[per_lead.size() / 2];
+}
+
+std::vector<NoiseBurst> untype_noise_runs(std::vector<Beat>& beats, const LeadSet& s) {
+  std::vector<NoiseBurst> out;
+  const double fs = s.sample_rate_hz;
+  const std::int64_t margin = std::int64_t(0.1 * fs);
+  for (std::size_t i = 0; i < beats.size();) {
+    std::size_t j = i;
+    while (j < beats.size() && beats[j].type == BeatType::Ventricular) ++j;
+    if (j - i >= 3) {
+      if (const double uv = burst_noise_uv(s, beats[i].r - margin, beats[j - 1].r + margin); uv > kBurstNoiseUv) {
+        for (std::size_t k = i; k < j; ++k) beats[k].type = BeatType::Unknown;
+        out.push_back({double(beats[i].r) / fs, double(beats[j - 1].r) / fs, uv});
+      }
+    }
+    i = j > i ? j : i + 1;
+  }
+  return out;
+}
+
 std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<std::vector<float>>& smooth) {
   // Leads two at a time: each sum waits on its previous addition, so two side by side cost about as much as one.
   // Each lead's terms are still added in sample order.
@@ -57,7 +98,8 @@ std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<st
   return out;
 }
 
-void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, const std::vector<double>& hf_rms) {
+void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, const std::vector<double>& hf_rms,
+                        const std::vector<NoiseBurst>& bursts) {
   const double fs = raw.sample_rate_hz;
   int bad_leads = 0;
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
@@ -92,6 +134,20 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         Severity::Warning, l);
     ++bad_leads;
     chest_missing += l >= Lead::V1 && l <= Lead::V6;
+  }
+  // Noise the detector took for a run of ventricular beats (untype_noise_runs): said once, with where it is.
+  if (!bursts.empty()) {
+    std::string where;
+    double worst = 0;
+    for (std::size_t i = 0; i < bursts.size(); ++i) {
+      worst = std::max(worst, bursts[i].uv);
+      if (i < 3) where += (i ? ", " : "") + fmt(bursts[i].from_s, 1) + "-" + fmt(bursts[i].to_s, 1) + " s";
+    }
+    if (bursts.size() > 3) where += " and " + std::to_string(bursts.size() - 3) + " more";
+    say(a, "noise_burst",
+        "Noise at " + where + " (up to " + fmt(worst) + " µV RMS above 40 Hz) looked like fast ventricular beats and was " +
+            "not called PVCs or ventricular tachycardia: check the tracing, and repeat the ECG if the noise hides the rhythm",
+        Severity::Warning);
   }
   const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
   if (a.mains_removed_hz > 0)

@@ -97,6 +97,56 @@ TEST_CASE("A wide-complex tachycardia at 180/min raises the critical VT flag", "
   CHECK(has(a.critical, "critical_vt"));
 }
 
+TEST_CASE("Noise that passes for fast beats raises no VT flag and is named as a signal problem; a noisy VT still "
+          "raises it", "[ecg]") {
+  // A patient moving while the electrodes go on, or an unattached cable: the detector finds "beats" in the noise,
+  // typed ventricular, at 150-230/min, and the task went to the top of the queue as a VT.
+  std::mt19937 rng(11);
+  SECTION("a burst of 4 s at the start of a sinus ECG") {
+    Synth s;
+    auto w = synth_ecg(s);
+    std::normal_distribution<double> g(0, 1000);
+    for (auto& l : w.leads)
+      for (std::size_t k = 0; k < std::size_t(4 * s.fs); ++k)
+        l.uv[k] = float(g(rng) + 2000 * std::sin(double(k) / s.fs * 0.7));
+    auto a = analyze(w);
+    INFO(codes(a));
+    CHECK_FALSE(has(a.critical, "critical_vt"));
+    CHECK_FALSE(has(a.rhythm, "ventricular_tachycardia_suspected"));
+    CHECK_FALSE(has(a.rhythm, "frequent_pvcs"));
+    CHECK(has(a.quality, "noise_burst"));
+    CHECK(has(a.rhythm, "sinus_rhythm"));
+  }
+  SECTION("nothing but noise") {
+    Synth s;
+    auto w = synth_ecg(s);
+    std::normal_distribution<double> g(0, 300);
+    for (auto& l : w.leads)
+      for (auto& v : l.uv) v = float(g(rng));
+    auto a = analyze(w);
+    INFO(codes(a));
+    CHECK_FALSE(has(a.critical, "critical_vt"));
+    CHECK(has(a.quality, "repeat_recording"));
+  }
+  SECTION("a VT under muscle noise") {
+    Synth s;
+    s.hr = 180;
+    s.p_waves = false;
+    s.wide_monophasic = true;
+    s.qrs_ms = 160;
+    s.qt_ms = 300;
+    auto w = synth_ecg(s);
+    std::normal_distribution<double> g(0, 60);  // over the 40 µV at which a lead is called noisy
+    for (auto& l : w.leads)
+      for (auto& v : l.uv) v += float(g(rng));
+    auto a = analyze(w);
+    INFO(codes(a));
+    CHECK(has(a.quality, "noise"));
+    CHECK(has(a.critical, "critical_vt"));
+    CHECK_FALSE(has(a.quality, "noise_burst"));
+  }
+}
+
 TEST_CASE("Complete heart block with dissociated P waves raises the third-degree AV block flag", "[ecg]") {
   Synth s;
   s.seconds = 12;

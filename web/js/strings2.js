@@ -170,6 +170,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.limb_lead_reversal_suspected': ['肢体导联反接（疑似）', 'Limb lead reversal (suspected)'],
   'ecgflag.code.mains_interference': ['工频干扰', 'Mains interference'],
   'ecgflag.code.noise': ['噪声干扰', 'Noise'],
+  'ecgflag.code.noise_burst': ['干扰段似快速心搏（未判为室速）', 'Noise that looked like fast beats (not called VT)'],
   'ecgflag.code.repeat_recording': ['建议重新描记', 'Repeat the recording'],
   'ecgflag.code.pvcs': ['室性早搏', 'Ventricular premature beats'],
   'ecgflag.code.ventricular_run': ['短阵室性心动过速', 'Run of ventricular beats'],
