@@ -55,7 +55,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::rhythm_statements(a, cond);
   detail::st_statements(a);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts);
-  detail::critical_flags(a, cond);
+  detail::critical_flags(a, cond, hf_rms);
   return a;
 }
 

@@ -38,8 +38,9 @@ std::vector<NoiseBurst> untype_noise_runs(std::vector<Beat>& beats, const LeadSe
 /// untype_noise_runs().
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,
                         const std::vector<NoiseBurst>& bursts);
-/// Critical values per the Chinese ECG critical-value consensus; reads the statements already made.
-void critical_flags(Analysis& a, const LeadSet& conditioned);
+/// Critical values per the Chinese ECG critical-value consensus; reads the statements already made. `hf_rms` as for
+/// quality_statements.
+void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);
 
 /// Median of a copy (0 for an empty vector).
 double median_of(std::vector<double> v);

@@ -41,7 +41,7 @@ bool vf_like(const Analysis& a, const LeadSet& s) {
 
 }  // namespace
 
-void critical_flags(Analysis& a, const LeadSet& s) {
+void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf_rms) {
   const double fs = a.sample_rate_hz;
   const Measurements& m = a.measurements;
   double longest = 0;
@@ -64,8 +64,7 @@ void critical_flags(Analysis& a, const LeadSet& s) {
   // A recording that is noise throughout gives "beats" at 200/min and more, wide and without P waves; it is said as
   // a signal problem (quality_statements), not a VT.
   const bool p = a.median_fiducials.p_on.has_value();
-  if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p &&
-      burst_noise_uv(s, 0, a.sample_count) <= kBurstNoiseUv)
+  if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p && median_of(hf_rms) <= kBurstNoiseUv)
     vt_rate = std::max(vt_rate, *m.heart_rate);
   if (vt_rate >= 150) flag(a, "critical_vt", "ventricular tachycardia suspected at " + fmt(vt_rate) + "/min (>= 150/min)");
   if (m.heart_rate && *m.heart_rate >= 230 && m.qrs && *m.qrs < 120)

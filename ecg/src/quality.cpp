@@ -41,6 +41,8 @@ std::pair<float, float> value_range(const std::vector<float>& x) {
 
 }  // namespace
 
+// The stretch is low-passed again here: analyze() frees the whole leads' 40 Hz copies (high_frequency_rms) before
+// detection, for the detector's arrays to reuse their memory, and a run of ventricular beats is rare and short.
 double burst_noise_uv(const LeadSet& s, std::int64_t from, std::int64_t to) {
   from = std::max<std::int64_t>(0, from);
   to = std::min<std::int64_t>(std::int64_t(s.sample_count()), to);

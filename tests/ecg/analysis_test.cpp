@@ -83,14 +83,21 @@ TEST_CASE("A rate under 35/min raises the critical bradycardia flag", "[ecg]") {
   CHECK(has(a.critical, "critical_bradycardia"));
 }
 
-TEST_CASE("A wide-complex tachycardia at 180/min raises the critical VT flag", "[ecg]") {
+namespace {
+/// A monomorphic VT: wide complexes at 180/min without P waves.
+Synth vt_at_180() {
   Synth s;
   s.hr = 180;
   s.p_waves = false;
   s.wide_monophasic = true;
   s.qrs_ms = 160;
   s.qt_ms = 300;
-  auto a = analyze(synth_ecg(s));
+  return s;
+}
+}  // namespace
+
+TEST_CASE("A wide-complex tachycardia at 180/min raises the critical VT flag", "[ecg]") {
+  auto a = analyze(synth_ecg(vt_at_180()));
   INFO(codes(a));
   REQUIRE(a.measurements.heart_rate);
   CHECK(*a.measurements.heart_rate == Approx(180).margin(5));
@@ -129,13 +136,7 @@ TEST_CASE("Noise that passes for fast beats raises no VT flag and is named as a 
     CHECK(has(a.quality, "repeat_recording"));
   }
   SECTION("a VT under muscle noise") {
-    Synth s;
-    s.hr = 180;
-    s.p_waves = false;
-    s.wide_monophasic = true;
-    s.qrs_ms = 160;
-    s.qt_ms = 300;
-    auto w = synth_ecg(s);
+    auto w = synth_ecg(vt_at_180());
     std::normal_distribution<double> g(0, 60);  // over the 40 µV at which a lead is called noisy
     for (auto& l : w.leads)
       for (auto& v : l.uv) v += float(g(rng));
