@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <optional>
+#include <string>
 
 #include "analysis_internal.hpp"
 #include "filters_internal.hpp"
@@ -37,6 +39,42 @@ std::pair<float, float> value_range(const std::vector<float>& x) {
     for (std::size_t j = 0; j < 4; ++j) lo[j] = std::min(lo[j], x[k + j]), hi[j] = std::max(hi[j], x[k + j]);
   for (; k < x.size(); ++k) lo[0] = std::min(lo[0], x[k]), hi[0] = std::max(hi[0], x[k]);
   return {std::min({lo[0], lo[1], lo[2], lo[3]}), std::max({hi[0], hi[1], hi[2], hi[3]})};
+}
+
+bool has_rhythm(const Analysis& a, const std::string& code) {
+  return std::any_of(a.rhythm.begin(), a.rhythm.end(), [&](const Statement& st) { return st.code == code; });
+}
+
+/// Limb electrodes swapped, in words for the technician; nullopt when nothing suggests it.
+/// LA/RA: lead I inverted (negative P, QRS and T) while aVR is upright. Failing that, the P wave's frontal axis: an
+/// atrial rhythm's P points down and left (about 0 to 75°, LUDB dev: -20 to 92°, paced records aside). Swapping the
+/// arm electrodes mirrors every axis about the vertical (a P at 50° reads 130°); swapping the right arm and left leg
+/// turns it to -60° minus itself (50° reads -110°). Built from the 51 LUDB dev records with the electrodes swapped
+/// in software: LA/RA called on 33 by lead I and aVR alone, 44 with the P axis too; RA/LL 23, then 37; none of the
+/// records as recorded. A P axis outside those bounds is also dextrocardia or an ectopic atrial rhythm: the advice
+/// is to check, not a finding. Not with AF, flutter or pacing: their "P axis" is not an atrial rhythm's.
+std::optional<std::string> limb_lead_reversal(const Analysis& a) {
+  const Fiducials& f = a.median_fiducials;
+  if (a.median.find(Lead::I) && a.median.find(Lead::aVR) && f.qrs_on && f.qrs_off) {
+    const double qi = net_qrs(a.median, Lead::I, f), qavr = net_qrs(a.median, Lead::aVR, f);
+    double pi = 0;
+    if (f.p_on && f.p_off) {
+      const auto& s = a.median.find(Lead::I)->uv;
+      for (std::int64_t k = *f.p_on; k <= *f.p_off; ++k) pi += s[std::size_t(k)] - s[std::size_t(*f.qrs_on)];
+    }
+    if (qi < 0 && qavr > 0 && pi < 0)
+      return "Lead I is inverted and aVR upright: left/right arm electrodes may be reversed; check and repeat";
+  }
+  const auto& p = a.measurements.p_axis;
+  if (!p || has_rhythm(a, "atrial_fibrillation") || has_rhythm(a, "atrial_flutter") || has_rhythm(a, "paced_rhythm"))
+    return std::nullopt;
+  if (*p > 105)
+    return "The P wave points to the right (P axis " + fmt(*p) +
+           "°): left/right arm electrodes may be reversed (or dextrocardia); check and repeat";
+  if (*p < -90)
+    return "The P wave points upward (P axis " + fmt(*p) +
+           "°): right arm and left leg electrodes may be reversed (or an ectopic atrial rhythm); check and repeat";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -159,19 +197,7 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         Severity::Warning);
   else if (bad_leads * 2 > int(recorded))
     say(a, "repeat_recording", "More than half of the leads are unusable: repeat the ECG", Severity::Warning);
-  // LA/RA reversal: lead I inverted (negative P, QRS and T) while aVR is upright.
-  const Fiducials& f = a.median_fiducials;
-  if (a.median.find(Lead::I) && a.median.find(Lead::aVR) && f.qrs_on && f.qrs_off) {
-    const double qi = net_qrs(a.median, Lead::I, f), qavr = net_qrs(a.median, Lead::aVR, f);
-    double pi = 0;
-    if (f.p_on && f.p_off) {
-      const auto& s = a.median.find(Lead::I)->uv;
-      for (std::int64_t k = *f.p_on; k <= *f.p_off; ++k) pi += s[std::size_t(k)] - s[std::size_t(*f.qrs_on)];
-    }
-    if (qi < 0 && qavr > 0 && pi < 0)
-      say(a, "limb_lead_reversal_suspected",
-          "Lead I is inverted and aVR upright: left/right arm electrodes may be reversed; check and repeat", Severity::Warning);
-  }
+  if (auto reversal = limb_lead_reversal(a)) say(a, "limb_lead_reversal_suspected", *reversal, Severity::Warning);
 }
 
 }  // namespace teledx::ecg::detail
