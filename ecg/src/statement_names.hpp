@@ -41,6 +41,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"baseline_wander", "基线漂移"},
       {"lead_off", "导联脱落"},
       {"limb_lead_reversal_suspected", "肢体导联反接（疑似）"},
+      {"chest_lead_swap_suspected", "胸导联电极互换（疑似）"},
       {"mains_interference", "工频干扰"},
       {"noise", "噪声干扰"},
       {"noise_burst", "干扰段似快速心搏（未判为室速）"},

@@ -168,6 +168,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.baseline_wander': ['基线漂移', 'Baseline wander'],
   'ecgflag.code.lead_off': ['导联脱落', 'Lead off'],
   'ecgflag.code.limb_lead_reversal_suspected': ['肢体导联反接（疑似）', 'Limb lead reversal (suspected)'],
+  'ecgflag.code.chest_lead_swap_suspected': ['胸导联电极互换（疑似）', 'Chest electrodes swapped (suspected)'],
   'ecgflag.code.mains_interference': ['工频干扰', 'Mains interference'],
   'ecgflag.code.noise': ['噪声干扰', 'Noise'],
   'ecgflag.code.noise_burst': ['干扰段似快速心搏（未判为室速）', 'Noise that looked like fast beats (not called VT)'],
