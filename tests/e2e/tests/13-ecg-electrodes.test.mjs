@@ -1,0 +1,75 @@
+// A clinic technician records an ECG with two chest electrodes exchanged (V2 on V3's place and back, as happens
+// when the bulbs are put on in a hurry): the exam list flags a signal problem and the exam's page tells the
+// technician which two electrodes, while the patient may still be there.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { acknowledgeCriticals } from '../lib/flows.mjs';
+
+const LUDB = join(import.meta.dirname, '../../data/ecg/ludb');
+let b;
+let taskId;
+
+/** LUDB record 3's header with the V2 and V3 signals' names exchanged: the electrodes swapped, the data as recorded. */
+function headerWithChestSwap() {
+  return readFileSync(join(LUDB, '3.hea'), 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/ v2$/, ' V3_').replace(/ v3$/, ' v2').replace(/ V3_$/, ' v3'))
+    .join('\n');
+}
+
+before(async () => {
+  b = await openBrowser('ecg-electrodes', { width: 1440, height: 900 });
+});
+after(async () => {
+  await b.close();
+});
+
+test('an ECG with the V2 and V3 electrodes exchanged is analysed with the swap named', async () => {
+  const hea = headerWithChestSwap();
+  assert.match(hea, /2480 0 v3\n[^\n]*-9873 0 v2\n/, 'the names are exchanged, the signals kept');
+  // A WFDB record's header and signal file travel together, as one multipart/form-data request.
+  const tok = await token('clinic2-tech');
+  const up = await api('POST', '/api/uploads', { token: tok, body: {
+    reason: '胸闷 (e2e electrodes)', priority: 'routine',
+    patient: { name: '王芳', id: 'MZ-E2E-ELEC', sex: 'F', birth_date: '19700101' },
+  } });
+  assert.equal(up.status, 201, JSON.stringify(up.json));
+  const form = new FormData();
+  form.append('file', new Blob([hea]), '3.hea');
+  form.append('file', new Blob([readFileSync(join(LUDB, '3.dat'))]), '3.dat');
+  const sent = await fetch(`${URL}/api/uploads/${up.json.upload_id}/files`, {
+    method: 'POST', headers: { Authorization: 'Bearer ' + tok }, body: form,
+  });
+  assert.equal(sent.status, 200, await sent.text());
+  assert.equal((await api('POST', `/api/uploads/${up.json.upload_id}/complete`, { token: tok })).status, 200);
+  taskId = (await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok })).json.tasks[0].id;
+  const task = await api('GET', `/api/tasks/${taskId}`, { token: await token('ecg-reader1') });
+  assert.equal(task.status, 200);
+  const swap = (task.json.machine_flags.quality || []).find((q) => q.code === 'chest_lead_swap_suspected');
+  assert.ok(swap, 'the analysis names a chest electrode swap: ' + JSON.stringify(task.json.machine_flags.quality));
+  assert.match(swap.text, /V2 and V3/);
+});
+
+test('the technician sees it on the exam list and on the exam page, in Chinese', async () => {
+  const p = b.page;
+  await login(p, 'clinic2-tech');
+  await waitForRoute(p, '/clinic');
+  await acknowledgeCriticals(p);
+  const chip = `tr[data-task="${taskId}"] .chip.signal-warn`;
+  await p.waitForSelector(chip, { timeout: 15000 });
+  await p.click(`tr[data-task="${taskId}"]`);
+  await waitForRoute(p, '/clinic/exam/' + taskId);
+  await p.waitForSelector('#signal-problems');
+  const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
+  assert.ok(items.includes('胸导联电极互换（疑似）'), 'listed by name: ' + JSON.stringify(items));
+  const titles = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.title).join('\n'));
+  assert.match(titles, /V2 and V3/, 'the machine\'s sentence names the pair');
+  await b.shot('chest-swap-exam-page');
+});
+
+test('no console errors', () => {
+  b.assertClean();
+});
