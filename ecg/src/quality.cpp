@@ -5,6 +5,7 @@
 #include <numbers>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "analysis_internal.hpp"
 #include "filters_internal.hpp"
@@ -91,14 +92,14 @@ double unlikeness(const std::vector<float>& x, const std::vector<float>& y, std:
   return xx > 0 && yy > 0 ? 1 - xy / std::sqrt(xx * yy) : 0;
 }
 
-/// Two neighbouring chest electrodes swapped, in words for the technician; nullopt when nothing suggests it.
+/// Two neighbouring chest electrodes that look swapped; nullopt when nothing suggests it.
 /// The QRS changes gradually from V1 to V6, so each chest lead's median QRS is most like its neighbours'. Where
 /// putting two neighbours back in the other order makes the row smoother (the summed unlikeness of each to its outer
 /// neighbour falls by over 0.2), they are probably swapped. LUDB dev, 48 unpaced records with each pair swapped in
 /// software: V1/V2 called on 27, V2/V3 37, V3/V4 36, V4/V5 31, V5/V6 13 (V5 and V6 are often alike), always the
 /// right pair; none of the records as recorded (largest fall 0.04). A paced QRS is alike in every chest lead
 /// (LUDB 111: 0.40 as recorded), so not with pacing.
-std::optional<std::string> chest_lead_swap(const Analysis& a) {
+std::optional<std::pair<Lead, Lead>> chest_lead_swap(const Analysis& a) {
   const Fiducials& f = a.median_fiducials;
   if (!f.qrs_on || !f.qrs_off || *f.qrs_off <= *f.qrs_on || has_rhythm(a, "paced_rhythm")) return std::nullopt;
   constexpr Lead kChest[6] = {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
@@ -117,9 +118,7 @@ std::optional<std::string> chest_lead_swap(const Analysis& a) {
     if (as_recorded - swapped_back > best) best = as_recorded - swapped_back, at = i;
   }
   if (at < 0) return std::nullopt;
-  const std::string pair = std::string(lead_name(kChest[at])) + " and " + std::string(lead_name(kChest[at + 1]));
-  return "The QRS changes out of order across the chest leads, as if the " + pair +
-         " electrodes were swapped; check the chest electrodes and repeat";
+  return std::pair{kChest[at], kChest[at + 1]};
 }
 
 }  // namespace
@@ -243,7 +242,15 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   else if (bad_leads * 2 > int(recorded))
     say(a, "repeat_recording", "More than half of the leads are unusable: repeat the ECG", Severity::Warning);
   if (auto reversal = limb_lead_reversal(a)) say(a, "limb_lead_reversal_suspected", *reversal, Severity::Warning);
-  if (auto swap = chest_lead_swap(a)) say(a, "chest_lead_swap_suspected", *swap, Severity::Warning);
+  // Said for each of the two electrodes, as a lead off is: the clinic's page and the paper then name both leads.
+  if (const auto swap = chest_lead_swap(a)) {
+    const auto [first, second] = *swap;
+    const std::string text = "The QRS changes out of order across the chest leads, as if the " +
+                             std::string(lead_name(first)) + " and " + std::string(lead_name(second)) +
+                             " electrodes were swapped; check the chest electrodes and repeat";
+    say(a, "chest_lead_swap_suspected", text, Severity::Warning, first);
+    say(a, "chest_lead_swap_suspected", text, Severity::Warning, second);
+  }
 }
 
 }  // namespace teledx::ecg::detail

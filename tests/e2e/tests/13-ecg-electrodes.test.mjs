@@ -48,9 +48,9 @@ test('an ECG with the V2 and V3 electrodes exchanged is analysed with the swap n
   taskId = (await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok })).json.tasks[0].id;
   const task = await api('GET', `/api/tasks/${taskId}`, { token: await token('ecg-reader1') });
   assert.equal(task.status, 200);
-  const swap = (task.json.machine_flags.quality || []).find((q) => q.code === 'chest_lead_swap_suspected');
-  assert.ok(swap, 'the analysis names a chest electrode swap: ' + JSON.stringify(task.json.machine_flags.quality));
-  assert.match(swap.text, /V2 and V3/);
+  const swap = (task.json.machine_flags.quality || []).filter((q) => q.code === 'chest_lead_swap_suspected');
+  assert.deepEqual(swap.map((q) => q.lead), ['V2', 'V3'], 'said for both electrodes: ' + JSON.stringify(task.json.machine_flags.quality));
+  assert.match(swap[0].text, /V2 and V3/);
 });
 
 test('the technician sees it on the exam list and on the exam page, in Chinese', async () => {
@@ -64,7 +64,7 @@ test('the technician sees it on the exam list and on the exam page, in Chinese',
   await waitForRoute(p, '/clinic/exam/' + taskId);
   await p.waitForSelector('#signal-problems');
   const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
-  assert.ok(items.includes('胸导联电极互换（疑似）'), 'listed by name: ' + JSON.stringify(items));
+  assert.ok(items.includes('胸导联电极互换（疑似）（V2、V3）'), 'listed by name with both leads: ' + JSON.stringify(items));
   const titles = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.title).join('\n'));
   assert.match(titles, /V2 and V3/, 'the machine\'s sentence names the pair');
   await b.shot('chest-swap-exam-page');
