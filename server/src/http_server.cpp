@@ -1,7 +1,7 @@
-// The only translation unit that instantiates Beast (it is slow to compile): listeners, HTTP and HTTPS
-// sessions, and the hand-off of every request to the worker pool. Route code never sees Beast types.
-// The sessions live in internal headers that only this file includes: http_server_impl.hpp (shared state),
-// stream_sessions.hpp (plain/TLS) over http_session.hpp (request cycle), ws_session.hpp (websocket).
+// The listeners, start-up and shutdown. Beast's sessions are instantiated in plain_session.cpp and tls_session.cpp
+// (each slow to compile, so they build side by side) from internal headers: http_server_impl.hpp (shared state),
+// http_session.hpp (request cycle, the hand-off of every request to the worker pool), ws_session.hpp (websocket).
+// Route code never sees Beast types.
 #include "teledx/server/http_server.hpp"
 
 #include <algorithm>
@@ -13,7 +13,6 @@
 
 #include "beast_util.hpp"
 #include "http_server_impl.hpp"
-#include "stream_sessions.hpp"
 #include "teledx/core/log.hpp"
 
 namespace teledx::server {
@@ -57,9 +56,9 @@ void HttpServer::Impl::accept(std::shared_ptr<tcp::acceptor> acceptor, bool use_
     auto ep = socket.remote_endpoint(ignored);
     std::string remote = ignored ? std::string("unknown") : ep.address().to_string();
     if (use_tls)
-      std::make_shared<TlsSession>(*this, std::move(socket), *tls, remote)->run();
+      start_tls_session(*this, std::move(socket), *tls, remote);
     else
-      std::make_shared<PlainSession>(*this, std::move(socket), remote)->run();
+      start_plain_session(*this, std::move(socket), remote);
     if (!stopping) accept(acceptor, use_tls);
   });
 }

@@ -1,5 +1,5 @@
 #pragma once
-// HttpServer::Impl, the I/O and worker state every session shares; only http_server.cpp includes it.
+// HttpServer::Impl, the I/O and worker state every session shares; http_server.cpp and the sessions include it.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -37,5 +37,9 @@ struct HttpServer::Impl {
   Result<void> listen(const std::string& address, std::uint16_t port, bool use_tls, std::uint16_t* bound);
   void accept(std::shared_ptr<tcp::acceptor> acceptor, bool use_tls);
 };
+
+/// Serves an accepted connection until it closes (plain_session.cpp, tls_session.cpp).
+void start_plain_session(HttpServer::Impl& srv, tcp::socket&& socket, std::string remote);
+void start_tls_session(HttpServer::Impl& srv, tcp::socket&& socket, ssl::context& ctx, std::string remote);
 
 }  // namespace teledx::server

@@ -1,5 +1,4 @@
-#pragma once
-// PlainSession and TlsSession, the HttpSession over TCP and over TLS; only http_server.cpp includes it.
+// TlsSession, the HttpSession over TLS, and start_tls_session(); its own translation unit, as plain_session.cpp.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,22 +11,6 @@
 #include "teledx/core/log.hpp"
 
 namespace teledx::server {
-
-class PlainSession : public HttpSession<PlainSession>, public std::enable_shared_from_this<PlainSession> {
- public:
-  PlainSession(HttpServer::Impl& srv, tcp::socket&& socket, std::string remote)
-      : HttpSession(srv, std::move(remote)), stream_(std::move(socket)) {}
-  beast::tcp_stream& stream() { return stream_; }
-  void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&PlainSession::do_read, shared_from_this())); }
-  void do_eof() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  }
-
- private:
-  friend class HttpSession<PlainSession>;
-  beast::tcp_stream stream_;
-};
 
 class TlsSession : public HttpSession<TlsSession>, public std::enable_shared_from_this<TlsSession> {
  public:
@@ -57,5 +40,9 @@ class TlsSession : public HttpSession<TlsSession>, public std::enable_shared_fro
   friend class HttpSession<TlsSession>;
   beast::ssl_stream<beast::tcp_stream> stream_;
 };
+
+void start_tls_session(HttpServer::Impl& srv, tcp::socket&& socket, ssl::context& ctx, std::string remote) {
+  std::make_shared<TlsSession>(srv, std::move(socket), ctx, std::move(remote))->run();
+}
 
 }  // namespace teledx::server
