@@ -42,6 +42,8 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditi
 /// quality_statements.
 void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);
 
+/// Whether `list` holds a statement of that code.
+bool has_statement(const std::vector<Statement>& list, const std::string& code);
 /// Median of a copy (0 for an empty vector).
 double median_of(std::vector<double> v);
 std::string fmt(double v, int decimals = 0);

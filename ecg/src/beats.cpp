@@ -24,6 +24,10 @@ std::string fmt(double v, int decimals) {
   return buf;
 }
 
+bool has_statement(const std::vector<Statement>& list, const std::string& code) {
+  return std::any_of(list.begin(), list.end(), [&](const Statement& st) { return st.code == code; });
+}
+
 namespace {
 
 /// Indices of up to three leads with the largest typical QRS amplitude.

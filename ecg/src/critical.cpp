@@ -10,10 +10,6 @@
 namespace teledx::ecg::detail {
 namespace {
 
-bool has(const Analysis& a, const std::string& code) {
-  return std::any_of(a.rhythm.begin(), a.rhythm.end(), [&](const Statement& s) { return s.code == code; });
-}
-
 void flag(Analysis& a, std::string code, std::string text) {
   a.critical.push_back({std::move(code), "Machine flag (unconfirmed): " + text, Severity::Critical, std::nullopt});
 }
@@ -52,7 +48,7 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
     return;  // rate and interval flags are meaningless without organised beats
   }
   if (m.heart_rate && *m.heart_rate < 35) flag(a, "critical_bradycardia", "ventricular rate " + fmt(*m.heart_rate) + "/min (< 35/min)");
-  if (has(a, "third_degree_av_block_suspected")) flag(a, "critical_complete_av_block", "third-degree AV block suspected");
+  if (has_statement(a.rhythm, "third_degree_av_block_suspected")) flag(a, "critical_complete_av_block", "third-degree AV block suspected");
   // VT: a run of ventricular beats at >= 150/min, or a sustained wide-QRS tachycardia >= 150/min without P waves.
   int run = 0;
   double vt_rate = 0;
@@ -69,14 +65,14 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
   if (vt_rate >= 150) flag(a, "critical_vt", "ventricular tachycardia suspected at " + fmt(vt_rate) + "/min (>= 150/min)");
   if (m.heart_rate && *m.heart_rate >= 230 && m.qrs && *m.qrs < 120)
     flag(a, "critical_svt", "supraventricular tachycardia at " + fmt(*m.heart_rate) + "/min (>= 230/min)");
-  if ((has(a, "atrial_fibrillation") || has(a, "atrial_flutter")) && m.heart_rate && *m.heart_rate >= 180)
+  if ((has_statement(a.rhythm, "atrial_fibrillation") || has_statement(a.rhythm, "atrial_flutter")) && m.heart_rate && *m.heart_rate >= 180)
     flag(a, "critical_af_rapid", "atrial fibrillation/flutter with ventricular rate " + fmt(*m.heart_rate) + "/min (>= 180/min)");
   // With QRS >= 120 ms (bundle branch block, pacing) QT and ST are dominated by abnormal depolarisation: those
   // findings stay warnings in the statements and do not raise critical flags.
   const bool narrow = m.qrs && *m.qrs < 120;
   if (narrow && m.qtc_bazett && *m.qtc_bazett >= 500)
     flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)");
-  if (narrow && has(a, "stemi_pattern")) {
+  if (narrow && has_statement(a.rhythm, "stemi_pattern")) {
     for (const auto& st : a.rhythm)
       if (st.code == "stemi_pattern") flag(a, "critical_stemi", st.text);
   }

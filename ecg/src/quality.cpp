@@ -1,5 +1,5 @@
-// Signal quality, so a technician can repeat the ECG before the patient leaves: lead off, noise, baseline wander,
-// mains interference, suspected limb-electrode reversal.
+// Signal quality, so a technician can repeat the ECG before the patient leaves: lead off, noise (and bursts of it
+// taken for fast beats), baseline wander, mains interference, electrodes on the wrong limbs or chest positions.
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -42,10 +42,6 @@ std::pair<float, float> value_range(const std::vector<float>& x) {
   return {std::min({lo[0], lo[1], lo[2], lo[3]}), std::max({hi[0], hi[1], hi[2], hi[3]})};
 }
 
-bool has_rhythm(const Analysis& a, const std::string& code) {
-  return std::any_of(a.rhythm.begin(), a.rhythm.end(), [&](const Statement& st) { return st.code == code; });
-}
-
 /// Limb electrodes swapped, in words for the technician; nullopt when nothing suggests it.
 /// LA/RA: lead I inverted (negative P, QRS and T) while aVR is upright. Failing that, the P wave's frontal axis: an
 /// atrial rhythm's P points down and left (about 0 to 75°, LUDB dev: -20 to 92°, paced records aside). Swapping the
@@ -67,7 +63,8 @@ std::optional<std::string> limb_lead_reversal(const Analysis& a) {
       return "Lead I is inverted and aVR upright: left/right arm electrodes may be reversed; check and repeat";
   }
   const auto& p = a.measurements.p_axis;
-  if (!p || has_rhythm(a, "atrial_fibrillation") || has_rhythm(a, "atrial_flutter") || has_rhythm(a, "paced_rhythm"))
+  if (!p || has_statement(a.rhythm, "atrial_fibrillation") || has_statement(a.rhythm, "atrial_flutter") ||
+      has_statement(a.rhythm, "paced_rhythm"))
     return std::nullopt;
   if (*p > 105)
     return "The P wave points to the right (P axis " + fmt(*p) +
@@ -89,7 +86,7 @@ double unlikeness(const std::vector<float>& x, const std::vector<float>& y, std:
     const double a = x[std::size_t(k)] - mx, b = y[std::size_t(k)] - my;
     xy += a * b, xx += a * a, yy += b * b;
   }
-  return xx > 0 && yy > 0 ? 1 - xy / std::sqrt(xx * yy) : 0;
+  return xx > 0 && yy > 0 ? 1 - xy / std::sqrt(xx * yy) : 1;
 }
 
 /// Two neighbouring chest electrodes that look swapped; nullopt when nothing suggests it.
@@ -98,10 +95,14 @@ double unlikeness(const std::vector<float>& x, const std::vector<float>& y, std:
 /// neighbour falls by over 0.2), they are probably swapped. LUDB dev, 48 unpaced records with each pair swapped in
 /// software: V1/V2 called on 27, V2/V3 37, V3/V4 36, V4/V5 31, V5/V6 13 (V5 and V6 are often alike), always the
 /// right pair; none of the records as recorded (largest fall 0.04). A paced QRS is alike in every chest lead
-/// (LUDB 111: 0.40 as recorded), so not with pacing.
+/// (LUDB 111: 0.40 as recorded), so not with pacing; nor with a chest lead off or noisy, which is said already and
+/// breaks the row by itself (one chest lead flat, on each of the 306 LUDB dev leads in turn: 60 false calls).
 std::optional<std::pair<Lead, Lead>> chest_lead_swap(const Analysis& a) {
   const Fiducials& f = a.median_fiducials;
-  if (!f.qrs_on || !f.qrs_off || *f.qrs_off <= *f.qrs_on || has_rhythm(a, "paced_rhythm")) return std::nullopt;
+  if (!f.qrs_on || !f.qrs_off || *f.qrs_off <= *f.qrs_on || has_statement(a.rhythm, "paced_rhythm")) return std::nullopt;
+  for (const auto& q : a.quality)
+    if ((q.code == "lead_off" || q.code == "noise") && q.lead && *q.lead >= Lead::V1 && *q.lead <= Lead::V6)
+      return std::nullopt;
   constexpr Lead kChest[6] = {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
   std::vector<const std::vector<float>*> v;
   for (Lead l : kChest) {
