@@ -32,6 +32,10 @@ int run_delineation(const std::filesystem::path& data);
 /// Rhythm statements against LUDB's diagnoses (DATA/ludb), and median-beat intervals against its annotations.
 int run_rhythm(const std::filesystem::path& data);
 
+/// Electrode misplacements made in software from LUDB's records (DATA/ludb): how often each is called, and the
+/// false calls on the records as recorded and with one lead off.
+int run_electrodes(const std::filesystem::path& data);
+
 /// Our PR, P, QRS and QT next to the device's own measurements in each ECG file.
 int run_measure(const std::vector<std::string>& files);
 

@@ -178,6 +178,8 @@ int usage() {
       "         wave boundaries against DATA_DIR/qtdb (q1c) and DATA_DIR/ludb (per-lead marks)\n"
       "       teledx-ecg eval rhythm DATA_DIR\n"
       "         rhythm statements and median-beat intervals against DATA_DIR/ludb\n"
+      "       teledx-ecg eval electrodes DATA_DIR\n"
+      "         limb and chest electrodes misplaced in software on DATA_DIR/ludb: how often the quality check calls them\n"
       "       teledx-ecg eval all DATA_DIR\n"
       "         every evaluation above over DATA_DIR/mitdb, qtdb and ludb (those present)\n"
       "       teledx-ecg measure ECG_FILE...\n"
@@ -219,6 +221,7 @@ int main(int argc, char** argv) {
   if (args.size() != 3) return usage();
   if (what == "delineation") return run_delineation(dir);
   if (what == "rhythm") return run_rhythm(dir);
+  if (what == "electrodes") return run_electrodes(dir);
   if (what == "all") {
     int rc = 0, ran = 0;
     if (fs::is_directory(dir / "mitdb")) {
@@ -236,6 +239,8 @@ int main(int argc, char** argv) {
     if (fs::is_directory(dir / "ludb")) {
       std::printf("\n");
       rc |= run_rhythm(dir);
+      std::printf("\n");
+      rc |= run_electrodes(dir);
     }
     if (!ran) std::fprintf(stderr, "%s: none of mitdb/, qtdb/, ludb/ is there\n", dir.c_str());
     return ran ? rc : 2;

@@ -1,0 +1,129 @@
+// `teledx-ecg eval electrodes`: misplaced electrodes made in software from LUDB's 12-lead records (limb electrodes
+// on the wrong limbs, two neighbouring chest electrodes exchanged), and how often the quality check calls them; and
+// its false calls on the records as recorded, and with one lead off.
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "eval.hpp"
+#include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/readers.hpp"
+
+namespace fs = std::filesystem;
+
+namespace teledx::ecg::eval {
+namespace {
+
+std::vector<float>& lead_of(Waveform& w, Lead l) {
+  for (auto& x : w.leads)
+    if (x.lead == l) return x.uv;
+  throw std::runtime_error("lead " + std::string(lead_name(l)) + " missing");
+}
+
+void invert(std::vector<float>& v) {
+  for (auto& x : v) x = -x;
+}
+
+/// Each misplacement as the cart would record it: what each lead shows with the electrodes swapped.
+struct Misplacement {
+  std::string name;
+  std::string code;        // the statement that should call it
+  std::string pair;        // for a chest swap, the pair the statement must name ("V2 and V3")
+  std::function<void(Waveform&)> apply;
+};
+
+std::vector<Misplacement> misplacements() {
+  std::vector<Misplacement> out;
+  out.push_back({"LA/RA (arms)", "limb_lead_reversal_suspected", "", [](Waveform& w) {
+                   invert(lead_of(w, Lead::I));
+                   std::swap(lead_of(w, Lead::II), lead_of(w, Lead::III));
+                   std::swap(lead_of(w, Lead::aVR), lead_of(w, Lead::aVL));
+                 }});
+  out.push_back({"RA/LL", "limb_lead_reversal_suspected", "", [](Waveform& w) {
+                   auto i = lead_of(w, Lead::I);
+                   lead_of(w, Lead::I) = lead_of(w, Lead::III);
+                   invert(lead_of(w, Lead::I));
+                   lead_of(w, Lead::III) = std::move(i);
+                   invert(lead_of(w, Lead::III));
+                   invert(lead_of(w, Lead::II));
+                   std::swap(lead_of(w, Lead::aVR), lead_of(w, Lead::aVF));
+                 }});
+  out.push_back({"LA/LL", "limb_lead_reversal_suspected", "", [](Waveform& w) {
+                   std::swap(lead_of(w, Lead::I), lead_of(w, Lead::II));
+                   invert(lead_of(w, Lead::III));
+                   std::swap(lead_of(w, Lead::aVL), lead_of(w, Lead::aVF));
+                 }});
+  constexpr Lead kChest[6] = {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
+  for (std::size_t i = 0; i < 5; ++i) {
+    const Lead a = kChest[i], b = kChest[i + 1];
+    const std::string pair = std::string(lead_name(a)) + " and " + std::string(lead_name(b));
+    out.push_back({std::string(lead_name(a)) + "/" + std::string(lead_name(b)), "chest_lead_swap_suspected", pair,
+                   [a, b](Waveform& w) { std::swap(lead_of(w, a), lead_of(w, b)); }});
+  }
+  return out;
+}
+
+bool says(const Analysis& an, const std::string& code, const std::string& pair = {}) {
+  for (const auto& q : an.quality)
+    if (q.code == code && (pair.empty() || q.text.find(pair) != std::string::npos)) return true;
+  return false;
+}
+
+bool says_misplacement(const Analysis& an) {
+  return says(an, "limb_lead_reversal_suspected") || says(an, "chest_lead_swap_suspected");
+}
+
+}  // namespace
+
+int run_electrodes(const fs::path& data) {
+  const fs::path ludb = data / "ludb";
+  const fs::path dir = fs::exists(ludb / "data") ? ludb / "data" : ludb;
+  const auto records = records_in(ludb, {}, dir);
+  if (records.empty()) {
+    std::fprintf(stderr, "electrodes: no LUDB records under %s\n", ludb.c_str());
+    return 2;
+  }
+  const auto kinds = misplacements();
+  std::vector<int> called(kinds.size(), 0);
+  int n = 0, false_as_recorded = 0, false_lead_off = 0, lead_off_cases = 0;
+  for (const auto& rec : records) {
+    auto w = read_wfdb_file(dir / (rec + ".hea"));
+    if (!w) {
+      std::fprintf(stderr, "%s: %s\n", rec.c_str(), w.error().message.c_str());
+      return 2;
+    }
+    if (w->leads.size() != 12) continue;
+    ++n;
+    if (says_misplacement(analyze(*w))) {
+      ++false_as_recorded;
+      std::printf("  false call on %s as recorded\n", rec.c_str());
+    }
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      Waveform m = *w;
+      kinds[k].apply(m);
+      called[k] += says(analyze(m), kinds[k].code, kinds[k].pair);
+    }
+    // One lead off (flat) at a time: its own statement says so; a misplacement must not be called for it.
+    for (std::size_t l = 0; l < w->leads.size(); ++l) {
+      Waveform off = *w;
+      std::fill(off.leads[l].uv.begin(), off.leads[l].uv.end(), 0.f);
+      ++lead_off_cases;
+      false_lead_off += says_misplacement(analyze(off));
+    }
+  }
+  std::printf("LUDB electrode misplacements made in software, %d 12-lead records (called = the right statement; for\n"
+              "a chest swap, naming the right pair):\n",
+              n);
+  for (std::size_t k = 0; k < kinds.size(); ++k)
+    std::printf("  %-13s called %3d of %d (%5.1f %%)\n", kinds[k].name.c_str(), called[k], n,
+                n ? 100.0 * called[k] / n : 0.0);
+  std::printf("  false calls: %d of %d records as recorded; %d of %d with one lead off\n", false_as_recorded, n,
+              false_lead_off, lead_off_cases);
+  return 0;
+}
+
+}  // namespace teledx::ecg::eval
