@@ -1,5 +1,6 @@
 #pragma once
-// Beast/Asio namespace aliases and the error filter the sessions share; only http_server.cpp includes it.
+// Beast/Asio namespace aliases and the error filter the sessions share; only the server and its sessions
+// (http_server.cpp, plain_session.cpp, tls_session.cpp) include it.
 // First: Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (fails in C++20).
 #include <utility>
 

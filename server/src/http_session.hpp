@@ -1,5 +1,6 @@
 #pragma once
-// HttpSession, the request cycle the plain and TLS sessions share; only http_server.cpp includes it.
+// HttpSession, the request cycle the plain and TLS sessions share; only plain_session.cpp and tls_session.cpp
+// include it.
 #include <cctype>
 #include <chrono>
 #include <cstddef>

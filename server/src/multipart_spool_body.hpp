@@ -1,5 +1,6 @@
 #pragma once
-// MultipartSpoolBody, the Beast body type of spooled multipart uploads; only http_server.cpp includes it.
+// MultipartSpoolBody, the Beast body type of spooled multipart uploads; only plain_session.cpp and tls_session.cpp
+// include it (through http_session.hpp).
 #include <cstddef>
 #include <cstdint>
 #include <memory>

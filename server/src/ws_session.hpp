@@ -1,5 +1,6 @@
 #pragma once
-// WsSession, the Beast websocket connection behind WsConnection; only http_server.cpp includes it.
+// WsSession, the Beast websocket connection behind WsConnection; only plain_session.cpp and tls_session.cpp
+// include it (through http_session.hpp).
 #include <atomic>
 #include <chrono>
 #include <cstddef>
