@@ -110,20 +110,7 @@ LeadDetection detect_on(const Feature& f, double fs, const QrsOptions& o, const 
     for (std::size_t s = 0; s + std::size_t(fs) <= init; s += std::size_t(fs))
       qrs.push(max_of(f.mwi.data() + s, f.mwi.data() + s + std::size_t(fs)));
   }
-  // The record's typical beat size, against which a burst of noise is recognised (recover_level): the median over
-  // the record of each 3 s's largest peak. 3 s, because a second of a slow rhythm or of an AV block's run of blocked
-  // P waves holds no QRS, and with 1-s maxima the median fell to the P waves' size (a synthetic 2:1-4:1 block then
-  // had its P waves taken for beats).
-  double typical = 0;
-  {
-    const std::size_t span = std::size_t(3 * fs);
-    std::vector<double> maxima;
-    for (std::size_t s = 0; s + span <= n; s += span) maxima.push_back(max_of(f.mwi.data() + s, f.mwi.data() + s + span));
-    if (!maxima.empty()) {
-      std::nth_element(maxima.begin(), maxima.begin() + std::ptrdiff_t(maxima.size() / 2), maxima.end());
-      typical = maxima[maxima.size() / 2];
-    }
-  }
+  const double typical = f.typical;  // against which a burst of noise is recognised (recover_level)
   const double kTh = 0.45;
   auto threshold = [&] {
     const double q = qrs.median(), nz = noise.n ? noise.mean() : 0;

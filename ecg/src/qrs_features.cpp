@@ -175,6 +175,14 @@ Feature lead_feature(std::vector<float> x, double fs) {
     cand.push_back({std::int64_t(k), f.mwi[k], slope});
   }
   f.bp.push_back(std::move(x));
+  const std::size_t span = std::size_t(3 * fs);
+  std::vector<double> maxima;
+  for (std::size_t s = 0; span > 0 && s + span <= n; s += span)
+    maxima.push_back(max_of(f.mwi.data() + s, f.mwi.data() + s + span));
+  if (!maxima.empty()) {
+    std::nth_element(maxima.begin(), maxima.begin() + std::ptrdiff_t(maxima.size() / 2), maxima.end());
+    f.typical = maxima[maxima.size() / 2];
+  }
   return f;
 }
 

@@ -22,6 +22,10 @@ struct Feature {
   std::vector<float> mwi;             // centred moving-window integral of the normalised absolute slope
   std::vector<std::vector<float>> bp;  // band-passed leads (for the fiducial)
   std::vector<Peak> cand;             // local maxima of the integral that dominate +-100 ms
+  /// The record's typical beat size in the integral: the median over the record of each 3 s's largest value. 3 s,
+  /// because a second of a slow rhythm or of an AV block's run of blocked P waves holds no QRS, and with 1-s maxima
+  /// the median fell to the P waves' size (a synthetic 2:1-4:1 block then had its P waves taken for beats).
+  double typical = 0;
 };
 
 /// The largest of [first, last) (non-empty), the value *std::max_element gives, NaN included: max_element compares
