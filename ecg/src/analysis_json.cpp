@@ -24,6 +24,7 @@ nlohmann::json statements(const std::vector<Statement>& v) {
   for (const auto& s : v) {
     nlohmann::json j{{"code", s.code}, {"text", s.text}, {"severity", severity_name(s.severity)}};
     if (s.lead) j["lead"] = lead_name(*s.lead);
+    if (!s.text_zh.empty()) j["text_zh"] = s.text_zh;
     out.push_back(std::move(j));
   }
   return out;

@@ -90,12 +90,16 @@ void av_conduction_statements(Analysis& a, const LeadSet& s, double rr_irregular
   if (fixed * 4 >= pr.size() * 3 && ratio > 1.7 && ratio < 2.3) {
     a.rhythm.push_back({"second_degree_av_block_2to1", "2:1 AV block suspected: atrial rate " + fmt(atrial_rate) +
                                                            "/min, ventricular rate " + fmt(*m.heart_rate) + "/min",
-                        Severity::Warning, std::nullopt});
+                        Severity::Warning, std::nullopt,
+                        "2:1 房室传导阻滞（疑似）：心房率 " + fmt(atrial_rate) + " 次/分，心室率 " + fmt(*m.heart_rate) +
+                            " 次/分"});
   } else if (fixed * 2 < pr.size()) {
     a.rhythm.push_back({"third_degree_av_block_suspected",
                         "Third-degree AV block suspected: P waves at " + fmt(atrial_rate) + "/min unrelated to QRS at " +
                             fmt(*m.heart_rate) + "/min",
-                        Severity::Warning, std::nullopt});
+                        Severity::Warning, std::nullopt,
+                        "三度房室传导阻滞（疑似）：P 波 " + fmt(atrial_rate) + " 次/分，与 " + fmt(*m.heart_rate) +
+                            " 次/分的 QRS 波群无关"});
   }
 }
 

@@ -10,8 +10,9 @@
 namespace teledx::ecg::detail {
 namespace {
 
-void flag(Analysis& a, std::string code, std::string text) {
-  a.critical.push_back({std::move(code), "Machine flag (unconfirmed): " + text, Severity::Critical, std::nullopt});
+void flag(Analysis& a, std::string code, std::string text, std::string text_zh) {
+  a.critical.push_back({std::move(code), "Machine flag (unconfirmed): " + text, Severity::Critical, std::nullopt,
+                        "机器提示（未经确认）：" + text_zh});
 }
 
 /// Ventricular fibrillation: no organised QRS complexes and a large oscillation concentrated in 3-9 Hz.
@@ -42,13 +43,17 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
   const Measurements& m = a.measurements;
   double longest = 0;
   for (std::size_t i = 1; i < a.beats.size(); ++i) longest = std::max(longest, double(a.beats[i].r - a.beats[i - 1].r) / fs);
-  if (longest >= 3.0) flag(a, "critical_pause", "pause of " + fmt(longest, 1) + " s (>= 3.0 s)");
+  if (longest >= 3.0) flag(a, "critical_pause", "pause of " + fmt(longest, 1) + " s (>= 3.0 s)", "长间歇 " + fmt(longest, 1) + " 秒（≥3.0 秒）");
   if (vf_like(a, s)) {
-    flag(a, "critical_vf", "ventricular fibrillation suspected (no organised QRS, 3-9 Hz oscillation)");
+    flag(a, "critical_vf", "ventricular fibrillation suspected (no organised QRS, 3-9 Hz oscillation)",
+         "心室颤动（疑似）：无规则的 QRS 波群，3–9 Hz 颤动波");
     return;  // rate and interval flags are meaningless without organised beats
   }
-  if (m.heart_rate && *m.heart_rate < 35) flag(a, "critical_bradycardia", "ventricular rate " + fmt(*m.heart_rate) + "/min (< 35/min)");
-  if (has_statement(a.rhythm, "third_degree_av_block_suspected")) flag(a, "critical_complete_av_block", "third-degree AV block suspected");
+  if (m.heart_rate && *m.heart_rate < 35)
+    flag(a, "critical_bradycardia", "ventricular rate " + fmt(*m.heart_rate) + "/min (< 35/min)",
+         "严重心动过缓：心室率 " + fmt(*m.heart_rate) + " 次/分（<35 次/分）");
+  if (has_statement(a.rhythm, "third_degree_av_block_suspected"))
+    flag(a, "critical_complete_av_block", "third-degree AV block suspected", "三度房室传导阻滞（疑似）");
   // VT: a run of ventricular beats at >= 150/min, or a sustained wide-QRS tachycardia >= 150/min without P waves.
   int run = 0;
   double vt_rate = 0;
@@ -62,19 +67,24 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
   const bool p = a.median_fiducials.p_on.has_value();
   if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p && median_of(hf_rms) <= kBurstNoiseUv)
     vt_rate = std::max(vt_rate, *m.heart_rate);
-  if (vt_rate >= 150) flag(a, "critical_vt", "ventricular tachycardia suspected at " + fmt(vt_rate) + "/min (>= 150/min)");
+  if (vt_rate >= 150)
+    flag(a, "critical_vt", "ventricular tachycardia suspected at " + fmt(vt_rate) + "/min (>= 150/min)",
+         "室性心动过速（疑似），" + fmt(vt_rate) + " 次/分（≥150 次/分）");
   if (m.heart_rate && *m.heart_rate >= 230 && m.qrs && *m.qrs < 120)
-    flag(a, "critical_svt", "supraventricular tachycardia at " + fmt(*m.heart_rate) + "/min (>= 230/min)");
+    flag(a, "critical_svt", "supraventricular tachycardia at " + fmt(*m.heart_rate) + "/min (>= 230/min)",
+         "室上性心动过速，" + fmt(*m.heart_rate) + " 次/分（≥230 次/分）");
   if ((has_statement(a.rhythm, "atrial_fibrillation") || has_statement(a.rhythm, "atrial_flutter")) && m.heart_rate && *m.heart_rate >= 180)
-    flag(a, "critical_af_rapid", "atrial fibrillation/flutter with ventricular rate " + fmt(*m.heart_rate) + "/min (>= 180/min)");
+    flag(a, "critical_af_rapid", "atrial fibrillation/flutter with ventricular rate " + fmt(*m.heart_rate) + "/min (>= 180/min)",
+         "心房颤动/扑动伴快速心室率，" + fmt(*m.heart_rate) + " 次/分（≥180 次/分）");
   // With QRS >= 120 ms (bundle branch block, pacing) QT and ST are dominated by abnormal depolarisation: those
   // findings stay warnings in the statements and do not raise critical flags.
   const bool narrow = m.qrs && *m.qrs < 120;
   if (narrow && m.qtc_bazett && *m.qtc_bazett >= 500)
-    flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)");
+    flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)",
+         "QTc 显著延长：" + fmt(*m.qtc_bazett) + " ms（≥500 ms，Bazett）");
   if (narrow && has_statement(a.rhythm, "stemi_pattern")) {
     for (const auto& st : a.rhythm)
-      if (st.code == "stemi_pattern") flag(a, "critical_stemi", st.text);
+      if (st.code == "stemi_pattern") flag(a, "critical_stemi", st.text, st.text_zh);
   }
 }
 

@@ -14,9 +14,15 @@
 namespace teledx::ecg::detail {
 namespace {
 
-void say(Analysis& a, std::string code, std::string text, Severity sev, std::optional<Lead> lead = std::nullopt) {
-  a.quality.push_back({std::move(code), std::move(text), sev, lead});
+void say(Analysis& a, std::string code, std::string text, std::string text_zh, Severity sev,
+         std::optional<Lead> lead = std::nullopt) {
+  a.quality.push_back({std::move(code), std::move(text), sev, lead, std::move(text_zh)});
 }
+
+/// A sentence for the technician in English and in Chinese.
+struct Advice {
+  std::string text, text_zh;
+};
 
 double net_qrs(const LeadSet& m, Lead l, const Fiducials& f) {
   const LeadSignal* s = m.find(l);
@@ -59,7 +65,7 @@ bool lead_fault_among(const Analysis& a, Lead first, Lead last, bool noisy) {
 /// is to check, not a finding. Not with AF, flutter or pacing: their "P axis" is not an atrial rhythm's; nor with a
 /// limb lead off, said already (one limb lead flat, each of the 306 LUDB dev ones in turn: 1 false call). A noisy
 /// limb lead still counts: noise moves the axis little, and several swapped records have one (2 of 44 lost).
-std::optional<std::string> limb_lead_reversal(const Analysis& a) {
+std::optional<Advice> limb_lead_reversal(const Analysis& a) {
   if (lead_fault_among(a, Lead::I, Lead::aVF, false)) return std::nullopt;
   const Fiducials& f = a.median_fiducials;
   if (a.median.find(Lead::I) && a.median.find(Lead::aVR) && f.qrs_on && f.qrs_off) {
@@ -70,18 +76,22 @@ std::optional<std::string> limb_lead_reversal(const Analysis& a) {
       for (std::int64_t k = *f.p_on; k <= *f.p_off; ++k) pi += s[std::size_t(k)] - s[std::size_t(*f.qrs_on)];
     }
     if (qi < 0 && qavr > 0 && pi < 0)
-      return "Lead I is inverted and aVR upright: left/right arm electrodes may be reversed; check and repeat";
+      return Advice{"Lead I is inverted and aVR upright: left/right arm electrodes may be reversed; check and repeat",
+                    "肢体导联反接（疑似）：I 导联倒置而 aVR 直立，左右手电极可能接反；请检查电极后重新描记"};
   }
   const auto& p = a.measurements.p_axis;
   if (!p || has_statement(a.rhythm, "atrial_fibrillation") || has_statement(a.rhythm, "atrial_flutter") ||
       has_statement(a.rhythm, "paced_rhythm"))
     return std::nullopt;
   if (*p > 105)
-    return "The P wave points to the right (P axis " + fmt(*p) +
-           "°): left/right arm electrodes may be reversed (or dextrocardia); check and repeat";
+    return Advice{"The P wave points to the right (P axis " + fmt(*p) +
+                      "°): left/right arm electrodes may be reversed (or dextrocardia); check and repeat",
+                  "肢体导联反接（疑似）：P 波电轴 " + fmt(*p) + "° 指向右侧，左右手电极可能接反（或为右位心）；请检查电极后重新描记"};
   if (*p < -90)
-    return "The P wave points upward (P axis " + fmt(*p) +
-           "°): right arm and left leg electrodes may be reversed (or an ectopic atrial rhythm); check and repeat";
+    return Advice{"The P wave points upward (P axis " + fmt(*p) +
+                      "°): right arm and left leg electrodes may be reversed (or an ectopic atrial rhythm); check and repeat",
+                  "肢体导联反接（疑似）：P 波电轴 " + fmt(*p) +
+                      "° 指向上方，右手与左脚电极可能接反（或为异位房性心律）；请检查电极后重新描记"};
   return std::nullopt;
 }
 
@@ -200,14 +210,16 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
     const std::string name = l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead));
     const auto [mn, mx] = value_range(cond.leads[li].uv);
     if (cond.leads[li].uv.empty() || mx - mn < 40) {
-      say(a, "lead_off", "Lead " + name + " is flat: electrode off or disconnected", Severity::Warning, l.lead);
+      say(a, "lead_off", "Lead " + name + " is flat: electrode off or disconnected",
+          "导联脱落：" + name + " 导联为直线，电极脱落或未连接", Severity::Warning, l.lead);
       ++bad_leads;
       continue;
     }
     // High-frequency noise: RMS of what a 40 Hz low-pass removes (muscle tremor, poor contact).
     const double hf = hf_rms[li];
     if (hf > 40) {
-      say(a, "noise", "Lead " + name + " is noisy (" + fmt(hf) + " µV RMS above 40 Hz)", Severity::Warning, l.lead);
+      say(a, "noise", "Lead " + name + " is noisy (" + fmt(hf) + " µV RMS above 40 Hz)",
+          "噪声干扰：" + name + " 导联 40 Hz 以上成分 " + fmt(hf) + " µV（均方根）", Severity::Warning, l.lead);
       ++bad_leads;
     }
     // Baseline wander: what the baseline filter removed, peak to peak.
@@ -217,48 +229,61 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
       lo = std::min(lo, w), hi = std::max(hi, w);
     }
     if (hi - lo > 2000 && l.uv.size() < std::size_t(120 * fs))
-      say(a, "baseline_wander", "Lead " + name + " has strong baseline wander (" + fmt((hi - lo) / 1000, 1) + " mV)", Severity::Info, l.lead);
+      say(a, "baseline_wander", "Lead " + name + " has strong baseline wander (" + fmt((hi - lo) / 1000, 1) + " mV)",
+          "基线漂移：" + name + " 导联基线漂移明显（" + fmt((hi - lo) / 1000, 1) + " mV）", Severity::Info, l.lead);
   }
   // Leads the cart recorded with no signal at all: not connected. Said per lead like a flat one; with every chest
   // lead missing the ECG cannot show an anterior infarct, whatever the limb leads look like.
   int chest_missing = 0;
   for (Lead l : raw.unconnected_leads) {
     say(a, "lead_off", "Lead " + std::string(lead_name(l)) + " was not connected: the cart recorded no signal",
-        Severity::Warning, l);
+        "导联脱落：" + std::string(lead_name(l)) + " 导联未连接，心电图机未记录到信号", Severity::Warning, l);
     ++bad_leads;
     chest_missing += l >= Lead::V1 && l <= Lead::V6;
   }
   // Noise the detector took for a run of ventricular beats (untype_noise_runs): said once, with where it is.
   if (!bursts.empty()) {
-    std::string where;
+    std::string where, where_zh;
     double worst = 0;
     for (std::size_t i = 0; i < bursts.size(); ++i) {
       worst = std::max(worst, bursts[i].uv);
-      if (i < 3) where += (i ? ", " : "") + fmt(bursts[i].from_s, 1) + "-" + fmt(bursts[i].to_s, 1) + " s";
+      if (i >= 3) continue;
+      where += (i ? ", " : "") + fmt(bursts[i].from_s, 1) + "-" + fmt(bursts[i].to_s, 1) + " s";
+      where_zh += (i ? "、" : "") + fmt(bursts[i].from_s, 1) + "–" + fmt(bursts[i].to_s, 1) + " 秒";
     }
-    if (bursts.size() > 3) where += " and " + std::to_string(bursts.size() - 3) + " more";
+    if (bursts.size() > 3) {
+      where += " and " + std::to_string(bursts.size() - 3) + " more";
+      where_zh += "及另外 " + std::to_string(bursts.size() - 3) + " 处";
+    }
     say(a, "noise_burst",
         "Noise at " + where + " (up to " + fmt(worst) + " µV RMS above 40 Hz) looked like fast ventricular beats and was " +
             "not called PVCs or ventricular tachycardia: check the tracing, and repeat the ECG if the noise hides the rhythm",
+        "干扰段似快速心搏（未判为室速）：" + where_zh + "（40 Hz 以上成分最高 " + fmt(worst) +
+            " µV），未计为室性早搏或室性心动过速；请查看描记，干扰掩盖心律时请重新描记",
         Severity::Warning);
   }
   const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
   if (a.mains_removed_hz > 0)
-    say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out", Severity::Info);
+    say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out",
+        "工频干扰：存在 " + fmt(a.mains_removed_hz) + " Hz 工频干扰，已滤除", Severity::Info);
   if (chest_missing == 6)
     say(a, "repeat_recording", "No chest lead (V1-V6) was connected: repeat the ECG with the chest electrodes on",
-        Severity::Warning);
+        "建议重新描记：胸导联（V1–V6）均未连接，请接好胸导联电极后重新描记", Severity::Warning);
   else if (bad_leads * 2 > int(recorded))
-    say(a, "repeat_recording", "More than half of the leads are unusable: repeat the ECG", Severity::Warning);
-  if (auto reversal = limb_lead_reversal(a)) say(a, "limb_lead_reversal_suspected", *reversal, Severity::Warning);
+    say(a, "repeat_recording", "More than half of the leads are unusable: repeat the ECG",
+        "建议重新描记：半数以上导联无法使用", Severity::Warning);
+  if (auto reversal = limb_lead_reversal(a))
+    say(a, "limb_lead_reversal_suspected", reversal->text, reversal->text_zh, Severity::Warning);
   // Said for each of the two electrodes, as a lead off is: the clinic's page and the paper then name both leads.
   if (const auto swap = chest_lead_swap(a)) {
     const auto [first, second] = *swap;
-    const std::string text = "The QRS changes out of order across the chest leads, as if the " +
-                             std::string(lead_name(first)) + " and " + std::string(lead_name(second)) +
+    const std::string one(lead_name(first)), other(lead_name(second));
+    const std::string text = "The QRS changes out of order across the chest leads, as if the " + one + " and " + other +
                              " electrodes were swapped; check the chest electrodes and repeat";
-    say(a, "chest_lead_swap_suspected", text, Severity::Warning, first);
-    say(a, "chest_lead_swap_suspected", text, Severity::Warning, second);
+    const std::string text_zh = "胸导联电极互换（疑似）：QRS 波群在胸导联间的变化顺序异常，" + one + " 与 " + other +
+                                " 电极可能互换；请检查胸导联电极后重新描记";
+    say(a, "chest_lead_swap_suspected", text, text_zh, Severity::Warning, first);
+    say(a, "chest_lead_swap_suspected", text, text_zh, Severity::Warning, second);
   }
 }
 

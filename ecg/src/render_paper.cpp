@@ -55,10 +55,16 @@ void text(cairo_t* cr, const std::string& s, double x_mm, double y_mm, double si
   g_object_unref(l);
 }
 
-/// "窦性心动过缓：Sinus bradycardia, 41/min": the Chinese name for the clinic that prints it, then the machine's own
-/// text with its details. A critical statement's text starts with the "Machine flag (unconfirmed): " that
-/// critical.cpp gives it for the JSON; on paper the flag line says so once, in both languages.
+/// "窦性心动过缓，41 次/分": the statement's Chinese sentence, for the clinic that files the paper. A critical
+/// statement's sentence starts with the "机器提示（未经确认）：" that critical.cpp gives it for the JSON; on paper
+/// the flag line says so once. A statement without a Chinese sentence prints its Chinese name before the English.
 std::string printed_statement(const Statement& st) {
+  if (!st.text_zh.empty()) {
+    std::string_view said = st.text_zh;
+    constexpr std::string_view kFlagPrefix = "机器提示（未经确认）：";
+    if (said.starts_with(kFlagPrefix)) said.remove_prefix(kFlagPrefix.size());
+    return std::string(said);
+  }
   std::string_view said = st.text;
   constexpr std::string_view kFlagPrefix = "Machine flag (unconfirmed): ";
   if (said.starts_with(kFlagPrefix)) said.remove_prefix(kFlagPrefix.size());

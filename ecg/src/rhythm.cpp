@@ -10,8 +10,8 @@
 namespace teledx::ecg::detail {
 namespace {
 
-void say(Analysis& a, std::string code, std::string text, Severity sev = Severity::Info) {
-  a.rhythm.push_back({std::move(code), std::move(text), sev, std::nullopt});
+void say(Analysis& a, std::string code, std::string text, std::string text_zh, Severity sev = Severity::Info) {
+  a.rhythm.push_back({std::move(code), std::move(text), sev, std::nullopt, std::move(text_zh)});
 }
 
 /// Atrial flutter waves: the QRS-T-cancelled residual in II or V1 has a dominant 3.8-6 Hz peak (230-360/min).
@@ -173,13 +173,15 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   const auto& b = a.beats;
   const Measurements& m = a.measurements;
   if (b.size() < 3 || !m.heart_rate) {
-    say(a, "rhythm_undetermined", "Rhythm undetermined: too few QRS complexes detected", Severity::Warning);
+    say(a, "rhythm_undetermined", "Rhythm undetermined: too few QRS complexes detected",
+        "心律无法判定：检出的 QRS 波群过少", Severity::Warning);
     return;
   }
   // Pauses.
   double longest = 0;
   for (std::size_t i = 1; i < b.size(); ++i) longest = std::max(longest, double(b[i].r - b[i - 1].r) / fs);
-  if (longest >= 2.0) say(a, "pause", "Pause of " + fmt(longest, 1) + " s", Severity::Warning);
+  if (longest >= 2.0)
+    say(a, "pause", "Pause of " + fmt(longest, 1) + " s", "长间歇 " + fmt(longest, 1) + " 秒", Severity::Warning);
   // Ectopy.
   int v = 0, run = 0, longest_run = 0;
   double run_rate = 0;
@@ -198,15 +200,22 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   const double v_frac = double(v) / double(b.size());
   if (longest_run >= 3) {
     say(a, run_rate >= 100 ? "ventricular_tachycardia_suspected" : "ventricular_run",
-        "Run of " + std::to_string(longest_run) + " ventricular beats at " + fmt(run_rate) + "/min", Severity::Warning);
+        "Run of " + std::to_string(longest_run) + " ventricular beats at " + fmt(run_rate) + "/min",
+        std::string(run_rate >= 100 ? "室性心动过速（疑似）" : "短阵室性心动过速") + "：连续 " + std::to_string(longest_run) +
+            " 个室性搏动，" + fmt(run_rate) + " 次/分",
+        Severity::Warning);
   }
   // Bigeminy keeps the frequent-PVC code (readers and the report template know it) and says so in the text.
-  if (v >= 2 && (v_frac >= 0.1 || v >= 6 * std::max(1.0, a.sample_count / fs / 60.0)))
+  if (v >= 2 && (v_frac >= 0.1 || v >= 6 * std::max(1.0, a.sample_count / fs / 60.0))) {
+    const bool bigeminy = ventricular_bigeminy(b);
     say(a, "frequent_pvcs", "Frequent ventricular premature beats (" + std::to_string(v) + " of " + std::to_string(b.size()) + ")" +
-                                (ventricular_bigeminy(b) ? ", ventricular bigeminy" : ""),
+                                (bigeminy ? ", ventricular bigeminy" : ""),
+        "频发室性早搏（" + std::to_string(b.size()) + " 个心搏中 " + std::to_string(v) + " 个）" + (bigeminy ? "，室性早搏二联律" : ""),
         Severity::Warning);
-  else if (v > 0)
-    say(a, "pvcs", std::to_string(v) + " ventricular premature beat" + (v > 1 ? "s" : ""));
+  } else if (v > 0) {
+    say(a, "pvcs", std::to_string(v) + " ventricular premature beat" + (v > 1 ? "s" : ""),
+        "室性早搏 " + std::to_string(v) + " 个");
+  }
   // Irregularity of the intervals between normal beats: an interval touching a ventricular or unclassified beat
   // (a fusion beat, a beat whose fiducial could not be matched to the template) says nothing of the atrial rhythm.
   std::vector<double> rr;
@@ -246,24 +255,31 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   // Paced: spikes before most beats, or a stimulus starting the median (dominant) beat's QRS, as delineation finds
   // it: also where the recorder blanks the stimulus instead of showing a spike (LUDB 111; qrs_bounds.cpp).
   if (paced(s, b) || a.median_fiducials.pacing_stimulus) {
-    say(a, "paced_rhythm", "Pacemaker stimuli before most QRS complexes: paced rhythm, " + fmt(hr) + "/min");
+    say(a, "paced_rhythm", "Pacemaker stimuli before most QRS complexes: paced rhythm, " + fmt(hr) + "/min",
+        "起搏心律，" + fmt(hr) + " 次/分（多数 QRS 波群前有起搏刺激）");
   } else if (af) {
     say(a, "atrial_fibrillation", "Atrial fibrillation suspected (irregular RR, no consistent P wave), ventricular rate " +
-                                      fmt(hr) + "/min", Severity::Warning);
+                                      fmt(hr) + "/min",
+        "心房颤动（疑似）：RR 间期不规则，无一致的 P 波，心室率 " + fmt(hr) + " 次/分", Severity::Warning);
   } else if ((!p_present && flutter_waves(s, a)) || locked_flutter_waves(a)) {
-    say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)", Severity::Warning);
+    say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)",
+        "心房扑动（疑似）：规则的心房波（230–360 次/分）代替 P 波", Severity::Warning);
   } else if (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400) {
-    if (hr < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + fmt(hr) + "/min");
-    else if (hr > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + fmt(hr) + "/min");
-    else say(a, "sinus_rhythm", "Sinus rhythm, " + fmt(hr) + "/min");
+    if (hr < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + fmt(hr) + "/min", "窦性心动过缓，" + fmt(hr) + " 次/分");
+    else if (hr > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + fmt(hr) + "/min", "窦性心动过速，" + fmt(hr) + " 次/分");
+    else say(a, "sinus_rhythm", "Sinus rhythm, " + fmt(hr) + "/min", "窦性心律，" + fmt(hr) + " 次/分");
     if (m.qtc_bazett && *m.qtc_bazett >= 470 && m.qrs && *m.qrs < 120)
-      say(a, "prolonged_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (Bazett): prolonged", Severity::Warning);
-    if (*m.pr > 200) say(a, "first_degree_av_block", "PR " + fmt(*m.pr) + " ms: first-degree AV block suspected", Severity::Warning);
+      say(a, "prolonged_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (Bazett): prolonged",
+          "QTc 延长：" + fmt(*m.qtc_bazett) + " ms（Bazett）", Severity::Warning);
+    if (*m.pr > 200)
+      say(a, "first_degree_av_block", "PR " + fmt(*m.pr) + " ms: first-degree AV block suspected",
+          "一度房室传导阻滞（疑似）：PR 间期 " + fmt(*m.pr) + " ms", Severity::Warning);
   } else if (!p_present && m.qrs && *m.qrs < 120 && hr > 100 && !irregular) {
     say(a, "supraventricular_tachycardia", "Regular narrow-QRS tachycardia without visible P waves, " + fmt(hr) + "/min",
-        Severity::Warning);
+        "窄 QRS 心动过速（室上性），节律规则，未见 P 波，" + fmt(hr) + " 次/分", Severity::Warning);
   } else {
-    say(a, "rhythm_other", "Non-sinus or undetermined rhythm, ventricular rate " + fmt(hr) + "/min");
+    say(a, "rhythm_other", "Non-sinus or undetermined rhythm, ventricular rate " + fmt(hr) + "/min",
+        "非窦性或未定心律，心室率 " + fmt(hr) + " 次/分");
   }
   av_conduction_statements(a, s, nrmssd);
 }

@@ -9,16 +9,17 @@ namespace {
 
 struct Territory {
   const char* name;
+  const char* name_zh;
   std::vector<std::pair<Lead, Lead>> contiguous;
 };
 
 const std::vector<Territory>& territories() {
   static const std::vector<Territory> t{
-      {"inferior", {{Lead::II, Lead::aVF}, {Lead::III, Lead::aVF}, {Lead::II, Lead::III}}},
-      {"anterior/septal", {{Lead::V1, Lead::V2}, {Lead::V2, Lead::V3}, {Lead::V3, Lead::V4}}},
-      {"lateral", {{Lead::I, Lead::aVL}, {Lead::V5, Lead::V6}, {Lead::V4, Lead::V5}}},
-      {"right ventricular", {{Lead::V3R, Lead::V4R}}},
-      {"posterior", {{Lead::V7, Lead::V8}, {Lead::V8, Lead::V9}}},
+      {"inferior", "下壁", {{Lead::II, Lead::aVF}, {Lead::III, Lead::aVF}, {Lead::II, Lead::III}}},
+      {"anterior/septal", "前间壁", {{Lead::V1, Lead::V2}, {Lead::V2, Lead::V3}, {Lead::V3, Lead::V4}}},
+      {"lateral", "侧壁", {{Lead::I, Lead::aVL}, {Lead::V5, Lead::V6}, {Lead::V4, Lead::V5}}},
+      {"right ventricular", "右心室", {{Lead::V3R, Lead::V4R}}},
+      {"posterior", "后壁", {{Lead::V7, Lead::V8}, {Lead::V8, Lead::V9}}},
   };
   return t;
 }
@@ -53,7 +54,7 @@ void st_statements(Analysis& a) {
     return std::nullopt;
   };
   const bool wide = a.measurements.qrs && *a.measurements.qrs >= 120;
-  std::vector<std::string> hit;
+  std::vector<std::pair<std::string, std::string>> hit;  // territory with its leads: English, Chinese
   for (const auto& t : territories()) {
     std::vector<std::string> leads;
     for (auto [x, y] : t.contiguous) {
@@ -66,18 +67,24 @@ void st_statements(Analysis& a) {
       }
     }
     if (leads.empty()) continue;
-    std::string list;
-    for (const auto& n : leads) list += (list.empty() ? "" : ", ") + n;
-    hit.push_back(std::string(t.name) + " (" + list + ")");
+    std::string list, list_zh;
+    for (const auto& n : leads) list += (list.empty() ? "" : ", ") + n, list_zh += (list_zh.empty() ? "" : "、") + n;
+    hit.push_back({std::string(t.name) + " (" + list + ")", std::string(t.name_zh) + "（" + list_zh + "）"});
   }
   for (const auto& s : a.st)
     if (s.j60_uv <= -100 && s.lead != Lead::aVR)
       a.rhythm.push_back({"st_depression", "ST depression " + fmt(-s.j60_uv / 1000.0, 2) + " mV at J+60 in " +
-                                               std::string(lead_name(s.lead)), Severity::Warning, s.lead});
-  for (const auto& h : hit) {
+                                               std::string(lead_name(s.lead)), Severity::Warning, s.lead,
+                          "ST 段压低：" + std::string(lead_name(s.lead)) + " 导联 J+60 ms 处 " + fmt(-s.j60_uv / 1000.0, 2) +
+                              " mV"});
+  for (const auto& [h, h_zh] : hit) {
     std::string text = "ST elevation in contiguous leads, " + h + ": acute myocardial infarction pattern suspected";
-    if (wide) text += " (QRS >= 120 ms: bundle branch block or pacing may explain ST changes)";
-    a.rhythm.push_back({"stemi_pattern", text, Severity::Warning, std::nullopt});
+    std::string text_zh = "ST 段抬高（心梗图形）：" + h_zh + "相邻导联 ST 段抬高，急性心肌梗死图形（疑似）";
+    if (wide) {
+      text += " (QRS >= 120 ms: bundle branch block or pacing may explain ST changes)";
+      text_zh += "（QRS ≥120 ms：束支传导阻滞或起搏可致 ST 改变）";
+    }
+    a.rhythm.push_back({"stemi_pattern", text, Severity::Warning, std::nullopt, text_zh});
   }
 }
 

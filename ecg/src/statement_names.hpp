@@ -1,6 +1,7 @@
 #pragma once
-// Chinese names of the machine's statement codes, for the printed ECG (the web front end has its own table in
-// web/js/strings2.js, keyed the same). The statement's own text stays English machine text with its details.
+// Chinese names of the machine's statement codes, for the printed ECG's list of signal faults and for statements
+// without a Chinese sentence of their own (Statement::text_zh); the web front end has its own table in
+// web/js/strings2.js, keyed the same.
 #include <string_view>
 #include <utility>
 

@@ -15,6 +15,7 @@ nlohmann::json ecg_flags_json(RequestContext& ctx, const worklist::Task& t) {
   for (const auto& f : worklist::machine_flags_of(t)) {
     json j{{"code", f.code}, {"category", f.category}, {"text", f.text}, {"severity", f.severity},
            {"decision", nullptr}};
+    if (!f.text_zh.empty()) j["text_zh"] = f.text_zh;
     for (const auto& d : decisions)
       if (d.code == f.code)
         j["decision"] = {{"verdict", worklist::to_string(d.verdict)},

@@ -80,11 +80,14 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
   auto a = analyze(w);
   // A critical statement as critical.cpp writes it for the JSON, to see how the paper prints it.
   a.critical.push_back({"critical_stemi", "Machine flag (unconfirmed): ST elevation in contiguous leads, inferior",
-                        Severity::Critical, std::nullopt});
+                        Severity::Critical, std::nullopt, "机器提示（未经确认）：ST 段抬高（心梗图形）：下壁（II、aVF）"});
+  // ...and a statement from before the analysis gave Chinese sentences (an older stored analysis): its Chinese
+  // name, then its English text.
+  a.rhythm.push_back({"pvcs", "1 ventricular premature beat", Severity::Info, std::nullopt, ""});
   // ...and two recording faults, which the paper states once each with their leads.
   for (Lead l : {Lead::V1, Lead::V2})
-    a.quality.push_back({"lead_off", "Lead off", Severity::Warning, l});
-  a.quality.push_back({"repeat_recording", "Repeat", Severity::Warning, std::nullopt});
+    a.quality.push_back({"lead_off", "Lead off", Severity::Warning, l, "导联脱落：" + std::string(lead_name(l))});
+  a.quality.push_back({"repeat_recording", "Repeat", Severity::Warning, std::nullopt, "建议重新描记"});
   w.acquisition_time = "2026-11-29T08:30:00";
   auto pdf = render_pdf(w, {}, &a, {"张三   ID P-1   M   19600101", "城关镇卫生院"});
   REQUIRE(pdf.ok());
@@ -113,10 +116,13 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
     CHECK(text_s.find("张三") != std::string::npos);
     CHECK(text_s.find("25 mm/s") != std::string::npos);
     CHECK(text_s.find("HR 72/min") != std::string::npos);
-    // Statements by their Chinese names for the clinic, then the machine's own text; the flag said once.
-    CHECK(text_s.find("窦性心律：Sinus rhythm") != std::string::npos);
-    CHECK(text_s.find("急性 ST 段抬高型心肌梗死图形（疑似）：ST elevation in contiguous leads, inferior") != std::string::npos);
+    // Statements in Chinese for the clinic, with their details; the flag said once.
+    CHECK(text_s.find("窦性心律，72 次/分") != std::string::npos);
+    CHECK(text_s.find("Sinus rhythm") == std::string::npos);
+    CHECK(text_s.find("室性早搏：1 ventricular premature beat") != std::string::npos);
+    CHECK(text_s.find("ST 段抬高（心梗图形）：下壁（II、aVF）") != std::string::npos);
     CHECK(text_s.find("Machine flag (unconfirmed)") == std::string::npos);
+    CHECK(text_s.find("机器提示（未经确认）") == std::string::npos);
     CHECK(text_s.find("采集时间 2026-11-29 08:30:00") != std::string::npos);
     CHECK(text_s.find("信号质量：导联脱落（V1、V2）、建议重新描记") != std::string::npos);
   } else {

@@ -2,7 +2,7 @@
 // on the same paper grid, and the automatic measurements of both side by side with the differences that matter
 // (HR, PR, QRS, QT/QTc, axes) highlighted, and the rhythm statements that are new or no longer present.
 import { h } from './dom.js';
-import { t, tOr } from './i18n.js';
+import { t, tOr, machineText } from './i18n.js';
 import { dateTime } from './format.js';
 import { createEcgViewer } from './ecgview.js';
 
@@ -41,7 +41,7 @@ function statementsOf(flags) {
 /** The comparison table and statement changes for two sets of machine flags. */
 /** Statements by name in the page's language (the machine's own text, with its details, as the tooltip). */
 const statementNames = (list) => list.flatMap((s, i) => [i ? '；' : '',
-  h('span.statement', { title: s.text || s.code, 'data-code': s.code }, tOr('ecgflag.code.' + s.code, s.text || s.code))]);
+  h('span.statement', { title: machineText(s) || s.code, 'data-code': s.code }, tOr('ecgflag.code.' + s.code, machineText(s) || s.code))]);
 
 export function comparisonTable(current, prior) {
   const rows = SERIAL_ROWS.map(([key, unit, limit]) => {

@@ -2,14 +2,13 @@
 // reader's confirm/dismiss of each, with who decided and when. Also the machine/reader agreement table for the
 // statistics page. API: GET/POST /api/tasks/{id}/ecg-flags[/{code}], GET /api/stats/ecg-flags (docs/api.md).
 import { h, clear, toast } from './dom.js';
-import { t, tOr, bilingual } from './i18n.js';
+import { t, tOr, bilingual, machineText } from './i18n.js';
 import { get, post, errorText } from './api.js';
 import { session, isLead } from './session.js';
 import { dateTime } from './format.js';
 import { OPEN_STATES } from './tasks.js';
 
-const MACHINE_PREFIX = /^Machine flag \(unconfirmed\):\s*/; // the panel's title already says so
-const flagName = (f) => tOr('ecgflag.code.' + f.code, (f.text || f.code).replace(MACHINE_PREFIX, ''));
+const flagName = (f) => tOr('ecgflag.code.' + f.code, machineText(f) || f.code);
 // The critical-value (危急值) category a confirmed critical machine flag corresponds to (worklist's list).
 const CRITICAL_CATEGORY_OF = {
   critical_stemi: 'acute_myocardial_infarction', critical_vf: 'ventricular_fibrillation',
@@ -67,7 +66,7 @@ export function createFlagPanel(host, task, { onCriticalConfirmed } = {}) {
   function flagItem(f, editable) {
     const d = f.decision;
     const verdict = d ? d.verdict : 'pending';
-    const detail = (f.text || '').replace(MACHINE_PREFIX, '');
+    const detail = machineText(f);
     const item = h('li.ecg-flag', { 'data-code': f.code, 'data-verdict': verdict, class: 'sev-' + (f.severity || 'info') },
       h('div.ecg-flag-line',
         h('span.chip.ecg-flag-sev', tOr('ecgflag.sev.' + f.severity, f.severity || '')),

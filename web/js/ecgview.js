@@ -4,7 +4,7 @@
 // paging through recordings longer than one 10-s page (ecgnav.js).
 // The automatic measurements and statements (the task's machine flags) are listed under the tracing.
 import { h, clear } from './dom.js';
-import { t, tOr } from './i18n.js';
+import { t, tOr, machineText } from './i18n.js';
 import { errorText } from './api.js';
 import { loadEcg, standardLeads, hasTwelveLeads } from './ecgdata.js';
 import { createEcgNav } from './ecgnav.js';
@@ -33,8 +33,8 @@ function analysisView(a) {
   const measured = MEASUREMENTS.filter(([k]) => m[k] != null);
   const statementList = (key, list) => (list && list.length
     ? h('tr', { 'data-key': key }, h('th', t('ecgm.' + key)), h('td', list.map((x) => h('span.chip.ecg-statement',
-      { title: x.text || x.code, class: 'sev-' + (x.severity || 'info') },
-      tOr('ecgflag.code.' + x.code, x.text || x.code) + (x.lead ? ` (${x.lead})` : '')))))
+      { title: machineText(x) || x.code, class: 'sev-' + (x.severity || 'info') },
+      tOr('ecgflag.code.' + x.code, machineText(x) || x.code) + (x.lead ? ` (${x.lead})` : '')))))
     : null);
   const st = a.st_j60_uv || {};
   const stLeads = ST_LEADS.filter((l) => st[l] != null);

@@ -49,6 +49,17 @@ export function tOr(key, fallback) {
   return (lang === 'zh-CN' ? row[0] : row[1]) || row[1] || fallback;
 }
 
+/**
+ * A machine statement's sentence in the user's language, without the "unconfirmed machine flag" opening (the page
+ * says so where it shows one). The ECG analysis gives `text` in English and `text_zh` in Chinese; an analysis stored
+ * before it gave Chinese has the English only.
+ */
+export function machineText(x) {
+  if (!x) return '';
+  const said = (lang === 'zh-CN' && x.text_zh) || x.text || '';
+  return said.replace(/^Machine flag \(unconfirmed\):\s*/, '').replace(/^机器提示（未经确认）：/, '');
+}
+
 /** Server names often carry both languages ("影像诊断中心 Imaging Reading Center"): show the matching half. */
 export function bilingual(name) {
   if (!name) return '';

@@ -1,6 +1,6 @@
 // Shared pieces of the task views: status and priority chips, patient cell, SLA countdown, machine flags.
 import { h } from './dom.js';
-import { t, tOr } from './i18n.js';
+import { t, tOr, machineText } from './i18n.js';
 import { personName, age, sex, countdown, serverNow } from './format.js';
 
 const recent = new Map(); // task id -> task, from the last lists shown
@@ -98,7 +98,8 @@ export function signalProblemLines(list) {
     if (!byCode.has(q.code)) byCode.set(q.code, { code: q.code, leads: [], texts: [] });
     const g = byCode.get(q.code);
     if (q.lead) g.leads.push(q.lead);
-    g.texts.push(q.text || q.code);
+    const said = machineText(q) || q.code;
+    if (!g.texts.includes(said)) g.texts.push(said); // a pair of swapped electrodes is one sentence said for both
   }
   return [...byCode.values()].map((g) => ({
     code: g.code,
@@ -112,7 +113,7 @@ function signalChip(task) {
   const list = signalProblems(task);
   if (!list.length) return null;
   const repeat = list.some((q) => q.code === 'repeat_recording');
-  return h('span.chip.signal-warn', { title: list.map((q) => q.text).join('\n') },
+  return h('span.chip.signal-warn', { title: list.map(machineText).join('\n') },
     t(repeat ? 'ecgq.chip_repeat' : 'ecgq.chip', { n: list.length }));
 }
 
@@ -124,10 +125,10 @@ export function flagChips(task) {
     // The ECG analysis (ecg/src/analysis_json.cpp): its critical findings and its non-routine rhythm statements
     // are flags; measurements and beat lists are not.
     for (const st of [...(flags.critical || []), ...(flags.rhythm || []).filter((x) => x && x.severity !== 'info')])
-      // Named in the user's language (the machine's English sentence stays as the tooltip), and marked as the
-      // machine's, never as a diagnosis.
-      if (st && st.text) out.push(h('span.chip.flag', { title: st.text, 'data-code': st.code || '' },
-        t('flag.machine_prefix') + tOr('ecgflag.code.' + st.code, st.text.replace(/^Machine flag \(unconfirmed\):\s*/, ''))));
+      // Named in the user's language (the machine's sentence, with its details, is the tooltip), and marked as
+      // the machine's, never as a diagnosis.
+      if (st && st.text) out.push(h('span.chip.flag', { title: machineText(st), 'data-code': st.code || '' },
+        t('flag.machine_prefix') + tOr('ecgflag.code.' + st.code, machineText(st))));
   }
   for (const [k, v] of flags.machine_generated ? [] : Object.entries(flags)) {
     if (v === false || v == null || v === '' || (Array.isArray(v) && !v.length)) continue;

@@ -27,7 +27,11 @@ std::vector<MachineFlag> flags_from_text(const std::string& text) {
       std::string code = s["code"];
       // A code can appear once per lead (ST elevation); the reader decides on the finding, not on each lead.
       if (code.empty() || !seen.insert(code).second) continue;
-      out.push_back({code, category, s.value("text", ""), s.value("severity", "")});
+      // Only the server writes these, but a field of another type must not make the task unreadable.
+      auto text_of = [&s](const char* key) {
+        return s.contains(key) && s[key].is_string() ? s[key].get<std::string>() : std::string();
+      };
+      out.push_back({code, category, text_of("text"), text_of("severity"), text_of("text_zh")});
     }
   }
   return out;

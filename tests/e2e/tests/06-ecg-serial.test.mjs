@@ -81,11 +81,12 @@ test('the differences in rate, intervals and axes are highlighted where they exc
   const qt = rows.find((r) => r.key === 'qt_ms');
   assert.equal(qt.changed, true);
   assert.match(qt.cells[3], /^\+\d+ ms$/);
-  // The statements that came or went, by their Chinese names; the machine's English text is the tooltip.
+  // The statements that came or went, by their Chinese names; the machine's sentence with its details, in Chinese
+  // too, is the tooltip.
   const said = await p.$$eval('.new .statement, .gone .statement', (xs) => xs.map((x) => ({
     text: x.textContent, title: x.title, code: x.dataset.code, gone: !!x.closest('.gone'),
   })));
-  assert.ok(said.some((x) => x.gone && x.code === 'sinus_rhythm' && x.text === '窦性心律' && /Sinus rhythm/.test(x.title)),
+  assert.ok(said.some((x) => x.gone && x.code === 'sinus_rhythm' && x.text === '窦性心律' && /^窦性心律，\d+ 次\/分$/.test(x.title)),
     JSON.stringify(said));
   for (const x of said) assert.doesNotMatch(x.text, /[a-z]{4,}/, `${x.code} is named, not the machine text`);
 });

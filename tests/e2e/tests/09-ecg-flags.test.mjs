@@ -39,6 +39,10 @@ test('the analysis of the MI recording raises the critical STEMI flag, undecided
   const codes = flags.flags.map((f) => f.code);
   assert.ok(codes.includes(CRITICAL), `flags: ${codes.join(', ')}`);
   assert.equal(flags.pending, flags.flags.length, 'nothing is decided yet');
+  // Each flag's sentence in both languages, with the same details (the inferior leads).
+  const stemi = flags.flags.find((f) => f.code === CRITICAL);
+  assert.match(stemi.text, /inferior \(II, aVF, III\)/, stemi.text);
+  assert.match(stemi.text_zh, /下壁（II、aVF、III）/, stemi.text_zh);
   other = flags.flags.find((f) => f.category !== 'critical');
   assert.ok(other, `a rhythm statement besides the critical flag (flags: ${codes.join(', ')})`);
 });
@@ -55,6 +59,10 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   const item = `#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`;
   await p.waitForSelector(`${item} button[data-decision="confirm"]`);
   assert.match(await p.textContent(item), /ST 段抬高型心肌梗死/, 'the flag is named in Chinese');
+  // ...and its details are Chinese too, not the machine's English sentence.
+  const detail = await p.textContent(`${item} .ecg-flag-text`);
+  assert.match(detail, /下壁（II、aVF、III）相邻导联 ST 段抬高/, detail);
+  assert.doesNotMatch(detail, /[a-z]{4,}|机器提示（未经确认）/, detail);
   assert.match(await p.textContent(item), /待医师判读/);
   const pendingBefore = Number(await p.getAttribute('#ecg-flags', 'data-pending'));
   assert.ok(pendingBefore >= 2, `pending ${pendingBefore}`);
@@ -124,6 +132,8 @@ test('in English the panel reads as a machine suggestion too', async () => {
   await p.waitForFunction(() => /Machine suggestion, not a diagnosis/.test(document.querySelector('#ecg-flags')?.textContent || ''));
   const text = await p.textContent(`#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`);
   assert.match(text, /ST-elevation myocardial infarction/);
+  assert.match(await p.textContent(`#ecg-flags li.ecg-flag[data-code="${CRITICAL}"] .ecg-flag-text`),
+    /^ST elevation in contiguous leads, inferior \(II, aVF, III\)/);
   assert.match(text, /Confirmed by the reader/);
   await p.waitForSelector('#ecg-viewer[data-ready="1"]', { timeout: 15000 });
   await b.shot('flags-decided-en');

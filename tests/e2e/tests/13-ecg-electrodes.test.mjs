@@ -66,7 +66,8 @@ test('the technician sees it on the exam list and on the exam page, in Chinese',
   const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
   assert.ok(items.includes('胸导联电极互换（疑似）（V2、V3）'), 'listed by name with both leads: ' + JSON.stringify(items));
   const titles = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.title).join('\n'));
-  assert.match(titles, /V2 and V3/, 'the machine\'s sentence names the pair');
+  assert.match(titles, /V2 与 V3 电极可能互换/, 'the machine\'s sentence, in Chinese, names the pair');
+  assert.equal(titles.split('\n').length, 1, 'said once, though the statement is made for each of the two leads');
   await b.shot('chest-swap-exam-page');
 });
 

@@ -51,9 +51,12 @@ enum class Severity { Info, Warning, Critical };
 /// for people. Statements are machine findings for a reader to confirm or dismiss, never diagnoses.
 struct Statement {
   std::string code;
-  std::string text;
+  std::string text;  ///< English, with the details (rates, leads, levels)
   Severity severity = Severity::Info;
   std::optional<Lead> lead;
+  /// The same sentence in Chinese, for the Chinese pages and the printed ECG that a county clinic files: the
+  /// statement's Chinese name, then the same details ("窦性心动过缓，56 次/分").
+  std::string text_zh;
 };
 
 struct Analysis {

@@ -22,6 +22,7 @@ struct MachineFlag {
   std::string category;  // "critical" or "rhythm"
   std::string text;      // the machine's sentence
   std::string severity;  // "info", "warning", "critical"
+  std::string text_zh;   // the same sentence in Chinese; empty for flags stored before the analysis gave one
 };
 
 enum class FlagVerdict { Confirmed, Dismissed };

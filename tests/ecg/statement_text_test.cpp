@@ -1,0 +1,123 @@
+// The machine's statements in Chinese: the county ECG center reads in Chinese and the clinic files a Chinese paper,
+// so every statement carries a Chinese sentence with the same details as its English text.
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "ecg_test_data.hpp"
+#include "synthetic_ecg.hpp"
+#include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/readers.hpp"
+
+using namespace teledx::ecg;
+using teledx::ecg::test::Synth;
+using teledx::ecg::test::synth_ecg;
+
+namespace {
+
+/// ECGs that between them make most statements: the critical cases of the consensus, rhythms, signal faults.
+std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
+  std::vector<std::pair<std::string, Waveform>> out;
+  auto add = [&](std::string name, const Synth& s) { out.emplace_back(std::move(name), synth_ecg(s)); };
+  add("sinus", Synth{});
+  Synth s;
+  s.hr = 50, add("bradycardia", s);
+  s = {}, s.hr = 115, s.qt_ms = 320, add("tachycardia", s);
+  s = {}, s.seconds = 12, s.r_times = {0.5, 1.3, 2.1, 2.9, 6.4, 7.2, 8.0, 8.8, 9.6, 10.4}, add("pause", s);
+  s = {}, s.hr = 30, s.seconds = 12, add("rate 30", s);
+  s = {}, s.hr = 180, s.p_waves = false, s.wide_monophasic = true, s.qrs_ms = 160, s.qt_ms = 300, add("VT", s);
+  s = {}, s.seconds = 12, s.hr = 40, s.qrs_ms = 110, s.qt_ms = 440;
+  for (double t = 0.2; t < 11.8; t += 0.68) s.p_times.push_back(t);
+  add("complete block", s);
+  s = {}, s.st_uv = {{Lead::V1, 150}, {Lead::V2, 300}, {Lead::V3, 350}, {Lead::V4, 250}}, add("anterior STEMI", s);
+  s = {}, s.st_uv = {{Lead::V5, -200}, {Lead::V6, -200}}, add("ST depression", s);
+  s = {}, s.hr = 60, s.qt_ms = 580, add("long QTc", s);
+  s = {}, s.pr_ms = 260, add("long PR", s);
+  s = {}, s.p_waves = false, s.fibrillation_uv = 40;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> rr(0.24, 0.38);
+  for (double t = 0.4; t < 9.5; t += rr(rng)) s.r_times.push_back(t);
+  add("rapid AF", s);
+  s = {}, s.hr = 240, s.p_waves = false, s.qt_ms = 200, s.qrs_ms = 70, s.t_uv = 150, add("SVT", s);
+  s = {}, s.flat = {Lead::V4}, s.mains_hz = 50, s.mains_uv = 150, add("lead off, mains", s);
+  s = {}, s.flat = {Lead::aVL, Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6}, add("most leads off", s);
+  s = {}, s.p_axis = 150, add("arms swapped", s);
+  out.emplace_back("empty", Waveform{});
+  for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {
+    auto w = read_ecg_file(teledx::ecg::test::local_data() / f);
+    REQUIRE(w.ok());
+    out.emplace_back(f, std::move(*w));
+  }
+  return out;
+}
+
+/// The numbers of a sentence ("Pause of 3.5 s (>= 3.0 s)" -> 3.5, 3.0), as written.
+std::multiset<std::string> numbers_in(const std::string& text) {
+  static const std::regex number(R"(\d+(\.\d+)?)");
+  std::multiset<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), number); it != std::sregex_iterator(); ++it)
+    out.insert(it->str());
+  return out;
+}
+
+/// Whether the UTF-8 text holds a CJK ideograph (U+4E00-U+9FFF: lead bytes E4-E9).
+bool has_cjk(const std::string& text) {
+  for (std::size_t i = 0; i + 2 < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0xE4 && c <= 0xE9) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("Every machine statement has a Chinese sentence with the same numbers as its English text", "[ecg]") {
+  std::map<std::string, int> codes_seen;
+  // English words left in a Chinese sentence: three lowercase letters or more ("min", "the"), Bazett's name aside.
+  static const std::regex english(R"([a-z]{3,})");
+  for (const auto& [name, w] : varied_ecgs()) {
+    const Analysis a = analyze(w);
+    for (const auto* list : {&a.rhythm, &a.quality, &a.critical})
+      for (const Statement& st : *list) {
+        INFO(name << ": " << st.code << ": " << st.text << " | " << st.text_zh);
+        ++codes_seen[st.code];
+        REQUIRE_FALSE(st.text_zh.empty());
+        CHECK(has_cjk(st.text_zh));
+        const std::string without_bazett = std::regex_replace(st.text_zh, std::regex("Bazett"), "");
+        CHECK_FALSE(std::regex_search(without_bazett, english));
+        // Each number of the English text (a rate, a lead's digit, a level) is in the Chinese one: the details
+        // are the same, not left out.
+        const auto zh_numbers = numbers_in(st.text_zh);
+        for (const auto& n : numbers_in(st.text)) CHECK(zh_numbers.count(n) > 0);
+      }
+  }
+  // The cases above make these (a change that stops one from being made shows here, not as a silently smaller test).
+  for (const char* code :
+       {"sinus_rhythm", "sinus_bradycardia", "sinus_tachycardia", "pause", "critical_pause", "critical_bradycardia",
+        "critical_vt", "third_degree_av_block_suspected", "critical_complete_av_block", "stemi_pattern",
+        "critical_stemi", "st_depression", "critical_long_qtc", "first_degree_av_block", "atrial_fibrillation",
+        "critical_af_rapid", "critical_svt", "lead_off", "mains_interference", "repeat_recording",
+        "limb_lead_reversal_suspected", "too_short"}) {
+    INFO(code);
+    CHECK(codes_seen.count(code) == 1);
+  }
+}
+
+TEST_CASE("The analysis JSON carries each statement's Chinese sentence beside its English text", "[ecg]") {
+  Synth s;
+  s.hr = 50;
+  const auto j = to_json(analyze(synth_ecg(s)));
+  bool found = false;
+  for (const auto& st : j["rhythm"])
+    if (st["code"] == "sinus_bradycardia") {
+      found = true;
+      CHECK(st["text"].get<std::string>().rfind("Sinus bradycardia, ", 0) == 0);
+      CHECK(st["text_zh"].get<std::string>().rfind("窦性心动过缓，", 0) == 0);
+      CHECK(st["text_zh"].get<std::string>().find(" 次/分") != std::string::npos);
+    }
+  CHECK(found);
+}
