@@ -1,4 +1,4 @@
-// Beat typing (dominant template correlation, QRS width, prematurity) and the median beat.
+// Beat typing (dominant template correlation, QRS width, prematurity); the median beat is in median_beat.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -310,41 +310,6 @@ std::vector<Beat> classify_beats(const LeadSet& s, const std::vector<std::int64_
     else if ((c < 0.8 && (wide || compensated)) || (c < 0.6 && premature[i])) out[i].type = BeatType::Ventricular;
   }
   return out;
-}
-
-LeadSet median_beat(const LeadSet& s, const std::vector<Beat>& beats, std::int64_t& r_index) {
-  LeadSet m;
-  m.sample_rate_hz = s.sample_rate_hz;
-  const double fs = s.sample_rate_hz;
-  const std::int64_t n = std::int64_t(s.sample_count());
-  const std::int64_t pre = std::int64_t(0.5 * fs), post = std::int64_t(0.8 * fs);
-  r_index = pre;
-  std::vector<std::int64_t> use;
-  for (const auto& b : beats)
-    if (b.type == BeatType::Normal && b.r - pre >= 0 && b.r + post < n) use.push_back(b.r);
-  if (use.size() < 2)
-    for (const auto& b : beats)
-      if (b.r - pre >= 0 && b.r + post < n && b.type != BeatType::Unknown) use.push_back(b.r);
-  if (use.empty()) return m;
-  if (use.size() > 60) {  // enough for a stable median; spread over the record
-    std::vector<std::int64_t> thin;
-    for (std::size_t i = 0; i < use.size(); i += use.size() / 60 + 1) thin.push_back(use[i]);
-    use = std::move(thin);
-  }
-  std::vector<float> v(use.size());
-  const std::size_t mid = v.size() / 2;
-  for (const auto& lead : s.leads) {
-    LeadSignal out{lead.lead, std::vector<float>(std::size_t(pre + post)), lead.label};
-    for (std::int64_t k = 0; k < pre + post; ++k) {
-      for (std::size_t i = 0; i < use.size(); ++i) v[i] = lead.uv[std::size_t(use[i] - pre + k)];
-      std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(mid), v.end());
-      float m = v[mid];
-      if (v.size() % 2 == 0) m = (m + *std::max_element(v.begin(), v.begin() + std::ptrdiff_t(mid))) / 2;
-      out.uv[std::size_t(k)] = m;
-    }
-    m.leads.push_back(std::move(out));
-  }
-  return m;
 }
 
 }  // namespace teledx::ecg::detail
