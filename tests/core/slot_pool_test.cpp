@@ -62,7 +62,7 @@ TEST_CASE("Landing slots are empty files ready ahead of need, and a free slot is
   pool.stop();
 }
 
-TEST_CASE("A sealed slot carries its note; an emptied slot loses it and goes back to the pool", "[core]") {
+TEST_CASE("A sealed slot carries its note, an emptied slot loses it and goes back to the pool", "[core]") {
   Node n;
   SlotPool pool(*n.files, {"land", 2, 4});
   REQUIRE(pool.start({}).ok());

@@ -134,7 +134,7 @@ TEST_CASE("A valid instance is stored durably and indexed patient, study, series
   CHECK(parsed.at("7FE00010").at("BulkDataURI") == "{{instance}}/bulk/7FE00010");
 }
 
-TEST_CASE("Names in GB18030 or Latin-1 are indexed and served in UTF-8; the stored file keeps the bytes sent",
+TEST_CASE("Names in GB18030 or Latin-1 are indexed and served in UTF-8, the stored file keeps the bytes sent",
           "[dicom]") {
   Store s;
   struct Case {

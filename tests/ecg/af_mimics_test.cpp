@@ -106,7 +106,7 @@ TEST_CASE("Sinus rhythm with premature P-less beats of the sinus shape is not AF
 }
 
 TEST_CASE(
-    "A regular rhythm without visible P waves and one dropped beat is not AF; a fibrillating one still is",
+    "A regular rhythm without visible P waves and one dropped beat is not AF, a fibrillating one still is",
     "[ecg][af_mimics]") {
   // 75/min with sinus-arrhythmia-like jitter of up to 20 ms and no P wave (too small to see, or junctional),
   // one interval of 1.6 s: the only large successive differences are the two around the pause.

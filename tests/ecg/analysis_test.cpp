@@ -104,7 +104,7 @@ TEST_CASE("A wide-complex tachycardia at 180/min raises the critical VT flag", "
   CHECK(has(a.critical, "critical_vt"));
 }
 
-TEST_CASE("Noise that passes for fast beats raises no VT flag and is named as a signal problem; a noisy VT still "
+TEST_CASE("Noise that passes for fast beats raises no VT flag and is named as a signal problem, a noisy VT still "
           "raises it", "[ecg]") {
   // A patient moving while the electrodes go on, or an unattached cable: the detector finds "beats" in the noise,
   // typed ventricular, at 150-230/min, and the task went to the top of the queue as a VT.

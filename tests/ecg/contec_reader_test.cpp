@@ -104,7 +104,7 @@ TEST_CASE("A truncated, lead-less or foreign Contec file is refused with a sente
   CHECK(detect_format(test::as_bytes(csv), "x.csv") == Format::Csv);
 }
 
-TEST_CASE("A Contec patient name typed in Chinese (GBK) reads as UTF-8; a cut or foreign name is left out", "[ecg]") {
+TEST_CASE("A Contec patient name typed in Chinese (GBK) reads as UTF-8, a cut or foreign name is left out", "[ecg]") {
   ECG_REQUIRE_SHARED(kSample);
   const auto named = [](std::vector<std::uint8_t> field) {
     auto bytes = sample_bytes();

@@ -75,7 +75,7 @@ TEST_CASE("a Philips XML ECG written as DICOM reads back with the same leads, mi
   CHECK(std::string(dcm.begin(), dcm.end()).find("王^五") != std::string::npos);  // UTF-8 name as given
 }
 
-TEST_CASE("a long two-lead ambulatory record becomes General ECG; research channels are left out",
+TEST_CASE("a long two-lead ambulatory record becomes General ECG, research channels are left out",
           "[ecg][dicom_writer]") {
   Waveform w;
   w.source_format = "wfdb";

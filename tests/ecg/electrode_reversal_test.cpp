@@ -82,7 +82,7 @@ TEST_CASE("Swapped arm electrodes are called from the P axis where lead I and aV
   CHECK(has(analyze(right_arm_left_leg_swapped(*w)).quality, "limb_lead_reversal_suspected"));
 }
 
-TEST_CASE("Two swapped chest electrodes are called by name; the same ECG as recorded is not", "[ecg]") {
+TEST_CASE("Two swapped chest electrodes are called by name, the same ECG as recorded is not", "[ecg]") {
   // The QRS changes gradually from V1 to V6; LUDB 3 with V2 and V3 exchanged does not.
   auto w = read_ecg_file(test::local_data() / "ludb/3.hea");
   REQUIRE(w.ok());

@@ -44,7 +44,7 @@ json upload_ecg_task(DemoServer& s) {
 
 }  // namespace
 
-TEST_CASE("the ECG's reader confirms and dismisses machine flags; others cannot; the task shows the verdicts",
+TEST_CASE("the ECG's reader confirms and dismisses machine flags, others cannot, the task shows the verdicts",
           "[server][ecg][ecg_flags]") {
   auto& s = DemoServer::instance();
   auto c = s.client();

@@ -119,7 +119,7 @@ TEST_CASE("a Philips XML upload takes the patient's ID from the file and the nam
   CHECK(task["patient"]["birth_date"] == "19600102");
 }
 
-TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted; its annotation file is skipped",
+TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted, its annotation file is skipped",
           "[server][ecg][upload]") {
   auto& s = DemoServer::instance();
   Upload up(s, {{"patient", {{"name", "李四"}, {"id", "LUDB-3"}}}});
@@ -135,7 +135,7 @@ TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted; its annot
   CHECK(task["patient"]["name"] == "李四");
 }
 
-TEST_CASE("a CSV ECG is converted; without a patient in file or form it is refused", "[server][ecg][upload]") {
+TEST_CASE("a CSV ECG is converted, without a patient in file or form it is refused", "[server][ecg][upload]") {
   // Two leads, 10 s at 500 Hz: a 1.2 mV R wave every 0.8 s (75/min) on a flat baseline.
   std::string csv = "# sample_rate=500\nII,V5\n";
   for (int k = 0; k < 5000; ++k) {
@@ -208,8 +208,9 @@ TEST_CASE("a CSV ECG is converted; without a patient in file or form it is refus
     CHECK(text.find(expected) != std::string::npos);
   CHECK((text.find("第 2 页") != std::string::npos || text.find("第2页") != std::string::npos));
   // The reader's conclusion stands alone on the signed report: the machine's measurements print, its statements
-  // (here "Non-sinus or undetermined rhythm", which the ECG page shows) and flags do not.
+  // (here "非窦性或未定心律", non-sinus or undetermined rhythm, which the ECG page shows) and flags do not.
   CHECK(text.find("HR 75/min") != std::string::npos);
+  CHECK(text.find("非窦性") == std::string::npos);
   CHECK(text.find("Non-sinus") == std::string::npos);
   CHECK(text.find("MACHINE FLAG") == std::string::npos);
   {
@@ -218,7 +219,9 @@ TEST_CASE("a CSV ECG is converted; without a patient in file or form it is refus
   }
   std::string ecg_text;
   REQUIRE(run_command("pdftotext -enc UTF-8 " + (dir / "ecg.pdf").string() + " -", &ecg_text) == 0);
-  CHECK(ecg_text.find("Non-sinus") != std::string::npos);
+  // The ECG page states it in Chinese, with its rate, for the clinic that files it.
+  CHECK(ecg_text.find("非窦性或未定心律，心室率 75 次/分") != std::string::npos);
+  CHECK(ecg_text.find("Non-sinus") == std::string::npos);
   CHECK(text.find(signed_r.json()["report"]["verification_code"].get<std::string>()) != std::string::npos);
 }
 
@@ -270,7 +273,7 @@ TEST_CASE("garbage and incomplete ECG files are refused with a 4xx naming the pr
   CHECK(bad.json()["error"]["message"] == "'patient.sex' must be M, F or O.");
 }
 
-TEST_CASE("a zip holding a WFDB record and an XML ECG becomes one ECG exam; annotation files are skipped",
+TEST_CASE("a zip holding a WFDB record and an XML ECG becomes one ECG exam, annotation files are skipped",
           "[server][ecg][upload]") {
   auto& s = DemoServer::instance();
   TempDir dir;

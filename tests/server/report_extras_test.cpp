@@ -135,7 +135,7 @@ TEST_CASE("the critical-value register lists the timeline with the read-back nam
   CHECK(csv.body.find("\n" + id + ",") != std::string::npos);
 }
 
-TEST_CASE("prior exams: same patient ID within the clinic, national ID across clinics; opening one is audited",
+TEST_CASE("prior exams: same patient ID within the clinic, national ID across clinics, opening one is audited",
           "[server][worklist][priors]") {
   const auto tag = std::to_string(teledx::SystemClock().now_ms());
   const std::string pid = "P-PRIOR-" + tag, nid = "11010519580312" + tag.substr(tag.size() - 4);

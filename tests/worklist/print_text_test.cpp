@@ -17,7 +17,7 @@ TEST_CASE("a DICOM person name prints as a clinic writes it", "[worklist][pdf]")
   CHECK(person_name_text("^^^").empty());
 }
 
-TEST_CASE("sex, birth date, age and times print in Chinese form; odd values print as given", "[worklist][pdf]") {
+TEST_CASE("sex, birth date, age and times print in Chinese form, odd values print as given", "[worklist][pdf]") {
   CHECK(sex_text("M") == "男");
   CHECK(sex_text("F") == "女");
   CHECK(sex_text("") == "—");

@@ -69,7 +69,7 @@ struct QualityCounty {
 
 }  // namespace
 
-TEST_CASE("a task keeps who performed the exam; a missing operator reads unknown", "[worklist][quality]") {
+TEST_CASE("a task keeps who performed the exam, a missing operator reads unknown", "[worklist][quality]") {
   County c;
   auto t = exam(c, c.clinic1, c.tech1.id, c.tech1.display_name);
   CHECK(t.technician_id == c.tech1.id);

@@ -76,7 +76,7 @@ TEST_CASE("the lead sees the whole center and can filter by reader and overdue",
   CHECK(ids(c.tasks.worklist(County::as(c.img_lead), overdue)) == std::vector<std::int64_t>{w.b.id, w.e.id});
 }
 
-TEST_CASE("a clinic sees only its own exams, newest first; admins see no worklist", "[worklist]") {
+TEST_CASE("a clinic sees only its own exams, newest first, admins see no worklist", "[worklist]") {
   Board w;
   auto& c = w.c;
   TaskFilter newest;

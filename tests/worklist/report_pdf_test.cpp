@@ -87,7 +87,7 @@ TEST_CASE("the signed report PDF carries the Chinese text and the verification c
   }
 }
 
-TEST_CASE("a long report breaks onto further pages; no signed version is refused", "[worklist][pdf]") {
+TEST_CASE("a long report breaks onto further pages, no signed version is refused", "[worklist][pdf]") {
   County c;
   auto in = signed_report(c, false);
   std::string longtext;

@@ -193,7 +193,7 @@ TEST_CASE("a critical value is flagged with a category and closed by the clinic'
   CHECK(out->back().type == "critical.acknowledged");
 }
 
-TEST_CASE("the reader grades the exam's quality; a poor grade needs a reason", "[worklist]") {
+TEST_CASE("the reader grades the exam's quality, a poor grade needs a reason", "[worklist]") {
   County c;
   auto t = c.study();
   c.draft(t, c.img_reader1);

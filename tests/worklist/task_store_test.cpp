@@ -142,7 +142,7 @@ TEST_CASE("fifty threads claiming one task on a file-backed index: exactly one w
   CHECK(c.tasks.events(t.id)->size() == 1);
 }
 
-TEST_CASE("an idle claim lapses back to waiting; activity renews the lease", "[worklist]") {
+TEST_CASE("an idle claim lapses back to waiting, activity renews the lease", "[worklist]") {
   County c;
   auto t = c.study();
   auto claimed = c.tasks.claim(t.id, County::as(c.img_reader1));
