@@ -1,4 +1,5 @@
 // JSON form of an Analysis: units in key names, nulls for what could not be measured.
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -86,6 +87,87 @@ nlohmann::json to_json(const Analysis& a) {
                           {"qt", whole(m.qt)},                 {"qtc", whole(m.qtc_bazett)}, {"axis", whole(m.qrs_axis)},
                           {"rhythm", a.rhythm.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.rhythm.front().text)}};
   return j;
+}
+
+namespace {
+
+std::optional<Severity> severity_from(std::string_view s) {
+  if (s == "info") return Severity::Info;
+  if (s == "warning") return Severity::Warning;
+  if (s == "critical") return Severity::Critical;
+  return std::nullopt;
+}
+
+Result<std::optional<double>> optional_number(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return std::optional<double>{};
+  if (!j[key].is_number()) return make_error(ErrorCode::BadRequest, std::string("'") + key + "' is not a number");
+  return std::optional<double>(j[key].get<double>());
+}
+
+Result<std::vector<Statement>> statements_from(const nlohmann::json& j, const char* key) {
+  std::vector<Statement> out;
+  if (!j.contains(key)) return out;
+  if (!j[key].is_array()) return make_error(ErrorCode::BadRequest, std::string("'") + key + "' is not a list");
+  for (const auto& x : j[key]) {
+    auto text = [&x](const char* k) { return x.contains(k) && x[k].is_string() ? x[k].get<std::string>() : std::string(); };
+    const auto severity = severity_from(text("severity"));
+    if (!x.is_object() || text("code").empty() || !severity)
+      return make_error(ErrorCode::BadRequest, std::string("a statement of '") + key + "' has no code or severity");
+    Statement st{text("code"), text("text"), *severity, std::nullopt, text("text_zh")};
+    if (x.contains("lead")) {
+      st.lead = parse_lead_name(text("lead"));
+      if (!st.lead) return make_error(ErrorCode::BadRequest, "a statement names an unknown lead '" + text("lead") + "'");
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Analysis> analysis_from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.value("machine_generated", false))
+    return make_error(ErrorCode::BadRequest, "the JSON is not a machine analysis ('machine_generated' is not true)");
+  Analysis a;
+  auto rate = optional_number(j, "sample_rate_hz");
+  auto duration = optional_number(j, "duration_s");
+  auto mains = optional_number(j, "mains_removed_hz");
+  for (const auto* r : {&rate, &duration, &mains})
+    if (!r->ok()) return r->error();
+  if (!*rate || **rate <= 0) return make_error(ErrorCode::BadRequest, "the analysis has no sample rate");
+  a.sample_rate_hz = **rate;
+  a.sample_count = std::llround(duration->value_or(0) * **rate);
+  a.mains_removed_hz = mains->value_or(0);
+  const nlohmann::json none = nlohmann::json::object();
+  const auto& m = j.contains("measurements") && j["measurements"].is_object() ? j["measurements"] : none;
+  const std::pair<const char*, std::optional<double> Measurements::*> fields[] = {
+      {"heart_rate_bpm", &Measurements::heart_rate}, {"rr_ms", &Measurements::rr},
+      {"pp_ms", &Measurements::pp},                  {"pr_ms", &Measurements::pr},
+      {"p_duration_ms", &Measurements::p_duration},  {"qrs_ms", &Measurements::qrs},
+      {"qt_ms", &Measurements::qt},                  {"qtc_bazett_ms", &Measurements::qtc_bazett},
+      {"qtc_fridericia_ms", &Measurements::qtc_fridericia}, {"p_axis_deg", &Measurements::p_axis},
+      {"qrs_axis_deg", &Measurements::qrs_axis},     {"t_axis_deg", &Measurements::t_axis}};
+  for (const auto& [key, field] : fields) {
+    auto v = optional_number(m, key);
+    if (!v.ok()) return v.error();
+    a.measurements.*field = *v;
+  }
+  if (j.contains("st_j60_uv") && j["st_j60_uv"].is_object())
+    for (const auto& [name, uv] : j["st_j60_uv"].items()) {
+      const auto lead = parse_lead_name(name);
+      if (!lead || !uv.is_number()) continue;
+      const auto& at_j = j.contains("st_j_uv") && j["st_j_uv"].is_object() ? j["st_j_uv"] : none;
+      a.st.push_back({*lead, at_j.contains(name) && at_j[name].is_number() ? at_j[name].get<double>() : 0.0,
+                      uv.get<double>()});
+    }
+  // JSON keeps the leads by name, in alphabetical order: back in the standard order.
+  std::sort(a.st.begin(), a.st.end(), [](const StLevel& x, const StLevel& y) { return x.lead < y.lead; });
+  for (auto [key, list] : {std::pair{"rhythm", &a.rhythm}, {"quality", &a.quality}, {"critical", &a.critical}}) {
+    auto said = statements_from(j, key);
+    if (!said.ok()) return said.error();
+    *list = std::move(*said);
+  }
+  return a;
 }
 
 }  // namespace teledx::ecg

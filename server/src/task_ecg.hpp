@@ -18,7 +18,8 @@ struct TaskEcg {
   std::vector<std::string> title_lines;  // patient, then clinic, exam and receipt time, as printed above the ECG
 };
 
-/// The first readable ECG waveform of the task's exam, analysed, with its printed title. NotFound naming why when
+/// The first readable ECG waveform of the task's exam with its analysis (the one stored when the exam arrived, if it
+/// was made of this waveform; else a new one) and its printed title. NotFound naming why when
 /// the exam holds none (no ECG instance, or the file cannot be read).
 Result<TaskEcg> load_task_ecg(Services& services, const worklist::Task& task);
 

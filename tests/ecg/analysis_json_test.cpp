@@ -59,3 +59,67 @@ TEST_CASE("a record of more than 2000 beats keeps its ventricular beats' times i
   CHECK(short_j["beats"].contains("list"));
   CHECK_FALSE(short_j["beats"].contains("ventricular_t_s"));
 }
+
+// A printed ECG shows the analysis stored when the exam arrived, which the reader saw and decided on: read back from
+// its JSON, it prints the same measurements and statements.
+TEST_CASE("a stored analysis reads back with its measurements, ST levels and statements in both languages", "[ecg]") {
+  Synth s;
+  s.flat = {Lead::V4};                                       // a quality statement with a lead
+  s.st_uv = {{Lead::V2, 300}, {Lead::V3, 350}};              // a STEMI pattern and its critical flag
+  s.mains_hz = 50, s.mains_uv = 100;
+  const Analysis a = analyze(synth_ecg(s));
+  REQUIRE_FALSE(a.critical.empty());
+  // Through text, as the task stores it.
+  const auto back = analysis_from_json(nlohmann::json::parse(to_json(a).dump()));
+  REQUIRE(back.ok());
+  CHECK(back->sample_rate_hz == a.sample_rate_hz);
+  CHECK(back->sample_count == a.sample_count);
+  CHECK(back->mains_removed_hz == 50);
+  CHECK(back->measurements.heart_rate == a.measurements.heart_rate);
+  CHECK(back->measurements.qtc_bazett == a.measurements.qtc_bazett);
+  CHECK(back->measurements.t_axis == a.measurements.t_axis);
+  REQUIRE(back->st.size() == a.st.size());
+  for (const auto& level : a.st) {  // (back in the standard lead order)
+    auto it = std::find_if(back->st.begin(), back->st.end(), [&](const StLevel& x) { return x.lead == level.lead; });
+    REQUIRE(it != back->st.end());
+    CHECK(it->j60_uv == level.j60_uv);
+    CHECK(it->j_uv == level.j_uv);
+  }
+  for (auto [mine, theirs] : {std::pair{&a.rhythm, &back->rhythm}, {&a.quality, &back->quality}, {&a.critical, &back->critical}}) {
+    REQUIRE(mine->size() == theirs->size());
+    for (std::size_t i = 0; i < mine->size(); ++i) {
+      CHECK((*theirs)[i].code == (*mine)[i].code);
+      CHECK((*theirs)[i].text == (*mine)[i].text);
+      CHECK((*theirs)[i].text_zh == (*mine)[i].text_zh);
+      CHECK((*theirs)[i].severity == (*mine)[i].severity);
+      CHECK((*theirs)[i].lead == (*mine)[i].lead);
+    }
+  }
+  CHECK(back->has_critical());
+  // Beats are not restored: the JSON keeps their times, not the signal the median beat was made of.
+  CHECK(back->beats.empty());
+  CHECK(back->median.leads.empty());
+}
+
+TEST_CASE("JSON that is not a stored analysis is refused naming what is wrong", "[ecg]") {
+  using nlohmann::json;
+  const json good = to_json(analyze(synth_ecg(Synth{})));
+  auto refused = [](const json& j) {
+    auto r = analysis_from_json(j);
+    return r.ok() ? std::string() : r.error().message;
+  };
+  CHECK(refused(good).empty());
+  CHECK(refused(json::array()).find("not a machine analysis") != std::string::npos);
+  CHECK(refused(json{{"suspected_stemi", true}}).find("not a machine analysis") != std::string::npos);
+  json j = good;
+  j.erase("sample_rate_hz");
+  CHECK(refused(j).find("no sample rate") != std::string::npos);
+  j = good, j["measurements"]["qt_ms"] = "long";
+  CHECK(refused(j).find("'qt_ms' is not a number") != std::string::npos);
+  j = good, j["rhythm"] = "sinus";
+  CHECK(refused(j).find("'rhythm' is not a list") != std::string::npos);
+  j = good, j["quality"] = json::array({{{"code", "lead_off"}, {"severity", "loud"}}});
+  CHECK(refused(j).find("no code or severity") != std::string::npos);
+  j = good, j["quality"] = json::array({{{"code", "lead_off"}, {"severity", "warning"}, {"lead", "V9x"}}});
+  CHECK(refused(j).find("unknown lead 'V9x'") != std::string::npos);
+}

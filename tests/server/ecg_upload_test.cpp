@@ -308,3 +308,49 @@ TEST_CASE("a zip holding a WFDB record and an XML ECG becomes one ECG exam, anno
   CHECK(task["kind"] == "ecg");
   CHECK(task["machine_flags"]["machine_generated"] == true);
 }
+
+// The paper ECG prints the analysis stored when the exam arrived: the statements the reader saw and decided on,
+// even after an upgrade would analyse the waveform differently. Here the stored analysis is made to look like an
+// older version's (another heart rate, no Chinese sentences), then like one made of another waveform.
+TEST_CASE("the paper ECG prints the analysis stored with the exam, made of its waveform", "[server][ecg][pdf]") {
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "钱七"}}}});
+  auto r = up.file("129DYPRG.XML", slurp(local("philips_129DYPRG.xml")), "application/xml");
+  const json task = expect_ecg_task(s, up, r, "philips-xml");
+  const auto id = task["id"].get<std::int64_t>();
+  const std::string pdf_url = "/api/tasks/" + std::to_string(id) + "/ecg.pdf";
+  TempDir dir("teledx-ecg-stored");
+  auto printed = [&]() {
+    auto pdf = s.client().get(pdf_url, up.tech());
+    REQUIRE(pdf.status == 200);
+    {
+      std::ofstream out(dir / "ecg.pdf", std::ios::binary);
+      out << pdf.body;
+    }
+    std::string text;
+    REQUIRE(run_command("pdftotext -enc UTF-8 " + (dir / "ecg.pdf").string() + " -", &text) == 0);
+    INFO(text);
+    return text;
+  };
+  const std::string now = printed();
+  CHECK(now.find("HR 41/min") != std::string::npos);
+  CHECK(now.find("窦性心动过缓，41 次/分") != std::string::npos);
+
+  json stored = s.client().get("/api/tasks/" + std::to_string(id), s.token("ecg-lead")).json()["machine_flags"];
+  REQUIRE(stored["source_sop_instance_uid"].is_string());
+  stored["measurements"]["heart_rate_bpm"] = 44.0;
+  for (const char* list : {"rhythm", "quality", "critical"})
+    for (auto& st : stored[list]) st.erase("text_zh");
+  auto& tasks = StudyCompletion::instance().tasks();
+  REQUIRE(tasks.set_machine_flags(id, stored.dump(), std::nullopt).ok());
+  const std::string older = printed();
+  CHECK(older.find("HR 44/min") != std::string::npos);
+  // A statement without its Chinese sentence prints its Chinese name, then the English text.
+  CHECK(older.find("窦性心动过缓：Sinus bradycardia, 41/min") != std::string::npos);
+
+  stored["source_sop_instance_uid"] = "1.2.3.4";  // not this waveform: it is analysed again
+  REQUIRE(tasks.set_machine_flags(id, stored.dump(), std::nullopt).ok());
+  const std::string again = printed();
+  CHECK(again.find("HR 41/min") != std::string::npos);
+  CHECK(again.find("窦性心动过缓，41 次/分") != std::string::npos);
+}

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "teledx/core/result.hpp"
 #include "teledx/ecg/waveform.hpp"
 
 namespace teledx::ecg {
@@ -85,6 +86,11 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options = {});
 
 /// Machine-readable result for the viewer and the report template (units in the key names: _ms, _bpm, _deg, _uv).
 nlohmann::json to_json(const Analysis& analysis);
+
+/// What a printed page needs back from a stored to_json(): sample rate and length, mains filter, measurements, ST
+/// levels and the statements with their texts. Beats, the median beat and its fiducials are not restored (the JSON
+/// keeps their counts and times, not their samples). BadRequest naming the field when the JSON is not an analysis.
+Result<Analysis> analysis_from_json(const nlohmann::json& stored);
 
 /// Delineates one beat around R on a set of simultaneous leads (global boundaries). Exposed for evaluation.
 Fiducials delineate_beat(const LeadSet& leads, std::int64_t r, std::optional<std::int64_t> previous_r,
