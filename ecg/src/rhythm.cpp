@@ -201,7 +201,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
   if (longest_run >= 3) {
     say(a, run_rate >= 100 ? "ventricular_tachycardia_suspected" : "ventricular_run",
         "Run of " + std::to_string(longest_run) + " ventricular beats at " + fmt(run_rate) + "/min",
-        std::string(run_rate >= 100 ? "室性心动过速（疑似）" : "短阵室性心动过速") + "：连续 " + std::to_string(longest_run) +
+        std::string(run_rate >= 100 ? "室性心动过速（疑似）" : "连发室性搏动") + "：连续 " + std::to_string(longest_run) +
             " 个室性搏动，" + fmt(run_rate) + " 次/分",
         Severity::Warning);
   }

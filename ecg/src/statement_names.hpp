@@ -29,7 +29,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"supraventricular_tachycardia", "窄 QRS 心动过速（室上性）"},
       {"frequent_pvcs", "频发室性早搏"},
       {"pvcs", "室性早搏"},
-      {"ventricular_run", "短阵室性心动过速"},
+      {"ventricular_run", "连发室性搏动（<100 次/分）"},
       {"ventricular_tachycardia_suspected", "室性心动过速（疑似）"},
       {"first_degree_av_block", "一度房室传导阻滞"},
       {"second_degree_av_block_2to1", "2:1 房室传导阻滞（疑似）"},

@@ -174,7 +174,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.noise_burst': ['干扰段似快速心搏（未判为室速）', 'Noise that looked like fast beats (not called VT)'],
   'ecgflag.code.repeat_recording': ['建议重新描记', 'Repeat the recording'],
   'ecgflag.code.pvcs': ['室性早搏', 'Ventricular premature beats'],
-  'ecgflag.code.ventricular_run': ['短阵室性心动过速', 'Run of ventricular beats'],
+  'ecgflag.code.ventricular_run': ['连发室性搏动（<100 次/分）', 'Run of ventricular beats'],
   'ecgflag.code.ventricular_tachycardia_suspected': ['室性心动过速（疑似）', 'Ventricular tachycardia (suspected)'],
 
   'stats.flags.title': ['心电图机器提示与医师判读一致率', 'ECG machine flags: agreement with the readers'],
