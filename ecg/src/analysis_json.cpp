@@ -126,7 +126,7 @@ Result<std::vector<Statement>> statements_from(const nlohmann::json& j, const ch
 }  // namespace
 
 Result<Analysis> analysis_from_json(const nlohmann::json& j) {
-  if (!j.is_object() || !j.value("machine_generated", false))
+  if (!j.is_object() || !j.contains("machine_generated") || j["machine_generated"] != true)
     return make_error(ErrorCode::BadRequest, "the JSON is not a machine analysis ('machine_generated' is not true)");
   Analysis a;
   auto rate = optional_number(j, "sample_rate_hz");

@@ -17,7 +17,7 @@ namespace {
 /// exam, a stored analysis that cannot be read) the waveform is analysed now.
 ecg::Analysis stored_or_new_analysis(const worklist::Task& t, const std::string& sop_uid, const ecg::Waveform& wave) {
   const auto stored = nlohmann::json::parse(t.machine_flags, nullptr, false);
-  if (stored.is_object() && stored.value("source_sop_instance_uid", "") == sop_uid && !sop_uid.empty()) {
+  if (stored.is_object() && stored.contains("source_sop_instance_uid") && stored["source_sop_instance_uid"] == sop_uid) {
     if (auto a = ecg::analysis_from_json(stored); a.ok()) return std::move(*a);
     else log::warn("ecg", "task " + std::to_string(t.id) + ": stored analysis not used: " + a.error().message);
   }

@@ -111,6 +111,7 @@ TEST_CASE("JSON that is not a stored analysis is refused naming what is wrong", 
   CHECK(refused(good).empty());
   CHECK(refused(json::array()).find("not a machine analysis") != std::string::npos);
   CHECK(refused(json{{"suspected_stemi", true}}).find("not a machine analysis") != std::string::npos);
+  CHECK(refused(json{{"machine_generated", "yes"}}).find("not a machine analysis") != std::string::npos);
   json j = good;
   j.erase("sample_rate_hz");
   CHECK(refused(j).find("no sample rate") != std::string::npos);
