@@ -25,6 +25,19 @@ function machineMeasurements(task) {
 }
 
 /**
+ * Whether the machine analysis of an ECG found it plainly normal: sinus rhythm and nothing else said, no critical flag,
+ * no fault in the recording. Only then does a template's normal text ("窦性心律。" / "正常心电图。") prefill the report:
+ * on a machine STEMI or AF it would be one keystroke (Ctrl+Enter) from a signed "normal ECG".
+ */
+function machineSaysNormal(task) {
+  const f = task.machine_flags || {};
+  if (!f.machine_generated) return true; // no ECG analysis (an imaging exam): the template as written
+  const rhythm = (f.rhythm || []).map((x) => x && x.code);
+  const faults = (f.quality || []).filter((q) => q && q.severity === 'warning');
+  return !(f.critical || []).length && !faults.length && rhythm.length === 1 && rhythm[0] === 'sinus_rhythm';
+}
+
+/**
  * createReportEditor(host, task, {onChange}) -> {flush, destroy}. onChange(task) after any move of the task.
  * Call only when the caller may edit (holder of the task, or reviewing senior).
  */
@@ -41,6 +54,8 @@ export async function createReportEditor(host, task, { onChange } = {}) {
   let templateId = draft && draft.template_id;
   let fieldsDef = [];
   let destroyed = false;
+  const templateText = machineSaysNormal(task);
+  const templateNote = h('p.sub.template-note#template-note', { hidden: true }, t('report.template_abnormal'));
 
   const state = h('span.save-state#save-state', draft ? t('report.saved_at', { at: dateTime(draft.updated_at) }) : t('report.not_saved'));
   const findings = h('textarea.findings#findings', { placeholder: t('report.findings_ph'), value: draft ? draft.findings : '' });
@@ -74,8 +89,9 @@ export async function createReportEditor(host, task, { onChange } = {}) {
       return;
     }
     templateId = tp.id;
-    findings.value = tp.findings || '';
-    impression.value = tp.impression || '';
+    findings.value = templateText ? tp.findings || '' : '';
+    impression.value = templateText ? tp.impression || '' : '';
+    templateNote.hidden = templateText || !(tp.findings || tp.impression);
     buildFields(tp.fields, {});
     save();
     findings.focus();
@@ -219,6 +235,7 @@ export async function createReportEditor(host, task, { onChange } = {}) {
   host.append(h('div.report-editor#report-editor',
     h('div.btn-row', h('span.section-title', t('report.title')), h('div', { style: { flex: 1 } }), state),
     h('label.field', h('span.field-label', t('report.template')), tplSelect),
+    templateNote,
     struct,
     h('label.field', h('span.field-label', t('report.findings')), findings),
     h('label.field', h('span.field-label', t('report.impression')), impression),
@@ -244,8 +261,9 @@ export async function createReportEditor(host, task, { onChange } = {}) {
     if (auto && !templateId) {
       tplSelect.value = String(auto.id);
       templateId = auto.id;
-      findings.value = auto.findings || '';
-      impression.value = auto.impression || '';
+      findings.value = templateText ? auto.findings || '' : '';
+      impression.value = templateText ? auto.impression || '' : '';
+      templateNote.hidden = templateText || !(auto.findings || auto.impression);
       buildFields(auto.fields, {});
     }
   }

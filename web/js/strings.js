@@ -301,6 +301,8 @@ export const STRINGS = {
   'report.template': ['模板', 'Template'],
   'report.template_pick': ['选择模板…', 'Choose a template…'],
   'report.template_replace': ['用模板替换当前内容？', 'Replace the current text with the template?'],
+  'report.template_abnormal': ['机器分析提示异常：模板的正常描述未预填，请书写所见与诊断。',
+    'The machine analysis found something abnormal: the template\'s normal text is not prefilled; write the findings and impression.'],
   'report.findings': ['检查所见', 'Findings'],
   'report.findings_ph': ['描述所见…', 'Describe the findings…'],
   'report.impression': ['诊断意见', 'Impression'],

@@ -63,6 +63,7 @@ test('the ECG reader fills the template and signs', async () => {
   const p = b.page;
   await p.waitForSelector('#report-editor');
   assert.equal(await p.inputValue('#findings'), '窦性心律。', 'the 12-lead template is chosen');
+  assert.ok(await p.isHidden('#template-note'), 'a sinus rhythm and nothing else: the normal text is prefilled');
   assert.equal(await p.inputValue('input[data-key="rhythm"]'), '窦性心律', 'the machine rhythm prefills in Chinese');
   assert.match(await p.inputValue('input[data-key="qtc"]'), /^\d{3}$/, 'the machine QTc prefills the template');
   await p.fill('input[data-key="heart_rate"]', '72');

@@ -144,6 +144,14 @@ test('in English the panel reads as a machine suggestion too', async () => {
 test('once the report is signed the decisions are final: no buttons, and the server refuses a change', async () => {
   const p = b.page;
   await p.waitForSelector('#report-editor');
+  // The ECG template was chosen, its measurements prefilled, but not its normal text: the machine flags an acute MI,
+  // and a prefilled "正常心电图。" would be one keystroke from a signed normal report.
+  assert.match(await p.inputValue('input[data-key="heart_rate"]'), /^\d+$/);
+  assert.equal(await p.inputValue('#findings'), '');
+  assert.equal(await p.inputValue('#impression'), '');
+  assert.match(await p.textContent('#template-note'), /机器分析提示异常/);
+  assert.ok(await p.isVisible('#template-note'));
+  await p.fill('#findings', 'II、III、aVF 导联 ST 段抬高。');
   await p.fill('#impression', '急性下壁心肌梗死（e2e）。');
   await p.keyboard.press('Control+Enter');
   await p.waitForSelector('#report-doc', { timeout: 10000 });
