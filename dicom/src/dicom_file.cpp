@@ -39,15 +39,33 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
+/// Bytes of the UTF-8 sequence starting at s[i]; 0 when none starts there.
+std::size_t utf8_sequence(const std::string& s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+bool is_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 // Index text must be valid UTF-8 (JSON answers are built from it): replace any invalid sequence by '?'.
 std::string valid_utf8(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size() && !(n == 1 && c < 0x20 && c != '\t');
-    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    const std::size_t n = utf8_sequence(s, i);
+    const bool ok = n > 0 && !(n == 1 && c < 0x20 && c != '\t');
     if (ok) {
       out.append(s, i, n);
       i += n;
@@ -57,6 +75,38 @@ std::string valid_utf8(const std::string& s) {
     }
   }
   return out;
+}
+
+/// Whether a text value of the dataset (names, descriptions, comments) is not UTF-8.
+bool has_non_utf8_text(DcmDataset& ds) {
+  DcmStack stack;
+  while (ds.nextObject(stack, OFTrue).good()) {
+    DcmObject* obj = stack.top();
+    if (!obj->isLeaf() || obj->getLengthField() > kMaxReadLength) continue;
+    switch (obj->ident()) {
+      case EVR_PN: case EVR_LO: case EVR_SH: case EVR_ST: case EVR_LT: case EVR_UT: case EVR_UC: break;
+      default: continue;
+    }
+    OFString v;
+    if (static_cast<DcmElement*>(obj)->getOFStringArray(v).good() && !is_utf8(std::string(v.c_str(), v.length())))
+      return true;
+  }
+  return false;
+}
+
+/// The dataset's text in UTF-8, in memory (the stored file keeps the bytes as sent). A declared Specific Character
+/// Set is converted from (GB18030 from Chinese modalities, Latin-1). Older Chinese modalities write GB2312 or GBK
+/// names without declaring any (no Specific Character Set, or an empty one): text that is not UTF-8 then is read as GB18030, which contains both, and a name
+/// such as 王小明 is indexed instead of "??????". Text GB18030 cannot read either stays as sent (indexed with '?').
+void text_to_utf8(DcmDataset& ds) {
+  OFString declared;
+  if (ds.findAndGetOFStringArray(DCM_SpecificCharacterSet, declared).good() && !declared.empty()) {
+    (void)ds.convertToUTF8();
+    return;
+  }
+  if (!has_non_utf8_text(ds)) return;  // ASCII (or UTF-8 left undeclared): nothing to convert
+  if (ds.putAndInsertString(DCM_SpecificCharacterSet, "GB18030").bad()) return;
+  if (ds.convertToUTF8().bad()) (void)ds.findAndDeleteElement(DCM_SpecificCharacterSet);
 }
 
 std::string get_string(DcmItem& item, const DcmTagKey& key) {
@@ -308,9 +358,8 @@ Result<ParsedFile> parse_file(const std::filesystem::path& file, bool with_json)
                    m.sop_uid + "'.");
   }
 
-  // Names and descriptions go to the index in UTF-8 (e.g. GB18030 from Chinese modalities). Conversion
-  // only changes the in-memory copy; the stored file keeps the bytes as sent.
-  if (ds.tagExists(DCM_SpecificCharacterSet)) (void)ds.convertToUTF8();
+  // Names and descriptions go to the index in UTF-8; the stored file keeps the bytes as sent.
+  text_to_utf8(ds);
 
   m.number_of_frames = get_int(ds, DCM_NumberOfFrames, 1);
   if (m.number_of_frames < 1 || m.number_of_frames > (1LL << 31)) {

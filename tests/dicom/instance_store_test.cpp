@@ -140,17 +140,25 @@ TEST_CASE("Names in GB18030 or Latin-1 are indexed and served in UTF-8, the stor
   struct Case {
     std::string charset, name_bytes, utf8, description_utf8;
   };
-  // 王小明 in GB18030, a Latin-1 name, and an ASCII name under a declared character set (left as it is).
-  const Case cases[] = {{"GB18030", "\xCD\xF5^\xD0\xA1\xC3\xF7", "\xE7\x8E\x8B^\xE5\xB0\x8F\xE6\x98\x8E", "\xE8\x83\xB8\xE9\x83\xA8"},
+  // 王小明 in GB18030, a Latin-1 name, and an ASCII name under a declared character set (left as it is). Then
+  // 王小明 in GBK as older Chinese modalities send it, declaring no character set ("-": no (0008,0005)) or an empty
+  // one: read as GB18030, not indexed as "??????"; and an undeclared ASCII name, left as it is.
+  const std::string wang_gbk = "\xCD\xF5^\xD0\xA1\xC3\xF7", wang = "\xE7\x8E\x8B^\xE5\xB0\x8F\xE6\x98\x8E";
+  const std::string chest = "\xE8\x83\xB8\xE9\x83\xA8";
+  const Case cases[] = {{"GB18030", wang_gbk, wang, chest},
                         {"ISO_IR 100", "M\xFCLLER^J\xD6RG", "M\xC3\xBCLLER^J\xC3\x96RG", ""},
-                        {"ISO_IR 100", "ZHANG^SAN", "ZHANG^SAN", ""}};
+                        {"ISO_IR 100", "ZHANG^SAN", "ZHANG^SAN", ""},
+                        {"-", wang_gbk, wang, chest},
+                        {"", wang_gbk, wang, chest},
+                        {"-", "ZHANG^SAN", "ZHANG^SAN", ""}};
   int n = 0;
   for (const auto& c : cases) {
     INFO(c.charset << " " << c.utf8);
     auto sp = spec(40 + n, 1, 1);
     ++n;
     auto image = make_image(sp);
-    image.set(0x0008, 0x0005, "CS", c.charset).set(0x0010, 0x0010, "PN", c.name_bytes);
+    if (c.charset != "-") image.set(0x0008, 0x0005, "CS", c.charset);
+    image.set(0x0010, 0x0010, "PN", c.name_bytes);
     if (!c.description_utf8.empty()) image.set(0x0008, 0x1030, "LO", "\xD0\xD8\xB2\xBF");  // 胸部 in GB18030
     const std::string bytes = image.part10();
     auto r = s.ingest(bytes);
