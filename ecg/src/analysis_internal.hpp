@@ -2,6 +2,7 @@
 // Stages of analyze(), one file each; they communicate through Analysis and the conditioned signals.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "teledx/ecg/analysis.hpp"
@@ -41,6 +42,10 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditi
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made. `hf_rms` as for
 /// quality_statements.
 void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);
+/// How a critical flag's sentences begin (critical_flags), in English and in Chinese: the JSON's consumers see it is
+/// the machine's; a page or paper that labels the flags already takes it off.
+inline constexpr std::string_view kMachineFlagPrefix = "Machine flag (unconfirmed): ";
+inline constexpr std::string_view kMachineFlagPrefixZh = "机器提示（未经确认）：";
 
 /// Whether `list` holds a statement of that code.
 bool has_statement(const std::vector<Statement>& list, const std::string& code);

@@ -11,8 +11,8 @@ namespace teledx::ecg::detail {
 namespace {
 
 void flag(Analysis& a, std::string code, std::string text, std::string text_zh) {
-  a.critical.push_back({std::move(code), "Machine flag (unconfirmed): " + text, Severity::Critical, std::nullopt,
-                        "机器提示（未经确认）：" + text_zh});
+  a.critical.push_back({std::move(code), std::string(kMachineFlagPrefix) + text, Severity::Critical, std::nullopt,
+                        std::string(kMachineFlagPrefixZh) + text_zh});
 }
 
 /// Ventricular fibrillation: no organised QRS complexes and a large oscillation concentrated in 3-9 Hz.

@@ -55,21 +55,16 @@ void text(cairo_t* cr, const std::string& s, double x_mm, double y_mm, double si
   g_object_unref(l);
 }
 
-/// "窦性心动过缓，41 次/分": the statement's Chinese sentence, for the clinic that files the paper. A critical
-/// statement's sentence starts with the "机器提示（未经确认）：" that critical.cpp gives it for the JSON; on paper
-/// the flag line says so once. A statement without a Chinese sentence prints its Chinese name before the English.
+/// "窦性心动过缓，41 次/分": the statement's Chinese sentence, for the clinic that files the paper, without the machine-flag
+/// opening critical.cpp gives a critical one for the JSON (on paper the flag line says so once). A statement without
+/// a Chinese sentence (an analysis stored before they existed) prints its Chinese name, then its English text.
 std::string printed_statement(const Statement& st) {
-  if (!st.text_zh.empty()) {
-    std::string_view said = st.text_zh;
-    constexpr std::string_view kFlagPrefix = "机器提示（未经确认）：";
-    if (said.starts_with(kFlagPrefix)) said.remove_prefix(kFlagPrefix.size());
-    return std::string(said);
-  }
-  std::string_view said = st.text;
-  constexpr std::string_view kFlagPrefix = "Machine flag (unconfirmed): ";
-  if (said.starts_with(kFlagPrefix)) said.remove_prefix(kFlagPrefix.size());
-  const std::string_view zh = detail::chinese_name(st.code);
-  return zh.empty() ? std::string(said) : std::string(zh) + "：" + std::string(said);
+  const bool chinese = !st.text_zh.empty();
+  std::string_view said = chinese ? st.text_zh : st.text;
+  const std::string_view opening = chinese ? detail::kMachineFlagPrefixZh : detail::kMachineFlagPrefix;
+  if (said.starts_with(opening)) said.remove_prefix(opening.size());
+  const std::string_view name = chinese ? std::string_view() : detail::chinese_name(st.code);
+  return name.empty() ? std::string(said) : std::string(name) + "：" + std::string(said);
 }
 
 /// The recording's own faults (warning-level quality findings) in one phrase, kinds in order with their leads:
