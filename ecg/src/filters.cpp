@@ -30,20 +30,20 @@ Biquad Biquad::notch(double fs, double f0, double q) {
 
 namespace {
 
-/// One biquad over [first, last) stepping by `step` (+1 forward, -1 backward); transposed direct form II,
-/// started in the steady state of the first sample so that no step transient appears.
+/// One biquad over [first, last) stepping by `step` (+1 forward, -1 backward), started in the steady state of the
+/// first sample so that no step transient appears. Direct form I: the output's feedback path is one multiply and one
+/// subtract per sample (the transposed form II needed four dependent operations), and these recursions are bound
+/// by that latency, not by arithmetic; with double state the form's numerical weakness does not arise.
 inline void sweep(const Biquad& f, float* x, std::ptrdiff_t n, std::ptrdiff_t step) {
   float* p = step > 0 ? x : x + n - 1;
   const double x0 = *p;
   const double dc = (f.b0 + f.b1 + f.b2) / (1 + f.a1 + f.a2);
-  const double y0 = x0 * dc;
-  double s1 = y0 - f.b0 * x0, s2 = f.b2 * x0 - f.a2 * y0;
+  double x1 = x0, x2 = x0, y1 = x0 * dc, y2 = y1;
   const double b0 = f.b0, b1 = f.b1, b2 = f.b2, a1 = f.a1, a2 = f.a2;
   for (std::ptrdiff_t k = 0; k < n; ++k, p += step) {
     const double in = *p;
-    const double out = b0 * in + s1;
-    s1 = b1 * in - a1 * out + s2;
-    s2 = b2 * in - a2 * out;
+    const double out = b0 * in + b1 * x1 + b2 * x2 - a2 * y2 - a1 * y1;
+    x2 = x1, x1 = in, y2 = y1, y1 = out;
     *p = float(out);
   }
 }
@@ -55,9 +55,10 @@ inline void sweep(const Biquad& f, float* x, std::ptrdiff_t n, std::ptrdiff_t st
 /// between its end reflections, condition_signals()) is filtered as if it were one.
 template <int N>
 struct Recursions {
-  /// The coefficients and the steady state of each chain's first sample (*first[j]), as `sweep` starts.
+  /// The coefficients and the direct-form-I state (last two inputs and outputs) of each chain, started in the
+  /// steady state of its first sample (*first[j]), as `sweep` starts.
   struct Chain {
-    double b0, b1, b2, a1, a2, s1, s2;
+    double b0, b1, b2, a1, a2, x1, x2, y1, y2;
   };
   Chain c[N];
   Recursions(const Biquad* const* f, const float* const* first) {
@@ -65,7 +66,7 @@ struct Recursions {
       const Biquad& q = *f[j];
       const double dc = (q.b0 + q.b1 + q.b2) / (1 + q.a1 + q.a2);
       const double x0 = *first[j], y0 = x0 * dc;
-      c[j] = {q.b0, q.b1, q.b2, q.a1, q.a2, y0 - q.b0 * x0, q.b2 * x0 - q.a2 * y0};
+      c[j] = {q.b0, q.b1, q.b2, q.a1, q.a2, x0, x0, y0, y0};
     }
   }
 #if defined(__SSE2__)
@@ -75,31 +76,39 @@ struct Recursions {
   /// mixed scalar and packed code and spilled, and cost twice as much as two.
   void run(float* const* x, std::ptrdiff_t n, std::ptrdiff_t step) {
     constexpr int P = (N + 1) / 2;
-    __m128d b0[P], b1[P], b2[P], a1[P], a2[P], s1[P], s2[P];
+    __m128d b0[P], b1[P], b2[P], a1[P], a2[P], x1[P], x2[P], y1[P], y2[P];
     float *lo[P], *hi[P];
     for (int p = 0; p < P; ++p) {
       const Chain &u = c[2 * p], &v = c[std::min(2 * p + 1, N - 1)];
       b0[p] = _mm_set_pd(v.b0, u.b0), b1[p] = _mm_set_pd(v.b1, u.b1), b2[p] = _mm_set_pd(v.b2, u.b2);
       a1[p] = _mm_set_pd(v.a1, u.a1), a2[p] = _mm_set_pd(v.a2, u.a2);
-      s1[p] = _mm_set_pd(v.s1, u.s1), s2[p] = _mm_set_pd(v.s2, u.s2);
+      x1[p] = _mm_set_pd(v.x1, u.x1), x2[p] = _mm_set_pd(v.x2, u.x2);
+      y1[p] = _mm_set_pd(v.y1, u.y1), y2[p] = _mm_set_pd(v.y2, u.y2);
       lo[p] = x[2 * p], hi[p] = x[std::min(2 * p + 1, N - 1)];
     }
     for (std::ptrdiff_t k = 0, i = 0; k < n; ++k, i += step) {
+      // Unrolled, so that the arrays above live in registers rather than on the stack.
+#pragma GCC unroll 2
       for (int p = 0; p < P; ++p) {
         const __m128d in = _mm_cvtps_pd(_mm_unpacklo_ps(_mm_load_ss(lo[p] + i), _mm_load_ss(hi[p] + i)));
-        const __m128d out = _mm_add_pd(_mm_mul_pd(b0[p], in), s1[p]);
-        s1[p] = _mm_add_pd(_mm_sub_pd(_mm_mul_pd(b1[p], in), _mm_mul_pd(a1[p], out)), s2[p]);
-        s2[p] = _mm_sub_pd(_mm_mul_pd(b2[p], in), _mm_mul_pd(a2[p], out));
+        // ((((b0 in + b1 x1) + b2 x2) - a2 y2) - a1 y1): everything but the last step is off the feedback path.
+        const __m128d ff = _mm_sub_pd(
+            _mm_add_pd(_mm_add_pd(_mm_mul_pd(b0[p], in), _mm_mul_pd(b1[p], x1[p])), _mm_mul_pd(b2[p], x2[p])),
+            _mm_mul_pd(a2[p], y2[p]));
+        const __m128d out = _mm_sub_pd(ff, _mm_mul_pd(a1[p], y1[p]));
+        x2[p] = x1[p], x1[p] = in, y2[p] = y1[p], y1[p] = out;
         const __m128 o = _mm_cvtpd_ps(out);
         _mm_store_ss(lo[p] + i, o);
         _mm_store_ss(hi[p] + i, _mm_shuffle_ps(o, o, 1));
       }
     }
     for (int p = 0; p < P; ++p) {
-      double t1[2], t2[2];
-      _mm_storeu_pd(t1, s1[p]), _mm_storeu_pd(t2, s2[p]);
-      c[2 * p].s1 = t1[0], c[2 * p].s2 = t2[0];
-      if (2 * p + 1 < N) c[2 * p + 1].s1 = t1[1], c[2 * p + 1].s2 = t2[1];
+      double t[4][2];
+      _mm_storeu_pd(t[0], x1[p]), _mm_storeu_pd(t[1], x2[p]), _mm_storeu_pd(t[2], y1[p]), _mm_storeu_pd(t[3], y2[p]);
+      for (int lane = 0; lane < 2 && 2 * p + lane < N; ++lane) {
+        Chain& q = c[2 * p + lane];
+        q.x1 = t[0][lane], q.x2 = t[1][lane], q.y1 = t[2][lane], q.y2 = t[3][lane];
+      }
     }
   }
 #else
@@ -111,9 +120,8 @@ struct Recursions {
 #pragma GCC unroll 4
       for (int j = 0; j < N; ++j) {
         const double in = x[j][i];
-        const double out = q[j].b0 * in + q[j].s1;
-        q[j].s1 = q[j].b1 * in - q[j].a1 * out + q[j].s2;
-        q[j].s2 = q[j].b2 * in - q[j].a2 * out;
+        const double out = q[j].b0 * in + q[j].b1 * q[j].x1 + q[j].b2 * q[j].x2 - q[j].a2 * q[j].y2 - q[j].a1 * q[j].y1;
+        q[j].x2 = q[j].x1, q[j].x1 = in, q[j].y2 = q[j].y1, q[j].y1 = out;
         x[j][i] = float(out);
       }
     }
