@@ -36,6 +36,10 @@ int run_rhythm(const std::filesystem::path& data);
 /// false calls on the records as recorded and with one lead off.
 int run_electrodes(const std::filesystem::path& data);
 
+/// The detector and analyze() under synthetic noise of the MIT-BIH Noise Stress Test's three kinds at SNRs 24 to
+/// -6 dB: QRS Se/+P per EC57, and per 10-s window the quality warnings and any critical flag the noise raised.
+int run_noise(const std::filesystem::path& db, const std::vector<std::string>& records);
+
 /// Our PR, P, QRS and QT next to the device's own measurements in each ECG file.
 int run_measure(const std::vector<std::string>& files);
 

@@ -174,6 +174,9 @@ int usage() {
       "         QRS detection per EC57 (default learning period 300 s; --out writes DIR/<record>.txt for another scorer)\n"
       "       teledx-ecg eval beats DB_DIR [RECORD...]\n"
       "         ventricular-beat typing and AF statements against the .atr labels (10-s windows, whole records)\n"
+      "       teledx-ecg eval noise DB_DIR [RECORD...]\n"
+      "         QRS detection and analyze() under synthetic baseline wander, muscle noise and electrode motion\n"
+      "         (24 to -6 dB): Se/+P, quality warnings, and critical flags the noise raised in 10-s windows\n"
       "       teledx-ecg eval delineation DATA_DIR\n"
       "         wave boundaries against DATA_DIR/qtdb (q1c) and DATA_DIR/ludb (per-lead marks)\n"
       "       teledx-ecg eval rhythm DATA_DIR\n"
@@ -202,6 +205,12 @@ int main(int argc, char** argv) {
   if (!fs::is_directory(dir)) {
     std::fprintf(stderr, "%s: not a directory\n", dir.c_str());
     return 2;
+  }
+  if (what == "noise") {
+    std::vector<std::string> recs(args.begin() + 3, args.end());
+    for (const auto& r : recs)
+      if (r.rfind("--", 0) == 0) return usage();
+    return run_noise(dir, records_in(dir, recs));
   }
   if (what == "qrs" || what == "beats") {
     bool first = false;

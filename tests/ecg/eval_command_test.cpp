@@ -133,3 +133,18 @@ TEST_CASE("teledx-ecg measure reports every file, names the unreadable ones and 
   CHECK(r.out.find("junk.xml: ") != std::string::npos);
   CHECK(r.out.find("ours: PR ") != std::string::npos);  // the good file after the bad one is still measured
 }
+
+TEST_CASE("teledx-ecg eval noise scores detection and flags under each kind of noise at each SNR", "[ecg][tool][noise]") {
+  ECG_REQUIRE_SHARED("mitdb/100.atr");
+  teledx::test::TempDir dir("teledx-ecg-noise");
+  link_record(shared_data() / "mitdb", dir / "db", "100", {".hea", ".dat", ".atr"});
+  std::ofstream(dir / "db/RECORDS") << "100\n";
+  const auto r = run_tool("eval noise '" + (dir / "db").string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("Noise stress, 1 records") != std::string::npos);
+  // Without noise, record 100 from 5 minutes on: every beat found, nothing extra, no warning, nothing new flagged.
+  CHECK(r.out.find("clean        100.000 100.000      0      0     0.0 %      0      0") != std::string::npos);
+  for (const char* row : {"bw +24 dB", "ma +12 dB", "em  -6 dB"}) CHECK(r.out.find(row) != std::string::npos);
+  CHECK(run_tool("eval noise '" + (dir / "db").string() + "' --first-lead").status == 2);  // no such option
+}

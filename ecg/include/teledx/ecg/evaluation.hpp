@@ -3,6 +3,7 @@
 // `teledx-ecg eval` command and the detector's regression tests.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "teledx/ecg/readers.hpp"
@@ -50,5 +51,20 @@ std::vector<AnnotatedWave> annotated_waves(const std::vector<Annotation>& annota
 /// `tolerance` samples).
 std::vector<AnnotatedWave> global_waves(const std::vector<std::vector<AnnotatedWave>>& leads, std::size_t reference,
                                         std::int64_t tolerance);
+
+/// The three kinds of noise the MIT-BIH Noise Stress Test Database adds to clean ECGs, synthesised here (that
+/// database's noise recordings are not among our data): slow baseline wander (respiration and drift, under 0.5 Hz),
+/// muscle noise (broadband 10-150 Hz, in bursts) and electrode motion (transients 15-80 ms wide, 2 a second, over a
+/// 1-10 Hz background: the hardest, as it overlaps the QRS's band and shape).
+enum class StressNoise { BaselineWander, Muscle, ElectrodeMotion };
+const char* stress_noise_name(StressNoise kind);  ///< "bw", "ma", "em" (the NSTDB record names' letters)
+/// n samples at fs of that noise, zero mean and unit variance; the same seed gives the same samples.
+std::vector<float> stress_noise(StressNoise kind, std::size_t n, double fs, std::uint32_t seed);
+/// The QRS amplitude a signal-to-noise ratio is stated against: the median over `beats` (sample positions) of the
+/// lead's peak-to-peak amplitude within +-50 ms, after a 0.5 Hz baseline removal; 0 without beats.
+double qrs_peak_to_peak(std::span<const float> x, double fs, const std::vector<std::int64_t>& beats);
+/// Adds `unit_noise` (unit variance, at least x's length) to x scaled to `snr_db`: signal power taken as that of a
+/// sine of the QRS's peak-to-peak amplitude `qrs_pp` (pp^2 / 8), noise power the scaled noise's variance.
+void add_noise_at_snr(std::vector<float>& x, const std::vector<float>& unit_noise, double qrs_pp, double snr_db);
 
 }  // namespace teledx::ecg
