@@ -7,6 +7,21 @@
 
 namespace teledx::ecg {
 
+Fiducials detail::delineate_median(const LeadSet& median, std::int64_t median_r, const std::vector<Beat>& beats) {
+  // Neighbouring beats bound the search windows, as for a real beat: at the median RR before and after the
+  // normal beats the median is made of (in bigeminy the next beat is the premature one, the previous a pause).
+  std::vector<double> rr, before, after;
+  for (std::size_t i = 1; i < beats.size(); ++i) {
+    const double d = double(beats[i].r - beats[i - 1].r);
+    rr.push_back(d);
+    if (beats[i].type == BeatType::Normal) before.push_back(d);
+    if (beats[i - 1].type == BeatType::Normal) after.push_back(d);
+  }
+  const auto rr_before = std::int64_t(detail::median_of(before.empty() ? rr : before));
+  const auto rr_after = std::int64_t(detail::median_of(after.empty() ? rr : after));
+  return delineate_beat(median, median_r, median_r - rr_before, median_r + rr_after);
+}
+
 Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   Analysis a;
   a.sample_rate_hz = ecg.sample_rate_hz;
@@ -38,20 +53,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.beats = detail::classify_beats(cond, detail::detect_qrs_in(cond, {}, std::move(band)));
   const auto bursts = detail::untype_noise_runs(a.beats, cond);
   a.median = detail::median_beat(cond, a.beats, a.median_r);
-  if (!a.median.leads.empty()) {
-    // Neighbouring beats bound the search windows, as for a real beat: at the median RR before and after the
-    // normal beats the median is made of (in bigeminy the next beat is the premature one, the previous a pause).
-    std::vector<double> rr, before, after;
-    for (std::size_t i = 1; i < a.beats.size(); ++i) {
-      const double d = double(a.beats[i].r - a.beats[i - 1].r);
-      rr.push_back(d);
-      if (a.beats[i].type == BeatType::Normal) before.push_back(d);
-      if (a.beats[i - 1].type == BeatType::Normal) after.push_back(d);
-    }
-    const auto rr_before = std::int64_t(detail::median_of(before.empty() ? rr : before));
-    const auto rr_after = std::int64_t(detail::median_of(after.empty() ? rr : after));
-    a.median_fiducials = delineate_beat(a.median, a.median_r, a.median_r - rr_before, a.median_r + rr_after);
-  }
+  if (!a.median.leads.empty()) a.median_fiducials = detail::delineate_median(a.median, a.median_r, a.beats);
   a.measurements = detail::measure(a);
   detail::rhythm_statements(a, cond);
   detail::st_statements(a);

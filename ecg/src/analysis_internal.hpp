@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "teledx/ecg/analysis.hpp"
@@ -14,6 +15,11 @@ namespace teledx::ecg::detail {
 std::vector<Beat> classify_beats(const LeadSet& conditioned, const std::vector<std::int64_t>& r);
 /// Sample-wise median of the dominant beats per lead; `r_index` receives the R position inside it.
 LeadSet median_beat(const LeadSet& conditioned, const std::vector<Beat>& beats, std::int64_t& r_index);
+/// The median beat's boundaries, its search windows bounded by the median RR before and after its normal beats.
+Fiducials delineate_median(const LeadSet& median, std::int64_t median_r, const std::vector<Beat>& beats);
+/// The QT (ms) of the median beat of the first and of the second half of the beats, each made and delineated as
+/// analyze() makes the whole one's: how reproducible the QT is (nullopt where a half has no QT).
+std::pair<std::optional<double>, std::optional<double>> qt_of_halves(const LeadSet& conditioned, const std::vector<Beat>& beats);
 /// Intervals, rate and frontal axes from the median beat and the beat list.
 Measurements measure(const Analysis& a);
 void rhythm_statements(Analysis& a, const LeadSet& conditioned);

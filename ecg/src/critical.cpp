@@ -79,9 +79,30 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
   // With QRS >= 120 ms (bundle branch block, pacing) QT and ST are dominated by abnormal depolarisation: those
   // findings stay warnings in the statements and do not raise critical flags.
   const bool narrow = m.qrs && *m.qrs < 120;
-  if (narrow && m.qtc_bazett && *m.qtc_bazett >= 500)
-    flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)",
-         "QTc 显著延长：" + fmt(*m.qtc_bazett) + " ms（≥500 ms，Bazett）");
+  // A QTc this long is flagged only when the QT is reproducible: the median beats of the first and the second half
+  // of the recording end their T waves within 40 ms of each other. Where the T wave is low and flat, or noise rides
+  // on it, its end can jump to a later bump or the next P wave (MIT-BIH 100 under slight electrode-motion noise: QT
+  // 383 -> 506 ms; `teledx-ecg eval noise`), and a stat flag on that would be noise at the top of the queue. The
+  // reader is told instead that the QT needs measuring by hand.
+  if (narrow && m.qtc_bazett && *m.qtc_bazett >= 500) {
+    const auto [first, second] = qt_of_halves(s, a.beats);
+    if (first && second && std::abs(*first - *second) <= 40) {
+      flag(a, "critical_long_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (>= 500 ms, Bazett)",
+           "QTc 显著延长：" + fmt(*m.qtc_bazett) + " ms（≥500 ms，Bazett）");
+    } else {
+      const std::string halves = first && second ? "QT " + fmt(*first) + " ms in the first half of the recording, " +
+                                                       fmt(*second) + " ms in the second"
+                                                 : "no T-wave end in one half of the recording";
+      const std::string halves_zh = first && second ? "前半段 QT " + fmt(*first) + " ms，后半段 " + fmt(*second) + " ms"
+                                                    : "一半记录中未找到 T 波终点";
+      a.rhythm.push_back({"qt_uncertain",
+                          "QTc " + fmt(*m.qtc_bazett) + " ms measured, but the end of the T wave is not reproducible (" +
+                              halves + "): measure the QT by hand",
+                          Severity::Warning, std::nullopt,
+                          "QT 测量不可靠：测得 QTc " + fmt(*m.qtc_bazett) + " ms，但 T 波终点前后不一致（" + halves_zh +
+                              "），请人工测量 QT"});
+    }
+  }
   if (narrow && has_statement(a.rhythm, "stemi_pattern")) {
     for (const auto& st : a.rhythm)
       if (st.code == "stemi_pattern") flag(a, "critical_stemi", st.text, st.text_zh);

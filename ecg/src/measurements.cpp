@@ -82,4 +82,17 @@ Measurements measure(const Analysis& a) {
   return m;
 }
 
+std::pair<std::optional<double>, std::optional<double>> qt_of_halves(const LeadSet& conditioned, const std::vector<Beat>& beats) {
+  auto qt_of = [&](const std::vector<Beat>& part) -> std::optional<double> {
+    std::int64_t r = 0;
+    const LeadSet m = median_beat(conditioned, part, r);
+    if (m.leads.empty()) return std::nullopt;
+    const Fiducials f = delineate_median(m, r, part);
+    if (!f.qrs_on || !f.t_off) return std::nullopt;
+    return std::round(double(*f.t_off - *f.qrs_on) * 1000.0 / conditioned.sample_rate_hz);
+  };
+  const auto mid = beats.begin() + std::ptrdiff_t(beats.size() / 2);
+  return {qt_of({beats.begin(), mid}), qt_of({mid, beats.end()})};
+}
+
 }  // namespace teledx::ecg::detail

@@ -36,6 +36,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"third_degree_av_block_suspected", "三度房室传导阻滞（疑似）"},
       {"pause", "长间歇"},
       {"prolonged_qtc", "QTc 延长"},
+      {"qt_uncertain", "QT 测量不可靠"},
       {"paced_rhythm", "起搏心律"},
       {"rhythm_other", "非窦性或未定心律"},
       {"rhythm_undetermined", "心律无法判定"},

@@ -193,6 +193,38 @@ TEST_CASE("A QTc of 500 ms or more raises the long-QTc flag", "[ecg]") {
   CHECK(has(a.critical, "critical_long_qtc"));
 }
 
+TEST_CASE("A long QTc that the two halves of the recording do not reproduce is not flagged, the reader is asked to measure it", "[ecg]") {
+  // Six beats with a QT of 600 ms, then three of 400 ms (spliced 250 ms before a QRS, where both are at the
+  // baseline): the whole median beat has the long QT, the second half's the short one. An ECG whose T-wave end
+  // moves like this between halves is one whose QT the machine cannot vouch for.
+  Synth s;
+  s.hr = 60;
+  s.qt_ms = 600;
+  const Waveform long_qt = synth_ecg(s);
+  s.qt_ms = 400;
+  Waveform w = synth_ecg(s);
+  const auto splice = std::size_t(6.25 * w.sample_rate_hz);
+  for (std::size_t l = 0; l < w.leads.size(); ++l)
+    std::copy(long_qt.leads[l].uv.begin(), long_qt.leads[l].uv.begin() + std::ptrdiff_t(splice), w.leads[l].uv.begin());
+  const auto a = analyze(w);
+  INFO(codes(a));
+  REQUIRE(a.measurements.qtc_bazett);
+  CHECK(*a.measurements.qtc_bazett >= 500);
+  CHECK_FALSE(has(a.critical, "critical_long_qtc"));
+  const Statement* q = nullptr;
+  for (const auto& st : a.rhythm)
+    if (st.code == "qt_uncertain") q = &st;
+  REQUIRE(q != nullptr);
+  CHECK(q->severity == Severity::Warning);
+  INFO(q->text);
+  CHECK(q->text.find("measure the QT by hand") != std::string::npos);
+  CHECK(q->text_zh.find("请人工测量 QT") != std::string::npos);
+  // The same recording with the long QT throughout is flagged (the halves agree).
+  const auto b = analyze(long_qt);
+  CHECK(has(b.critical, "critical_long_qtc"));
+  CHECK_FALSE(has(b.rhythm, "qt_uncertain"));
+}
+
 TEST_CASE("Irregular rhythm without P waves is called atrial fibrillation", "[ecg]") {
   Synth s;
   s.seconds = 10;

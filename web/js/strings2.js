@@ -137,6 +137,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.third_degree_av_block_suspected': ['三度房室传导阻滞（疑似）', 'Third-degree AV block (suspected)'],
   'ecgflag.code.pause': ['长间歇', 'Pause'],
   'ecgflag.code.prolonged_qtc': ['QTc 延长', 'Long QTc'],
+  'ecgflag.code.qt_uncertain': ['QT 测量不可靠', 'QT not reproducible'],
   'ecgflag.code.paced_rhythm': ['起搏心律', 'Paced rhythm'],
   'ecgflag.code.rhythm_other': ['非窦性或未定心律', 'Non-sinus or undetermined rhythm'],
   'ecgflag.code.rhythm_undetermined': ['心律无法判定', 'Rhythm undetermined'],
