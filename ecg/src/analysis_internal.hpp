@@ -1,6 +1,7 @@
 #pragma once
 // Stages of analyze(), one file each; they communicate through Analysis and the conditioned signals.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,18 @@ struct NoiseBurst {
 /// Runs of three or more ventricular beats that are a burst of noise (over kBurstNoiseUv) become Unknown beats
 /// (noise, unclassifiable): they are no PVCs, run or VT. Returns those stretches.
 std::vector<NoiseBurst> untype_noise_runs(std::vector<Beat>& beats, const LeadSet& conditioned);
+/// How much each lead changes from beat to beat outside the QRS: the median over the beats of the median beat of
+/// the RMS difference from it (P, ST and T), as a fraction of the lead's QRS peak-to-peak amplitude
+/// (beat_stability.cpp); nullopt for a lead without a QRS (off, nearly flat), and for all with fewer than four beats.
+std::vector<std::optional<double>> beat_to_beat_variation(const Analysis& a, const LeadSet& conditioned);
+/// The tracing is unsteady (electrode motion, poor contact) when beat_to_beat_variation() exceeds these: in the
+/// median lead of three or more with a QRS, or in the steadier of two (a Holter's second lead is often small and
+/// noisy). Clean ECGs stay below: LUDB's 51 development 12-lead records' median lead at most 0.041 (AF 0.025-0.029,
+/// paced 0.033-0.038); the ten MIT-BIH 2-lead records' 10-s windows, steadier lead, 0.021 median and 0.10 at the 97th
+/// percentile, those over it in stretches of real noise and of paced or fusion beats. Synthetic electrode motion at
+/// 6 dB on every lead of a 12-lead ECG gives a median lead of 0.10-0.13 (`teledx-ecg eval noise` for 2 leads).
+inline constexpr double kUnsteadyMedianLead = 0.08;
+inline constexpr double kUnsteadySteadierOfTwo = 0.10;
 /// `hf_rms`: high_frequency_rms() of each conditioned lead (0 when 40 Hz is near Nyquist; analyze()); `bursts`:
 /// untype_noise_runs().
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,

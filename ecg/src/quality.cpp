@@ -262,6 +262,23 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
             " µV），未计为室性早搏或室性心动过速；请查看描记，干扰掩盖心律时请重新描记",
         Severity::Warning);
   }
+  // Electrode motion and poor contact: beats that do not repeat between their QRS complexes, even in the steadiest
+  // lead. Their noise lies in the ECG's own band, where the 40 Hz measure above does not see it, and it is what
+  // makes beats, pauses and "VT" out of nothing (`teledx-ecg eval noise`).
+  std::vector<double> variation;
+  for (const auto& v : beat_to_beat_variation(a, cond))
+    if (v) variation.push_back(*v);
+  std::sort(variation.begin(), variation.end());
+  const bool many = variation.size() >= 3;
+  const double unsteady = variation.empty() ? 0 : many ? variation[(variation.size() - 1) / 2] : variation.front();
+  if (unsteady > (many ? kUnsteadyMedianLead : kUnsteadySteadierOfTwo))
+    say(a, "unsteady_tracing",
+        "The tracing changes from beat to beat between the QRS complexes (" + fmt(100 * unsteady) + "% of the QRS " +
+            "amplitude in the " + (many ? "median lead" : "steadier lead") + "): electrode motion or poor contact; " +
+            "check the electrodes, keep the patient still and repeat the ECG",
+        "波形逐搏不稳定：QRS 波之间的波形逐搏变化（" + std::string(many ? "中位导联" : "较稳定导联") + "中为 QRS 振幅的 " +
+            fmt(100 * unsteady) + "%），提示电极移动或接触不良；请检查电极、嘱患者保持静止后重新描记",
+        Severity::Warning);
   const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
   if (a.mains_removed_hz > 0)
     say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out",

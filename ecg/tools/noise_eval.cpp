@@ -28,8 +28,8 @@ namespace {
 /// The quality statements that tell the technician the tracing is disturbed (and so to look before trusting it).
 bool warns_of_signal(const Analysis& a) {
   for (const auto& q : a.quality)
-    if (q.code == "noise" || q.code == "noise_burst" || q.code == "baseline_wander" || q.code == "repeat_recording" ||
-        q.code == "lead_off")
+    if (q.code == "noise" || q.code == "noise_burst" || q.code == "unsteady_tracing" || q.code == "baseline_wander" ||
+        q.code == "repeat_recording" || q.code == "lead_off")
       return true;
   return false;
 }
@@ -162,8 +162,8 @@ int run_noise(const fs::path& db, const std::vector<std::string>& records) {
   std::printf("Noise stress, %zu records (synthetic noise of the MIT-BIH Noise Stress Test's kinds, added to every lead\n"
               "from the first sample; SNR from each lead's QRS peak-to-peak amplitude, pp^2/8 over the noise variance):\n"
               "  QRS: EC57, whole records scored from 300 s. 10-s windows: analyze() on each on its own; warned = a\n"
-              "  quality statement says noise, baseline wander, a lead off or repeat; new critical = a critical flag the\n"
-              "  same window without noise does not raise; silent = of those, raised with no such warning.\n",
+              "  quality statement says noise, an unsteady tracing, baseline wander, a lead off or repeat; new critical =\n"
+              "  a critical flag the same window without noise does not raise; silent = of those, raised with no warning.\n",
               scored.size());
   std::printf("%-12s %7s %7s %6s %6s   %7s  %5s  %5s   codes of new critical flags\n", "noise", "Se %", "+P %", "FN",
               "FP", "warned", "new", "silent");

@@ -11,6 +11,8 @@
 #include "ecg_test_data.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/evaluation.hpp"
+#include "teledx/ecg/processing.hpp"
 #include "teledx/ecg/readers.hpp"
 
 using namespace teledx::ecg;
@@ -55,6 +57,22 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   Waveform slow_run = synth_ecg(sinus);
   teledx::ecg::test::add_signals(slow_run, synth_ecg(run));
   out.emplace_back("slow ventricular run", std::move(slow_run));
+  // The long-QT beats spliced onto normal ones: a QT the halves of the recording do not reproduce.
+  s = {}, s.hr = 60, s.qt_ms = 600;
+  const Waveform long_qt = synth_ecg(s);
+  s.qt_ms = 400;
+  Waveform spliced = synth_ecg(s);
+  for (std::size_t l = 0; l < spliced.leads.size(); ++l)
+    std::copy(long_qt.leads[l].uv.begin(), long_qt.leads[l].uv.begin() + 3125, spliced.leads[l].uv.begin());
+  out.emplace_back("QT not reproducible", std::move(spliced));
+  // Electrode motion at 6 dB: an unsteady tracing.
+  Waveform moving = synth_ecg(Synth{});
+  const auto beats = detect_qrs(moving);
+  for (std::size_t l = 0; l < moving.leads.size(); ++l) {
+    const auto noise = stress_noise(StressNoise::ElectrodeMotion, moving.sample_count(), moving.sample_rate_hz, 40 + l);
+    add_noise_at_snr(moving.leads[l].uv, noise, qrs_peak_to_peak(moving.leads[l].uv, moving.sample_rate_hz, beats), 6);
+  }
+  out.emplace_back("electrode motion", std::move(moving));
   out.emplace_back("empty", Waveform{});
   for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {
     auto w = read_ecg_file(teledx::ecg::test::local_data() / f);
@@ -112,7 +130,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "critical_vt", "third_degree_av_block_suspected", "critical_complete_av_block", "stemi_pattern",
         "critical_stemi", "st_depression", "critical_long_qtc", "first_degree_av_block", "atrial_fibrillation",
         "critical_af_rapid", "critical_svt", "lead_off", "mains_interference", "repeat_recording",
-        "limb_lead_reversal_suspected", "too_short", "ventricular_run"}) {
+        "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }
