@@ -3,6 +3,7 @@
 // not repeat outside their QRS.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "analysis_internal.hpp"
 
@@ -49,13 +50,14 @@ std::vector<std::optional<double>> beat_to_beat_variation(const Analysis& a, con
       const std::int64_t to = std::min(samples(0.5), (a.beats[i + 1].r - b.r) * 7 / 10);
       double ss = 0;
       std::int64_t n = 0;
-      for (std::int64_t k = from; k < to; ++k) {
-        if (k > -qrs_before && k < qrs_after) continue;
-        const std::int64_t t = b.r + k, mk = a.median_r + k;
-        if (t < 0 || t >= std::int64_t(x.size()) || mk < 0 || mk >= mn) continue;
-        const double d = double(x[std::size_t(t)]) - double(m[std::size_t(mk)]);
-        ss += d * d, ++n;
-      }
+      // The two stretches either side of the QRS, clipped to the record and to the median beat.
+      const std::int64_t first = std::max({from, -b.r, -a.median_r});
+      const std::int64_t last = std::min({to, std::int64_t(x.size()) - b.r, mn - a.median_r});
+      for (auto [k0, k1] : {std::pair{first, std::min(last, -qrs_before + 1)}, std::pair{std::max(first, qrs_after), last}})
+        for (std::int64_t k = k0; k < k1; ++k) {
+          const double d = double(x[std::size_t(b.r + k)]) - double(m[std::size_t(a.median_r + k)]);
+          ss += d * d, ++n;
+        }
       if (n > 0) rms.push_back(std::sqrt(ss / double(n)));
     }
     if (rms.empty()) continue;
