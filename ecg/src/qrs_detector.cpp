@@ -9,6 +9,7 @@
 #include <functional>
 #include <numbers>
 
+#include "analysis_internal.hpp"
 #include "filters_internal.hpp"
 #include "qrs_features.hpp"
 #include "teledx/ecg/processing.hpp"
@@ -307,6 +308,51 @@ std::vector<std::int64_t> fiducials(const std::vector<Peak>& beats, const Featur
   return out;
 }
 
+/// The chosen lead, or a lead that finds the beats it misses. When the chosen lead's beats leave three or more gaps
+/// longer than 1.5 times another steep lead's median RR, and that lead has a beat inside (200 ms or more from either
+/// end) of at least four in five of those gaps, as quick as QRS complexes, while finding four in five of the chosen
+/// lead's beats too, the chosen lead is missing beats, not the other lead inventing them: noise in the other lead
+/// adds beats but leaves the chosen lead without long gaps, and T waves counted as beats are slower. In bigeminy the normal beats can be tiny in one lead (MIT-BIH 106's V1), and a little
+/// noise in the other made that lead's separation win; it then found only the ventricular beats, half the rate, and
+/// a false critical bradycardia (`teledx-ecg eval noise`, electrode motion at 24 dB).
+std::size_t lead_missing_none(const std::vector<LeadDetection>& per, const std::vector<Feature>& feat, std::size_t best,
+                              double top, double fs) {
+  const std::int64_t near = std::int64_t(0.1 * fs), margin = std::int64_t(0.2 * fs);
+  auto first_at_or_after = [](const std::vector<Peak>& in, std::int64_t t) {
+    return std::lower_bound(in.begin(), in.end(), t, [](const Peak& p, std::int64_t u) { return p.t < u; });
+  };
+  const auto& chosen = per[best].beats;
+  std::size_t pick = best;
+  for (std::size_t l = 0; l < per.size(); ++l) {
+    const auto& other = per[l].beats;
+    if (l == best || per[l].level < 0.4 * top || other.size() < 4 || other.size() <= chosen.size()) continue;
+    std::vector<double> rr;
+    for (std::size_t i = 1; i < other.size(); ++i) rr.push_back(double(other[i].t - other[i - 1].t));
+    const double long_gap = 1.5 * detail::median_of(rr);
+    std::size_t gaps = 0, filled = 0, found = 0;
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      const auto at = first_at_or_after(other, chosen[i].t - near);
+      found += at != other.end() && at->t <= chosen[i].t + near;
+      if (i + 1 == chosen.size() || double(chosen[i + 1].t - chosen[i].t) <= long_gap) continue;
+      ++gaps;
+      const auto inside = first_at_or_after(other, chosen[i].t + margin);
+      filled += inside != other.end() && inside->t <= chosen[i + 1].t - margin;
+    }
+    if (gaps < 3 || filled * 5 < gaps * 4 || found * 5 < chosen.size() * 4 || other.size() <= per[pick].beats.size())
+      continue;
+    // The beats only the other lead finds must be as quick there as those both find (their band-passed complexes'
+    // dominant frequency): QRS complexes, not the broad T waves of a lead whose T is taller than its R, which fill
+    // the same gaps.
+    std::vector<double> extra, shared;
+    for (const auto& p : other) {
+      const auto at = first_at_or_after(chosen, p.t - near);
+      (at != chosen.end() && at->t <= p.t + near ? shared : extra).push_back(pitch_at(feat[l].bp.front(), p.t, fs));
+    }
+    if (!extra.empty() && !shared.empty() && detail::median_of(extra) >= 0.75 * detail::median_of(shared)) pick = l;
+  }
+  return pick;
+}
+
 }  // namespace
 
 std::vector<std::int64_t> detect_qrs(const LeadSet& set, const QrsOptions& o) {
@@ -362,6 +408,7 @@ std::vector<std::int64_t> detail::detect_qrs_in(const LeadSet& set, const QrsOpt
   std::size_t best = 0;
   for (std::size_t l = 0; l < nl; ++l)
     if (per[l].level >= 0.4 * top && (per[best].level < 0.4 * top || merit(l) > merit(best))) best = l;
+  best = lead_missing_none(per, feat, best, top, fs);
   // The chosen lead is then detected again with every lead's say on close calls: when two rival complexes within
   // the refractory period (a big P wave or a noise spike against the QRS) are within 40% of each other in this
   // lead, the one with more support summed over all leads wins, each lead's integral near that time relative to

@@ -6,6 +6,8 @@
 #include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/evaluation.hpp"
+#include "teledx/ecg/processing.hpp"
 
 using namespace teledx::ecg;
 using teledx::ecg::test::Synth;
@@ -75,4 +77,37 @@ TEST_CASE("Ventricular bigeminy: premature wide beats are ventricular, not AF, a
         for (const auto& st : a.rhythm)
           if (st.code == "frequent_pvcs") CHECK(st.text.find("bigeminy") != std::string::npos);
       }
+}
+
+TEST_CASE("Bigeminy whose normal beats are tiny in the cleaner lead: the beats are found in the other lead, not half "
+          "of them", "[ecg][bigeminy]") {
+  // A 2-lead Holter: in the first lead both shapes are clear but electrode noise (18 dB) rides on them; in the
+  // second, clean one the ventricular beats are large and the normal beats a twentieth of their size (MIT-BIH 106's
+  // V1). The second lead's beats stand out more cleanly, and alone it finds only the ventricular beats: half the
+  // rate, which read as a critical bradycardia.
+  Synth n, v;
+  n.hr = 76, n.seconds = 10, n.noise_uv = 0;
+  v.p_waves = false, v.wide_monophasic = true, v.qrs_ms = 140, v.qt_ms = 420, v.noise_uv = 0, v.seconds = 10;
+  for (double t = 0.5; t < 9.3; t += 1.6) n.r_times.push_back(t), v.r_times.push_back(t + 0.55);
+  const Waveform normal = synth_ecg(n), ventricular = synth_ecg(v);
+  const LeadSignal& n2 = *normal.find(Lead::II);
+  const LeadSignal& v2 = *ventricular.find(Lead::II);
+  LeadSet holter;
+  holter.sample_rate_hz = normal.sample_rate_hz;
+  LeadSignal both{Lead::MLII, n2.uv, "MLII"}, tiny{Lead::V1, v2.uv, "V1"};
+  for (std::size_t k = 0; k < both.uv.size(); ++k) both.uv[k] += v2.uv[k], tiny.uv[k] += 0.05f * n2.uv[k];
+  std::vector<std::int64_t> all_beats;
+  for (double t : n.r_times) all_beats.push_back(std::int64_t(t * holter.sample_rate_hz));
+  const auto noise = stress_noise(StressNoise::ElectrodeMotion, both.uv.size(), holter.sample_rate_hz, 3);
+  add_noise_at_snr(both.uv, noise, qrs_peak_to_peak(both.uv, holter.sample_rate_hz, all_beats), 18);
+  holter.leads = {both, tiny};
+  condition_signals(holter);
+  const auto r = detect_qrs(holter);
+  INFO(r.size() << " beats found");
+  CHECK(r.size() == n.r_times.size() + v.r_times.size());
+  // Each lead alone: the second finds only the ventricular beats, which is why it must not be the one believed.
+  LeadSet second;
+  second.sample_rate_hz = holter.sample_rate_hz;
+  second.leads = {holter.leads[1]};
+  CHECK(detect_qrs(second).size() == v.r_times.size());
 }
