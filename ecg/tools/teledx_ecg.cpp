@@ -174,7 +174,7 @@ int usage() {
       "         QRS detection per EC57 (default learning period 300 s; --out writes DIR/<record>.txt for another scorer)\n"
       "       teledx-ecg eval beats DB_DIR [RECORD...]\n"
       "         ventricular-beat typing and AF statements against the .atr labels (10-s windows, whole records)\n"
-      "       teledx-ecg eval noise DB_DIR [RECORD...]\n"
+      "       teledx-ecg eval noise DB_DIR [RECORD...]   (MIT-BIH: .atr; LUDB: lead II's marks)\n"
       "         QRS detection and analyze() under synthetic baseline wander, muscle noise and electrode motion\n"
       "         (24 to -6 dB): Se/+P, quality warnings, and critical flags the noise raised in 10-s windows\n"
       "       teledx-ecg eval delineation DATA_DIR\n"
@@ -210,7 +210,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> recs(args.begin() + 3, args.end());
     for (const auto& r : recs)
       if (r.rfind("--", 0) == 0) return usage();
-    return run_noise(dir, records_in(dir, recs));
+    // LUDB keeps its records under data/ (PhysioNet's layout); MIT-BIH beside its RECORDS.
+    const fs::path data = fs::is_directory(dir / "data") ? dir / "data" : dir;
+    return run_noise(data, records_in(dir, recs, data));
   }
   if (what == "qrs" || what == "beats") {
     bool first = false;

@@ -148,3 +148,17 @@ TEST_CASE("teledx-ecg eval noise scores detection and flags under each kind of n
   for (const char* row : {"bw +24 dB", "ma +12 dB", "em  -6 dB"}) CHECK(r.out.find(row) != std::string::npos);
   CHECK(run_tool("eval noise '" + (dir / "db").string() + "' --first-lead").status == 2);  // no such option
 }
+
+TEST_CASE("teledx-ecg eval noise scores 12-lead LUDB records against their lead II marks", "[ecg][tool][noise]") {
+  ECG_REQUIRE_SHARED("ludb/data/1.ii");
+  teledx::test::TempDir dir("teledx-ecg-noise-ludb");
+  link_record(shared_data() / "ludb/data", dir / "ludb/data", "1", {".hea", ".dat", ".ii"});
+  std::ofstream(dir / "ludb/RECORDS") << "1\n";
+  const auto r = run_tool("eval noise '" + (dir / "ludb").string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("Noise stress, 1 records") != std::string::npos);
+  // Scored within the marked beats (LUDB leaves the first and last second unmarked): all found, none extra.
+  CHECK(r.out.find("clean        100.000 100.000      0      0") != std::string::npos);
+  CHECK(r.out.find("em  -6 dB") != std::string::npos);
+}
