@@ -312,9 +312,10 @@ std::vector<std::int64_t> fiducials(const std::vector<Peak>& beats, const Featur
 /// longer than 1.5 times another steep lead's median RR, and that lead has a beat inside (200 ms or more from either
 /// end) of at least four in five of those gaps, as quick as QRS complexes, while finding four in five of the chosen
 /// lead's beats too, the chosen lead is missing beats, not the other lead inventing them: noise in the other lead
-/// adds beats but leaves the chosen lead without long gaps, and T waves counted as beats are slower. In bigeminy the normal beats can be tiny in one lead (MIT-BIH 106's V1), and a little
-/// noise in the other made that lead's separation win; it then found only the ventricular beats, half the rate, and
-/// a false critical bradycardia (`teledx-ecg eval noise`, electrode motion at 24 dB).
+/// adds beats but leaves the chosen lead without long gaps, and T waves counted as beats are slower. In bigeminy the
+/// normal beats can be tiny in one lead (MIT-BIH 106's V1), and a little noise in the other made that lead's
+/// separation win; it then found only the ventricular beats, half the rate, and a false critical bradycardia
+/// (`teledx-ecg eval noise`, electrode motion at 24 dB).
 std::size_t lead_missing_none(const std::vector<LeadDetection>& per, const std::vector<Feature>& feat, std::size_t best,
                               double top, double fs) {
   const std::int64_t near = std::int64_t(0.1 * fs), margin = std::int64_t(0.2 * fs);

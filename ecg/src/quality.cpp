@@ -262,9 +262,9 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
             " µV），未计为室性早搏或室性心动过速；请查看描记，干扰掩盖心律时请重新描记",
         Severity::Warning);
   }
-  // Electrode motion and poor contact: beats that do not repeat between their QRS complexes, even in the steadiest
-  // lead. Their noise lies in the ECG's own band, where the 40 Hz measure above does not see it, and it is what
-  // makes beats, pauses and "VT" out of nothing (`teledx-ecg eval noise`).
+  // Electrode motion and poor contact: beats that do not repeat between their QRS complexes, in the median lead (in
+  // the steadier of two). Their noise lies in the ECG's own band, where the 40 Hz measure above does not see it, and
+  // it is what makes beats, pauses and "VT" out of nothing (`teledx-ecg eval noise`).
   std::vector<double> variation;
   for (const auto& v : beat_to_beat_variation(a, cond))
     if (v) variation.push_back(*v);
