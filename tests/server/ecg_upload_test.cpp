@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "demo_server.hpp"
+#include "teledx/ecg/evaluation.hpp"
 #include "support/pdf_info.hpp"
 #include "support/temp_dir.hpp"
 
@@ -133,6 +134,36 @@ TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted, its annot
   CHECK(r.json()["files"][0]["duration_s"].get<double>() == Approx(10.0));
   auto task = expect_ecg_task(s, up, r, "wfdb");
   CHECK(task["patient"]["name"] == "李四");
+}
+
+TEST_CASE("a CSV ECG recorded while the electrodes moved reaches the ECG center named unsteady, for the clinic to "
+          "repeat", "[server][ecg][upload]") {
+  // Two leads, 10 s at 500 Hz, 75/min, with synthetic electrode motion at 0 dB on each (teledx-ecg eval noise).
+  const std::size_t n = 5000;
+  std::vector<float> ii(n), v5(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double t = std::fmod(double(k) / 500.0, 0.8) - 0.4;
+    ii[k] = float(1200 * std::exp(-t * t / (2 * 0.012 * 0.012))), v5[k] = 0.8f * ii[k];
+  }
+  std::vector<std::int64_t> beats;
+  for (std::int64_t b = 200; b < std::int64_t(n); b += 400) beats.push_back(b);
+  for (auto* lead : {&ii, &v5}) {
+    const auto noise = teledx::ecg::stress_noise(teledx::ecg::StressNoise::ElectrodeMotion, n, 500, lead == &ii ? 1 : 2);
+    teledx::ecg::add_noise_at_snr(*lead, noise, teledx::ecg::qrs_peak_to_peak(*lead, 500, beats), 0);
+  }
+  std::string csv = "# sample_rate=500\nII,V5\n";
+  for (std::size_t k = 0; k < n; ++k) csv += std::to_string(int(ii[k])) + "," + std::to_string(int(v5[k])) + "\n";
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "赵六"}}}});
+  auto task = expect_ecg_task(s, up, up.file("moving.csv", csv, "text/csv"), "csv");
+  bool named = false;
+  for (const auto& q : task["machine_flags"]["quality"])
+    if (q["code"] == "unsteady_tracing") {
+      named = true;
+      CHECK(q["severity"] == "warning");
+      CHECK(q["text_zh"].get<std::string>().find("重新描记") != std::string::npos);
+    }
+  CHECK(named);
 }
 
 TEST_CASE("a CSV ECG is converted, without a patient in file or form it is refused", "[server][ecg][upload]") {
