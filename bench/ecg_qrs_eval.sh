@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ECG evaluation over the development data (not a timed test): `teledx-ecg eval` scores QRS detection per EC57 with
 # its own scorer, cross-checked here against the reference scorer ../shared/tools/qrs_score.py on the same
-# detections; then beat typing and AF statements (MIT-BIH .atr), delineation (QTDB, LUDB) and rhythm (LUDB).
+# detections; then beat typing and AF statements (MIT-BIH .atr), delineation (QTDB, LUDB), rhythm (LUDB) and the
+# detector and flags under synthetic noise (MIT-BIH, LUDB).
 # Usage: bench/ecg_qrs_eval.sh [BUILD_DIR] [DATA_DIR]   (defaults: build-ecg, ../shared/data/ecg)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,4 +34,11 @@ fi
 if [[ -d "$data/ludb" ]]; then
   echo
   "$tool" eval rhythm "$data"
+fi
+# Detection and flags under synthetic noise (about a minute for MIT-BIH's ten records, seconds for LUDB's 51).
+echo
+"$tool" eval noise "$data/mitdb"
+if [[ -d "$data/ludb" ]]; then
+  echo
+  "$tool" eval noise "$data/ludb"
 fi
