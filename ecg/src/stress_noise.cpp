@@ -2,6 +2,7 @@
 // Test Database, made from seeded Gaussian noise shaped by the module's own filters, added at a stated SNR.
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <numbers>
 #include <random>
 
@@ -35,6 +36,14 @@ void normalise(std::vector<float>& x) {
   for (auto& v : x) v = float((v - mean) / sd);
 }
 
+/// Gaussian noise through `filters` (each run forward and back, in order), then zero mean and unit variance.
+std::vector<float> filtered_gaussian(std::size_t n, std::mt19937& rng, std::initializer_list<Biquad> filters) {
+  auto x = gaussian(n, rng);
+  for (const Biquad& f : filters) detail::filtfilt(f, x);
+  normalise(x);
+  return x;
+}
+
 /// A slowly varying level in [0, 1]: Gaussian noise low-passed at `hz`, its magnitude scaled to its 99th percentile.
 std::vector<float> envelope(std::size_t n, double fs, double hz, std::mt19937& rng) {
   auto e = gaussian(n, rng);
@@ -51,10 +60,7 @@ std::vector<float> envelope(std::size_t n, double fs, double hz, std::mt19937& r
 
 /// Respiration (a drifting 0.15-0.4 Hz sine) over a random drift under 0.3 Hz.
 std::vector<float> baseline_wander(std::size_t n, double fs, std::mt19937& rng) {
-  auto x = gaussian(n, rng);
-  detail::filtfilt(Biquad::lowpass(fs, 0.3, kQ), x);
-  detail::filtfilt(Biquad::lowpass(fs, 0.3, kQ), x);
-  normalise(x);
+  auto x = filtered_gaussian(n, rng, {Biquad::lowpass(fs, 0.3, kQ), Biquad::lowpass(fs, 0.3, kQ)});
   std::uniform_real_distribution<double> u(0, 1);
   const double f0 = 0.15 + 0.25 * u(rng), phase = 2 * std::numbers::pi * u(rng);
   double ph = phase;
@@ -80,10 +86,7 @@ std::vector<float> muscle(std::size_t n, double fs, std::mt19937& rng) {
 /// Electrode motion: transients (Gaussian bumps and their derivatives, 15-80 ms wide, two a second on average, of
 /// lognormal size) over a 1-10 Hz background: steps of the skin-electrode potential that look like QRS complexes.
 std::vector<float> electrode_motion(std::size_t n, double fs, std::mt19937& rng) {
-  auto x = gaussian(n, rng);
-  detail::filtfilt(Biquad::highpass(fs, 1, kQ), x);
-  detail::filtfilt(Biquad::lowpass(fs, 10, kQ), x);
-  normalise(x);
+  auto x = filtered_gaussian(n, rng, {Biquad::highpass(fs, 1, kQ), Biquad::lowpass(fs, 10, kQ)});
   for (auto& v : x) v *= 0.5f;
   std::exponential_distribution<double> gap(2.0);  // per second
   std::uniform_real_distribution<double> width(0.015, 0.08), u(0, 1);

@@ -3,7 +3,7 @@
 // critical values that would otherwise stop the page. Each helper asserts every answer.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { token, api, URL } from './harness.mjs';
+import { token, api, URL, login, waitForRoute } from './harness.mjs';
 
 /** Uploads files (paths or {name, bytes}) as `user` with the exam request; completes; returns the new task id. */
 export async function sendExam(user, files, request = {}) {
@@ -60,4 +60,21 @@ export async function acknowledgeCriticals(p) {
     await p.waitForSelector('.modal.critical-alert', { state: 'detached' });
     await p.waitForLoadState('networkidle');
   }
+}
+
+/**
+ * In a clinic technician's browser: the exam's row on the list carries the signal-problem chip, and its page lists
+ * the problems. Returns the list's lines and their tooltips (the machine's sentences), one per line.
+ */
+export async function examSignalProblems(p, user, taskId) {
+  await login(p, user);
+  await waitForRoute(p, '/clinic');
+  await acknowledgeCriticals(p);
+  await p.waitForSelector(`tr[data-task="${taskId}"] .chip.signal-warn`, { timeout: 15000 });
+  await p.click(`tr[data-task="${taskId}"]`);
+  await waitForRoute(p, '/clinic/exam/' + taskId);
+  await p.waitForSelector('#signal-problems');
+  const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
+  const titles = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.title));
+  return { items, titles };
 }

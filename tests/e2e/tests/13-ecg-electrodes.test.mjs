@@ -5,8 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
-import { acknowledgeCriticals } from '../lib/flows.mjs';
+import { openBrowser, token, api, URL } from '../lib/harness.mjs';
+import { examSignalProblems } from '../lib/flows.mjs';
 
 const LUDB = join(import.meta.dirname, '../../data/ecg/ludb');
 let b;
@@ -54,20 +54,10 @@ test('an ECG with the V2 and V3 electrodes exchanged is analysed with the swap n
 });
 
 test('the technician sees it on the exam list and on the exam page, in Chinese', async () => {
-  const p = b.page;
-  await login(p, 'clinic2-tech');
-  await waitForRoute(p, '/clinic');
-  await acknowledgeCriticals(p);
-  const chip = `tr[data-task="${taskId}"] .chip.signal-warn`;
-  await p.waitForSelector(chip, { timeout: 15000 });
-  await p.click(`tr[data-task="${taskId}"]`);
-  await waitForRoute(p, '/clinic/exam/' + taskId);
-  await p.waitForSelector('#signal-problems');
-  const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
+  const { items, titles } = await examSignalProblems(b.page, 'clinic2-tech', taskId);
   assert.ok(items.includes('胸导联电极互换（疑似）（V2、V3）'), 'listed by name with both leads: ' + JSON.stringify(items));
-  const titles = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.title).join('\n'));
-  assert.match(titles, /V2 与 V3 电极可能互换/, 'the machine\'s sentence, in Chinese, names the pair');
-  assert.equal(titles.split('\n').length, 1, 'said once, though the statement is made for each of the two leads');
+  assert.match(titles.join('\n'), /V2 与 V3 电极可能互换/, 'the machine\'s sentence, in Chinese, names the pair');
+  assert.equal(titles.join('\n').split('\n').length, 1, 'said once, though the statement is made for each of the two leads');
   await b.shot('chest-swap-exam-page');
 });
 

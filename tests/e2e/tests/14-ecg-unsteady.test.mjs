@@ -3,8 +3,8 @@
 // signal problem and the exam's page names the unsteady tracing and asks for a repeat, while the patient is there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
-import { acknowledgeCriticals } from '../lib/flows.mjs';
+import { openBrowser, token, api, URL } from '../lib/harness.mjs';
+import { examSignalProblems } from '../lib/flows.mjs';
 
 let b;
 let taskId;
@@ -63,20 +63,10 @@ test('an ECG recorded while the electrodes moved is analysed with the unsteady t
 });
 
 test('the technician sees it on the exam list and on the exam page, in Chinese', async () => {
-  const p = b.page;
-  await login(p, 'clinic2-tech');
-  await waitForRoute(p, '/clinic');
-  await acknowledgeCriticals(p);
-  const chip = `tr[data-task="${taskId}"] .chip.signal-warn`;
-  await p.waitForSelector(chip, { timeout: 15000 });
-  await p.click(`tr[data-task="${taskId}"]`);
-  await waitForRoute(p, '/clinic/exam/' + taskId);
-  await p.waitForSelector('#signal-problems');
-  const items = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.textContent));
+  const { items, titles } = await examSignalProblems(b.page, 'clinic2-tech', taskId);
   assert.ok(items.includes('波形逐搏不稳定'), 'listed by name: ' + JSON.stringify(items));
-  const titles = await p.$$eval('#signal-problems li', (xs) => xs.map((x) => x.title).join('\n'));
-  assert.match(titles, /电极移动或接触不良/, "the machine's sentence, in Chinese, says why");
-  assert.match(titles, /重新描记/, 'and asks for a repeat');
+  assert.match(titles.join('\n'), /电极移动或接触不良/, "the machine's sentence, in Chinese, says why");
+  assert.match(titles.join('\n'), /重新描记/, 'and asks for a repeat');
   await b.shot('unsteady-exam-page');
 });
 
