@@ -153,15 +153,11 @@ void print_window(const Analysis& a, const Reference& ref, std::int64_t lo, std:
 /// analyze() on every whole 10-s window of the record, each on its own as a resting ECG would be.
 Counts score_windows(const Waveform& w, const Reference& ref) {
   Counts c;
-  const auto seg = std::size_t(10 * w.sample_rate_hz);
-  Waveform shell = w;  // metadata without the samples, copied once per window
-  for (auto& l : shell.leads) l.uv.clear();
-  for (std::size_t s0 = 0; s0 + seg <= w.sample_count(); s0 += seg) {
-    Waveform x = shell;
-    for (std::size_t i = 0; i < x.leads.size(); ++i)
-      x.leads[i].uv.assign(w.leads[i].uv.begin() + std::ptrdiff_t(s0), w.leads[i].uv.begin() + std::ptrdiff_t(s0 + seg));
-    const auto a = analyze(x);
-    const auto lo = std::int64_t(s0), hi = std::int64_t(s0 + seg);
+  const auto seg = std::int64_t(10 * w.sample_rate_hz);
+  const auto windows = ten_second_windows(w);
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    const auto a = analyze(windows[i]);
+    const auto lo = std::int64_t(i) * seg, hi = lo + seg;
     score(a.beats, ref.beats, lo, lo, hi, w.sample_rate_hz, c);
     ++c.windows;
     const bool false_af = states_af(a) && !ref.af_overlaps(lo, hi);

@@ -25,9 +25,6 @@ namespace fs = std::filesystem;
 namespace teledx::ecg::eval {
 namespace {
 
-/// LUDB keeps its records under data/ in PhysioNet's layout; a flat copy has them beside RECORDS.
-fs::path ludb_records_dir(const fs::path& ludb) { return fs::exists(ludb / "data") ? ludb / "data" : ludb; }
-
 using Wave = AnnotatedWave;
 
 /// A record's wave marks in one annotation file; none when it is missing or unreadable (that lead is not scored).

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "teledx/ecg/waveform.hpp"
+
 namespace teledx::ecg::eval {
 
 /// The records of a database directory: the arguments when given, else DIR/RECORDS.dev (a development split) or,
@@ -13,6 +15,12 @@ namespace teledx::ecg::eval {
 /// DIR) are left out, and how many were is said on stderr: a split keeps the full list of its database.
 std::vector<std::string> records_in(const std::filesystem::path& dir, std::vector<std::string> given = {},
                                     const std::filesystem::path& data_dir = {});
+
+/// LUDB keeps its records under data/ in PhysioNet's layout; a flat copy has them beside RECORDS.
+std::filesystem::path ludb_records_dir(const std::filesystem::path& ludb);
+
+/// The record's whole 10-s windows, each a Waveform of its own (a resting ECG's length), in order.
+std::vector<Waveform> ten_second_windows(const Waveform& w);
 
 /// Process CPU time in ms: the machine may be shared, so wall time would measure the neighbours' load.
 double cpu_ms();

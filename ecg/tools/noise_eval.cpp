@@ -41,21 +41,6 @@ std::set<std::string> critical_codes(const Analysis& a) {
   return codes;
 }
 
-/// One record's 10-s windows.
-std::vector<Waveform> windows_of(const Waveform& w) {
-  std::vector<Waveform> out;
-  const auto seg = std::size_t(10 * w.sample_rate_hz);
-  Waveform shell = w;
-  for (auto& l : shell.leads) l.uv.clear();
-  for (std::size_t s0 = 0; seg > 0 && s0 + seg <= w.sample_count(); s0 += seg) {
-    Waveform x = shell;
-    for (std::size_t i = 0; i < x.leads.size(); ++i)
-      x.leads[i].uv.assign(w.leads[i].uv.begin() + std::ptrdiff_t(s0), w.leads[i].uv.begin() + std::ptrdiff_t(s0 + seg));
-    out.push_back(std::move(x));
-  }
-  return out;
-}
-
 struct Condition {
   std::string label;
   std::vector<Ec57Tally> qrs;
@@ -132,7 +117,7 @@ int run_noise(const fs::path& db, const std::vector<std::string>& records) {
       std::vector<Annotation> test;
       for (auto t : detect_qrs(s)) test.push_back({t, 1, 0, 0, 0, {}});
       c.qrs.push_back(score_ec57(*ref, test, fs, eo));
-      const auto wins = windows_of(x);
+      const auto wins = ten_second_windows(x);
       for (std::size_t i = 0; i < wins.size(); ++i) {
         const auto a = analyze(wins[i]);
         const auto codes = critical_codes(a);

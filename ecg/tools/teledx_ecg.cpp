@@ -52,6 +52,22 @@ std::vector<std::string> records_in(const fs::path& dir, std::vector<std::string
   return present;
 }
 
+fs::path ludb_records_dir(const fs::path& ludb) { return fs::exists(ludb / "data") ? ludb / "data" : ludb; }
+
+std::vector<Waveform> ten_second_windows(const Waveform& w) {
+  std::vector<Waveform> out;
+  const auto seg = std::size_t(10 * w.sample_rate_hz);
+  Waveform shell = w;  // metadata without the samples, copied once per window
+  for (auto& l : shell.leads) l.uv.clear();
+  for (std::size_t s0 = 0; seg > 0 && s0 + seg <= w.sample_count(); s0 += seg) {
+    Waveform x = shell;
+    for (std::size_t i = 0; i < x.leads.size(); ++i)
+      x.leads[i].uv.assign(w.leads[i].uv.begin() + std::ptrdiff_t(s0), w.leads[i].uv.begin() + std::ptrdiff_t(s0 + seg));
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 namespace {
 
 std::string pct(std::optional<double> v) {
@@ -210,8 +226,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> recs(args.begin() + 3, args.end());
     for (const auto& r : recs)
       if (r.rfind("--", 0) == 0) return usage();
-    // LUDB keeps its records under data/ (PhysioNet's layout); MIT-BIH beside its RECORDS.
-    const fs::path data = fs::is_directory(dir / "data") ? dir / "data" : dir;
+    const fs::path data = ludb_records_dir(dir);  // LUDB's data/ layout; MIT-BIH's records beside its RECORDS
     return run_noise(data, records_in(dir, recs, data));
   }
   if (what == "qrs" || what == "beats") {
