@@ -54,6 +54,38 @@ std::string label_of(StressNoise kind, double snr) {
   return label;
 }
 
+/// A record's reference beats and the span EC57 scores: MIT-BIH's .atr from 300 s (a shorter record whole), or for
+/// a 12-lead LUDB record the QRS complexes marked in lead II, from 200 ms before the first mark to 200 ms after the
+/// last (LUDB leaves the beats cut by its first and last second unmarked).
+struct RecordReference {
+  std::vector<Annotation> annotations;  // as EC57 reads them (beats, and for MIT-BIH its VF episodes' marks)
+  std::vector<std::int64_t> beats;      // the beats' samples
+  Ec57Options span;
+};
+Result<RecordReference> reference_of(const fs::path& db, const std::string& rec, double fs, std::int64_t samples) {
+  const bool atr = fs::exists(db / (rec + ".atr"));
+  auto bytes = read_file_bytes(db / (rec + (atr ? ".atr" : ".ii")));
+  if (!bytes) return bytes.error();
+  auto marks = read_wfdb_annotations(*bytes);
+  if (!marks) return marks.error();
+  RecordReference r;
+  r.span.end_sample = samples;
+  if (double(samples) < 600 * fs) r.span.start_s = 0;
+  if (atr) {
+    r.annotations = std::move(*marks);
+    for (const auto& a : r.annotations)
+      if (is_beat_annotation(a.code)) r.beats.push_back(a.sample);
+    return r;
+  }
+  for (const auto& wave : annotated_waves(*marks))
+    if (wave.sym == 'N') r.annotations.push_back({wave.peak, 1, 0, 0, 0, {}}), r.beats.push_back(wave.peak);
+  if (!r.beats.empty()) {
+    r.span.start_s = std::max(0.0, double(r.beats.front()) / fs - 0.2);
+    r.span.end_sample = std::min(samples, r.beats.back() + std::int64_t(0.2 * fs));
+  }
+  return r;
+}
+
 void print_row(const char* label, const Condition& c) {
   const auto s = summarize_ec57(c.qrs);
   auto pct = [](std::optional<double> v) { return v ? *v : 0.0; };
@@ -81,34 +113,14 @@ int run_noise(const fs::path& db, const std::vector<std::string>& records) {
   const double t0 = cpu_ms();
   for (const auto& rec : scored) {
     auto w = read_wfdb_file(db / (rec + ".hea"));
-    // The beats: MIT-BIH's .atr, or for a 12-lead LUDB record the QRS complexes marked in lead II.
-    const bool atr = fs::exists(db / (rec + ".atr"));
-    auto bytes = read_file_bytes(db / (rec + (atr ? ".atr" : ".ii")));
-    auto ref = bytes ? read_wfdb_annotations(*bytes) : Result<std::vector<Annotation>>(bytes.error());
+    auto ref = reference_of(db, rec, w ? w->sample_rate_hz : 0, w ? std::int64_t(w->sample_count()) : 0);
     if (!w || !ref) {
       std::fprintf(stderr, "%s: %s\n", rec.c_str(), (!w ? w.error() : ref.error()).message.c_str());
       return 2;
     }
-    if (!atr) {
-      std::vector<Annotation> qrs;
-      for (const auto& wave : annotated_waves(*ref))
-        if (wave.sym == 'N') qrs.push_back({wave.peak, 1, 0, 0, 0, {}});
-      *ref = std::move(qrs);
-    }
     const double fs = w->sample_rate_hz;
-    std::vector<std::int64_t> beats;
-    for (const auto& a : *ref)
-      if (is_beat_annotation(a.code)) beats.push_back(a.sample);
-    Ec57Options eo;
-    eo.end_sample = std::int64_t(w->sample_count());
-    // EC57's 5-minute learning period applies to long records; a 10-s ECG is scored whole, but LUDB leaves the
-    // beats cut by its first and last second unmarked: it is scored from 200 ms before its first mark to 200 ms
-    // after its last.
-    if (double(w->sample_count()) < 600 * fs) eo.start_s = 0;
-    if (!atr && !beats.empty()) {
-      eo.start_s = std::max(0.0, double(beats.front()) / fs - 0.2);
-      eo.end_sample = std::min(std::int64_t(w->sample_count()), beats.back() + std::int64_t(0.2 * fs));
-    }
+    const Ec57Options& eo = ref->span;
+    const std::vector<std::int64_t>& beats = ref->beats;
     std::vector<Measurements> clean_m;
     auto score = [&](const Waveform& x, Condition& c, const std::vector<std::set<std::string>>* base,
                      std::vector<std::set<std::string>>* keep) {
@@ -116,7 +128,7 @@ int run_noise(const fs::path& db, const std::vector<std::string>& records) {
       condition_signals(s);
       std::vector<Annotation> test;
       for (auto t : detect_qrs(s)) test.push_back({t, 1, 0, 0, 0, {}});
-      c.qrs.push_back(score_ec57(*ref, test, fs, eo));
+      c.qrs.push_back(score_ec57(ref->annotations, test, fs, eo));
       const auto wins = ten_second_windows(x);
       for (std::size_t i = 0; i < wins.size(); ++i) {
         const auto a = analyze(wins[i]);
