@@ -3,8 +3,8 @@
 // signal problem and the exam's page names the unsteady tracing and asks for a repeat, while the patient is there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, token, api, URL } from '../lib/harness.mjs';
-import { examSignalProblems } from '../lib/flows.mjs';
+import { openBrowser, token, api } from '../lib/harness.mjs';
+import { examSignalProblems, sendExam } from '../lib/flows.mjs';
 
 let b;
 let taskId;
@@ -43,18 +43,10 @@ after(async () => {
 });
 
 test('an ECG recorded while the electrodes moved is analysed with the unsteady tracing named', async () => {
-  const tok = await token('clinic2-tech');
-  const up = await api('POST', '/api/uploads', { token: tok, body: {
-    reason: '心悸 (e2e unsteady)', priority: 'routine',
+  taskId = await sendExam('clinic2-tech', [{ name: 'moving.csv', bytes: movingEcgCsv() }], {
+    reason: '心悸 (e2e unsteady)',
     patient: { name: '孙丽', id: 'MZ-E2E-UNSTEADY', sex: 'F', birth_date: '19650101' },
-  } });
-  assert.equal(up.status, 201, JSON.stringify(up.json));
-  const sent = await fetch(`${URL}/api/uploads/${up.json.upload_id}/files?name=moving.csv`, {
-    method: 'POST', headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'text/csv' }, body: movingEcgCsv(),
   });
-  assert.equal(sent.status, 200, await sent.text());
-  assert.equal((await api('POST', `/api/uploads/${up.json.upload_id}/complete`, { token: tok })).status, 200);
-  taskId = (await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok })).json.tasks[0].id;
   const task = await api('GET', `/api/tasks/${taskId}`, { token: await token('ecg-reader1') });
   assert.equal(task.status, 200);
   const unsteady = (task.json.machine_flags.quality || []).filter((q) => q.code === 'unsteady_tracing');
