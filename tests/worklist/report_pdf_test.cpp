@@ -4,6 +4,7 @@
 #include <cairo.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -85,6 +86,44 @@ TEST_CASE("the signed report PDF carries the Chinese text and the verification c
     std::filesystem::copy_file(file, std::filesystem::path(keep) / "report.pdf",
                                std::filesystem::copy_options::overwrite_existing);
   }
+}
+
+TEST_CASE("the seeded ECG template prints its heart-rate unit in Chinese on the report", "[worklist][pdf]") {
+  County c;
+  auto templates = c.reports.templates(TaskKind::Ecg);
+  REQUIRE(templates.ok());
+  REQUIRE(!templates->empty());
+  const auto& fields = templates->front().fields;
+  auto rate = std::find_if(fields.begin(), fields.end(), [](const TemplateField& f) { return f.key == "heart_rate"; });
+  REQUIRE(rate != fields.end());
+  CHECK(rate->unit == "次/分 bpm");  // migration 5: bilingual like the labels
+
+  auto t = c.study(Priority::Routine, "ECG", "", nullptr, TaskKind::Ecg);
+  REQUIRE(c.tasks.claim(t.id, County::as(c.ecg_reader)).ok());
+  ReportContent content{"窦性心律。", "正常心电图。", {{"heart_rate", "72"}, {"qt", "380"}}, templates->front().id};
+  REQUIRE(c.reports.save_draft(t.id, 0, content, County::as(c.ecg_reader)).ok());
+  REQUIRE(c.reports.sign(t.id, County::as(c.ecg_reader)).ok());
+  ReportPdfInput in;
+  in.clinic_name = "城关镇卫生院";
+  in.center_name = "县医院心电诊断中心";
+  in.task = c.reload(t);
+  in.versions = *c.reports.versions(t.id);
+  in.field_labels = fields;
+  in.printed_ms = c.clock.now_ms();
+  auto pdf = render_report_pdf(in);
+  REQUIRE(pdf.ok());
+
+  test::TempDir dir("teledx-pdf-ecg");
+  {
+    std::ofstream out(dir / "ecg.pdf", std::ios::binary);
+    out << *pdf;
+  }
+  std::string text;
+  REQUIRE(test::run_command("pdftotext -enc UTF-8 " + (dir / "ecg.pdf").string() + " -", &text) == 0);
+  std::erase(text, ' ');  // pdftotext drops or adds spaces between Chinese and digits
+  CHECK(text.find("72次/分") != std::string::npos);
+  CHECK(text.find("380ms") != std::string::npos);
+  CHECK(text.find("bpm") == std::string::npos);
 }
 
 TEST_CASE("a long report breaks onto further pages, no signed version is refused", "[worklist][pdf]") {

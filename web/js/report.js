@@ -76,7 +76,7 @@ export async function createReportEditor(host, task, { onChange } = {}) {
     for (const f of fieldsDef) {
       const input = h('input', { value: (values && values[f.key]) || measured[f.key] || '', 'data-key': f.key, oninput: () => save() });
       fieldInputs.set(f.key, input);
-      struct.append(h('label.field', h('span.field-label', bilingual(f.label) + (f.unit ? ` (${f.unit})` : '')), input));
+      struct.append(h('label.field', h('span.field-label', bilingual(f.label) + (f.unit ? ` (${bilingual(f.unit)})` : '')), input));
     }
     struct.hidden = !fieldsDef.length;
   }

@@ -6,7 +6,7 @@ import { examText, criticalCategory } from './tasks.js';
 
 function fieldLabel(key, templateFields) {
   const f = (templateFields || []).find((x) => x.key === key);
-  return f ? bilingual(f.label) + (f.unit ? ` (${f.unit})` : '') : key;
+  return f ? bilingual(f.label) + (f.unit ? ` (${bilingual(f.unit)})` : '') : key;
 }
 
 /**

@@ -216,7 +216,13 @@ std::vector<db::Migration> TaskStore::migrations() {
            "ALTER TABLE reading_tasks ADD COLUMN technician_id INTEGER;\n"
            "ALTER TABLE reading_tasks ADD COLUMN technician_name TEXT NOT NULL DEFAULT '';\n"
            "ALTER TABLE reading_tasks ADD COLUMN sla_paused_ms INTEGER NOT NULL DEFAULT 0;\n"
-           "CREATE INDEX reading_tasks_quality ON reading_tasks (clinic_id, quality_ms)"}};
+           "CREATE INDEX reading_tasks_quality ON reading_tasks (clinic_id, quality_ms)"},
+          // The ECG template's heart-rate unit was seeded as "bpm", which then printed on the Chinese report; units
+          // are bilingual like the labels ("次/分 bpm": the web shows the half of the reader's language, the printed
+          // report the Chinese one). replace() on the stored text leaves a center's own edits of that template alone.
+          {5, "bilingual heart-rate unit in the 12-lead ECG template",
+           "UPDATE report_templates SET body = replace(body, '\"unit\":\"bpm\"', '\"unit\":\"次/分 bpm\"') "
+           "WHERE kind = 'ecg'"}};
 }
 
 }  // namespace teledx::worklist

@@ -88,8 +88,8 @@ test('the clinic opens the result and gets the report and the paper tracing as P
   await p.waitForSelector('#report-pdf');
   // The measurements under the template's names, as the reader saw them, not the template's keys.
   const doc = await p.textContent('#report-doc');
-  assert.match(doc, /心率 \(bpm\)72/);
-  assert.match(doc, /测量值心律窦性心律心率 \(bpm\)72PR间期 \(ms\)159/, "in the template's order");
+  assert.match(doc, /心率 \(次\/分\)72/);
+  assert.match(doc, /测量值心律窦性心律心率 \(次\/分\)72PR间期 \(ms\)159/, "in the template's order");
   assert.doesNotMatch(doc, /heart_rate|rhythm/);
   // The tracing is there under the report, drawn, and its controls stay off the printed page.
   await p.waitForSelector('#result-ecg-viewer[data-ready="1"]', { timeout: 15000 });
