@@ -23,7 +23,23 @@ Fiducials delineate_median(const LeadSet& median, std::int64_t median_r, const s
 std::pair<std::optional<double>, std::optional<double>> qt_of_halves(const LeadSet& conditioned, const std::vector<Beat>& beats);
 /// Intervals, rate and frontal axes from the median beat and the beat list.
 Measurements measure(const Analysis& a);
-void rhythm_statements(Analysis& a, const LeadSet& conditioned);
+/// A regular oscillation that every chest lead carries alike: a limb electrode's tremor, through Wilson's central
+/// terminal (limb_tremor.cpp). `hz` its frequency, `uv` its amplitude in the chest leads (a third of the electrode's),
+/// `coherence` how alike the six leads carry it (1: identical).
+struct LimbTremor {
+  double hz = 0, uv = 0, coherence = 0;
+};
+/// Thresholds: the QRS-T-cancelled residual's strongest component in 3-12 Hz shared by the six chest leads is at
+/// least kTremorUv, carried with a coherence of kTremorCoherence or more, and by every lead at more than
+/// 1/kTremorSpread of the strongest one's size. LUDB's 51 development records as recorded: at most 9 µV with a
+/// coherence of 0.77 (16 µV at 0.43, PVCs that the median beat does not cancel); their flutter (LUDB 52) 6 µV at
+/// 0.60. A synthetic tremor of 100 µV at one arm gives 5-20 µV, coherence 0.8-1 and sizes within 1 : 2.6
+/// (docs/ecg.md, "Limb electrode tremor").
+inline constexpr double kTremorUv = 10, kTremorCoherence = 0.8, kTremorSpread = 3;
+/// The tremor, when the six chest leads are there and carry it (limb_tremor.cpp).
+std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet& conditioned);
+/// `tremor`: limb_electrode_tremor(); with it, a 3.8-6 Hz oscillation of the residual is not taken for flutter waves.
+void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor);
 /// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
 void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);
 void st_statements(Analysis& a);
@@ -57,7 +73,7 @@ inline constexpr double kUnsteadySteadierOfTwo = 0.10;
 /// `hf_rms`: high_frequency_rms() of each conditioned lead (0 when 40 Hz is near Nyquist; analyze()); `bursts`:
 /// untype_noise_runs().
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,
-                        const std::vector<NoiseBurst>& bursts);
+                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made. `hf_rms` as for
 /// quality_statements.
 void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);

@@ -202,7 +202,7 @@ std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<st
 }
 
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, const std::vector<double>& hf_rms,
-                        const std::vector<NoiseBurst>& bursts) {
+                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor) {
   const double fs = raw.sample_rate_hz;
   int bad_leads = 0;
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
@@ -279,6 +279,15 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         "波形逐搏不稳定：QRS 波之间的波形逐搏变化（" + std::string(many ? "中位导联" : "较稳定导联") + "中为 QRS 振幅的 " +
             fmt(100 * unsteady) + "%），提示电极移动或接触不良；请检查电极、嘱患者保持静止后重新描记",
         Severity::Warning);
+  // A limb electrode's tremor: flutter-like waves in the limb leads, and a rhythm no one should read from them.
+  if (tremor)
+    say(a, "limb_tremor",
+        "A regular " + fmt(tremor->hz, 1) + " Hz oscillation runs alike through every chest lead (" + fmt(tremor->uv) +
+            " µV): tremor or movement at a limb electrode, which can look like atrial flutter waves; let the patient " +
+            "rest the arms and legs (for a tremor, electrodes on the upper arms and thighs help) and repeat the ECG",
+        "肢体震颤干扰：各胸导联同步出现 " + fmt(tremor->hz, 1) + " Hz 规则波动（" + fmt(tremor->uv) +
+            " µV），来自肢体电极的震颤或活动，可酷似心房扑动波；请让患者放松四肢（震颤者可将肢体电极移至上臂和大腿近端）后重新描记",
+        Severity::Warning);
   const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
   if (a.mains_removed_hz > 0)
     say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out",
@@ -289,7 +298,8 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   else if (bad_leads * 2 > int(recorded))
     say(a, "repeat_recording", "More than half of the leads are unusable: repeat the ECG",
         "建议重新描记：半数以上导联无法使用", Severity::Warning);
-  if (auto reversal = limb_lead_reversal(a))
+  // Not with a tremor: it moves the P wave's axis as a swap would (LUDB dev with synthetic 5-Hz arm tremor: 3 calls).
+  if (auto reversal = tremor ? std::nullopt : limb_lead_reversal(a))
     say(a, "limb_lead_reversal_suspected", reversal->text, reversal->text_zh, Severity::Warning);
   // Said for each of the two electrodes, as a lead off is: the clinic's page and the paper then name both leads.
   if (const auto swap = chest_lead_swap(a)) {

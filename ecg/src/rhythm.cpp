@@ -168,7 +168,7 @@ bool ventricular_bigeminy(const std::vector<Beat>& b) {
 
 }  // namespace
 
-void rhythm_statements(Analysis& a, const LeadSet& s) {
+void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTremor>& tremor) {
   const double fs = a.sample_rate_hz;
   const auto& b = a.beats;
   const Measurements& m = a.measurements;
@@ -261,7 +261,10 @@ void rhythm_statements(Analysis& a, const LeadSet& s) {
     say(a, "atrial_fibrillation", "Atrial fibrillation suspected (irregular RR, no consistent P wave), ventricular rate " +
                                       fmt(hr) + "/min",
         "心房颤动（疑似）：RR 间期不规则，无一致的 P 波，心室率 " + fmt(hr) + " 次/分", Severity::Warning);
-  } else if ((!p_present && flutter_waves(s, a)) || locked_flutter_waves(a)) {
+  } else if (!tremor && ((!p_present && flutter_waves(s, a)) || locked_flutter_waves(a))) {
+    // A limb electrode's tremor is a regular 4-12 Hz wave in the limb leads, flutter-like in II and, over a 10-s
+    // ECG's few beats, not averaged out of the median beat either (quality_statements names it): flutter is then
+    // left to the reader, who is asked for a steadier recording.
     say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)",
         "心房扑动（疑似）：规则的心房波（230–360 次/分）代替 P 波", Severity::Warning);
   } else if (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400) {

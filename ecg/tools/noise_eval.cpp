@@ -29,7 +29,7 @@ namespace {
 /// The quality statements that tell the technician the tracing is disturbed (and so to look before trusting it).
 bool warns_of_signal(const Analysis& a) {
   for (const auto& q : a.quality)
-    if (q.code == "noise" || q.code == "noise_burst" || q.code == "unsteady_tracing" || q.code == "baseline_wander" ||
+    if (q.code == "noise" || q.code == "noise_burst" || q.code == "unsteady_tracing" || q.code == "limb_tremor" || q.code == "baseline_wander" ||
         q.code == "repeat_recording" || q.code == "lead_off")
       return true;
   return false;

@@ -73,6 +73,10 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
     add_noise_at_snr(moving.leads[l].uv, noise, qrs_peak_to_peak(moving.leads[l].uv, moving.sample_rate_hz, beats), 6);
   }
   out.emplace_back("electrode motion", std::move(moving));
+  // A 5-Hz tremor at the left arm: limb tremor.
+  Waveform shaking = synth_ecg(Synth{});
+  teledx::ecg::test::add_limb_tremor(shaking, 5.0, 150);
+  out.emplace_back("limb tremor", std::move(shaking));
   out.emplace_back("empty", Waveform{});
   for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {
     auto w = read_ecg_file(teledx::ecg::test::local_data() / f);
@@ -130,7 +134,8 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "critical_vt", "third_degree_av_block_suspected", "critical_complete_av_block", "stemi_pattern",
         "critical_stemi", "st_depression", "critical_long_qtc", "first_degree_av_block", "atrial_fibrillation",
         "critical_af_rapid", "critical_svt", "lead_off", "mains_interference", "repeat_recording",
-        "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing"}) {
+        "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing",
+        "limb_tremor"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

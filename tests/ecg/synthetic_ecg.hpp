@@ -5,6 +5,7 @@
 #include <map>
 #include <numbers>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "teledx/ecg/waveform.hpp"
@@ -56,6 +57,9 @@ inline Waveform synth_ecg(const Synth& o) {
     const double kt = li < 6 ? std::cos((o.t_axis - angle[li]) * rad) : v_t[li - 6];
     const double kp = li < 6 ? std::cos((o.p_axis - angle[li]) * rad) : v_p;
     const double st = o.st_uv.count(leads[li]) ? o.st_uv.at(leads[li]) : 0;
+    static const double v_f1[] = {1.0, 0.6, 0.3, 0.1, -0.1, -0.2}, v_f2[] = {0.4, 0.6, 0.5, 0.3, 0.2, 0.1};
+    const double kf1 = li < 6 ? std::cos((80 - angle[li]) * rad) : v_f1[li - 6];
+    const double kf2 = li < 6 ? std::cos((20 - angle[li]) * rad) : v_f2[li - 6];
     LeadSignal s{leads[li], std::vector<float>(n), std::string(lead_name(leads[li]))};
     for (std::size_t k = 0; k < n; ++k) {
       const double t = double(k) / o.fs;
@@ -77,9 +81,12 @@ inline Waveform synth_ecg(const Synth& o) {
         // ST shift from J to the T peak region, tapering to zero at the end of T.
         if (st != 0 && t >= q + qrs && t < q + qt) v += st * (t < q + qt - 0.1 ? 1.0 : (q + qt - t) / 0.1);
       }
+      // Fibrillation waves: two wavefronts, each projected on the leads like a dipole (largest in V1 and the inferior
+      // leads), so that the leads obey Einthoven's law and the chest leads differ, as the heart's own waves do. (The
+      // same wave in all twelve leads is what only a limb electrode's tremor makes in the chest leads.)
       if (o.fibrillation_uv > 0)
-        v += o.fibrillation_uv * (std::sin(2 * std::numbers::pi * 6.1 * t + 0.7 * std::sin(2 * std::numbers::pi * 0.37 * t)) +
-                                  0.5 * std::sin(2 * std::numbers::pi * 7.3 * t));
+        v += o.fibrillation_uv * (kf1 * std::sin(2 * std::numbers::pi * 6.1 * t + 0.7 * std::sin(2 * std::numbers::pi * 0.37 * t)) +
+                                  kf2 * 0.5 * std::sin(2 * std::numbers::pi * 7.3 * t));
       if (o.mains_uv > 0) v += o.mains_uv * std::sin(2 * std::numbers::pi * o.mains_hz * t);
       v += o.noise_uv * gauss(rng);
       s.uv[k] = float(v);
@@ -96,6 +103,32 @@ inline Waveform synth_ecg(const Synth& o) {
 inline void add_signals(Waveform& into, const Waveform& other) {
   for (std::size_t l = 0; l < into.leads.size(); ++l)
     for (std::size_t k = 0; k < into.leads[l].uv.size(); ++k) into.leads[l].uv[k] += other.leads[l].uv[k];
+}
+
+/// A tremor at limb electrodes, added as the cart would record it: `uv` is each moving electrode's amplitude, which
+/// waxes and wanes (60 +- 40 % at 0.3 Hz); the right arm and left leg, when moving, do so at 1.03 and 0.97 times
+/// `hz`, out of step with the left arm. Limb leads are differences of electrodes; chest leads are measured against
+/// Wilson's central terminal, the mean of the three, so all six carry the same third of it.
+struct LimbElectrodes {
+  bool left_arm = true, right_arm = false, left_leg = false;
+};
+inline void add_limb_tremor(Waveform& w, double hz, double uv, LimbElectrodes moving = {}, double phase = 0.4) {
+  auto lead = [&w](Lead l) -> std::vector<float>& {
+    for (auto& s : w.leads)
+      if (s.lead == l) return s.uv;
+    throw std::runtime_error("lead missing");
+  };
+  const double two_pi = 2 * std::numbers::pi;
+  for (std::size_t k = 0; k < w.sample_count(); ++k) {
+    const double t = double(k) / w.sample_rate_hz, size = uv * (0.6 + 0.4 * std::sin(two_pi * 0.3 * t + phase));
+    const double la = moving.left_arm ? size * std::sin(two_pi * hz * t + phase) : 0;
+    const double ra = moving.right_arm ? size * std::sin(two_pi * hz * 1.03 * t + 2 * phase) : 0;
+    const double ll = moving.left_leg ? size * std::sin(two_pi * hz * 0.97 * t + 3 * phase) : 0;
+    const auto add = [&](Lead l, double v) { lead(l)[k] += float(v); };
+    add(Lead::I, la - ra), add(Lead::II, ll - ra), add(Lead::III, ll - la);
+    add(Lead::aVR, ra - (la + ll) / 2), add(Lead::aVL, la - (ra + ll) / 2), add(Lead::aVF, ll - (ra + la) / 2);
+    for (Lead v : {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6}) add(v, -(la + ra + ll) / 3);
+  }
 }
 
 }  // namespace teledx::ecg::test

@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "demo_server.hpp"
+#include "ecg/synthetic_ecg.hpp"
 #include "teledx/ecg/evaluation.hpp"
 #include "support/pdf_info.hpp"
 #include "support/temp_dir.hpp"
@@ -164,6 +165,31 @@ TEST_CASE("a CSV ECG recorded while the electrodes moved reaches the ECG center 
       CHECK(q["text_zh"].get<std::string>().find("重新描记") != std::string::npos);
     }
   CHECK(named);
+}
+
+TEST_CASE("a 12-lead CSV ECG recorded with a trembling arm reaches the ECG center named limb tremor and not flutter",
+          "[server][ecg][upload]") {
+  teledx::ecg::Waveform w = teledx::ecg::test::synth_ecg({});
+  teledx::ecg::test::add_limb_tremor(w, 5.0, 150);
+  std::string csv = "# sample_rate=500\n";
+  for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + w.leads[l].label;
+  csv += "\n";
+  for (std::size_t k = 0; k < w.sample_count(); ++k) {
+    for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + std::to_string(int(w.leads[l].uv[k]));
+    csv += "\n";
+  }
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "钱七"}}}});
+  auto task = expect_ecg_task(s, up, up.file("tremor.csv", csv, "text/csv"), "csv");
+  bool named = false;
+  for (const auto& q : task["machine_flags"]["quality"])
+    if (q["code"] == "limb_tremor") {
+      named = true;
+      CHECK(q["severity"] == "warning");
+      CHECK(q["text_zh"].get<std::string>().find("5.0 Hz") != std::string::npos);
+    }
+  CHECK(named);
+  for (const auto& st : task["machine_flags"]["rhythm"]) CHECK(st["code"] != "atrial_flutter");
 }
 
 TEST_CASE("a CSV ECG is converted, without a patient in file or form it is refused", "[server][ecg][upload]") {
