@@ -148,4 +148,30 @@ void add_noise_at_snr(std::vector<float>& x, const std::vector<float>& unit_nois
   for (std::size_t k = 0; k < n; ++k) x[k] += float(gain * unit_noise[k]);
 }
 
+void add_limb_tremor(Waveform& w, double hz, double uv, LimbElectrodes moving, double phase) {
+  const double two_pi = 2 * std::numbers::pi;
+  for (std::size_t k = 0; k < w.sample_count(); ++k) {
+    const double t = double(k) / w.sample_rate_hz, size = uv * (0.6 + 0.4 * std::sin(two_pi * 0.3 * t + phase));
+    const double la = moving.left_arm ? size * std::sin(two_pi * hz * t + phase) : 0;
+    const double ra = moving.right_arm ? size / 2 * std::sin(two_pi * hz * 1.03 * t + 2 * phase) : 0;
+    const double ll = moving.left_leg ? size * std::sin(two_pi * hz * 0.97 * t + 3 * phase) : 0;
+    for (auto& l : w.leads) {
+      double v = 0;
+      switch (l.lead) {
+        case Lead::I: v = la - ra; break;
+        case Lead::II: v = ll - ra; break;
+        case Lead::III: v = ll - la; break;
+        case Lead::aVR: v = ra - (la + ll) / 2; break;
+        case Lead::aVL: v = la - (ra + ll) / 2; break;
+        case Lead::aVF: v = ll - (ra + la) / 2; break;
+        case Lead::V1: case Lead::V2: case Lead::V3: case Lead::V4: case Lead::V5: case Lead::V6:
+          v = -(la + ra + ll) / 3;
+          break;
+        default: continue;
+      }
+      l.uv[k] += float(v);
+    }
+  }
+}
+
 }  // namespace teledx::ecg

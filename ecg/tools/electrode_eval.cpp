@@ -1,9 +1,13 @@
 // `teledx-ecg eval electrodes`: misplaced electrodes made in software from LUDB's 12-lead records (limb electrodes
 // on the wrong limbs, two neighbouring chest electrodes exchanged), and how often the quality check calls them; and
-// its false calls on the records as recorded, and with one lead off.
+// its false calls on the records as recorded, and with one lead off. Then a tremor at the limb electrodes
+// (add_limb_tremor): how often it is named, how often atrial flutter is called from it, and the critical flags it
+// raises, with or without a warning beside them.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -11,6 +15,7 @@
 
 #include "eval.hpp"
 #include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/evaluation.hpp"
 #include "teledx/ecg/readers.hpp"
 
 namespace fs = std::filesystem;
@@ -23,6 +28,8 @@ std::vector<float>& lead_of(Waveform& w, Lead l) {
     if (x.lead == l) return x.uv;
   throw std::runtime_error("lead " + std::string(lead_name(l)) + " missing");
 }
+
+std::string fmt_hz(double hz) { return std::to_string(int(hz)) + " Hz"; }
 
 void invert(std::vector<float>& v) {
   for (auto& x : v) x = -x;
@@ -77,6 +84,39 @@ bool says_misplacement(const Analysis& an) {
   return says(an, "limb_lead_reversal_suspected") || says(an, "chest_lead_swap_suspected");
 }
 
+/// A tremor added to every record: which electrodes, how fast, how large.
+struct Tremor {
+  std::string name;
+  double hz, uv;
+  LimbElectrodes moving;
+};
+
+std::vector<Tremor> tremors() {
+  const LimbElectrodes arms{true, true, false};
+  std::vector<Tremor> out;
+  for (double hz : {4.0, 5.0, 6.0, 8.0, 10.0}) out.push_back({"both arms, " + fmt_hz(hz), hz, 150, arms});
+  for (double uv : {50.0, 100.0, 250.0}) out.push_back({"both arms, 5 Hz, " + std::to_string(int(uv)) + " uV", 5, uv, arms});
+  out.push_back({"left arm, 5 Hz", 5, 150, {true, false, false}});
+  out.push_back({"right arm, 5 Hz", 5, 150, {false, true, false}});
+  out.push_back({"left leg, 5 Hz", 5, 150, {false, false, true}});
+  out.push_back({"all three, 5 Hz", 5, 150, {true, true, true}});
+  return out;
+}
+
+/// The tally of one tremor over the records.
+struct TremorTally {
+  int named = 0, flutter = 0, new_critical = 0, silent = 0;
+  void add(const Analysis& clean, const Analysis& shaking) {
+    named += says(shaking, "limb_tremor");
+    flutter += std::any_of(shaking.rhythm.begin(), shaking.rhythm.end(), [](auto& s) { return s.code == "atrial_flutter"; });
+    std::set<std::string> before;
+    for (const auto& c : clean.critical) before.insert(c.code);
+    const bool raised = std::any_of(shaking.critical.begin(), shaking.critical.end(), [&](auto& c) { return !before.count(c.code); });
+    const bool warned = std::any_of(shaking.quality.begin(), shaking.quality.end(), [](auto& q) { return q.severity == Severity::Warning; });
+    new_critical += raised, silent += raised && !warned;
+  }
+};
+
 }  // namespace
 
 int run_electrodes(const fs::path& data) {
@@ -88,6 +128,9 @@ int run_electrodes(const fs::path& data) {
     return 2;
   }
   const auto kinds = misplacements();
+  const auto shakes = tremors();
+  std::vector<TremorTally> shaken(shakes.size());
+  int flutter_as_recorded = 0, tremor_as_recorded = 0;
   std::vector<int> called(kinds.size(), 0);
   int n = 0, false_as_recorded = 0, false_lead_off = 0, lead_off_cases = 0;
   for (const auto& rec : records) {
@@ -98,7 +141,15 @@ int run_electrodes(const fs::path& data) {
     }
     if (w->leads.size() != 12) continue;
     ++n;
-    if (says_misplacement(analyze(*w))) {
+    const Analysis clean = analyze(*w);
+    tremor_as_recorded += says(clean, "limb_tremor");
+    flutter_as_recorded += std::any_of(clean.rhythm.begin(), clean.rhythm.end(), [](auto& r) { return r.code == "atrial_flutter"; });
+    for (std::size_t k = 0; k < shakes.size(); ++k) {
+      Waveform m = *w;
+      add_limb_tremor(m, shakes[k].hz, shakes[k].uv, shakes[k].moving, 0.4 + 0.7 * n);
+      shaken[k].add(clean, analyze(m));
+    }
+    if (says_misplacement(clean)) {
       ++false_as_recorded;
       std::printf("  false call on %s as recorded\n", rec.c_str());
     }
@@ -123,6 +174,14 @@ int run_electrodes(const fs::path& data) {
                 n ? 100.0 * called[k] / n : 0.0);
   std::printf("  false calls: %d of %d records as recorded; %d of %d with one lead off\n", false_as_recorded, n,
               false_lead_off, lead_off_cases);
+  std::printf("\nLUDB with a synthetic tremor at limb electrodes (add_limb_tremor: uV = the left arm's and left leg's\n"
+              "amplitude, the right arm's half of it), %d 12-lead records:\n"
+              "  %-28s %8s %8s  %s\n  %-28s %5d/%-2d %5d/%-2d\n",
+              n, "tremor", "named", "flutter", "new critical flag (without a warning)", "none (as recorded)",
+              tremor_as_recorded, n, flutter_as_recorded, n);
+  for (std::size_t k = 0; k < shakes.size(); ++k)
+    std::printf("  %-28s %5d/%-2d %5d/%-2d  %d (%d)\n", shakes[k].name.c_str(), shaken[k].named, n, shaken[k].flutter, n,
+                shaken[k].new_critical, shaken[k].silent);
   return 0;
 }
 

@@ -10,11 +10,10 @@
 #include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/evaluation.hpp"
 
 using namespace teledx::ecg;
-using teledx::ecg::test::add_limb_tremor;
 using teledx::ecg::test::has;
-using teledx::ecg::test::LimbElectrodes;
 using teledx::ecg::test::synth_ecg;
 
 namespace {

@@ -75,7 +75,7 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   out.emplace_back("electrode motion", std::move(moving));
   // A 5-Hz tremor at the left arm: limb tremor.
   Waveform shaking = synth_ecg(Synth{});
-  teledx::ecg::test::add_limb_tremor(shaking, 5.0, 150);
+  teledx::ecg::add_limb_tremor(shaking, 5.0, 150);
   out.emplace_back("limb tremor", std::move(shaking));
   out.emplace_back("empty", Waveform{});
   for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {

@@ -5,7 +5,6 @@
 #include <map>
 #include <numbers>
 #include <random>
-#include <stdexcept>
 #include <vector>
 
 #include "teledx/ecg/waveform.hpp"
@@ -103,32 +102,6 @@ inline Waveform synth_ecg(const Synth& o) {
 inline void add_signals(Waveform& into, const Waveform& other) {
   for (std::size_t l = 0; l < into.leads.size(); ++l)
     for (std::size_t k = 0; k < into.leads[l].uv.size(); ++k) into.leads[l].uv[k] += other.leads[l].uv[k];
-}
-
-/// A tremor at limb electrodes, added as the cart would record it: `uv` is each moving electrode's amplitude, which
-/// waxes and wanes (60 +- 40 % at 0.3 Hz); the right arm and left leg, when moving, do so at 1.03 and 0.97 times
-/// `hz`, out of step with the left arm. Limb leads are differences of electrodes; chest leads are measured against
-/// Wilson's central terminal, the mean of the three, so all six carry the same third of it.
-struct LimbElectrodes {
-  bool left_arm = true, right_arm = false, left_leg = false;
-};
-inline void add_limb_tremor(Waveform& w, double hz, double uv, LimbElectrodes moving = {}, double phase = 0.4) {
-  auto lead = [&w](Lead l) -> std::vector<float>& {
-    for (auto& s : w.leads)
-      if (s.lead == l) return s.uv;
-    throw std::runtime_error("lead missing");
-  };
-  const double two_pi = 2 * std::numbers::pi;
-  for (std::size_t k = 0; k < w.sample_count(); ++k) {
-    const double t = double(k) / w.sample_rate_hz, size = uv * (0.6 + 0.4 * std::sin(two_pi * 0.3 * t + phase));
-    const double la = moving.left_arm ? size * std::sin(two_pi * hz * t + phase) : 0;
-    const double ra = moving.right_arm ? size * std::sin(two_pi * hz * 1.03 * t + 2 * phase) : 0;
-    const double ll = moving.left_leg ? size * std::sin(two_pi * hz * 0.97 * t + 3 * phase) : 0;
-    const auto add = [&](Lead l, double v) { lead(l)[k] += float(v); };
-    add(Lead::I, la - ra), add(Lead::II, ll - ra), add(Lead::III, ll - la);
-    add(Lead::aVR, ra - (la + ll) / 2), add(Lead::aVL, la - (ra + ll) / 2), add(Lead::aVF, ll - (ra + la) / 2);
-    for (Lead v : {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6}) add(v, -(la + ra + ll) / 3);
-  }
 }
 
 }  // namespace teledx::ecg::test

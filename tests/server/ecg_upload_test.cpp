@@ -170,7 +170,7 @@ TEST_CASE("a CSV ECG recorded while the electrodes moved reaches the ECG center 
 TEST_CASE("a 12-lead CSV ECG recorded with a trembling arm reaches the ECG center named limb tremor and not flutter",
           "[server][ecg][upload]") {
   teledx::ecg::Waveform w = teledx::ecg::test::synth_ecg({});
-  teledx::ecg::test::add_limb_tremor(w, 5.0, 150);
+  teledx::ecg::add_limb_tremor(w, 5.0, 150);
   std::string csv = "# sample_rate=500\n";
   for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + w.leads[l].label;
   csv += "\n";

@@ -67,4 +67,16 @@ double qrs_peak_to_peak(std::span<const float> x, double fs, const std::vector<s
 /// sine of the QRS's peak-to-peak amplitude `qrs_pp` (pp^2 / 8), noise power the scaled noise's variance.
 void add_noise_at_snr(std::vector<float>& x, const std::vector<float>& unit_noise, double qrs_pp, double snr_db);
 
+/// The limb electrodes a synthetic tremor moves (add_limb_tremor).
+struct LimbElectrodes {
+  bool left_arm = true, right_arm = false, left_leg = false;
+};
+/// Adds a tremor at limb electrodes (Parkinsonian, essential, shivering) to an ECG as the cart would record it. `uv`
+/// is the amplitude of the left arm's and the left leg's movement, the right arm's is half of it; it waxes and wanes
+/// (60 +- 40 % at 0.3 Hz), and the right arm moves at 1.03 and the left leg at 0.97 times `hz`, out of step with the
+/// left arm by `phase` (radians) and twice that. Limb leads are differences of electrodes; the chest leads are
+/// measured against Wilson's central terminal, the mean of the three, so each of them carries the same third of it.
+/// Leads the waveform lacks are skipped.
+void add_limb_tremor(Waveform& w, double hz, double uv, LimbElectrodes moving = {}, double phase = 0.4);
+
 }  // namespace teledx::ecg
