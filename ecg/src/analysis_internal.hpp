@@ -33,8 +33,9 @@ struct LimbTremor {
 /// least kTremorUv, carried with a coherence of kTremorCoherence or more, and by every lead at more than
 /// 1/kTremorSpread of the strongest one's size. LUDB's 51 development records as recorded: at most 9 µV with a
 /// coherence of 0.77 (16 µV at 0.43, PVCs that the median beat does not cancel); their flutter (LUDB 52) 6 µV at
-/// 0.60. A synthetic tremor of 100 µV at one arm gives 5-20 µV, coherence 0.8-1 and sizes within 1 : 2.6
-/// (docs/ecg.md, "Limb electrode tremor").
+/// 0.60. A synthetic 5-Hz tremor of 50 µV at the left arm and 25 at the right, where named (14 of the 51; 49 at
+/// twice that): coherence 0.8-1, sizes within 1 : 2.6 (`teledx-ecg eval electrodes`; docs/ecg.md, "Limb electrode
+/// tremor").
 inline constexpr double kTremorUv = 10, kTremorCoherence = 0.8, kTremorSpread = 3;
 /// The tremor, when the six chest leads are there and carry it (limb_tremor.cpp).
 std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet& conditioned);

@@ -35,8 +35,8 @@ std::complex<double> tone(const std::vector<double>& xw, double rate, double hz)
     const double s0 = v + coeff * s1 - s2;
     s2 = s1, s1 = s0;
   }
-  // X(w) = e^{jw(N-1)}-free form: s1 - e^{-jw} s2 carries the magnitude and a phase common to every series of this
-  // length, which is all the coherence below compares.
+  // The component up to a phase that depends only on the frequency and the series' length: the same for every lead
+  // compared at one frequency, so sizes and the coherence below come out right.
   return {s1 - std::cos(w) * s2, std::sin(w) * s2};
 }
 

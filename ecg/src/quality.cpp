@@ -298,7 +298,7 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   else if (bad_leads * 2 > int(recorded))
     say(a, "repeat_recording", "More than half of the leads are unusable: repeat the ECG",
         "建议重新描记：半数以上导联无法使用", Severity::Warning);
-  // Not with a tremor: it moves the P wave's axis as a swap would (LUDB dev with synthetic 5-Hz arm tremor: 3 calls).
+  // Not with a tremor: it moves the P wave's axis as a swap would (seen on LUDB records with a synthetic arm tremor).
   if (auto reversal = tremor ? std::nullopt : limb_lead_reversal(a))
     say(a, "limb_lead_reversal_suspected", reversal->text, reversal->text_zh, Severity::Warning);
   // Said for each of the two electrodes, as a lead off is: the clinic's page and the paper then name both leads.
