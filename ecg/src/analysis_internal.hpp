@@ -1,6 +1,7 @@
 #pragma once
 // Stages of analyze(), one file each; they communicate through Analysis and the conditioned signals.
 #include <cstdint>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@ Fiducials delineate_median(const LeadSet& median, std::int64_t median_r, const s
 /// The QT (ms) of the median beat of the first and of the second half of the beats, each made and delineated as
 /// analyze() makes the whole one's: how reproducible the QT is (nullopt where a half has no QT).
 std::pair<std::optional<double>, std::optional<double>> qt_of_halves(const LeadSet& conditioned, const std::vector<Beat>& beats);
+/// A lead's first `length` samples with the median beat's QRS-T taken out: the median beat's samples from `before_s`
+/// before to `after_s` after each beat's R subtracted, each beat's stretch ending where the next one's begins (at a
+/// fast rate, overlapping stretches would take the median beat out twice and leave a wave at the heart rate).
+/// What is left is the atrial activity and the noise.
+std::vector<float> qrs_t_cancelled(const LeadSignal& lead, const LeadSignal& median, const Analysis& a,
+                                   double before_s, double after_s, std::size_t length = SIZE_MAX);
 /// Intervals, rate and frontal axes from the median beat and the beat list.
 Measurements measure(const Analysis& a);
 /// A regular oscillation that every chest lead carries alike: a limb electrode's tremor, through Wilson's central

@@ -45,13 +45,12 @@ std::complex<double> tone(const std::vector<double>& xw, double rate, double hz)
 std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet& cond) {
   const double fs = a.sample_rate_hz;
   if (a.median.leads.empty() || a.beats.size() < 2 || fs < 100) return std::nullopt;
-  // The QRS-T-cancelled residual of each chest lead (the median beat subtracted around every beat, as the flutter
-  // search does), averaged over blocks of 20 ms: the band searched lies under 12 Hz (a 20-ms mean keeps 91% of
-  // 12 Hz), and a 30-min recording then costs what 10 s at full rate would. The first and last second are left out
-  // (beats cut by the record's ends), and a long recording (a 12-lead Holter) is judged on its first minute.
+  // The QRS-T-cancelled residual of each chest lead (as the flutter search takes it), averaged over blocks of 20 ms:
+  // the band searched lies under 12 Hz (a 20-ms mean keeps 91% of 12 Hz), and a 30-min recording then costs what
+  // 10 s at full rate would. The first and last second are left out (beats cut by the record's ends), and a long
+  // recording (a 12-lead Holter) is judged on its first minute.
   const std::size_t step = std::max<std::size_t>(1, std::size_t(std::lround(fs / 50)));
   const double rate = fs / double(step);
-  const std::int64_t before = std::int64_t(0.08 * fs), after = std::int64_t(0.45 * fs);
   const std::size_t skip = std::size_t(fs);
   std::vector<std::vector<double>> res;
   std::vector<double> window;
@@ -60,16 +59,7 @@ std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet
     const LeadSignal* l = cond.find(want);
     const LeadSignal* m = a.median.find(want);
     if (!l || !m || l->uv.size() < std::size_t(4 * fs)) return std::nullopt;
-    r.assign(l->uv.begin(), l->uv.begin() + std::ptrdiff_t(std::min(l->uv.size(), std::size_t(62 * fs))));
-    const auto n = std::int64_t(r.size()), mn = std::int64_t(m->uv.size());
-    // Each beat's stretch ends where the next one's begins: at a fast rate, overlapping stretches would take the
-    // median beat out twice and leave a wave at the heart rate in every lead.
-    for (std::size_t i = 0; i < a.beats.size() && a.beats[i].r - before < n; ++i) {
-      const std::int64_t br = a.beats[i].r;
-      const std::int64_t end = i + 1 < a.beats.size() ? std::min(after, a.beats[i + 1].r - before - br) : after;
-      for (std::int64_t k = std::max(-before, -br); k < end && br + k < n; ++k)
-        if (const std::int64_t mk = a.median_r + k; mk >= 0 && mk < mn) r[std::size_t(br + k)] -= m->uv[std::size_t(mk)];
-    }
+    r = qrs_t_cancelled(*l, *m, a, 0.08, 0.45, std::size_t(62 * fs));
     if (window.empty()) window = hann_window((r.size() - 2 * skip) / step);
     std::vector<double> d(window.size());
     for (std::size_t i = 0; i < d.size(); ++i) {

@@ -122,4 +122,19 @@ LeadSet median_beat(const LeadSet& s, const std::vector<Beat>& beats, std::int64
   return m;
 }
 
+std::vector<float> qrs_t_cancelled(const LeadSignal& lead, const LeadSignal& median, const Analysis& a,
+                                   double before_s, double after_s, std::size_t length) {
+  std::vector<float> r(lead.uv.begin(), lead.uv.begin() + std::ptrdiff_t(std::min(length, lead.uv.size())));
+  const double fs = a.sample_rate_hz;
+  const auto before = std::int64_t(before_s * fs), after = std::int64_t(after_s * fs);
+  const auto n = std::int64_t(r.size()), mn = std::int64_t(median.uv.size());
+  for (std::size_t i = 0; i < a.beats.size() && a.beats[i].r - before < n; ++i) {
+    const std::int64_t br = a.beats[i].r;
+    const std::int64_t end = i + 1 < a.beats.size() ? std::min(after, a.beats[i + 1].r - before - br) : after;
+    for (std::int64_t k = std::max(-before, -br); k < end && br + k < n; ++k)
+      if (const std::int64_t mk = a.median_r + k; mk >= 0 && mk < mn) r[std::size_t(br + k)] -= median.uv[std::size_t(mk)];
+  }
+  return r;
+}
+
 }  // namespace teledx::ecg::detail
