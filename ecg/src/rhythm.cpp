@@ -21,14 +21,7 @@ bool flutter_waves(const LeadSet& s, const Analysis& a) {
     const LeadSignal* l = s.find(want);
     const LeadSignal* m = a.median.find(want);
     if (!l || !m) continue;
-    std::vector<float> res = l->uv;
-    // Subtract the median beat around each beat (QRS-T cancellation).
-    for (const auto& b : a.beats)
-      for (std::int64_t k = -std::int64_t(0.08 * fs); k < std::int64_t(0.45 * fs); ++k) {
-        const std::int64_t t = b.r + k, mk = a.median_r + k;
-        if (t >= 0 && t < std::int64_t(res.size()) && mk >= 0 && mk < std::int64_t(m->uv.size()))
-          res[std::size_t(t)] -= m->uv[std::size_t(mk)];
-      }
+    const std::vector<float> res = qrs_t_cancelled(*l, *m, a, 0.08, 0.45);
     double best = 0, best_hz = 0, total = 0;
     for (double hz = 2.0; hz <= 9.0; hz += 0.1) {
       const double p = tone_rms(res, fs, hz);
