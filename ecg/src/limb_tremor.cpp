@@ -79,15 +79,17 @@ std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet
   for (int i = 0; kLowestHz + i * kStepHz <= kHighestHz + 1e-9; ++i) hz.push_back(kLowestHz + i * kStepHz);
   double peak_hz = 0, peak = 0;
   for (std::size_t i = 0; i < hz.size(); i += 4) {
-    double coeff[4], s1[4] = {}, s2[4] = {};
-    for (int j = 0; j < 4; ++j) coeff[j] = 2 * std::cos(2 * std::numbers::pi * hz[std::min(i + j, hz.size() - 1)] / rate);
-    for (double v : common)
-      for (int j = 0; j < 4; ++j) {
-        const double s0 = v + coeff[j] * s1[j] - s2[j];
-        s2[j] = s1[j], s1[j] = s0;
-      }
+    double c[4], s1[4], s2[4];
+    for (int j = 0; j < 4; ++j) c[j] = 2 * std::cos(2 * std::numbers::pi * hz[std::min(i + j, hz.size() - 1)] / rate);
+    // Named locals, so that the four states stay in registers (through arrays they went to memory every sample).
+    double a1 = 0, a2 = 0, b1 = 0, b2 = 0, d1 = 0, d2 = 0, e1 = 0, e2 = 0;
+    for (double v : common) {
+      const double a0 = v + c[0] * a1 - a2, b0 = v + c[1] * b1 - b2, d0 = v + c[2] * d1 - d2, e0 = v + c[3] * e1 - e2;
+      a2 = a1, a1 = a0, b2 = b1, b1 = b0, d2 = d1, d1 = d0, e2 = e1, e1 = e0;
+    }
+    s1[0] = a1, s1[1] = b1, s1[2] = d1, s1[3] = e1, s2[0] = a2, s2[1] = b2, s2[2] = d2, s2[3] = e2;
     for (std::size_t j = 0; j < 4 && i + j < hz.size(); ++j) {
-      const double amp = std::sqrt(std::max(0.0, s1[j] * s1[j] + s2[j] * s2[j] - coeff[j] * s1[j] * s2[j]));
+      const double amp = std::sqrt(std::max(0.0, s1[j] * s1[j] + s2[j] * s2[j] - c[j] * s1[j] * s2[j]));
       if (amp > peak) peak = amp, peak_hz = hz[i + j];
     }
   }
