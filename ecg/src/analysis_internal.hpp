@@ -31,8 +31,8 @@ std::vector<float> qrs_t_cancelled(const LeadSignal& lead, const LeadSignal& med
 /// Intervals, rate and frontal axes from the median beat and the beat list.
 Measurements measure(const Analysis& a);
 /// A regular oscillation that every chest lead carries alike: a limb electrode's tremor, through Wilson's central
-/// terminal (limb_tremor.cpp). `hz` its frequency, `uv` its amplitude in the chest leads (a third of the electrode's),
-/// `coherence` how alike the six leads carry it (1: identical).
+/// terminal (limb_tremor.cpp). `hz` its frequency, `uv` its amplitude in the chest leads (a third of the moving
+/// electrodes' summed potential), `coherence` how alike the six leads carry it (1: identical).
 struct LimbTremor {
   double hz = 0, uv = 0, coherence = 0;
 };
@@ -46,7 +46,7 @@ struct LimbTremor {
 inline constexpr double kTremorUv = 10, kTremorCoherence = 0.8, kTremorSpread = 3;
 /// The tremor, when the six chest leads are there and carry it (limb_tremor.cpp).
 std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet& conditioned);
-/// `tremor`: limb_electrode_tremor(); with it, a 3.8-6 Hz oscillation of the residual is not taken for flutter waves.
+/// `tremor`: limb_electrode_tremor(); with it, atrial flutter is not stated (the tremor's waves look like flutter's).
 void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor);
 /// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
 void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);

@@ -1,6 +1,6 @@
 // Tremor at a limb electrode: Parkinsonian (4-6 Hz) and essential (4-12 Hz) tremor, shivering. In the limb leads it
-// is a regular oscillation of 240-360/min, which is what atrial flutter waves look like, and it has long been known
-// to pass for flutter, and for VT, on real ECGs. It is told apart by where it shows: the chest leads are measured
+// is a regular oscillation of 240-720/min; at 4-6 Hz that is what atrial flutter waves look like, and tremor has long
+// been known to pass for flutter, and for VT, on real ECGs. It is told apart by where it shows: the chest leads are measured
 // against Wilson's central terminal, the mean of the three limb electrodes, so a limb electrode's movement enters
 // all six of them identically (a third of it), while the heart's own waves, flutter waves included, differ from
 // V1 to V6 in size and timing.

@@ -283,9 +283,9 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   if (tremor)
     say(a, "limb_tremor",
         "A regular " + fmt(tremor->hz, 1) + " Hz oscillation runs alike through every chest lead (" + fmt(tremor->uv) +
-            " µV): tremor or movement at a limb electrode, which can look like atrial flutter waves; let the patient " +
+            " µV there): tremor or movement at a limb electrode, which can look like atrial flutter waves; let the patient " +
             "rest the arms and legs (for a tremor, electrodes on the upper arms and thighs help) and repeat the ECG",
-        "肢体震颤干扰：各胸导联同步出现 " + fmt(tremor->hz, 1) + " Hz 规则波动（" + fmt(tremor->uv) +
+        "肢体震颤干扰：各胸导联同步出现 " + fmt(tremor->hz, 1) + " Hz 规则波动（胸导联 " + fmt(tremor->uv) +
             " µV），来自肢体电极的震颤或活动，可酷似心房扑动波；请让患者放松四肢（震颤者可将肢体电极移至上臂和大腿近端）后重新描记",
         Severity::Warning);
   const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
