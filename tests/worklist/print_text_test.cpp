@@ -33,3 +33,13 @@ TEST_CASE("sex, birth date, age and times print in Chinese form, odd values prin
   CHECK(local_time_text(1'764'460'800'000, 480) == "2025-11-30 08:00");  // 2025-11-30T00:00Z in Beijing
   CHECK(local_time_text(1'764'460'800'000, 0) == "2025-11-30 00:00");
 }
+
+TEST_CASE("a bilingual template text prints its Chinese half, other text whole", "[worklist][pdf]") {
+  CHECK(chinese_part("次/分 bpm") == "次/分");
+  CHECK(chinese_part("心率 Heart rate") == "心率");
+  CHECK(chinese_part("QRS时限 QRS duration") == "QRS时限");
+  CHECK(chinese_part("Lung-RADS 分级") == "Lung-RADS 分级");
+  CHECK(chinese_part("mm") == "mm");
+  CHECK(chinese_part("°") == "°");
+  CHECK(chinese_part("") == "");
+}

@@ -1,5 +1,6 @@
 #include "teledx/worklist/print_text.hpp"
 
+#include <cctype>
 #include <ctime>
 
 namespace teledx::worklist {
@@ -37,6 +38,20 @@ std::string person_name_text(const std::string& dicom_name) {
   }
   flush();
   return out;
+}
+
+std::string chinese_part(const std::string& bilingual) {
+  std::size_t after_last_cjk = std::string::npos;
+  for (std::size_t i = 0; i < bilingual.size(); ++i)
+    if (const auto c = static_cast<unsigned char>(bilingual[i]); c >= 0xE3 && c <= 0xE9) after_last_cjk = i + 3;
+  if (after_last_cjk == std::string::npos) return bilingual;
+  for (std::size_t i = after_last_cjk; i + 1 < bilingual.size(); ++i)
+    if (bilingual[i] == ' ' && std::isalnum(static_cast<unsigned char>(bilingual[i + 1]))) {
+      std::size_t end = i;
+      while (end > 0 && bilingual[end - 1] == ' ') --end;
+      return bilingual.substr(0, end);
+    }
+  return bilingual;
 }
 
 std::string or_dash(const std::string& v) { return v.empty() ? "—" : v; }

@@ -8,7 +8,6 @@
 #include <pango/pangocairo.h>
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 #include <memory>
 #include <utility>
@@ -177,34 +176,10 @@ class Writer {
   int page_ = 1;
 };
 
-/// The Chinese half of a bilingual template text ("次/分 bpm" -> "次/分"): everything up to the first word of Latin
-/// letters or digits after the last CJK character, as the web's bilingual() splits it. Text without CJK is kept.
-std::string chinese_half(const std::string& s) {
-  std::size_t after_last_cjk = std::string::npos;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t len = c < 0x80 ? 1 : c >> 5 == 0x6 ? 2 : c >> 4 == 0xE ? 3 : 4;
-    if (len == 3 && i + 2 < s.size()) {
-      const unsigned cp = (c & 0x0Fu) << 12 | (static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6 |
-                          (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
-      if (cp >= 0x3400 && cp <= 0x9FFF) after_last_cjk = i + 3;
-    }
-    i += len;
-  }
-  if (after_last_cjk == std::string::npos) return s;
-  for (std::size_t i = after_last_cjk; i + 1 < s.size(); ++i)
-    if ((s[i] == ' ' || s[i] == '\t') && std::isalnum(static_cast<unsigned char>(s[i + 1]))) {
-      std::size_t end = i;
-      while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\t')) --end;
-      return s.substr(0, end);
-    }
-  return s;
-}
-
 std::string field_label(const ReportPdfInput& in, const std::string& key, std::string* unit) {
   for (const auto& f : in.field_labels)
     if (f.key == key) {
-      *unit = chinese_half(f.unit);  // the printed report is in Chinese; "bpm" there puzzled clinics
+      *unit = chinese_part(f.unit);  // the printed report is in Chinese: "次/分", not "bpm"
       return f.label.empty() ? key : f.label;
     }
   unit->clear();

@@ -8,6 +8,10 @@ namespace teledx::worklist {
 /// A DICOM person name ("WANG^FANG=王^芳") as printed: the ideographic group when present, family and given name
 /// joined without a space in Chinese ("王芳") and with one otherwise ("WANG FANG"); empty stays empty.
 std::string person_name_text(const std::string& dicom_name);
+/// The Chinese half of a bilingual template text, as the web's bilingual() splits it: up to the first blank before a
+/// Latin letter or digit after the last Chinese character ("次/分 bpm" -> "次/分", "心率 Heart rate" -> "心率");
+/// a text without Chinese is kept whole.
+std::string chinese_part(const std::string& bilingual);
 /// The value, or "—" where a printed field has none.
 std::string or_dash(const std::string& v);
 /// M / F / O as 男 / 女 / 其他; empty as "—"; anything else as given.
