@@ -77,7 +77,7 @@ std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet
   // frequencies a pass: each Goertzel recursion waits on its previous step, four side by side cost about one.
   std::vector<double> hz;
   for (int i = 0; kLowestHz + i * kStepHz <= kHighestHz + 1e-9; ++i) hz.push_back(kLowestHz + i * kStepHz);
-  double peak_hz = 0, peak = 0;
+  std::vector<double> amp(hz.size());
   for (std::size_t i = 0; i < hz.size(); i += 4) {
     double c[4], s1[4], s2[4];
     for (int j = 0; j < 4; ++j) c[j] = 2 * std::cos(2 * std::numbers::pi * hz[std::min(i + j, hz.size() - 1)] / rate);
@@ -88,25 +88,33 @@ std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet
       a2 = a1, a1 = a0, b2 = b1, b1 = b0, d2 = d1, d1 = d0, e2 = e1, e1 = e0;
     }
     s1[0] = a1, s1[1] = b1, s1[2] = d1, s1[3] = e1, s2[0] = a2, s2[1] = b2, s2[2] = d2, s2[3] = e2;
-    for (std::size_t j = 0; j < 4 && i + j < hz.size(); ++j) {
-      const double amp = std::sqrt(std::max(0.0, s1[j] * s1[j] + s2[j] * s2[j] - c[j] * s1[j] * s2[j]));
-      if (amp > peak) peak = amp, peak_hz = hz[i + j];
-    }
+    for (std::size_t j = 0; j < 4 && i + j < hz.size(); ++j)
+      amp[i + j] = std::sqrt(std::max(0.0, s1[j] * s1[j] + s2[j] * s2[j] - c[j] * s1[j] * s2[j]));
   }
+  // The three strongest peaks of the shared spectrum are tried, strongest first: beats the median beat does not
+  // cancel (PVCs) can share a larger, but unequal, component elsewhere in the band (LUDB 125).
+  std::vector<std::size_t> peaks;
+  for (std::size_t i = 0; i < amp.size(); ++i)
+    if (amp[i] >= kTremorUv && (i == 0 || amp[i] >= amp[i - 1]) && (i + 1 == amp.size() || amp[i] > amp[i + 1]))
+      peaks.push_back(i);
+  std::sort(peaks.begin(), peaks.end(), [&](std::size_t x, std::size_t y) { return amp[x] > amp[y]; });
+  if (peaks.size() > 3) peaks.resize(3);
   // How alike the six leads carry it: |mean of their components|^2 over the mean of their squared sizes is 1 for the
   // same oscillation in all six, about 1/6 for unrelated noise; and the weakest lead's size against the strongest's.
   // A heart's wave can be coherent without being equal: the T waves of V1-V6, alike in shape but not in size, which
   // a fast, irregular rhythm leaves uncancelled (coherence 0.87, sizes 1 : 5.3 in a synthetic AF at 190/min).
-  std::complex<double> mean = 0;
-  double power = 0, smallest = 1e300, largest = 0;
-  for (const auto& r : res) {
-    const auto z = tone(r, rate, peak_hz);
-    mean += z / 6.0, power += std::norm(z) / 6;
-    smallest = std::min(smallest, std::abs(z)), largest = std::max(largest, std::abs(z));
+  for (std::size_t p : peaks) {
+    std::complex<double> mean = 0;
+    double power = 0, smallest = 1e300, largest = 0;
+    for (const auto& r : res) {
+      const auto z = tone(r, rate, hz[p]);
+      mean += z / 6.0, power += std::norm(z) / 6;
+      smallest = std::min(smallest, std::abs(z)), largest = std::max(largest, std::abs(z));
+    }
+    const double coherence = power > 0 ? std::norm(mean) / power : 0;
+    if (coherence >= kTremorCoherence && smallest * kTremorSpread >= largest) return LimbTremor{hz[p], amp[p], coherence};
   }
-  const double coherence = power > 0 ? std::norm(mean) / power : 0;
-  if (peak < kTremorUv || coherence < kTremorCoherence || smallest * kTremorSpread < largest) return std::nullopt;
-  return LimbTremor{peak_hz, peak, coherence};
+  return std::nullopt;
 }
 
 }  // namespace teledx::ecg::detail
