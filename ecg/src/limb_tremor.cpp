@@ -92,7 +92,7 @@ std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet
       amp[i + j] = std::sqrt(std::max(0.0, s1[j] * s1[j] + s2[j] * s2[j] - c[j] * s1[j] * s2[j]));
   }
   // The three strongest peaks of the shared spectrum are tried, strongest first: beats the median beat does not
-  // cancel (PVCs) can share a larger, but unequal, component elsewhere in the band (LUDB 125).
+  // cancel (frequent PVCs) can share a larger, but unequal, component elsewhere in the band.
   std::vector<std::size_t> peaks;
   for (std::size_t i = 0; i < amp.size(); ++i)
     if (amp[i] >= kTremorUv && (i == 0 || amp[i] >= amp[i - 1]) && (i + 1 == amp.size() || amp[i] > amp[i + 1]))
