@@ -23,12 +23,7 @@ std::vector<std::int64_t> atrial_peaks(const LeadSet& s, const Analysis& a) {
     const LeadSignal* l = s.find(want);
     const LeadSignal* m = a.median.find(want);
     if (!l || !m) continue;
-    std::vector<float> res = l->uv;
-    for (const auto& b : a.beats)
-      for (std::int64_t k = -std::int64_t(0.1 * fs); k < std::int64_t(0.55 * fs); ++k) {
-        const std::int64_t t = b.r + k, mk = a.median_r + k;
-        if (t >= 0 && t < n && mk >= 0 && mk < std::int64_t(m->uv.size())) res[std::size_t(t)] -= m->uv[std::size_t(mk)];
-      }
+    std::vector<float> res = qrs_t_cancelled(*l, *m, a, 0.1, 0.55);
     filtfilt(lp, res);
     for (std::int64_t k = 0; k < n; ++k) rms[std::size_t(k)] += res[std::size_t(k)];
     ++used;

@@ -84,6 +84,10 @@ bool says_misplacement(const Analysis& an) {
   return says(an, "limb_lead_reversal_suspected") || says(an, "chest_lead_swap_suspected");
 }
 
+bool calls_flutter(const Analysis& an) {
+  return std::any_of(an.rhythm.begin(), an.rhythm.end(), [](const Statement& s) { return s.code == "atrial_flutter"; });
+}
+
 /// A tremor added to every record: which electrodes, how fast, how large.
 struct Tremor {
   std::string name;
@@ -108,12 +112,10 @@ struct TremorTally {
   int named = 0, flutter = 0, new_critical = 0, silent = 0;
   void add(const Analysis& clean, const Analysis& shaking) {
     named += says(shaking, "limb_tremor");
-    flutter += std::any_of(shaking.rhythm.begin(), shaking.rhythm.end(), [](auto& s) { return s.code == "atrial_flutter"; });
-    std::set<std::string> before;
-    for (const auto& c : clean.critical) before.insert(c.code);
+    flutter += calls_flutter(shaking);
+    const auto before = critical_codes(clean);
     const bool raised = std::any_of(shaking.critical.begin(), shaking.critical.end(), [&](auto& c) { return !before.count(c.code); });
-    const bool warned = std::any_of(shaking.quality.begin(), shaking.quality.end(), [](auto& q) { return q.severity == Severity::Warning; });
-    new_critical += raised, silent += raised && !warned;
+    new_critical += raised, silent += raised && !warns_of_signal(shaking);
   }
 };
 
@@ -143,7 +145,7 @@ int run_electrodes(const fs::path& data) {
     ++n;
     const Analysis clean = analyze(*w);
     tremor_as_recorded += says(clean, "limb_tremor");
-    flutter_as_recorded += std::any_of(clean.rhythm.begin(), clean.rhythm.end(), [](auto& r) { return r.code == "atrial_flutter"; });
+    flutter_as_recorded += calls_flutter(clean);
     for (std::size_t k = 0; k < shakes.size(); ++k) {
       Waveform m = *w;
       add_limb_tremor(m, shakes[k].hz, shakes[k].uv, shakes[k].moving, 0.4 + 0.7 * n);

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/waveform.hpp"
 
 namespace teledx::ecg::eval {
@@ -43,6 +45,12 @@ int run_rhythm(const std::filesystem::path& data);
 /// Electrode misplacements made in software from LUDB's records (DATA/ludb): how often each is called, and the
 /// false calls on the records as recorded and with one lead off.
 int run_electrodes(const std::filesystem::path& data);
+
+/// Whether a quality statement tells the technician the tracing is disturbed (noise, a noise burst, an unsteady
+/// tracing, a limb tremor, baseline wander, a lead off, a repeat): a critical flag without one is "silent".
+bool warns_of_signal(const Analysis& a);
+/// The codes of the analysis' critical flags.
+std::set<std::string> critical_codes(const Analysis& a);
 
 /// The detector and analyze() under synthetic noise of the MIT-BIH Noise Stress Test's three kinds at SNRs 24 to
 /// -6 dB: QRS Se/+P per EC57, and per 10-s window the quality warnings and any critical flag the noise raised.

@@ -24,13 +24,11 @@
 namespace fs = std::filesystem;
 
 namespace teledx::ecg::eval {
-namespace {
 
-/// The quality statements that tell the technician the tracing is disturbed (and so to look before trusting it).
 bool warns_of_signal(const Analysis& a) {
   for (const auto& q : a.quality)
-    if (q.code == "noise" || q.code == "noise_burst" || q.code == "unsteady_tracing" || q.code == "limb_tremor" || q.code == "baseline_wander" ||
-        q.code == "repeat_recording" || q.code == "lead_off")
+    if (q.code == "noise" || q.code == "noise_burst" || q.code == "unsteady_tracing" || q.code == "limb_tremor" ||
+        q.code == "baseline_wander" || q.code == "repeat_recording" || q.code == "lead_off")
       return true;
   return false;
 }
@@ -40,6 +38,8 @@ std::set<std::string> critical_codes(const Analysis& a) {
   for (const auto& c : a.critical) codes.insert(c.code);
   return codes;
 }
+
+namespace {
 
 struct Condition {
   std::string label;
