@@ -19,6 +19,8 @@
 #include <set>
 #include <sstream>
 
+#include "teledx/core/utf8.hpp"
+
 namespace teledx::dicom::detail {
 namespace {
 
@@ -39,32 +41,13 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
-/// Bytes of the UTF-8 sequence starting at s[i]; 0 when none starts there.
-std::size_t utf8_sequence(const std::string& s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
-bool is_utf8(const std::string& s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8_sequence(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 // Index text must be valid UTF-8 (JSON answers are built from it): replace any invalid sequence by '?'.
 std::string valid_utf8(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = utf8_sequence(s, i);
+    const std::size_t n = utf8_sequence_length(s, i);
     const bool ok = n > 0 && !(n == 1 && c < 0x20 && c != '\t');
     if (ok) {
       out.append(s, i, n);

@@ -5,12 +5,12 @@
 //     0x6800 "no signal" (an electrode not connected);
 //   - a 37-byte tail.
 // I (II - III), aVR, aVL and aVF are derived.
-#include <iconv.h>
 
 #include <cctype>
 #include <string>
 
 #include "parse_util.hpp"
+#include "teledx/core/utf8.hpp"
 #include "teledx/ecg/readers.hpp"
 
 namespace teledx::ecg {
@@ -52,17 +52,8 @@ std::string name_field(std::span<const std::uint8_t> b, std::size_t at, std::siz
     ascii = ascii && b[i] < 0x7F;
   }
   if (ascii) return std::string(b.begin() + std::ptrdiff_t(at), b.begin() + std::ptrdiff_t(end));
-  const iconv_t cd = ::iconv_open("UTF-8", "GB18030");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return {};
-  std::string in(b.begin() + std::ptrdiff_t(at), b.begin() + std::ptrdiff_t(end)), out(4 * in.size(), '\0');
-  char* src = in.data();
-  char* dst = out.data();
-  std::size_t src_left = in.size(), dst_left = out.size();
-  const std::size_t rc = ::iconv(cd, &src, &src_left, &dst, &dst_left);
-  ::iconv_close(cd);
-  if (rc == static_cast<std::size_t>(-1) || src_left != 0) return {};
-  out.resize(out.size() - dst_left);
-  return out;
+  const std::string_view text(reinterpret_cast<const char*>(b.data()) + at, end - at);
+  return gb18030_to_utf8(text).value_or(std::string());
 }
 
 /// "YYYY-MM-DD hh:mm:ss" at byte 10, ended by a zero byte (no text file has one): what tells a Contec file from

@@ -252,6 +252,10 @@ Result<Waveform> read_dicom_ecg(std::span<const std::uint8_t> b) {
   ff.transferEnd();
   if (c.bad()) return make_error(ErrorCode::InvalidDicom, "not a readable DICOM file (truncated or garbage)", c.text());
   DcmDataset* ds = ff.getDataset();
+  // Text in a declared character set (GB18030 from Chinese carts, Latin-1) is read as UTF-8, as the DICOM index
+  // reads it; undeclared text that is not UTF-8 is left to make_text_utf8 (read_ecg_bytes).
+  if (OFString declared; ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, declared).good() && !declared.empty())
+    (void)ds->convertToUTF8();
   const std::string sop = str(ds, DCM_SOPClassUID);
   if (!sop.empty() && sop.rfind("1.2.840.10008.5.1.4.1.1.9.1.", 0) != 0)
     return bad("this DICOM object is not an ECG waveform (SOP class " + sop + ")");

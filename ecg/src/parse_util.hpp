@@ -95,6 +95,13 @@ struct LeReader {
   }
 };
 
+/// `s` as UTF-8: unchanged when it is UTF-8 already, else decoded from GB18030 (GB2312 and GBK, what Chinese carts
+/// write without saying so) when every byte decodes, else with each invalid byte replaced by U+FFFD.
+std::string utf8_text(std::string_view s);
+/// Every text field of a waveform (lead labels, device, its measurements and statements, patient) made UTF-8 with
+/// utf8_text: the readers' entry points call it on what they return.
+void make_text_utf8(Waveform& w);
+
 /// True when the bytes carry a Contec ECG90A .ECG header (its acquisition time at byte 10); contec_reader.cpp.
 bool looks_like_contec(std::span<const std::uint8_t> bytes);
 

@@ -98,7 +98,9 @@ Result<std::vector<std::uint8_t>> read_file_bytes(const std::filesystem::path& p
   }
 }
 
-Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_view hint) {
+namespace {
+
+Result<Waveform> read_any(std::span<const std::uint8_t> b, std::string_view hint) {
   if (b.empty()) return bad("the ECG file is empty");
   const Format f = detect_format(b, hint);
   switch (f) {
@@ -117,6 +119,14 @@ Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_vie
   if (head.find('<') != std::string::npos)
     return bad("unrecognised XML: expected an HL7 aECG <AnnotatedECG>, GE MUSE <RestingECG> or Philips <restingecgdata> document");
   return bad("unrecognised ECG file: not DICOM, SCP-ECG, HL7 aECG, GE MUSE or Philips XML, Contec .ECG, WFDB or CSV");
+}
+
+}  // namespace
+
+Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_view hint) {
+  auto w = read_any(b, hint);
+  if (w) make_text_utf8(*w);
+  return w;
 }
 
 Result<Waveform> read_ecg_file(const std::filesystem::path& path) {

@@ -266,7 +266,9 @@ Result<Waveform> read_wfdb(std::string_view header, std::span<const std::uint8_t
     if (name != first) return bad("WFDB record needs a second signal file '" + name + "'; pass the .hea path instead");
     return std::vector<std::uint8_t>(dat.begin(), dat.end());
   };
-  return read_record(header, load, max_seconds);
+  auto w = read_record(header, load, max_seconds);
+  if (w) make_text_utf8(*w);
+  return w;
 }
 
 Result<Waveform> read_wfdb_file(const std::filesystem::path& hea, double max_seconds) {
@@ -284,7 +286,9 @@ Result<Waveform> read_wfdb_file(const std::filesystem::path& hea, double max_sec
     if (!plain) return bad("WFDB signal file name '" + shown + "' must be a plain file name");
     return read_file_bytes(hea.parent_path() / name);
   };
-  return read_record(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()), load, max_seconds);
+  auto w = read_record(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()), load, max_seconds);
+  if (w) make_text_utf8(*w);
+  return w;
 }
 
 std::string_view annotation_symbol(int code) {

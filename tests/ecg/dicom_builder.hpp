@@ -57,7 +57,15 @@ class DicomBuilder {
     std::vector<std::int16_t> interleaved;  // sample-major: s0c0 s0c1 ... s1c0 ...
   };
 
-  static Bytes file(const std::vector<Group>& groups, const std::string& sop_class = "1.2.840.10008.5.1.4.1.1.9.1.1") {
+  /// Optional parts of the file: a Specific Character Set (0008,0005) and the device's statements as waveform
+  /// annotations (0040,B020) with Unformatted Text Value, bytes as given (already in that character set).
+  struct Text {
+    std::string character_set;
+    std::vector<std::string> statements;
+  };
+
+  static Bytes file(const std::vector<Group>& groups, const std::string& sop_class = "1.2.840.10008.5.1.4.1.1.9.1.1",
+                    const Text& extra = {}) {
     Bytes meta;
     text(meta, 0x0002, 0x0002, "UI", sop_class);
     text(meta, 0x0002, 0x0003, "UI", "1.2.3.4.5.6");
@@ -66,6 +74,7 @@ class DicomBuilder {
     for (char c : std::string("DICM")) out.push_back(std::uint8_t(c));
     ul(out, 0x0002, 0x0000, std::uint32_t(meta.size()));
     out.insert(out.end(), meta.begin(), meta.end());
+    if (!extra.character_set.empty()) text(out, 0x0008, 0x0005, "CS", extra.character_set);
     text(out, 0x0008, 0x0016, "UI", sop_class);
     text(out, 0x0008, 0x0018, "UI", "1.2.3.4.5.6");
     text(out, 0x0008, 0x002A, "DT", "20240102030405");
@@ -96,6 +105,15 @@ class DicomBuilder {
       text(it, 0x5400, 0x1006, "CS", "SS");
       ow(it, 0x5400, 0x1010, g.interleaved);
       items.push_back(std::move(it));
+    }
+    if (!extra.statements.empty()) {
+      std::vector<Bytes> notes;
+      for (const auto& st : extra.statements) {
+        Bytes note;
+        text(note, 0x0070, 0x0006, "ST", st);
+        notes.push_back(std::move(note));
+      }
+      seq(out, 0x0040, 0xB020, notes);
     }
     seq(out, 0x5400, 0x0100, items);
     return out;
