@@ -67,7 +67,12 @@ Format detect_format(std::span<const std::uint8_t> b, std::string_view hint) {
   // Plain text: a WFDB header's first line is "name nsig [fs [nsamp]]"; a CSV header has separators.
   if (!head.empty() && head.size() == std::min<std::size_t>(b.size(), 4096)) {
     std::string_view first = head;
-    while (!first.empty() && first.front() == '#') first = first.substr(std::min(first.size(), first.find('\n') + 1));
+    // Comment lines are skipped; a comment with no line after it leaves nothing (npos + 1 is 0: taking the text
+    // from there looped for ever on a one-line "# ..." file, holding an upload worker).
+    while (!first.empty() && first.front() == '#') {
+      const auto eol = first.find('\n');
+      first = eol == std::string_view::npos ? std::string_view{} : first.substr(eol + 1);
+    }
     first = trim(first.substr(0, first.find('\n')));
     auto f = split(first, " \t");
     if (f.size() >= 2 && to_int(f[1]) && first.find(',') == std::string_view::npos) return Format::Wfdb;

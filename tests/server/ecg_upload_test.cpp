@@ -340,6 +340,20 @@ TEST_CASE("garbage and incomplete ECG files are refused with a 4xx naming the pr
   CHECK(bad.json()["error"]["message"] == "'patient.sex' must be M, F or O.");
 }
 
+TEST_CASE("a one-line comment file is refused at once instead of holding an upload worker for ever",
+          "[server][ecg][upload]") {
+  // Format detection skipped "#" lines with find('\n') + 1, which is 0 when no line follows: the worker looped.
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "张三"}}}});
+  for (const char* name : {"ecg.xml", "ecg"}) {
+    auto r = up.file(name, "# sample_rate=500", "application/octet-stream");
+    INFO(name << ": " << r.body);
+    CHECK(r.status == 400);
+    CHECK(r.json()["files"][0]["error"]["message"].get<std::string>().find("is not a readable ECG") != std::string::npos);
+  }
+  CHECK(s.client().get("/api/uploads/" + up.id, up.tech()).json()["studies"].empty());
+}
+
 TEST_CASE("a zip holding a WFDB record and an XML ECG becomes one ECG exam, annotation files are skipped",
           "[server][ecg][upload]") {
   auto& s = DemoServer::instance();
