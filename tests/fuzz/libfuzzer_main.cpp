@@ -2,7 +2,16 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <dcmtk/config/osconfig.h>  // first, as DCMTK requires
+#include <dcmtk/oflog/oflog.h>
+
 #include "ecg_fuzz_targets.hpp"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // DCMTK warns on stderr about every oddity of a mutated DICOM file: thousands of lines a second, and slower.
+  OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto target = teledx::ecg::fuzz::target_named(TELEDX_FUZZ_TARGET);
