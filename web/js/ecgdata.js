@@ -82,6 +82,14 @@ async function decodeGroup(meta, group) {
   return { leads, rate, seconds: samples / rate, meta };
 }
 
+/**
+ * The acquiring device's own interpretation: the statements it wrote as waveform annotations (0040,B020) with an
+ * Unformatted Text Value (0070,0006); its measurements carry numeric values instead and are left out. Empty when none.
+ */
+export function deviceStatements(meta) {
+  return values(meta || {}, '0040B020').map((a) => str(a, '00700006')).filter((x) => x && x.trim());
+}
+
 /** True when the twelve standard leads are there, stored or computable from I and II (8-lead storage). */
 export function hasTwelveLeads(ecg) {
   const by = new Set(ecg.leads.map((l) => l.name));

@@ -6,7 +6,7 @@
 import { h, clear } from './dom.js';
 import { t, tOr, machineText } from './i18n.js';
 import { errorText } from './api.js';
-import { loadEcg, standardLeads, hasTwelveLeads } from './ecgdata.js';
+import { loadEcg, standardLeads, hasTwelveLeads, deviceStatements } from './ecgdata.js';
 import { createEcgNav } from './ecgnav.js';
 import { removeMains } from './ecgfilter.js';
 
@@ -312,7 +312,11 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
 
   function drawAnalysis() {
     clear(analysis);
+    // The cart's own statements beside ours (a Philips or GE cart's "acute inferior MI"): the reader weighs both.
+    const device = ecg ? deviceStatements(ecg.meta) : [];
     analysis.append(h('h3', t('ecg.analysis'), h('span.chip.machine', t('ecgm.machine'))),
+      device.length ? h('div.ecg-device', h('span.sub', t('ecg.device_statements')),
+        h('ul.ecg-device-statements', device.map((x) => h('li', x)))) : null,
       analysisView(task && task.machine_flags) || h('p.muted', t('ecg.no_measurements')));
   }
 
@@ -337,6 +341,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
       message.textContent = '';
       updateReadout();
       draw();
+      drawAnalysis();  // now with the device's statements, which come with the waveform
     } catch (e) {
       message.textContent = errorText(e);
     }

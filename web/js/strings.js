@@ -396,6 +396,7 @@ export const STRINGS = {
   'ecg.caliper': ['Δt {ms} ms · ΔV {mv} mV · {bpm} 次/分', 'Δt {ms} ms · ΔV {mv} mV · {bpm} bpm'],
   'ecg.analysis': ['自动分析', 'Automatic analysis'],
   'ecg.no_measurements': ['暂无自动分析结果。', 'No automatic measurements yet.'],
+  'ecg.device_statements': ['心电图机自带诊断（仅供参考）', "The recording device's own interpretation (for reference)"],
   'ecg.no_waveform': ['此检查没有心电波形。', 'This exam holds no ECG waveform.'],
 
   'dispatch.title': ['调度台', 'Dispatch board'],

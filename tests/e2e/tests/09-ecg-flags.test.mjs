@@ -54,6 +54,11 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   await p.goto(`${URL}/#/read/${taskId}`);
   await p.waitForSelector(`#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`);
   assert.match(await p.textContent('#ecg-flags .ecg-flags-title'), /机器提示，非诊断/);
+  // The Philips cart's own interpretation is shown beside ours, labelled as the device's, for reference.
+  await p.waitForSelector('.ecg-device-statements li');
+  assert.match(await p.textContent('.ecg-device .sub'), /心电图机自带诊断/);
+  const device = await p.$$eval('.ecg-device-statements li', (els) => els.map((e) => e.textContent));
+  assert.ok(device.includes('Inferior infarct, acute (LCx)'), JSON.stringify(device));
   assert.equal(await p.$('#ecg-flags .ecg-flag-actions'), null, 'no buttons before the reader holds the ECG');
   await p.click('#claim-task');
   const item = `#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`;
