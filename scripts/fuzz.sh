@@ -12,7 +12,7 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ecg_file wfdb_record ecg_signal)
 B=${TELEDX_FUZZ_BUILD_DIR:-build-fuzz}
-if ! command -v clang++ >/dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ]; then
+if ! command -v clang++ >/dev/null || [ ! -e "$(clang++ -print-runtime-dir)/libclang_rt.fuzzer-x86_64.a" ]; then
   apt-get install -y --no-install-recommends clang libclang-rt-dev >/dev/null
 fi
 if [ ! -f "$B/build.ninja" ]; then
