@@ -30,6 +30,8 @@ bool crypto_init() {
 }
 
 std::string random_hex(std::size_t n_bytes) {
+  // randombytes_buf() declares its buffer non-null, and an empty vector's data() is null (UBSan reports it).
+  if (n_bytes == 0) return {};
   require_crypto();
   std::vector<unsigned char> buf(n_bytes);
   randombytes_buf(buf.data(), buf.size());
