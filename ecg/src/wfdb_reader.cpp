@@ -254,6 +254,7 @@ Result<Waveform> read_record(std::string_view header_text, const FileLoader& loa
     w.leads.push_back(std::move(l));
   }
   if (auto e = check_finite(w, "WFDB record '" + h.name + "'")) return *e;
+  make_text_utf8(w);
   return w;
 }
 
@@ -266,9 +267,7 @@ Result<Waveform> read_wfdb(std::string_view header, std::span<const std::uint8_t
     if (name != first) return bad("WFDB record needs a second signal file '" + name + "'; pass the .hea path instead");
     return std::vector<std::uint8_t>(dat.begin(), dat.end());
   };
-  auto w = read_record(header, load, max_seconds);
-  if (w) make_text_utf8(*w);
-  return w;
+  return read_record(header, load, max_seconds);
 }
 
 Result<Waveform> read_wfdb_file(const std::filesystem::path& hea, double max_seconds) {
@@ -286,9 +285,7 @@ Result<Waveform> read_wfdb_file(const std::filesystem::path& hea, double max_sec
     if (!plain) return bad("WFDB signal file name '" + shown + "' must be a plain file name");
     return read_file_bytes(hea.parent_path() / name);
   };
-  auto w = read_record(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()), load, max_seconds);
-  if (w) make_text_utf8(*w);
-  return w;
+  return read_record(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()), load, max_seconds);
 }
 
 std::string_view annotation_symbol(int code) {
