@@ -26,6 +26,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   Analysis a;
   a.sample_rate_hz = ecg.sample_rate_hz;
   a.sample_count = std::int64_t(ecg.sample_count());
+  a.device_measurements = standard_device_measurements(ecg);
   if (ecg.leads.empty() || ecg.sample_rate_hz <= 0 || ecg.sample_count() < std::size_t(ecg.sample_rate_hz)) {
     a.quality.push_back({"too_short", "The recording is shorter than one second: nothing to analyse", Severity::Warning,
                          std::nullopt, "记录过短：不足 1 秒，无法分析"});

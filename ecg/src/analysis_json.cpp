@@ -45,6 +45,9 @@ nlohmann::json to_json(const Analysis& a) {
                        {"qt_ms", opt(m.qt)}, {"qtc_bazett_ms", opt(m.qtc_bazett)},
                        {"qtc_fridericia_ms", opt(m.qtc_fridericia)}, {"p_axis_deg", opt(m.p_axis)},
                        {"qrs_axis_deg", opt(m.qrs_axis)}, {"t_axis_deg", opt(m.t_axis)}};
+  // The device's own, under the same keys (qtc_ms by its formula): the viewer sets them beside ours.
+  j["device_measurements"] = nlohmann::json::object();
+  for (const auto& [key, value] : a.device_measurements) j["device_measurements"][key] = value;
   int n = 0, v = 0, u = 0;
   auto beats = nlohmann::json::array();
   for (const auto& b : a.beats) {
@@ -152,6 +155,9 @@ Result<Analysis> analysis_from_json(const nlohmann::json& j) {
     if (!v.ok()) return v.error();
     a.measurements.*field = *v;
   }
+  if (j.contains("device_measurements") && j["device_measurements"].is_object())
+    for (const auto& [key, value] : j["device_measurements"].items())
+      if (value.is_number()) a.device_measurements[key] = value.get<double>();
   if (j.contains("st_j60_uv") && j["st_j60_uv"].is_object())
     for (const auto& [name, uv] : j["st_j60_uv"].items()) {
       const auto lead = parse_lead_name(name);

@@ -170,6 +170,8 @@ int run_measure(const std::vector<std::string>& files) {
     std::printf("%s\n  ours: PR %.0f  P %.0f  QRS %.0f  QT %.0f ms\n  device:", file.c_str(), m.pr.value_or(-1),
                 m.p_duration.value_or(-1), m.qrs.value_or(-1), m.qt.value_or(-1));
     for (const auto& d : w->device_measurements) std::printf("  %s %g", d.name.c_str(), d.value);
+    std::printf("\n  device, as the viewer lists it:");
+    for (const auto& [key, value] : a.device_measurements) std::printf("  %s %g", key.c_str(), value);
     std::printf("\n");
     // What the reader would see flagged: the machine statements, quality findings and critical flags, one per line.
     for (const auto* group : {&a.rhythm, &a.quality, &a.critical})

@@ -18,19 +18,46 @@ const LAYOUTS = {
 const MARGIN_MM = 12; // left margin: lead labels and the calibration pulse
 const PAGE_S = 10; // one page of paper: what the layouts show at a time
 
-// The automatic analysis as a reader reads it: the interval measurements with units, then the machine's
+// The automatic analysis as a reader reads it: the interval measurements with units (and the recording device's
+// own beside them; qtc_ms is only the device's, by its own formula), then the machine's
 // statements (rhythm, critical, signal quality) by name, ST deviation at J+60 per lead, and the beat counts.
 // Statements keep their own text as a tooltip; codes without a translation show that text.
 const MEASUREMENTS = [
   ['heart_rate_bpm', 'bpm'], ['rr_ms', 'ms'], ['pr_ms', 'ms'], ['p_duration_ms', 'ms'], ['qrs_ms', 'ms'], ['qt_ms', 'ms'],
-  ['qtc_bazett_ms', 'ms'], ['qtc_fridericia_ms', 'ms'], ['p_axis_deg', 'deg'], ['qrs_axis_deg', 'deg'], ['t_axis_deg', 'deg'],
+  ['qtc_bazett_ms', 'ms'], ['qtc_fridericia_ms', 'ms'], ['qtc_ms', 'ms'], ['p_axis_deg', 'deg'], ['qrs_axis_deg', 'deg'], ['t_axis_deg', 'deg'],
 ];
 const ST_LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
 
+// How far the cart's value may stand from ours before the reader is pointed at it (about twice the spread between
+// two sound programs on one ECG): past it, one of the two measured something else, worth a look with the caliper.
+const DEVICE_TOLERANCE = {
+  heart_rate_bpm: 5, rr_ms: 60, pr_ms: 20, p_duration_ms: 20, qrs_ms: 20, qt_ms: 30, p_axis_deg: 30, qrs_axis_deg: 30,
+  t_axis_deg: 30,
+};
+
+/** The measurement rows: ours, and beside them the recording device's own where the file carried them. */
+function measurementTable(m, device) {
+  const withDevice = Object.keys(device).length > 0;
+  const rows = MEASUREMENTS.filter(([k]) => m[k] != null || device[k] != null);
+  if (!rows.length) return h('p.muted', t('ecg.no_measurements'));
+  const value = (v) => (v == null ? '—' : String(Math.round(v)));
+  return h('table.ecg-measurements',
+    withDevice ? h('thead', h('tr', h('th'), h('th.num', t('ecgm.ours')), h('th.num', t('ecgm.device')), h('th'))) : null,
+    h('tbody', rows.map(([k, unit]) => {
+      const d = device[k];
+      const apart = k.endsWith('_deg') ? Math.abs(((d - m[k] + 540) % 360) - 180) : Math.abs(d - m[k]); // -170° is 20° from 170°
+      const differs = withDevice && d != null && m[k] != null && apart > (DEVICE_TOLERANCE[k] ?? Infinity);
+      return h('tr', { 'data-key': k },
+        h('th', t('ecgm.' + k)), h('td.num', value(m[k])),
+        withDevice ? h('td.num.device', { class: differs ? 'differs' : null,
+          title: differs ? t('ecgm.device_differs') : null }, value(d)) : null,
+        h('td.unit', t('ecgm.unit.' + unit)));
+    })));
+}
+
 function analysisView(a) {
   if (!a || !a.measurements) return null;
-  const m = a.measurements;
-  const measured = MEASUREMENTS.filter(([k]) => m[k] != null);
+  const measurements = measurementTable(a.measurements, a.device_measurements || {});
   const statementList = (key, list) => (list && list.length
     ? h('tr', { 'data-key': key }, h('th', t('ecgm.' + key)), h('td', list.map((x) => h('span.chip.ecg-statement',
       { title: machineText(x) || x.code, class: 'sev-' + (x.severity || 'info') },
@@ -40,9 +67,7 @@ function analysisView(a) {
   const stLeads = ST_LEADS.filter((l) => st[l] != null);
   const beats = a.beats || {};
   return h('div.ecg-analysis-body',
-    measured.length ? h('table.ecg-measurements', h('tbody', measured.map(([k, unit]) => h('tr', { 'data-key': k },
-      h('th', t('ecgm.' + k)), h('td.num', String(Math.round(m[k]))), h('td.unit', t('ecgm.unit.' + unit))))))
-      : h('p.muted', t('ecg.no_measurements')),
+    measurements,
     h('table.ecg-statements', h('tbody',
       statementList('critical', a.critical), statementList('rhythm', a.rhythm), statementList('quality', a.quality),
       beats.count != null ? h('tr', { 'data-key': 'beats' }, h('th', t('ecgm.beats')),

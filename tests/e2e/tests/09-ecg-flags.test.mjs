@@ -59,6 +59,19 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   assert.match(await p.textContent('.ecg-device .sub'), /心电图机自带诊断/);
   const device = await p.$$eval('.ecg-device-statements li', (els) => els.map((e) => e.textContent));
   assert.ok(device.includes('Inferior infarct, acute (LCx)'), JSON.stringify(device));
+  // ...and its measurements beside ours: the cart's QRS of 135 ms stands out against our 106, its QT of 476 does not
+  // against our 480; its QTc (its own formula) has a row of its own.
+  assert.match(await p.textContent('.ecg-measurements thead'), /本系统.*心电图机/);
+  const cells = (key) => p.$$eval(`.ecg-measurements tr[data-key="${key}"] td.num`,
+    (els) => els.map((e) => ({ text: e.textContent, differs: e.classList.contains('differs'), title: e.title })));
+  const qrs = await cells('qrs_ms');
+  assert.equal(qrs[1].text, '135', JSON.stringify(qrs));
+  assert.ok(qrs[1].differs && /卡尺/.test(qrs[1].title), JSON.stringify(qrs));
+  const qt = await cells('qt_ms');
+  assert.equal(qt[1].text, '476', JSON.stringify(qt));
+  assert.ok(!qt[1].differs, JSON.stringify(qt));
+  const qtc = await cells('qtc_ms');
+  assert.deepEqual(qtc.map((c) => c.text), ['—', '393']);
   assert.equal(await p.$('#ecg-flags .ecg-flag-actions'), null, 'no buttons before the reader holds the ECG');
   await p.click('#claim-task');
   const item = `#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`;

@@ -69,6 +69,8 @@ struct Analysis {
   std::int64_t median_r = 0;             ///< index of the R fiducial inside `median`
   Fiducials median_fiducials;            ///< boundaries on the median beat (global over leads)
   Measurements measurements;
+  /// The recording device's own measurements, for the reader to compare: standard_device_measurements().
+  std::map<std::string, double> device_measurements;
   std::vector<StLevel> st;
   std::vector<Statement> rhythm;         ///< rhythm, conduction and ST statements
   std::vector<Statement> quality;        ///< lead off, noise, suspected electrode reversal

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +84,12 @@ struct Waveform : LeadSet {
 int derive_limb_leads(LeadSet& set);
 /// Sorts leads into standard order (I II III aVR aVL aVF V1..V6, then the rest).
 void sort_leads(LeadSet& set);
+
+/// The device's own measurements under the keys of the analysis' measurements (heart_rate_bpm, rr_ms, pp_ms, pr_ms,
+/// p_duration_ms, qrs_ms, qt_ms, p_axis_deg, qrs_axis_deg, t_axis_deg; qtc_ms is the QTc by the device's own
+/// formula), recognised by name across DICOM and SCP-ECG, HL7 aECG, GE MUSE and Philips XML. Values the device did
+/// not measure (0, out of range) and units that cannot be converted to ms or degrees are left out.
+std::map<std::string, double> standard_device_measurements(const Waveform& ecg);
 
 /// What to store with the exam: format, rate, duration, lead names, acquisition time, device, filters, the device's
 /// own measurements and statements (no samples).
