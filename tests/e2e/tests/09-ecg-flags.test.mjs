@@ -72,6 +72,8 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   assert.ok(!qt[1].differs, JSON.stringify(qt));
   const qtc = await cells('qtc_ms');
   assert.deepEqual(qtc.map((c) => c.text), ['—', '393']);
+  await p.$eval('.ecg-measurements', (e) => e.scrollIntoView());
+  await b.shot('flags-device-measurements-zh');
   assert.equal(await p.$('#ecg-flags .ecg-flag-actions'), null, 'no buttons before the reader holds the ECG');
   await p.click('#claim-task');
   const item = `#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`;
