@@ -1,5 +1,5 @@
-// SCP-ECG (EN 1064 / ISO 11073-91064): sections 0-7, default and custom Huffman tables,
-// first/second-difference decoding. Reference-beat subtraction and bimodal compression are refused.
+// SCP-ECG (EN 1064 / ISO 11073-91064): sections 0-7, default and custom Huffman tables or none (two bytes a value),
+// first/second-difference decoding, reference-beat subtraction. Bimodal compression is refused.
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -153,7 +153,10 @@ struct LeadDef {
   int id;
 };
 
-Result<std::vector<std::vector<int>>> decode_leads(const Section& s, const std::vector<HuffTable>& tables,
+// `huffman` false (no section 2): the values are two-byte integers. A lead of exactly two bytes a sample is read that
+// way; any other length is still decoded with the default table, as files that leave section 2 out but Huffman-code
+// their data were read before.
+Result<std::vector<std::vector<int>>> decode_leads(const Section& s, const std::vector<HuffTable>& tables, bool huffman,
                                                    const std::vector<LeadDef>& leads, std::size_t nsamp, int& avm_nv,
                                                    int& interval_us, int section_no) {
   LeReader r{s.body};
@@ -173,10 +176,17 @@ Result<std::vector<std::vector<int>>> decode_leads(const Section& s, const std::
   for (std::size_t i = 0; i < leads.size(); ++i) {
     if (pos + len[i] > s.body.size())
       return bad(sec + " is truncated: lead " + std::to_string(i + 1) + " data runs past the section end");
-    auto dec = huff_decode(s.body.subspan(pos, len[i]), tables, nsamp);
-    if (!dec) return dec.error();
+    std::vector<int> x;
+    if (!huffman && len[i] == 2 * nsamp) {
+      LeReader raw{s.body, pos};
+      x.resize(nsamp);
+      for (auto& v : x) v = std::int16_t(raw.u16());
+    } else {
+      auto dec = huff_decode(s.body.subspan(pos, len[i]), tables, nsamp);
+      if (!dec) return dec.error();
+      x = std::move(*dec);
+    }
     pos += len[i];
-    std::vector<int> x = std::move(*dec);
     if (x.size() < nsamp)
       return bad(sec + ": lead " + std::to_string(i + 1) + " decodes to " + std::to_string(x.size()) + " samples, " +
                  std::to_string(nsamp) + " expected (corrupted data)");
@@ -191,6 +201,57 @@ Result<std::vector<std::vector<int>>> decode_leads(const Section& s, const std::
     out.push_back(std::move(x));
   }
   return out;
+}
+
+// Reference-beat subtraction (section 3 flag bit 0): for every QRS of reference type 0, section 4 gives a zone of the
+// rhythm (start, fiducial, end: sample numbers from 1) from which the encoder subtracted the reference beat of section
+// 5, aligned on the two fiducials. It is added back here, in uV, so the two sections' amplitude units may differ. Both
+// must share the sample rate: different rates mean bimodal compression, refused with section 6. The sum is taken as
+// it is, without smoothing the zone edges: that gives back exactly what was subtracted.
+std::optional<Error> add_back_reference_beat(std::map<int, Section>& sec, const std::vector<HuffTable>& tables,
+                                             bool huffman, const std::vector<LeadDef>& defs, int interval_us,
+                                             Waveform& w) {
+  if (!sec.count(4) || !sec.count(5))
+    return bad("SCP-ECG says its rhythm data had the reference beat subtracted, but section " +
+               std::string(sec.count(4) ? "5 (the reference beat)" : "4 (where the beats are)") + " is missing");
+  LeReader s4{sec[4].body};
+  if (!s4.has(6)) return bad("SCP-ECG section 4 is truncated");
+  const int beat_ms = s4.u16();
+  const std::int64_t beat_fiducial = s4.u16();
+  const std::size_t zones = s4.u16();
+  if (!s4.has(14 * zones)) return bad("SCP-ECG section 4 is truncated: it announces " + std::to_string(zones) + " QRS complexes");
+  LeReader s5{sec[5].body};
+  if (!s5.has(4)) return bad("SCP-ECG section 5 (the reference beat) is truncated");
+  s5.pos = 2;
+  const int iv5 = s5.u16();
+  if (iv5 != interval_us)
+    return bad("SCP-ECG reference beat (section 5) and rhythm (section 6) have different sample intervals (" +
+               std::to_string(iv5) + " and " + std::to_string(interval_us) + " us)");
+  const std::size_t beat_n = std::size_t(std::int64_t(beat_ms) * 1000 / iv5);
+  if (beat_n < 1 || beat_n > 5 * 1000000 / std::size_t(iv5) || beat_fiducial < 1 || std::size_t(beat_fiducial) > beat_n)
+    return bad("SCP-ECG section 4: a reference beat of " + std::to_string(beat_ms) + " ms with its fiducial at sample " +
+               std::to_string(beat_fiducial) + " is not usable");
+  int avm5 = 0, iv = 0;
+  auto beat = decode_leads(sec[5], tables, huffman, defs, beat_n, avm5, iv, 5);
+  if (!beat) return beat.error();
+  const std::int64_t n = std::int64_t(w.sample_count());
+  std::int64_t previous_end = 0;
+  for (std::size_t z = 0; z < zones; ++z) {
+    const int type = s4.u16();
+    const std::int64_t start = s4.u32(), fiducial = s4.u32(), end = s4.u32();
+    if (type != 0) continue;  // a beat of another type was left in the rhythm data as recorded
+    const std::int64_t from = beat_fiducial - 1 - (fiducial - start);  // where the zone starts in the beat
+    if (start < 1 || start > fiducial || fiducial > end || end > n || start <= previous_end || from < 0 ||
+        from + (end - start) >= std::int64_t(beat_n))
+      return bad("SCP-ECG section 4: the subtraction zone of QRS " + std::to_string(z + 1) + " (samples " +
+                 std::to_string(start) + "-" + std::to_string(end) + ") lies outside the recording or the reference beat, " +
+                 "or overlaps the one before");
+    previous_end = end;
+    for (std::size_t l = 0; l < w.leads.size(); ++l)
+      for (std::int64_t k = 0; k <= end - start; ++k)
+        w.leads[l].uv[std::size_t(start - 1 + k)] += float((*beat)[l][std::size_t(from + k)] * (avm5 / 1000.0));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -256,7 +317,6 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
   int nleads = l3.u8();
   int flags = l3.u8();
   if (nleads < 1) return bad("SCP-ECG section 3 defines no leads");
-  if (flags & 1) return bad("SCP-ECG with reference-beat subtraction is not supported yet");
   std::vector<LeadDef> defs;
   for (int i = 0; i < nleads; ++i) {
     if (!l3.has(9)) return bad("SCP-ECG section 3 is truncated");
@@ -271,7 +331,8 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
   auto tables = parse_huffman(sec.count(2) ? &sec[2] : nullptr);
   if (!tables) return tables.error();
   int avm = 0, interval = 0;
-  auto data = decode_leads(sec[6], *tables, defs, nsamp, avm, interval, 6);
+  const bool huffman = sec.count(2) > 0;
+  auto data = decode_leads(sec[6], *tables, huffman, defs, nsamp, avm, interval, 6);
   if (!data) return data.error();
   if (interval <= 0) return bad("SCP-ECG section 6: sample interval is zero");
   w.sample_rate_hz = 1e6 / interval;
@@ -283,6 +344,8 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
     for (std::size_t k = 0; k < nsamp; ++k) s.uv[k] = float((*data)[i][k] * (avm / 1000.0));
     w.leads.push_back(std::move(s));
   }
+  if (flags & 1)  // reference-beat subtraction: section 6 holds what is left after the beat was taken out
+    if (auto e = add_back_reference_beat(sec, *tables, huffman, defs, interval, w)) return *e;
   if (sec.count(7)) {  // global measurements
     LeReader m{sec[7].body};
     if (m.has(6 + 16)) {
@@ -314,7 +377,7 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
       const int iv = s5.u16();
       const std::size_t beat_n = iv > 0 ? std::size_t(beat_ms * 1000.0 / iv) : 0;
       int avm5 = 0, iv5 = 0;
-      auto med = beat_n ? decode_leads(sec[5], *tables, defs, beat_n, avm5, iv5, 5) : Result<std::vector<std::vector<int>>>(bad(""));
+      auto med = beat_n ? decode_leads(sec[5], *tables, huffman, defs, beat_n, avm5, iv5, 5) : Result<std::vector<std::vector<int>>>(bad(""));
       if (med && iv5 > 0) {  // a damaged reference beat is dropped, the rhythm data stand
         LeadSet m;
         m.sample_rate_hz = 1e6 / iv5;

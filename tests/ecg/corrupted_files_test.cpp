@@ -12,11 +12,13 @@
 
 #include "dicom_builder.hpp"
 #include "ecg_test_data.hpp"
+#include "scp_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "teledx/ecg/analysis.hpp"
 
 using namespace teledx::ecg;
 using teledx::ecg::test::as_bytes;
+using teledx::ecg::test::le;
 using teledx::ecg::test::local_data;
 using teledx::ecg::test::shared_data;
 
@@ -210,10 +212,6 @@ struct BitWriter {
   std::size_t bits() const { return bytes.size() * 8 - std::size_t(8 - used); }
 };
 
-void le(std::vector<std::uint8_t>& b, std::uint32_t v, int n) {
-  for (int i = 0; i < n; ++i) b.push_back(std::uint8_t(v >> (8 * i)));
-}
-
 /// The Philips sample with its <parsedwaveforms> opening tag and content replaced.
 std::vector<std::uint8_t> philips_with(const std::string& open_tag, const std::vector<std::uint8_t>& raw) {
   const std::string x = text_of(local_data() / "philips_129DYPRG.xml");
@@ -308,61 +306,14 @@ TEST_CASE("A Philips XML with an impossible duration per channel or signal resol
 
 namespace {
 
-std::uint16_t crc_ccitt(const std::vector<std::uint8_t>& d, std::size_t from) {
-  std::uint16_t crc = 0xFFFF;
-  for (std::size_t k = from; k < d.size(); ++k) {
-    crc ^= std::uint16_t(d[k] << 8);
-    for (int i = 0; i < 8; ++i) crc = (crc & 0x8000) ? std::uint16_t((crc << 1) ^ 0x1021) : std::uint16_t(crc << 1);
-  }
-  return crc;
-}
-
 /// A minimal SCP-ECG record: section 0, section 2 when `huffman` is given (else the default table applies), section
 /// 3 with one lead (I) of `nsamp` samples and section 6 holding its `data`: 1 uV a unit, 500 Hz.
 std::vector<std::uint8_t> scp_record(std::uint32_t nsamp, int diff, const std::vector<std::uint8_t>& data,
                                      const std::vector<std::uint8_t>& huffman = {}) {
-  std::vector<std::uint8_t> s3, s6;
-  s3.push_back(1);  // one lead, no reference-beat subtraction
-  s3.push_back(0);
-  le(s3, 1, 4);
-  le(s3, nsamp, 4);
-  s3.push_back(1);  // lead I
-  le(s6, 1000, 2);  // 1000 nV a unit
-  le(s6, 2000, 2);  // 2000 us between samples
-  s6.push_back(std::uint8_t(diff));
-  s6.push_back(0);  // no bimodal compression
-  le(s6, std::uint32_t(data.size()), 2);
-  s6.insert(s6.end(), data.begin(), data.end());
-  std::vector<std::pair<int, const std::vector<std::uint8_t>*>> sections;
-  if (!huffman.empty()) sections.push_back({2, &huffman});
-  sections.push_back({3, &s3});
-  sections.push_back({6, &s6});
-  std::vector<std::uint8_t> out(6, 0);
-  auto header = [&](int id, std::size_t len) {
-    le(out, 0, 2);
-    le(out, std::uint32_t(id), 2);
-    le(out, std::uint32_t(len), 4);
-    le(out, 0x1414, 2);  // versions
-    le(out, 0, 4), le(out, 0, 2);
-  };
-  const std::size_t s0_len = 16 + 10 * sections.size();
-  header(0, s0_len);
-  std::size_t at = 6 + s0_len;
-  for (const auto& [id, body] : sections) {
-    le(out, std::uint32_t(id), 2);
-    le(out, std::uint32_t(16 + body->size()), 4);
-    le(out, std::uint32_t(at + 1), 4);  // 1-based
-    at += 16 + body->size();
-  }
-  for (const auto& [id, body] : sections) {
-    header(id, 16 + body->size());
-    out.insert(out.end(), body->begin(), body->end());
-  }
-  const auto len = std::uint32_t(out.size());
-  for (int i = 0; i < 4; ++i) out[2 + std::size_t(i)] = std::uint8_t(len >> (8 * i));
-  const std::uint16_t crc = crc_ccitt(out, 2);
-  out[0] = std::uint8_t(crc), out[1] = std::uint8_t(crc >> 8);
-  return out;
+  std::map<int, std::vector<std::uint8_t>> sections{{3, test::scp_lead_section({1}, nsamp, 0)},
+                                                     {6, test::scp_signal_section(1000, 2000, diff, {data})}};
+  if (!huffman.empty()) sections[2] = huffman;
+  return test::scp_file(sections);
 }
 
 }  // namespace
