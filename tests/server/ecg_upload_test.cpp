@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "demo_server.hpp"
+#include "ecg/scp_builder.hpp"
 #include "ecg/synthetic_ecg.hpp"
 #include "teledx/ecg/evaluation.hpp"
 #include "support/pdf_info.hpp"
@@ -306,6 +307,38 @@ TEST_CASE("SCP-ECG and GE MUSE samples from the shared set are converted", "[ser
     auto task = expect_ecg_task(s, up, r, format);
     if (std::string(format) == "ge-muse-xml") CHECK(task["patient"]["id"] == "201700237");
   }
+}
+
+TEST_CASE("an SCP-ECG coded by reference-beat subtraction without Huffman tables is measured with its beats put back",
+          "[server][ecg][upload]") {
+  // A 10-s two-lead record at 500 Hz, 60/min: section 6 holds only what is left once the reference beat (section 5:
+  // P, QRS, T) was taken out of each beat, so the analysis finds the beats only if the reader adds them back.
+  using namespace teledx::ecg::test;
+  constexpr int kSamples = 5000, kBeat = 400, kFiducial = 151;
+  std::vector<int> beat_i, beat_ii, rest_i(kSamples), rest_ii(kSamples);
+  for (int k = 0; k < kBeat; ++k) {
+    const auto bump = [k](double at, double width, double uv) { return uv * std::exp(-std::pow((k - at) / width, 2)); };
+    const double v = bump(70, 12, 120) + bump(150, 5, 1200) + bump(162, 5, -250) + bump(330, 30, 300);
+    beat_i.push_back(int(std::lround(v / 5))), beat_ii.push_back(int(std::lround(v * 1.4 / 5)));  // 5 uV a unit
+  }
+  for (int k = 0; k < kSamples; ++k) rest_i[std::size_t(k)] = int(std::lround(3 * std::sin(k * 0.02)));
+  std::vector<std::uint8_t> s4;
+  le(s4, kBeat * 2, 2), le(s4, kFiducial, 2), le(s4, 10, 2);
+  for (int b = 0; b < 10; ++b) {  // fiducials at 0.4, 1.4 ... 9.4 s; each zone from 150 samples before to 249 after
+    const int fid = 201 + 500 * b;
+    le(s4, 0, 2), le(s4, std::uint32_t(fid - 150), 4), le(s4, std::uint32_t(fid), 4), le(s4, std::uint32_t(fid + 249), 4);
+  }
+  for (int b = 0; b < 10; ++b) le(s4, std::uint32_t(201 + 500 * b - 30), 4), le(s4, std::uint32_t(201 + 500 * b + 60), 4);
+  const auto scp = scp_file({{3, scp_lead_section({1, 2}, kSamples, 1 | 4)},
+                             {4, s4},
+                             {5, scp_signal_section(5000, 2000, 0, {scp_int16(beat_i), scp_int16(beat_ii)})},
+                             {6, scp_signal_section(5000, 2000, 0, {scp_int16(rest_i), scp_int16(rest_ii)})}});
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "钱八"}}}});
+  auto task = expect_ecg_task(s, up, up.file("cart.scp", std::string(scp.begin(), scp.end()), "application/octet-stream"),
+                              "scp-ecg");
+  CHECK(task["machine_flags"]["beats"]["count"] == 10);
+  CHECK(task["machine_flags"]["measurements"]["heart_rate_bpm"].get<double>() == Approx(60).margin(1));
 }
 
 TEST_CASE("garbage and incomplete ECG files are refused with a 4xx naming the problem, and nothing is stored",
