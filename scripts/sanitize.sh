@@ -12,7 +12,7 @@ command -v clang++ >/dev/null || apt-get install -y --no-install-recommends clan
 # a "mismatch" to ASan; leaks are not checked (the server's process-lifetime singletons).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-alloc_dealloc_mismatch=0:detect_leaks=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-export TELEDX_ECG_DATA=${TELEDX_ECG_DATA:-../shared/data/ecg}
+export TELEDX_ECG_DATA=${TELEDX_ECG_DATA:-$PWD/../shared/data/ecg}
 if [ ! -f "$B/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \

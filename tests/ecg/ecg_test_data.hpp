@@ -15,7 +15,8 @@ namespace teledx::ecg::test {
 inline std::filesystem::path local_data() { return std::filesystem::path(TELEDX_SOURCE_DIR) / "tests/data/ecg"; }
 
 inline std::filesystem::path shared_data() {
-  if (const char* env = std::getenv("TELEDX_ECG_DATA"); env && *env) return env;
+  // Absolute: the eval tests run teledx-ecg from another folder, where a relative path would name nothing.
+  if (const char* env = std::getenv("TELEDX_ECG_DATA"); env && *env) return std::filesystem::absolute(env);
   return std::filesystem::path(TELEDX_SOURCE_DIR) / "../shared/data/ecg";
 }
 
