@@ -294,23 +294,62 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
   w.source_format = "scp-ecg";
   if (sec.count(1)) {  // patient / acquisition data: tag, 2-byte length, value
     auto d = sec[1].body;
-    std::string date, time;
+    std::string date, time, last_name, first_name;
     for (std::size_t p = 0; p + 3 <= d.size();) {
       int tag = d[p];
       std::size_t len = std::size_t(d[p + 1] | (d[p + 2] << 8));
       if (tag == 255 || p + 3 + len > d.size()) break;
       auto v = d.subspan(p + 3, len);
       char buf[32];
+      // Text fields end at their first NUL; the cart's own encoding (GB2312 on Chinese carts) is made UTF-8 later.
+      const auto text = [&v] {
+        std::string t(v.begin(), v.end());
+        t = t.substr(0, t.find('\0'));
+        const auto first = t.find_first_not_of(' '), last = t.find_last_not_of(' ');
+        return first == std::string::npos ? std::string() : t.substr(first, last - first + 1);
+      };
       if (tag == 25 && len >= 4) {
         std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", v[0] | (v[1] << 8), v[2], v[3]);
         date = buf;
       } else if (tag == 26 && len >= 3) {
         std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", v[0], v[1], v[2]);
         time = buf;
+      } else if (tag == 0) {
+        last_name = text();
+      } else if (tag == 1) {
+        first_name = text();
+      } else if (tag == 2) {
+        w.patient.id = text();
+      } else if (tag == 5 && len >= 4) {  // date of birth: year (2 bytes), month, day; zeros when unknown
+        const int year = v[0] | (v[1] << 8);
+        if (year > 1850 && year < 2200 && v[2] >= 1 && v[2] <= 12 && v[3] >= 1 && v[3] <= 31) {
+          std::snprintf(buf, sizeof buf, "%04d%02d%02d", year, v[2], v[3]);
+          w.patient.birth_date = buf;
+        }
+      } else if (tag == 8 && len >= 1) {  // sex: 0 not known, 1 male, 2 female, 9 unspecified
+        w.patient.sex = v[0] == 1 ? "M" : v[0] == 2 ? "F" : "";
+      } else if (tag == 14 && len >= 36) {  // acquiring device: model (6 bytes at 8), then strings, the 4th the maker
+        std::string model(v.begin() + 8, v.begin() + 14);
+        model = model.substr(0, model.find('\0'));
+        std::size_t at = 36 + std::size_t(v[35]);  // past the analysing program's revision (its length counts the NUL)
+        std::string maker;
+        for (int field = 0; field < 4 && at < v.size(); ++field) {  // serial, system software, SCP software, maker
+          const auto nul = std::find(v.begin() + std::ptrdiff_t(at), v.end(), std::uint8_t(0));
+          if (field == 3) maker.assign(v.begin() + std::ptrdiff_t(at), nul);
+          at = std::size_t(nul - v.begin()) + 1;
+        }
+        const auto printable = [](const std::string& x) {
+          return std::all_of(x.begin(), x.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7F; });
+        };
+        if (!printable(model)) model.clear();
+        if (!printable(maker)) maker.clear();
+        w.device = maker.empty() ? model : model.empty() ? maker : maker + " " + model;
       }
       p += 3 + len;
     }
     if (!date.empty()) w.acquisition_time = date + (time.empty() ? "T00:00:00" : time);
+    // DICOM's order, family^given, as the other readers give it.
+    w.patient.name = first_name.empty() ? last_name : last_name + "^" + first_name;
   }
   LeReader l3{sec[3].body};
   if (!l3.has(2)) return bad("SCP-ECG section 3 is truncated");

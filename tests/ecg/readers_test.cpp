@@ -230,6 +230,12 @@ TEST_CASE("The SCP-ECG example decodes Huffman second differences into 12 plausi
   auto w = read_ecg_file(shared_data() / "formats/scp-ecg/Example.scp");
   REQUIRE(w.ok());
   CHECK(w->source_format == "scp-ecg");
+  // Section 1: the patient of the HL7 aECG it was converted from, and the cart.
+  CHECK(w->patient.name == "Clark");
+  CHECK(w->patient.id == "SBJ-123");
+  CHECK(w->patient.sex == "M");
+  CHECK(w->patient.birth_date == "19530508");
+  CHECK(w->device.find("ELI250") != std::string::npos);
   CHECK(w->sample_rate_hz == Approx(500));
   CHECK(w->sample_count() == 5000);
   CHECK(w->leads.size() == 12);

@@ -152,3 +152,50 @@ TEST_CASE("SCP-ECG bimodal compression is still refused with a clear message") {
   REQUIRE_FALSE(w.ok());
   CHECK(mentions(w.error(), "bimodal compression is not supported"));
 }
+
+TEST_CASE("an SCP-ECG's patient and device come from its section 1, a Chinese cart's GB2312 name as UTF-8") {
+  // Tags: 0 last name, 1 first name, 2 ID, 5 birth date, 8 sex, 14 the acquiring device, 25/26 when, 255 the end.
+  std::vector<std::uint8_t> s1;
+  auto tag = [&s1](int t, const std::vector<std::uint8_t>& v) {
+    s1.push_back(std::uint8_t(t));
+    le(s1, std::uint32_t(v.size()), 2);
+    s1.insert(s1.end(), v.begin(), v.end());
+  };
+  tag(0, {0xD5, 0xC5, 0});  // 张, GB2312, NUL-terminated as carts write it
+  tag(1, {0xC8, 0xFD, 0});  // 三
+  tag(2, {'P', '-', '0', '0', '4', '2', 0});
+  tag(5, {0xA8, 0x07, 3, 15});  // 1960-03-15
+  tag(8, {2});
+  std::vector<std::uint8_t> device(36, 0);
+  const std::string model = "SE-12", maker = "EDAN";
+  std::copy(model.begin(), model.end(), device.begin() + 8);
+  device[35] = 4;  // the analysing program's revision, "1.0" and its NUL
+  for (char c : std::string("1.0") + '\0' + "SN1" + '\0' + "v2" + '\0' + "scp1" + '\0' + maker + '\0') device.push_back(std::uint8_t(c));
+  tag(14, device);
+  tag(25, {0xEA, 0x07, 11, 28});  // 2026-11-28
+  tag(26, {9, 5, 30});
+  tag(255, {});
+  const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1, 2}, 1000, 4)},
+                               {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0)),
+                                                                      scp_int16(std::vector<int>(1000, 0))})}});
+  auto w = read_ecg_bytes(bytes, "x.scp");
+  REQUIRE(w.ok());
+  CHECK(w->patient.name == "张^三");
+  CHECK(w->patient.id == "P-0042");
+  CHECK(w->patient.birth_date == "19600315");
+  CHECK(w->patient.sex == "F");
+  CHECK(w->device == "EDAN SE-12");
+  CHECK(w->acquisition_time == "2026-11-28T09:05:30");
+}
+
+TEST_CASE("an SCP-ECG section 1 with unknown birth date and sex leaves them empty") {
+  std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 5, 4, 0, 0, 0, 0, 0, 8, 1, 0, 0, 255, 0, 0};
+  const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
+                               {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0))})}});
+  auto w = read_ecg_bytes(bytes, "x.scp");
+  REQUIRE(w.ok());
+  CHECK(w->patient.id == "ID");
+  CHECK(w->patient.name.empty());
+  CHECK(w->patient.birth_date.empty());
+  CHECK(w->patient.sex.empty());
+}
