@@ -293,7 +293,7 @@ TEST_CASE("a CSV ECG is converted, without a patient in file or form it is refus
   CHECK(text.find(signed_r.json()["report"]["verification_code"].get<std::string>()) != std::string::npos);
 }
 
-TEST_CASE("SCP-ECG and GE MUSE samples from the shared set are converted", "[server][ecg][upload]") {
+TEST_CASE("SCP-ECG and GE MUSE samples from the shared set are converted with the patient each file names", "[server][ecg][upload]") {
   // Not copied into the repository (GPL-3.0 / no licence): read from ../shared when present.
   for (const auto& [rel, format] : {std::pair{"formats/scp-ecg/Example.scp", "scp-ecg"},
                                     std::pair{"formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml", "ge-muse-xml"}}) {
@@ -301,11 +301,18 @@ TEST_CASE("SCP-ECG and GE MUSE samples from the shared set are converted", "[ser
       WARN(std::string("skipped: data not present: ") + shared(rel).string());
       continue;
     }
+    // No patient in the form: both files name theirs (SCP-ECG in its section 1).
     auto& s = DemoServer::instance();
-    Upload up(s, {{"patient", {{"name", "赵六"}}}});
+    Upload up(s);
     auto r = up.file(std::filesystem::path(rel).filename().string(), slurp(shared(rel)), "application/octet-stream");
+    CHECK(r.json()["files"][0]["patient_from"] == "file");
     auto task = expect_ecg_task(s, up, r, format);
     if (std::string(format) == "ge-muse-xml") CHECK(task["patient"]["id"] == "201700237");
+    if (std::string(format) == "scp-ecg") {
+      CHECK(task["patient"]["name"] == "Clark");
+      CHECK(task["patient"]["id"] == "SBJ-123");
+      CHECK(task["patient"]["sex"] == "M");
+    }
   }
 }
 
