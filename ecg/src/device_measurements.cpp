@@ -46,10 +46,6 @@ const char* key_of(std::string_view name) {
   return nullptr;
 }
 
-bool ends_with(std::string_view s, std::string_view tail) {
-  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
-
 }  // namespace
 
 std::map<std::string, double> standard_device_measurements(const Waveform& ecg) {
@@ -60,12 +56,12 @@ std::map<std::string, double> standard_device_measurements(const Waveform& ecg) 
     double v = m.value;
     const std::string unit = folded(m.unit);
     const std::string_view k(key);
-    if (ends_with(k, "_ms")) {
+    if (k.ends_with("_ms")) {
       if (unit == "s") v *= 1000;
       else if (!unit.empty() && unit != "ms") continue;  // a unit we cannot convert is not guessed at
       // Carts write 0 (or a placeholder) for what they did not measure: the DICOM sample's PP interval is 0.
       if (!(v > 0 && v < 3000)) continue;
-    } else if (ends_with(k, "_deg")) {
+    } else if (k.ends_with("_deg")) {
       if (!unit.empty() && unit != "deg" && unit != "degrees") continue;
       if (!(v >= -180 && v <= 360)) continue;
       if (v > 180) v -= 360;  // one convention: -180..180, as ours

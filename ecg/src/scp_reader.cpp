@@ -203,55 +203,145 @@ Result<std::vector<std::vector<int>>> decode_leads(const Section& s, const std::
   return out;
 }
 
+// Section 5: the device's reference (median) beat, as long as section 4 says (ms), in uV, leads in section 3's
+// order; `fiducial` its sample number (from 1) that section 4's QRS fiducials align on.
+struct ReferenceBeat {
+  LeadSet beat;
+  std::int64_t fiducial = 0;
+  int interval_us = 0;
+};
+
+Result<ReferenceBeat> read_reference_beat(std::map<int, Section>& sec, const std::vector<HuffTable>& tables,
+                                          bool huffman, const std::vector<LeadDef>& defs) {
+  if (!sec.count(4) || !sec.count(5))
+    return bad("SCP-ECG section " + std::string(sec.count(4) ? "5 (the reference beat)" : "4 (where the beats are)") +
+               " is missing");
+  LeReader s4{sec[4].body};
+  if (!s4.has(2)) return bad("SCP-ECG section 4 is truncated");
+  const int beat_ms = s4.u16();
+  ReferenceBeat ref;
+  ref.fiducial = s4.has(2) ? s4.u16() : 0;
+  LeReader s5{sec[5].body};
+  if (!s5.has(4)) return bad("SCP-ECG section 5 (the reference beat) is truncated");
+  s5.pos = 2;
+  const int iv = s5.u16();
+  const std::size_t beat_n = iv > 0 ? std::size_t(std::int64_t(beat_ms) * 1000 / iv) : 0;
+  if (beat_ms <= 0 || beat_ms >= 5000 || beat_n < 1)
+    return bad("SCP-ECG section 4: a reference beat of " + std::to_string(beat_ms) + " ms is not usable");
+  int avm5 = 0;
+  auto values = decode_leads(sec[5], tables, huffman, defs, beat_n, avm5, ref.interval_us, 5);
+  if (!values) return values.error();
+  ref.beat.sample_rate_hz = 1e6 / ref.interval_us;
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    LeadSignal s{*lead_from_scp_code(defs[i].id), std::vector<float>(beat_n), ""};
+    s.label = std::string(lead_name(s.lead));
+    for (std::size_t k = 0; k < beat_n; ++k) s.uv[k] = float((*values)[i][k] * (avm5 / 1000.0));
+    ref.beat.leads.push_back(std::move(s));
+  }
+  return ref;
+}
+
 // Reference-beat subtraction (section 3 flag bit 0): for every QRS of reference type 0, section 4 gives a zone of the
 // rhythm (start, fiducial, end: sample numbers from 1) from which the encoder subtracted the reference beat of section
 // 5, aligned on the two fiducials. It is added back here, in uV, so the two sections' amplitude units may differ. Both
 // must share the sample rate: different rates mean bimodal compression, refused with section 6. The sum is taken as
 // it is, without smoothing the zone edges: that gives back exactly what was subtracted.
-std::optional<Error> add_back_reference_beat(std::map<int, Section>& sec, const std::vector<HuffTable>& tables,
-                                             bool huffman, const std::vector<LeadDef>& defs, int interval_us,
-                                             Waveform& w) {
-  if (!sec.count(4) || !sec.count(5))
-    return bad("SCP-ECG says its rhythm data had the reference beat subtracted, but section " +
-               std::string(sec.count(4) ? "5 (the reference beat)" : "4 (where the beats are)") + " is missing");
+std::optional<Error> add_back_reference_beat(const Result<ReferenceBeat>& ref, std::map<int, Section>& sec,
+                                             int interval_us, Waveform& w) {
+  if (!ref)
+    return bad("SCP-ECG says its rhythm data had the reference beat subtracted, but its reference beat cannot be "
+               "read: " + ref.error().message);
+  if (ref->interval_us != interval_us)
+    return bad("SCP-ECG reference beat (section 5) and rhythm (section 6) have different sample intervals (" +
+               std::to_string(ref->interval_us) + " and " + std::to_string(interval_us) + " us)");
+  const std::int64_t n = std::int64_t(w.sample_count()), beat_n = std::int64_t(ref->beat.sample_count());
+  if (ref->fiducial < 1 || ref->fiducial > beat_n)
+    return bad("SCP-ECG section 4: the reference beat's fiducial at sample " + std::to_string(ref->fiducial) +
+               " lies outside its " + std::to_string(beat_n) + " samples");
   LeReader s4{sec[4].body};
-  if (!s4.has(6)) return bad("SCP-ECG section 4 is truncated");
-  const int beat_ms = s4.u16();
-  const std::int64_t beat_fiducial = s4.u16();
+  s4.pos = 4;
+  if (!s4.has(2)) return bad("SCP-ECG section 4 is truncated");
   const std::size_t zones = s4.u16();
   if (!s4.has(14 * zones)) return bad("SCP-ECG section 4 is truncated: it announces " + std::to_string(zones) + " QRS complexes");
-  LeReader s5{sec[5].body};
-  if (!s5.has(4)) return bad("SCP-ECG section 5 (the reference beat) is truncated");
-  s5.pos = 2;
-  const int iv5 = s5.u16();
-  if (iv5 != interval_us)
-    return bad("SCP-ECG reference beat (section 5) and rhythm (section 6) have different sample intervals (" +
-               std::to_string(iv5) + " and " + std::to_string(interval_us) + " us)");
-  const std::size_t beat_n = std::size_t(std::int64_t(beat_ms) * 1000 / iv5);
-  if (beat_n < 1 || beat_n > 5 * 1000000 / std::size_t(iv5) || beat_fiducial < 1 || std::size_t(beat_fiducial) > beat_n)
-    return bad("SCP-ECG section 4: a reference beat of " + std::to_string(beat_ms) + " ms with its fiducial at sample " +
-               std::to_string(beat_fiducial) + " is not usable");
-  int avm5 = 0, iv = 0;
-  auto beat = decode_leads(sec[5], tables, huffman, defs, beat_n, avm5, iv, 5);
-  if (!beat) return beat.error();
-  const std::int64_t n = std::int64_t(w.sample_count());
   std::int64_t previous_end = 0;
   for (std::size_t z = 0; z < zones; ++z) {
     const int type = s4.u16();
     const std::int64_t start = s4.u32(), fiducial = s4.u32(), end = s4.u32();
     if (type != 0) continue;  // a beat of another type was left in the rhythm data as recorded
-    const std::int64_t from = beat_fiducial - 1 - (fiducial - start);  // where the zone starts in the beat
+    const std::int64_t from = ref->fiducial - 1 - (fiducial - start);  // where the zone starts in the beat
     if (start < 1 || start > fiducial || fiducial > end || end > n || start <= previous_end || from < 0 ||
-        from + (end - start) >= std::int64_t(beat_n))
+        from + (end - start) >= beat_n)
       return bad("SCP-ECG section 4: the subtraction zone of QRS " + std::to_string(z + 1) + " (samples " +
                  std::to_string(start) + "-" + std::to_string(end) + ") lies outside the recording or the reference beat, " +
                  "or overlaps the one before");
     previous_end = end;
     for (std::size_t l = 0; l < w.leads.size(); ++l)
       for (std::int64_t k = 0; k <= end - start; ++k)
-        w.leads[l].uv[std::size_t(start - 1 + k)] += float((*beat)[l][std::size_t(from + k)] * (avm5 / 1000.0));
+        w.leads[l].uv[std::size_t(start - 1 + k)] += ref->beat.leads[l].uv[std::size_t(from + k)];
   }
   return std::nullopt;
+}
+
+// Section 1, the patient and acquisition data: tag, 2-byte length, value. Tags 0/1 last/first name, 2 ID, 5 birth
+// date, 8 sex, 14 the acquiring device, 25/26 date and time of the recording.
+void read_patient_and_device(const Section& s1, Waveform& w) {
+  auto d = s1.body;
+  std::string date, time, last_name, first_name;
+  for (std::size_t p = 0; p + 3 <= d.size();) {
+    int tag = d[p];
+    std::size_t len = std::size_t(d[p + 1] | (d[p + 2] << 8));
+    if (tag == 255 || p + 3 + len > d.size()) break;
+    auto v = d.subspan(p + 3, len);
+    char buf[32];
+    // Text fields end at their first NUL; the cart's own encoding (GB2312 on Chinese carts) is made UTF-8 later.
+    const auto text = [&v] {
+      std::string t(v.begin(), v.end());
+      t = t.substr(0, t.find('\0'));
+      const auto first = t.find_first_not_of(' '), last = t.find_last_not_of(' ');
+      return first == std::string::npos ? std::string() : t.substr(first, last - first + 1);
+    };
+    if (tag == 25 && len >= 4) {
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", v[0] | (v[1] << 8), v[2], v[3]);
+      date = buf;
+    } else if (tag == 26 && len >= 3) {
+      std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", v[0], v[1], v[2]);
+      time = buf;
+    } else if (tag == 0) {
+      last_name = text();
+    } else if (tag == 1) {
+      first_name = text();
+    } else if (tag == 2) {
+      w.patient.id = text();
+    } else if (tag == 5 && len >= 4) {  // date of birth: year (2 bytes), month, day; zeros when unknown
+      const int year = v[0] | (v[1] << 8);
+      if (year > 1850 && year < 2200 && v[2] >= 1 && v[2] <= 12 && v[3] >= 1 && v[3] <= 31) {
+        std::snprintf(buf, sizeof buf, "%04d%02d%02d", year, v[2], v[3]);
+        w.patient.birth_date = buf;
+      }
+    } else if (tag == 8 && len >= 1) {  // sex: 0 not known, 1 male, 2 female, 9 unspecified
+      w.patient.sex = v[0] == 1 ? "M" : v[0] == 2 ? "F" : "";
+    } else if (tag == 14 && len >= 36) {  // acquiring device: model (6 bytes at 8), then strings, the 4th the maker
+      std::string model(v.begin() + 8, v.begin() + 14);
+      model = model.substr(0, model.find('\0'));
+      std::size_t at = 36 + std::size_t(v[35]);  // past the analysing program's revision (its length counts the NUL)
+      std::string maker;
+      for (int field = 0; field < 4 && at < v.size(); ++field) {  // serial, system software, SCP software, maker
+        const auto nul = std::find(v.begin() + std::ptrdiff_t(at), v.end(), std::uint8_t(0));
+        if (field == 3) maker.assign(v.begin() + std::ptrdiff_t(at), nul);
+        at = std::size_t(nul - v.begin()) + 1;
+      }
+      const auto printable = [](const std::string& x) {
+        return std::all_of(x.begin(), x.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7F; });
+      };
+      if (!printable(model)) model.clear();
+      if (!printable(maker)) maker.clear();
+      w.device = maker.empty() ? model : model.empty() ? maker : maker + " " + model;
+    }
+    p += 3 + len;
+  }
+  if (!date.empty()) w.acquisition_time = date + (time.empty() ? "T00:00:00" : time);
+  // DICOM's order, family^given, as the other readers give it.
+  w.patient.name = first_name.empty() ? last_name : last_name + "^" + first_name;
 }
 
 }  // namespace
@@ -292,65 +382,7 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
   if (!sec.count(6)) return bad("SCP-ECG file has no rhythm data (section 6)");
   Waveform w;
   w.source_format = "scp-ecg";
-  if (sec.count(1)) {  // patient / acquisition data: tag, 2-byte length, value
-    auto d = sec[1].body;
-    std::string date, time, last_name, first_name;
-    for (std::size_t p = 0; p + 3 <= d.size();) {
-      int tag = d[p];
-      std::size_t len = std::size_t(d[p + 1] | (d[p + 2] << 8));
-      if (tag == 255 || p + 3 + len > d.size()) break;
-      auto v = d.subspan(p + 3, len);
-      char buf[32];
-      // Text fields end at their first NUL; the cart's own encoding (GB2312 on Chinese carts) is made UTF-8 later.
-      const auto text = [&v] {
-        std::string t(v.begin(), v.end());
-        t = t.substr(0, t.find('\0'));
-        const auto first = t.find_first_not_of(' '), last = t.find_last_not_of(' ');
-        return first == std::string::npos ? std::string() : t.substr(first, last - first + 1);
-      };
-      if (tag == 25 && len >= 4) {
-        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", v[0] | (v[1] << 8), v[2], v[3]);
-        date = buf;
-      } else if (tag == 26 && len >= 3) {
-        std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", v[0], v[1], v[2]);
-        time = buf;
-      } else if (tag == 0) {
-        last_name = text();
-      } else if (tag == 1) {
-        first_name = text();
-      } else if (tag == 2) {
-        w.patient.id = text();
-      } else if (tag == 5 && len >= 4) {  // date of birth: year (2 bytes), month, day; zeros when unknown
-        const int year = v[0] | (v[1] << 8);
-        if (year > 1850 && year < 2200 && v[2] >= 1 && v[2] <= 12 && v[3] >= 1 && v[3] <= 31) {
-          std::snprintf(buf, sizeof buf, "%04d%02d%02d", year, v[2], v[3]);
-          w.patient.birth_date = buf;
-        }
-      } else if (tag == 8 && len >= 1) {  // sex: 0 not known, 1 male, 2 female, 9 unspecified
-        w.patient.sex = v[0] == 1 ? "M" : v[0] == 2 ? "F" : "";
-      } else if (tag == 14 && len >= 36) {  // acquiring device: model (6 bytes at 8), then strings, the 4th the maker
-        std::string model(v.begin() + 8, v.begin() + 14);
-        model = model.substr(0, model.find('\0'));
-        std::size_t at = 36 + std::size_t(v[35]);  // past the analysing program's revision (its length counts the NUL)
-        std::string maker;
-        for (int field = 0; field < 4 && at < v.size(); ++field) {  // serial, system software, SCP software, maker
-          const auto nul = std::find(v.begin() + std::ptrdiff_t(at), v.end(), std::uint8_t(0));
-          if (field == 3) maker.assign(v.begin() + std::ptrdiff_t(at), nul);
-          at = std::size_t(nul - v.begin()) + 1;
-        }
-        const auto printable = [](const std::string& x) {
-          return std::all_of(x.begin(), x.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7F; });
-        };
-        if (!printable(model)) model.clear();
-        if (!printable(maker)) maker.clear();
-        w.device = maker.empty() ? model : model.empty() ? maker : maker + " " + model;
-      }
-      p += 3 + len;
-    }
-    if (!date.empty()) w.acquisition_time = date + (time.empty() ? "T00:00:00" : time);
-    // DICOM's order, family^given, as the other readers give it.
-    w.patient.name = first_name.empty() ? last_name : last_name + "^" + first_name;
-  }
+  if (sec.count(1)) read_patient_and_device(sec[1], w);
   LeReader l3{sec[3].body};
   if (!l3.has(2)) return bad("SCP-ECG section 3 is truncated");
   int nleads = l3.u8();
@@ -383,8 +415,9 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
     for (std::size_t k = 0; k < nsamp; ++k) s.uv[k] = float((*data)[i][k] * (avm / 1000.0));
     w.leads.push_back(std::move(s));
   }
+  const auto reference = read_reference_beat(sec, *tables, huffman, defs);
   if (flags & 1)  // reference-beat subtraction: section 6 holds what is left after the beat was taken out
-    if (auto e = add_back_reference_beat(sec, *tables, huffman, defs, interval, w)) return *e;
+    if (auto e = add_back_reference_beat(reference, sec, interval, w)) return *e;
   if (sec.count(7)) {  // global measurements
     LeReader m{sec[7].body};
     if (m.has(6 + 16)) {
@@ -406,31 +439,11 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
       add("T Axis", tax, "deg");
     }
   }
-  // Section 5: the device's reference (median) beat, as long as section 4 says (ms).
-  if (sec.count(5) && sec.count(4) && sec[4].body.size() >= 2) {
-    LeReader s4{sec[4].body};
-    const int beat_ms = s4.u16();
-    LeReader s5{sec[5].body};
-    if (beat_ms > 0 && beat_ms < 5000 && s5.has(4)) {
-      s5.pos = 2;
-      const int iv = s5.u16();
-      const std::size_t beat_n = iv > 0 ? std::size_t(beat_ms * 1000.0 / iv) : 0;
-      int avm5 = 0, iv5 = 0;
-      auto med = beat_n ? decode_leads(sec[5], *tables, huffman, defs, beat_n, avm5, iv5, 5) : Result<std::vector<std::vector<int>>>(bad(""));
-      if (med && iv5 > 0) {  // a damaged reference beat is dropped, the rhythm data stand
-        LeadSet m;
-        m.sample_rate_hz = 1e6 / iv5;
-        for (std::size_t i = 0; i < defs.size(); ++i) {
-          LeadSignal s{*lead_from_scp_code(defs[i].id), std::vector<float>(beat_n), ""};
-          s.label = std::string(lead_name(s.lead));
-          for (std::size_t k = 0; k < beat_n; ++k) s.uv[k] = float((*med)[i][k] * (avm5 / 1000.0));
-          m.leads.push_back(std::move(s));
-        }
-        derive_limb_leads(m);
-        sort_leads(m);
-        w.device_median = std::move(m);
-      }
-    }
+  if (reference) {  // the device's median beat; a damaged one is dropped, the rhythm data stand
+    LeadSet m = reference->beat;
+    derive_limb_leads(m);
+    sort_leads(m);
+    w.device_median = std::move(m);
   }
   derive_limb_leads(w);
   sort_leads(w);
