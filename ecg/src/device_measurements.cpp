@@ -25,7 +25,7 @@ struct Known {
 // DICOM and SCP-ECG code meanings ("QT Interval"), HL7 aECG MDC codes, GE MUSE RestingECGMeasurements and Philips
 // Sierra globalmeasurements. Atrial rate has no counterpart among ours and is left out.
 const Known kKnown[] = {
-    {"heart_rate_bpm", {"ventricularrate", "meanventrate", "heartrate", "mdcecgheartrate", "hr", "vrate"}},
+    {"heart_rate_bpm", {"ventricularrate", "ventricularheartrate", "meanventrate", "heartrate", "mdcecgheartrate", "hr", "vrate"}},
     {"rr_ms", {"rrinterval", "mdcecgtimepdrr", "rr", "meanrrint"}},
     {"pp_ms", {"ppinterval", "mdcecgtimepdpp", "pp", "meanppint"}},
     {"pr_ms", {"printerval", "meanprint", "mdcecgtimepdpr", "pr"}},

@@ -60,10 +60,11 @@ TEST_CASE("device values in seconds are converted and values that cannot be read
                            {"Heart Rate", 0, "/min"},     // not measured
                            {"T Axis", 270, "deg"},        // the 0..360 convention: -90 in ours
                            {"AtrialRate", 70, "/min"},    // no counterpart among ours
+                           {"Ventricular Heart Rate", 72, "{beats}/min"},
                            {"P Axis", 40, "deg"},
                            {"P Axis", 55, "deg"}};       // a repeat: the first is kept
   CHECK(standard_device_measurements(w) ==
-        std::map<std::string, double>{{"qt_ms", 410}, {"t_axis_deg", -90}, {"p_axis_deg", 40}});
+        std::map<std::string, double>{{"qt_ms", 410}, {"t_axis_deg", -90}, {"p_axis_deg", 40}, {"heart_rate_bpm", 72}});
 }
 
 TEST_CASE("the analysis carries the device's measurements into its JSON and back") {
