@@ -295,10 +295,8 @@ void read_patient_and_device(const Section& s1, Waveform& w) {
     char buf[32];
     // Text fields end at their first NUL; the cart's own encoding (GB2312 on Chinese carts) is made UTF-8 later.
     const auto text = [&v] {
-      std::string t(v.begin(), v.end());
-      t = t.substr(0, t.find('\0'));
-      const auto first = t.find_first_not_of(' '), last = t.find_last_not_of(' ');
-      return first == std::string::npos ? std::string() : t.substr(first, last - first + 1);
+      const std::string t(v.begin(), v.end());
+      return std::string(trim(std::string_view(t).substr(0, t.find('\0'))));
     };
     if (tag == 25 && len >= 4) {
       std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", v[0] | (v[1] << 8), v[2], v[3]);

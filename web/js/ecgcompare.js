@@ -5,6 +5,7 @@ import { h } from './dom.js';
 import { t, tOr, machineText } from './i18n.js';
 import { dateTime } from './format.js';
 import { createEcgViewer } from './ecgview.js';
+import { measurementDifference } from './ecgdata.js';
 
 // A change at least this large is highlighted: below it, measurement noise between two recordings of an
 // unchanged heart (about ±10 bpm, ±20 ms for intervals, ±30 ms QTc, ±30° axis) would make every row light up.
@@ -24,12 +25,10 @@ const measure = (flags, key) => {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 };
 
-/** Axes wrap around: 170° and -170° are 20° apart. */
+/** The change, rounded as shown (axes around the circle). */
 function delta(key, now, before) {
-  if (now == null || before == null) return null;
-  let d = now - before;
-  if (key.endsWith('_axis_deg')) d = ((((d + 180) % 360) + 360) % 360) - 180;
-  return Math.round(d);
+  const d = measurementDifference(key, now, before);
+  return d == null ? null : Math.round(d);
 }
 
 function statementsOf(flags) {

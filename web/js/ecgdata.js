@@ -90,6 +90,16 @@ export function deviceStatements(meta) {
   return values(meta || {}, '0040B020').map((a) => str(a, '00700006')).filter((x) => x && x.trim());
 }
 
+/**
+ * `now` minus `before` for one of the analysis' measurements, axes wrapping around (170° and -170° are 20° apart);
+ * null when either is missing. The serial comparison and the device column both judge differences by it.
+ */
+export function measurementDifference(key, now, before) {
+  if (now == null || before == null) return null;
+  const d = now - before;
+  return key.endsWith('_axis_deg') ? ((((d + 180) % 360) + 360) % 360) - 180 : d;
+}
+
 /** True when the twelve standard leads are there, stored or computable from I and II (8-lead storage). */
 export function hasTwelveLeads(ecg) {
   const by = new Set(ecg.leads.map((l) => l.name));

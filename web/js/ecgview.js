@@ -6,7 +6,7 @@
 import { h, clear } from './dom.js';
 import { t, tOr, machineText } from './i18n.js';
 import { errorText } from './api.js';
-import { loadEcg, standardLeads, hasTwelveLeads, deviceStatements } from './ecgdata.js';
+import { loadEcg, standardLeads, hasTwelveLeads, deviceStatements, measurementDifference } from './ecgdata.js';
 import { createEcgNav } from './ecgnav.js';
 import { removeMains } from './ecgfilter.js';
 
@@ -45,8 +45,8 @@ function measurementTable(m, device) {
     withDevice ? h('thead', h('tr', h('th'), h('th.num', t('ecgm.ours')), h('th.num', t('ecgm.device')), h('th'))) : null,
     h('tbody', rows.map(([k, unit]) => {
       const d = device[k];
-      const apart = k.endsWith('_deg') ? Math.abs(((d - m[k] + 540) % 360) - 180) : Math.abs(d - m[k]); // -170° is 20° from 170°
-      const differs = withDevice && d != null && m[k] != null && apart > (DEVICE_TOLERANCE[k] ?? Infinity);
+      const apart = measurementDifference(k, d, m[k]);
+      const differs = apart != null && Math.abs(apart) > (DEVICE_TOLERANCE[k] ?? Infinity);
       return h('tr', { 'data-key': k },
         h('th', t('ecgm.' + k)), h('td.num', value(m[k])),
         withDevice ? h('td.num.device', { class: differs ? 'differs' : null,
