@@ -56,9 +56,11 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.median = detail::median_beat(cond, a.beats, a.median_r);
   if (!a.median.leads.empty()) a.median_fiducials = detail::delineate_median(a.median, a.median_r, a.beats);
   a.measurements = detail::measure(a);
+  detail::qrs_amplitudes(a);
   const auto tremor = detail::limb_electrode_tremor(a, cond);
   detail::rhythm_statements(a, cond, tremor);
   detail::st_statements(a);
+  detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor);
   detail::critical_flags(a, cond, hf_rms);
   return a;

@@ -51,6 +51,11 @@ void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optio
 /// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
 void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);
 void st_statements(Analysis& a);
+/// R and S amplitudes of each lead's median QRS (Analysis::qrs_amplitudes), and RV5 / SV1 among the measurements.
+void qrs_amplitudes(Analysis& a);
+/// "Left ventricular high voltage" when the QRS amplitudes meet an adult's voltage criteria (thresholds by the
+/// patient's sex where they differ; none for a wide or paced QRS, nor under 18 years at the recording).
+void voltage_statements(Analysis& a, const PatientInfo& patient, const std::string& acquisition_time);
 /// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
 std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);
 /// Above this RMS over 40 Hz (the median over the leads), fast "beats" are a burst of noise, not a tachycardia: five

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis_internal.hpp"
 #include "teledx/ecg/analysis.hpp"
 
 namespace teledx::ecg {
@@ -44,7 +45,12 @@ nlohmann::json to_json(const Analysis& a) {
                        {"pr_ms", opt(m.pr)}, {"p_duration_ms", opt(m.p_duration)}, {"qrs_ms", opt(m.qrs)},
                        {"qt_ms", opt(m.qt)}, {"qtc_bazett_ms", opt(m.qtc_bazett)},
                        {"qtc_fridericia_ms", opt(m.qtc_fridericia)}, {"p_axis_deg", opt(m.p_axis)},
-                       {"qrs_axis_deg", opt(m.qrs_axis)}, {"t_axis_deg", opt(m.t_axis)}};
+                       {"qrs_axis_deg", opt(m.qrs_axis)}, {"t_axis_deg", opt(m.t_axis)},
+                       {"rv5_uv", opt(m.rv5)}, {"sv1_uv", opt(m.sv1)},
+                       {"rv5_plus_sv1_uv", m.rv5 && m.sv1 ? nlohmann::json(*m.rv5 + *m.sv1) : nlohmann::json(nullptr)}};
+  auto amplitudes = nlohmann::json::object();
+  for (const auto& q : a.qrs_amplitudes) amplitudes[std::string(lead_name(q.lead))] = {{"r", q.r_uv}, {"s", q.s_uv}};
+  j["qrs_amplitudes_uv"] = std::move(amplitudes);
   // The device's own, under the same keys (qtc_ms by its formula): the viewer sets them beside ours.
   j["device_measurements"] = nlohmann::json::object();
   for (const auto& [key, value] : a.device_measurements) j["device_measurements"][key] = value;
@@ -86,8 +92,12 @@ nlohmann::json to_json(const Analysis& a) {
   auto whole = [](const std::optional<double>& v) {
     return v ? nlohmann::json(static_cast<long long>(std::lround(*v))) : nlohmann::json(nullptr);
   };
+  // RV5/SV1 in mV to the µV, as Chinese carts print them ("1.425/0.725").
+  auto millivolts = [](double uv) { return detail::fmt(uv / 1000.0, 3); };
   j["template_fields"] = {{"heart_rate", whole(m.heart_rate)}, {"pr", whole(m.pr)},   {"qrs", whole(m.qrs)},
                           {"qt", whole(m.qt)},                 {"qtc", whole(m.qtc_bazett)}, {"axis", whole(m.qrs_axis)},
+                          {"rv5_sv1", m.rv5 && m.sv1 ? nlohmann::json(millivolts(*m.rv5) + "/" + millivolts(*m.sv1)) : nlohmann::json(nullptr)},
+                          {"rv5_plus_sv1", m.rv5 && m.sv1 ? nlohmann::json(millivolts(*m.rv5 + *m.sv1)) : nlohmann::json(nullptr)},
                           {"rhythm", a.rhythm.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.rhythm.front().text)}};
   return j;
 }
@@ -149,7 +159,8 @@ Result<Analysis> analysis_from_json(const nlohmann::json& j) {
       {"p_duration_ms", &Measurements::p_duration},  {"qrs_ms", &Measurements::qrs},
       {"qt_ms", &Measurements::qt},                  {"qtc_bazett_ms", &Measurements::qtc_bazett},
       {"qtc_fridericia_ms", &Measurements::qtc_fridericia}, {"p_axis_deg", &Measurements::p_axis},
-      {"qrs_axis_deg", &Measurements::qrs_axis},     {"t_axis_deg", &Measurements::t_axis}};
+      {"qrs_axis_deg", &Measurements::qrs_axis},     {"t_axis_deg", &Measurements::t_axis},
+      {"rv5_uv", &Measurements::rv5},                {"sv1_uv", &Measurements::sv1}};
   for (const auto& [key, field] : fields) {
     auto v = optional_number(m, key);
     if (!v.ok()) return v.error();
@@ -166,8 +177,16 @@ Result<Analysis> analysis_from_json(const nlohmann::json& j) {
       a.st.push_back({*lead, at_j.contains(name) && at_j[name].is_number() ? at_j[name].get<double>() : 0.0,
                       uv.get<double>()});
     }
+  if (j.contains("qrs_amplitudes_uv") && j["qrs_amplitudes_uv"].is_object())
+    for (const auto& [name, rs] : j["qrs_amplitudes_uv"].items()) {
+      const auto lead = parse_lead_name(name);
+      auto part = [&rs](const char* k) { return rs.is_object() && rs.contains(k) && rs[k].is_number() ? rs[k].get<double>() : 0.0; };
+      if (lead) a.qrs_amplitudes.push_back({*lead, part("r"), part("s")});
+    }
   // JSON keeps the leads by name, in alphabetical order: back in the standard order.
   std::sort(a.st.begin(), a.st.end(), [](const StLevel& x, const StLevel& y) { return x.lead < y.lead; });
+  std::sort(a.qrs_amplitudes.begin(), a.qrs_amplitudes.end(),
+            [](const QrsAmplitude& x, const QrsAmplitude& y) { return x.lead < y.lead; });
   for (auto [key, list] : {std::pair{"rhythm", &a.rhythm}, {"quality", &a.quality}, {"critical", &a.critical}}) {
     auto said = statements_from(j, key);
     if (!said.ok()) return said.error();

@@ -1,6 +1,7 @@
 // The recording device's own measurements under the analysis' keys: each format names them its own way.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,9 @@ const Known kKnown[] = {
     {"p_axis_deg", {"paxis", "pfrontaxis", "mdcecganglepfront"}},
     {"qrs_axis_deg", {"raxis", "qrsaxis", "qrsfrontaxis", "mdcecgangleqrsfront"}},
     {"t_axis_deg", {"taxis", "tfrontaxis", "mdcecgangletfront"}},
+    // Philips Sierra's per-lead amplitudes (its reader names them "V5 ramp", "V1 samp"), and a cart's "RV5"/"SV1".
+    {"rv5_uv", {"rv5", "v5ramp"}},
+    {"sv1_uv", {"sv1", "v1samp"}},
 };
 
 const char* key_of(std::string_view name) {
@@ -65,6 +69,11 @@ std::map<std::string, double> standard_device_measurements(const Waveform& ecg) 
       if (!unit.empty() && unit != "deg" && unit != "degrees") continue;
       if (!(v >= -180 && v <= 360)) continue;
       if (v > 180) v -= 360;  // one convention: -180..180, as ours
+    } else if (k.ends_with("_uv")) {
+      if (unit == "mv") v *= 1000;
+      else if (!unit.empty() && unit != "uv" && unit != "microvolt" && unit != "microvolts") continue;
+      v = std::abs(v);  // an S wave's depth, which some carts write negative (Philips: -757)
+      if (!(v < 10000)) continue;  // 0 is a measurement here: no S wave
     } else {  // rate
       if (!(v > 0 && v < 400)) continue;
     }

@@ -284,6 +284,9 @@ Result<Waveform> read_dicom_ecg(std::span<const std::uint8_t> b) {
   w.acquisition_time = iso_datetime(dt);
   w.device = str(ds, DCM_Manufacturer);
   if (auto model = str(ds, DCM_ManufacturerModelName); !model.empty()) w.device += (w.device.empty() ? "" : " ") + model;
+  // The patient module: the voltage criteria's thresholds depend on sex and age (qrs_amplitudes.cpp).
+  w.patient = {str(ds, DCM_PatientName), str(ds, DCM_PatientID), str(ds, DCM_PatientSex), str(ds, DCM_PatientBirthDate)};
+  if (w.patient.sex != "M" && w.patient.sex != "F") w.patient.sex.clear();
   read_annotations(ds, w);
   return w;
 }

@@ -242,6 +242,15 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
     for (auto [f, unit] : fields)
       if (auto v = to_double(child_text(g, f))) w.device_measurements.push_back({f, *v, unit});
   }
+  // Per-lead amplitudes (µV), for the RV5 and SV1 that a Chinese report gives.
+  if (XmlNode* lm = path(root, {"measurements", "leadmeasurements"}))
+    for (XmlNode* l : children(lm, "leadmeasurement")) {
+      const std::string lead = attr(l, "leadname");
+      if (lead == "V5")
+        if (auto v = to_double(child_text(l, "ramp"))) w.device_measurements.push_back({"V5 ramp", *v, "uV"});
+      if (lead == "V1")
+        if (auto v = to_double(child_text(l, "samp"))) w.device_measurements.push_back({"V1 samp", *v, "uV"});
+    }
   std::vector<XmlNode*> st;
   descendants(root, "leftstatement", st);
   for (XmlNode* s : st)

@@ -63,6 +63,10 @@ std::string measurement_line(const Analysis& a) {
   if (m.qrs_axis)
     part("P/QRS/T " + (m.p_axis ? fmt(*m.p_axis) : std::string("-")) + "/" + fmt(*m.qrs_axis) + "/" +
          (m.t_axis ? fmt(*m.t_axis) : std::string("-")) + " deg");
+  if (m.rv5 && m.sv1) {
+    auto mv = [](double uv) { return fmt(uv / 1000.0, 3); };
+    part("RV5/SV1 " + mv(*m.rv5) + "/" + mv(*m.sv1) + " mV");
+  }
   return s;
 }
 

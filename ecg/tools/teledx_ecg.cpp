@@ -172,6 +172,8 @@ int run_measure(const std::vector<std::string>& files) {
     for (const auto& d : w->device_measurements) std::printf("  %s %g", d.name.c_str(), d.value);
     std::printf("\n  device, as the viewer lists it:");
     for (const auto& [key, value] : a.device_measurements) std::printf("  %s %g", key.c_str(), value);
+    std::printf("\n  ours, R/S amplitudes (uV):");
+    for (const auto& q : a.qrs_amplitudes) std::printf("  %s %.0f/%.0f", std::string(lead_name(q.lead)).c_str(), q.r_uv, q.s_uv);
     std::printf("\n");
     // What the reader would see flagged: the machine statements, quality findings and critical flags, one per line.
     for (const auto* group : {&a.rhythm, &a.quality, &a.critical})

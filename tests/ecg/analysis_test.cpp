@@ -456,7 +456,8 @@ TEST_CASE("The analysis JSON carries the report template's fields, rounded, so t
   auto a = analyze(synth_ecg(s));
   auto j = to_json(a);
   const auto& f = j["template_fields"];
-  // Keys of the seeded "12-lead ECG" template (worklist schema): heart_rate, pr, qrs, qt, qtc, axis, rhythm.
+  // Keys of the seeded "12-lead ECG" template (worklist schema): heart_rate, pr, qrs, qt, qtc, axis, rv5_sv1,
+  // rv5_plus_sv1 (qrs_amplitudes_test.cpp), rhythm.
   REQUIRE(f["heart_rate"].is_number_integer());
   CHECK(f["heart_rate"].get<int>() == Approx(72).margin(2));
   CHECK(f["pr"].get<int>() == std::lround(*a.measurements.pr));

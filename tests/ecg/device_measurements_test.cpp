@@ -37,7 +37,8 @@ TEST_CASE("HL7 aECG MDC codes and Philips XML field names map to the same keys")
   const auto philips = device_of(local_data() / "philips_129DYPRG.xml");
   CHECK(philips == std::map<std::string, double>{{"heart_rate_bpm", 41}, {"pr_ms", 151}, {"qrs_ms", 135},
                                                  {"qt_ms", 476}, {"qtc_ms", 393}, {"p_axis_deg", 66},
-                                                 {"qrs_axis_deg", -21}, {"t_axis_deg", 59}});
+                                                 {"qrs_axis_deg", -21}, {"t_axis_deg", 59},
+                                                 {"rv5_uv", 621}, {"sv1_uv", 757}});
 }
 
 TEST_CASE("GE MUSE and SCP-ECG measurements map to the same keys") {

@@ -19,7 +19,8 @@ TEST_CASE("seeded templates include an ECG template with the standard measuremen
   REQUIRE(ecg->size() == 1);
   std::vector<std::string> keys;
   for (const auto& f : ecg->front().fields) keys.push_back(f.key);
-  CHECK(keys == std::vector<std::string>{"rhythm", "heart_rate", "pr", "qrs", "qt", "qtc", "axis", "conclusion"});
+  CHECK(keys == std::vector<std::string>{"rhythm", "heart_rate", "pr", "qrs", "qt", "qtc", "axis", "rv5_sv1", "rv5_plus_sv1",
+                                         "conclusion"});
 
   auto chest_ct = c.reports.templates(TaskKind::Imaging, "ct", "chest");
   REQUIRE(chest_ct.ok());

@@ -222,7 +222,15 @@ std::vector<db::Migration> TaskStore::migrations() {
           // report the Chinese one). replace() on the stored text leaves a center's own edits of that template alone.
           {5, "bilingual heart-rate unit in the 12-lead ECG template",
            "UPDATE report_templates SET body = replace(body, '\"unit\":\"bpm\"', '\"unit\":\"次/分 bpm\"') "
-           "WHERE kind = 'ecg'"}};
+           "WHERE kind = 'ecg'"},
+          // A Chinese ECG report gives RV5/SV1 and their sum after the axis; the machine analysis prefills them
+          // (template_fields rv5_sv1, rv5_plus_sv1). Inserted after the seeded axis field, so a center's own edits of
+          // that field leave its template as it is.
+          {6, "RV5/SV1 and RV5+SV1 in the 12-lead ECG template",
+           "UPDATE report_templates SET body = replace(body, '{\"key\":\"axis\",\"label\":\"电轴 Axis\",\"unit\":\"°\"}', "
+           "'{\"key\":\"axis\",\"label\":\"电轴 Axis\",\"unit\":\"°\"},"
+           "{\"key\":\"rv5_sv1\",\"label\":\"RV5/SV1\",\"unit\":\"mV\"},"
+           "{\"key\":\"rv5_plus_sv1\",\"label\":\"RV5+SV1\",\"unit\":\"mV\"}') WHERE kind = 'ecg'"}};
 }
 
 }  // namespace teledx::worklist

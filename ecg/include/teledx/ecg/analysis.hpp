@@ -37,6 +37,17 @@ struct Fiducials {
 struct Measurements {
   std::optional<double> heart_rate, rr, pp, pr, p_duration, qrs, qt, qtc_bazett, qtc_fridericia;
   std::optional<double> p_axis, qrs_axis, t_axis;
+  /// R wave in V5 and S wave in V1, µV (qrs_amplitudes): the "RV5/SV1" of a Chinese ECG report, whose sum is the
+  /// Sokolow-Lyon voltage.
+  std::optional<double> rv5, sv1;
+};
+
+/// One lead's QRS wave amplitudes on the median beat, µV from the PR baseline, both >= 0: R the highest point
+/// above it, S the deepest point below it after the first positive wave (the QS depth when there is none).
+struct QrsAmplitude {
+  Lead lead = Lead::I;
+  double r_uv = 0;
+  double s_uv = 0;
 };
 
 /// ST level at the J point and at J+60 ms relative to the PR baseline, µV, on the median beat.
@@ -72,7 +83,8 @@ struct Analysis {
   /// The recording device's own measurements, for the reader to compare: standard_device_measurements().
   std::map<std::string, double> device_measurements;
   std::vector<StLevel> st;
-  std::vector<Statement> rhythm;         ///< rhythm, conduction and ST statements
+  std::vector<QrsAmplitude> qrs_amplitudes;  ///< per lead of the median beat, in its order
+  std::vector<Statement> rhythm;         ///< rhythm, conduction, voltage and ST statements
   std::vector<Statement> quality;        ///< lead off, noise, suspected electrode reversal
   std::vector<Statement> critical;       ///< critical-value flags (Chinese ECG critical-value consensus)
   bool has_critical() const { return !critical.empty(); }

@@ -73,7 +73,7 @@ struct Waveform : LeadSet {
   std::vector<DeviceMeasurement> device_measurements;
   std::vector<std::string> device_statements;  ///< the device's own interpretation text, verbatim
   std::optional<LeadSet> device_median;         ///< representative beat stored by the device
-  PatientInfo patient;                          ///< from the file's demographics (MUSE, Philips, HL7 aECG, SCP-ECG, Contec)
+  PatientInfo patient;                          ///< from the file's demographics (DICOM, MUSE, Philips, HL7 aECG, SCP-ECG, Contec)
   /// Leads the device recorded without any signal (electrode not connected; a DICOM channel marked DISCONNECTED).
   /// They are not in `leads`: the analysis says they were off, so the technician repeats the ECG.
   std::vector<Lead> unconnected_leads;
