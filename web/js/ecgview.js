@@ -25,6 +25,7 @@ const PAGE_S = 10; // one page of paper: what the layouts show at a time
 const MEASUREMENTS = [
   ['heart_rate_bpm', 'bpm'], ['rr_ms', 'ms'], ['pr_ms', 'ms'], ['p_duration_ms', 'ms'], ['qrs_ms', 'ms'], ['qt_ms', 'ms'],
   ['qtc_bazett_ms', 'ms'], ['qtc_fridericia_ms', 'ms'], ['qtc_ms', 'ms'], ['p_axis_deg', 'deg'], ['qrs_axis_deg', 'deg'], ['t_axis_deg', 'deg'],
+  ['rv5_uv', 'mv'], ['sv1_uv', 'mv'], ['rv5_plus_sv1_uv', 'mv'],
 ];
 const ST_LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
 
@@ -32,15 +33,18 @@ const ST_LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4',
 // two sound programs on one ECG): past it, one of the two measured something else, worth a look with the caliper.
 const DEVICE_TOLERANCE = {
   heart_rate_bpm: 5, rr_ms: 60, pr_ms: 20, p_duration_ms: 20, qrs_ms: 20, qt_ms: 30, p_axis_deg: 30, qrs_axis_deg: 30,
-  t_axis_deg: 30,
+  t_axis_deg: 30, rv5_uv: 200, sv1_uv: 200, rv5_plus_sv1_uv: 300,
 };
 
 /** The measurement rows: ours, and beside them the recording device's own where the file carried them. */
-function measurementTable(m, device) {
+function measurementTable(m, cart) {
+  // The cart gives RV5 and SV1 (Philips per lead); their sum is set beside ours as the report gives it.
+  const device = cart.rv5_uv != null && cart.sv1_uv != null ? { ...cart, rv5_plus_sv1_uv: cart.rv5_uv + cart.sv1_uv } : cart;
   const withDevice = Object.keys(device).length > 0;
   const rows = MEASUREMENTS.filter(([k]) => m[k] != null || device[k] != null);
   if (!rows.length) return h('p.muted', t('ecg.no_measurements'));
-  const value = (v) => (v == null ? '—' : String(Math.round(v)));
+  // Amplitudes in mV as a Chinese report writes them (µV in the analysis).
+  const shown = (v, unit) => (v == null ? '—' : unit === 'mv' ? (v / 1000).toFixed(2) : String(Math.round(v)));
   return h('table.ecg-measurements',
     withDevice ? h('thead', h('tr', h('th'), h('th.num', t('ecgm.ours')), h('th.num', t('ecgm.device')), h('th'))) : null,
     h('tbody', rows.map(([k, unit]) => {
@@ -48,9 +52,9 @@ function measurementTable(m, device) {
       const apart = measurementDifference(k, d, m[k]);
       const differs = apart != null && Math.abs(apart) > (DEVICE_TOLERANCE[k] ?? Infinity);
       return h('tr', { 'data-key': k },
-        h('th', t('ecgm.' + k)), h('td.num', value(m[k])),
+        h('th', t('ecgm.' + k)), h('td.num', shown(m[k], unit)),
         withDevice ? h('td.num.device', { class: differs ? 'differs' : null,
-          title: differs ? t('ecgm.device_differs') : null }, value(d)) : null,
+          title: differs ? t('ecgm.device_differs') : null }, shown(d, unit)) : null,
         h('td.unit', t('ecgm.unit.' + unit)));
     })));
 }

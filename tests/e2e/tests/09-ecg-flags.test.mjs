@@ -72,6 +72,11 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   assert.ok(!qt[1].differs, JSON.stringify(qt));
   const qtc = await cells('qtc_ms');
   assert.deepEqual(qtc.map((c) => c.text), ['—', '393']);
+  // RV5 and SV1 in mV beside the cart's own per-lead amplitudes (621 and 757 µV), and their sum.
+  assert.deepEqual((await cells('rv5_uv')).map((c) => c.text), ['0.62', '0.62']);
+  assert.deepEqual((await cells('sv1_uv')).map((c) => c.text), ['0.76', '0.76']);
+  assert.deepEqual((await cells('rv5_plus_sv1_uv')).map((c) => c.text), ['1.38', '1.38']);
+  assert.match(await p.textContent('.ecg-measurements tr[data-key="rv5_plus_sv1_uv"]'), /mV/);
   await p.$eval('.ecg-measurements', (e) => e.scrollIntoView());
   await b.shot('flags-device-measurements-zh');
   assert.equal(await p.$('#ecg-flags .ecg-flag-actions'), null, 'no buttons before the reader holds the ECG');
@@ -167,6 +172,9 @@ test('once the report is signed the decisions are final: no buttons, and the ser
   // The ECG template was chosen, its measurements prefilled, but not its normal text: the machine flags an acute MI,
   // and a prefilled "正常心电图。" would be one keystroke from a signed normal report.
   assert.match(await p.inputValue('input[data-key="heart_rate"]'), /^\d+$/);
+  // RV5/SV1 as a Chinese cart prints them, mV to the µV: the Philips ECG's 0.623 and 0.761.
+  assert.match(await p.inputValue('input[data-key="rv5_sv1"]'), /^0\.62\d\/0\.76\d$/);
+  assert.match(await p.inputValue('input[data-key="rv5_plus_sv1"]'), /^1\.3\d\d$/);
   assert.equal(await p.inputValue('#findings'), '');
   assert.equal(await p.inputValue('#impression'), '');
   assert.match(await p.textContent('#template-note'), /机器分析提示异常/);
