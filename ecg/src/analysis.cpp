@@ -60,8 +60,8 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   const auto tremor = detail::limb_electrode_tremor(a, cond);
   detail::rhythm_statements(a, cond, tremor);
   detail::st_statements(a);
-  detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor);
+  detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);  // after the leads found off or noisy
   detail::critical_flags(a, cond, hf_rms);
   return a;
 }

@@ -53,8 +53,9 @@ void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr
 void st_statements(Analysis& a);
 /// R and S amplitudes of each lead's median QRS (Analysis::qrs_amplitudes), and RV5 / SV1 among the measurements.
 void qrs_amplitudes(Analysis& a);
-/// "Left ventricular high voltage" when the QRS amplitudes meet an adult's voltage criteria (thresholds by the
-/// patient's sex where they differ; none for a wide or paced QRS, nor under 18 years at the recording).
+/// "Low QRS voltage" (limb leads, chest leads or both) and "left ventricular high voltage" when the QRS amplitudes
+/// meet an adult's voltage criteria (thresholds by the patient's sex where they differ; none for a wide or paced
+/// QRS, nor under 18 years at the recording). After quality_statements: a lead off or noisy is not low.
 void voltage_statements(Analysis& a, const PatientInfo& patient, const std::string& acquisition_time);
 /// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
 std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);

@@ -49,7 +49,7 @@ nlohmann::json to_json(const Analysis& a) {
                        {"rv5_uv", opt(m.rv5)}, {"sv1_uv", opt(m.sv1)},
                        {"rv5_plus_sv1_uv", m.rv5 && m.sv1 ? nlohmann::json(*m.rv5 + *m.sv1) : nlohmann::json(nullptr)}};
   auto amplitudes = nlohmann::json::object();
-  for (const auto& q : a.qrs_amplitudes) amplitudes[std::string(lead_name(q.lead))] = {{"r", q.r_uv}, {"s", q.s_uv}};
+  for (const auto& q : a.qrs_amplitudes) amplitudes[std::string(lead_name(q.lead))] = {{"r", q.r_uv}, {"s", q.s_uv}, {"pp", q.pp_uv}};
   j["qrs_amplitudes_uv"] = std::move(amplitudes);
   // The device's own, under the same keys (qtc_ms by its formula): the viewer sets them beside ours.
   j["device_measurements"] = nlohmann::json::object();
@@ -181,7 +181,7 @@ Result<Analysis> analysis_from_json(const nlohmann::json& j) {
     for (const auto& [name, rs] : j["qrs_amplitudes_uv"].items()) {
       const auto lead = parse_lead_name(name);
       auto part = [&rs](const char* k) { return rs.is_object() && rs.contains(k) && rs[k].is_number() ? rs[k].get<double>() : 0.0; };
-      if (lead) a.qrs_amplitudes.push_back({*lead, part("r"), part("s")});
+      if (lead) a.qrs_amplitudes.push_back({*lead, part("r"), part("s"), part("pp")});
     }
   // JSON keeps the leads by name, in alphabetical order: back in the standard order.
   std::sort(a.st.begin(), a.st.end(), [](const StLevel& x, const StLevel& y) { return x.lead < y.lead; });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,13 @@ void qrs_amplitudes(Analysis& a) {
       if (first_positive < 0 && x >= kMinWaveUv) first_positive = k;
     }
     // S follows the first positive wave; in a QS complex (no positive wave) the whole QRS is the negative one.
-    for (std::int64_t k = first_positive < 0 ? on : first_positive; k <= off; ++k)
-      q.s_uv = std::max(q.s_uv, base - l.uv[std::size_t(k)]);
+    double deepest = 0;
+    for (std::int64_t k = on; k <= off; ++k) {
+      const double below = base - l.uv[std::size_t(k)];
+      deepest = std::max(deepest, below);
+      if (k >= first_positive) q.s_uv = std::max(q.s_uv, below);
+    }
+    q.pp_uv = std::round(q.r_uv + deepest);
     q.r_uv = std::round(q.r_uv), q.s_uv = std::round(q.s_uv);
     a.qrs_amplitudes.push_back(q);
   }
@@ -60,7 +66,46 @@ void qrs_amplitudes(Analysis& a) {
   }
 }
 
+namespace {
+
+/// "Low voltage" when every one of the six limb leads has a QRS under 0.5 mV (R+S or R+Q), or every one of the six
+/// chest leads one under 0.8 mV (诊断学): all six of the group recorded, none said off or noisy, which would make a
+/// lead small for want of signal.
+void low_voltage(Analysis& a) {
+  constexpr Lead kLimb[] = {Lead::I, Lead::II, Lead::III, Lead::aVR, Lead::aVL, Lead::aVF};
+  constexpr Lead kChest[] = {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
+  auto faulty = [&](Lead l) {
+    for (const auto& q : a.quality)
+      if ((q.code == "lead_off" || q.code == "noise") && q.lead == l) return true;
+    return false;
+  };
+  // The largest QRS of the group when all six are there and sound, else nullopt.
+  auto largest = [&](const Lead (&group)[6]) -> std::optional<double> {
+    double top = 0;
+    for (Lead l : group) {
+      const auto it = std::find_if(a.qrs_amplitudes.begin(), a.qrs_amplitudes.end(),
+                                   [l](const QrsAmplitude& q) { return q.lead == l; });
+      if (it == a.qrs_amplitudes.end() || faulty(l)) return std::nullopt;
+      top = std::max(top, it->pp_uv);
+    }
+    return top;
+  };
+  const auto limb = largest(kLimb), chest = largest(kChest);
+  const bool limb_low = limb && *limb < 500, chest_low = chest && *chest < 800;
+  if (!limb_low && !chest_low) return;
+  std::string text = "Low QRS voltage", text_zh = limb_low && chest_low ? "低电压" : limb_low ? "肢体导联低电压" : "胸导联低电压";
+  text += limb_low && chest_low ? "" : limb_low ? " in the limb leads" : " in the chest leads";
+  std::string en_detail, zh_detail;
+  if (limb_low) en_detail += "limb leads at most " + mv(*limb) + " (< 0.50 mV)", zh_detail += "肢体导联最大 " + mv(*limb) + "（< 0.50 mV）";
+  if (limb_low && chest_low) en_detail += ", ", zh_detail += "，";
+  if (chest_low) en_detail += "chest leads at most " + mv(*chest) + " (< 0.80 mV)", zh_detail += "胸导联最大 " + mv(*chest) + "（< 0.80 mV）";
+  a.rhythm.push_back({"low_qrs_voltage", text + ": " + en_detail, Severity::Info, std::nullopt, text_zh + "：" + zh_detail});
+}
+
+}  // namespace
+
 void voltage_statements(Analysis& a, const PatientInfo& patient, const std::string& acquisition_time) {
+  low_voltage(a);
   // The voltage criteria are an adult's, for a narrow QRS: a bundle branch block or a paced beat makes the QRS tall
   // without hypertrophy, and young people's voltages are high as a rule.
   const auto& m = a.measurements;

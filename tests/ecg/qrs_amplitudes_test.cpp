@@ -36,10 +36,20 @@ double stated_mv(const Statement& s, const std::string& what) {
   return at == std::string::npos ? std::nan("") : std::atof(s.text.c_str() + at + what.size() + 1);
 }
 
-const Statement* voltage(const Analysis& a) {
+const Statement* said(const Analysis& a, const std::string& code) {
   for (const auto& s : a.rhythm)
-    if (s.code == "left_ventricular_high_voltage") return &s;
+    if (s.code == code) return &s;
   return nullptr;
+}
+
+const Statement* voltage(const Analysis& a) { return said(a, "left_ventricular_high_voltage"); }
+const Statement* low(const Analysis& a) { return said(a, "low_qrs_voltage"); }
+
+/// A QRS of R 350 µV at a 60° axis, T and P scaled down with it: every lead's QRS under 0.5 mV (II: R 350 + S 105).
+Synth small_qrs() {
+  Synth s;
+  s.r_uv = 350, s.t_uv = 120, s.p_uv = 60;
+  return s;
 }
 
 /// R 2250 µV at a 60° axis: RV5 2250 and SV1 1350 (V1's weight -0.6), 3.60 mV together: over the women's 3.5 mV
@@ -103,6 +113,43 @@ TEST_CASE("a normal QRS voltage raises no high-voltage statement") {
   REQUIRE(a.measurements.rv5);
   CHECK(*a.measurements.rv5 == Approx(1200).margin(40));
   CHECK_FALSE(voltage(a));
+  CHECK_FALSE(low(a));
+  const auto* ii = amplitude(a, Lead::II);
+  REQUIRE(ii);
+  CHECK(ii->pp_uv == Approx(1200 + 360).margin(50));  // R 1200 and S 0.3 x 1200 at a 60 degree axis
+}
+
+TEST_CASE("QRS voltage under 0.5 mV in every limb lead and 0.8 mV in every chest lead is low voltage") {
+  const auto a = analyze(synth_ecg(small_qrs()));
+  const Statement* s = low(a);
+  REQUIRE(s);
+  CHECK(s->severity == Severity::Info);
+  CHECK(s->text.rfind("Low QRS voltage: limb leads at most 0.4", 0) == 0);
+  CHECK(s->text.find("chest leads at most 0.4") != std::string::npos);
+  CHECK(s->text_zh.rfind("低电压：", 0) == 0);
+  CHECK_FALSE(voltage(a));
+}
+
+TEST_CASE("low voltage in the chest leads alone is named so and a lead off is not low voltage") {
+  Waveform w = synth_ecg(Synth{});
+  for (auto& l : w.leads)
+    if (l.lead >= Lead::V1 && l.lead <= Lead::V6)
+      for (auto& x : l.uv) x *= 0.45f;  // V5: (1200 + 360) x 0.45 = 0.70 mV
+  const auto chest_small = analyze(w);
+  const Statement* s = low(chest_small);
+  REQUIRE(s);
+  CHECK(s->text.rfind("Low QRS voltage in the chest leads: chest leads at most 0.7", 0) == 0);
+  CHECK(s->text_zh.rfind("胸导联低电压：", 0) == 0);
+
+  // Every lead small, V4 flat (electrode off): the chest leads are not judged, the limb leads are.
+  Synth off = small_qrs();
+  off.flat = {Lead::V4};
+  const auto a = analyze(synth_ecg(off));
+  REQUIRE(said(a, "sinus_rhythm"));
+  const Statement* limb = low(a);
+  REQUIRE(limb);
+  CHECK(limb->text_zh.rfind("肢体导联低电压：", 0) == 0);
+  CHECK(limb->text.find("chest") == std::string::npos);
 }
 
 TEST_CASE("RV5 over 2.5 mV is high voltage whatever the sex and names the criterion") {

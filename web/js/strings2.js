@@ -138,6 +138,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.pause': ['长间歇', 'Pause'],
   'ecgflag.code.prolonged_qtc': ['QTc 延长', 'Long QTc'],
   'ecgflag.code.left_ventricular_high_voltage': ['左心室高电压', 'Left ventricular high voltage'],
+  'ecgflag.code.low_qrs_voltage': ['低电压', 'Low QRS voltage'],
   'ecgflag.code.qt_uncertain': ['QT 测量不可靠', 'QT not reproducible'],
   'ecgflag.code.paced_rhythm': ['起搏心律', 'Paced rhythm'],
   'ecgflag.code.rhythm_other': ['非窦性或未定心律', 'Non-sinus or undetermined rhythm'],

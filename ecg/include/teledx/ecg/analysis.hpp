@@ -48,6 +48,7 @@ struct QrsAmplitude {
   Lead lead = Lead::I;
   double r_uv = 0;
   double s_uv = 0;
+  double pp_uv = 0;  ///< the QRS's voltage: its highest point above the baseline plus its deepest below (R+S or R+Q)
 };
 
 /// ST level at the J point and at J+60 ms relative to the PR baseline, µV, on the median beat.
