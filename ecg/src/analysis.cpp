@@ -61,7 +61,9 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::rhythm_statements(a, cond, tremor);
   detail::st_statements(a);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor);
-  detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);  // after the leads found off or noisy
+  // After the leads found off or noisy and the electrodes found swapped:
+  detail::axis_statements(a);
+  detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::critical_flags(a, cond, hf_rms);
   return a;
 }

@@ -57,6 +57,9 @@ void qrs_amplitudes(Analysis& a);
 /// meet an adult's voltage criteria (thresholds by the patient's sex where they differ; none for a wide or paced
 /// QRS, nor under 18 years at the recording). After quality_statements: a lead off or noisy is not low.
 void voltage_statements(Analysis& a, const PatientInfo& patient, const std::string& acquisition_time);
+/// Left or right axis deviation, or an indeterminate axis, from the QRS frontal axis (not with pacing, a limb lead
+/// off or swapped limb electrodes, which the quality statements name). After quality_statements.
+void axis_statements(Analysis& a);
 /// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
 std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);
 /// Above this RMS over 40 Hz (the median over the leads), fast "beats" are a burst of noise, not a tachycardia: five

@@ -52,6 +52,9 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   s = {}, s.r_uv = 2250, out.emplace_back("high QRS voltage for a woman", synth_ecg(s));
   out.back().second.patient.sex = "F";
   s = {}, s.r_uv = 350, s.t_uv = 120, s.p_uv = 60, add("low QRS voltage", s);
+  s = {}, s.qrs_axis = -60, add("left axis", s);
+  s = {}, s.qrs_axis = 120, add("right axis", s);
+  s = {}, s.qrs_axis = -150, add("indeterminate axis", s);
   // Sinus at 60/min with three wide beats in a row at 90/min: a run of ventricular beats, not a tachycardia.
   Synth sinus, run;
   sinus.seconds = run.seconds = 12;
@@ -139,7 +142,8 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "critical_stemi", "st_depression", "critical_long_qtc", "first_degree_av_block", "atrial_fibrillation",
         "critical_af_rapid", "critical_svt", "lead_off", "mains_interference", "repeat_recording",
         "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing",
-        "limb_tremor", "left_ventricular_high_voltage", "low_qrs_voltage"}) {
+        "limb_tremor", "left_ventricular_high_voltage", "low_qrs_voltage",
+        "left_axis_deviation", "right_axis_deviation", "indeterminate_axis"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

@@ -1,0 +1,77 @@
+// The QRS frontal axis in words (电轴左偏, 电轴右偏, 不确定电轴) at the textbook's boundaries, and not where the
+// electrodes, not the heart, set the axis.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "synthetic_ecg.hpp"
+#include "teledx/ecg/analysis.hpp"
+
+using namespace teledx::ecg;
+using teledx::ecg::test::Synth;
+using teledx::ecg::test::synth_ecg;
+
+namespace {
+
+/// The axis statements of a synthetic sinus ECG with that QRS axis: their codes, and the first one's texts.
+struct Said {
+  std::string codes, text, text_zh;
+  double axis = NAN;
+};
+
+Said axis_said(const Synth& s) {
+  const Analysis a = analyze(synth_ecg(s));
+  Said out;
+  out.axis = a.measurements.qrs_axis.value_or(NAN);
+  for (const auto& st : a.rhythm)
+    if (st.code.find("axis") != std::string::npos) {
+      if (out.codes.empty()) out.text = st.text, out.text_zh = st.text_zh;
+      out.codes += st.code + " ";
+    }
+  return out;
+}
+
+Said with_axis(double qrs_axis) {
+  Synth s;
+  s.qrs_axis = qrs_axis;
+  return axis_said(s);
+}
+
+}  // namespace
+
+TEST_CASE("a QRS axis between -30 and +90 degrees is not stated") {
+  for (double axis : {-20.0, 0.0, 60.0, 85.0}) {
+    INFO(axis);
+    const Said s = with_axis(axis);
+    CHECK(s.axis == Approx(axis).margin(8));
+    CHECK(s.codes.empty());
+  }
+}
+
+TEST_CASE("a QRS axis of -60 degrees is left axis deviation with the measured axis in both languages") {
+  const Said s = with_axis(-60);
+  CHECK(s.codes == "left_axis_deviation ");
+  CHECK(s.text.rfind("Left axis deviation (QRS axis -", 0) == 0);
+  CHECK(s.text_zh.rfind("电轴左偏（QRS 电轴 -", 0) == 0);
+  CHECK(std::abs(std::atof(s.text.c_str() + s.text.find('-'))) == Approx(60).margin(8));
+}
+
+TEST_CASE("a QRS axis of +120 degrees is right axis deviation and -150 an indeterminate axis") {
+  const Said right = with_axis(120);
+  CHECK(right.codes == "right_axis_deviation ");
+  CHECK(right.text_zh.rfind("电轴右偏", 0) == 0);
+  const Said northwest = with_axis(-150);
+  CHECK(northwest.codes == "indeterminate_axis ");
+  CHECK(northwest.text_zh.rfind("不确定电轴", 0) == 0);
+}
+
+TEST_CASE("no axis statement when the limb electrodes look swapped or a limb lead is off") {
+  Synth swapped;  // arms swapped: the P wave points right, and so would the axis
+  swapped.p_axis = 150, swapped.qrs_axis = 120;
+  CHECK(axis_said(swapped).codes.empty());
+  Synth off;
+  off.qrs_axis = -60, off.flat = {Lead::aVL};
+  CHECK(axis_said(off).codes.empty());
+}
