@@ -178,8 +178,9 @@ Result<Analysis> analysis_from_json(const nlohmann::json& j) {
                       uv.get<double>()});
     }
   if (j.contains("qrs_amplitudes_uv") && j["qrs_amplitudes_uv"].is_object())
-    for (const auto& [name, rs] : j["qrs_amplitudes_uv"].items()) {
+    for (const auto& [name, waves] : j["qrs_amplitudes_uv"].items()) {
       const auto lead = parse_lead_name(name);
+      const nlohmann::json& rs = waves;  // a named reference: clang 14 does not capture structured bindings
       auto part = [&rs](const char* k) { return rs.is_object() && rs.contains(k) && rs[k].is_number() ? rs[k].get<double>() : 0.0; };
       if (lead) a.qrs_amplitudes.push_back({*lead, part("r"), part("s"), part("pp")});
     }
