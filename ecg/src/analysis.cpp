@@ -63,6 +63,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor);
   // After the leads found off or noisy and the electrodes found swapped:
   detail::axis_statements(a);
+  detail::bundle_branch_statements(a);
   detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::critical_flags(a, cond, hf_rms);
   return a;

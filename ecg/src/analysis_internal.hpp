@@ -60,6 +60,9 @@ void voltage_statements(Analysis& a, const PatientInfo& patient, const std::stri
 /// Left or right axis deviation, or an indeterminate axis, from the QRS frontal axis (not with pacing, a limb lead
 /// off or swapped limb electrodes, which the quality statements name). After quality_statements.
 void axis_statements(Analysis& a);
+/// Complete right or left bundle branch block from a QRS of 120 ms or more and the direction of its deflections in
+/// V1, I and V6 (not with pacing, nor with one of those leads off or noisy). After quality_statements.
+void bundle_branch_statements(Analysis& a);
 /// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
 std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);
 /// Above this RMS over 40 Hz (the median over the leads), fast "beats" are a burst of noise, not a tachycardia: five

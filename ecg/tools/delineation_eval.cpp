@@ -235,6 +235,18 @@ std::string header_rhythm(const fs::path& hea) {
   return {};
 }
 
+/// The record's complete bundle branch block as our statement codes name it ("complete_rbbb ", "complete_lbbb ",
+/// or empty), from the header's diagnoses.
+std::string header_bbb(const fs::path& hea) {
+  std::ifstream in(hea);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.find("Complete right bundle branch block") != std::string::npos) out += "complete_rbbb ";
+    if (line.find("Complete left bundle branch block") != std::string::npos) out += "complete_lbbb ";
+  }
+  return out;
+}
+
 /// Rhythm statements against LUDB's diagnoses: sinus family, AF, flutter; STEMI; every critical flag listed.
 }  // namespace
 
@@ -245,7 +257,7 @@ int run_rhythm(const fs::path& data) {
     std::fprintf(stderr, "rhythm: no LUDB records under %s\n", (data / "ludb").c_str());
     return 2;
   }
-  int n = 0, agree = 0;
+  int n = 0, agree = 0, bbb_found = 0, bbb_missed = 0, bbb_false = 0, bbb_none = 0;
   std::map<std::string, std::map<std::string, int>> confusion;
   std::vector<double> interval_err[3];
   std::printf("LUDB rhythm (reference from the record header) vs machine statements, %zu records:\n", records.size());
@@ -261,9 +273,10 @@ int run_rhythm(const fs::path& data) {
                       : ref_text.find("flutter") != std::string::npos  ? "flutter"
                       : ref_text.find("inus") != std::string::npos     ? "sinus"
                                                                        : "other";
-    std::string got = "other", codes;
+    std::string got = "other", codes, bbb;
     for (const auto& st : a.rhythm) {
       codes += st.code + " ";
+      if (st.code == "complete_rbbb" || st.code == "complete_lbbb") bbb += st.code + " ";
       if (st.code == "atrial_fibrillation") got = "AF";
       else if (st.code == "atrial_flutter" && got == "other") got = "flutter";
       else if (st.code.rfind("sinus_", 0) == 0 && got == "other") got = "sinus";
@@ -299,6 +312,8 @@ int run_rhythm(const fs::path& data) {
                     m.pr.value_or(-1), med(pr).value_or(-1), m.qrs.value_or(-1), med(qrs).value_or(-1), m.qt.value_or(-1),
                     med(qt).value_or(-1), m.qtc_bazett.value_or(-1));
     }
+    const std::string bbb_ref = header_bbb(dir / (rec + ".hea"));
+    (bbb_ref.empty() ? (bbb.empty() ? bbb_none : bbb_false) : (bbb == bbb_ref ? bbb_found : bbb_missed))++;
     ++confusion[ref][got];
     ++n;
     agree += ref == got;
@@ -318,6 +333,8 @@ int run_rhythm(const fs::path& data) {
     std::printf("  median-beat %-3s vs annotated (median of beats): n=%zu mean %.1f ms SD %.1f ms\n", names[i],
                 interval_err[i].size(), mean, sd);
   }
+  std::printf("  complete bundle branch block (header's diagnoses): named right on %d of %d labelled, stated on %d of %d "
+              "others\n", bbb_found, bbb_found + bbb_missed, bbb_false, bbb_false + bbb_none);
   std::printf("  agreement %d/%d;", agree, n);
   for (const auto& [r, row] : confusion)
     for (const auto& [g, c] : row) std::printf(" %s->%s:%d", r.c_str(), g.c_str(), c);

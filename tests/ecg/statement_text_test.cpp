@@ -55,6 +55,7 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   s = {}, s.qrs_axis = -60, add("left axis", s);
   s = {}, s.qrs_axis = 120, add("right axis", s);
   s = {}, s.qrs_axis = -150, add("indeterminate axis", s);
+  s = {}, s.wide_monophasic = true, s.qrs_ms = 150, s.qrs_axis = 0, s.hr = 70, s.qt_ms = 440, add("left bundle branch block", s);
   // Sinus at 60/min with three wide beats in a row at 90/min: a run of ventricular beats, not a tachycardia.
   Synth sinus, run;
   sinus.seconds = run.seconds = 12;
@@ -143,7 +144,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "critical_af_rapid", "critical_svt", "lead_off", "mains_interference", "repeat_recording",
         "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing",
         "limb_tremor", "left_ventricular_high_voltage", "low_qrs_voltage",
-        "left_axis_deviation", "right_axis_deviation", "indeterminate_axis"}) {
+        "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }
