@@ -104,6 +104,11 @@ inline constexpr std::string_view kMachineFlagPrefixZh = "机器提示（未经�
 
 /// Whether `list` holds a statement of that code.
 bool has_statement(const std::vector<Statement>& list, const std::string& code);
+/// The quality statements found the tracing unsteady or asked for a repeat: the median beat's shape (its axis,
+/// amplitudes, the directions of its deflections) is then the noise's as much as the heart's, and the statements
+/// read from it are not made (LUDB dev under electrode motion or muscle noise at 6 dB: a right bundle branch block
+/// on an incomplete one, an axis deviation, otherwise).
+bool tracing_unreliable(const Analysis& a);
 /// Median of a copy (0 for an empty vector).
 double median_of(std::vector<double> v);
 std::string fmt(double v, int decimals = 0);

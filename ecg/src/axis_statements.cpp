@@ -7,7 +7,7 @@ namespace teledx::ecg::detail {
 
 void axis_statements(Analysis& a) {
   const auto& axis = a.measurements.qrs_axis;
-  if (!axis || has_statement(a.rhythm, "paced_rhythm")) return;
+  if (!axis || has_statement(a.rhythm, "paced_rhythm") || tracing_unreliable(a)) return;
   // Swapped or missing limb electrodes move the measured axis, not the heart's: the quality statements have said
   // so and asked for a repeat.
   for (const auto& q : a.quality)

@@ -28,6 +28,10 @@ bool has_statement(const std::vector<Statement>& list, const std::string& code) 
   return std::any_of(list.begin(), list.end(), [&](const Statement& st) { return st.code == code; });
 }
 
+bool tracing_unreliable(const Analysis& a) {
+  return has_statement(a.quality, "unsteady_tracing") || has_statement(a.quality, "repeat_recording");
+}
+
 namespace {
 
 /// Indices of up to three leads with the largest typical QRS amplitude.

@@ -48,7 +48,9 @@ constexpr double kClear = 0.05;
 void bundle_branch_statements(Analysis& a) {
   const auto& m = a.measurements;
   const Fiducials& f = a.median_fiducials;
-  if (!m.qrs || *m.qrs < 120 || !f.qrs_on || !f.qrs_off || has_statement(a.rhythm, "paced_rhythm")) return;
+  if (!m.qrs || *m.qrs < 120 || !f.qrs_on || !f.qrs_off || has_statement(a.rhythm, "paced_rhythm") ||
+      tracing_unreliable(a))
+    return;
   // The three leads the criteria read; a lead off or noisy (said already) leaves the QRS's shape unknown.
   for (const auto& q : a.quality)
     if ((q.code == "lead_off" || q.code == "noise") && (q.lead == Lead::V1 || q.lead == Lead::I || q.lead == Lead::V6))

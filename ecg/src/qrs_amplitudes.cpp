@@ -105,6 +105,7 @@ void low_voltage(Analysis& a) {
 }  // namespace
 
 void voltage_statements(Analysis& a, const PatientInfo& patient, const std::string& acquisition_time) {
+  if (tracing_unreliable(a)) return;
   low_voltage(a);
   // The voltage criteria are an adult's, for a narrow QRS: a bundle branch block or a paced beat makes the QRS tall
   // without hypertrophy, and young people's voltages are high as a rule.

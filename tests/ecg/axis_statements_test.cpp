@@ -8,6 +8,8 @@
 
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/evaluation.hpp"
+#include "teledx/ecg/processing.hpp"
 
 using namespace teledx::ecg;
 using teledx::ecg::test::Synth;
@@ -74,4 +76,28 @@ TEST_CASE("no axis statement when the limb electrodes look swapped or a limb lea
   Synth off;
   off.qrs_axis = -60, off.flat = {Lead::aVL};
   CHECK(axis_said(off).codes.empty());
+}
+
+TEST_CASE("no axis or voltage statement on a tracing the quality check calls unsteady") {
+  Synth s;
+  s.qrs_axis = -60, s.r_uv = 2700;  // left axis deviation and high voltage when clean
+  const Waveform clean = synth_ecg(s);
+  Waveform moving = clean;
+  const auto beats = detect_qrs(moving);
+  for (std::size_t l = 0; l < moving.leads.size(); ++l) {
+    const auto noise = stress_noise(StressNoise::ElectrodeMotion, moving.sample_count(), moving.sample_rate_hz, 40 + l);
+    add_noise_at_snr(moving.leads[l].uv, noise, qrs_peak_to_peak(moving.leads[l].uv, moving.sample_rate_hz, beats), 6);
+  }
+  auto codes = [](const Analysis& a) {
+    std::string out;
+    for (const auto& st : a.rhythm)
+      if (st.code == "left_axis_deviation" || st.code == "left_ventricular_high_voltage") out += st.code + " ";
+    return out;
+  };
+  CHECK(codes(analyze(clean)) == "left_axis_deviation left_ventricular_high_voltage ");
+  const Analysis noisy = analyze(moving);
+  bool unsteady = false;
+  for (const auto& q : noisy.quality) unsteady |= q.code == "unsteady_tracing";
+  REQUIRE(unsteady);
+  CHECK(codes(noisy).empty());
 }
