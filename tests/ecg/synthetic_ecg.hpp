@@ -5,6 +5,7 @@
 #include <map>
 #include <numbers>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "teledx/ecg/waveform.hpp"
@@ -102,6 +103,19 @@ inline Waveform synth_ecg(const Synth& o) {
 inline void add_signals(Waveform& into, const Waveform& other) {
   for (std::size_t l = 0; l < into.leads.size(); ++l)
     for (std::size_t k = 0; k < into.leads[l].uv.size(); ++k) into.leads[l].uv[k] += other.leads[l].uv[k];
+}
+
+/// A waveform as the CSV a cart's export or a research tool writes: the sampling rate, the lead labels, then one row
+/// of whole µV per sample (what the upload API's CSV reader takes).
+inline std::string csv_of(const Waveform& w) {
+  std::string csv = "# sample_rate=" + std::to_string(int(w.sample_rate_hz)) + "\n";
+  for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + w.leads[l].label;
+  csv += "\n";
+  for (std::size_t k = 0; k < w.sample_count(); ++k) {
+    for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + std::to_string(int(w.leads[l].uv[k]));
+    csv += "\n";
+  }
+  return csv;
 }
 
 }  // namespace teledx::ecg::test

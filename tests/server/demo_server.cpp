@@ -32,6 +32,13 @@ std::int64_t DemoServer::user_id(const std::string& username) {
   return 0;
 }
 
+nlohmann::json DemoServer::ecg_task(const std::string& study_uid) {
+  const auto list = client().get("/api/tasks?limit=500&kind=ecg", token("ecg-lead")).json();
+  for (const auto& t : list["tasks"])
+    if (t["study_uid"] == study_uid) return t;
+  return nullptr;
+}
+
 std::int64_t DemoServer::institution_id(const std::string& code) {
   auto j = client().get("/api/institutions", token("admin")).json();
   for (const auto& i : j["institutions"])

@@ -26,6 +26,8 @@ class DemoServer {
   /// Numeric id of a demo user or institution code, looked up as admin.
   std::int64_t user_id(const std::string& username);
   std::int64_t institution_id(const std::string& code);
+  /// The ECG center's task of a study, as its lead's worklist lists it; null when the worklist has none.
+  nlohmann::json ecg_task(const std::string& study_uid);
 
  private:
   DemoServer();

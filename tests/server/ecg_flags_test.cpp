@@ -35,11 +35,9 @@ json upload_ecg_task(DemoServer& s) {
   REQUIRE(up.status == 200);
   std::string study = up.json()["files"][0]["study_instance_uid"];
   REQUIRE(c.post_json("/api/uploads/" + id + "/complete", json::object(), tech).status == 200);
-  auto list = c.get("/api/tasks?limit=500&kind=ecg", s.token("ecg-lead")).json();
-  for (const auto& t : list["tasks"])
-    if (t["study_uid"] == study) return t;
-  FAIL("no ECG task for the uploaded study");
-  return {};
+  json task = s.ecg_task(study);
+  REQUIRE_FALSE(task.is_null());
+  return task;
 }
 
 }  // namespace

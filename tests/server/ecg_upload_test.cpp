@@ -18,6 +18,7 @@
 #include "support/temp_dir.hpp"
 
 using namespace teledx::test;
+using teledx::ecg::test::csv_of;
 using nlohmann::json;
 
 namespace {
@@ -65,11 +66,10 @@ struct Upload {
     auto done = s.client().post_json("/api/uploads/" + id + "/complete", json::object(), tech());
     INFO(done.body);
     REQUIRE(done.status == 200);
-    auto list = s.client().get("/api/tasks?limit=500&kind=ecg", s.token("ecg-lead")).json();
-    for (const auto& t : list["tasks"])
-      if (t["study_uid"] == study) return t;
-    FAIL("no ECG-center task for study " + study);
-    return {};
+    json task = s.ecg_task(study);
+    INFO("study " << study);
+    REQUIRE_FALSE(task.is_null());
+    return task;
   }
 };
 
@@ -94,19 +94,6 @@ json expect_ecg_task(DemoServer& s, const Upload& up, const HttpResult& r, const
   auto img = s.client().get("/api/tasks?limit=500", s.token("img-lead")).json();
   for (const auto& t : img["tasks"]) CHECK(t["study_uid"] != f["study_instance_uid"]);
   return task;
-}
-
-/// A waveform as the CSV a cart's export or a research tool writes: the sampling rate, the lead labels, then one row
-/// of whole µV per sample.
-std::string csv_of(const teledx::ecg::Waveform& w) {
-  std::string csv = "# sample_rate=" + std::to_string(int(w.sample_rate_hz)) + "\n";
-  for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + w.leads[l].label;
-  csv += "\n";
-  for (std::size_t k = 0; k < w.sample_count(); ++k) {
-    for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + std::to_string(int(w.leads[l].uv[k]));
-    csv += "\n";
-  }
-  return csv;
 }
 
 /// The task's machine quality statement of that code; null when there is none.

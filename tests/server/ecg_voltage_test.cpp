@@ -17,15 +17,7 @@ namespace {
 std::string tall_qrs_csv() {
   teledx::ecg::test::Synth s;
   s.r_uv = 2250;
-  const auto w = teledx::ecg::test::synth_ecg(s);
-  std::string csv = "# sample_rate=500\n";
-  for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + w.leads[l].label;
-  csv += "\n";
-  for (std::size_t k = 0; k < w.sample_count(); ++k) {
-    for (std::size_t l = 0; l < w.leads.size(); ++l) csv += (l ? "," : "") + std::to_string(int(w.leads[l].uv[k]));
-    csv += "\n";
-  }
-  return csv;
+  return teledx::ecg::test::csv_of(teledx::ecg::test::synth_ecg(s));
 }
 
 /// Uploads the CSV for a patient of that sex and returns the ECG center's task for it.
@@ -42,11 +34,9 @@ json upload_for(DemoServer& s, const std::string& name, const std::string& sex) 
   REQUIRE(up.status == 200);
   const std::string study = up.json()["files"][0]["study_instance_uid"];
   REQUIRE(c.post_json("/api/uploads/" + id + "/complete", json::object(), tech).status == 200);
-  auto list = c.get("/api/tasks?limit=500&kind=ecg", s.token("ecg-lead")).json();
-  for (const auto& t : list["tasks"])
-    if (t["study_uid"] == study) return t;
-  FAIL("no ECG task for the uploaded study");
-  return {};
+  json task = s.ecg_task(study);
+  REQUIRE_FALSE(task.is_null());
+  return task;
 }
 
 json statement(const json& task, const std::string& code) {
