@@ -264,6 +264,15 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     if (hr < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + fmt(hr) + "/min", "窦性心动过缓，" + fmt(hr) + " 次/分");
     else if (hr > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + fmt(hr) + "/min", "窦性心动过速，" + fmt(hr) + " 次/分");
     else say(a, "sinus_rhythm", "Sinus rhythm, " + fmt(hr) + "/min", "窦性心律，" + fmt(hr) + " 次/分");
+    // Sinus arrhythmia (窦性心律不齐): the textbook's P-P intervals differing by more than 120 ms in sinus rhythm,
+    // the intervals between normal beats standing for them (one P wave to each). Not with a pause, stated above: a
+    // sinus pause or a dropped beat, not the breathing's slow swing.
+    if (rr.size() >= 4 && longest < 2.0) {
+      const auto [shortest, widest] = std::minmax_element(rr.begin(), rr.end());
+      if (const double spread = std::round((*widest - *shortest) * 1000); spread > 120)
+        say(a, "sinus_arrhythmia", "Sinus arrhythmia (intervals between normal beats differ by up to " + fmt(spread) + " ms)",
+            "窦性心律不齐（正常心搏间期最大相差 " + fmt(spread) + " ms）");
+    }
     if (m.qtc_bazett && *m.qtc_bazett >= 470 && m.qrs && *m.qrs < 120)
       say(a, "prolonged_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (Bazett): prolonged",
           "QTc 延长：" + fmt(*m.qtc_bazett) + " ms（Bazett）", Severity::Warning);

@@ -258,6 +258,7 @@ int run_rhythm(const fs::path& data) {
     return 2;
   }
   int n = 0, agree = 0, bbb_found = 0, bbb_missed = 0, bbb_false = 0, bbb_none = 0;
+  int sa_labelled = 0, sa_found = 0, sa_other_sinus = 0, sa_false = 0;
   std::map<std::string, std::map<std::string, int>> confusion;
   std::vector<double> interval_err[3];
   std::printf("LUDB rhythm (reference from the record header) vs machine statements, %zu records:\n", records.size());
@@ -274,9 +275,11 @@ int run_rhythm(const fs::path& data) {
                       : ref_text.find("inus") != std::string::npos     ? "sinus"
                                                                        : "other";
     std::string got = "other", codes, bbb;
+    bool arrhythmia = false;
     for (const auto& st : a.rhythm) {
       codes += st.code + " ";
       if (st.code == "complete_rbbb" || st.code == "complete_lbbb") bbb += st.code + " ";
+      if (st.code == "sinus_arrhythmia") arrhythmia = true;
       if (st.code == "atrial_fibrillation") got = "AF";
       else if (st.code == "atrial_flutter" && got == "other") got = "flutter";
       else if (st.code.rfind("sinus_", 0) == 0 && got == "other") got = "sinus";
@@ -314,6 +317,10 @@ int run_rhythm(const fs::path& data) {
     }
     const std::string bbb_ref = header_bbb(dir / (rec + ".hea"));
     (bbb_ref.empty() ? (bbb.empty() ? bbb_none : bbb_false) : (bbb == bbb_ref ? bbb_found : bbb_missed))++;
+    // LUDB names it "Sinus arrhythmia" or "Irregular sinus rhythm" in place of "Sinus rhythm".
+    const bool sa_ref = ref_text.find("inus arrhythmia") != std::string::npos || ref_text.find("rregular sinus") != std::string::npos;
+    if (sa_ref) ++sa_labelled, sa_found += arrhythmia;
+    else if (ref == "sinus") ++sa_other_sinus, sa_false += arrhythmia;
     ++confusion[ref][got];
     ++n;
     agree += ref == got;
@@ -335,6 +342,8 @@ int run_rhythm(const fs::path& data) {
   }
   std::printf("  complete bundle branch block (header's diagnoses): named right on %d of %d labelled, stated on %d of %d "
               "others\n", bbb_found, bbb_found + bbb_missed, bbb_false, bbb_false + bbb_none);
+  std::printf("  sinus arrhythmia (header's rhythm): stated on %d of %d labelled, on %d of %d other sinus records\n",
+              sa_found, sa_labelled, sa_false, sa_other_sinus);
   std::printf("  agreement %d/%d;", agree, n);
   for (const auto& [r, row] : confusion)
     for (const auto& [g, c] : row) std::printf(" %s->%s:%d", r.c_str(), g.c_str(), c);

@@ -1,7 +1,9 @@
 // The machine's statements in Chinese: the county ECG center reads in Chinese and the clinic files a Chinese paper,
 // so every statement carries a Chinese sentence with the same details as its English text.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <map>
+#include <numbers>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
@@ -55,6 +57,9 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   s = {}, s.qrs_axis = -60, add("left axis", s);
   s = {}, s.qrs_axis = 120, add("right axis", s);
   s = {}, s.qrs_axis = -150, add("indeterminate axis", s);
+  s = {}, s.seconds = 12;
+  for (double t = 0.5; t < 11.2; t += 0.9 + 0.1 * std::sin(2 * std::numbers::pi * t / 4.0)) s.r_times.push_back(t);
+  add("sinus arrhythmia", s);
   s = {}, s.wide_monophasic = true, s.qrs_ms = 150, s.qrs_axis = 0, s.hr = 70, s.qt_ms = 440, add("left bundle branch block", s);
   // Sinus at 60/min with three wide beats in a row at 90/min: a run of ventricular beats, not a tachycardia.
   Synth sinus, run;
@@ -144,7 +149,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "critical_af_rapid", "critical_svt", "lead_off", "mains_interference", "repeat_recording",
         "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing",
         "limb_tremor", "left_ventricular_high_voltage", "low_qrs_voltage",
-        "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb"}) {
+        "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb", "sinus_arrhythmia"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

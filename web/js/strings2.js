@@ -143,6 +143,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.right_axis_deviation': ['电轴右偏', 'Right axis deviation'],
   'ecgflag.code.indeterminate_axis': ['不确定电轴', 'Indeterminate axis'],
   'ecgflag.code.complete_rbbb': ['完全性右束支传导阻滞', 'Complete right bundle branch block'],
+  'ecgflag.code.sinus_arrhythmia': ['窦性心律不齐', 'Sinus arrhythmia'],
   'ecgflag.code.complete_lbbb': ['完全性左束支传导阻滞', 'Complete left bundle branch block'],
   'ecgflag.code.qt_uncertain': ['QT 测量不可靠', 'QT not reproducible'],
   'ecgflag.code.paced_rhythm': ['起搏心律', 'Paced rhythm'],
