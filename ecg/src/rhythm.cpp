@@ -159,6 +159,22 @@ bool ventricular_bigeminy(const std::vector<Beat>& b) {
   return best >= 3;
 }
 
+
+/// Supraventricular premature beats: a beat of the dominant shape (typed normal) that comes early, its interval at
+/// most 85% of the mean of the two normal-to-normal intervals before it, and is followed by a longer one (the sinus
+/// node reset by the early beat). Breathing moves the sinus rate by a few percent from beat to beat, not 15%. The
+/// first three and the last beat have no intervals enough around them. premature[i]: beat i is one.
+std::vector<bool> premature_normal_beats(const std::vector<Beat>& b) {
+  std::vector<bool> premature(b.size(), false);
+  auto normal = [&](std::size_t i) { return b[i].type == BeatType::Normal && !premature[i]; };
+  for (std::size_t i = 3; i + 1 < b.size(); ++i) {
+    if (!normal(i) || !normal(i - 1) || !normal(i - 2) || !normal(i - 3)) continue;
+    const double before = double(b[i - 1].r - b[i - 3].r) / 2, rr = double(b[i].r - b[i - 1].r);
+    premature[i] = rr <= 0.85 * before && double(b[i + 1].r - b[i].r) > 1.15 * rr;
+  }
+  return premature;
+}
+
 }  // namespace
 
 void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTremor>& tremor) {
@@ -264,11 +280,21 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     if (hr < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + fmt(hr) + "/min", "窦性心动过缓，" + fmt(hr) + " 次/分");
     else if (hr > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + fmt(hr) + "/min", "窦性心动过速，" + fmt(hr) + " 次/分");
     else say(a, "sinus_rhythm", "Sinus rhythm, " + fmt(hr) + "/min", "窦性心律，" + fmt(hr) + " 次/分");
+    const std::vector<bool> premature = premature_normal_beats(b);
+    if (const auto n = std::count(premature.begin(), premature.end(), true); n > 0)
+      say(a, "supraventricular_premature_beats",
+          std::to_string(n) + " supraventricular premature beat" + (n > 1 ? "s" : "") +
+              " (normal QRS, at 85% of the preceding intervals or earlier)",
+          "室上性早搏 " + std::to_string(n) + " 个（QRS 形态正常，提前至前间期的 85% 以内）");
     // Sinus arrhythmia (窦性心律不齐): the textbook's P-P intervals differing by more than 120 ms in sinus rhythm,
-    // the intervals between normal beats standing for them (one P wave to each). Not with a pause, stated above: a
-    // sinus pause or a dropped beat, not the breathing's slow swing.
-    if (rr.size() >= 4 && longest < 2.0) {
-      const auto [shortest, widest] = std::minmax_element(rr.begin(), rr.end());
+    // the intervals between normal beats standing for them (one P wave to each), less the two around a premature
+    // beat. Not with a pause, stated above: a sinus pause or a dropped beat, not the breathing's slow swing.
+    std::vector<double> sinus_rr;
+    for (std::size_t i = 1; i < b.size(); ++i)
+      if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal && !premature[i] && !premature[i - 1])
+        sinus_rr.push_back(double(b[i].r - b[i - 1].r) / fs);
+    if (sinus_rr.size() >= 4 && longest < 2.0) {
+      const auto [shortest, widest] = std::minmax_element(sinus_rr.begin(), sinus_rr.end());
       if (const double spread = std::round((*widest - *shortest) * 1000); spread > 120)
         say(a, "sinus_arrhythmia", "Sinus arrhythmia (intervals between normal beats differ by up to " + fmt(spread) + " ms)",
             "窦性心律不齐（正常心搏间期最大相差 " + fmt(spread) + " ms）");

@@ -35,7 +35,10 @@ struct Counts {
   // Durations (s) as EC57 scores AF: reference AF/flutter time, the part of it in windows where we state AF or
   // flutter, and the time of those windows.
   double af_ref_s = 0, af_hit_s = 0, af_stated_s = 0;
+  // Windows holding a premature supraventricular beat (A a J S) and those where we state one; both.
+  long s_windows = 0, s_stated = 0, s_found = 0;
   void add(const Counts& o) {
+    s_windows += o.s_windows, s_stated += o.s_stated, s_found += o.s_found;
     vv += o.vv, vn += o.vn, vu += o.vu, nv += o.nv, nn += o.nn, nu += o.nu;
     windows += o.windows, false_af += o.false_af, af_windows += o.af_windows, af_found += o.af_found;
     af_ref_s += o.af_ref_s, af_hit_s += o.af_hit_s, af_stated_s += o.af_stated_s;
@@ -168,6 +171,12 @@ Counts score_windows(const Waveform& w, const Reference& ref) {
     c.af_ref_s += overlap_s;
     if (stated) c.af_hit_s += overlap_s, c.af_stated_s += double(hi - lo) / w.sample_rate_hz;
     if (false_af && std::getenv("ECG_BEATS_VERBOSE")) print_window(a, ref, lo, hi);
+    const bool s_ref = std::any_of(ref.beats.begin(), ref.beats.end(), [&](const RefBeat& b) {
+      return b.sample >= lo && b.sample < hi && (b.sym == 'A' || b.sym == 'a' || b.sym == 'J' || b.sym == 'S');
+    });
+    const bool s_said = std::any_of(a.rhythm.begin(), a.rhythm.end(),
+                                    [](const Statement& st) { return st.code == "supraventricular_premature_beats"; });
+    c.s_windows += s_ref, c.s_stated += s_said, c.s_found += s_ref && s_said;
     if (std::getenv("ECG_BEATS_CODES")) {  // every window's rhythm codes, to compare two builds' statements
       std::printf("CODES %.0f", double(lo) / w.sample_rate_hz);
       for (const auto* group : {&a.rhythm, &a.critical})
@@ -247,6 +256,15 @@ int run_beats(const fs::path& db, const std::vector<std::string>& records) {
   std::printf("AF/flutter duration by 10-s windows: reference %.0f s, stated %.0f s, both %.0f s; duration Se %s, +P %s\n",
               win_total.af_ref_s, win_total.af_stated_s, win_total.af_hit_s, pct(win_total.af_duration_se()).c_str(),
               pct(win_total.af_duration_ppv()).c_str());
+  // Supraventricular premature beats by 10-s window: a window holds one in the reference (A a J S) and we state them.
+  std::printf("supraventricular premature beats by 10-s windows:");
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].first.s_windows || rows[i].first.s_stated)
+      std::printf(" %s %ld/%ld (stated %ld)", records[i].c_str(), rows[i].first.s_found, rows[i].first.s_windows,
+                  rows[i].first.s_stated);
+  std::printf("\n  total: found in %ld of %ld windows with one, stated in %ld windows without one (of %ld)\n",
+              win_total.s_found, win_total.s_windows, win_total.s_stated - win_total.s_found,
+              win_total.windows - win_total.s_windows);
   return 0;
 }
 

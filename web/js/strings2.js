@@ -144,6 +144,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.indeterminate_axis': ['不确定电轴', 'Indeterminate axis'],
   'ecgflag.code.complete_rbbb': ['完全性右束支传导阻滞', 'Complete right bundle branch block'],
   'ecgflag.code.sinus_arrhythmia': ['窦性心律不齐', 'Sinus arrhythmia'],
+  'ecgflag.code.supraventricular_premature_beats': ['室上性早搏', 'Supraventricular premature beats'],
   'ecgflag.code.complete_lbbb': ['完全性左束支传导阻滞', 'Complete left bundle branch block'],
   'ecgflag.code.qt_uncertain': ['QT 测量不可靠', 'QT not reproducible'],
   'ecgflag.code.paced_rhythm': ['起搏心律', 'Paced rhythm'],
