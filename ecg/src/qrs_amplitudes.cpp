@@ -1,5 +1,5 @@
-// QRS wave amplitudes per lead on the median beat (RV5, SV1, ...) and the left ventricular high-voltage statement
-// that a Chinese ECG report makes from them (左心室高电压).
+// QRS wave amplitudes per lead on the median beat (RV5, SV1, ...) and the voltage statements a Chinese ECG report
+// makes from them: low voltage (低电压) and left ventricular high voltage (左心室高电压).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -21,7 +21,10 @@ constexpr double kMinWaveUv = 30;
 std::optional<int> age_at_recording(const std::string& birth, const std::string& acquired) {
   if (birth.size() != 8 || acquired.size() < 10) return std::nullopt;
   const std::string b = birth, d = acquired.substr(0, 4) + acquired.substr(5, 2) + acquired.substr(8, 2);
-  if (!std::all_of(b.begin(), b.end(), ::isdigit) || !std::all_of(d.begin(), d.end(), ::isdigit)) return std::nullopt;
+  auto digits = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!digits(b) || !digits(d)) return std::nullopt;
   const int years = std::atoi(d.substr(0, 4).c_str()) - std::atoi(b.substr(0, 4).c_str()) - (d.substr(4) < b.substr(4) ? 1 : 0);
   return years >= 0 && years < 150 ? std::optional(years) : std::nullopt;
 }

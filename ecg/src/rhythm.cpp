@@ -1,5 +1,6 @@
-// Rhythm statements: sinus rhythm/bradycardia/tachycardia, atrial fibrillation/flutter, PVCs and runs, pauses,
-// AV-conduction suspicion. RR irregularity uses the normalised RMSSD and the turning-point ratio.
+// Rhythm statements: sinus rhythm/bradycardia/tachycardia and arrhythmia, atrial fibrillation/flutter, PVCs and
+// runs, supraventricular premature beats, pauses, AV-conduction suspicion. RR irregularity uses the normalised RMSSD
+// and the turning-point ratio.
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -158,7 +159,6 @@ bool ventricular_bigeminy(const std::vector<Beat>& b) {
   }
   return best >= 3;
 }
-
 
 /// Supraventricular premature beats: a beat of the dominant shape (typed normal) that comes early, its interval at
 /// most 85% of the mean of the two normal-to-normal intervals before it, and is followed by a longer one (the sinus
