@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ecg_test_data.hpp"
+#include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/dicom_writer.hpp"
@@ -19,6 +20,7 @@
 
 using namespace teledx::ecg;
 using teledx::ecg::test::local_data;
+using teledx::ecg::test::find_statement;
 using teledx::ecg::test::Synth;
 using teledx::ecg::test::synth_ecg;
 
@@ -36,14 +38,9 @@ double stated_mv(const Statement& s, const std::string& what) {
   return at == std::string::npos ? std::nan("") : std::atof(s.text.c_str() + at + what.size() + 1);
 }
 
-const Statement* said(const Analysis& a, const std::string& code) {
-  for (const auto& s : a.rhythm)
-    if (s.code == code) return &s;
-  return nullptr;
-}
 
-const Statement* voltage(const Analysis& a) { return said(a, "left_ventricular_high_voltage"); }
-const Statement* low(const Analysis& a) { return said(a, "low_qrs_voltage"); }
+const Statement* voltage(const Analysis& a) { return find_statement(a.rhythm, "left_ventricular_high_voltage"); }
+const Statement* low(const Analysis& a) { return find_statement(a.rhythm, "low_qrs_voltage"); }
 
 /// A QRS of R 350 µV at a 60° axis, T and P scaled down with it: every lead's QRS under 0.5 mV (II: R 350 + S 105).
 Synth small_qrs() {
@@ -145,7 +142,7 @@ TEST_CASE("low voltage in the chest leads alone is named so and a lead off is no
   Synth off = small_qrs();
   off.flat = {Lead::V4};
   const auto a = analyze(synth_ecg(off));
-  REQUIRE(said(a, "sinus_rhythm"));
+  REQUIRE(find_statement(a.rhythm, "sinus_rhythm"));
   const Statement* limb = low(a);
   REQUIRE(limb);
   CHECK(limb->text_zh.rfind("肢体导联低电压：", 0) == 0);

@@ -7,11 +7,13 @@
 #include <string>
 
 #include "ecg_test_data.hpp"
+#include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/readers.hpp"
 
 using namespace teledx::ecg;
+using teledx::ecg::test::find_statement;
 using teledx::ecg::test::Synth;
 using teledx::ecg::test::synth_ecg;
 
@@ -21,26 +23,17 @@ namespace {
 Synth breathing(double swing_ms) {
   Synth s;
   s.seconds = 12;
-  double t = 0.5;
-  for (int k = 0; t < 11.2; ++k) {
+  for (double t = 0.5; t < 11.2; t += 0.9 + swing_ms / 2000.0 * std::sin(2 * std::numbers::pi * t / 4.0))
     s.r_times.push_back(t);
-    t += 0.9 + swing_ms / 2000.0 * std::sin(2 * std::numbers::pi * t / 4.0);
-  }
   return s;
-}
-
-const Statement* said(const Analysis& a, const std::string& code) {
-  for (const auto& s : a.rhythm)
-    if (s.code == code) return &s;
-  return nullptr;
 }
 
 }  // namespace
 
 TEST_CASE("intervals swinging by 200 ms with breathing are sinus arrhythmia with the spread in the sentence") {
   const auto a = analyze(synth_ecg(breathing(200)));
-  REQUIRE(said(a, "sinus_rhythm"));
-  const Statement* s = said(a, "sinus_arrhythmia");
+  REQUIRE(find_statement(a.rhythm, "sinus_rhythm"));
+  const Statement* s = find_statement(a.rhythm, "sinus_arrhythmia");
   REQUIRE(s);
   CHECK(s->severity == Severity::Info);
   const auto at = s->text.find("up to ");
@@ -50,16 +43,16 @@ TEST_CASE("intervals swinging by 200 ms with breathing are sinus arrhythmia with
 }
 
 TEST_CASE("a regular rhythm or a swing of 80 ms is not sinus arrhythmia") {
-  CHECK_FALSE(said(analyze(synth_ecg(Synth{})), "sinus_arrhythmia"));
-  CHECK_FALSE(said(analyze(synth_ecg(breathing(80))), "sinus_arrhythmia"));
+  CHECK_FALSE(find_statement(analyze(synth_ecg(Synth{})).rhythm, "sinus_arrhythmia"));
+  CHECK_FALSE(find_statement(analyze(synth_ecg(breathing(80))).rhythm, "sinus_arrhythmia"));
 }
 
 TEST_CASE("a pause is said as a pause and not as sinus arrhythmia") {
   Synth s;
   s.seconds = 12, s.r_times = {0.5, 1.3, 2.1, 2.9, 3.7, 6.0, 6.8, 7.6, 8.4, 9.2, 10.0};
   const auto a = analyze(synth_ecg(s));
-  CHECK(said(a, "pause"));
-  CHECK_FALSE(said(a, "sinus_arrhythmia"));
+  CHECK(find_statement(a.rhythm, "pause"));
+  CHECK_FALSE(find_statement(a.rhythm, "sinus_arrhythmia"));
 }
 
 TEST_CASE("the GE MUSE sample is sinus arrhythmia as its cart says") {
@@ -69,5 +62,5 @@ TEST_CASE("the GE MUSE sample is sinus arrhythmia as its cart says") {
   bool cart_says = false;
   for (const auto& st : w->device_statements) cart_says |= st == "with sinus arrhythmia";
   REQUIRE(cart_says);
-  CHECK(said(analyze(*w), "sinus_arrhythmia"));
+  CHECK(find_statement(analyze(*w).rhythm, "sinus_arrhythmia"));
 }

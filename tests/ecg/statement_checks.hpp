@@ -1,5 +1,5 @@
 #pragma once
-// Test helper: whether an analysis' statement list holds a code.
+// Test helpers: whether an analysis' statement list holds a code, and the statement of that code.
 #include <string>
 #include <vector>
 
@@ -11,6 +11,13 @@ inline bool has(const std::vector<Statement>& v, const std::string& code) {
   for (const auto& s : v)
     if (s.code == code) return true;
   return false;
+}
+
+/// The first statement of that code in the list; null when there is none.
+inline const Statement* find_statement(const std::vector<Statement>& v, const std::string& code) {
+  for (const auto& s : v)
+    if (s.code == code) return &s;
+  return nullptr;
 }
 
 }  // namespace teledx::ecg::test
