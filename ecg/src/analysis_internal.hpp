@@ -30,6 +30,9 @@ std::vector<float> qrs_t_cancelled(const LeadSignal& lead, const LeadSignal& med
                                    double before_s, double after_s, std::size_t length = SIZE_MAX);
 /// Intervals, rate and frontal axes from the median beat and the beat list.
 Measurements measure(const Analysis& a);
+/// A lead's level before its QRS, which the axes, ST levels and QRS amplitudes are measured from: the mean of the
+/// 20 ms up to the QRS onset (measurements.cpp).
+double pr_baseline_uv(const LeadSignal& lead, std::int64_t qrs_on, double fs);
 /// A regular oscillation that every chest lead carries alike: a limb electrode's tremor, through Wilson's central
 /// terminal (limb_tremor.cpp). `hz` its frequency, `uv` its amplitude in the chest leads (a third of the moving
 /// electrodes' summed potential), `coherence` how alike the six leads carry it (1: identical).

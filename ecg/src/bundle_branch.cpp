@@ -21,11 +21,9 @@ std::optional<QrsShape> shape_of(const Analysis& a, Lead lead) {
   const LeadSignal* l = a.median.find(lead);
   const Fiducials& f = a.median_fiducials;
   const double fs = a.median.sample_rate_hz;
-  const std::int64_t on = *f.qrs_on, off = *f.qrs_off, b0 = std::max<std::int64_t>(0, on - std::int64_t(0.02 * fs));
+  const std::int64_t on = *f.qrs_on, off = *f.qrs_off;
   if (!l || off >= std::int64_t(l->uv.size())) return std::nullopt;
-  double base = 0;
-  for (std::int64_t k = b0; k <= on; ++k) base += l->uv[std::size_t(k)];
-  base /= double(on - b0 + 1);
+  const double base = pr_baseline_uv(*l, on, fs);
   auto x = [&](std::int64_t k) { return double(l->uv[std::size_t(k)]) - base; };
   double hi = 0, lo = 0, sum = 0;
   for (std::int64_t k = on; k <= off; ++k) hi = std::max(hi, x(k)), lo = std::min(lo, x(k)), sum += x(k);

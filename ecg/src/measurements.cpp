@@ -14,13 +14,6 @@ double net_area(const LeadSignal& l, std::int64_t a, std::int64_t b, double base
   return s;
 }
 
-double baseline(const LeadSignal& l, std::int64_t qrs_on, double fs) {
-  const std::int64_t a = std::max<std::int64_t>(0, qrs_on - std::int64_t(0.02 * fs));
-  double s = 0;
-  for (std::int64_t k = a; k <= qrs_on; ++k) s += l.uv[std::size_t(k)];
-  return s / double(qrs_on - a + 1);
-}
-
 /// Frontal axis from net areas in I and aVF (aVF = II - I/2 when only I and II exist).
 std::optional<double> axis(const LeadSet& m, std::int64_t a, std::int64_t b, std::int64_t qrs_on) {
   const LeadSignal* i = m.find(Lead::I);
@@ -28,15 +21,22 @@ std::optional<double> axis(const LeadSet& m, std::int64_t a, std::int64_t b, std
   const LeadSignal* ii = m.find(Lead::II);
   if (!i || (!avf && !ii) || b <= a) return std::nullopt;
   const double fs = m.sample_rate_hz;
-  const double x = net_area(*i, a, b, baseline(*i, qrs_on, fs));
+  const double x = net_area(*i, a, b, pr_baseline_uv(*i, qrs_on, fs));
   double y;
-  if (avf) y = net_area(*avf, a, b, baseline(*avf, qrs_on, fs));
-  else y = net_area(*ii, a, b, baseline(*ii, qrs_on, fs)) - x / 2;
+  if (avf) y = net_area(*avf, a, b, pr_baseline_uv(*avf, qrs_on, fs));
+  else y = net_area(*ii, a, b, pr_baseline_uv(*ii, qrs_on, fs)) - x / 2;
   if (x == 0 && y == 0) return std::nullopt;
   return std::round(std::atan2(y, x) * 180 / std::numbers::pi);
 }
 
 }  // namespace
+
+double pr_baseline_uv(const LeadSignal& l, std::int64_t qrs_on, double fs) {
+  const std::int64_t a = std::max<std::int64_t>(0, qrs_on - std::int64_t(0.02 * fs));
+  double s = 0;
+  for (std::int64_t k = a; k <= qrs_on; ++k) s += l.uv[std::size_t(k)];
+  return s / double(qrs_on - a + 1);
+}
 
 Measurements measure(const Analysis& a) {
   Measurements m;

@@ -38,13 +38,9 @@ void qrs_amplitudes(Analysis& a) {
   if (a.median.leads.empty() || !f.qrs_on || !f.qrs_off || *f.qrs_off <= *f.qrs_on) return;
   const double fs = a.median.sample_rate_hz;
   const std::int64_t on = *f.qrs_on, off = *f.qrs_off;
-  // The PR baseline as the ST levels take it (st_segment.cpp): the 20 ms up to the QRS onset.
-  const std::int64_t b0 = std::max<std::int64_t>(0, on - std::int64_t(0.02 * fs));
   for (const auto& l : a.median.leads) {
     if (off >= std::int64_t(l.uv.size())) continue;
-    double base = 0;
-    for (std::int64_t k = b0; k <= on; ++k) base += l.uv[std::size_t(k)];
-    base /= double(on - b0 + 1);
+    const double base = pr_baseline_uv(l, on, fs);
     QrsAmplitude q{l.lead, 0, 0};
     std::int64_t first_positive = -1;
     for (std::int64_t k = on; k <= off; ++k) {

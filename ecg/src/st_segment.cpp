@@ -34,12 +34,10 @@ void st_statements(Analysis& a) {
   if (a.median.leads.empty() || !f.qrs_on || !f.qrs_off) return;
   const double fs = a.sample_rate_hz;
   const std::int64_t j = *f.qrs_off, j60 = j + std::int64_t(0.06 * fs), half = std::max<std::int64_t>(1, std::int64_t(0.005 * fs));
-  const std::int64_t b0 = std::max<std::int64_t>(0, *f.qrs_on - std::int64_t(0.02 * fs));
   for (const auto& l : a.median.leads) {
     if (l.lead == Lead::Other || j60 + half >= std::int64_t(l.uv.size())) continue;
-    double base = 0, st = 0, sj = 0;
-    for (std::int64_t k = b0; k <= *f.qrs_on; ++k) base += l.uv[std::size_t(k)];
-    base /= double(*f.qrs_on - b0 + 1);
+    const double base = pr_baseline_uv(l, *f.qrs_on, fs);
+    double st = 0, sj = 0;
     for (std::int64_t k = j60 - half; k <= j60 + half; ++k) st += l.uv[std::size_t(k)];
     st /= double(2 * half + 1);
     for (std::int64_t k = j; k <= j + 2 * half; ++k) sj += l.uv[std::size_t(k)];
