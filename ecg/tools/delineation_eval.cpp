@@ -227,24 +227,21 @@ bool steady_sinus(const fs::path& hea) {
   return sinus;
 }
 
-std::string header_rhythm(const fs::path& hea) {
-  std::ifstream in(hea);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("#Rhythm:", 0) == 0) return line.substr(9);
-  return {};
-}
+/// What a LUDB header says of the record: its rhythm ("Sinus rhythm.", after "#Rhythm: ") and its complete bundle
+/// branch block as our statement codes name it ("complete_rbbb ", "complete_lbbb ", or empty). One read per record.
+struct HeaderDiagnoses {
+  std::string rhythm, bbb;
+};
 
-/// The record's complete bundle branch block as our statement codes name it ("complete_rbbb ", "complete_lbbb ",
-/// or empty), from the header's diagnoses.
-std::string header_bbb(const fs::path& hea) {
+HeaderDiagnoses header_diagnoses(const fs::path& hea) {
   std::ifstream in(hea);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (line.find("Complete right bundle branch block") != std::string::npos) out += "complete_rbbb ";
-    if (line.find("Complete left bundle branch block") != std::string::npos) out += "complete_lbbb ";
+  HeaderDiagnoses d;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("#Rhythm:", 0) == 0 && d.rhythm.empty()) d.rhythm = line.substr(9);
+    if (line.find("Complete right bundle branch block") != std::string::npos) d.bbb += "complete_rbbb ";
+    if (line.find("Complete left bundle branch block") != std::string::npos) d.bbb += "complete_lbbb ";
   }
-  return out;
+  return d;
 }
 
 /// Rhythm statements against LUDB's diagnoses: sinus family, AF, flutter; STEMI; every critical flag listed.
@@ -269,7 +266,8 @@ int run_rhythm(const fs::path& data) {
       return 2;
     }
     auto a = analyze(*w);
-    const std::string ref_text = header_rhythm(dir / (rec + ".hea"));
+    const HeaderDiagnoses header = header_diagnoses(dir / (rec + ".hea"));
+    const std::string& ref_text = header.rhythm;
     std::string ref = ref_text.find("fibrillation") != std::string::npos ? "AF"
                       : ref_text.find("flutter") != std::string::npos  ? "flutter"
                       : ref_text.find("inus") != std::string::npos     ? "sinus"
@@ -315,7 +313,7 @@ int run_rhythm(const fs::path& data) {
                     m.pr.value_or(-1), med(pr).value_or(-1), m.qrs.value_or(-1), med(qrs).value_or(-1), m.qt.value_or(-1),
                     med(qt).value_or(-1), m.qtc_bazett.value_or(-1));
     }
-    const std::string bbb_ref = header_bbb(dir / (rec + ".hea"));
+    const std::string& bbb_ref = header.bbb;
     (bbb_ref.empty() ? (bbb.empty() ? bbb_none : bbb_false) : (bbb == bbb_ref ? bbb_found : bbb_missed))++;
     // LUDB names it "Sinus arrhythmia" or "Irregular sinus rhythm" in place of "Sinus rhythm".
     const bool sa_ref = ref_text.find("inus arrhythmia") != std::string::npos || ref_text.find("rregular sinus") != std::string::npos;
