@@ -8,25 +8,28 @@ import { onLiveEvent, isWorklistEvent } from './live.js';
 import { personName, dateTime } from './format.js';
 import { criticalCategory, examText } from './tasks.js';
 
-let showing = false;
+let showing = null; // the open dialog's promise: a check made while it waits waits for it, rather than asking again
 const snoozed = new Set();
+// Flags confirmed from this page. A task list fetched before the confirmation finished still shows the flag
+// unconfirmed; without this the dialog would open a second time over the page the clinic just returned to.
+const confirmedHere = new Set();
+const flagKey = (task) => `${task.id}@${task.critical.marked_at}`;
 
-export const needsAcknowledgement = (task) => task.critical && !task.critical.acknowledged_by;
+export const needsAcknowledgement = (task) =>
+  !!task.critical && !task.critical.acknowledged_by && !confirmedHere.has(flagKey(task));
 
 /** Shows the alert for the first unacknowledged critical task; resolves when it was acknowledged. */
-export async function alertCritical(tasks) {
-  if (showing) return;
+export function alertCritical(tasks) {
+  if (showing) return showing;
   const task = tasks.find((x) => needsAcknowledgement(x) && !snoozed.has(x.id));
-  if (!task) return;
-  showing = true;
+  if (!task) return Promise.resolve();
   beep();
   const repeat = setInterval(beep, 30000);
-  try {
-    await acknowledgeDialog(task);
-  } finally {
+  showing = acknowledgeDialog(task).finally(() => {
     clearInterval(repeat);
-    showing = false;
-  }
+    showing = null;
+  });
+  return showing;
 }
 
 function acknowledgeDialog(task) {
@@ -64,10 +67,14 @@ function acknowledgeDialog(task) {
         }
         try {
           await post(`/api/tasks/${task.id}/critical/acknowledge`, { readback_name: name.value.trim() });
+          confirmedHere.add(flagKey(task));
           toast(t('critical.acknowledged'), 'ok');
           return true;
         } catch (e) {
-          if (e.status === 409) return true; // someone else confirmed meanwhile
+          if (e.status === 409) { // someone else confirmed meanwhile
+            confirmedHere.add(flagKey(task));
+            return true;
+          }
           error.textContent = errorText(e);
           error.hidden = false;
           return false;
@@ -95,6 +102,8 @@ export function startCriticalWatch() {
         // or the dialog could open over its next click.
         document.body.dataset.criticalChecked = '1';
         await shown;
+        // Another flag may wait behind the one just confirmed: asked again now, after the confirmation, so the
+        // answer cannot be one from before it (which showed the confirmed flag a second time).
         if (watch === w && r.tasks.some((x) => needsAcknowledgement(x) && !snoozed.has(x.id))) schedule(0);
       } catch {
         /* the next event tries again */

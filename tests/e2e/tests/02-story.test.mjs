@@ -172,9 +172,19 @@ test('the clinic is alerted to the critical value and must confirm it', async ()
   }
   assert.match(await p.textContent('.modal.critical-alert'), /气胸/);
   await clinic.shot('critical-alert');
+  // While the alert waits the page does not keep asking for the task list: every answer would still hold the flag.
+  let asked = 0;
+  const count = (req) => { if (/\/api\/tasks\?/.test(req.url())) asked += 1; };
+  p.on('request', count);
+  await p.waitForTimeout(1500);
+  p.off('request', count);
+  assert.ok(asked <= 1, `the task list was asked for ${asked} times in 1.5 s while the alert was open`);
   await p.fill('#critical-readback', '李医生');
   await p.click('.modal.critical-alert .btn.danger');
   await p.waitForSelector('.modal.critical-alert', { state: 'detached' });
+  // A confirmed flag does not come back (an answer from before the confirmation once showed it again).
+  await p.waitForTimeout(1000);
+  assert.equal(await p.$('.modal.critical-alert'), null, 'the confirmed alert stays closed');
 });
 
 test('the clinic sees the signed result and can print it', async () => {
