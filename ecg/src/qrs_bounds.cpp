@@ -170,6 +170,26 @@ std::optional<QrsBounds> delineate_qrs(const BeatContext& c, Fiducials& f) {
   // of LUDB 89): it is held there (per-lead onset SD 20 -> 14 ms; the global one does not change). With fewer than
   // three such leads there is no median to agree with: the summed envelope ends the QRS, the spatial velocity (below)
   // starts it.
+  // A lead's end found on a still stretch inside the QRS (the flat top or trough of a wide paced or blocked
+  // complex, 12 ms at 250 Hz being three samples) is not its end when the lead moves steeply again before the summed
+  // envelope's end: the search resumes after its last slope of a third of its steepest there.
+  auto resumed_end = [&](const std::vector<double>& sv, std::int64_t off, double smax) {
+    const std::int64_t until = std::min(whole_off, off_limit);
+    for (int pass = 0; pass < 4 && off < until; ++pass) {
+      std::int64_t last = -1;
+      for (std::int64_t j = off + 1; j <= until; ++j)
+        if (sv[std::size_t(j - lo)] >= smax / 3) last = j;
+      if (last < 0) break;
+      const double th = std::max(0.04 * top, 0.035 * smax);
+      std::int64_t run = 0, next = until;
+      for (std::int64_t j = last; j < off_limit + quiet - 1; ++j) {
+        run = sv[std::size_t(j - lo)] < th ? run + 1 : 0;
+        if (run == quiet) { next = j - quiet + 1; break; }
+      }
+      off = std::max(off, next);
+    }
+    return off;
+  };
   std::vector<std::int64_t> ons, offs;
   for (std::size_t l = 0; l < nl; ++l) {
     double smax = 0;
@@ -177,8 +197,9 @@ std::optional<QrsBounds> delineate_qrs(const BeatContext& c, Fiducials& f) {
     if (smax < 0.2 * top) continue;
     if (auto b = bounds_of(per_lead_off[l], 0.03, 0.035, 0.04 * top)) {
       const std::int64_t lon = std::max(onset_of(l), whole->on - ms(20));
-      ons.push_back(lon), offs.push_back(b->off);
-      f.per_lead[l].qrs_on = lon, f.per_lead[l].qrs_off = b->off;
+      const std::int64_t loff = resumed_end(per_lead_off[l], b->off, b->smax);
+      ons.push_back(lon), offs.push_back(loff);
+      f.per_lead[l].qrs_on = lon, f.per_lead[l].qrs_off = loff;
     }
   }
   std::sort(ons.begin(), ons.end());

@@ -366,13 +366,19 @@ int run_delineation(const fs::path& data) {
     condition_signals(s);
     auto r = detect_qrs(s);
     g_record = rec;
-    Stats one;
+    Stats one, one_best;
     const auto ref = waves_of(data / "qtdb" / (rec + ".q1c"));
-    score(s, r, ref, one, &qt_best);
+    score(s, r, ref, one, &one_best);
     g_record.clear();
     if (std::getenv("QTDB_VERBOSE")) {
       std::printf("%s\n", rec.c_str());
       one.print();
+      std::printf("%s, better of the two leads\n", rec.c_str());
+      one_best.print();
+    }
+    for (Stat Stats::*p : {&Stats::p_on, &Stats::p_off, &Stats::qrs_on, &Stats::qrs_off, &Stats::t_off}) {
+      (qt_best.*p).err.insert((qt_best.*p).err.end(), (one_best.*p).err.begin(), (one_best.*p).err.end());
+      (qt_best.*p).missed += (one_best.*p).missed;
     }
     for (Stat Stats::*p : {&Stats::p_on, &Stats::p_off, &Stats::qrs_on, &Stats::qrs_off, &Stats::t_off}) {
       (qt.*p).err.insert((qt.*p).err.end(), (one.*p).err.begin(), (one.*p).err.end());

@@ -175,7 +175,7 @@ TEST_CASE("Delineation over the LUDB development records stays within its measur
   CHECK(std::abs(lead_qrs_on.mean()) <= 5);
   CHECK(lead_qrs_on.sd() <= 12.5);
   CHECK(std::abs(lead_qrs_off.mean()) <= 5);
-  CHECK(lead_qrs_off.sd() <= 13.5);
+  CHECK(lead_qrs_off.sd() <= 12.5);
   CHECK(std::abs(lead_t_end.mean()) <= 10);
   CHECK(lead_t_end.sd() <= 27.5);
   // A paced QRS starts after the stimulus, not 20-30 ms before it where the low-pass spreads the spike.
@@ -191,7 +191,7 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
   ECG_REQUIRE_SHARED("qtdb/RECORDS");
   std::ifstream list(test::shared_data() / "qtdb/RECORDS");
   std::string rec;
-  Errors qrs_on, qrs_off, t_end, p_on, p_off, paced_off;
+  Errors qrs_on, qrs_off, t_end, p_on, p_off, paced_off, paced_lead_off;
   std::size_t records = 0, t_marked = 0;
   while (list >> rec) {
     const auto dir = test::shared_data() / "qtdb";
@@ -209,7 +209,15 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
       const auto f = delineate_at(d, std::size_t(it - r.begin()));
       qrs_on.add(f.qrs_on, ref[i].on, fs);
       qrs_off.add(f.qrs_off, ref[i].off, fs);
-      if (rec == "sel102" || rec == "sel104") paced_off.add(f.qrs_off, ref[i].off, fs);
+      if (rec == "sel102" || rec == "sel104") {
+        paced_off.add(f.qrs_off, ref[i].off, fs);
+        // Each lead's own end, the closer of the two to the mark (as Martinez et al. 2004 scored QTDB).
+        std::optional<std::int64_t> closest;
+        for (const auto& lead : f.per_lead)
+          if (lead.qrs_off && (!closest || std::llabs(*lead.qrs_off - ref[i].off) < std::llabs(*closest - ref[i].off)))
+            closest = lead.qrs_off;
+        paced_lead_off.add(closest, ref[i].off, fs);
+      }
       if (i > 0 && ref[i - 1].sym == 'p' && ref[i].peak - ref[i - 1].peak < std::int64_t(0.4 * fs)) {
         p_on.add(f.p_on, ref[i - 1].on, fs);
         p_off.add(f.p_off, ref[i - 1].off, fs);
@@ -224,7 +232,9 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
   }
   INFO(records << " records; QRS on " << qrs_on.mean() << " +- " << qrs_on.sd() << " ms (n " << qrs_on.ms.size()
                 << "), QRS off " << qrs_off.mean() << " +- " << qrs_off.sd() << ", paced records' QRS off "
-                << paced_off.mean() << " +- " << paced_off.sd() << " (n " << paced_off.ms.size() << "), T end "
+                << paced_off.mean() << " +- " << paced_off.sd() << " (n " << paced_off.ms.size()
+                << "), their closer lead's own QRS off " << paced_lead_off.mean() << " +- " << paced_lead_off.sd()
+                << ", T end "
                 << t_end.mean() << " +- " << t_end.sd() << " (n " << t_end.ms.size() << " of " << t_marked
                 << "), P on " << p_on.mean() << " +- " << p_on.sd() << ", P off " << p_off.mean() << " +- " << p_off.sd()
                 << " (n " << p_on.ms.size() << ")");
@@ -243,6 +253,11 @@ TEST_CASE("Delineation over the QTDB development records has no gross QRS-end fa
   CHECK(std::abs(qrs_off.mean()) <= 12);
   CHECK(qrs_off.sd() <= 15);
   CHECK(paced_off.sd() <= 20);
+  // A lead's own end once stopped on the flat top or trough inside a wide paced QRS (2026-11-30: -26.0 +- 43.6
+  // ms); it now resumes when the lead moves steeply again before the complex ends: 0.3 +- 15.8.
+  REQUIRE(paced_lead_off.ms.size() >= 140);
+  CHECK(std::abs(paced_lead_off.mean()) <= 8);
+  CHECK(paced_lead_off.sd() <= 20);
   CHECK(t_end.ms.size() + 3 >= t_marked);
   CHECK(t_end.sd() <= 36.5);
   CHECK(std::abs(p_on.mean()) <= 10);
