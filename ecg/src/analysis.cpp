@@ -64,6 +64,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   // After the leads found off or noisy and the electrodes found swapped:
   detail::axis_statements(a);
   detail::bundle_branch_statements(a);
+  detail::t_wave_statements(a);
   detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::critical_flags(a, cond, hf_rms);
   return a;

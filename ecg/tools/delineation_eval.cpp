@@ -227,10 +227,13 @@ bool steady_sinus(const fs::path& hea) {
   return sinus;
 }
 
-/// What a LUDB header says of the record: its rhythm ("Sinus rhythm.", after "#Rhythm: ") and its complete bundle
-/// branch block as our statement codes name it ("complete_rbbb ", "complete_lbbb ", or empty). One read per record.
+/// What a LUDB header says of the record: its rhythm ("Sinus rhythm.", after "#Rhythm: "), its complete bundle
+/// branch block as our statement codes name it ("complete_rbbb ", "complete_lbbb ", or empty), and whether it names
+/// a change of the ventricles' repolarisation (nonspecific, ischaemia, scar, STEMI, left ventricular overload: all
+/// read on the ST segment and T wave; early repolarisation is not one). One read per record.
 struct HeaderDiagnoses {
   std::string rhythm, bbb;
+  bool repolarisation = false;
 };
 
 HeaderDiagnoses header_diagnoses(const fs::path& hea) {
@@ -240,6 +243,9 @@ HeaderDiagnoses header_diagnoses(const fs::path& hea) {
     if (line.rfind("#Rhythm:", 0) == 0 && d.rhythm.empty()) d.rhythm = line.substr(9);
     if (line.find("Complete right bundle branch block") != std::string::npos) d.bbb += "complete_rbbb ";
     if (line.find("Complete left bundle branch block") != std::string::npos) d.bbb += "complete_lbbb ";
+    for (const char* k : {"Non-specific repolarization", "Ischemia", "ischemia", "Scar formation", "STEMI",
+                          "ventricular overload"})
+      d.repolarisation = d.repolarisation || line.find(k) != std::string::npos;
   }
   return d;
 }
@@ -256,6 +262,7 @@ int run_rhythm(const fs::path& data) {
   }
   int n = 0, agree = 0, bbb_found = 0, bbb_missed = 0, bbb_false = 0, bbb_none = 0;
   int sa_labelled = 0, sa_found = 0, sa_other_sinus = 0, sa_false = 0;
+  int tw_labelled = 0, tw_found = 0, tw_others = 0, tw_false = 0;
   std::map<std::string, std::map<std::string, int>> confusion;
   std::vector<double> interval_err[3];
   std::printf("LUDB rhythm (reference from the record header) vs machine statements, %zu records:\n", records.size());
@@ -273,9 +280,11 @@ int run_rhythm(const fs::path& data) {
                       : ref_text.find("inus") != std::string::npos     ? "sinus"
                                                                        : "other";
     std::string got = "other", codes, bbb;
-    bool arrhythmia = false;
+    bool arrhythmia = false, t_changes = false, paced = false;
     for (const auto& st : a.rhythm) {
       codes += st.code + " ";
+      t_changes = t_changes || st.code == "t_wave_changes";
+      paced = paced || st.code == "paced_rhythm";
       if (st.code == "complete_rbbb" || st.code == "complete_lbbb") bbb += st.code + " ";
       if (st.code == "sinus_arrhythmia") arrhythmia = true;
       if (st.code == "atrial_fibrillation") got = "AF";
@@ -319,6 +328,11 @@ int run_rhythm(const fs::path& data) {
     const bool sa_ref = ref_text.find("inus arrhythmia") != std::string::npos || ref_text.find("rregular sinus") != std::string::npos;
     if (sa_ref) ++sa_labelled, sa_found += arrhythmia;
     else if (ref == "sinus") ++sa_other_sinus, sa_false += arrhythmia;
+    // T wave changes are read on narrow conducted beats only (t_wave_statements): the tally is over those records.
+    if (!paced && a.measurements.qrs && *a.measurements.qrs < 120) {
+      if (header.repolarisation) ++tw_labelled, tw_found += t_changes;
+      else ++tw_others, tw_false += t_changes;
+    }
     ++confusion[ref][got];
     ++n;
     agree += ref == got;
@@ -342,6 +356,8 @@ int run_rhythm(const fs::path& data) {
               "others\n", bbb_found, bbb_found + bbb_missed, bbb_false, bbb_false + bbb_none);
   std::printf("  sinus arrhythmia (header's rhythm): stated on %d of %d labelled, on %d of %d other sinus records\n",
               sa_found, sa_labelled, sa_false, sa_other_sinus);
+  std::printf("  T wave changes (narrow unpaced QRS; header's repolarisation, ischaemia, scar, STEMI or LV overload): "
+              "stated on %d of %d labelled, on %d of %d others\n", tw_found, tw_labelled, tw_false, tw_others);
   std::printf("  agreement %d/%d;", agree, n);
   for (const auto& [r, row] : confusion)
     for (const auto& [g, c] : row) std::printf(" %s->%s:%d", r.c_str(), g.c_str(), c);

@@ -57,6 +57,7 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   s = {}, s.qrs_axis = -60, add("left axis", s);
   s = {}, s.qrs_axis = 120, add("right axis", s);
   s = {}, s.qrs_axis = -150, add("indeterminate axis", s);
+  s = {}, s.t_axis = 150, add("T waves turned: inverted in I, flat in II", s);
   s = {}, s.seconds = 12;
   for (double t = 0.5; t < 11.2; t += 0.9 + 0.1 * std::sin(2 * std::numbers::pi * t / 4.0)) s.r_times.push_back(t);
   add("sinus arrhythmia", s);
@@ -151,7 +152,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing",
         "limb_tremor", "left_ventricular_high_voltage", "low_qrs_voltage",
         "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb", "sinus_arrhythmia",
-        "supraventricular_premature_beats"}) {
+        "supraventricular_premature_beats", "t_wave_changes"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

@@ -1,0 +1,93 @@
+// T wave changes (T 波改变): flat or inverted T waves where the textbook expects them upright, on the median beat.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "analysis_internal.hpp"
+
+namespace teledx::ecg::detail {
+namespace {
+
+/// The leads whose T wave is upright in a healthy adult (诊断学: I, II, V4-V6); III, aVL, aVF and V1-V3 may carry a
+/// flat or negative T normally, aVR a negative one.
+constexpr Lead kUpright[] = {Lead::I, Lead::II, Lead::V4, Lead::V5, Lead::V6};
+
+/// Below this R a lead has no R wave to speak of (1.5 mm on paper): its T is not held against it.
+constexpr double kMinR = 150;
+/// A T wave under a tenth of its lead's R is flat (the textbook: 以 R 波为主的导联中 T 波不应低于同导联 R 波的 1/10);
+/// one below the baseline by a twentieth of R, and by 50 µV at least, is inverted rather than flat.
+constexpr double kFlatOfR = 0.10, kInvertedOfR = 0.05, kInvertedUv = 50;
+
+/// The T wave's size and side in one lead, µV from the PR baseline: its farthest point from the baseline between
+/// J+60 ms (past the ST segment's start) and the T end.
+double t_amplitude(const LeadSignal& l, const Fiducials& f, double fs) {
+  const double base = pr_baseline_uv(l, *f.qrs_on, fs);
+  const std::int64_t from = *f.qrs_off + std::int64_t(0.06 * fs);
+  const std::int64_t to = std::min<std::int64_t>(*f.t_off, std::int64_t(l.uv.size()) - 1);
+  double t = 0;
+  for (std::int64_t k = from; k <= to; ++k) {
+    const double x = double(l.uv[std::size_t(k)]) - base;
+    if (std::abs(x) > std::abs(t)) t = x;
+  }
+  return t;
+}
+
+std::string joined(const std::vector<std::string>& names, const char* sep) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : sep) + n;
+  return s;
+}
+
+}  // namespace
+
+void t_wave_statements(Analysis& a) {
+  const Fiducials& f = a.median_fiducials;
+  const auto& m = a.measurements;
+  // A wide QRS (bundle branch block, ventricular rhythm) and paced beats bring their own, secondary T changes: the
+  // textbook reads T waves on conducted narrow beats only.
+  if (!f.qrs_on || !f.qrs_off || !f.t_off || *f.t_off <= *f.qrs_off || !m.qrs || *m.qrs >= 120 ||
+      has_statement(a.rhythm, "paced_rhythm") || tracing_unreliable(a))
+    return;
+  bool limb_swapped = false, chest_swapped = false;
+  for (const auto& q : a.quality) {
+    limb_swapped = limb_swapped || q.code == "limb_lead_reversal_suspected";
+    chest_swapped = chest_swapped || q.code == "chest_lead_swap_suspected";
+  }
+  auto unusable = [&](Lead lead) {
+    if ((lead <= Lead::aVF && limb_swapped) || (lead >= Lead::V1 && lead <= Lead::V6 && chest_swapped)) return true;
+    for (const auto& q : a.quality)
+      if ((q.code == "lead_off" || q.code == "noise") && q.lead == lead) return true;
+    return false;
+  };
+  const double fs = a.median.sample_rate_hz;
+  std::vector<std::string> flat, inverted;
+  for (Lead lead : kUpright) {
+    const LeadSignal* l = a.median.find(lead);
+    if (!l || unusable(lead) || *f.t_off >= std::int64_t(l->uv.size())) continue;
+    const auto amp = std::find_if(a.qrs_amplitudes.begin(), a.qrs_amplitudes.end(),
+                                  [&](const QrsAmplitude& q) { return q.lead == lead; });
+    // Only where R dominates the QRS: in a lead whose QRS is mostly an S wave the T may follow the S down.
+    if (amp == a.qrs_amplitudes.end() || amp->r_uv < amp->s_uv || amp->r_uv < kMinR) continue;
+    const double t = t_amplitude(*l, f, fs);
+    const std::string name(lead_name(lead));
+    if (t <= -kInvertedOfR * amp->r_uv && t <= -kInvertedUv)
+      inverted.push_back(name);
+    else if (t < kFlatOfR * amp->r_uv)
+      flat.push_back(name);
+  }
+  if (flat.empty() && inverted.empty()) return;
+  std::string en, zh;
+  if (!flat.empty()) {
+    en = "flat (under a tenth of R) in " + joined(flat, ", ");
+    zh = joined(flat, "、") + " 低平（低于 R 波的 1/10）";
+  }
+  if (!inverted.empty()) {
+    en += (en.empty() ? "" : "; ") + std::string("inverted in ") + joined(inverted, ", ");
+    zh += (zh.empty() ? "" : "，") + joined(inverted, "、") + " 倒置";
+  }
+  a.rhythm.push_back({"t_wave_changes", "T wave changes where R dominates the QRS: " + en, Severity::Info, std::nullopt,
+                      "T 波改变（以 R 波为主的导联）：" + zh});
+}
+
+}  // namespace teledx::ecg::detail
