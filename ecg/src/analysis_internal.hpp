@@ -53,6 +53,18 @@ std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet
 void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor);
 /// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
 void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);
+/// Second-degree AV block: regular atrial waves, some not followed by a QRS before the next one, with at least two
+/// conducted beats for each blocked wave (2:1 is av_conduction_statements'). The type from the P-R distance (P
+/// wave's peak to R) of the beats around each drop: longer before it, shorter after (Mobitz I, Wenckebach), or the
+/// same (Mobitz II).
+struct SecondDegreeBlock {
+  enum Type { MobitzI, MobitzII, Undetermined } type = Undetermined;
+  int blocked = 0;          ///< atrial waves not conducted
+  double atrial_rate = 0;   ///< /min
+  double pr_before_ms = 0;  ///< the longest P-R before a drop
+  double pr_after_ms = 0;   ///< the shortest P-R after one
+};
+std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, const LeadSet& conditioned);
 void st_statements(Analysis& a);
 /// R and S amplitudes of each lead's median QRS (Analysis::qrs_amplitudes), and RV5 / SV1 among the measurements.
 void qrs_amplitudes(Analysis& a);

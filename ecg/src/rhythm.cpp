@@ -128,6 +128,34 @@ BeatPr beat_pr(const LeadSet& s, const std::vector<Beat>& beats) {
   return out;
 }
 
+void say_second_degree(Analysis& a, const SecondDegreeBlock& d) {
+  const std::string n = std::to_string(d.blocked);
+  const std::string waves = n + " P wave" + (d.blocked > 1 ? "s" : "") + " not conducted";
+  switch (d.type) {
+    case SecondDegreeBlock::MobitzI:
+      say(a, "second_degree_av_block",
+          "Second-degree AV block, Mobitz I (Wenckebach) suspected: " + waves + ", the PR lengthening before each (P peak to R " +
+              fmt(d.pr_before_ms) + " ms before, " + fmt(d.pr_after_ms) + " ms after)",
+          "二度 I 型房室传导阻滞（文氏型，疑似）：" + n + " 个 P 波未下传，之前 PR 逐搏延长（P 波峰至 R 波：脱漏前 " +
+              fmt(d.pr_before_ms) + " ms，脱漏后 " + fmt(d.pr_after_ms) + " ms）",
+          Severity::Warning);
+      break;
+    case SecondDegreeBlock::MobitzII:
+      say(a, "second_degree_av_block",
+          "Second-degree AV block, Mobitz II suspected: " + waves + " at a constant PR (P peak to R " +
+              fmt(d.pr_after_ms) + " ms)",
+          "二度 II 型房室传导阻滞（疑似）：" + n + " 个 P 波未下传，PR 间期固定（P 波峰至 R 波 " + fmt(d.pr_after_ms) +
+              " ms）",
+          Severity::Warning);
+      break;
+    case SecondDegreeBlock::Undetermined:
+      say(a, "second_degree_av_block",
+          "Second-degree AV block suspected: " + waves + " (atrial rate " + fmt(d.atrial_rate) + "/min)",
+          "二度房室传导阻滞（疑似）：" + n + " 个 P 波未下传（心房率 " + fmt(d.atrial_rate) + " 次/分）", Severity::Warning);
+      break;
+  }
+}
+
 /// Bigeminal RR: intervals alternate short-long with each half stable (coupled premature beats, typed or not).
 /// Such a series has a high RMSSD and turning-point ratio, like AF, but it is regular in its own way.
 bool bigeminal_rr(const std::vector<Beat>& b) {
@@ -260,7 +288,10 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
   const bool p_consistent = p_present && (bp.pr_ms.size() < 3 || bp.steady() * 5 >= bp.pr_ms.size() * 3);
   // Very irregular intervals are AF unless nearly every beat has a P wave at the same PR.
   const bool p_strong = p_present && bp.pr_ms.size() * 5 >= bp.examined * 4 && bp.steady() * 10 >= bp.pr_ms.size() * 9;
-  const bool af = irregular && pervasive && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent);
+  // Beats dropped among regular atrial waves (second-degree AV block) make the intervals irregular and, in
+  // Wenckebach's cycles, the PR vary from beat to beat: AF by the intervals alone (a synthetic 4:3 Wenckebach was).
+  const auto second_degree = second_degree_block(a, s);
+  const bool af = irregular && pervasive && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent) && !second_degree;
   // Paced: spikes before most beats, or a stimulus starting the median (dominant) beat's QRS, as delineation finds
   // it: also where the recorder blanks the stimulus instead of showing a spike (LUDB 111; qrs_bounds.cpp).
   if (paced(s, b) || a.median_fiducials.pacing_stimulus) {
@@ -276,11 +307,14 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     // left to the reader, who is asked for a steadier recording.
     say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)",
         "心房扑动（疑似）：规则的心房波（230–360 次/分）代替 P 波", Severity::Warning);
-  } else if (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400) {
+  } else if (second_degree || (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400)) {
     if (hr < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + fmt(hr) + "/min", "窦性心动过缓，" + fmt(hr) + " 次/分");
     else if (hr > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + fmt(hr) + "/min", "窦性心动过速，" + fmt(hr) + " 次/分");
     else say(a, "sinus_rhythm", "Sinus rhythm, " + fmt(hr) + "/min", "窦性心律，" + fmt(hr) + " 次/分");
-    const std::vector<bool> premature = premature_normal_beats(b);
+    if (second_degree) say_second_degree(a, *second_degree);
+    // A beat after a dropped one comes early against the long interval before it: no premature beats, nor sinus
+    // arrhythmia, beside the block.
+    const std::vector<bool> premature = second_degree ? std::vector<bool>(b.size(), false) : premature_normal_beats(b);
     if (const auto n = std::count(premature.begin(), premature.end(), true); n > 0)
       say(a, "supraventricular_premature_beats",
           std::to_string(n) + " supraventricular premature beat" + (n > 1 ? "s" : "") +
@@ -293,7 +327,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     for (std::size_t i = 1; i < b.size(); ++i)
       if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal && !premature[i] && !premature[i - 1])
         sinus_rr.push_back(double(b[i].r - b[i - 1].r) / fs);
-    if (sinus_rr.size() >= 4 && longest < 2.0) {
+    if (sinus_rr.size() >= 4 && longest < 2.0 && !second_degree) {
       const auto [shortest, widest] = std::minmax_element(sinus_rr.begin(), sinus_rr.end());
       if (const double spread = std::round((*widest - *shortest) * 1000); spread > 120)
         say(a, "sinus_arrhythmia", "Sinus arrhythmia (intervals between normal beats differ by up to " + fmt(spread) + " ms)",
@@ -302,7 +336,8 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     if (m.qtc_bazett && *m.qtc_bazett >= 470 && m.qrs && *m.qrs < 120)
       say(a, "prolonged_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (Bazett): prolonged",
           "QTc 延长：" + fmt(*m.qtc_bazett) + " ms（Bazett）", Severity::Warning);
-    if (*m.pr > 200)
+    // The PR of a Wenckebach cycle lengthens by design; its median says nothing of a first-degree block.
+    if (m.pr && *m.pr > 200 && !(second_degree && second_degree->type == SecondDegreeBlock::MobitzI))
       say(a, "first_degree_av_block", "PR " + fmt(*m.pr) + " ms: first-degree AV block suspected",
           "一度房室传导阻滞（疑似）：PR 间期 " + fmt(*m.pr) + " ms", Severity::Warning);
   } else if (!p_present && m.qrs && *m.qrs < 120 && hr > 100 && !irregular) {

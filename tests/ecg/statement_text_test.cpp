@@ -58,6 +58,12 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   s = {}, s.qrs_axis = 120, add("right axis", s);
   s = {}, s.qrs_axis = -150, add("indeterminate axis", s);
   s = {}, s.t_axis = 150, add("T waves turned: inverted in I, flat in II", s);
+  s = {}, s.seconds = 12, s.pr_ms = 0;
+  for (int i = 0; i < 14; ++i) {  // 4:3 Wenckebach: PR 160, 240, 280 ms, then a P wave not conducted
+    s.p_times.push_back(0.3 + 0.8 * i);
+    if (i % 4 != 3) s.r_times.push_back(0.3 + 0.8 * i + (i % 4 == 0 ? 0.16 : i % 4 == 1 ? 0.24 : 0.28));
+  }
+  add("Wenckebach", s);
   s = {}, s.seconds = 12;
   for (double t = 0.5; t < 11.2; t += 0.9 + 0.1 * std::sin(2 * std::numbers::pi * t / 4.0)) s.r_times.push_back(t);
   add("sinus arrhythmia", s);
@@ -152,7 +158,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing",
         "limb_tremor", "left_ventricular_high_voltage", "low_qrs_voltage",
         "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb", "sinus_arrhythmia",
-        "supraventricular_premature_beats", "t_wave_changes"}) {
+        "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }
