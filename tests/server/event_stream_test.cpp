@@ -336,11 +336,14 @@ TEST_CASE("a forged or malformed sequence number is refused or reset to the serv
   auto ahead = f.socket("clinic1-tech", "/ws?since=" + std::to_string(head + 1000));
   auto reset = next(*ahead);
   CHECK(reset["type"] == "reset");
-  CHECK(reset["seq"] == head);
+  // The head when the server answered: the task's events at least, and any the server itself wrote since (once,
+  // under a fuzzer's load, one came in between and an exact comparison with `head` failed).
+  CHECK(reset["seq"].get<std::int64_t>() >= head);
+  CHECK(reset["seq"].get<std::int64_t>() <= f.head());
   CHECK(reset["reason"] == "cursor_ahead");
   auto subscribed = next(*ahead);
   CHECK(subscribed["type"] == "subscribed");
-  CHECK(subscribed["since"] == head);
+  CHECK(subscribed["since"] == reset["seq"]);
   CHECK(next(*ahead)["type"] == "synced");
 
   auto negative = f.socket("clinic1-tech", "/ws?since=-5");
