@@ -78,8 +78,9 @@ void axis_statements(Analysis& a);
 /// Complete right or left bundle branch block from a QRS of 120 ms or more and the direction of its deflections in
 /// V1, I and V6 (not with pacing, nor with one of those leads off or noisy). After quality_statements.
 void bundle_branch_statements(Analysis& a);
-/// "T wave changes": a flat (under a tenth of R) or inverted T in I, II, V4-V6 where R dominates the lead's QRS (not
-/// with a QRS of 120 ms or more, pacing, or that lead off, noisy or swapped). After quality_statements.
+/// "T wave changes": a flat (under a tenth of R) or inverted T in I, II, V4-V6 where R dominates the lead's QRS, on a
+/// standard 12-lead ECG (not with a QRS of 120 ms or more, pacing, or that lead off, noisy or swapped). After
+/// quality_statements.
 void t_wave_statements(Analysis& a);
 /// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
 std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);

@@ -49,6 +49,10 @@ void t_wave_statements(Analysis& a) {
   if (!f.qrs_on || !f.qrs_off || !f.t_off || *f.t_off <= *f.qrs_off || !m.qrs || *m.qrs >= 120 ||
       has_statement(a.rhythm, "paced_rhythm") || tracing_unreliable(a))
     return;
+  // A standard 12-lead ECG only: a Holter's modified chest leads (MIT-BIH's V5 beside MLII) carry T waves the
+  // textbook's proportions were not written for (MIT-BIH 100's V5 T was "flat" in all its 180 windows).
+  for (Lead lead : {Lead::I, Lead::II, Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6})
+    if (!a.median.find(lead)) return;
   bool limb_swapped = false, chest_swapped = false;
   for (const auto& q : a.quality) {
     limb_swapped = limb_swapped || q.code == "limb_lead_reversal_suspected";

@@ -59,6 +59,16 @@ TEST_CASE("a wide QRS's own T wave change and a lead off are not read as T wave 
   CHECK(t_changes(analyze(synth_ecg(s))).first == "T wave changes where R dominates the QRS: inverted in I, II, V4");
 }
 
+TEST_CASE("a two-lead recording's T waves are not read as T wave changes") {
+  // A Holter's leads (MIT-BIH's MLII and V5 stand for them): the textbook's proportions are the 12-lead ECG's.
+  Synth s;
+  s.t_uv = -300;
+  Waveform w = synth_ecg(s);
+  std::erase_if(w.leads, [](const LeadSignal& l) { return l.lead != Lead::II && l.lead != Lead::V5; });
+  REQUIRE(w.leads.size() == 2);
+  CHECK(t_changes(analyze(w)).first.empty());
+}
+
 TEST_CASE("T wave changes are stated on most LUDB development records labelled with repolarisation changes") {
   ECG_REQUIRE_SHARED("ludb/RECORDS.dev");
   const auto dir = teledx::ecg::test::shared_data() / "ludb";
