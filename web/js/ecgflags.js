@@ -31,7 +31,7 @@ function mayDecide(task) {
  * with Confirm / Dismiss and an optional note for whoever may decide. `task.ecg_flags` is used when present
  * (GET /api/tasks/{id} carries it); otherwise the list is fetched.
  */
-export function createFlagPanel(host, task, { onCriticalConfirmed } = {}) {
+export function createFlagPanel(host, task, { onCriticalConfirmed, onDecided } = {}) {
   const list = h('ul.ecg-flag-list');
   const pending = h('span.chip.ecg-flag-pending');
   const error = h('div.form-error', { hidden: true });
@@ -102,6 +102,9 @@ export function createFlagPanel(host, task, { onCriticalConfirmed } = {}) {
       task.ecg_flags = next;
       notes.delete(f.code); // now shown as the decision's comment
       toast(t(decision === 'confirm' ? 'ecgflag.saved_confirmed' : 'ecgflag.saved_dismissed', { name: flagName(f) }), 'ok');
+      // Rhythm, conduction, voltage and ST findings are the ECG's diagnosis when confirmed (the report's impression
+      // lists them); the recording's quality findings are not.
+      if (onDecided && f.category !== 'quality') onDecided(flagName(f), decision === 'confirm');
       // Confirming a critical finding is not yet telling the clinic: the critical-value dialog opens with the
       // matching category, and the reader sends it (or cancels, and can still use the report's button later).
       if (decision === 'confirm' && f.severity === 'critical' && !task.critical && onCriticalConfirmed) {

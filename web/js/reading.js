@@ -144,7 +144,10 @@ export async function render(el, { id }) {
     drawPriors();
     // The machine's suggestions sit just above the report, where the reader decides on them before signing.
     flags = task.kind === 'ecg'
-      ? createFlagPanel(side, task, { onCriticalConfirmed: (preset) => editor && editor.flagCritical(preset) })
+      ? createFlagPanel(side, task, {
+        onCriticalConfirmed: (preset) => editor && editor.flagCritical(preset),
+        onDecided: (name, confirmed) => editor && editor.confirmedStatement(name, confirmed),
+      })
       : null;
 
     if (holds() || reviews()) {

@@ -267,9 +267,25 @@ export async function createReportEditor(host, task, { onChange } = {}) {
       buildFields(auto.fields, {});
     }
   }
+  /**
+   * A machine statement the reader confirmed goes into the impression as a line of its own ("T 波改变"), unless a line
+   * says it already; dismissing it takes out that line if it is still as the editor put it. The reader edits the
+   * impression as before: confirming is the reader's diagnosis, and this saves retyping it.
+   */
+  function confirmedStatement(line, confirmed) {
+    const lines = impression.value.split('\n');
+    const at = lines.findIndex((x) => x.trim() === line);
+    if (confirmed && at < 0) impression.value = [...lines.filter((x) => x.trim()), line].join('\n');
+    else if (!confirmed && at >= 0) impression.value = lines.filter((_, i) => i !== at).join('\n');
+    else return;
+    state.textContent = t('report.unsaved');
+    save();
+  }
+
   return {
     flush,
     flagCritical,
+    confirmedStatement,
     /** Stops the editor; resolves once unsaved text is saved (leaving the page keeps the text). */
     destroy() {
       document.removeEventListener('keydown', onKey);

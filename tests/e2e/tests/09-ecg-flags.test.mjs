@@ -83,6 +83,11 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   await p.click('#claim-task');
   const item = `#ecg-flags li.ecg-flag[data-code="${CRITICAL}"]`;
   await p.waitForSelector(`${item} button[data-decision="confirm"]`);
+  // The ECG template is chosen, but not its normal text: the machine flags an acute MI, and a prefilled
+  // "正常心电图。" would be one keystroke from a signed normal report.
+  await p.waitForSelector('#template-note:not([hidden])');
+  assert.match(await p.textContent('#template-note'), /机器分析提示异常/);
+  assert.equal(await p.inputValue('#impression'), '');
   assert.match(await p.textContent(item), /ST 段抬高型心肌梗死/, 'the flag is named in Chinese');
   // ...and its details are Chinese too, not the machine's English sentence.
   const detail = await p.textContent(`${item} .ecg-flag-text`);
@@ -111,6 +116,20 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   await p.waitForSelector(`${otherItem}[data-verdict="dismissed"]`);
   assert.equal(Number(await p.getAttribute('#ecg-flags', 'data-pending')), pendingBefore - 2);
   assert.match(await p.textContent(item), /医师已确认.*心电医师一/s);
+  // The confirmed finding is a line of the impression, by its name; the dismissed one is not there.
+  const impression = await p.inputValue('#impression');
+  const confirmedName = await p.textContent(`${item} .ecg-flag-name`);
+  const dismissedName = await p.textContent(`${otherItem} .ecg-flag-name`);
+  assert.ok(impression.split('\n').includes(confirmedName), `"${confirmedName}" in the impression: ${impression}`);
+  assert.ok(!impression.includes(dismissedName), `"${dismissedName}" not in the impression: ${impression}`);
+  // Confirmed by mistake and dismissed again: its line goes away.
+  await p.click(`${otherItem} button[data-decision="confirm"]`);
+  await p.waitForSelector(`${otherItem}[data-verdict="confirmed"]`);
+  assert.ok((await p.inputValue('#impression')).split('\n').includes(dismissedName));
+  await p.click(`${otherItem} button[data-decision="dismiss"]`);
+  await p.waitForSelector(`${otherItem}[data-verdict="dismissed"]`);
+  assert.ok(!(await p.inputValue('#impression')).includes(dismissedName));
+  await p.waitForFunction(() => /已自动保存/.test(document.querySelector('#save-state').textContent), null, { timeout: 10000 });
   await b.shot('flags-decided-zh');
 });
 
@@ -169,16 +188,16 @@ test('in English the panel reads as a machine suggestion too', async () => {
 test('once the report is signed the decisions are final: no buttons, and the server refuses a change', async () => {
   const p = b.page;
   await p.waitForSelector('#report-editor');
-  // The ECG template was chosen, its measurements prefilled, but not its normal text: the machine flags an acute MI,
-  // and a prefilled "正常心电图。" would be one keystroke from a signed normal report.
+  // The ECG template's measurements are prefilled.
   assert.match(await p.inputValue('input[data-key="heart_rate"]'), /^\d+$/);
   // RV5/SV1 as a Chinese cart prints them, mV to the µV: the Philips ECG's 0.623 and 0.761.
   assert.match(await p.inputValue('input[data-key="rv5_sv1"]'), /^0\.62\d\/0\.76\d$/);
   assert.match(await p.inputValue('input[data-key="rv5_plus_sv1"]'), /^1\.3\d\d$/);
   assert.equal(await p.inputValue('#findings'), '');
-  assert.equal(await p.inputValue('#impression'), '');
-  assert.match(await p.textContent('#template-note'), /机器分析提示异常/);
-  assert.ok(await p.isVisible('#template-note'));
+  // The impression holds what the reader confirmed above (the STEMI), and none of the template's normal text.
+  const impression = await p.inputValue('#impression');
+  assert.match(impression, /ST 段抬高型心肌梗死/, impression);
+  assert.doesNotMatch(impression, /正常心电图/, impression);
   await p.fill('#findings', 'II、III、aVF 导联 ST 段抬高。');
   await p.fill('#impression', '急性下壁心肌梗死（e2e）。');
   await p.keyboard.press('Control+Enter');
