@@ -60,9 +60,7 @@ TEST_CASE("a wide QRS with a terminal R in V1 and a terminal S in I and V6 is co
 }
 
 TEST_CASE("a wide QRS negative in V1 and upright without q in I and V6 is complete left bundle branch block") {
-  Synth s;
-  s.wide_monophasic = true, s.qrs_ms = 150, s.qrs_axis = 0, s.hr = 70, s.qt_ms = 440;
-  const auto a = analyze(synth_ecg(s));
+  const auto a = analyze(synth_ecg(teledx::ecg::test::left_bundle_branch_block()));
   REQUIRE(a.measurements.qrs);
   CHECK(*a.measurements.qrs >= 120);
   CHECK(bbb_codes(a) == "complete_lbbb ");

@@ -68,7 +68,7 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   for (double t = 0.5; t < 11.2; t += 0.9 + 0.1 * std::sin(2 * std::numbers::pi * t / 4.0)) s.r_times.push_back(t);
   add("sinus arrhythmia", s);
   s = {}, s.r_times = {0.5, 1.3, 2.1, 2.9, 3.7, 4.5, 5.05, 6.05, 6.85, 7.65, 8.45, 9.25}, add("premature beat", s);
-  s = {}, s.wide_monophasic = true, s.qrs_ms = 150, s.qrs_axis = 0, s.hr = 70, s.qt_ms = 440, add("left bundle branch block", s);
+  add("left bundle branch block", teledx::ecg::test::left_bundle_branch_block());
   // Sinus at 60/min with three wide beats in a row at 90/min: a run of ventricular beats, not a tachycardia.
   Synth sinus, run;
   sinus.seconds = run.seconds = 12;

@@ -98,6 +98,13 @@ inline Waveform synth_ecg(const Synth& o) {
   return w;
 }
 
+/// A complete left bundle branch block's shape: one broad R of 150 ms at a frontal axis of 0°, its T the other way.
+inline Synth left_bundle_branch_block() {
+  Synth s;
+  s.wide_monophasic = true, s.qrs_ms = 150, s.qrs_axis = 0, s.hr = 70, s.qt_ms = 440;
+  return s;
+}
+
 /// Adds `other`'s samples to `into`'s, lead by lead (two synthetic rhythms of one recording, e.g. sinus beats and
 /// ectopic ones made by separate Synth settings).
 inline void add_signals(Waveform& into, const Waveform& other) {
