@@ -274,9 +274,11 @@ export async function createReportEditor(host, task, { onChange } = {}) {
    */
   function confirmedStatement(line, confirmed) {
     const lines = impression.value.split('\n');
-    const at = lines.findIndex((x) => x.trim() === line);
-    if (confirmed && at < 0) impression.value = [...lines.filter((x) => x.trim()), line].join('\n');
-    else if (!confirmed && at >= 0) impression.value = lines.filter((_, i) => i !== at).join('\n');
+    // "2. 窦性心律。" says it already: numbering and the closing stop are the reader's way of writing the same line.
+    const bare = (x) => x.trim().replace(/^\d+\s*[.、．)）]\s*/, '').replace(/[。．.;；,，]+$/, '');
+    const at = lines.findIndex((x) => bare(x) === line);
+    if (confirmed && at < 0) impression.value = impression.value.trimEnd() + (impression.value.trim() ? '\n' : '') + line;
+    else if (!confirmed && at >= 0 && lines[at].trim() === line) impression.value = lines.filter((_, i) => i !== at).join('\n');
     else return;
     state.textContent = t('report.unsaved');
     save();

@@ -129,6 +129,15 @@ test('the reader sees the flags as a machine suggestion, confirms the STEMI flag
   await p.click(`${otherItem} button[data-decision="dismiss"]`);
   await p.waitForSelector(`${otherItem}[data-verdict="dismissed"]`);
   assert.ok(!(await p.inputValue('#impression')).includes(dismissedName));
+  // Written by the reader in their own way ("2. …。"), it is not added twice, and dismissing leaves the reader's line.
+  const typed = (await p.inputValue('#impression')) + `\n2. ${dismissedName}。`;
+  await p.fill('#impression', typed);
+  await p.click(`${otherItem} button[data-decision="confirm"]`);
+  await p.waitForSelector(`${otherItem}[data-verdict="confirmed"]`);
+  assert.equal(await p.inputValue('#impression'), typed);
+  await p.click(`${otherItem} button[data-decision="dismiss"]`);
+  await p.waitForSelector(`${otherItem}[data-verdict="dismissed"]`);
+  assert.equal(await p.inputValue('#impression'), typed);
   await p.waitForFunction(() => /已自动保存/.test(document.querySelector('#save-state').textContent), null, { timeout: 10000 });
   await b.shot('flags-decided-zh');
 });
