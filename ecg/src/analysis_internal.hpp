@@ -51,8 +51,21 @@ inline constexpr double kTremorUv = 10, kTremorCoherence = 0.8, kTremorSpread = 
 std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet& conditioned);
 /// `tremor`: limb_electrode_tremor(); with it, atrial flutter is not stated (the tremor's waves look like flutter's).
 void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor);
-/// Atrial waves found in the QRS-T-cancelled residual: 2:1 and complete AV block suspicion.
-void av_conduction_statements(Analysis& a, const LeadSet& conditioned, double rr_irregularity);
+/// Peaks (samples) of the atrial waves left in the inferior leads once the median QRS-T is subtracted from every beat
+/// (av_conduction.cpp), found on first use: the second-degree check and the 2:1 / complete block check read the same
+/// ones, and most ECGs need neither.
+class AtrialWaves {
+ public:
+  AtrialWaves(const Analysis& a, const LeadSet& conditioned) : a_(a), s_(conditioned) {}
+  const std::vector<std::int64_t>& peaks();
+
+ private:
+  const Analysis& a_;
+  const LeadSet& s_;
+  std::optional<std::vector<std::int64_t>> peaks_;
+};
+/// 2:1 and complete AV block suspicion from the atrial waves.
+void av_conduction_statements(Analysis& a, AtrialWaves& atrial, double rr_irregularity);
 /// Second-degree AV block: regular atrial waves, some not followed by a QRS before the next one, with at least two
 /// conducted beats for each blocked wave (2:1 is av_conduction_statements'). The type from the P-R distance (P
 /// wave's peak to R) of the beats around each drop: longer before it, shorter after (Mobitz I, Wenckebach), or the
@@ -64,7 +77,7 @@ struct SecondDegreeBlock {
   double pr_before_ms = 0;  ///< the longest P-R before a drop
   double pr_after_ms = 0;   ///< the shortest P-R after one
 };
-std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, const LeadSet& conditioned);
+std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWaves& atrial);
 void st_statements(Analysis& a);
 /// R and S amplitudes of each lead's median QRS (Analysis::qrs_amplitudes), and RV5 / SV1 among the measurements.
 void qrs_amplitudes(Analysis& a);

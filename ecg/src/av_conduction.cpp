@@ -77,13 +77,18 @@ std::optional<double> regular_pp(const std::vector<std::int64_t>& p) {
 
 }  // namespace
 
-std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, const LeadSet& s) {
-  const double fs = s.sample_rate_hz;
+const std::vector<std::int64_t>& AtrialWaves::peaks() {
+  if (!peaks_) peaks_ = atrial_peaks(s_, a_);
+  return *peaks_;
+}
+
+std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWaves& atrial) {
+  const double fs = a.sample_rate_hz;
   const auto& b = a.beats;
   if (b.size() < 4 || a.median.leads.empty()) return std::nullopt;
   for (const auto& x : b)
     if (x.type != BeatType::Normal) return std::nullopt;  // ectopic beats have their own pauses
-  const auto p = atrial_peaks(s, a);
+  const auto& p = atrial.peaks();
   const auto pp = regular_pp(p);
   if (!pp) return std::nullopt;
   // Each atrial wave is conducted when a QRS follows it before the next wave, at a P-R distance a conducted beat
@@ -131,11 +136,11 @@ std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, const Le
   return out;
 }
 
-void av_conduction_statements(Analysis& a, const LeadSet& s, double rr_irregularity) {
-  const double fs = s.sample_rate_hz;
+void av_conduction_statements(Analysis& a, AtrialWaves& atrial, double rr_irregularity) {
+  const double fs = a.sample_rate_hz;
   const auto& m = a.measurements;
   if (a.beats.size() < 4 || !m.heart_rate || a.median.leads.empty() || *m.heart_rate >= 60 || rr_irregularity > 0.1) return;
-  const auto p = atrial_peaks(s, a);
+  const auto& p = atrial.peaks();
   const auto regular = regular_pp(p);
   if (!regular) return;  // atrial waves not regular: no conclusion
   const double pp_med = *regular;

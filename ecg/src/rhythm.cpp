@@ -290,7 +290,8 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
   const bool p_strong = p_present && bp.pr_ms.size() * 5 >= bp.examined * 4 && bp.steady() * 10 >= bp.pr_ms.size() * 9;
   // Beats dropped among regular atrial waves (second-degree AV block) make the intervals irregular and, in
   // Wenckebach's cycles, the PR vary from beat to beat: AF by the intervals alone (a synthetic 4:3 Wenckebach was).
-  const auto second_degree = second_degree_block(a, s);
+  AtrialWaves atrial(a, s);
+  const auto second_degree = second_degree_block(a, atrial);
   const bool af = irregular && pervasive && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent) && !second_degree;
   // Paced: spikes before most beats, or a stimulus starting the median (dominant) beat's QRS, as delineation finds
   // it: also where the recorder blanks the stimulus instead of showing a spike (LUDB 111; qrs_bounds.cpp).
@@ -347,7 +348,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     say(a, "rhythm_other", "Non-sinus or undetermined rhythm, ventricular rate " + fmt(hr) + "/min",
         "非窦性或未定心律，心室率 " + fmt(hr) + " 次/分");
   }
-  av_conduction_statements(a, s, nrmssd);
+  av_conduction_statements(a, atrial, nrmssd);
 }
 
 }  // namespace teledx::ecg::detail
