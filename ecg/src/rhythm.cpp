@@ -133,7 +133,7 @@ void say_second_degree(Analysis& a, const SecondDegreeBlock& d) {
   const std::string waves = n + " P wave" + (d.blocked > 1 ? "s" : "") + " not conducted";
   switch (d.type) {
     case SecondDegreeBlock::MobitzI:
-      say(a, "second_degree_av_block",
+      say(a, "second_degree_av_block_mobitz_i",
           "Second-degree AV block, Mobitz I (Wenckebach) suspected: " + waves + ", the PR lengthening before each (P peak to R " +
               fmt(d.pr_before_ms) + " ms before, " + fmt(d.pr_after_ms) + " ms after)",
           "二度 I 型房室传导阻滞（文氏型，疑似）：" + n + " 个 P 波未下传，之前 PR 逐搏延长（P 波峰至 R 波：脱漏前 " +
@@ -141,7 +141,7 @@ void say_second_degree(Analysis& a, const SecondDegreeBlock& d) {
           Severity::Warning);
       break;
     case SecondDegreeBlock::MobitzII:
-      say(a, "second_degree_av_block",
+      say(a, "second_degree_av_block_mobitz_ii",
           "Second-degree AV block, Mobitz II suspected: " + waves + " at a constant PR (P peak to R " +
               fmt(d.pr_after_ms) + " ms)",
           "二度 II 型房室传导阻滞（疑似）：" + n + " 个 P 波未下传，PR 间期固定（P 波峰至 R 波 " + fmt(d.pr_after_ms) +
