@@ -75,6 +75,13 @@ struct Stats {
     qrs_off.print("QRS off", 11.6);
     t_off.print("T end", 30.6);
   }
+  /// Adds another record's errors and misses to these.
+  void append(const Stats& other) {
+    for (Stat Stats::*p : {&Stats::p_on, &Stats::p_off, &Stats::qrs_on, &Stats::qrs_off, &Stats::t_off}) {
+      (this->*p).err.insert((this->*p).err.end(), (other.*p).err.begin(), (other.*p).err.end());
+      (this->*p).missed += (other.*p).missed;
+    }
+  }
 };
 
 std::optional<std::size_t> nearest(const std::vector<std::int64_t>& r, std::int64_t t, std::int64_t tol) {
@@ -392,14 +399,8 @@ int run_delineation(const fs::path& data) {
       std::printf("%s, better of the two leads\n", rec.c_str());
       one_best.print();
     }
-    for (Stat Stats::*p : {&Stats::p_on, &Stats::p_off, &Stats::qrs_on, &Stats::qrs_off, &Stats::t_off}) {
-      (qt_best.*p).err.insert((qt_best.*p).err.end(), (one_best.*p).err.begin(), (one_best.*p).err.end());
-      (qt_best.*p).missed += (one_best.*p).missed;
-    }
-    for (Stat Stats::*p : {&Stats::p_on, &Stats::p_off, &Stats::qrs_on, &Stats::qrs_off, &Stats::t_off}) {
-      (qt.*p).err.insert((qt.*p).err.end(), (one.*p).err.begin(), (one.*p).err.end());
-      (qt.*p).missed += (one.*p).missed;
-    }
+    qt.append(one);
+    qt_best.append(one_best);
   }
   if (!qtdb.empty()) {
     std::printf("QTDB (q1c, annotator 1), %zu records, per annotated beat, global boundaries:\n", qtdb.size());
