@@ -81,6 +81,10 @@ std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWa
 void st_statements(Analysis& a);
 /// R and S amplitudes of each lead's median QRS (Analysis::qrs_amplitudes), and RV5 / SV1 among the measurements.
 void qrs_amplitudes(Analysis& a);
+/// The median beat's QRS amplitudes of one lead (Analysis::qrs_amplitudes), null when it has none.
+const QrsAmplitude* qrs_amplitude_of(const Analysis& a, Lead lead);
+/// Whether the quality statements already said this lead is off or noisy (quality.cpp).
+bool lead_off_or_noisy(const Analysis& a, Lead lead);
 /// "Low QRS voltage" (limb leads, chest leads or both) and "left ventricular high voltage" when the QRS amplitudes
 /// meet an adult's voltage criteria (thresholds by the patient's sex where they differ; none for a wide or paced
 /// QRS, nor under 18 years at the recording). After quality_statements: a lead off or noisy is not low.

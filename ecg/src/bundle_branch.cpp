@@ -50,9 +50,8 @@ void bundle_branch_statements(Analysis& a) {
       tracing_unreliable(a))
     return;
   // The three leads the criteria read; a lead off or noisy (said already) leaves the QRS's shape unknown.
-  for (const auto& q : a.quality)
-    if ((q.code == "lead_off" || q.code == "noise") && (q.lead == Lead::V1 || q.lead == Lead::I || q.lead == Lead::V6))
-      return;
+  for (Lead lead : {Lead::V1, Lead::I, Lead::V6})
+    if (lead_off_or_noisy(a, lead)) return;
   const auto v1 = shape_of(a, Lead::V1), i = shape_of(a, Lead::I), v6 = shape_of(a, Lead::V6);
   if (!v1 || !i || !v6) return;
   const std::string qrs = fmt(*m.qrs) + " ms";

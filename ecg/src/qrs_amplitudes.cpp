@@ -73,19 +73,13 @@ namespace {
 void low_voltage(Analysis& a) {
   constexpr Lead kLimb[] = {Lead::I, Lead::II, Lead::III, Lead::aVR, Lead::aVL, Lead::aVF};
   constexpr Lead kChest[] = {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6};
-  auto faulty = [&](Lead l) {
-    for (const auto& q : a.quality)
-      if ((q.code == "lead_off" || q.code == "noise") && q.lead == l) return true;
-    return false;
-  };
   // The largest QRS of the group when all six are there and sound, else nullopt.
   auto largest = [&](const Lead (&group)[6]) -> std::optional<double> {
     double top = 0;
     for (Lead l : group) {
-      const auto it = std::find_if(a.qrs_amplitudes.begin(), a.qrs_amplitudes.end(),
-                                   [l](const QrsAmplitude& q) { return q.lead == l; });
-      if (it == a.qrs_amplitudes.end() || faulty(l)) return std::nullopt;
-      top = std::max(top, it->pp_uv);
+      const QrsAmplitude* q = qrs_amplitude_of(a, l);
+      if (!q || lead_off_or_noisy(a, l)) return std::nullopt;
+      top = std::max(top, q->pp_uv);
     }
     return top;
   };
@@ -111,11 +105,7 @@ void voltage_statements(Analysis& a, const PatientInfo& patient, const std::stri
   const auto& m = a.measurements;
   if (a.qrs_amplitudes.empty() || !m.qrs || *m.qrs >= 120 || has_statement(a.rhythm, "paced_rhythm")) return;
   if (const auto age = age_at_recording(patient.birth_date, acquisition_time); age && *age < 18) return;
-  auto amp = [&](Lead l) -> const QrsAmplitude* {
-    for (const auto& q : a.qrs_amplitudes)
-      if (q.lead == l) return &q;
-    return nullptr;
-  };
+  auto amp = [&](Lead l) { return qrs_amplitude_of(a, l); };
   // The criteria of the Chinese diagnostics textbook (诊断学, left ventricular hypertrophy: QRS voltage), with
   // Sokolow-Lyon's and Cornell's sums at the thresholds for the patient's sex; the men's, the higher ones, when the
   // sex is not known, so that an unknown sex never calls more.
@@ -150,6 +140,12 @@ void voltage_statements(Analysis& a, const PatientInfo& patient, const std::stri
   std::string text = "Left ventricular high voltage: ", text_zh = "左心室高电压：";
   for (std::size_t k = 0; k < en.size(); ++k) text += (k ? "; " : "") + en[k], text_zh += (k ? "；" : "") + zh[k];
   a.rhythm.push_back({"left_ventricular_high_voltage", text, Severity::Info, std::nullopt, text_zh});
+}
+
+const QrsAmplitude* qrs_amplitude_of(const Analysis& a, Lead lead) {
+  for (const auto& q : a.qrs_amplitudes)
+    if (q.lead == lead) return &q;
+  return nullptr;
 }
 
 }  // namespace teledx::ecg::detail

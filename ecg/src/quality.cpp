@@ -314,4 +314,6 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   }
 }
 
+bool lead_off_or_noisy(const Analysis& a, Lead lead) { return lead_fault_among(a, lead, lead, true); }
+
 }  // namespace teledx::ecg::detail

@@ -59,20 +59,17 @@ void t_wave_statements(Analysis& a) {
     chest_swapped = chest_swapped || q.code == "chest_lead_swap_suspected";
   }
   auto unusable = [&](Lead lead) {
-    if ((lead <= Lead::aVF && limb_swapped) || (lead >= Lead::V1 && lead <= Lead::V6 && chest_swapped)) return true;
-    for (const auto& q : a.quality)
-      if ((q.code == "lead_off" || q.code == "noise") && q.lead == lead) return true;
-    return false;
+    return (lead <= Lead::aVF && limb_swapped) || (lead >= Lead::V1 && lead <= Lead::V6 && chest_swapped) ||
+           lead_off_or_noisy(a, lead);
   };
   const double fs = a.median.sample_rate_hz;
   std::vector<std::string> flat, inverted;
   for (Lead lead : kUpright) {
     const LeadSignal* l = a.median.find(lead);
     if (!l || unusable(lead) || *f.t_off >= std::int64_t(l->uv.size())) continue;
-    const auto amp = std::find_if(a.qrs_amplitudes.begin(), a.qrs_amplitudes.end(),
-                                  [&](const QrsAmplitude& q) { return q.lead == lead; });
+    const QrsAmplitude* amp = qrs_amplitude_of(a, lead);
     // Only where R dominates the QRS: in a lead whose QRS is mostly an S wave the T may follow the S down.
-    if (amp == a.qrs_amplitudes.end() || amp->r_uv < amp->s_uv || amp->r_uv < kMinR) continue;
+    if (!amp || amp->r_uv < amp->s_uv || amp->r_uv < kMinR) continue;
     const double t = t_amplitude(*l, f, fs);
     const std::string name(lead_name(lead));
     if (t <= -kInvertedOfR * amp->r_uv && t <= -kInvertedUv)
