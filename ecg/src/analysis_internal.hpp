@@ -64,10 +64,20 @@ class AtrialWaves {
   const LeadSet& s_;
   std::optional<std::vector<std::int64_t>> peaks_;
 };
-/// 2:1 and complete AV block suspicion from the atrial waves.
-void av_conduction_statements(Analysis& a, AtrialWaves& atrial, double rr_irregularity);
+/// AV block read from regular atrial waves against a slower ventricular rate (under 60/min): 2:1 (one wave blocked
+/// between each two QRS, at a fixed PR, the intervals regular), high grade (3:1 or worse somewhere, every QRS at a
+/// fixed PR from a wave; the intervals may be irregular) or complete (regular intervals, the waves marching through
+/// them). Found before the rhythm is stated, so that sinus rhythm is named by the atrial rate; stated after it.
+struct AvConduction {
+  enum Kind { TwoToOne, HighGrade, Complete } kind;
+  double atrial_rate = 0;             ///< /min
+  int fewest_waves_per_qrs = 0;       ///< the conduction ratio's range (3 and 3 for 3:1; 2 and 3 for 2:1 to 3:1)
+  int most_waves_per_qrs = 0;
+};
+std::optional<AvConduction> av_conduction(const Analysis& a, AtrialWaves& atrial, double rr_irregularity);
+void say_av_conduction(Analysis& a, const AvConduction& c);
 /// Second-degree AV block: regular atrial waves, some not followed by a QRS before the next one, with at least two
-/// conducted beats for each blocked wave (2:1 is av_conduction_statements'). The type from the P-R distance (P
+/// conducted beats for each blocked wave (2:1 and worse are av_conduction()'s). The type from the P-R distance (P
 /// wave's peak to R) of the beats around each drop: longer before it, shorter after (Mobitz I, Wenckebach), or the
 /// same (Mobitz II).
 struct SecondDegreeBlock {

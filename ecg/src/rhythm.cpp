@@ -292,7 +292,12 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
   // Wenckebach's cycles, the PR vary from beat to beat: AF by the intervals alone (a synthetic 4:3 Wenckebach was).
   AtrialWaves atrial(a, s);
   const auto second_degree = second_degree_block(a, atrial);
-  const bool af = irregular && pervasive && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent) && !second_degree;
+  // So do 3:1 and 2:1 conduction mixed (high-grade block): AF by the intervals, or premature beats and sinus
+  // arrhythmia where the P waves were consistent enough.
+  const auto conduction = av_conduction(a, atrial, nrmssd);
+  const bool high_grade = conduction && conduction->kind == AvConduction::HighGrade;
+  const bool af = irregular && pervasive && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent) && !second_degree &&
+                  !high_grade;
   // Paced: spikes before most beats, or a stimulus starting the median (dominant) beat's QRS, as delineation finds
   // it: also where the recorder blanks the stimulus instead of showing a spike (LUDB 111; qrs_bounds.cpp).
   if (paced(s, b) || a.median_fiducials.pacing_stimulus) {
@@ -308,14 +313,22 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     // left to the reader, who is asked for a steadier recording.
     say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)",
         "心房扑动（疑似）：规则的心房波（230–360 次/分）代替 P 波", Severity::Warning);
-  } else if (second_degree || (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400)) {
-    if (hr < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + fmt(hr) + "/min", "窦性心动过缓，" + fmt(hr) + " 次/分");
-    else if (hr > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + fmt(hr) + "/min", "窦性心动过速，" + fmt(hr) + " 次/分");
-    else say(a, "sinus_rhythm", "Sinus rhythm, " + fmt(hr) + "/min", "窦性心律，" + fmt(hr) + " 次/分");
+  } else if (second_degree || high_grade || (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400)) {
+    // Beats dropped by an AV block leave the sinus node's rate where it was: the atrial waves', not the ventricles'
+    // (a 2:1 block at an atrial rate of 75/min is sinus rhythm, not sinus bradycardia at 38).
+    const double atrial_rate = second_degree ? second_degree->atrial_rate
+                               : conduction && conduction->kind != AvConduction::Complete ? conduction->atrial_rate
+                                                                                          : 0;
+    const double rate = atrial_rate > 0 ? atrial_rate : hr;
+    const std::string of = atrial_rate > 0 ? "atrial rate " : "", of_zh = atrial_rate > 0 ? "心房率 " : "";
+    if (rate < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + of + fmt(rate) + "/min", "窦性心动过缓，" + of_zh + fmt(rate) + " 次/分");
+    else if (rate > 100) say(a, "sinus_tachycardia", "Sinus tachycardia, " + of + fmt(rate) + "/min", "窦性心动过速，" + of_zh + fmt(rate) + " 次/分");
+    else say(a, "sinus_rhythm", "Sinus rhythm, " + of + fmt(rate) + "/min", "窦性心律，" + of_zh + fmt(rate) + " 次/分");
     if (second_degree) say_second_degree(a, *second_degree);
     // A beat after a dropped one comes early against the long interval before it: no premature beats, nor sinus
     // arrhythmia, beside the block.
-    const std::vector<bool> premature = second_degree ? std::vector<bool>(b.size(), false) : premature_normal_beats(b);
+    const bool dropped_beats = second_degree || high_grade;
+    const std::vector<bool> premature = dropped_beats ? std::vector<bool>(b.size(), false) : premature_normal_beats(b);
     if (const auto n = std::count(premature.begin(), premature.end(), true); n > 0)
       say(a, "supraventricular_premature_beats",
           std::to_string(n) + " supraventricular premature beat" + (n > 1 ? "s" : "") +
@@ -328,7 +341,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     for (std::size_t i = 1; i < b.size(); ++i)
       if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal && !premature[i] && !premature[i - 1])
         sinus_rr.push_back(double(b[i].r - b[i - 1].r) / fs);
-    if (sinus_rr.size() >= 4 && longest < 2.0 && !second_degree) {
+    if (sinus_rr.size() >= 4 && longest < 2.0 && !dropped_beats) {
       const auto [shortest, widest] = std::minmax_element(sinus_rr.begin(), sinus_rr.end());
       if (const double spread = std::round((*widest - *shortest) * 1000); spread > 120)
         say(a, "sinus_arrhythmia", "Sinus arrhythmia (intervals between normal beats differ by up to " + fmt(spread) + " ms)",
@@ -348,7 +361,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     say(a, "rhythm_other", "Non-sinus or undetermined rhythm, ventricular rate " + fmt(hr) + "/min",
         "非窦性或未定心律，心室率 " + fmt(hr) + " 次/分");
   }
-  av_conduction_statements(a, atrial, nrmssd);
+  if (conduction) say_av_conduction(a, *conduction);
 }
 
 }  // namespace teledx::ecg::detail

@@ -33,6 +33,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"ventricular_tachycardia_suspected", "室性心动过速（疑似）"},
       {"first_degree_av_block", "一度房室传导阻滞"},
       {"second_degree_av_block_2to1", "2:1 房室传导阻滞（疑似）"},
+      {"high_grade_av_block", "高度房室传导阻滞（疑似）"},
       {"third_degree_av_block_suspected", "三度房室传导阻滞（疑似）"},
       {"pause", "长间歇"},
       {"prolonged_qtc", "QTc 延长"},

@@ -64,6 +64,15 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
     if (i % 4 != 3) s.r_times.push_back(0.3 + 0.8 * i + (i % 4 == 0 ? 0.16 : i % 4 == 1 ? 0.24 : 0.28));
   }
   add("Wenckebach", s);
+  for (const auto& [name, pattern] : {std::pair{"2:1 block", std::vector<bool>{true, false}},
+                                      std::pair{"2:1 and 3:1 block", std::vector<bool>{true, false, true, false, false}}}) {
+    s = {}, s.seconds = 20, s.pr_ms = 0;  // atria at 100/min, some P waves conducted after 180 ms
+    for (int i = 0; 0.3 + 0.6 * i < 19.3; ++i) {
+      s.p_times.push_back(0.3 + 0.6 * i);
+      if (pattern[std::size_t(i) % pattern.size()]) s.r_times.push_back(0.48 + 0.6 * i);
+    }
+    add(name, s);
+  }
   s = {}, s.seconds = 12;
   for (double t = 0.5; t < 11.2; t += 0.9 + 0.1 * std::sin(2 * std::numbers::pi * t / 4.0)) s.r_times.push_back(t);
   add("sinus arrhythmia", s);
@@ -158,7 +167,8 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "limb_lead_reversal_suspected", "too_short", "ventricular_run", "qt_uncertain", "unsteady_tracing",
         "limb_tremor", "left_ventricular_high_voltage", "low_qrs_voltage",
         "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb", "sinus_arrhythmia",
-        "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i"}) {
+        "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i",
+        "second_degree_av_block_2to1", "high_grade_av_block"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

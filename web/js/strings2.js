@@ -134,6 +134,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.frequent_pvcs': ['频发室性早搏', 'Frequent ventricular premature beats'],
   'ecgflag.code.first_degree_av_block': ['一度房室传导阻滞', 'First-degree AV block'],
   'ecgflag.code.second_degree_av_block_2to1': ['2:1 房室传导阻滞（疑似）', '2:1 AV block (suspected)'],
+  'ecgflag.code.high_grade_av_block': ['高度房室传导阻滞（疑似）', 'High-grade AV block (suspected)'],
   'ecgflag.code.third_degree_av_block_suspected': ['三度房室传导阻滞（疑似）', 'Third-degree AV block (suspected)'],
   'ecgflag.code.pause': ['长间歇', 'Pause'],
   'ecgflag.code.prolonged_qtc': ['QTc 延长', 'Long QTc'],
