@@ -248,12 +248,18 @@ void say_av_conduction(Analysis& a, const AvConduction& c) {
           "高度房室传导阻滞（疑似）：" + ratio_zh + " 下传，连续 2 个及以上 P 波未下传；" + rates_zh, Severity::Warning);
       break;
     }
-    case AvConduction::Complete:
+    case AvConduction::Complete: {
+      // The escape rhythm's QRS says where it comes from (narrow: the junction; wide: the ventricles, or the junction
+      // through a bundle branch block); given as measured, since P waves falling on it widen the median beat.
+      const auto& qrs = a.measurements.qrs;
       say("third_degree_av_block_suspected",
-          "Third-degree AV block suspected: P waves at " + fmt(c.atrial_rate) + "/min unrelated to QRS at " + fmt(hr) + "/min",
-          "三度房室传导阻滞（疑似）：P 波 " + fmt(c.atrial_rate) + " 次/分，与 " + fmt(hr) + " 次/分的 QRS 波群无关",
+          "Third-degree AV block suspected: P waves at " + fmt(c.atrial_rate) + "/min unrelated to QRS at " + fmt(hr) +
+              "/min" + (qrs ? " (escape rhythm, QRS " + fmt(*qrs) + " ms)" : ""),
+          "三度房室传导阻滞（疑似）：P 波 " + fmt(c.atrial_rate) + " 次/分，与 " + fmt(hr) + " 次/分的 QRS 波群无关" +
+              (qrs ? "（逸搏心律，QRS " + fmt(*qrs) + " ms）" : ""),
           Severity::Warning);
       break;
+    }
   }
 }
 

@@ -296,6 +296,10 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
   // arrhythmia where the P waves were consistent enough.
   const auto conduction = av_conduction(a, atrial, nrmssd);
   const bool high_grade = conduction && conduction->kind == AvConduction::HighGrade;
+  // In complete block the P waves march through the QRS at their own (sinus) rate, so the PR scatters: the rhythm
+  // was "non-sinus or undetermined", or sinus at the escape rhythm's rate with a "first-degree block" of whatever PR
+  // the median beat showed.
+  const bool complete = conduction && conduction->kind == AvConduction::Complete;
   const bool af = irregular && pervasive && v_frac < 0.3 && (nrmssd > 0.2 ? !p_strong : !p_consistent) && !second_degree &&
                   !high_grade;
   // Paced: spikes before most beats, or a stimulus starting the median (dominant) beat's QRS, as delineation finds
@@ -313,12 +317,10 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     // left to the reader, who is asked for a steadier recording.
     say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)",
         "心房扑动（疑似）：规则的心房波（230–360 次/分）代替 P 波", Severity::Warning);
-  } else if (second_degree || high_grade || (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400)) {
+  } else if (second_degree || high_grade || complete || (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400)) {
     // Beats dropped by an AV block leave the sinus node's rate where it was: the atrial waves', not the ventricles'
     // (a 2:1 block at an atrial rate of 75/min is sinus rhythm, not sinus bradycardia at 38).
-    const double atrial_rate = second_degree ? second_degree->atrial_rate
-                               : conduction && conduction->kind != AvConduction::Complete ? conduction->atrial_rate
-                                                                                          : 0;
+    const double atrial_rate = second_degree ? second_degree->atrial_rate : conduction ? conduction->atrial_rate : 0;
     const double rate = atrial_rate > 0 ? atrial_rate : hr;
     const std::string of = atrial_rate > 0 ? "atrial rate " : "", of_zh = atrial_rate > 0 ? "心房率 " : "";
     if (rate < 60) say(a, "sinus_bradycardia", "Sinus bradycardia, " + of + fmt(rate) + "/min", "窦性心动过缓，" + of_zh + fmt(rate) + " 次/分");
@@ -327,7 +329,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     if (second_degree) say_second_degree(a, *second_degree);
     // A beat after a dropped one comes early against the long interval before it: no premature beats, nor sinus
     // arrhythmia, beside the block.
-    const bool dropped_beats = second_degree || high_grade;
+    const bool dropped_beats = second_degree || high_grade || complete;  // the intervals are not the sinus node's
     const std::vector<bool> premature = dropped_beats ? std::vector<bool>(b.size(), false) : premature_normal_beats(b);
     if (const auto n = std::count(premature.begin(), premature.end(), true); n > 0)
       say(a, "supraventricular_premature_beats",
@@ -350,8 +352,9 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     if (m.qtc_bazett && *m.qtc_bazett >= 470 && m.qrs && *m.qrs < 120)
       say(a, "prolonged_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (Bazett): prolonged",
           "QTc 延长：" + fmt(*m.qtc_bazett) + " ms（Bazett）", Severity::Warning);
-    // The PR of a Wenckebach cycle lengthens by design; its median says nothing of a first-degree block.
-    if (m.pr && *m.pr > 200 && !(second_degree && second_degree->type == SecondDegreeBlock::MobitzI))
+    // The PR of a Wenckebach cycle lengthens by design, and complete block has none: the median's says nothing of a
+    // first-degree block.
+    if (m.pr && *m.pr > 200 && !complete && !(second_degree && second_degree->type == SecondDegreeBlock::MobitzI))
       say(a, "first_degree_av_block", "PR " + fmt(*m.pr) + " ms: first-degree AV block suspected",
           "一度房室传导阻滞（疑似）：PR 间期 " + fmt(*m.pr) + " ms", Severity::Warning);
   } else if (!p_present && m.qrs && *m.qrs < 120 && hr > 100 && !irregular) {

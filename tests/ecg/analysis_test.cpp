@@ -159,6 +159,18 @@ TEST_CASE("Complete heart block with dissociated P waves raises the third-degree
   INFO(codes(a));
   CHECK(has(a.rhythm, "third_degree_av_block_suspected"));
   CHECK(has(a.critical, "critical_complete_av_block"));
+  // The atria run on at the sinus rate; the ventricles' escape rhythm is neither sinus bradycardia nor conducted
+  // with a first-degree block (the PR of dissociated P waves is whatever the median beat caught).
+  const Statement* sinus = teledx::ecg::test::find_statement(a.rhythm, "sinus_rhythm");
+  REQUIRE(sinus);
+  CHECK(sinus->text == "Sinus rhythm, atrial rate 88/min");
+  CHECK_FALSE(has(a.rhythm, "sinus_bradycardia"));
+  CHECK_FALSE(has(a.rhythm, "first_degree_av_block"));
+  CHECK_FALSE(has(a.rhythm, "rhythm_other"));
+  const Statement* block = teledx::ecg::test::find_statement(a.rhythm, "third_degree_av_block_suspected");
+  REQUIRE(block);
+  CHECK(block->text.rfind("Third-degree AV block suspected: P waves at 88/min unrelated to QRS at 40/min (escape rhythm, QRS ", 0) == 0);
+  CHECK(block->text_zh.find("（逸搏心律，QRS ") != std::string::npos);
 }
 
 TEST_CASE("Anterior ST elevation in contiguous leads raises the suspected STEMI flag", "[ecg]") {

@@ -1,5 +1,6 @@
 // High-grade AV block (高度房室传导阻滞) and the sinus rate beside any AV block: ECGs built with P waves at known
-// times, conducted at a fixed PR in patterns of 3:1, 2:1 and both, and the look-alikes that are not.
+// times, conducted at a fixed PR in patterns of 3:1, 2:1 and both, and the look-alikes that are not (complete block's
+// own checks: analysis_test.cpp).
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -113,4 +114,5 @@ TEST_CASE("slow sinus rhythm, a sinus pause and complete block are not high-grad
   INFO(rhythm_of(c));
   CHECK(has(c.rhythm, "third_degree_av_block_suspected"));
   CHECK_FALSE(has(c.rhythm, "high_grade_av_block"));
+  CHECK(has(c.rhythm, "sinus_rhythm"));  // at the P waves' 88/min
 }
