@@ -19,7 +19,7 @@ Fiducials detail::delineate_median(const LeadSet& median, std::int64_t median_r,
   }
   const auto rr_before = std::int64_t(detail::median_of(before.empty() ? rr : before));
   const auto rr_after = std::int64_t(detail::median_of(after.empty() ? rr : after));
-  return delineate_beat(median, median_r, median_r - rr_before, median_r + rr_after);
+  return delineate_median_beat(median, median_r, median_r - rr_before, median_r + rr_after);
 }
 
 Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {

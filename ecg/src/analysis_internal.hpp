@@ -19,6 +19,9 @@ std::vector<Beat> classify_beats(const LeadSet& conditioned, const std::vector<s
 LeadSet median_beat(const LeadSet& conditioned, const std::vector<Beat>& beats, std::int64_t& r_index);
 /// The median beat's boundaries, its search windows bounded by the median RR before and after its normal beats.
 Fiducials delineate_median(const LeadSet& median, std::int64_t median_r, const std::vector<Beat>& beats);
+/// delineate_beat() on a median beat, where averaging has taken out the noise: a P wave is also sought past a slope
+/// that comes down into its search window (delineation.cpp, p_wave.cpp).
+Fiducials delineate_median_beat(const LeadSet& median, std::int64_t median_r, std::int64_t previous_r, std::int64_t next_r);
 /// The QT (ms) of the median beat of the first and of the second half of the beats, each made and delineated as
 /// analyze() makes the whole one's: how reproducible the QT is (nullopt where a half has no QT).
 std::pair<std::optional<double>, std::optional<double>> qt_of_halves(const LeadSet& conditioned, const std::vector<Beat>& beats);

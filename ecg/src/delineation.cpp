@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis_internal.hpp"
 #include "delineation_internal.hpp"
 #include "filters_internal.hpp"
 #include "pacing_spikes.hpp"
@@ -89,8 +90,10 @@ void clamp_per_lead(Fiducials& f) {
 
 }  // namespace
 
-Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::int64_t> previous_r,
-                         std::optional<std::int64_t> next_r) {
+namespace {
+
+Fiducials delineate(const LeadSet& set, std::int64_t r, std::optional<std::int64_t> previous_r,
+                    std::optional<std::int64_t> next_r, bool median_beat) {
   Fiducials f;
   const double fs = set.sample_rate_hz;
   const std::int64_t n = std::int64_t(set.sample_count());
@@ -103,7 +106,7 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   if (hi - lo < ms(200)) return f;
   const BeatWindow w = make_window(set, lo, hi);
   f.per_lead.resize(set.leads.size());
-  const BeatContext c{set, w, fs, set.leads.size(), r, lo, hi, previous_r, rr_prev, rr_next};
+  const BeatContext c{set, w, fs, set.leads.size(), r, lo, hi, previous_r, rr_prev, rr_next, median_beat};
   const auto qrs = detail::delineate_qrs(c, f);
   if (!qrs) return f;
   const PrBaseline pr = pr_baseline(c, qrs->on);
@@ -111,6 +114,18 @@ Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::
   detail::delineate_p(c, qrs->on, pr, f);
   clamp_per_lead(f);
   return f;
+}
+
+}  // namespace
+
+Fiducials delineate_beat(const LeadSet& set, std::int64_t r, std::optional<std::int64_t> previous_r,
+                         std::optional<std::int64_t> next_r) {
+  return delineate(set, r, previous_r, next_r, false);
+}
+
+Fiducials detail::delineate_median_beat(const LeadSet& median, std::int64_t median_r, std::int64_t previous_r,
+                                        std::int64_t next_r) {
+  return delineate(median, median_r, previous_r, next_r, true);
 }
 
 }  // namespace teledx::ecg

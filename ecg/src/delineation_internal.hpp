@@ -34,6 +34,7 @@ struct BeatContext {
   std::int64_t r, lo, hi;                  // the R peak; the window [lo, hi)
   std::optional<std::int64_t> previous_r;  // the previous beat's R peak, if any
   std::int64_t rr_prev, rr_next;           // RR before and after the beat (1 s without a neighbour)
+  bool median_beat = false;                // the median beat (analysis.cpp's delineate_median), not one beat
   /// Milliseconds to samples, rounded.
   std::int64_t ms(double v) const { return std::int64_t(std::lround(v * fs / 1000.0)); }
 };

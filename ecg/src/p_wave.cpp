@@ -42,7 +42,15 @@ void delineate_p(const BeatContext& c, std::int64_t on, const PrBaseline& pr, Fi
       const bool outlier = may_drop && largest > 9 * second;  // squares: three times the amplitude
       m[std::size_t(k - p_lo)] = outlier ? std::sqrt((s - largest) / double(nl - 1)) : std::sqrt(s / double(nl));
     }
-    const auto pk_it = std::max_element(m.begin(), m.end());
+    auto pk_it = std::max_element(m.begin(), m.end());
+    // Largest at the window's start: a slope coming down into the window (the previous T wave's tail, a drifting
+    // baseline) stands farther from the PR level than the P wave. The P wave, a hump, is then the largest deviation
+    // after that slope has run out (its first trough).
+    if (pk_it == m.begin() && c.median_beat) {
+      auto trough = m.begin();
+      while (trough + 1 != m.end() && *(trough + 1) <= *trough) ++trough;
+      pk_it = std::max_element(trough, m.end());
+    }
     const std::int64_t pk = p_lo + (pk_it - m.begin());
     const double floor_lvl = *std::min_element(m.begin(), m.end());
     const double amp = *pk_it - floor_lvl;
