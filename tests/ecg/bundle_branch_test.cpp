@@ -66,6 +66,26 @@ TEST_CASE("a wide QRS negative in V1 and upright without q in I and V6 is comple
   CHECK(bbb_codes(a) == "complete_lbbb ");
 }
 
+TEST_CASE("ST depression beside a wide QRS is stated as possibly secondary, beside a narrow one bare") {
+  // LBBB moves the ST segment against the QRS's main deflection: depressed in V5 and V6, where its R stands.
+  Synth lbbb = teledx::ecg::test::left_bundle_branch_block();
+  lbbb.st_uv = {{Lead::V5, -150}, {Lead::V6, -150}};
+  Synth narrow;
+  narrow.st_uv = lbbb.st_uv;
+  for (const auto& [s, wide] : {std::pair{lbbb, true}, std::pair{narrow, false}}) {
+    const auto a = analyze(synth_ecg(s));
+    int depressions = 0;
+    for (const auto& st : a.rhythm)
+      if (st.code == "st_depression") {
+        INFO(st.text << " | " << st.text_zh);
+        ++depressions;
+        CHECK((st.text.find("(QRS >= 120 ms: may be secondary to bundle branch block or pacing)") != std::string::npos) == wide);
+        CHECK((st.text_zh.find("（QRS ≥120 ms：可为束支传导阻滞或起搏所致继发性改变）") != std::string::npos) == wide);
+      }
+    CHECK(depressions == 2);
+  }
+}
+
 TEST_CASE("no bundle branch block on a narrow QRS nor when V1 is off") {
   CHECK(bbb_codes(analyze(synth_ecg(Synth{}))).empty());
   CHECK(bbb_codes(analyze(right_block({Lead::V1}))).empty());
