@@ -49,9 +49,14 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
          "心室颤动（疑似）：无规则的 QRS 波群，3–9 Hz 颤动波");
     return;  // rate and interval flags are meaningless without organised beats
   }
-  if (m.heart_rate && *m.heart_rate < 35)
-    flag(a, "critical_bradycardia", "ventricular rate " + fmt(*m.heart_rate) + "/min (< 35/min)",
-         "严重心动过缓：心室率 " + fmt(*m.heart_rate) + " 次/分（<35 次/分）");
+  if (m.heart_rate && *m.heart_rate < 35) {
+    // The consensus names high-grade AV block with this rate (高度及三度房室阻滞，平均心室率≤35次/分): the flag says
+    // which it is when the rhythm statements found one (third degree has its own flag below).
+    const bool high_grade = has_statement(a.rhythm, "high_grade_av_block");
+    flag(a, "critical_bradycardia",
+         "ventricular rate " + fmt(*m.heart_rate) + "/min (< 35/min)" + (high_grade ? ", high-grade AV block suspected" : ""),
+         "严重心动过缓：心室率 " + fmt(*m.heart_rate) + " 次/分（<35 次/分）" + (high_grade ? "，高度房室传导阻滞（疑似）" : ""));
+  }
   if (has_statement(a.rhythm, "third_degree_av_block_suspected"))
     flag(a, "critical_complete_av_block", "third-degree AV block suspected", "三度房室传导阻滞（疑似）");
   // VT: a run of ventricular beats at >= 150/min, or a sustained wide-QRS tachycardia >= 150/min without P waves.

@@ -55,8 +55,12 @@ TEST_CASE("3:1 conduction is high-grade AV block at the P waves' sinus rate, not
   CHECK_FALSE(has(a.rhythm, "sinus_bradycardia"));
   CHECK_FALSE(has(a.rhythm, "second_degree_av_block_2to1"));
   CHECK_FALSE(has(a.rhythm, "third_degree_av_block_suspected"));
-  // The ventricular rate under 35/min is the consensus's critical bradycardia (高度房室阻滞, 心室率 ≤35).
-  CHECK(has(a.critical, "critical_bradycardia"));
+  // The ventricular rate under 35/min is the consensus's critical bradycardia (高度房室阻滞, 心室率 ≤35), and the
+  // flag names the block.
+  const Statement* flag = find_statement(a.critical, "critical_bradycardia");
+  REQUIRE(flag);
+  CHECK(flag->text.find("ventricular rate 30/min (< 35/min), high-grade AV block suspected") != std::string::npos);
+  CHECK(flag->text_zh.find("严重心动过缓：心室率 30 次/分（<35 次/分），高度房室传导阻滞（疑似）") != std::string::npos);
 }
 
 TEST_CASE("2:1 and 3:1 conduction mixed is high-grade AV block, not premature beats, sinus arrhythmia or AF") {
