@@ -55,8 +55,8 @@ std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet
 /// `tremor`: limb_electrode_tremor(); with it, atrial flutter is not stated (the tremor's waves look like flutter's).
 void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor);
 /// Peaks (samples) of the atrial waves left in the inferior leads once the median QRS-T is subtracted from every beat
-/// (av_conduction.cpp), found on first use: the second-degree check and the 2:1 / complete block check read the same
-/// ones, and most ECGs need neither.
+/// (av_conduction.cpp), found on first use: the second-degree check and av_conduction() (2:1, high-grade and
+/// complete block) read the same ones, and most ECGs need neither.
 class AtrialWaves {
  public:
   AtrialWaves(const Analysis& a, const LeadSet& conditioned) : a_(a), s_(conditioned) {}
