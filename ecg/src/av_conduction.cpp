@@ -239,13 +239,14 @@ void say_av_conduction(Analysis& a, const AvConduction& c) {
           Severity::Warning);
       break;
     case AvConduction::HighGrade: {
-      const std::string ratio = std::to_string(c.fewest_waves_per_qrs) + ":1" +
-                                (c.most_waves_per_qrs > c.fewest_waves_per_qrs ? " to " + std::to_string(c.most_waves_per_qrs) + ":1" : "");
-      const std::string ratio_zh = std::to_string(c.fewest_waves_per_qrs) + ":1" +
-                                   (c.most_waves_per_qrs > c.fewest_waves_per_qrs ? "～" + std::to_string(c.most_waves_per_qrs) + ":1" : "");
+      // "3:1", or a range "2:1 to 3:1" with the language's word between.
+      auto ratio = [&c](const std::string& to) {
+        const std::string fewest = std::to_string(c.fewest_waves_per_qrs) + ":1";
+        return c.most_waves_per_qrs > c.fewest_waves_per_qrs ? fewest + to + std::to_string(c.most_waves_per_qrs) + ":1" : fewest;
+      };
       say("high_grade_av_block",
-          "High-grade AV block suspected: " + ratio + " conduction, two or more P waves in a row not conducted; " + rates,
-          "高度房室传导阻滞（疑似）：" + ratio_zh + " 下传，连续 2 个及以上 P 波未下传；" + rates_zh, Severity::Warning);
+          "High-grade AV block suspected: " + ratio(" to ") + " conduction, two or more P waves in a row not conducted; " + rates,
+          "高度房室传导阻滞（疑似）：" + ratio("～") + " 下传，连续 2 个及以上 P 波未下传；" + rates_zh, Severity::Warning);
       break;
     }
     case AvConduction::Complete: {
