@@ -11,25 +11,13 @@
 #include "teledx/ecg/analysis.hpp"
 
 using namespace teledx::ecg;
+using teledx::ecg::test::conduction_pattern;
 using teledx::ecg::test::find_statement;
 using teledx::ecg::test::has;
 using teledx::ecg::test::Synth;
 using teledx::ecg::test::synth_ecg;
 
 namespace {
-
-/// P waves every `pp` seconds over `seconds`; wave i reaches the ventricles (after 180 ms, P onset to QRS onset)
-/// when conducted[i % size] is true.
-Synth conduction_pattern(double pp, const std::vector<bool>& conducted, double seconds = 20) {
-  Synth s;
-  s.seconds = seconds, s.pr_ms = 0;
-  std::size_t i = 0;
-  for (double t = 0.3; t < seconds - 0.7; t += pp, ++i) {
-    s.p_times.push_back(t);
-    if (conducted[i % conducted.size()]) s.r_times.push_back(t + 0.18);
-  }
-  return s;
-}
 
 std::string rhythm_of(const Analysis& a) {
   std::string out;

@@ -64,15 +64,9 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
     if (i % 4 != 3) s.r_times.push_back(0.3 + 0.8 * i + (i % 4 == 0 ? 0.16 : i % 4 == 1 ? 0.24 : 0.28));
   }
   add("Wenckebach", s);
-  for (const auto& [name, pattern] : {std::pair{"2:1 block", std::vector<bool>{true, false}},
-                                      std::pair{"2:1 and 3:1 block", std::vector<bool>{true, false, true, false, false}}}) {
-    s = {}, s.seconds = 20, s.pr_ms = 0;  // atria at 100/min, some P waves conducted after 180 ms
-    for (int i = 0; 0.3 + 0.6 * i < 19.3; ++i) {
-      s.p_times.push_back(0.3 + 0.6 * i);
-      if (pattern[std::size_t(i) % pattern.size()]) s.r_times.push_back(0.48 + 0.6 * i);
-    }
-    add(name, s);
-  }
+  // Atria at 100/min, some P waves conducted.
+  add("2:1 block", teledx::ecg::test::conduction_pattern(0.6, {true, false}));
+  add("2:1 and 3:1 block", teledx::ecg::test::conduction_pattern(0.6, {true, false, true, false, false}));
   s = {}, s.seconds = 12;
   for (double t = 0.5; t < 11.2; t += 0.9 + 0.1 * std::sin(2 * std::numbers::pi * t / 4.0)) s.r_times.push_back(t);
   add("sinus arrhythmia", s);

@@ -105,6 +105,19 @@ inline Synth left_bundle_branch_block() {
   return s;
 }
 
+/// P waves every `pp` seconds over `seconds`; wave i reaches the ventricles (after 180 ms, P onset to QRS onset)
+/// when conducted[i % size] is true: 2:1 as {true, false}, 3:1 as {true, false, false}.
+inline Synth conduction_pattern(double pp, const std::vector<bool>& conducted, double seconds = 20) {
+  Synth s;
+  s.seconds = seconds, s.pr_ms = 0;
+  std::size_t i = 0;
+  for (double t = 0.3; t < seconds - 0.7; t += pp, ++i) {
+    s.p_times.push_back(t);
+    if (conducted[i % conducted.size()]) s.r_times.push_back(t + 0.18);
+  }
+  return s;
+}
+
 /// Adds `other`'s samples to `into`'s, lead by lead (two synthetic rhythms of one recording, e.g. sinus beats and
 /// ectopic ones made by separate Synth settings).
 inline void add_signals(Waveform& into, const Waveform& other) {
