@@ -1,5 +1,7 @@
-// Complete right and left bundle branch block from the median beat's QRS: its width and, in V1, I and V6, the
-// direction of its last and first deflections (完全性右束支传导阻滞, 完全性左束支传导阻滞).
+// Bundle branch and fascicular blocks from the median beat's QRS: complete right and left bundle branch block and
+// incomplete right bundle branch block from its width and, in V1, I and V6, the direction of its last and first
+// deflections (完全性右束支传导阻滞, 完全性左束支传导阻滞, 不完全性右束支传导阻滞); left anterior fascicular block
+// from the frontal axis and the order of the waves in aVL and the inferior leads (左前分支阻滞).
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -15,6 +17,9 @@ struct QrsShape {
   double terminal = 0;  ///< mean over the QRS's last 40 ms: its last deflection's side
   double initial = 0;   ///< the lowest point of its first 20 ms: a q wave when clearly negative
   double net = 0;       ///< mean over the whole QRS: the side it mostly lies on
+  double before_terminal = 0;  ///< the lowest point before the last 40 ms: the S of an rSR'
+  double before_peak = 0;      ///< the lowest point before the highest one: a q before the R (qR)
+  double before_nadir = 0;     ///< the highest point before the lowest one: an r before the S (rS)
 };
 
 std::optional<QrsShape> shape_of(const Analysis& a, Lead lead) {
@@ -26,14 +31,23 @@ std::optional<QrsShape> shape_of(const Analysis& a, Lead lead) {
   const double base = pr_baseline_uv(*l, on, fs);
   auto x = [&](std::int64_t k) { return double(l->uv[std::size_t(k)]) - base; };
   double hi = 0, lo = 0, sum = 0;
-  for (std::int64_t k = on; k <= off; ++k) hi = std::max(hi, x(k)), lo = std::min(lo, x(k)), sum += x(k);
+  std::int64_t k_hi = on, k_lo = on;
+  for (std::int64_t k = on; k <= off; ++k) {
+    if (x(k) > hi) hi = x(k), k_hi = k;
+    if (x(k) < lo) lo = x(k), k_lo = k;
+    sum += x(k);
+  }
   if (hi - lo <= 0) return std::nullopt;
+  const double pp = hi - lo;
   QrsShape s;
   const std::int64_t t0 = std::max(on, off - std::int64_t(0.04 * fs)), i1 = std::min(off, on + std::int64_t(0.02 * fs));
   for (std::int64_t k = t0; k <= off; ++k) s.terminal += x(k);
-  s.terminal /= double(off - t0 + 1) * (hi - lo);
-  for (std::int64_t k = on; k <= i1; ++k) s.initial = std::min(s.initial, x(k) / (hi - lo));
-  s.net = sum / double(off - on + 1) / (hi - lo);
+  s.terminal /= double(off - t0 + 1) * pp;
+  for (std::int64_t k = on; k <= i1; ++k) s.initial = std::min(s.initial, x(k) / pp);
+  for (std::int64_t k = on; k < t0; ++k) s.before_terminal = std::min(s.before_terminal, x(k) / pp);
+  for (std::int64_t k = on; k < k_hi; ++k) s.before_peak = std::min(s.before_peak, x(k) / pp);
+  for (std::int64_t k = on; k < k_lo; ++k) s.before_nadir = std::max(s.before_nadir, x(k) / pp);
+  s.net = sum / double(off - on + 1) / pp;
   return s;
 }
 
@@ -41,39 +55,79 @@ std::optional<QrsShape> shape_of(const Analysis& a, Lead lead) {
 /// record could be tuned on (the textbook's criteria are directions, not sizes).
 constexpr double kClear = 0.05;
 
+/// Left anterior fascicular block (AHA/ACC/HRS 2009; 诊断学): a frontal axis from -45° to -90°, qR in aVL, rS in II,
+/// III and aVF with the deepest S in III, and a QRS under 120 ms unless a right bundle branch block widens it (the
+/// two together are a bifascicular block). The wave order matters, not only the axis: the left anterior fascicle
+/// blocked, the septum and the inferior wall still depolarise first (the small r below, the q in aVL); an inferior
+/// infarct's QS in II, III and aVF moves the axis as far without it.
+void left_anterior_fascicular_block(Analysis& a, bool rbbb) {
+  const auto& m = a.measurements;
+  if (!m.qrs_axis || *m.qrs_axis > -45 || *m.qrs_axis < -90 || !m.qrs || (*m.qrs >= 120 && !rbbb)) return;
+  for (Lead lead : {Lead::aVL, Lead::II, Lead::III, Lead::aVF})
+    if (lead_off_or_noisy(a, lead)) return;
+  // Swapped limb electrodes move the axis and the leads' shapes, not the heart's (said already, with a repeat).
+  if (has_statement(a.quality, "limb_lead_reversal_suspected")) return;
+  const auto avl = shape_of(a, Lead::aVL), ii = shape_of(a, Lead::II), iii = shape_of(a, Lead::III),
+             avf = shape_of(a, Lead::aVF);
+  if (!avl || !ii || !iii || !avf) return;
+  if (avl->before_peak > -kClear || avl->net <= 0) return;
+  for (const auto& inferior : {*ii, *iii, *avf})
+    if (inferior.before_nadir < kClear || inferior.net >= 0) return;
+  const QrsAmplitude *s2 = qrs_amplitude_of(a, Lead::II), *s3 = qrs_amplitude_of(a, Lead::III);
+  if (!s2 || !s3 || s3->s_uv <= s2->s_uv) return;
+  // The axis is in the sentence; a separate "left axis deviation" beside it would say the same twice.
+  std::erase_if(a.rhythm, [](const Statement& s) { return s.code == "left_axis_deviation"; });
+  const std::string deg = fmt(*m.qrs_axis) + "°";
+  a.rhythm.push_back({"left_anterior_fascicular_block",
+                      "Left anterior fascicular block suspected (QRS axis " + deg + ", qR in aVL, rS in II, III and aVF)",
+                      Severity::Info, std::nullopt,
+                      "左前分支阻滞（疑似）：QRS 电轴 " + deg + "，aVL 呈 qR 型，II、III、aVF 呈 rS 型"});
+}
+
 }  // namespace
 
 void bundle_branch_statements(Analysis& a) {
   const auto& m = a.measurements;
   const Fiducials& f = a.median_fiducials;
-  if (!m.qrs || *m.qrs < 120 || !f.qrs_on || !f.qrs_off || has_statement(a.rhythm, "paced_rhythm") ||
-      tracing_unreliable(a))
-    return;
-  // The three leads the criteria read; a lead off or noisy (said already) leaves the QRS's shape unknown.
-  for (Lead lead : {Lead::V1, Lead::I, Lead::V6})
-    if (lead_off_or_noisy(a, lead)) return;
+  if (!m.qrs || !f.qrs_on || !f.qrs_off || has_statement(a.rhythm, "paced_rhythm") || tracing_unreliable(a)) return;
+  bool rbbb = false;
+  // Bundle branch blocks: the three leads the criteria read; a lead off or noisy (said already) leaves the QRS's
+  // shape unknown.
+  const bool sound = !lead_off_or_noisy(a, Lead::V1) && !lead_off_or_noisy(a, Lead::I) && !lead_off_or_noisy(a, Lead::V6);
   const auto v1 = shape_of(a, Lead::V1), i = shape_of(a, Lead::I), v6 = shape_of(a, Lead::V6);
-  if (!v1 || !i || !v6) return;
-  const std::string qrs = fmt(*m.qrs) + " ms";
-  // Right: the right ventricle depolarises last, from left to right and toward V1 — a terminal R' in V1, and I and
-  // V6 ending below the baseline (their terminal S; in V1 the clear deflection is the one asked for).
-  if (v1->terminal > kClear && i->terminal < 0 && v6->terminal < 0) {
-    a.rhythm.push_back({"complete_rbbb",
-                        "Complete right bundle branch block suspected (QRS " + qrs +
-                            ", terminal R in V1, terminal S in I and V6)",
-                        Severity::Info, std::nullopt,
-                        "完全性右束支传导阻滞（疑似）：QRS " + qrs + "，V1 终末 R 波，I、V6 终末 S 波"});
-    return;
+  if (*m.qrs >= 110 && sound && v1 && i && v6) {
+    const std::string qrs = fmt(*m.qrs) + " ms";
+    // Right: the right ventricle depolarises last, from left to right and toward V1 — a terminal R' in V1, and I and
+    // V6 ending below the baseline (their terminal S; in V1 the clear deflection is the one asked for).
+    const bool right = v1->terminal > kClear && i->terminal < 0 && v6->terminal < 0;
+    if (right && *m.qrs >= 120) {
+      rbbb = true;
+      a.rhythm.push_back({"complete_rbbb",
+                          "Complete right bundle branch block suspected (QRS " + qrs +
+                              ", terminal R in V1, terminal S in I and V6)",
+                          Severity::Info, std::nullopt,
+                          "完全性右束支传导阻滞（疑似）：QRS " + qrs + "，V1 终末 R 波，I、V6 终末 S 波"});
+    } else if (right && v1->before_terminal < -kClear) {
+      // Incomplete (AHA/ACC/HRS 2009, adults): the same directions with a QRS of 110-119 ms, and V1's terminal R'
+      // after an S (rSR'): a QRS upright to its end in V1 with nothing below the baseline before is a tall R
+      // (right ventricular hypertrophy, a posterior infarct), not a late right ventricle.
+      a.rhythm.push_back({"incomplete_rbbb",
+                          "Incomplete right bundle branch block suspected (QRS " + qrs +
+                              ", rSR' in V1, terminal S in I and V6)",
+                          Severity::Info, std::nullopt,
+                          "不完全性右束支传导阻滞（疑似）：QRS " + qrs + "，V1 呈 rSR' 型，I、V6 终末 S 波"});
+    } else if (*m.qrs >= 120 && v1->net < -kClear && i->terminal > kClear && v6->terminal > kClear &&
+               i->initial > -kClear && v6->initial > -kClear) {
+      // Left: the septum depolarises from right to left and the whole QRS turns away from V1 — V1 mostly negative
+      // (QS or rS), I and V6 upright to the end without a septal q.
+      a.rhythm.push_back({"complete_lbbb",
+                          "Complete left bundle branch block suspected (QRS " + qrs +
+                              ", V1 mostly negative, I and V6 upright without q)",
+                          Severity::Info, std::nullopt,
+                          "完全性左束支传导阻滞（疑似）：QRS " + qrs + "，V1 以负向波为主，I、V6 直立且无 q 波"});
+    }
   }
-  // Left: the septum depolarises from right to left and the whole QRS turns away from V1 — V1 mostly negative (QS
-  // or rS), I and V6 upright to the end without a septal q.
-  if (v1->net < -kClear && i->terminal > kClear && v6->terminal > kClear && i->initial > -kClear &&
-      v6->initial > -kClear)
-    a.rhythm.push_back({"complete_lbbb",
-                        "Complete left bundle branch block suspected (QRS " + qrs +
-                            ", V1 mostly negative, I and V6 upright without q)",
-                        Severity::Info, std::nullopt,
-                        "完全性左束支传导阻滞（疑似）：QRS " + qrs + "，V1 以负向波为主，I、V6 直立且无 q 波"});
+  left_anterior_fascicular_block(a, rbbb);
 }
 
 }  // namespace teledx::ecg::detail

@@ -1,8 +1,10 @@
 #pragma once
 // Synthetic 12-lead ECGs with known intervals: finite-support waves (half-sine P, Hann-pulse Q/R/S, asymmetric T)
 // projected on the frontal leads by angle and on the precordial leads by fixed weights.
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <numbers>
 #include <random>
 #include <string>
@@ -21,6 +23,9 @@ struct Synth {
   double pr_ms = 160, p_ms = 100, qrs_ms = 90, qt_ms = 380;
   double p_uv = 150, r_uv = 1200, t_uv = 350;
   double qrs_axis = 60, p_axis = 60, t_axis = 45;
+  /// Frontal direction of the QRS's first small wave (the septum's and inferior wall's early forces); unset, it
+  /// points opposite the main axis (a q where the R is tall).
+  std::optional<double> initial_axis;
   bool wide_monophasic = false;  // ventricular morphology: one broad R, T of opposite polarity
   std::map<Lead, double> st_uv;  // ST shift per lead
   double noise_uv = 8, mains_hz = 0, mains_uv = 0, fibrillation_uv = 0;
@@ -54,6 +59,7 @@ inline Waveform synth_ecg(const Synth& o) {
   for (std::size_t li = 0; li < 12; ++li) {
     const double rad = std::numbers::pi / 180;
     const double kq = li < 6 ? std::cos((o.qrs_axis - angle[li]) * rad) : v_qrs[li - 6];
+    const double kq0 = li < 6 && o.initial_axis ? -std::cos((*o.initial_axis - angle[li]) * rad) : kq;
     const double kt = li < 6 ? std::cos((o.t_axis - angle[li]) * rad) : v_t[li - 6];
     const double kp = li < 6 ? std::cos((o.p_axis - angle[li]) * rad) : v_p;
     const double st = o.st_uv.count(leads[li]) ? o.st_uv.at(leads[li]) : 0;
@@ -74,6 +80,7 @@ inline Waveform synth_ecg(const Synth& o) {
         } else {
           v += o.r_uv * kq * (-0.12 * hann(t, q, q + 0.22 * qrs) + hann(t, q + 0.15 * qrs, q + 0.6 * qrs) -
                               0.3 * hann(t, q + 0.55 * qrs, q + qrs));
+          if (kq0 != kq) v -= o.r_uv * 0.12 * (kq0 - kq) * hann(t, q, q + 0.22 * qrs);
           const double t0 = q + qrs + 0.3 * (qt - qrs), peak = t0 + 0.6 * (q + qt - t0);
           if (t > t0 && t < q + qt)
             v += o.t_uv * kt * (t < peak ? hann(t, t0, 2 * peak - t0) : hann(t, 2 * peak - (q + qt), q + qt));
@@ -103,6 +110,30 @@ inline Synth left_bundle_branch_block() {
   Synth s;
   s.wide_monophasic = true, s.qrs_ms = 150, s.qrs_axis = 0, s.hr = 70, s.qt_ms = 440;
   return s;
+}
+
+/// A sinus ECG whose QRS (90 ms) gets a late 60 ms wave after it, pointing right and forward (frontal 180°, toward
+/// V1 and away from V6): the right ventricle depolarising last, a QRS of about 150 ms with a terminal R' in V1 and a
+/// terminal S in I and V6. The wave projects on every lead as a heart's vector does (aVF: none). `late_ms` and
+/// `late_uv` shorten and shrink it (an incomplete block).
+inline Waveform right_bundle_branch_block(const std::vector<Lead>& off = {}, double late_ms = 60, double late_uv = 500) {
+  Synth s;
+  s.seconds = 10;
+  for (double t = 0.5; t < 9.4; t += 0.8) s.r_times.push_back(t);
+  s.flat = off;
+  Waveform w = synth_ecg(s);
+  const std::map<Lead, double> weight{{Lead::I, -1},    {Lead::II, -0.5}, {Lead::III, 0.5}, {Lead::aVR, 0.87},
+                                      {Lead::aVL, -0.87}, {Lead::aVF, 0},  {Lead::V1, 1},    {Lead::V2, 0.7},
+                                      {Lead::V3, 0.2},    {Lead::V4, -0.2}, {Lead::V5, -0.4}, {Lead::V6, -0.5}};
+  for (auto& l : w.leads) {
+    const double k = late_uv * weight.at(l.lead);
+    if (k == 0 || std::find(off.begin(), off.end(), l.lead) != off.end()) continue;
+    for (std::size_t n = 0; n < l.uv.size(); ++n) {
+      const double t = double(n) / s.fs;
+      for (double q : s.r_times) l.uv[n] += float(k * hann(t, q + 0.08, q + 0.08 + late_ms / 1000));
+    }
+  }
+  return w;
 }
 
 /// P waves every `pp` seconds over `seconds`; wave i reaches the ventricles (after 180 ms, P onset to QRS onset)

@@ -144,6 +144,8 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.right_axis_deviation': ['电轴右偏', 'Right axis deviation'],
   'ecgflag.code.indeterminate_axis': ['不确定电轴', 'Indeterminate axis'],
   'ecgflag.code.complete_rbbb': ['完全性右束支传导阻滞', 'Complete right bundle branch block'],
+  'ecgflag.code.incomplete_rbbb': ['不完全性右束支传导阻滞', 'Incomplete right bundle branch block'],
+  'ecgflag.code.left_anterior_fascicular_block': ['左前分支阻滞', 'Left anterior fascicular block'],
   'ecgflag.code.sinus_arrhythmia': ['窦性心律不齐', 'Sinus arrhythmia'],
   'ecgflag.code.supraventricular_premature_beats': ['室上性早搏', 'Supraventricular premature beats'],
   'ecgflag.code.complete_lbbb': ['完全性左束支传导阻滞', 'Complete left bundle branch block'],
