@@ -26,8 +26,11 @@ bool vf_like(const Analysis& a, const LeadSet& s) {
     auto [mn, mx] = std::minmax_element(l.uv.begin(), l.uv.end());
     if (*mx - *mn < 200) continue;
     double band = 0, best = 0, total = 0;
-    for (double hz = 1.0; hz <= 30.0; hz += 0.25) {
-      const double p = tone_rms(l.uv, fs, hz);
+    std::vector<double> freqs;
+    for (double hz = 1.0; hz <= 30.0; hz += 0.25) freqs.push_back(hz);
+    const std::vector<double> tone = tone_rms_many(l.uv, fs, freqs);
+    for (std::size_t i = 0; i < freqs.size(); ++i) {
+      const double hz = freqs[i], p = tone[i];
       total += p * p;
       if (hz >= 3 && hz <= 9) band += p * p, best = std::max(best, p * p);
     }

@@ -233,6 +233,47 @@ double tone_rms(std::span<const float> x, double fs, double hz) {
   return std::sqrt(2 * power) / double(x.size());
 }
 
+std::vector<double> tone_rms_many(std::span<const float> x, double fs, std::span<const double> hz) {
+  std::vector<double> out(hz.size(), 0.0);
+  if (x.empty() || hz.empty()) return out;
+#if defined(__SSE2__)
+  // kRegs registers of two recursions each, every lane doing tone_rms()'s operations in its order, (v + c s1) - s2;
+  // six registers keep the state of twelve recursions in the sixteen without spilling. A last, partial group
+  // repeats its last frequency in the spare lanes (cheaper than running the rest one by one).
+  constexpr int kRegs = 6, kGroup = 2 * kRegs;
+  for (std::size_t i = 0; i < hz.size(); i += kGroup) {
+    double coeff[kGroup];
+    for (int j = 0; j < kGroup; ++j)
+      coeff[j] = 2 * std::cos(2 * std::numbers::pi * hz[std::min(i + std::size_t(j), hz.size() - 1)] / fs);
+    __m128d c[kRegs], s1[kRegs], s2[kRegs];
+    for (int r = 0; r < kRegs; ++r)
+      c[r] = _mm_set_pd(coeff[2 * r + 1], coeff[2 * r]), s1[r] = _mm_setzero_pd(), s2[r] = _mm_setzero_pd();
+    for (float v : x) {
+      const __m128d in = _mm_set1_pd(double(v));
+#pragma GCC unroll 6
+      for (int r = 0; r < kRegs; ++r) {
+        const __m128d s = _mm_sub_pd(_mm_add_pd(in, _mm_mul_pd(c[r], s1[r])), s2[r]);
+        s2[r] = s1[r], s1[r] = s;
+      }
+    }
+    for (int r = 0; r < kRegs; ++r) {
+      double a[2], b[2];
+      _mm_storeu_pd(a, s1[r]), _mm_storeu_pd(b, s2[r]);
+      for (int lane = 0; lane < 2; ++lane) {
+        const std::size_t k = i + std::size_t(2 * r + lane);
+        if (k >= hz.size() || hz[k] >= fs / 2) continue;  // a spare lane; past Nyquist 0, as tone_rms() gives
+        const double p1 = a[lane], p2 = b[lane], cf = coeff[2 * r + lane];
+        const double power = p1 * p1 + p2 * p2 - cf * p1 * p2;
+        out[k] = std::sqrt(2 * power) / double(x.size());
+      }
+    }
+  }
+#else
+  for (std::size_t i = 0; i < hz.size(); ++i) out[i] = tone_rms(x, fs, hz[i]);
+#endif
+  return out;
+}
+
 double detect_mains(const LeadSet& set) {
   double best = 0, best_hz = 0;
   // Mains is stationary and common to the leads: 4 s of up to 4 leads decide it (Goertzel on more costs time for nothing).

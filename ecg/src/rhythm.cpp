@@ -24,10 +24,13 @@ bool flutter_waves(const LeadSet& s, const Analysis& a) {
     if (!l || !m) continue;
     const std::vector<float> res = qrs_t_cancelled(*l, *m, a, 0.08, 0.45);
     double best = 0, best_hz = 0, total = 0;
-    for (double hz = 2.0; hz <= 9.0; hz += 0.1) {
-      const double p = tone_rms(res, fs, hz);
+    std::vector<double> freqs;
+    for (double hz = 2.0; hz <= 9.0; hz += 0.1) freqs.push_back(hz);
+    const std::vector<double> tone = tone_rms_many(res, fs, freqs);
+    for (std::size_t i = 0; i < freqs.size(); ++i) {
+      const double p = tone[i];
       total += p;
-      if (p > best) best = p, best_hz = hz;
+      if (p > best) best = p, best_hz = freqs[i];
     }
     const double mean = total / 71.0;
     if (best_hz >= 3.8 && best_hz <= 6.0 && best > 3.0 * mean && best > 25) return true;

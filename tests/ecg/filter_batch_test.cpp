@@ -116,3 +116,23 @@ TEST_CASE("On a 2-lead recording only the lead with muscle noise is called noisy
     CHECK(flagged == 1);
   }
 }
+
+TEST_CASE("Goertzel tones at many frequencies at once equal the tones computed one at a time", "[ecg][filters]") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> g(0, 100);
+  for (std::size_t n : {std::size_t(1), std::size_t(37), std::size_t(5000), std::size_t(22670)}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = g(rng);
+    // The VF check's grid (117 frequencies, not a multiple of eight) and a few at or past Nyquist.
+    std::vector<double> hz;
+    for (double f = 1.0; f <= 30.0; f += 0.25) hz.push_back(f);
+    for (double f : {124.0, 125.0, 200.0}) hz.push_back(f);
+    const auto many = tone_rms_many(x, 250, hz);
+    REQUIRE(many.size() == hz.size());
+    for (std::size_t i = 0; i < hz.size(); ++i) {
+      INFO("n " << n << " hz " << hz[i]);
+      CHECK(many[i] == tone_rms(x, 250, hz[i]));  // bit for bit
+    }
+  }
+  CHECK(tone_rms_many({}, 250, std::vector<double>(9, 10.0)) == std::vector<double>(9, 0.0));
+}

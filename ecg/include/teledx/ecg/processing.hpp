@@ -15,6 +15,10 @@ std::vector<float> notch_filter(std::span<const float> x, double fs, double main
 std::vector<float> lowpass_filter(std::span<const float> x, double fs, double cutoff_hz);
 /// RMS amplitude (µV) of the `hz` component, measured with the Goertzel algorithm over the whole signal.
 double tone_rms(std::span<const float> x, double fs, double hz);
+/// tone_rms() at each of the frequencies `hz`, bit-identical to one call per frequency: eight frequencies share each
+/// pass over the samples (each Goertzel recursion is bound by its own latency, so eight interleaved cost about what
+/// one did). The VF and flutter checks' spectra of a 12-lead record took 100-200 ms one frequency at a time.
+std::vector<double> tone_rms_many(std::span<const float> x, double fs, std::span<const double> hz);
 /// Mains frequency to remove (50 or 60) when its interference clearly stands above the neighbouring band, else 0.
 double detect_mains(const LeadSet& set);
 
