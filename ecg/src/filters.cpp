@@ -280,10 +280,12 @@ double detect_mains(const LeadSet& set) {
   for (std::size_t li = 0; li < set.leads.size() && li < 4; ++li) {
     const auto& l = set.leads[li];
     std::span<const float> x(l.uv.data(), std::min<std::size_t>(l.uv.size(), std::size_t(4 * set.sample_rate_hz)));
-    for (double hz : {50.0, 60.0}) {
-      const double tone = tone_rms(x, set.sample_rate_hz, hz);
-      const double ref = (tone_rms(x, set.sample_rate_hz, hz - 4) + tone_rms(x, set.sample_rate_hz, hz + 4)) / 2;
-      if (tone > 8 && tone > 4 * ref && tone > best) best = tone, best_hz = hz;
+    // Both mains frequencies and their neighbours in one pass over the samples.
+    static constexpr double kHz[] = {50.0, 46.0, 54.0, 60.0, 56.0, 64.0};
+    const std::vector<double> t = tone_rms_many(x, set.sample_rate_hz, kHz);
+    for (std::size_t i = 0; i < 6; i += 3) {
+      const double tone = t[i], ref = (t[i + 1] + t[i + 2]) / 2;
+      if (tone > 8 && tone > 4 * ref && tone > best) best = tone, best_hz = kHz[i];
     }
   }
   return best_hz;
