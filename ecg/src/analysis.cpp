@@ -62,6 +62,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::st_statements(a);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor);
   // After the leads found off or noisy and the electrodes found swapped:
+  detail::atrial_origin_statements(a);
   detail::axis_statements(a);
   detail::bundle_branch_statements(a);
   detail::t_wave_statements(a);

@@ -147,6 +147,8 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.incomplete_rbbb': ['不完全性右束支传导阻滞', 'Incomplete right bundle branch block'],
   'ecgflag.code.left_anterior_fascicular_block': ['左前分支阻滞', 'Left anterior fascicular block'],
   'ecgflag.code.sinus_arrhythmia': ['窦性心律不齐', 'Sinus arrhythmia'],
+  'ecgflag.code.ectopic_atrial_rhythm': ['房性心律（疑似）', 'Ectopic atrial rhythm (suspected)'],
+  'ecgflag.code.junctional_rhythm': ['交界性心律（疑似）', 'Junctional rhythm (suspected)'],
   'ecgflag.code.supraventricular_premature_beats': ['室上性早搏', 'Supraventricular premature beats'],
   'ecgflag.code.complete_lbbb': ['完全性左束支传导阻滞', 'Complete left bundle branch block'],
   'ecgflag.code.t_wave_changes': ['T 波改变', 'T wave changes'],
