@@ -73,8 +73,9 @@ void atrial_origin_statements(Analysis& a) {
             std::string(zh) + "（疑似）：逆行 P 波，" + details_zh};
   }
   *sinus = said;
-  // Breathing's swing of the sinus rate is the sinus node's; the statement would name a node not leading.
-  std::erase_if(a.rhythm, [](const Statement& s) { return s.code == "sinus_arrhythmia"; });
+  // Breathing's swing of the sinus rate is the sinus node's; the statement would name a node not leading. A
+  // retrograde P wave's short PR is the junction's own timing, not a fast forward conduction.
+  std::erase_if(a.rhythm, [](const Statement& s) { return s.code == "sinus_arrhythmia" || s.code == "short_pr"; });
 }
 
 }  // namespace teledx::ecg::detail

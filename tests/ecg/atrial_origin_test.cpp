@@ -127,3 +127,18 @@ TEST_CASE("swapped right arm and left leg electrodes on a horizontal heart are n
   low.p_axis = -80;
   CHECK(origin_of(low).code == "ectopic_atrial_rhythm");
 }
+
+TEST_CASE("an upright P wave 100 ms before the QRS is sinus rhythm with a short PR, a retrograde one is not") {
+  auto codes = [](const Synth& s) {
+    std::string out;
+    for (const auto& st : analyze(synth_ecg(s)).rhythm)
+      if (st.code.rfind("sinus_", 0) == 0 || st.code == "short_pr" || st.code == "junctional_rhythm") out += st.code + " ";
+    return out;
+  };
+  const Synth sinus_short = low_p(60, 100, 75);
+  CHECK(codes(sinus_short) == "sinus_rhythm short_pr ");
+  for (const auto& st : analyze(synth_ecg(sinus_short)).rhythm)
+    if (st.code == "short_pr") CHECK(st.text_zh.rfind("短 PR 间期（PR 1", 0) == 0);
+  CHECK(codes(low_p(60, 160, 75)) == "sinus_rhythm ");
+  CHECK(codes(low_p(-60, 100, 75)) == "junctional_rhythm ");
+}
