@@ -44,10 +44,14 @@ std::vector<std::int64_t> atrial_peaks(const LeadSet& s, const Analysis& a) {
   std::vector<std::int64_t> peaks;
   if (!used) return peaks;
   for (auto& v : rms) v = std::max(0.0, v / used);
-  // Blank the QRS neighbourhoods, where cancellation leaves residue.
-  for (const auto& b : a.beats)
-    for (std::int64_t k = b.r - std::int64_t(0.06 * fs); k <= b.r + std::int64_t(0.08 * fs); ++k)
-      if (k >= 0 && k < n) rms[std::size_t(k)] = 0;
+  // Blank the QRS neighbourhoods, where cancellation leaves residue; an ectopic beat's whole QRS-T, which is not the
+  // median's and leaves its difference from it (a ventricular beat's wide QRS starts earlier before its R, too).
+  for (const auto& b : a.beats) {
+    const bool ectopic = b.type != BeatType::Normal;
+    const std::int64_t from = b.r - std::int64_t((ectopic ? 0.1 : 0.06) * fs);
+    const std::int64_t to = b.r + std::int64_t((ectopic ? after_s : 0.08) * fs);
+    for (std::int64_t k = std::max<std::int64_t>(from, 0); k <= to && k < n; ++k) rms[std::size_t(k)] = 0;
+  }
   // The 97th percentile of at most 20,000 samples spread over the record: as good a level, and on a 30-min record
   // sorting every sample was most of this check's time.
   const std::size_t stride = std::max<std::size_t>(1, rms.size() / 20000);
@@ -92,11 +96,19 @@ std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWa
   const double fs = a.sample_rate_hz;
   const auto& b = a.beats;
   if (b.size() < 4 || a.median.leads.empty()) return std::nullopt;
-  for (const auto& x : b)
-    if (x.type != BeatType::Normal) return std::nullopt;  // ectopic beats have their own pauses
   const auto& p = atrial.peaks();
   const auto pp = regular_pp(p);
   if (!pp) return std::nullopt;
+  // An ectopic beat has pauses of its own: the atrial wave after a ventricular premature beat finds the ventricles
+  // refractory and is not conducted (its compensatory pause looks like a dropped beat), and one hidden in its QRS-T
+  // is missed. Waves from 100 ms before an ectopic beat to 600 ms after it, and waves whose next QRS is ectopic,
+  // are passed over as unknown; the cycles elsewhere still tell a block. (Before, one ectopic beat anywhere left a
+  // Wenckebach ECG without its statement.)
+  auto near_ectopic = [&](std::int64_t t) {
+    for (const auto& x : b)
+      if (x.type != BeatType::Normal && t > x.r - std::int64_t(0.1 * fs) && t < x.r + std::int64_t(0.6 * fs)) return true;
+    return false;
+  };
   // Each atrial wave is conducted when a QRS follows it before the next wave, at a P-R distance a conducted beat
   // can have (80-500 ms from the P wave's peak to the R); blocked when the next atrial wave comes first, on time (so
   // not a premature atrial wave that found the node refractory: a blocked APC, no AV block).
@@ -104,11 +116,18 @@ std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWa
   std::vector<double> pr_before, pr_after;  // P-R of the beat before each blocked wave and of the one after it
   double last_pr = -1;
   std::size_t conducted = 0;
+  // A wave whose fate is unknown breaks the sequence: the PR before a drop is compared with the PR right after it,
+  // not with a later beat's (which a Wenckebach cycle has lengthened again).
+  auto unknown = [&] {
+    last_pr = -1;
+    if (pr_after.size() < pr_before.size()) pr_before.pop_back();
+  };
   for (std::size_t j = 0; j + 1 < p.size(); ++j) {
     const double gap = double(p[j + 1] - p[j]);
-    if (std::abs(gap - *pp) >= 0.15 * *pp) { last_pr = -1; continue; }  // a wave missed or an extra one: unknown
+    if (std::abs(gap - *pp) >= 0.15 * *pp) { unknown(); continue; }  // a wave missed or an extra one
     const auto r = std::upper_bound(b.begin(), b.end(), p[j], [](std::int64_t t, const Beat& x) { return t < x.r; });
     if (r == b.end()) break;
+    if (near_ectopic(p[j]) || r->type != BeatType::Normal) { unknown(); continue; }
     const double pr_ms = double(r->r - p[j]) * 1000.0 / fs;
     if (r->r < p[j + 1]) {
       if (pr_ms < 80 || pr_ms > 500) return std::nullopt;  // a QRS that no atrial wave explains
@@ -118,7 +137,8 @@ std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWa
     } else if (last_pr > 0) {
       // A dropped beat leaves a pause: the beats around the blocked wave stand more than one and a half atrial
       // cycles apart (a residue of a wide QRS-T taken for an atrial wave between regular beats does not).
-      if (r == b.begin() || double(r->r - (r - 1)->r) < 1.5 * *pp) return std::nullopt;
+      if (r == b.begin() || (r - 1)->type != BeatType::Normal) { unknown(); continue; }
+      if (double(r->r - (r - 1)->r) < 1.5 * *pp) return std::nullopt;
       ++out.blocked;
       pr_before.push_back(last_pr);
       last_pr = -1;

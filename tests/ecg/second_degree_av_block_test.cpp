@@ -2,6 +2,8 @@
 // look-alikes that are no block, and the development records, none of which is labelled with one.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <string>
 
@@ -115,6 +117,44 @@ TEST_CASE("a sinus pause and a blocked premature atrial beat are not second-degr
   CHECK(block_text(analyze(synth_ecg(apc))).empty());
   // Regular sinus rhythm.
   CHECK(block_text(analyze(synth_ecg(Synth{}))).empty());
+}
+
+/// A ventricular premature beat (wide, no P wave, its T the other way) at `t` seconds, added to `w` made from `s`.
+Waveform with_pvc(const Synth& s, double t) {
+  Waveform w = synth_ecg(s);
+  Synth v = s;
+  v.p_waves = false, v.p_times.clear(), v.r_times = {t};
+  v.wide_monophasic = true, v.qrs_ms = 140, v.qt_ms = 420, v.qrs_axis = -30, v.noise_uv = 0;
+  teledx::ecg::test::add_signals(w, synth_ecg(v));
+  return w;
+}
+
+TEST_CASE("a Wenckebach cycle is still Mobitz I with a ventricular premature beat among its beats") {
+  // Atria at 75/min, 4:3 cycles; a PVC 390 ms after a conducted beat, the next P wave hidden in its QRS-T (its
+  // beat still comes, an interpolated PVC). Before, one ectopic beat anywhere silenced the check.
+  const Synth s = block_cycles(0.8, 4, {0.16, 0.24, 0.28});
+  const auto a = analyze(with_pvc(s, 3.66 + 0.39));
+  INFO(block_text(a));
+  int ventricular = 0;
+  for (const auto& b : a.beats) ventricular += b.type == BeatType::Ventricular;
+  CHECK(ventricular == 1);
+  CHECK(block_text(a).rfind("second_degree_av_block_mobitz_i: ", 0) == 0);
+}
+
+TEST_CASE("a ventricular premature beat's compensatory pause is no second-degree AV block") {
+  // Sinus rhythm at 75/min; a PVC 440 ms after a beat, and the P wave 200 ms after it finds the ventricles refractory:
+  // no QRS until the next P wave, a pause of two cycles around the PVC, as a dropped beat's.
+  Synth s;
+  s.seconds = 12, s.pr_ms = 160;
+  for (double t = 0.46; t < 11.3; t += 0.8)
+    if (std::abs(t - 4.46) > 0.01) s.r_times.push_back(t);
+  for (double t : s.r_times) s.p_times.push_back(t - 0.16);
+  s.p_times.push_back(4.3);
+  std::sort(s.p_times.begin(), s.p_times.end());
+  const auto a = analyze(with_pvc(s, 3.66 + 0.44));
+  INFO(block_text(a));
+  CHECK(block_statement(a) == nullptr);
+  CHECK((has(a.rhythm, "sinus_rhythm") || has(a.rhythm, "sinus_arrhythmia")));
 }
 
 TEST_CASE("no AV block beyond the first degree on the development records none of which has one") {
