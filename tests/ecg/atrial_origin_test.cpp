@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "electrode_swaps.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 
@@ -101,19 +102,7 @@ TEST_CASE("swapped right arm and left leg electrodes on a horizontal heart are n
   // electrode check, which asks for a P axis beyond -90°, stays silent), but so does the T wave.
   Synth s;
   s.p_axis = 20, s.qrs_axis = 20, s.t_axis = 20;
-  Waveform w = synth_ecg(s);
-  auto lead = [&](Lead id) -> std::vector<float>& {
-    for (auto& l : w.leads)
-      if (l.lead == id) return l.uv;
-    throw std::logic_error("lead");
-  };
-  auto inverted = [](std::vector<float> v) {
-    for (auto& x : v) x = -x;
-    return v;
-  };
-  const auto i = lead(Lead::I), iii = lead(Lead::III);
-  lead(Lead::I) = inverted(iii), lead(Lead::III) = inverted(i), lead(Lead::II) = inverted(lead(Lead::II));
-  std::swap(lead(Lead::aVR), lead(Lead::aVF));
+  const Waveform w = teledx::ecg::test::right_arm_left_leg_swapped(synth_ecg(s));
   const Analysis a = analyze(w);
   REQUIRE(a.measurements.p_axis);
   CHECK(*a.measurements.p_axis < -60);

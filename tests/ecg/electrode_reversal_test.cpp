@@ -5,49 +5,22 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <stdexcept>
 #include <string>
 
 #include "ecg_test_data.hpp"
+#include "electrode_swaps.hpp"
 #include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/readers.hpp"
 
 using namespace teledx::ecg;
+using teledx::ecg::test::arms_swapped;
 using teledx::ecg::test::has;
+using teledx::ecg::test::lead_of;
+using teledx::ecg::test::right_arm_left_leg_swapped;
 
 namespace {
-
-std::vector<float>& lead_of(Waveform& w, Lead l) {
-  for (auto& x : w.leads)
-    if (x.lead == l) return x.uv;
-  throw std::logic_error("lead missing");
-}
-
-void invert(std::vector<float>& v) {
-  for (auto& x : v) x = -x;
-}
-
-/// Left and right arm swapped: I inverted, II <-> III, aVR <-> aVL.
-Waveform arms_swapped(Waveform w) {
-  invert(lead_of(w, Lead::I));
-  std::swap(lead_of(w, Lead::II), lead_of(w, Lead::III));
-  std::swap(lead_of(w, Lead::aVR), lead_of(w, Lead::aVL));
-  return w;
-}
-
-/// Right arm and left leg swapped: I reads -III, II inverted, III reads -I, aVR <-> aVF.
-Waveform right_arm_left_leg_swapped(Waveform w) {
-  auto i = lead_of(w, Lead::I);
-  lead_of(w, Lead::I) = lead_of(w, Lead::III);
-  invert(lead_of(w, Lead::I));
-  lead_of(w, Lead::III) = i;
-  invert(lead_of(w, Lead::III));
-  invert(lead_of(w, Lead::II));
-  std::swap(lead_of(w, Lead::aVR), lead_of(w, Lead::aVF));
-  return w;
-}
 
 bool reversal_called(const Waveform& w) { return has(analyze(w).quality, "limb_lead_reversal_suspected"); }
 

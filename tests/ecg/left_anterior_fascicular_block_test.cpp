@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "electrode_swaps.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 
@@ -77,16 +78,7 @@ TEST_CASE("swapped arm electrodes or aVL off leave the fascicular block unsaid")
   Synth off = fascicular(-60);
   off.flat = {Lead::aVL};
   CHECK(frontal_codes(analyze(synth_ecg(off))).find("left_anterior_fascicular_block") == std::string::npos);
-  // Arms swapped: I inverted, II and III exchanged, aVR and aVL exchanged.
-  Waveform w = synth_ecg(fascicular(-60));
-  auto lead = [&](Lead id) -> std::vector<float>& {
-    for (auto& l : w.leads)
-      if (l.lead == id) return l.uv;
-    throw std::logic_error("lead");
-  };
-  for (auto& v : lead(Lead::I)) v = -v;
-  std::swap(lead(Lead::II), lead(Lead::III));
-  std::swap(lead(Lead::aVR), lead(Lead::aVL));
+  const Waveform w = teledx::ecg::test::arms_swapped(synth_ecg(fascicular(-60)));
   const auto swapped = analyze(w);
   CHECK(frontal_codes(swapped).find("left_anterior_fascicular_block") == std::string::npos);
 }
