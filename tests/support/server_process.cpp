@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -19,7 +20,32 @@
 
 namespace teledx::test {
 
+namespace {
+
+/// Whether a TCP port can be bound on 127.0.0.1 right now.
+bool bindable(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 std::uint16_t free_port() {
+  // Below Linux's ephemeral range (32768-60999): a port the kernel hands out for bind(0) is also the kind it gives
+  // every outgoing connection as its source port, so a client socket of a test running beside this one could take it
+  // before the server binds it (CI: "The DICOM port ... cannot be opened (Address already in use)"). Drawn at random
+  // so that tests started together rarely draw the same one; ServerProcess retries when one still does.
+  static thread_local std::mt19937 rng(std::random_device{}() ^ std::uint32_t(::getpid()));
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 200; ++attempt)
+    if (const auto port = std::uint16_t(pick(rng)); bindable(port)) return port;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -37,34 +63,44 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::st
     : data_dir_(std::move(data_dir)) {
   std::filesystem::create_directories(data_dir_);
   log_file_ = data_dir_.parent_path() / (data_dir_.filename().string() + ".log");
-  http_port_ = free_port();
-  dicom_port_ = free_port();
-  std::vector<std::string> args{TELEDX_BINARY, "--data-dir", data_dir_.string(), "--http-address", "127.0.0.1",
-                                "--http-port", std::to_string(http_port_), "--dicom-port", std::to_string(dicom_port_)};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  HttpClient client(http_port_);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (client.get("/healthz").status == 200) return;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      FAIL("teledx exited during start-up:\n" << output());
+  // A port taken between free_port() and the server's bind (another test's server or client got it first) makes
+  // the server exit at once, naming the port: start again on other ports, up to three times.
+  for (int attempt = 1;; ++attempt) {
+    http_port_ = free_port();
+    dicom_port_ = free_port();
+    std::vector<std::string> args{TELEDX_BINARY, "--data-dir", data_dir_.string(), "--http-address", "127.0.0.1",
+                                  "--http-port", std::to_string(http_port_), "--dicom-port", std::to_string(dicom_port_)};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::error_code ec;
+    std::filesystem::remove(log_file_, ec);  // a retry's log is the one the test reads
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    HttpClient client(http_port_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    bool exited = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (client.get("/healthz").status == 200) return;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        exited = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!exited) FAIL("teledx did not answer /healthz within 20 s:\n" << output());
+    if (attempt >= 3 || output().find("Address already in use") == std::string::npos)
+      FAIL("teledx exited during start-up:\n" << output());
   }
-  FAIL("teledx did not answer /healthz within 20 s:\n" << output());
 }
 
 ServerProcess::~ServerProcess() {

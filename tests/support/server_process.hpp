@@ -8,7 +8,8 @@
 
 namespace teledx::test {
 
-/// A free TCP port on 127.0.0.1 (bound and released; tiny race accepted in tests).
+/// A free TCP port on 127.0.0.1, below the ephemeral range (bound and released: another process may still take it
+/// before it is used, which ServerProcess retries on).
 std::uint16_t free_port();
 
 /// The real teledx binary, started on free loopback ports with its own data directory.
