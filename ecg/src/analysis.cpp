@@ -67,6 +67,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::bundle_branch_statements(a);
   detail::t_wave_statements(a);
   detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
+  detail::q_wave_statements(a);
   detail::critical_flags(a, cond, hf_rms);
   return a;
 }

@@ -102,6 +102,10 @@ bool lead_off_or_noisy(const Analysis& a, Lead lead);
 /// meet an adult's voltage criteria (thresholds by the patient's sex where they differ; none for a wide or paced
 /// QRS, nor under 18 years at the recording). After quality_statements: a lead off or noisy is not low.
 void voltage_statements(Analysis& a, const PatientInfo& patient, const std::string& acquisition_time);
+/// "Pathological Q waves" in a wall's contiguous leads (Fourth Universal Definition of MI; q_waves.cpp): not beside
+/// pacing, left bundle branch block, a wide QRS other than a right bundle branch block, left ventricular high voltage
+/// or a short PR, nor in a lead off or noisy. After voltage_statements.
+void q_wave_statements(Analysis& a);
 /// An ectopic atrial or junctional rhythm in place of the sinus statement when the median beat's P wave, at a steady
 /// PR, is inverted in II, III and aVF (P axis from -30° to -90°; not beside an AV block, with a limb lead off or noisy,
 /// swapped limb electrodes or an unsteady tracing). After quality_statements (atrial_origin.cpp).

@@ -91,6 +91,11 @@ bool calls_ectopic_origin(const Analysis& an) {
                      [](const Statement& s) { return s.code == "ectopic_atrial_rhythm" || s.code == "junctional_rhythm"; });
 }
 
+/// Pathological Q waves (q_waves.cpp): a swap the check missed puts an all-negative QRS in a limb lead.
+bool calls_q_waves(const Analysis& an) {
+  return std::any_of(an.rhythm.begin(), an.rhythm.end(), [](const Statement& s) { return s.code == "pathological_q_waves"; });
+}
+
 bool calls_flutter(const Analysis& an) {
   return std::any_of(an.rhythm.begin(), an.rhythm.end(), [](const Statement& s) { return s.code == "atrial_flutter"; });
 }
@@ -140,8 +145,8 @@ int run_electrodes(const fs::path& data) {
   const auto shakes = tremors();
   std::vector<TremorTally> shaken(shakes.size());
   int flutter_as_recorded = 0, tremor_as_recorded = 0;
-  std::vector<int> called(kinds.size(), 0), ectopic(kinds.size(), 0);
-  int ectopic_as_recorded = 0;
+  std::vector<int> called(kinds.size(), 0), ectopic(kinds.size(), 0), new_q(kinds.size(), 0);
+  int ectopic_as_recorded = 0, q_as_recorded = 0;
   int n = 0, false_as_recorded = 0, false_lead_off = 0, lead_off_cases = 0;
   for (const auto& rec : records) {
     auto w = read_wfdb_file(dir / (rec + ".hea"));
@@ -153,6 +158,7 @@ int run_electrodes(const fs::path& data) {
     ++n;
     const Analysis clean = analyze(*w);
     ectopic_as_recorded += calls_ectopic_origin(clean);
+    q_as_recorded += calls_q_waves(clean);
     tremor_as_recorded += says(clean, "limb_tremor");
     flutter_as_recorded += calls_flutter(clean);
     for (std::size_t k = 0; k < shakes.size(); ++k) {
@@ -170,6 +176,7 @@ int run_electrodes(const fs::path& data) {
       const Analysis swapped = analyze(m);
       called[k] += says(swapped, kinds[k].code, kinds[k].pair);
       ectopic[k] += calls_ectopic_origin(swapped);
+      new_q[k] += calls_q_waves(swapped) && !calls_q_waves(clean);
     }
     // One lead off (flat) at a time: its own statement says so; a misplacement must not be called for it.
     for (std::size_t l = 0; l < w->leads.size(); ++l) {
@@ -181,11 +188,12 @@ int run_electrodes(const fs::path& data) {
   }
   std::printf("LUDB electrode misplacements made in software, %d 12-lead records (called = the right statement; for\n"
               "a chest swap, naming the right pair; ectopic = an ectopic atrial or junctional rhythm stated from the\n"
-              "turned P wave; as recorded: %d):\n",
-              n, ectopic_as_recorded);
+              "turned P wave; as recorded: %d; new Q = pathological Q waves stated where the record as recorded has\n"
+              "none; as recorded: %d):\n",
+              n, ectopic_as_recorded, q_as_recorded);
   for (std::size_t k = 0; k < kinds.size(); ++k)
-    std::printf("  %-13s called %3d of %d (%5.1f %%)  ectopic %d\n", kinds[k].name.c_str(), called[k], n,
-                n ? 100.0 * called[k] / n : 0.0, ectopic[k]);
+    std::printf("  %-13s called %3d of %d (%5.1f %%)  ectopic %d  new Q %d\n", kinds[k].name.c_str(), called[k], n,
+                n ? 100.0 * called[k] / n : 0.0, ectopic[k], new_q[k]);
   std::printf("  false calls: %d of %d records as recorded; %d of %d with one lead off\n", false_as_recorded, n,
               false_lead_off, lead_off_cases);
   std::printf("\nLUDB with a synthetic tremor at limb electrodes (add_limb_tremor: uV = the left arm's and left leg's\n"

@@ -58,6 +58,7 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   s = {}, s.qrs_axis = -60, s.initial_axis = 120, add("left anterior fascicular block", s);
   s = {}, s.p_axis = -60, add("ectopic atrial rhythm", s);
   s = {}, s.p_axis = -60, s.pr_ms = 100, s.p_ms = 60, s.hr = 50, add("junctional escape rhythm", s);
+  s = {}, s.q_ms = {{Lead::II, 40}, {Lead::III, 40}, {Lead::aVF, 40}}, add("inferior Q waves", s);
   s = {}, s.pr_ms = 100, s.p_ms = 60, add("short PR", s);
   out.emplace_back("right bundle branch block", teledx::ecg::test::right_bundle_branch_block());
   out.emplace_back("incomplete right bundle branch block", teledx::ecg::test::right_bundle_branch_block({}, 20, 300));
@@ -169,7 +170,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb", "sinus_arrhythmia",
         "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i",
         "second_degree_av_block_2to1", "high_grade_av_block", "left_anterior_fascicular_block", "complete_rbbb",
-        "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr"}) {
+        "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr", "pathological_q_waves"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

@@ -28,6 +28,10 @@ struct Synth {
   std::optional<double> initial_axis;
   bool wide_monophasic = false;  // ventricular morphology: one broad R, T of opposite polarity
   std::map<Lead, double> st_uv;  // ST shift per lead
+  /// A Q wave of this duration (ms) and q_uv deep starting the lead's QRS, its R after it; a duration of qrs_ms or
+  /// more makes a QS complex (the lead's QRS all negative).
+  std::map<Lead, double> q_ms;
+  double q_uv = 400;
   double noise_uv = 8, mains_hz = 0, mains_uv = 0, fibrillation_uv = 0;
   std::vector<Lead> flat;        // electrodes off
 };
@@ -78,9 +82,15 @@ inline Waveform synth_ecg(const Synth& o) {
           v += o.r_uv * kq * hann(t, q, q + qrs);
           v -= o.t_uv * 1.5 * kq * hann(t, q + qrs + 0.04, q + qt);
         } else {
-          v += o.r_uv * kq * (-0.12 * hann(t, q, q + 0.22 * qrs) + hann(t, q + 0.15 * qrs, q + 0.6 * qrs) -
-                              0.3 * hann(t, q + 0.55 * qrs, q + qrs));
-          if (kq0 != kq) v -= o.r_uv * 0.12 * (kq0 - kq) * hann(t, q, q + 0.22 * qrs);
+          if (const auto q_wave = o.q_ms.find(leads[li]); q_wave != o.q_ms.end()) {
+            const double qd = std::min(q_wave->second / 1000, qrs);
+            if (t > q && t < q + qd) v -= o.q_uv * std::sin(std::numbers::pi * (t - q) / qd);
+            if (qd < qrs) v += o.r_uv * std::abs(kq) * hann(t, q + qd, q + qrs);
+          } else {
+            v += o.r_uv * kq * (-0.12 * hann(t, q, q + 0.22 * qrs) + hann(t, q + 0.15 * qrs, q + 0.6 * qrs) -
+                                0.3 * hann(t, q + 0.55 * qrs, q + qrs));
+            if (kq0 != kq) v -= o.r_uv * 0.12 * (kq0 - kq) * hann(t, q, q + 0.22 * qrs);
+          }
           const double t0 = q + qrs + 0.3 * (qt - qrs), peak = t0 + 0.6 * (q + qt - t0);
           if (t > t0 && t < q + qt)
             v += o.t_uv * kt * (t < peak ? hann(t, t0, 2 * peak - t0) : hann(t, 2 * peak - (q + qt), q + qt));

@@ -150,6 +150,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.ectopic_atrial_rhythm': ['房性心律（疑似）', 'Ectopic atrial rhythm (suspected)'],
   'ecgflag.code.junctional_rhythm': ['交界性心律（疑似）', 'Junctional rhythm (suspected)'],
   'ecgflag.code.short_pr': ['短 PR 间期', 'Short PR interval'],
+  'ecgflag.code.pathological_q_waves': ['异常 Q 波', 'Pathological Q waves'],
   'ecgflag.code.supraventricular_premature_beats': ['室上性早搏', 'Supraventricular premature beats'],
   'ecgflag.code.complete_lbbb': ['完全性左束支传导阻滞', 'Complete left bundle branch block'],
   'ecgflag.code.t_wave_changes': ['T 波改变', 'T wave changes'],
