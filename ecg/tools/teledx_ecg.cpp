@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "eval.hpp"
+#include "teledx/core/process_memory.hpp"
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/evaluation.hpp"
 #include "teledx/ecg/processing.hpp"
@@ -219,6 +220,8 @@ int usage() {
 int main(int argc, char** argv) {
   using namespace teledx::ecg::eval;
   const std::vector<std::string> args(argv + 1, argv + argc);
+  // As the server does: one analysis after another reuses the memory of the one before.
+  teledx::keep_freed_memory_for_reuse();
   if (args.size() >= 2 && args[0] == "measure") return run_measure({args.begin() + 1, args.end()});
   if (args.size() < 3 || args[0] != "eval") return usage();
   const std::string& what = args[1];

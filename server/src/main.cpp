@@ -9,6 +9,7 @@
 #include "seed.hpp"
 #include "study_routing.hpp"
 #include "teledx/core/log.hpp"
+#include "teledx/core/process_memory.hpp"
 #include "teledx/server/config.hpp"
 #include "teledx/server/http_server.hpp"
 #include "teledx/server/services.hpp"
@@ -160,6 +161,9 @@ int main(int argc, char** argv) {
     case Command::Kind::AuditVerify: return run_audit_verify(cmd->config);
     case Command::Kind::Serve: break;
   }
+  // The server parses, analyses and renders exams one after another: their working memory is reused, not unmapped
+  // and faulted in again each time.
+  teledx::keep_freed_memory_for_reuse();
   try {
     return run_serve(cmd->config);
   } catch (const std::exception& e) {
