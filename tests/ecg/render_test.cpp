@@ -1,9 +1,14 @@
 #include "teledx/ecg/render.hpp"
 
+#include <cairo.h>
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "ecg_test_data.hpp"
 #include "support/temp_dir.hpp"
@@ -11,6 +16,27 @@
 #include "teledx/ecg/readers.hpp"
 
 using namespace teledx::ecg;
+
+namespace {
+
+/// The PDF's text as pdftotext (poppler) reads it back, and pdfinfo's report in `info`; nullopt when poppler's
+/// tools are not installed.
+std::optional<std::string> pdf_text(const std::vector<std::uint8_t>& pdf, std::string* info = nullptr) {
+  if (std::system("command -v pdfinfo >/dev/null 2>&1") != 0) return std::nullopt;
+  teledx::test::TempDir dir;
+  const auto file = dir.path() / "ecg.pdf", info_file = dir.path() / "info.txt", txt = dir.path() / "text.txt";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(pdf.data()), std::streamsize(pdf.size()));
+  }
+  REQUIRE(std::system(("pdfinfo " + file.string() + " > " + info_file.string()).c_str()) == 0);
+  REQUIRE(std::system(("pdftotext " + file.string() + " " + txt.string()).c_str()) == 0);
+  std::ifstream i(info_file), t(txt);
+  if (info) *info = std::string((std::istreambuf_iterator<char>(i)), {});
+  return std::string((std::istreambuf_iterator<char>(t)), {});
+}
+
+}  // namespace
 
 TEST_CASE("The viewer JSON lays out 3x4 plus a rhythm strip with decimated microvolt samples", "[ecg]") {
   test::Synth s;
@@ -95,18 +121,9 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
   CHECK(std::string(pdf->begin(), pdf->begin() + 5) == "%PDF-");
   // Page width = 12 mm margin + 4 columns x 2.5 s x 25 mm/s + 5 mm = 267 mm; pdftotext (poppler) reads the
   // text back when it is installed, which proves the title and header were laid out as text, not pixels.
-  teledx::test::TempDir dir;
-  const auto file = dir.path() / "ecg.pdf";
-  {
-    std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(pdf->data()), std::streamsize(pdf->size()));
-  }
-  if (std::system("command -v pdfinfo >/dev/null 2>&1") == 0) {
-    const auto info = dir.path() / "info.txt", txt = dir.path() / "text.txt";
-    REQUIRE(std::system(("pdfinfo " + file.string() + " > " + info.string()).c_str()) == 0);
-    REQUIRE(std::system(("pdftotext " + file.string() + " " + txt.string()).c_str()) == 0);
-    std::ifstream i(info), t(txt);
-    std::string info_s((std::istreambuf_iterator<char>(i)), {}), text_s((std::istreambuf_iterator<char>(t)), {});
+  std::string info_s;
+  if (const auto text = pdf_text(*pdf, &info_s)) {
+    const std::string& text_s = *text;
     INFO(info_s);
     INFO(text_s);
     const auto pages = info_s.find("Pages:");
@@ -130,4 +147,54 @@ TEST_CASE("The PDF page is the paper layout at true millimetre size with title, 
   }
   Waveform empty;
   CHECK(render_pdf(empty).error().code == teledx::ErrorCode::BadRequest);
+}
+
+TEST_CASE("Statements too long for one line are printed on two, not cut off", "[ecg][png]") {
+  // The Philips sample: sinus bradycardia, inferior ST elevation and inferior Q waves with each lead's Q, about one
+  // and a half of the page's lines at 3 mm. (The PDF's text cannot show a cut: Pango's ellipsis carries the text it
+  // stands for, and pdftotext reads it back whole.) So the PNG's header is read: the band between the measurements'
+  // line and the flags' line holds two lines of text, not one.
+  auto w = read_ecg_file(test::local_data() / "philips_129DYPRG.xml");
+  REQUIRE(w.ok());
+  const auto a = analyze(*w);
+  REQUIRE(a.critical.size() >= 1);  // the flags' line is printed below the statements
+  RenderOptions o;
+  o.px_per_mm = 6;
+  const auto png = render_png(*w, o, &a);
+  REQUIRE(png.ok());
+  struct Reader {
+    const std::vector<std::uint8_t>* bytes;
+    std::size_t at = 0;
+  } reader{&*png};
+  cairo_surface_t* img = cairo_image_surface_create_from_png_stream(
+      [](void* closure, unsigned char* data, unsigned int length) {
+        auto* r = static_cast<Reader*>(closure);
+        if (r->at + length > r->bytes->size()) return CAIRO_STATUS_READ_ERROR;
+        std::copy_n(r->bytes->data() + r->at, length, data);
+        r->at += length;
+        return CAIRO_STATUS_SUCCESS;
+      },
+      &reader);
+  REQUIRE(cairo_surface_status(img) == CAIRO_STATUS_SUCCESS);
+  const int width = cairo_image_surface_get_width(img), stride = cairo_image_surface_get_stride(img);
+  const unsigned char* px = cairo_image_surface_get_data(img);
+  // A row has ink when some pixel is dark grey (the text; the grid is pink, and starts lower).
+  auto inked = [&](int row) {
+    for (int x = 0; x < width; ++x) {
+      const auto* p = px + row * stride + 4 * x;  // BGRA
+      if (p[0] < 120 && p[1] < 120 && p[2] < 120) return true;
+    }
+    return false;
+  };
+  // The header's third line (statements) has its baseline 18 mm down, the flags' line 24 mm: from 13.5 mm (below
+  // the measurements' descenders) to 21 mm (above the flags' capitals), count the runs of inked rows.
+  int lines = 0;
+  bool in_line = false;
+  for (int row = int(13.5 * o.px_per_mm); row < int(21 * o.px_per_mm); ++row) {
+    const bool ink = inked(row);
+    lines += ink && !in_line;
+    in_line = ink;
+  }
+  cairo_surface_destroy(img);
+  CHECK(lines == 2);
 }
