@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
     case Command::Kind::Serve: break;
   }
   // The server parses, analyses and renders exams one after another: their working memory is reused, not unmapped
-  // and faulted in again each time.
+  // and faulted in again (the worker threads' arenas do so already once glibc has adapted its thresholds; this sets
+  // them from the first exam on, and for the main thread too).
   teledx::keep_freed_memory_for_reuse();
   try {
     return run_serve(cmd->config);
