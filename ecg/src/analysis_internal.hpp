@@ -36,6 +36,17 @@ Measurements measure(const Analysis& a);
 /// A lead's level before its QRS, which the axes, ST levels and QRS amplitudes are measured from: the mean of the
 /// 20 ms up to the QRS onset (measurements.cpp).
 double pr_baseline_uv(const LeadSignal& lead, std::int64_t qrs_on, double fs);
+/// One lead of the median beat from its PR level (pr_baseline_uv), for the statements that read the shape of its QRS:
+/// x(k) is the lead at sample k less that level; on and off the median beat's QRS bounds.
+struct MedianLead {
+  const LeadSignal* lead;
+  double base;
+  std::int64_t on, off;
+  double fs;
+  double x(std::int64_t k) const { return double(lead->uv[std::size_t(k)]) - base; }
+};
+/// nullopt when the lead is not recorded, the median beat has no QRS bounds or the lead ends before the QRS does.
+std::optional<MedianLead> median_lead(const Analysis& a, Lead lead);
 /// A regular oscillation that every chest lead carries alike: a limb electrode's tremor, through Wilson's central
 /// terminal (limb_tremor.cpp). `hz` its frequency, `uv` its amplitude in the chest leads (a third of the moving
 /// electrodes' summed potential), `coherence` how alike the six leads carry it (1: identical).

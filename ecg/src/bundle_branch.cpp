@@ -23,13 +23,11 @@ struct QrsShape {
 };
 
 std::optional<QrsShape> shape_of(const Analysis& a, Lead lead) {
-  const LeadSignal* l = a.median.find(lead);
-  const Fiducials& f = a.median_fiducials;
-  const double fs = a.median.sample_rate_hz;
-  const std::int64_t on = *f.qrs_on, off = *f.qrs_off;
-  if (!l || off >= std::int64_t(l->uv.size())) return std::nullopt;
-  const double base = pr_baseline_uv(*l, on, fs);
-  auto x = [&](std::int64_t k) { return double(l->uv[std::size_t(k)]) - base; };
+  const auto m = median_lead(a, lead);
+  if (!m) return std::nullopt;
+  const std::int64_t on = m->on, off = m->off;
+  const double fs = m->fs;
+  auto x = [&](std::int64_t k) { return m->x(k); };
   double hi = 0, lo = 0, sum = 0;
   std::int64_t k_hi = on, k_lo = on;
   for (std::int64_t k = on; k <= off; ++k) {

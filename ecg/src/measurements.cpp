@@ -38,6 +38,14 @@ double pr_baseline_uv(const LeadSignal& l, std::int64_t qrs_on, double fs) {
   return s / double(qrs_on - a + 1);
 }
 
+std::optional<MedianLead> median_lead(const Analysis& a, Lead lead) {
+  const LeadSignal* l = a.median.find(lead);
+  const Fiducials& f = a.median_fiducials;
+  if (!l || !f.qrs_on || !f.qrs_off || *f.qrs_off >= std::int64_t(l->uv.size())) return std::nullopt;
+  const double fs = a.median.sample_rate_hz;
+  return MedianLead{l, pr_baseline_uv(*l, *f.qrs_on, fs), *f.qrs_on, *f.qrs_off, fs};
+}
+
 Measurements measure(const Analysis& a) {
   Measurements m;
   const double fs = a.sample_rate_hz;

@@ -30,13 +30,10 @@ struct InitialWave {
 
 /// The lead's first wave when it is negative (a Q wave or a QS complex); nullopt when the QRS starts upward.
 std::optional<InitialWave> initial_negative_wave(const Analysis& a, Lead lead) {
-  const LeadSignal* l = a.median.find(lead);
-  const Fiducials& f = a.median_fiducials;
-  const double fs = a.median.sample_rate_hz;
-  const std::int64_t on = *f.qrs_on, off = *f.qrs_off;
-  if (!l || off >= std::int64_t(l->uv.size())) return std::nullopt;
-  const double base = pr_baseline_uv(*l, on, fs);
-  auto x = [&](std::int64_t k) { return double(l->uv[std::size_t(k)]) - base; };
+  const auto m = median_lead(a, lead);
+  if (!m) return std::nullopt;
+  const std::int64_t on = m->on, off = m->off;
+  auto x = [&](std::int64_t k) { return m->x(k); };
   // The global onset is the earliest over the leads: this lead may stay on the PR level for a while after it, so
   // its first clear wave decides the direction and the Q starts where the lead left the PR level before that wave.
   std::int64_t first = -1;
@@ -50,7 +47,7 @@ std::optional<InitialWave> initial_negative_wave(const Analysis& a, Lead lead) {
   while (end <= off && x(end) < 0) w.q_uv = std::max(w.q_uv, -x(end)), ++end;
   for (std::int64_t k = end; k <= off; ++k) w.r_uv = std::max(w.r_uv, x(k));
   w.qs = w.r_uv < kMinWaveUv;
-  w.q_ms = double(end - start) * 1000.0 / fs;
+  w.q_ms = double(end - start) * 1000.0 / m->fs;
   return w;
 }
 
@@ -82,9 +79,9 @@ struct QTerritory {
 
 const std::vector<QTerritory>& q_territories() {
   static const std::vector<QTerritory> t{
-      {"anteroseptal", "前间壁", {{Lead::V2, Lead::V3}}},
-      {"anterior", "前壁", {{Lead::V3, Lead::V4}, {Lead::V4, Lead::V5}}},
-      {"lateral", "侧壁", {{Lead::I, Lead::aVL}, {Lead::V5, Lead::V6}}},
+      {"anteroseptal", "前间壁", {{Lead::V2, Lead::V3}}, {}},
+      {"anterior", "前壁", {{Lead::V3, Lead::V4}, {Lead::V4, Lead::V5}}, {}},
+      {"lateral", "侧壁", {{Lead::I, Lead::aVL}, {Lead::V5, Lead::V6}}, {}},
       {"inferior", "下壁", {{Lead::II, Lead::aVF}}, {Lead::III}},
   };
   return t;
