@@ -43,6 +43,10 @@ test('the analysis of the MI recording raises the critical STEMI flag, undecided
   const stemi = flags.flags.find((f) => f.code === CRITICAL);
   assert.match(stemi.text, /inferior \(II, aVF, III\)/, stemi.text);
   assert.match(stemi.text_zh, /下壁（II、aVF、III）/, stemi.text_zh);
+  // The cart calls it an inferior infarct: the Q waves of II and aVF are a statement of their own.
+  const q = flags.flags.find((f) => f.code === 'pathological_q_waves');
+  assert.ok(q, `flags: ${codes.join(', ')}`);
+  assert.match(q.text_zh, /异常 Q 波（下壁）：II（Q \d+ ms/, q.text_zh);
   other = flags.flags.find((f) => f.category !== 'critical');
   assert.ok(other, `a rhythm statement besides the critical flag (flags: ${codes.join(', ')})`);
 });
@@ -175,6 +179,13 @@ test('a decision that does not reach the server says so in the panel; the next t
   await p.click(`${item} button[data-decision="confirm"]`);
   await p.waitForSelector(`${item}[data-verdict="confirmed"]`);
   assert.ok(await p.$eval('#ecg-flags .form-error', (el) => el.hidden), 'the error is gone');
+  // The recording has more statements than the two decided above (its inferior Q waves too): the reader
+  // confirms the rest in the panel, and the panel counts them all as read.
+  for (const f of (await machineFlags(taskId)).flags.filter((x) => !x.decision)) {
+    const rest = `#ecg-flags li.ecg-flag[data-code="${f.code}"]`;
+    await p.click(`${rest} button[data-decision="confirm"]`);
+    await p.waitForSelector(`${rest}[data-verdict="confirmed"]`);
+  }
   assert.equal(await p.getAttribute('#ecg-flags', 'data-pending'), '0');
   assert.match(await p.textContent('#ecg-flags .ecg-flag-pending'), /已全部判读/);
 });
