@@ -36,6 +36,9 @@ Measurements measure(const Analysis& a);
 /// A lead's level before its QRS, which the axes, ST levels and QRS amplitudes are measured from: the mean of the
 /// 20 ms up to the QRS onset (measurements.cpp).
 double pr_baseline_uv(const LeadSignal& lead, std::int64_t qrs_on, double fs);
+/// A lead's isoelectric level for the ST segment and the P wave: its PR level, or where the P wave runs into the QRS
+/// (Fiducials::level_before_p) the level before the P wave. Requires f.qrs_on.
+double isoelectric_uv(const LeadSignal& lead, const Fiducials& f, double fs);
 /// One lead of the median beat from its PR level (pr_baseline_uv), for the statements that read the shape of its QRS:
 /// x(k) is the lead at sample k less that level; on and off the median beat's QRS bounds.
 struct MedianLead {

@@ -10,13 +10,14 @@
 namespace teledx::ecg::detail {
 namespace {
 
-/// The P wave of the median beat in `lead` is inverted: its largest deviation from the PR level is below it by 20 µV
+/// The P wave of the median beat in `lead` is inverted: its largest deviation from the isoelectric level (the PR
+/// level, or the level before the P where it runs into the QRS) is below it by 20 µV
 /// or more (a flat P, or a noise hump, is not), and its area is below too.
 bool p_inverted(const Analysis& a, Lead lead) {
   const LeadSignal* l = a.median.find(lead);
   const Fiducials& f = a.median_fiducials;
   if (!l || !f.p_on || !f.p_off || !f.qrs_on || *f.p_off >= std::int64_t(l->uv.size())) return false;
-  const double base = pr_baseline_uv(*l, *f.qrs_on, a.median.sample_rate_hz);
+  const double base = isoelectric_uv(*l, f, a.median.sample_rate_hz);
   double extreme = 0, area = 0;
   for (std::int64_t k = *f.p_on; k <= *f.p_off; ++k) {
     const double x = double(l->uv[std::size_t(k)]) - base;

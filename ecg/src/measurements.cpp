@@ -14,17 +14,18 @@ double net_area(const LeadSignal& l, std::int64_t a, std::int64_t b, double base
   return s;
 }
 
-/// Frontal axis from net areas in I and aVF (aVF = II - I/2 when only I and II exist).
-std::optional<double> axis(const LeadSet& m, std::int64_t a, std::int64_t b, std::int64_t qrs_on) {
+/// Frontal axis from net areas in I and aVF (aVF = II - I/2 when only I and II exist), each above the level
+/// `base_of` gives the lead.
+template <class BaseOf>
+std::optional<double> axis(const LeadSet& m, std::int64_t a, std::int64_t b, BaseOf&& base_of) {
   const LeadSignal* i = m.find(Lead::I);
   const LeadSignal* avf = m.find(Lead::aVF);
   const LeadSignal* ii = m.find(Lead::II);
   if (!i || (!avf && !ii) || b <= a) return std::nullopt;
-  const double fs = m.sample_rate_hz;
-  const double x = net_area(*i, a, b, pr_baseline_uv(*i, qrs_on, fs));
+  const double x = net_area(*i, a, b, base_of(*i));
   double y;
-  if (avf) y = net_area(*avf, a, b, pr_baseline_uv(*avf, qrs_on, fs));
-  else y = net_area(*ii, a, b, pr_baseline_uv(*ii, qrs_on, fs)) - x / 2;
+  if (avf) y = net_area(*avf, a, b, base_of(*avf));
+  else y = net_area(*ii, a, b, base_of(*ii)) - x / 2;
   if (x == 0 && y == 0) return std::nullopt;
   return std::round(std::atan2(y, x) * 180 / std::numbers::pi);
 }
@@ -36,6 +37,14 @@ double pr_baseline_uv(const LeadSignal& l, std::int64_t qrs_on, double fs) {
   double s = 0;
   for (std::int64_t k = a; k <= qrs_on; ++k) s += l.uv[std::size_t(k)];
   return s / double(qrs_on - a + 1);
+}
+
+double isoelectric_uv(const LeadSignal& l, const Fiducials& f, double fs) {
+  if (!f.level_before_p) return pr_baseline_uv(l, *f.qrs_on, fs);
+  const auto [a, b] = *f.level_before_p;
+  double s = 0;
+  for (std::int64_t k = a; k < b; ++k) s += l.uv[std::size_t(k)];
+  return s / double(b - a);
 }
 
 std::optional<MedianLead> median_lead(const Analysis& a, Lead lead) {
@@ -71,11 +80,17 @@ Measurements measure(const Analysis& a) {
   const Fiducials& f = a.median_fiducials;
   if (a.median.leads.empty() || !f.qrs_on || !f.qrs_off) return m;
   m.qrs = ms(*f.qrs_off - *f.qrs_on);
+  // The QRS and T waves from the level the QRS starts at; the P wave from the isoelectric line, which is the level
+  // before the P wave where the P runs into the QRS (an inverted retrograde P measured from its own tail read as
+  // upright). The T axis keeps the PR level: the electrode checks were built on it.
+  const double mfs = a.median.sample_rate_hz;
+  auto pr_level = [&](const LeadSignal& l) { return pr_baseline_uv(l, *f.qrs_on, mfs); };
+  auto isoelectric = [&](const LeadSignal& l) { return isoelectric_uv(l, f, mfs); };
   if (f.p_on && f.p_off) {
     m.pr = ms(*f.qrs_on - *f.p_on);
     m.p_duration = ms(*f.p_off - *f.p_on);
     m.pp = m.rr;  // one P per QRS when a median P wave exists
-    m.p_axis = axis(a.median, *f.p_on, *f.p_off, *f.qrs_on);
+    m.p_axis = axis(a.median, *f.p_on, *f.p_off, isoelectric);
   }
   if (f.t_off) {
     m.qt = ms(*f.t_off - *f.qrs_on);
@@ -84,9 +99,9 @@ Measurements measure(const Analysis& a) {
       m.qtc_bazett = std::round(*m.qt / std::sqrt(rr_s));
       m.qtc_fridericia = std::round(*m.qt / std::cbrt(rr_s));
     }
-    m.t_axis = axis(a.median, *f.qrs_off, *f.t_off, *f.qrs_on);
+    m.t_axis = axis(a.median, *f.qrs_off, *f.t_off, pr_level);
   }
-  m.qrs_axis = axis(a.median, *f.qrs_on, *f.qrs_off, *f.qrs_on);
+  m.qrs_axis = axis(a.median, *f.qrs_on, *f.qrs_off, pr_level);
   return m;
 }
 

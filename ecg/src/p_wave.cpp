@@ -19,7 +19,7 @@ void delineate_p(const BeatContext& c, std::int64_t on, const PrBaseline& pr, Fi
   const std::int64_t lo = c.lo, rr_prev = c.rr_prev;
   const std::optional<std::int64_t>& previous_r = c.previous_r;
   const auto ms = [&c](double v) { return c.ms(v); };
-  const std::vector<double>& base = pr.base;
+  std::vector<double> base = pr.base;  // replaced by the level before the P wave when the PR window lies on it
   const std::int64_t b0 = pr.b0, b_end = pr.b_end;
 
   // P wave: RMS deviation from the PR baseline, before QRS onset, after the previous T wave.
@@ -31,18 +31,48 @@ void delineate_p(const BeatContext& c, std::int64_t on, const PrBaseline& pr, Fi
     // 64's V6) would otherwise be taken for the P wave, which shows in several leads at comparable sizes.
     const bool may_drop = nl >= 6;
     std::vector<double> m(std::size_t(p_hi - p_lo));
-    for (std::int64_t k = p_lo; k < p_hi; ++k) {
-      double s = 0, largest = 0, second = 0;
-      for (std::size_t l = 0; l < nl; ++l) {
-        const double d2 = (w.s(l, k) - base[l]) * (w.s(l, k) - base[l]);
-        s += d2;
-        if (d2 > largest) second = largest, largest = d2;
-        else second = std::max(second, d2);
+    auto deviation = [&] {
+      for (std::int64_t k = p_lo; k < p_hi; ++k) {
+        double s = 0, largest = 0, second = 0;
+        for (std::size_t l = 0; l < nl; ++l) {
+          const double d2 = (w.s(l, k) - base[l]) * (w.s(l, k) - base[l]);
+          s += d2;
+          if (d2 > largest) second = largest, largest = d2;
+          else second = std::max(second, d2);
+        }
+        const bool outlier = may_drop && largest > 9 * second;  // squares: three times the amplitude
+        m[std::size_t(k - p_lo)] = outlier ? std::sqrt((s - largest) / double(nl - 1)) : std::sqrt(s / double(nl));
       }
-      const bool outlier = may_drop && largest > 9 * second;  // squares: three times the amplitude
-      m[std::size_t(k - p_lo)] = outlier ? std::sqrt((s - largest) / double(nl - 1)) : std::sqrt(s / double(nl));
-    }
+    };
+    deviation();
     auto pk_it = std::max_element(m.begin(), m.end());
+    // A P wave that runs into the QRS (no PR segment: a junctional rhythm's retrograde P, a short PR) puts the PR
+    // window on the P wave itself, and the flat stretch before the P then stands off that level as a plateau from
+    // the window's start, flatter than any wave, which was taken for the P wave (a synthetic P of 100 ms at a PR of
+    // 100: P found 40 ms before its place, PR 142-162 ms, an inverted one read as sinus rhythm and the ST levels
+    // taken on the P wave: a false STEMI flag). The deviation is then measured from that flat stretch's level, and
+    // the P wave is the hump between it and the QRS.
+    if (const double floor0 = *std::min_element(m.begin(), m.end()), rise = *pk_it - floor0; rise >= 20) {
+      const std::size_t x = std::size_t(pk_it - m.begin());
+      // The plateau reaches to within a P wave's length (120 ms, and the 10 ms before the QRS the window leaves
+      // out) of the QRS; one ending earlier is the previous T wave's tail or a drifting baseline. Only on the median
+      // beat: on single beats it moved sinus P waves (QTDB P-on SD 16.0 -> 17.8 ms from two beats of baseline
+      // wander). Not after a pacing stimulus, whose blanking lies in the PR window (LUDB 111 lost its P wave).
+      const std::int64_t plateau_end = p_lo + std::int64_t(x);
+      if (c.median_beat && !f.pacing_stimulus && x >= std::size_t(ms(60)) && plateau_end >= on - ms(150)) {
+        const auto mn = std::min_element(m.begin(), pk_it);
+        if (*pk_it - *mn <= 0.3 * rise) {
+          for (std::size_t l = 0; l < nl; ++l) {
+            double s = 0;
+            for (std::int64_t k = p_lo; k < plateau_end; ++k) s += w.s(l, k);
+            base[l] = s / double(x);
+          }
+          deviation();
+          pk_it = std::max_element(m.begin(), m.end());
+          f.level_before_p = std::pair{p_lo, plateau_end};
+        }
+      }
+    }
     // Largest at the window's start: a slope coming down into the window (the previous T wave's tail, a drifting
     // baseline) stands farther from the PR level than the P wave. The P wave, a hump, is then the largest deviation
     // after that slope has run out (its first trough).

@@ -36,7 +36,7 @@ void st_statements(Analysis& a) {
   const std::int64_t j = *f.qrs_off, j60 = j + std::int64_t(0.06 * fs), half = std::max<std::int64_t>(1, std::int64_t(0.005 * fs));
   for (const auto& l : a.median.leads) {
     if (l.lead == Lead::Other || j60 + half >= std::int64_t(l.uv.size())) continue;
-    const double base = pr_baseline_uv(l, *f.qrs_on, fs);
+    const double base = isoelectric_uv(l, f, fs);
     double st = 0, sj = 0;
     for (std::int64_t k = j60 - half; k <= j60 + half; ++k) st += l.uv[std::size_t(k)];
     st /= double(2 * half + 1);

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -30,6 +31,9 @@ struct Fiducials {
   std::optional<std::int64_t> p_on, p_peak, p_off, qrs_on, qrs_off, t_peak, t_off;
   /// End of a pacemaker stimulus that starts the QRS (a spike, or a recorder's blanking of it), when one was seen.
   std::optional<std::int64_t> pacing_stimulus;
+  /// Where the P wave runs into the QRS, leaving no PR segment, the flat stretch before the P wave [first, last):
+  /// the isoelectric level the ST segment and the P wave are measured from instead of the PR level.
+  std::optional<std::pair<std::int64_t, std::int64_t>> level_before_p;
   std::vector<LeadBoundaries> per_lead;  ///< one entry per lead of the delineated set, in its order
 };
 
