@@ -59,7 +59,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::qrs_amplitudes(a);
   const auto tremor = detail::limb_electrode_tremor(a, cond);
   detail::rhythm_statements(a, cond, tremor);
-  detail::st_statements(a);
+  detail::st_statements(a, ecg.patient, ecg.acquisition_time);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor);
   // After the leads found off or noisy and the electrodes found swapped:
   detail::atrial_origin_statements(a);

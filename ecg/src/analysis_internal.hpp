@@ -105,13 +105,19 @@ struct SecondDegreeBlock {
   double pr_after_ms = 0;   ///< the shortest P-R after one
 };
 std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWaves& atrial);
-void st_statements(Analysis& a);
+/// ST levels per lead and the ST statements (st_segment.cpp): elevation in contiguous leads at the Fourth Universal
+/// Definition of MI's thresholds, which in V2-V3 depend on the patient's sex and age (the men's 40 and over when
+/// either is not known), and depression.
+void st_statements(Analysis& a, const PatientInfo& patient, const std::string& acquisition_time);
 /// R and S amplitudes of each lead's median QRS (Analysis::qrs_amplitudes), and RV5 / SV1 among the measurements.
 void qrs_amplitudes(Analysis& a);
 /// The median beat's QRS amplitudes of one lead (Analysis::qrs_amplitudes), null when it has none.
 const QrsAmplitude* qrs_amplitude_of(const Analysis& a, Lead lead);
 /// Whether the quality statements already said this lead is off or noisy (quality.cpp).
 bool lead_off_or_noisy(const Analysis& a, Lead lead);
+/// Age in whole years at the recording, from a birth date (YYYYMMDD) and an ISO acquisition time; nullopt when
+/// either is missing or malformed (qrs_amplitudes.cpp).
+std::optional<int> age_at_recording(const std::string& birth, const std::string& acquired);
 /// "Low QRS voltage" (limb leads, chest leads or both) and "left ventricular high voltage" when the QRS amplitudes
 /// meet an adult's voltage criteria (thresholds by the patient's sex where they differ; none for a wide or paced
 /// QRS, nor under 18 years at the recording). After quality_statements: a lead off or noisy is not low.

@@ -16,8 +16,10 @@ namespace {
 /// before a QS complex does not make its depth an S wave.
 constexpr double kMinWaveUv = 30;
 
-/// Age in whole years at the recording, from a DICOM birth date (YYYYMMDD) and an ISO acquisition time; nullopt
-/// when either is missing or malformed.
+std::string mv(double uv) { return fmt(uv / 1000.0, 2) + " mV"; }
+
+}  // namespace
+
 std::optional<int> age_at_recording(const std::string& birth, const std::string& acquired) {
   if (birth.size() != 8 || acquired.size() < 10) return std::nullopt;
   const std::string b = birth, d = acquired.substr(0, 4) + acquired.substr(5, 2) + acquired.substr(8, 2);
@@ -28,10 +30,6 @@ std::optional<int> age_at_recording(const std::string& birth, const std::string&
   const int years = std::atoi(d.substr(0, 4).c_str()) - std::atoi(b.substr(0, 4).c_str()) - (d.substr(4) < b.substr(4) ? 1 : 0);
   return years >= 0 && years < 150 ? std::optional(years) : std::nullopt;
 }
-
-std::string mv(double uv) { return fmt(uv / 1000.0, 2) + " mV"; }
-
-}  // namespace
 
 void qrs_amplitudes(Analysis& a) {
   const Fiducials& f = a.median_fiducials;
