@@ -115,9 +115,9 @@ void qrs_amplitudes(Analysis& a);
 const QrsAmplitude* qrs_amplitude_of(const Analysis& a, Lead lead);
 /// Whether the quality statements already said this lead is off or noisy (quality.cpp).
 bool lead_off_or_noisy(const Analysis& a, Lead lead);
-/// Age in whole years at the recording, from a birth date (YYYYMMDD) and an ISO acquisition time; nullopt when
-/// either is missing or malformed (qrs_amplitudes.cpp).
-std::optional<int> age_at_recording(const std::string& birth, const std::string& acquired);
+/// The patient's age in whole years at the recording: from the birth date (YYYYMMDD) and the ISO acquisition time
+/// when both are given and well formed, else the age the file states; nullopt when neither (qrs_amplitudes.cpp).
+std::optional<int> patient_age(const PatientInfo& patient, const std::string& acquisition_time);
 /// "Low QRS voltage" (limb leads, chest leads or both) and "left ventricular high voltage" when the QRS amplitudes
 /// meet an adult's voltage criteria (thresholds by the patient's sex where they differ; none for a wide or paced
 /// QRS, nor under 18 years at the recording). After quality_statements: a lead off or noisy is not low.

@@ -1,6 +1,7 @@
 // Contec ECG90A .ECG files, from a 12-lead cart common in Chinese township clinics. The layout, as the ecg-contec
 // project documents it (checked here on its sample):
-//   - a 43-byte header: case number, the acquisition time as "YYYY-MM-DD hh:mm:ss", patient name, sex, age, weight;
+//   - a 43-byte header: case number, the acquisition time as "YYYY-MM-DD hh:mm:ss", patient name, sex (byte 40),
+//     age in years (byte 41, 0 when not entered), weight;
 //   - 8 channels of little-endian 16-bit samples at 800 Hz, interleaved: II, III, V1-V6; 2048 is 0 V, 5 µV a unit,
 //     0x6800 "no signal" (an electrode not connected);
 //   - a 37-byte tail.
@@ -101,6 +102,7 @@ Result<Waveform> read_contec_ecg(std::span<const std::uint8_t> b) {
   w.acquisition_time = t.substr(0, 10) + "T" + t.substr(11);
   w.patient.name = name_field(b, 32, 8);
   w.patient.sex = b[40] == 0 ? "F" : b[40] == 1 ? "M" : "";
+  if (b[41] != 0) w.patient.age_years = age_in_years(b[41], 'Y');  // 0: not entered
   for (std::size_t ch = 0; ch < kChannels; ++ch) {
     LeadSignal s{kChannelLeads[ch], std::vector<float>(rows), std::string(lead_name(kChannelLeads[ch]))};
     // A sample without signal holds the last one (a lead touched late starts at 0 V): no step for the filters.

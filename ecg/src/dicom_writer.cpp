@@ -199,6 +199,12 @@ Result<DicomEcgWritten> write_dicom_ecg(const Waveform& w, const DicomEcgHeader&
   put(&ds, DCM_PatientID, h.patient.id);
   put(&ds, DCM_PatientBirthDate, h.patient.birth_date);
   put(&ds, DCM_PatientSex, h.patient.sex);
+  // A cart's stated age (no birth date) is kept: the ST and voltage thresholds depend on it.
+  if (h.patient.age_years) {
+    char age[8];
+    std::snprintf(age, sizeof age, "%03dY", std::clamp(*h.patient.age_years, 0, 149));
+    put(&ds, DCM_PatientAge, age);
+  }
   put(&ds, DCM_AccessionNumber, h.accession);
   put(&ds, DCM_ReferringPhysicianName, "");
   put(&ds, DCM_StudyID, "");

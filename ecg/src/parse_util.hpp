@@ -55,6 +55,15 @@ inline std::optional<long long> to_int(std::string_view s) {
   return v;
 }
 
+/// An age the file states as a count and a unit ('Y' years, 'M' months, 'W' weeks, 'D' days), in whole years;
+/// nullopt for another unit or an age no patient has (a damaged field is not an age).
+inline std::optional<int> age_in_years(long long value, char unit) {
+  if (value < 0) return std::nullopt;
+  const long long years = unit == 'Y' ? value : unit == 'M' ? value / 12 : unit == 'W' ? value / 52 : unit == 'D' ? value / 365 : -1;
+  if (years < 0 || years >= 150) return std::nullopt;
+  return int(years);
+}
+
 /// Sample rates outside this range are refused as absurd for an ECG.
 constexpr double kMinRateHz = 50;
 constexpr double kMaxRateHz = 20000;

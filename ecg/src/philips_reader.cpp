@@ -229,6 +229,7 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
     w.patient.sex = sex == "Male" ? "M" : sex == "Female" ? "F" : "";
     const std::string dob(trim(child_text(p, "dateofbirth")));  // YYYY-MM-DD
     if (dob.size() == 10) w.patient.birth_date = dob.substr(0, 4) + dob.substr(5, 2) + dob.substr(8, 2);
+    if (auto years = to_int(child_text(child(p, "age"), "years"))) w.patient.age_years = age_in_years(*years, 'Y');
   }
   if (XmlNode* bw = path(root, {"reportinfo", "reportbandwidth"})) {
     if (auto v = to_double(child_text(bw, "highpassfiltersetting"))) w.filters.highpass_hz = v;

@@ -16,10 +16,8 @@ namespace {
 /// before a QS complex does not make its depth an S wave.
 constexpr double kMinWaveUv = 30;
 
-std::string mv(double uv) { return fmt(uv / 1000.0, 2) + " mV"; }
-
-}  // namespace
-
+/// Age in whole years at the recording, from a birth date (YYYYMMDD) and an ISO acquisition time; nullopt when
+/// either is missing or malformed.
 std::optional<int> age_at_recording(const std::string& birth, const std::string& acquired) {
   if (birth.size() != 8 || acquired.size() < 10) return std::nullopt;
   const std::string b = birth, d = acquired.substr(0, 4) + acquired.substr(5, 2) + acquired.substr(8, 2);
@@ -29,6 +27,15 @@ std::optional<int> age_at_recording(const std::string& birth, const std::string&
   if (!digits(b) || !digits(d)) return std::nullopt;
   const int years = std::atoi(d.substr(0, 4).c_str()) - std::atoi(b.substr(0, 4).c_str()) - (d.substr(4) < b.substr(4) ? 1 : 0);
   return years >= 0 && years < 150 ? std::optional(years) : std::nullopt;
+}
+
+std::string mv(double uv) { return fmt(uv / 1000.0, 2) + " mV"; }
+
+}  // namespace
+
+std::optional<int> patient_age(const PatientInfo& patient, const std::string& acquisition_time) {
+  if (auto age = age_at_recording(patient.birth_date, acquisition_time)) return age;
+  return patient.age_years;
 }
 
 void qrs_amplitudes(Analysis& a) {
@@ -102,7 +109,7 @@ void voltage_statements(Analysis& a, const PatientInfo& patient, const std::stri
   // without hypertrophy, and young people's voltages are high as a rule.
   const auto& m = a.measurements;
   if (a.qrs_amplitudes.empty() || !m.qrs || *m.qrs >= 120 || has_statement(a.rhythm, "paced_rhythm")) return;
-  if (const auto age = age_at_recording(patient.birth_date, acquisition_time); age && *age < 18) return;
+  if (const auto age = patient_age(patient, acquisition_time); age && *age < 18) return;
   auto amp = [&](Lead l) { return qrs_amplitude_of(a, l); };
   // The criteria of the Chinese diagnostics textbook (诊断学, left ventricular hypertrophy: QRS voltage), with
   // Sokolow-Lyon's and Cornell's sums at the thresholds for the patient's sex; the men's, the higher ones, when the

@@ -34,7 +34,7 @@ struct ElevationThresholds {
   std::string basis_en, basis_zh;  ///< the V2-V3 threshold's basis when it is not the default, for the statement
 
   ElevationThresholds(const PatientInfo& patient, const std::string& acquisition_time) {
-    const auto age = age_at_recording(patient.birth_date, acquisition_time);
+    const auto age = patient_age(patient, acquisition_time);
     if (patient.sex == "F") {
       v2_v3 = 150, basis_en = "V2-V3 from 0.15 mV for women", basis_zh = "V2–V3 女性阈值 0.15 mV";
     } else if (patient.sex == "M" && age && *age < 40) {

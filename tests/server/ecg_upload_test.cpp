@@ -127,6 +127,11 @@ TEST_CASE("a Philips XML upload takes the patient's ID from the file and the nam
   CHECK(task["patient"]["id"] == "1112010721168bdc");  // the file's ID wins
   CHECK(task["patient"]["name"] == "张三");             // the file has none
   CHECK(task["patient"]["birth_date"] == "19600102");
+  // The cart's stated age (50, no birth date in the file) is kept in the stored DICOM for the analysis' thresholds.
+  auto meta = s.client().get("/dicom-web/studies/" + task["study_uid"].get<std::string>() + "/metadata", s.token("ecg-lead"));
+  INFO(meta.body);
+  REQUIRE(meta.status == 200);
+  CHECK(meta.json()[0]["00101010"]["Value"][0] == "050Y");
 }
 
 TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted, its annotation file is skipped",

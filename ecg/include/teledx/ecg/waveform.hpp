@@ -61,7 +61,10 @@ struct LeadSet {
 /// "YYYYMMDD" or "".
 struct PatientInfo {
   std::string name, id, sex, birth_date;
-  bool empty() const { return name.empty() && id.empty() && sex.empty() && birth_date.empty(); }
+  /// The age in whole years the file states (DICOM PatientAge, Philips and MUSE XML, SCP-ECG, Contec: carts often
+  /// record an age and no birth date); the birth date, where given, takes precedence.
+  std::optional<int> age_years = std::nullopt;
+  bool empty() const { return name.empty() && id.empty() && sex.empty() && birth_date.empty() && !age_years; }
 };
 
 /// The internal model every reader produces.

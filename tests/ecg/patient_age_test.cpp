@@ -1,0 +1,75 @@
+// The age a cart states (no birth date: Philips and Contec carts record an age only) is read from every format that
+// has one, kept in the DICOM the upload stores, and sets the age-dependent thresholds of the analysis (ST elevation
+// in V2-V3 for men under 40, the adult voltage criteria from 18).
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+#include "ecg_test_data.hpp"
+#include "scp_builder.hpp"
+#include "statement_checks.hpp"
+#include "synthetic_ecg.hpp"
+#include "teledx/ecg/analysis.hpp"
+#include "teledx/ecg/dicom_writer.hpp"
+#include "teledx/ecg/readers.hpp"
+
+using namespace teledx::ecg;
+using namespace teledx::ecg::test;
+
+namespace {
+
+std::optional<int> stated_age(const char* sample) {
+  auto w = read_ecg_file(shared_data() / sample);
+  REQUIRE(w.ok());
+  return w->patient.age_years;
+}
+
+}  // namespace
+
+TEST_CASE("The sample carts' stated ages are read from DICOM, Philips, MUSE and Contec files", "[ecg]") {
+  ECG_REQUIRE_SHARED("formats/contec/0000037.ECG");
+  CHECK(stated_age("formats/dicom/waveform_ecg.dcm") == 42);                                  // PatientAge 042Y
+  CHECK(stated_age("formats/philips-xml/129DYPRG.XML") == 50);                                // <age><years>
+  CHECK(stated_age("formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml") == 40);      // PatientAge, YEARS
+  CHECK(stated_age("formats/contec/0000037.ECG") == 54);                                      // header byte 41
+  CHECK_FALSE(stated_age("formats/scp-ecg/Example.scp"));                                     // a birth date only
+}
+
+TEST_CASE("An SCP-ECG age tag in years or months gives whole years; an unknown unit none", "[ecg]") {
+  auto read_age = [](std::uint8_t lo, std::uint8_t hi, std::uint8_t unit) {
+    std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 4, 3, 0, lo, hi, unit, 255, 0, 0};
+    const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
+                                 {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0))})}});
+    auto w = read_ecg_bytes(bytes, "x.scp");
+    REQUIRE(w.ok());
+    return w->patient.age_years;
+  };
+  CHECK(read_age(67, 0, 1) == 67);
+  CHECK(read_age(30, 0, 2) == 2);  // 30 months
+  CHECK_FALSE(read_age(67, 0, 0));
+  CHECK_FALSE(read_age(0x10, 0x27, 1));  // 10000 years: damaged
+}
+
+TEST_CASE("A stated age survives the stored DICOM and sets a man's V2-V3 ST threshold", "[ecg]") {
+  Synth s;
+  s.st_uv = {{Lead::V2, 230}, {Lead::V3, 230}};
+  auto stemi_at_age = [&](int age) {
+    Waveform w = synth_ecg(s);
+    w.acquisition_time = "2026-06-15T09:30:00";
+    DicomEcgHeader h;
+    h.patient = {"Li^Si", "P-35", "M", ""};
+    h.patient.age_years = age;
+    h.study_uid = "1.2.826.0.1.3680043.10.999.35";
+    const auto file = std::filesystem::temp_directory_path() / ("teledx_age_" + std::to_string(::getpid()) + ".dcm");
+    REQUIRE(write_dicom_ecg(w, h, {}, file).ok());
+    auto back = read_ecg_file(file);
+    std::filesystem::remove(file);
+    REQUIRE(back.ok());
+    CHECK(back->patient.birth_date.empty());
+    CHECK(back->patient.age_years == age);
+    return has(analyze(*back).rhythm, "stemi_pattern");
+  };
+  CHECK_FALSE(stemi_at_age(35));  // 0.23 mV is under the 0.25 mV of men under 40
+  CHECK(stemi_at_age(45));
+}
