@@ -56,7 +56,7 @@ Result<TaskEcg> load_task_ecg(Services& s, const worklist::Task& t) {
   if (auto c = s.tasks->settings(t.center_id); c.ok()) utc_offset = c->utc_offset_minutes;
   out.title_lines = {
       "姓名 " + or_dash(worklist::person_name_text(t.patient.name)) + "   患者编号 " + or_dash(t.patient.id) +
-          "   性别 " + worklist::sex_text(t.patient.sex) + "   年龄 " + worklist::age_text(t.patient.age) +
+          "   性别 " + worklist::sex_text(t.patient.sex) + "   年龄 " + worklist::age_text(t.patient.age, t.patient.birth_date, t.received_ms, utc_offset) +
           "   出生日期 " + or_dash(worklist::birth_date_text(t.patient.birth_date)),
       or_dash(clinic) + "   " + or_dash(t.description) + "   接收时间 " +
           worklist::local_time_text(t.received_ms, utc_offset)};

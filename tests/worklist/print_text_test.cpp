@@ -29,6 +29,14 @@ TEST_CASE("sex, birth date, age and times print in Chinese form, odd values prin
   CHECK(age_text("Y") == "Y");
   // Not a DICOM age: printed as given, never an exception (the digits would overflow an int).
   CHECK(age_text("99999999999999Y") == "99999999999999Y");
+  // Without a DICOM age, from the birth date to the exam's local day (2025-11-30 08:00 in Beijing).
+  CHECK(age_text("", "19611130", 1'764'460'800'000, 480) == "64岁");
+  CHECK(age_text("", "19611201", 1'764'460'800'000, 480) == "63岁");
+  CHECK(age_text("", "19611130", 1'764'460'800'000 - 3'600'000, 0) == "63岁");  // 2025-11-29 23:00 UTC
+  CHECK(age_text("070Y", "19611130", 1'764'460'800'000, 480) == "70岁");       // the study's own age wins
+  CHECK(age_text("", "", 1'764'460'800'000, 480) == "—");
+  CHECK(age_text("", "2030", 1'764'460'800'000, 480) == "—");
+  CHECK(age_text("", "20300101", 1'764'460'800'000, 480) == "—");  // born after the exam: a typing error
   CHECK(local_time_text(0, 480) == "—");
   CHECK(local_time_text(1'764'460'800'000, 480) == "2025-11-30 08:00");  // 2025-11-30T00:00Z in Beijing
   CHECK(local_time_text(1'764'460'800'000, 0) == "2025-11-30 00:00");

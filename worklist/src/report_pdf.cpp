@@ -218,7 +218,7 @@ Result<std::string> render_report_pdf(const ReportPdfInput& in) {
 
   // Patient.
   const auto& p = t.patient;
-  w.columns({{"姓名", or_dash(person_name_text(p.name))}, {"性别", sex_text(p.sex)}, {"年龄", age_text(p.age)}});
+  w.columns({{"姓名", or_dash(person_name_text(p.name))}, {"性别", sex_text(p.sex)}, {"年龄", age_text(p.age, p.birth_date, t.received_ms, tz)}});
   w.columns({{"患者编号", or_dash(p.id)}, {"出生日期", or_dash(birth_date_text(p.birth_date))},
              {"身份证号", or_dash(p.national_id)}});
   // Exam.

@@ -20,6 +20,11 @@ std::string sex_text(const std::string& s);
 std::string birth_date_text(const std::string& d);
 /// DICOM age strings ("066Y", "003M", "02W", "010D") in Chinese; anything else as given, empty as "—".
 std::string age_text(const std::string& a);
+/// The patient's age on a printed page: the study's DICOM age when it states one, else whole years from the birth
+/// date (YYYYMMDD) to the exam's day at that offset from UTC ("66岁", under a year "0岁"); "—" when neither is usable.
+/// The tasks routed from an upload or a modality carry the birth date only, so the page used to print "—".
+std::string age_text(const std::string& dicom_age, const std::string& birth_date, std::int64_t at_ms,
+                     int utc_offset_minutes);
 /// Milliseconds since the epoch as "YYYY-MM-DD HH:MM" at the given offset from UTC; "—" for none (0 or less).
 std::string local_time_text(std::int64_t ms, int utc_offset_minutes);
 
