@@ -355,6 +355,7 @@ Result<ParsedFile> parse_file(const std::filesystem::path& file, bool with_json)
   m.patient_id = get_string(ds, DCM_PatientID);
   m.patient_sex = get_string(ds, DCM_PatientSex);
   m.patient_birth_date = get_string(ds, DCM_PatientBirthDate);
+  m.patient_age = get_string(ds, DCM_PatientAge);
   m.accession = get_string(ds, DCM_AccessionNumber);
   m.modality = get_string(ds, DCM_Modality);
   m.body_part = get_string(ds, DCM_BodyPartExamined);

@@ -34,11 +34,11 @@ std::set<std::string> split_modalities(const std::string& s) {
 constexpr const char* kStudyNow =
     "clinic_id, modalities, instance_count, patient_id, patient_name, patient_sex, patient_birth_date, accession, "
     "study_date, study_time, study_description, study_id, referring_physician, has_images, has_ecg, "
-    "first_received_ms, last_received_ms, pending";
+    "first_received_ms, last_received_ms, pending, patient_age";
 enum StudyNow {
   kClinic, kModalities, kInstanceCount, kPatientId, kPatientName, kPatientSex, kBirthDate, kAccession,
   kStudyDate, kStudyTime, kStudyDescription, kStudyId, kReferring, kHasImages, kHasEcg, kFirstReceived,
-  kLastReceived, kPending
+  kLastReceived, kPending, kPatientAge
 };
 
 Result<void> insert_study(db::Txn& txn, const InstanceMeta& m, std::int64_t image, std::int64_t ecg) {
@@ -46,10 +46,10 @@ Result<void> insert_study(db::Txn& txn, const InstanceMeta& m, std::int64_t imag
       "INSERT INTO dicom_studies (study_uid, clinic_id, patient_id, patient_name, patient_sex, "
       "patient_birth_date, accession, study_date, study_time, study_description, study_id, referring_physician, "
       "modalities, series_count, instance_count, has_images, has_ecg, first_received_ms, last_received_ms, "
-      "pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, 1)",
+      "pending, patient_age) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, 1, ?)",
       {m.study_uid, m.clinic_id, m.patient_id, m.patient_name, m.patient_sex, m.patient_birth_date, m.accession,
        m.study_date, m.study_time, m.study_description, m.study_id, m.referring_physician, m.modality, image, ecg,
-       m.received_ms, m.received_ms});
+       m.received_ms, m.received_ms, m.patient_age});
   if (!r.ok()) return r.error();
   return ok();
 }
@@ -66,8 +66,9 @@ Result<void> update_study(db::Txn& txn, const db::Row& now, const InstanceMeta& 
   };
   if (new_series) sql += ", series_count = series_count + 1";
   if (now.integer(kInstanceCount) == 0 && now.text(kPatientId) != m.patient_id) set("patient_id", m.patient_id);
-  const std::array<std::tuple<const char*, int, const std::string*>, 9> fill{{
+  const std::array<std::tuple<const char*, int, const std::string*>, 10> fill{{
       {"patient_name", kPatientName, &m.patient_name},
+      {"patient_age", kPatientAge, &m.patient_age},
       {"patient_sex", kPatientSex, &m.patient_sex},
       {"patient_birth_date", kBirthDate, &m.patient_birth_date},
       {"accession", kAccession, &m.accession},

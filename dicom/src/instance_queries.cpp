@@ -12,7 +12,7 @@ const std::string_view kStudyColumns =
     "study_uid, clinic_id, patient_name, patient_id, patient_sex, patient_birth_date, accession, study_date, "
     "study_time, study_description, study_id, referring_physician, modalities, series_count, instance_count, "
     "first_received_ms, last_received_ms, request_reason, request_history, request_priority, completed_ms, "
-    "has_images, has_ecg";
+    "has_images, has_ecg, patient_age";
 
 StudyRecord study_from_row(const db::Row& r) {
   StudyRecord s;
@@ -44,6 +44,7 @@ StudyRecord study_from_row(const db::Row& r) {
   s.completed_ms = r.integer(20);
   s.has_images = r.integer(21) != 0;
   s.has_ecg = r.integer(22) != 0;
+  s.patient_age = r.text(23);
   return s;
 }
 

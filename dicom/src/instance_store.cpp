@@ -152,6 +152,10 @@ CREATE TABLE dicom_instance_metadata (
           {2, "DICOM index: the pending-study index holds the flag only", R"sql(
 DROP INDEX dicom_studies_pending;
 CREATE INDEX dicom_studies_pending ON dicom_studies(pending)
+)sql"},
+          // The age a cart or modality states without a birth date, for the worklist and the printed pages.
+          {3, "DICOM index: studies keep the patient's stated age", R"sql(
+ALTER TABLE dicom_studies ADD COLUMN patient_age TEXT NOT NULL DEFAULT ''
 )sql"}};
 }
 

@@ -112,7 +112,7 @@ Result<void> create_task(Services& s, const dicom::CompletedStudy& c, const dico
   r.center_id = center->id;
   r.kind = type == CenterType::Ecg ? worklist::TaskKind::Ecg : worklist::TaskKind::Imaging;
   r.request = {c.request.reason, c.request.history, to_task_priority(c.request.priority)};
-  r.patient = {rec.patient_name, rec.patient_id, rec.patient_sex, rec.patient_birth_date, "", ""};
+  r.patient = {rec.patient_name, rec.patient_id, rec.patient_sex, rec.patient_birth_date, rec.patient_age, ""};
   // The national ID comes with a browser upload's exam request (uploads.national_id), when the clinic gave one.
   if (auto nid = s.db->query("SELECT u.national_id FROM uploads u JOIN upload_studies us ON us.upload_id = u.id "
                              "WHERE us.study_uid = ? AND u.clinic_id = ? AND u.national_id != '' "

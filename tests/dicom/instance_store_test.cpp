@@ -75,6 +75,27 @@ ImageSpec spec(int study, int series, int instance) {
 
 }  // namespace
 
+TEST_CASE("A study keeps the patient's stated age from the first instance that gives one", "[dicom]") {
+  // Carts and many modalities state PatientAge ("067Y") and no birth date; the worklist and printed pages show it.
+  Store s;
+  auto first = make_image(spec(3, 1, 1));
+  REQUIRE(s.ingest(first.part10(), 7).ok());
+  auto study = s.store->study(spec(3, 1, 1).study_uid);
+  REQUIRE(study.ok());
+  CHECK(study->patient_age.empty());
+  auto second = make_image(spec(3, 1, 2));
+  second.set(0x0010, 0x1010, "AS", "067Y");
+  auto r = s.ingest(second.part10(), 7);
+  REQUIRE(r.ok());
+  CHECK(r->meta.patient_age == "067Y");
+  auto third = make_image(spec(3, 1, 3));
+  third.set(0x0010, 0x1010, "AS", "068Y");  // a later instance does not overwrite it
+  REQUIRE(s.ingest(third.part10(), 7).ok());
+  study = s.store->study(spec(3, 1, 1).study_uid);
+  REQUIRE(study.ok());
+  CHECK(study->patient_age == "067Y");
+}
+
 TEST_CASE("A valid instance is stored durably and indexed patient, study, series and instance", "[dicom]") {
   Store s;
   auto sp = spec(1, 1, 1);

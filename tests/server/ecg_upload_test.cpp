@@ -132,6 +132,7 @@ TEST_CASE("a Philips XML upload takes the patient's ID from the file and the nam
   INFO(meta.body);
   REQUIRE(meta.status == 200);
   CHECK(meta.json()[0]["00101010"]["Value"][0] == "050Y");
+  CHECK(task["patient"]["age"] == "050Y");  // on the worklist and the printed pages too
 }
 
 TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted, its annotation file is skipped",

@@ -41,6 +41,7 @@ struct ExamRequest {
 /// Everything the index keeps about one stored instance (texts as in the file, trimmed; "" when absent).
 struct InstanceMeta {
   std::string patient_name, patient_id, patient_sex, patient_birth_date;  // birth date YYYYMMDD
+  std::string patient_age;  // AS "067Y": carts and modalities often state an age and no birth date
   std::string study_uid, series_uid, sop_uid, sop_class_uid;
   std::string accession, modality, body_part, study_description, series_description;
   std::string study_date, study_time;  // DA "YYYYMMDD", TM "HHMMSS[.ffffff]"
@@ -88,6 +89,7 @@ struct StudyRecord {
   std::string study_uid;
   std::int64_t clinic_id = 0;
   std::string patient_name, patient_id, patient_sex, patient_birth_date;
+  std::string patient_age;  // the first instance's PatientAge ("067Y"), "" when none states one
   std::string accession, study_date, study_time, study_description, study_id, referring_physician;
   std::vector<std::string> modalities;  // distinct modalities of its series, sorted
   std::int64_t series_count = 0, instance_count = 0;
