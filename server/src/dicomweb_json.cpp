@@ -66,6 +66,7 @@ nlohmann::json study_json(const dicom::StudyRecord& s, const std::string& base) 
   put_attr(o, "00100020", "LO", s.patient_id);
   put_attr(o, "00100030", "DA", s.patient_birth_date);
   put_attr(o, "00100040", "CS", s.patient_sex);
+  put_attr(o, "00101010", "AS", s.patient_age);
   put_attr(o, "0020000D", "UI", s.study_uid);
   put_attr(o, "00200010", "SH", s.study_id);
   put_int(o, "00201206", "IS", s.series_count);

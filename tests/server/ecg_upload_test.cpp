@@ -133,6 +133,9 @@ TEST_CASE("a Philips XML upload takes the patient's ID from the file and the nam
   REQUIRE(meta.status == 200);
   CHECK(meta.json()[0]["00101010"]["Value"][0] == "050Y");
   CHECK(task["patient"]["age"] == "050Y");  // on the worklist and the printed pages too
+  auto qido = s.client().get("/dicom-web/studies?StudyInstanceUID=" + task["study_uid"].get<std::string>(), s.token("ecg-lead"));
+  REQUIRE(qido.status == 200);
+  CHECK(qido.json()[0]["00101010"]["Value"][0] == "050Y");  // and in the QIDO study result
 }
 
 TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted, its annotation file is skipped",
