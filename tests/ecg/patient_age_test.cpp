@@ -36,7 +36,7 @@ TEST_CASE("The sample carts' stated ages are read from DICOM, Philips, MUSE and 
   CHECK_FALSE(stated_age("formats/scp-ecg/Example.scp"));                                     // a birth date only
 }
 
-TEST_CASE("An SCP-ECG age tag in years or months gives whole years; an unknown unit none", "[ecg]") {
+TEST_CASE("An SCP-ECG age tag in years or months gives whole years, an unknown unit or a damaged value none", "[ecg]") {
   auto read_age = [](std::uint8_t lo, std::uint8_t hi, std::uint8_t unit) {
     std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 4, 3, 0, lo, hi, unit, 255, 0, 0};
     const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
