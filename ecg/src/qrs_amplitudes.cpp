@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analysis_internal.hpp"
+#include "teledx/core/age.hpp"
 
 namespace teledx::ecg::detail {
 namespace {
@@ -19,14 +20,10 @@ constexpr double kMinWaveUv = 30;
 /// Age in whole years at the recording, from a birth date (YYYYMMDD) and an ISO acquisition time; nullopt when
 /// either is missing or malformed.
 std::optional<int> age_at_recording(const std::string& birth, const std::string& acquired) {
-  if (birth.size() != 8 || acquired.size() < 10) return std::nullopt;
-  const std::string b = birth, d = acquired.substr(0, 4) + acquired.substr(5, 2) + acquired.substr(8, 2);
-  auto digits = [](const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (!digits(b) || !digits(d)) return std::nullopt;
-  const int years = std::atoi(d.substr(0, 4).c_str()) - std::atoi(b.substr(0, 4).c_str()) - (d.substr(4) < b.substr(4) ? 1 : 0);
-  return years >= 0 && years < 150 ? std::optional(years) : std::nullopt;
+  if (acquired.size() < 10) return std::nullopt;
+  const std::string d = acquired.substr(0, 4) + acquired.substr(5, 2) + acquired.substr(8, 2);
+  if (d.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return age_on(birth, std::stoi(d.substr(0, 4)), std::stoi(d.substr(4, 2)), std::stoi(d.substr(6, 2)));
 }
 
 std::string mv(double uv) { return fmt(uv / 1000.0, 2) + " mV"; }

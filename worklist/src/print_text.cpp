@@ -1,5 +1,7 @@
 #include "teledx/worklist/print_text.hpp"
 
+#include "teledx/core/age.hpp"
+
 #include <cctype>
 #include <ctime>
 
@@ -87,17 +89,12 @@ std::string age_text(const std::string& a) {
 std::string age_text(const std::string& dicom_age, const std::string& birth_date, std::int64_t at_ms,
                      int utc_offset_minutes) {
   if (!dicom_age.empty()) return age_text(dicom_age);
-  if (birth_date.size() != 8 || birth_date.find_first_not_of("0123456789") != std::string::npos || at_ms <= 0)
-    return "—";
+  if (at_ms <= 0) return "—";
   std::time_t t = static_cast<std::time_t>(at_ms / 1000 + static_cast<std::int64_t>(utc_offset_minutes) * 60);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  const int by = std::stoi(birth_date.substr(0, 4)), bm = std::stoi(birth_date.substr(4, 2)),
-            bd = std::stoi(birth_date.substr(6, 2));
-  const int y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
-  const int years = y - by - ((m < bm || (m == bm && d < bd)) ? 1 : 0);
-  if (years < 0 || years >= 150) return "—";
-  return std::to_string(years) + "岁";
+  const auto years = age_on(birth_date, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return years ? std::to_string(*years) + "岁" : "—";
 }
 
 std::string local_time_text(std::int64_t ms, int utc_offset_minutes) {
