@@ -8,6 +8,14 @@
 namespace teledx::worklist {
 namespace {
 
+/// The calendar fields of an instant at a fixed offset from UTC (a center's time zone, no daylight saving in China).
+std::tm local_tm(std::int64_t ms, int utc_offset_minutes) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000 + static_cast<std::int64_t>(utc_offset_minutes) * 60);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return tm;
+}
+
 bool has_cjk(const std::string& s) {
   // UTF-8 lead bytes E3..E9 start the CJK blocks (U+3000..U+9FFF) that Chinese names use.
   for (unsigned char c : s)
@@ -90,18 +98,14 @@ std::string age_text(const std::string& dicom_age, const std::string& birth_date
                      int utc_offset_minutes) {
   if (!dicom_age.empty()) return age_text(dicom_age);
   if (at_ms <= 0) return "—";
-  std::time_t t = static_cast<std::time_t>(at_ms / 1000 + static_cast<std::int64_t>(utc_offset_minutes) * 60);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const std::tm tm = local_tm(at_ms, utc_offset_minutes);
   const auto years = age_on(birth_date, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
   return years ? std::to_string(*years) + "岁" : "—";
 }
 
 std::string local_time_text(std::int64_t ms, int utc_offset_minutes) {
   if (ms <= 0) return "—";
-  std::time_t t = static_cast<std::time_t>(ms / 1000 + static_cast<std::int64_t>(utc_offset_minutes) * 60);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const std::tm tm = local_tm(ms, utc_offset_minutes);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
   return buf;
