@@ -28,7 +28,38 @@ struct Header {
   long long nsamp = -1;
   std::string base_time, base_date;
   std::vector<SignalSpec> sig;
+  PatientInfo patient;
+  bool seen_comment = false;  // a comment after the signal lines was read (MIT-BIH's demographics are the first)
 };
+
+// Demographics in header comments, in the two conventions the PhysioNet databases use: LUDB's (and PTB-XL
+// exports') "#<age>: 71" and "#<sex>: M" lines, and MIT-BIH's first comment line after the signals, "# 69 M 1085
+// 1629 x1" (age, sex, then the tape's own numbers; "?" where not known). The ST-elevation and voltage thresholds
+// depend on them (st_segment.cpp, qrs_amplitudes.cpp).
+void read_demographics(std::string_view comment, bool first_after_signals, PatientInfo& p) {
+  auto sex_of = [](std::string_view v) -> std::string {
+    if (v == "M" || v == "m" || v == "Male" || v == "male") return "M";
+    if (v == "F" || v == "f" || v == "Female" || v == "female") return "F";
+    return "";
+  };
+  auto age_of = [](std::string_view v) -> std::optional<int> {
+    auto a = to_int(v);
+    if (!a || *a < 0 || *a > 130) return std::nullopt;
+    return int(*a);
+  };
+  comment = trim(comment.substr(1));
+  if (comment.starts_with("<age>:")) {
+    p.age_years = age_of(trim(comment.substr(6)));
+  } else if (comment.starts_with("<sex>:")) {
+    p.sex = sex_of(trim(comment.substr(6)));
+  } else if (first_after_signals) {
+    auto f = split(comment, " \t");
+    if (f.size() < 2 || (f[1] != "M" && f[1] != "F" && f[1] != "?")) return;
+    if (f[0] != "?" && !age_of(f[0])) return;
+    p.age_years = age_of(f[0]);
+    p.sex = sex_of(f[1]);
+  }
+}
 
 Result<Header> parse_header(std::string_view text) {
   Header h;
@@ -37,7 +68,12 @@ Result<Header> parse_header(std::string_view text) {
   for (std::string_view raw : split(text, "\n", false)) {
     ++line_no;
     std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '#') continue;
+    if (!line.empty() && line.front() == '#') {
+      read_demographics(line, have_record && int(h.sig.size()) == h.nsig && !h.seen_comment, h.patient);
+      h.seen_comment = h.seen_comment || (have_record && int(h.sig.size()) == h.nsig);
+      continue;
+    }
+    if (line.empty()) continue;
     if (auto p = line.find('#'); p != std::string_view::npos) line = trim(line.substr(0, p));
     auto f = split(line, " \t");
     if (!have_record) {
@@ -197,6 +233,7 @@ Result<Waveform> read_record(std::string_view header_text, const FileLoader& loa
   w.source_format = "wfdb";
   w.sample_rate_hz = h.fs;
   w.acquisition_time = iso_time(h);
+  w.patient = h.patient;
   // Group signals by file, keeping their order inside each file.
   std::map<std::string, std::vector<std::size_t>> by_file;
   std::vector<std::string> file_order;

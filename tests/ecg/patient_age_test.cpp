@@ -73,3 +73,27 @@ TEST_CASE("A stated age survives the stored DICOM and sets a man's V2-V3 ST thre
   CHECK_FALSE(stemi_at_age(35));  // 0.23 mV is under the 0.25 mV of men under 40
   CHECK(stemi_at_age(45));
 }
+
+TEST_CASE("WFDB header comments give age and sex in LUDB's and MIT-BIH's conventions", "[ecg]") {
+  auto ludb = read_ecg_file(local_data() / "ludb/3.hea");
+  REQUIRE(ludb.ok());
+  CHECK(ludb->patient.age_years == 53);  // "#<age>: 53"
+  CHECK(ludb->patient.sex == "M");       // "#<sex>: M"
+
+  const std::vector<std::uint8_t> dat(2 * 2 * 100, 0);  // two format-16 signals, 100 samples of zero
+  auto read = [&](const std::string& comments) {
+    const std::string hea = "r 2 360 100\nr.dat 16 200 16 0 0 0 0 MLII\nr.dat 16 200 16 0 0 0 0 V5\n" + comments;
+    auto w = read_wfdb(hea, dat);
+    REQUIRE(w.ok());
+    return w->patient;
+  };
+  const auto mit = read("# 69 F 1085 1629 x1\n# Aldomet, Inderal\n");  // MIT-BIH: age, sex, tape numbers
+  CHECK(mit.age_years == 69);
+  CHECK(mit.sex == "F");
+  const auto unknown = read("# ? ? 1085 1629 x1\n");
+  CHECK_FALSE(unknown.age_years);
+  CHECK(unknown.sex.empty());
+  // Only the first comment after the signals holds MIT-BIH's demographics, and only when it has their shape.
+  CHECK(read("# Produced by xform\n# 69 M\n").empty());
+  CHECK(read("# 500 M treadmill\n").empty());  // not an age
+}
