@@ -32,10 +32,10 @@ struct Header {
   bool seen_comment = false;  // a comment after the signal lines was read (MIT-BIH's demographics are the first)
 };
 
-// Demographics in header comments, in the two conventions the PhysioNet databases use: LUDB's (and PTB-XL
-// exports') "#<age>: 71" and "#<sex>: M" lines, and MIT-BIH's first comment line after the signals, "# 69 M 1085
-// 1629 x1" (age, sex, then the tape's own numbers; "?" where not known). The ST-elevation and voltage thresholds
-// depend on them (st_segment.cpp, qrs_amplitudes.cpp).
+// Demographics in header comments, in the conventions the PhysioNet databases use: LUDB's (and PTB-XL exports')
+// "#<age>: 71" and "#<sex>: M" lines; the European ST-T database's "#Age: 47  Sex: M"; and MIT-BIH's first comment
+// line after the signals, "# 69 M 1085 1629 x1" (age, sex, then the tape's own numbers; "?" or -1 where not known).
+// The ST-elevation and voltage thresholds depend on them (st_segment.cpp, qrs_amplitudes.cpp).
 void read_demographics(std::string_view comment, bool first_after_signals, PatientInfo& p) {
   auto sex_of = [](std::string_view v) -> std::string {
     if (v == "M" || v == "m" || v == "Male" || v == "male") return "M";
@@ -47,15 +47,18 @@ void read_demographics(std::string_view comment, bool first_after_signals, Patie
     if (!a || *a < 0 || *a > 130) return std::nullopt;
     return int(*a);
   };
+  auto unknown = [](std::string_view v) { return v == "?" || v == "-1"; };
   comment = trim(comment.substr(1));
+  auto f = split(comment, " \t");
   if (comment.starts_with("<age>:")) {
     p.age_years = age_of(trim(comment.substr(6)));
   } else if (comment.starts_with("<sex>:")) {
     p.sex = sex_of(trim(comment.substr(6)));
-  } else if (first_after_signals) {
-    auto f = split(comment, " \t");
-    if (f.size() < 2 || (f[1] != "M" && f[1] != "F" && f[1] != "?")) return;
-    if (f[0] != "?" && !age_of(f[0])) return;
+  } else if (f.size() >= 4 && f[0] == "Age:" && f[2] == "Sex:") {
+    p.age_years = age_of(f[1]);
+    p.sex = sex_of(f[3]);
+  } else if (first_after_signals && f.size() >= 2 && (f[1] == "M" || f[1] == "F" || f[1] == "?") &&
+             (unknown(f[0]) || age_of(f[0]))) {
     p.age_years = age_of(f[0]);
     p.sex = sex_of(f[1]);
   }

@@ -74,7 +74,7 @@ TEST_CASE("A stated age survives the stored DICOM and sets a man's V2-V3 ST thre
   CHECK(stemi_at_age(45));
 }
 
-TEST_CASE("WFDB header comments give age and sex in LUDB's and MIT-BIH's conventions", "[ecg]") {
+TEST_CASE("WFDB header comments give age and sex in the LUDB, MIT-BIH and European ST-T conventions", "[ecg]") {
   auto ludb = read_ecg_file(local_data() / "ludb/3.hea");
   REQUIRE(ludb.ok());
   CHECK(ludb->patient.age_years == 53);  // "#<age>: 53"
@@ -93,6 +93,12 @@ TEST_CASE("WFDB header comments give age and sex in LUDB's and MIT-BIH's convent
   const auto unknown = read("# ? ? 1085 1629 x1\n");
   CHECK_FALSE(unknown.age_years);
   CHECK(unknown.sex.empty());
+  const auto no_age = read("# -1 M 742 654 x1\n");  // MIT-BIH 103: age not known, sex given
+  CHECK_FALSE(no_age.age_years);
+  CHECK(no_age.sex == "M");
+  const auto edb = read("#Age: 47  Sex: M\n#Coronary artery disease\n");  // European ST-T database
+  CHECK(edb.age_years == 47);
+  CHECK(edb.sex == "M");
   // Only the first comment after the signals holds MIT-BIH's demographics, and only when it has their shape.
   CHECK(read("# Produced by xform\n# 69 M\n").empty());
   CHECK(read("# 500 M treadmill\n").empty());  // not an age
