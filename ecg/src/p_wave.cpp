@@ -88,7 +88,16 @@ void delineate_p(const BeatContext& c, std::int64_t on, const PrBaseline& pr, Fi
     double rough = 0;
     for (std::size_t k = 1; k + 1 < m.size(); ++k) rough += std::abs(m[k + 1] - 2 * m[k] + m[k - 1]);
     rough /= double(m.size());
-    if (amp >= 20 && pk > p_lo + ms(20) && pk < p_hi - ms(5) && rough < amp * 0.15) {
+    // On the median beat a P wave is a hump: the deviation rises to its peak by a tenth of its height or more. One
+    // already at its height from the window's start is a level, not a wave: the PR window lay on a P wave that
+    // starts at the QRS (a junctional rhythm's retrograde P hidden in it), the whole stretch before stood off that
+    // level, and a noise bump on it was taken for a P wave 350-400 ms before the QRS: sinus bradycardia and
+    // first-degree AV block stated where there is no P wave (p_wave_into_qrs_test.cpp). Not on single beats: a
+    // sinus P on the T wave of a premature beat rises from the T wave's level, and losing it made a false AF
+    // (af_mimics_test.cpp). Real data unchanged (QTDB, LUDB, MIT-BIH 100-109, the device samples).
+    const double rise_from = *std::min_element(m.begin(), pk_it);
+    const bool hump = !c.median_beat || *pk_it - rise_from >= 0.1 * amp;
+    if (amp >= 20 && hump && pk > p_lo + ms(20) && pk < p_hi - ms(5) && rough < amp * 0.15) {
       // Boundaries from a slow-band slope: walking out from the steepest up/down slopes of the P wave until the
       // slope falls under a fraction of that maximum (robust to a TP level that differs from the PR level).
       // The P wave is sought after 60% of the RR (the previous T wave lies before), but its onset may lie up to 55%:

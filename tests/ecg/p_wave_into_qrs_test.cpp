@@ -48,3 +48,18 @@ TEST_CASE("A retrograde P wave ending at the QRS is found in its place and read 
     CHECK_FALSE(test::has(a.rhythm, "sinus_bradycardia"));
   }
 }
+
+TEST_CASE("A retrograde P wave hidden in the QRS start gives no P wave, sinus rhythm or AV block", "[ecg]") {
+  // Before the change: a P found 350-400 ms before the QRS on the flat baseline (PR 352-402 ms), read as sinus
+  // bradycardia with first-degree AV block.
+  for (double pr : {10.0, 0.0})
+    for (double p : {40.0, 60.0, 80.0}) {
+      INFO("P starts " << pr << " ms before the QRS, P " << p << " ms");
+      const auto a = junctional(pr, p);
+      CHECK_FALSE(a.measurements.pr);
+      CHECK_FALSE(a.median_fiducials.p_on);
+      CHECK_FALSE(test::has(a.rhythm, "sinus_bradycardia"));
+      CHECK_FALSE(test::has(a.rhythm, "first_degree_av_block"));
+      CHECK(a.critical.empty());
+    }
+}
