@@ -128,7 +128,9 @@ Result<std::vector<Statement>> statements_from(const nlohmann::json& j, const ch
       return make_error(ErrorCode::BadRequest, std::string("a statement of '") + key + "' has no code or severity");
     Statement st{text("code"), text("text"), *severity, std::nullopt, text("text_zh")};
     if (x.contains("lead")) {
-      st.lead = parse_lead_name(text("lead"));
+      // "?" is lead_name(Lead::Other): a research channel's statement (WFDB "ECG1" with baseline wander), which
+      // must read back like any other (found by tests/fuzz wfdb_record).
+      st.lead = text("lead") == lead_name(Lead::Other) ? std::optional<Lead>(Lead::Other) : parse_lead_name(text("lead"));
       if (!st.lead) return make_error(ErrorCode::BadRequest, "a statement names an unknown lead '" + text("lead") + "'");
     }
     out.push_back(std::move(st));

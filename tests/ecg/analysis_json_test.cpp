@@ -124,3 +124,24 @@ TEST_CASE("JSON that is not a stored analysis is refused naming what is wrong", 
   j = good, j["quality"] = json::array({{{"code", "lead_off"}, {"severity", "warning"}, {"lead", "V9x"}}});
   CHECK(refused(j).find("unknown lead 'V9x'") != std::string::npos);
 }
+
+TEST_CASE("a stored analysis with a statement on a research channel reads back", "[ecg]") {
+  // A WFDB upload may hold channels with free-text labels ("ECG1"); their quality statements name Lead::Other, which
+  // the JSON writes "?". Found by the wfdb_record fuzz target: such an analysis did not read back.
+  Waveform w = synth_ecg(Synth{});
+  LeadSignal research = w.leads[1];
+  research.lead = Lead::Other;
+  research.label = "ECG1";
+  for (std::size_t k = 0; k < research.uv.size(); ++k)
+    research.uv[k] += float(3000 * std::sin(2 * 3.14159265 * 0.3 * double(k) / w.sample_rate_hz));
+  w.leads = {w.leads[1], research};
+  const Analysis a = analyze(w);
+  const auto on_research = std::find_if(a.quality.begin(), a.quality.end(),
+                                        [](const Statement& s) { return s.lead == Lead::Other; });
+  REQUIRE(on_research != a.quality.end());
+  CHECK(on_research->text.find("ECG1") != std::string::npos);
+  const auto back = analysis_from_json(nlohmann::json::parse(to_json(a).dump()));
+  REQUIRE(back.ok());
+  REQUIRE(back->quality.size() == a.quality.size());
+  for (std::size_t i = 0; i < a.quality.size(); ++i) CHECK(back->quality[i].lead == a.quality[i].lead);
+}
