@@ -89,6 +89,16 @@ inline std::optional<Error> check_finite(const LeadSet& set, std::string_view wh
   return std::nullopt;
 }
 
+/// A standard lead stored twice: which of the two to show and measure is unknowable, and the DICOM the upload stores
+/// could not hold both (every reader refuses it alike; research channels, Lead::Other, may share a label).
+inline std::optional<Error> check_distinct_leads(const LeadSet& set, std::string_view where) {
+  for (std::size_t i = 0; i < set.leads.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (set.leads[i].lead != Lead::Other && set.leads[i].lead == set.leads[j].lead)
+        return bad(std::string(where) + ": lead " + std::string(lead_name(set.leads[i].lead)) + " appears twice");
+  return std::nullopt;
+}
+
 /// Little-endian cursor over bytes; every read is bounds-checked by the caller through `has`.
 struct LeReader {
   std::span<const std::uint8_t> b;

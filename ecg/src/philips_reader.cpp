@@ -155,7 +155,10 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
   auto raw = base64(text(wf));
   if (!raw) return bad("the Philips XML waveform data is not valid base64");
   std::vector<std::string> labels;
-  for (auto l : split(attr(wf, "leadlabels"), " ")) labels.emplace_back(l);
+  // Held in a named string: split() returns views into it, and a temporary would be gone before the loop body
+  // (every file stating its labels read freed memory: "unknown lead '\xNN'").
+  const std::string label_list = attr(wf, "leadlabels");
+  for (auto l : split(label_list, " ")) labels.emplace_back(l);
   if (labels.empty()) labels = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
   std::vector<std::vector<int>> data;
   const std::string method = attr(wf, "compressmethod");
@@ -217,6 +220,7 @@ Result<Waveform> read_philips_xml(std::span<const std::uint8_t> bytes) {
     for (std::size_t k = 0; k < n; ++k) s.uv[k] = float(data[l][k] * uv_per_unit);
     w.leads.push_back(std::move(s));
   }
+  if (auto e = check_distinct_leads(w, "Philips XML")) return *e;
   const std::string date = attr(acq, "date"), time = attr(acq, "time");
   if (date.size() == 10) w.acquisition_time = date + "T" + (time.empty() ? "00:00:00" : time);
   w.device = "Philips " + child_text(acq, "machine");

@@ -416,6 +416,7 @@ Result<Waveform> read_scp_ecg(std::span<const std::uint8_t> b) {
     for (std::size_t k = 0; k < nsamp; ++k) s.uv[k] = float((*data)[i][k] * (avm / 1000.0));
     w.leads.push_back(std::move(s));
   }
+  if (auto e = check_distinct_leads(w, "SCP-ECG section 3")) return *e;
   const auto reference = read_reference_beat(sec, *tables, huffman, defs);
   if (flags & 1)  // reference-beat subtraction: section 6 holds what is left after the beat was taken out
     if (auto e = add_back_reference_beat(reference, sec, interval, w)) return *e;

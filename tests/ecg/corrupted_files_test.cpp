@@ -446,3 +446,38 @@ TEST_CASE("A WFDB base time out of the calendar leaves the acquisition time unkn
     CHECK(w->acquisition_time.empty());
   }
 }
+
+TEST_CASE("A standard lead stored twice is refused in WFDB, SCP-ECG, Philips and MUSE files", "[ecg]") {
+  // Found by the wfdb_record fuzz target: a WFDB header naming v6 twice was read, stored as a DICOM ECG, and that
+  // DICOM was then refused ("lead V6 appears twice"). Which of the two to show is unknowable: refused on reading.
+  const std::vector<std::uint8_t> dat(2 * 2 * 100, 0);
+  auto wfdb = read_wfdb("r 2 500 100\nr.dat 16 200 16 0 0 0 0 v6\nr.dat 16 200 16 0 0 0 0 v6\n", dat);
+  REQUIRE_FALSE(wfdb.ok());
+  CHECK(mentions(wfdb.error(), "lead V6 appears twice"));
+  // Research channels may share a label: they are never interpreted per lead.
+  CHECK(read_wfdb("r 2 500 100\nr.dat 16 200 16 0 0 0 0 ECG\nr.dat 16 200 16 0 0 0 0 ECG\n", dat).ok());
+
+  using namespace teledx::ecg::test;
+  const auto scp = read_ecg_bytes(scp_file({{3, scp_lead_section({1, 1}, 1000, 4)},
+                                            {6, scp_signal_section(5000, 2000, 0,
+                                                                   {scp_int16(std::vector<int>(1000, 0)),
+                                                                    scp_int16(std::vector<int>(1000, 0))})}}),
+                                  "x.scp");
+  REQUIRE_FALSE(scp.ok());
+  CHECK(mentions(scp.error(), "lead I appears twice"));
+
+  std::string philips = text_of(local_data() / "philips_129DYPRG.xml");
+  const std::string tag = "<parsedwaveforms ";
+  philips.insert(philips.find(tag) + tag.size(), "leadlabels=\"I II III aVR aVL aVF V1 V2 V3 V4 V5 V5\" ");
+  auto ph = read_ecg_bytes(as_bytes(philips), "x.xml");
+  REQUIRE_FALSE(ph.ok());
+  CHECK(mentions(ph.error(), "lead V5 appears twice"));
+
+  ECG_REQUIRE_SHARED("formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml");
+  std::string muse = text_of(shared_data() / "formats/ge-muse-xml/MUSE_20200923_093504_79000_example.xml");
+  for (auto at = muse.find("<LeadID>V6</LeadID>"); at != std::string::npos; at = muse.find("<LeadID>V6</LeadID>", at))
+    muse.replace(at, 19, "<LeadID>V5</LeadID>");
+  auto ge = read_ecg_bytes(as_bytes(muse), "x.xml");
+  REQUIRE_FALSE(ge.ok());
+  CHECK(mentions(ge.error(), "lead V5 appears twice"));
+}

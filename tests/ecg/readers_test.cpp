@@ -324,6 +324,25 @@ TEST_CASE("The Philips XLI-compressed XML decodes 12 leads without its padding a
   CHECK(worst <= 10);  // two 5-µV steps of rounding in the stored residuals
 }
 
+TEST_CASE("A Philips XML that states its lead labels reads the same leads as one that leaves them implied", "[ecg]") {
+  // Sierra XML 1.04 writes leadlabels on <parsedwaveforms>; the sample (1.03) leaves them out. The labels were read
+  // through views into a destroyed temporary: every file stating them failed with "unknown lead" and garbage bytes.
+  auto bytes = read_file_bytes(local_data() / "philips_129DYPRG.xml");
+  REQUIRE(bytes.ok());
+  std::string x(bytes->begin(), bytes->end());
+  const std::string tag = "<parsedwaveforms ";
+  x.insert(x.find(tag) + tag.size(), "leadlabels=\"I II III aVR aVL aVF V1 V2 V3 V4 V5 V6\" ");
+  auto labelled = read_ecg_bytes(as_bytes(x), "x.xml");
+  REQUIRE(labelled.ok());
+  auto implied = read_ecg_file(local_data() / "philips_129DYPRG.xml");
+  REQUIRE(implied.ok());
+  REQUIRE(labelled->leads.size() == implied->leads.size());
+  for (std::size_t l = 0; l < implied->leads.size(); ++l) {
+    CHECK(labelled->leads[l].lead == implied->leads[l].lead);
+    CHECK(labelled->leads[l].uv == implied->leads[l].uv);
+  }
+}
+
 TEST_CASE("A Philips XML with a cut XLI chunk or an unknown compression is refused", "[ecg]") {
   auto bytes = read_file_bytes(local_data() / "philips_129DYPRG.xml");
   REQUIRE(bytes.ok());
