@@ -152,6 +152,9 @@ TEST_CASE("a WFDB record sent as .hea + .dat in one form is converted, its annot
   CHECK(r.json()["files"][0]["duration_s"].get<double>() == Approx(10.0));
   auto task = expect_ecg_task(s, up, r, "wfdb");
   CHECK(task["patient"]["name"] == "李四");
+  // The form gave no sex or age: the header's "#<sex>: M" and "#<age>: 53" set them (and the ST thresholds).
+  CHECK(task["patient"]["sex"] == "M");
+  CHECK(task["patient"]["age"] == "053Y");
 }
 
 TEST_CASE("a CSV ECG recorded while the electrodes moved reaches the ECG center named unsteady, for the clinic to "
