@@ -29,7 +29,6 @@ struct Header {
   std::string base_time, base_date;
   std::vector<SignalSpec> sig;
   PatientInfo patient;
-  bool seen_comment = false;  // a comment after the signal lines was read (MIT-BIH's demographics are the first)
 };
 
 // Demographics in header comments, in the conventions the PhysioNet databases use: LUDB's (and PTB-XL exports')
@@ -67,13 +66,15 @@ void read_demographics(std::string_view comment, bool first_after_signals, Patie
 Result<Header> parse_header(std::string_view text) {
   Header h;
   bool have_record = false;
+  bool commented_after_signals = false;  // MIT-BIH's demographics are the first comment after the signal lines
   int line_no = 0;
   for (std::string_view raw : split(text, "\n", false)) {
     ++line_no;
     std::string_view line = trim(raw);
     if (!line.empty() && line.front() == '#') {
-      read_demographics(line, have_record && int(h.sig.size()) == h.nsig && !h.seen_comment, h.patient);
-      h.seen_comment = h.seen_comment || (have_record && int(h.sig.size()) == h.nsig);
+      const bool after_signals = have_record && int(h.sig.size()) == h.nsig;
+      read_demographics(line, after_signals && !commented_after_signals, h.patient);
+      commented_after_signals = commented_after_signals || after_signals;
       continue;
     }
     if (line.empty()) continue;
