@@ -70,7 +70,6 @@ Result<LeadSet> read_sequence_set(XmlNode* set, const std::string& where) {
       if (s.uv.size() > kMaxSamplesPerLead) return bad(where + " is too long");
     }
     if (s.uv.empty()) return bad(where + ", lead " + std::string(lead_name(*lead)) + " has no samples");
-    if (out.find(*lead)) return bad(where + ": lead " + std::string(lead_name(*lead)) + " appears twice");
     out.leads.push_back(std::move(s));
   }
   if (out.leads.empty()) return bad(where + " holds no lead sequences");
@@ -79,6 +78,7 @@ Result<LeadSet> read_sequence_set(XmlNode* set, const std::string& where) {
   std::size_t n = out.leads.front().uv.size();
   for (const auto& l : out.leads) n = std::min(n, l.uv.size());
   for (auto& l : out.leads) l.uv.resize(n);  // devices may write a few extra digits in one lead
+  if (auto e = check_distinct_leads(out, where)) return *e;
   if (auto e = check_finite(out, where)) return *e;
   derive_limb_leads(out);
   sort_leads(out);

@@ -204,10 +204,10 @@ Result<Group> read_group(DcmItem* g, int index) {
       }
       s.uv[k] = float((raw * sens * corr + base) * to_uv);
     }
-    if (out.set.find(*lead)) return bad(where + ": lead " + std::string(lead_name(*lead)) + " appears twice");
     out.set.leads.push_back(std::move(s));
   }
   if (out.set.leads.empty()) return bad(where + ": every channel is marked DISCONNECTED (electrodes off)");
+  if (auto e = check_distinct_leads(out.set, where)) return *e;
   if (auto e = check_finite(out.set, where)) return *e;
   derive_limb_leads(out.set);
   sort_leads(out.set);

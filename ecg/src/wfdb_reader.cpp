@@ -42,9 +42,8 @@ void read_demographics(std::string_view comment, bool first_after_signals, Patie
     return "";
   };
   auto age_of = [](std::string_view v) -> std::optional<int> {
-    auto a = to_int(v);
-    if (!a || *a < 0 || *a > 130) return std::nullopt;
-    return int(*a);
+    const auto a = to_int(v);
+    return a ? age_in_years(*a, 'Y') : std::nullopt;
   };
   auto unknown = [](std::string_view v) { return v == "?" || v == "-1"; };
   comment = trim(comment.substr(1));
