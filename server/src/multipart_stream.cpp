@@ -112,11 +112,14 @@ bool MultipartSpooler::feed(std::string_view bytes) {
         }
         const auto eol = rest.find("\r\n");
         if (eol == std::string_view::npos) {
-          if (rest.size() > kMaxBoundaryLine) return fail("A multipart boundary line is malformed.");
+          // Over the limit for certain only past its CR, which may be the line's end arriving.
+          if (rest.size() > kMaxBoundaryLine + 1) return fail("A multipart boundary line is malformed.");
           pending_.erase(0, pos);
           return true;
         }
-        if (rest.substr(0, eol).find_first_not_of(" \t") != std::string_view::npos) return fail("A multipart boundary line is malformed.");
+        // The limits hold however the body was cut: a line or header block that arrived whole is measured too.
+        if (eol > kMaxBoundaryLine || rest.substr(0, eol).find_first_not_of(" \t") != std::string_view::npos)
+          return fail("A multipart boundary line is malformed.");
         pos += eol + 2;
         state_ = State::Headers;
         break;
@@ -126,10 +129,12 @@ bool MultipartSpooler::feed(std::string_view bytes) {
         if (rest.substr(0, 2) == "\r\n") {
           content_begin = 2;  // no headers at all
         } else if (const auto e = rest.find("\r\n\r\n"); e != std::string_view::npos) {
+          if (e > kMaxHeaderBytes) return fail("A multipart part's headers do not end within 16 KiB.");
           header_end = e;
           content_begin = e + 4;
         } else {
-          if (rest.size() > kMaxHeaderBytes) return fail("A multipart part has no end of headers.");
+          // Likewise past the first three bytes of a CRLF CRLF that may be arriving.
+          if (rest.size() > kMaxHeaderBytes + 3) return fail("A multipart part's headers do not end within 16 KiB.");
           pending_.erase(0, pos);
           return true;
         }
