@@ -9,6 +9,8 @@
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <opencv2/core.hpp>
@@ -46,12 +48,12 @@ struct Fragment {
 Result<Fragment> fragment(DcmPixelSequence* seq, unsigned long i) {
   DcmPixelItem* item = nullptr;
   if (seq->getItem(item, i).bad() || !item)
-    return bad("A JPEG 2000 fragment is missing from the pixel data.");
+    return bad("A compressed fragment is missing from the pixel data.");
   Fragment f;
   f.length = item->getLength();
   Uint8* bytes = nullptr;
   if (f.length > 0 && (item->getUint8Array(bytes).bad() || !bytes))
-    return bad("A JPEG 2000 fragment could not be read from the stored file.");
+    return bad("A compressed fragment could not be read from the stored file.");
   f.data = bytes;
   return f;
 }
@@ -85,21 +87,25 @@ bool frame_from_offset_table(DcmPixelSequence* seq, std::uint32_t frame, std::ui
 
 }  // namespace
 
-Result<std::string> j2k_frame_codestream(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames) {
+Result<std::string> encapsulated_frame(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames, FrameCodec codec) {
+  const std::string name = codec == FrameCodec::Rle ? "RLE" : "JPEG 2000";
   auto* pd = dynamic_cast<DcmPixelData*>(pixel_data);
   E_TransferSyntax rep = EXS_Unknown;
   const DcmRepresentationParameter* param = nullptr;
   DcmPixelSequence* seq = nullptr;
   if (pd) pd->getOriginalRepresentationKey(rep, param);
   if (!pd || pd->getEncapsulatedRepresentation(rep, param, seq).bad() || !seq || seq->card() < 2)
-    return bad("The JPEG 2000 pixel data holds no encapsulated fragments.");
+    return bad("The " + name + " pixel data holds no encapsulated fragments.");
   const unsigned long fragments = seq->card() - 1;
   unsigned long first = 1, last = fragments;
   if (frames > 1 && fragments == frames) {
     first = last = frame + 1;
   } else if (frames > 1 && !frame_from_offset_table(seq, frame, frames, first, last)) {
     // No usable offset table: every frame's codestream begins with the SOC and SIZ markers, fragments after
-    // it don't.
+    // it don't. An RLE frame is one fragment (PS3.5 A.4.2), so there is nothing to find.
+    if (codec == FrameCodec::Rle)
+      return bad("The RLE fragments cannot be divided into " + std::to_string(frames) + " frames (" +
+                 std::to_string(fragments) + " fragments and no usable offset table).");
     std::vector<unsigned long> starts;
     for (unsigned long i = 1; i <= fragments; ++i) {
       auto f = fragment(seq, i);
@@ -154,6 +160,16 @@ Result<std::vector<std::uint8_t>> decode_j2k_frame(std::string cs, PixelLayout& 
   if (comps != L.samples || cs.size() < start + 42 + 3 * comps)
     return bad("The JPEG 2000 codestream has " + std::to_string(comps) + " component(s) but the image " +
                std::to_string(L.samples) + " sample(s) per pixel.");
+  // The codestream's own size (Xsiz - XOsiz by Ysiz - YOsiz) must be the image's before anything is decoded: the
+  // decoder allocates what the codestream states, which Rows and Columns (and their render limit) do not bound.
+  auto u32 = [&](std::size_t at) {
+    return (std::uint64_t(p[at]) << 24) | (std::uint64_t(p[at + 1]) << 16) | (std::uint64_t(p[at + 2]) << 8) | p[at + 3];
+  };
+  const std::uint64_t xsiz = u32(start + 8), ysiz = u32(start + 12), xo = u32(start + 16), yo = u32(start + 20);
+  if (xo > xsiz || yo > ysiz || xsiz - xo != L.columns || ysiz - yo != L.rows)
+    return bad("The JPEG 2000 frame is " + std::to_string(xsiz - std::min(xo, xsiz)) + "x" +
+               std::to_string(ysiz - std::min(yo, ysiz)) + ", not the image's " + std::to_string(L.columns) + "x" +
+               std::to_string(L.rows) + ".");
   const bool sgnd = (p[start + 42] & 0x80) != 0;
   const int precision = (p[start + 42] & 0x7F) + 1;
   // OpenCV refuses signed components. Marked unsigned, the same codestream decodes to value + 2^(precision-1)

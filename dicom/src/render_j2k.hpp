@@ -1,6 +1,8 @@
 #pragma once
-// JPEG 2000 frames for the renderer (render.cpp). Debian's DCMTK has no JPEG 2000 codec, so the frame's
-// codestream is taken out of the encapsulated Pixel Data here and decoded by OpenCV (built with OpenJPEG).
+// JPEG 2000 and RLE frames for the renderer (render.cpp). Debian's DCMTK has no JPEG 2000 codec, so the frame's
+// codestream is taken out of the encapsulated Pixel Data here and decoded by OpenCV (built with OpenJPEG). DCMTK
+// 3.6.7's RLE decoder reads past its buffer when a segment offset points outside the frame (a crash found with
+// the dicom_file fuzz target), so RLE frames are decoded here too (render_rle.cpp), every offset checked.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,10 +15,12 @@ class DcmElement;
 
 namespace teledx::dicom {
 
-/// The codestream of one frame (0-based) of JPEG 2000 encapsulated pixel data: its fragments concatenated,
-/// found through the Basic Offset Table, one fragment per frame, or (no table) the fragments that start a
-/// codestream.
-Result<std::string> j2k_frame_codestream(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames);
+enum class FrameCodec { Jpeg2000, Rle };
+
+/// The bytes of one frame (0-based) of encapsulated pixel data: its fragments concatenated, found through one
+/// fragment per frame, the Basic Offset Table, or (JPEG 2000 without a table) the fragments that start a codestream.
+Result<std::string> encapsulated_frame(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames,
+                                       FrameCodec codec);
 
 /// Decodes a JPEG 2000 codestream (raw J2K, or wrapped in a JP2 file as some writers do) into the bytes of an
 /// uncompressed frame for `L`: 8- or 16-bit words in host order, colour interleaved. Updates `L` to describe
@@ -25,5 +29,11 @@ Result<std::string> j2k_frame_codestream(DcmElement* pixel_data, std::uint32_t f
 /// InvalidDicom with a sentence when the codestream does not decode or does not match the image's rows,
 /// columns and samples.
 Result<std::vector<std::uint8_t>> decode_j2k_frame(std::string codestream, PixelLayout& L);
+
+/// Decodes one RLE Lossless frame (PS3.5 Annex G) into the bytes of an uncompressed frame for `L`: 8- or 16-bit
+/// words in host order, colour by plane (`L.planar` set). InvalidDicom with a sentence when the header's segment
+/// count does not match the samples and bits, an offset lies outside the frame, or a segment decodes to fewer
+/// bytes than rows x columns.
+Result<std::vector<std::uint8_t>> decode_rle_frame(const std::string& frame, PixelLayout& L);
 
 }  // namespace teledx::dicom

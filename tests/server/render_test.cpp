@@ -4,6 +4,7 @@
 #include <zip.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <opencv2/core.hpp>
@@ -214,6 +215,99 @@ TEST_CASE("A JPEG-lossless file made by dcmcjpeg renders exactly like its uncomp
   auto img = decode(r);
   REQUIRE(img.rows == 64);
   check_grey(img, pixels, 0, 1000, 4000, false);
+}
+
+TEST_CASE("RLE files made by dcmcrle render exactly like their originals: 16-bit frames and planar RGB",
+          "[server][render]") {
+  TempDir dir;
+  auto grey = spec("1.2.826.0.1.3680043.10.7010", 1, 16, 3);
+  const auto pixels = ramp(256, 3);
+  write_file(dir / "grey.dcm", make_image(grey)
+                                   .set(0x7FE0, 0x0010, "OW", pixels)
+                                   .set(0x0028, 0x1052, "DS", "-1024")
+                                   .set(0x0028, 0x1053, "DS", "1")
+                                   .part10());
+  auto colour = spec("1.2.826.0.1.3680043.10.7010", 2);
+  auto b = make_image(colour);
+  b.set(0x0008, 0x0016, "UI", kSecondaryCapture).set(0x0008, 0x0060, "CS", "OT");
+  b.set_us(0x0028, 0x0002, 3).set(0x0028, 0x0004, "CS", "RGB").set_us(0x0028, 0x0006, 0);
+  b.set_us(0x0028, 0x0100, 8).set_us(0x0028, 0x0101, 8).set_us(0x0028, 0x0102, 7);
+  std::string rgb(16 * 16 * 3, '\0');
+  for (int i = 0; i < 256; ++i) {
+    const int v[3] = {i, 255 - i, (i * 7) % 256};
+    for (int c = 0; c < 3; ++c) rgb[i * 3 + c] = static_cast<char>(v[c]);
+  }
+  write_file(dir / "rgb.dcm", b.set(0x7FE0, 0x0010, "OB", rgb).part10());
+  for (const char* name : {"grey", "rgb"}) {
+    const std::string cmd = std::string("dcmcrle '") + (dir / (std::string(name) + ".dcm")).string() + "' '" +
+                            (dir / (std::string(name) + "-rle.dcm")).string() + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    const auto rle = read_file(dir / (std::string(name) + "-rle.dcm"));
+    REQUIRE(rle.find("1.2.840.10008.1.2.5") != std::string::npos);  // RLE Lossless in the meta header
+    REQUIRE(stow(DemoServer::instance().token("clinic1-tech"), rle).status == 200);
+  }
+  for (int f = 1; f <= 3; ++f) {
+    auto r = get(url(grey) + "/frames/" + std::to_string(f) + "/rendered?window=500,3000", "img-reader1");
+    REQUIRE(r.status == 200);
+    INFO("frame " << f);
+    check_grey(decode(r), pixels, static_cast<std::size_t>(f - 1) * 512, 500, 3000, false);
+  }
+  auto r = get(url(colour) + "/rendered", "img-reader1");
+  REQUIRE(r.status == 200);
+  auto img = decode(r);
+  REQUIRE(img.type() == CV_8UC3);
+  int mismatches = 0;
+  for (int i = 0; i < 256; ++i) {
+    const auto* px = img.data + 3 * i;  // OpenCV: blue, green, red
+    if (px[2] != i || px[1] != 255 - i || px[0] != (i * 7) % 256) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("An RLE frame whose segment offsets point outside it is refused as damaged, and the server stays up",
+          "[server][render]") {
+  // Found with the dicom_file fuzz target: DCMTK 3.6.7's RLE decoder read past its buffer here and the server died.
+  // The input (our RLE seed with its first fragment overwritten) is replayed by tests/dicom too; its first byte is
+  // the fuzz target's request byte.
+  const auto input = read_file(std::filesystem::path(TELEDX_TEST_DATA_DIR) / "dicom/fuzz/dicom_file/rle-segment-offsets-outside-frame");
+  auto& srv = DemoServer::instance();
+  REQUIRE(stow(srv.token("clinic1-tech"), input.substr(1)).status == 200);
+  const std::string instance = "/dicom-web/studies/1.2.826.0.1.3680043.2.1125.9.2/series/"
+                               "1.2.826.0.1.3680043.2.1125.9.3/instances/1.2.826.0.1.3680043.2.1125.9.1.2";
+  auto r = get(instance + "/rendered", "img-reader1", "*/*");
+  CHECK(r.status == 400);
+  CHECK(r.json()["error"]["code"] == "invalid_dicom");
+  CHECK(r.json()["error"]["message"].get<std::string>().find("RLE") != std::string::npos);
+  CHECK(srv.client().get("/healthz").status == 200);
+}
+
+TEST_CASE("A compressed image claiming 60000 x 60000 pixels is stored but not decoded: 415 at once, server unharmed",
+          "[server][render]") {
+  // Found with the dicom_file fuzz target: a 2 KB RLE file whose Rows and Columns claim 3.6 gigapixels had one render
+  // request decode 3-4 GB for several seconds, and the worklist's thumbnails would ask for it.
+  TempDir dir;
+  auto s = spec("1.2.826.0.1.3680043.10.7009", 1, 16);
+  write_file(dir / "plain.dcm", make_image(s).set(0x7FE0, 0x0010, "OW", ramp(16 * 16, 1)).part10());
+  const std::string cmd = "dcmcrle '" + (dir / "plain.dcm").string() + "' '" + (dir / "rle.dcm").string() +
+                          "' && dcmodify -nb -m '(0028,0010)=60000' -m '(0028,0011)=60000' '" +
+                          (dir / "rle.dcm").string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const auto huge = read_file(dir / "rle.dcm");
+  REQUIRE(huge.size() < 4096);
+  REQUIRE(stow(DemoServer::instance().token("clinic1-tech"), huge).status == 200);
+  for (const auto& target : {url(s) + "/rendered", url(s) + "/frames/1/rendered", url(s) + "/thumbnail"}) {
+    INFO(target);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = get(target, "img-reader1", "*/*");
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(r.status == 415);
+    CHECK(r.json()["error"]["message"].get<std::string>().find("60000 x 60000 pixels, more than the server renders") !=
+          std::string::npos);
+    CHECK(took < std::chrono::seconds(2));
+  }
+  // The file is kept as sent: its frame is served as stored for a viewer that decodes it itself.
+  auto frame = get(url(s) + "/frames/1", "img-reader1", "multipart/related; type=\"application/octet-stream\"");
+  CHECK(frame.status == 200);
 }
 
 TEST_CASE("Another clinic cannot render, thumbnail or download a study, exactly as with WADO-RS", "[server][render]") {

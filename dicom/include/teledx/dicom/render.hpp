@@ -37,12 +37,15 @@ struct RenderedImage {
   int width = 0, height = 0;
 };
 
+/// The largest frame render_frame() decodes (rows x columns); a larger one is UnsupportedMediaType.
+inline constexpr std::uint64_t kMaxRenderedPixels = 100'000'000;
+
 /// Renders one frame of a stored Part 10 file: modality LUT (rescale slope/intercept), VOI window,
 /// MONOCHROME1 inversion, RGB / YBR_FULL / YBR_FULL_422 / PALETTE COLOR, 1..16 bits signed or unsigned, native or
 /// compressed (JPEG baseline/extended/lossless, JPEG-LS, RLE; JPEG 2000 through OpenCV's OpenJPEG). Errors:
 /// NotFound for a frame out of range, BadRequest when the instance has no pixel data or a bad option,
 /// UnsupportedMediaType for transfer syntaxes the server cannot decode (MPEG and other video, JPEG 2000 Part 2,
-/// HTJ2K), InvalidDicom for inconsistent pixel attributes or a frame that does not decode.
+/// HTJ2K) and frames over kMaxRenderedPixels, InvalidDicom for inconsistent pixel attributes or a frame that does not decode.
 /// Blocking and CPU-bound: call it from a worker thread, never an I/O thread.
 Result<RenderedImage> render_frame(const std::filesystem::path& file, const RenderOptions& options);
 
