@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the ECG readers and analysis, the DICOM ingest check and renderer, and the STOW multipart splitter (tests/fuzz)
-# with libFuzzer under AddressSanitizer and UBSan, for a bounded time per target. Usage: scripts/fuzz.sh [SECONDS_PER_TARGET (default 120)] [TARGET...]
+# Fuzzes the ECG readers and analysis, the DICOM ingest check and renderer, and the STOW multipart splitter
+# (tests/fuzz) with libFuzzer under AddressSanitizer and UBSan, for a bounded time per target.
+# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET (default 120)] [TARGET...]
 # Targets: ecg_file (every upload format), wfdb_record (a .hea with its .dat), ecg_signal (analyze() on raw signals),
 # dicom_file (the ingest check on a Part 10 file, then its frames, bulk data and rendered image), stow_multipart (a
 # STOW-RS body split whole and in pieces).
