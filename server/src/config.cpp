@@ -33,6 +33,7 @@ Options (also accepted as "key = value" lines, without the dashes, in a --config
   --request-timeout N         seconds to read a request header or body chunk (default 30)
   --ws-queue-limit N          messages a websocket client may fall behind before it is told to resync (default 1024)
   --ws-idle-seconds N         websocket heartbeat: ping an idle peer at N/2 s, drop it after N s silent (default 60)
+  --zip-expand-limit-mb N     MiB one zipped browser/agent upload may unpack to (default 4096, as an upload)
   --web-dir DIR               static front end to serve (default: the source tree's web/)
   --seed-demo                 create the demo consortium and users (password teledx-demo) and print them
   --demo-tls                  with --seed-demo: generate a self-signed certificate under DATA_DIR/tls and use it
@@ -95,6 +96,7 @@ std::map<std::string, Setter> setters() {
       {"request-timeout", integer(&Config::request_timeout_seconds, "request-timeout", 1, 3600)},
       {"ws-queue-limit", integer(&Config::ws_queue_limit, "ws-queue-limit", 8, 1 << 20)},
       {"ws-idle-seconds", integer(&Config::ws_idle_seconds, "ws-idle-seconds", 2, 3600)},
+      {"zip-expand-limit-mb", integer(&Config::zip_expand_limit_mb, "zip-expand-limit-mb", 1, 1 << 20)},
       {"web-dir", path(&Config::web_dir)},
   };
 }

@@ -63,6 +63,12 @@ std::vector<std::uint8_t> read_spooled(const std::filesystem::path& path, std::s
   return bytes;
 }
 
+nlohmann::json zip_limit_error(std::uint64_t limit) {
+  return {{"code", "payload_too_large"},
+          {"message", "The zip unpacks to more than " + std::to_string(limit >> 20) +
+                          " MiB; this entry and the ones after it were not stored. Send the folder in smaller zips."}};
+}
+
 void ingest_zip(RequestContext& ctx, EcgUploadSession& session, const std::string& source, nlohmann::json& results) {
   const std::int64_t clinic = session.clinic_id;
   std::vector<UploadedFile> ecg_files;
@@ -71,11 +77,20 @@ void ingest_zip(RequestContext& ctx, EcgUploadSession& session, const std::strin
   if (!z) throw HttpError(ErrorCode::BadRequest, "The upload is not a readable zip archive (damaged or incomplete?).");
   auto& s = ctx.services;
   zip_int64_t n = zip_get_num_entries(z, 0);
+  // Unpacked bytes are counted as written, not taken from the entries' stated sizes (a zip bomb states anything):
+  // past the limit the entry is dropped and the rest of the archive refused, so one upload cannot fill the disk.
+  const std::uint64_t limit = std::uint64_t(s.config.zip_expand_limit_mb) << 20;
+  std::uint64_t unpacked = 0;
+  bool over_limit = false;
   for (zip_int64_t i = 0; i < n; ++i) {
     zip_stat_t st;
     if (zip_stat_index(z, i, 0, &st) != 0) continue;
     std::string name = st.name ? st.name : "";
     if (name.empty() || name.back() == '/' || skip_zip_entry(name)) continue;
+    if (over_limit) {
+      results.push_back({{"file", name}, {"status", "failed"}, {"error", zip_limit_error(limit)}});
+      continue;
+    }
     zip_file_t* f = zip_fopen_index(z, i, 0);
     if (!f) {
       results.push_back({{"file", name}, {"status", "failed"},
@@ -84,18 +99,26 @@ void ingest_zip(RequestContext& ctx, EcgUploadSession& session, const std::strin
     }
     auto temp = s.instances->new_landing_path();
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0;
+    bool written = fd >= 0, damaged = false;
     char buf[1 << 16];
-    zip_int64_t got;
-    while (ok && (got = zip_fread(f, buf, sizeof buf)) > 0) ok = ::write(fd, buf, static_cast<std::size_t>(got)) == got;
-    if (ok && got < 0) ok = false;
-    if (fd >= 0) ::close(fd);
+    zip_int64_t got = 0;
+    while (written && !over_limit && (got = zip_fread(f, buf, sizeof buf)) > 0) {
+      unpacked += static_cast<std::uint64_t>(got);
+      over_limit = unpacked > limit;
+      written = !over_limit && ::write(fd, buf, static_cast<std::size_t>(got)) == got;
+    }
+    damaged = got < 0;
+    if (fd >= 0 && ::close(fd) != 0) written = false;
     zip_fclose(f);
-    if (!ok) {
+    if (over_limit || damaged || !written) {
       std::error_code ec;
       std::filesystem::remove(temp, ec);
-      results.push_back({{"file", name}, {"status", "failed"},
-                         {"error", {{"code", "bad_request"}, {"message", "This entry of the zip is damaged."}}}});
+      nlohmann::json error = over_limit ? zip_limit_error(limit)
+                             : damaged  ? nlohmann::json{{"code", "bad_request"}, {"message", "This entry of the zip is damaged."}}
+                                        : nlohmann::json{{"code", "storage_failure"},
+                                                         {"message", "The server could not write this entry to its disk "
+                                                                     "(full?); nothing of it was stored. Send it again later."}};
+      results.push_back({{"file", name}, {"status", "failed"}, {"error", std::move(error)}});
       continue;
     }
     // DICOM entries go straight to the store; anything else is offered to the ECG readers (aECG, SCP, WFDB...).

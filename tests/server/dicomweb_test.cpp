@@ -5,6 +5,8 @@
 
 #include "demo_server.hpp"
 #include "dicom/dicom_fixture.hpp"
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace teledx::test;
@@ -206,6 +208,41 @@ TEST_CASE("a browser upload of a zipped DICOM folder with an exam request become
   auto status = c.get("/api/uploads/" + id, tech).json();
   CHECK(status["completed"] == true);
   CHECK(status["studies"][0]["instances"] == 3);
+}
+
+TEST_CASE("a zip that unpacks past the server's limit stores what came before and refuses the rest, its disk spared",
+          "[server][upload]") {
+  // A zip bomb: 3 MiB of zeros deflate to a few KB. This server may unpack 1 MiB per zipped upload.
+  TempDir dir;
+  ServerProcess server(dir / "data", {"--seed-demo", "--zip-expand-limit-mb", "1"});
+  HttpClient c(server.http_port());
+  const std::string tech = c.login("clinic1-tech");
+  const std::string study = "1.2.826.0.1.3680043.10.3002";
+  std::filesystem::create_directories(dir / "folder");
+  std::ofstream(dir / "folder/a-first.dcm", std::ios::binary) << make_image(spec(study, 1, "P-BOMB")).part10();
+  std::ofstream(dir / "folder/b-zeros.dcm", std::ios::binary) << std::string(3 << 20, '\0');
+  std::ofstream(dir / "folder/c-after.dcm", std::ios::binary) << make_image(spec(study, 2, "P-BOMB")).part10();
+  std::string out;
+  REQUIRE(run_command("cd '" + (dir / "folder").string() + "' && zip -q -9 ../bomb.zip a-first.dcm b-zeros.dcm c-after.dcm", &out) == 0);
+  const auto zip = read_file(dir / "bomb.zip");
+  REQUIRE(zip.size() < 64 * 1024);
+  const std::string id = c.post_json("/api/uploads", nlohmann::json::object(), tech).json()["upload_id"];
+  auto up = c.request("POST", "/api/uploads/" + id + "/files?name=bomb.zip", zip,
+                      {{"Authorization", "Bearer " + tech}, {"Content-Type", "application/zip"}});
+  INFO(up.body);
+  REQUIRE(up.status == 207);
+  CHECK(up.json()["stored"] == 1);
+  CHECK(up.json()["failed"] == 2);
+  for (const auto& r : up.json()["files"]) {
+    if (r["file"] == "a-first.dcm") continue;
+    CHECK(r["error"]["code"] == "payload_too_large");
+    CHECK(r["error"]["message"].get<std::string>().find("unpacks to more than 1 MiB") != std::string::npos);
+  }
+  // Nothing of the refused entries is left anywhere under the data directory.
+  std::uintmax_t bytes = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "data"))
+    if (e.is_regular_file()) bytes += e.file_size();
+  CHECK(bytes < (3u << 20));
 }
 
 TEST_CASE("a damaged zip or a non-clinic uploader is refused with a clear error", "[server][upload]") {

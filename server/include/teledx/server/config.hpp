@@ -25,6 +25,7 @@ struct Config {
   int request_timeout_seconds = 30;
   int ws_queue_limit = 1024;                   // messages a websocket client may fall behind before "resync"
   int ws_idle_seconds = 60;                    // websocket heartbeat: ping at half, drop a silent peer after this
+  int zip_expand_limit_mb = 4096;              // bytes one zipped upload may unpack to (a zip bomb fills no disk)
   std::filesystem::path web_dir;               // static front end; default <source>/web or /usr/share/teledx/web
   bool seed_demo = false;
   bool generate_tls = false;                   // with seed_demo: make a self-signed pair under data_dir/tls
