@@ -75,6 +75,42 @@ void check_grey(const cv::Mat& img, const std::string& pixels, std::size_t frame
   CHECK(mismatches == 0);
 }
 
+// Every frame of a stored 16x16 ramp(256, frames) image, rendered at window 500,3000, pixel for pixel.
+void check_ramp_frames(const ImageSpec& s, const std::string& pixels, int frames) {
+  for (int f = 1; f <= frames; ++f) {
+    auto r = get(url(s) + "/frames/" + std::to_string(f) + "/rendered?window=500,3000", "img-reader1");
+    REQUIRE(r.status == 200);
+    INFO("frame " << f);
+    check_grey(decode(r), pixels, static_cast<std::size_t>(f - 1) * 512, 500, 3000, false);
+  }
+}
+
+// A 16x16 8-bit RGB secondary capture, interleaved or planar: red ramps up, green down, blue saw-tooth.
+DicomBuilder rgb_image(const ImageSpec& s, int planar) {
+  auto b = make_image(s);
+  b.set(0x0008, 0x0016, "UI", kSecondaryCapture).set(0x0008, 0x0060, "CS", "OT");
+  b.set_us(0x0028, 0x0002, 3).set(0x0028, 0x0004, "CS", "RGB").set_us(0x0028, 0x0006, static_cast<std::uint16_t>(planar));
+  b.set_us(0x0028, 0x0100, 8).set_us(0x0028, 0x0101, 8).set_us(0x0028, 0x0102, 7);
+  std::string rgb(16 * 16 * 3, '\0');
+  for (int i = 0; i < 256; ++i) {
+    const int v[3] = {i, 255 - i, (i * 7) % 256};
+    for (int c = 0; c < 3; ++c) rgb[planar ? c * 256 + i : i * 3 + c] = static_cast<char>(v[c]);
+  }
+  b.set(0x7FE0, 0x0010, "OB", rgb);
+  return b;
+}
+
+// Pixels of a rendered rgb_image() whose colours are not in place.
+int rgb_mismatches(const cv::Mat& img) {
+  REQUIRE(img.type() == CV_8UC3);
+  int mismatches = 0;
+  for (int i = 0; i < 256; ++i) {
+    const auto* px = img.data + 3 * i;  // OpenCV: blue, green, red
+    if (px[2] != i || px[1] != 255 - i || px[0] != (i * 7) % 256) ++mismatches;
+  }
+  return mismatches;
+}
+
 }  // namespace
 
 TEST_CASE("A rendered CT slice is windowed pixel for pixel as the DICOM linear VOI function says", "[server][render]") {
@@ -149,28 +185,11 @@ TEST_CASE("MONOCHROME1 renders inverted: low values white", "[server][render]") 
 TEST_CASE("An RGB image renders with its colours in place, interleaved or planar", "[server][render]") {
   for (int planar : {0, 1}) {
     auto s = spec("1.2.826.0.1.3680043.10.7003", 1 + planar);
-    auto b = make_image(s);
-    b.set(0x0008, 0x0016, "UI", kSecondaryCapture).set(0x0008, 0x0060, "CS", "OT");
-    b.set_us(0x0028, 0x0002, 3).set(0x0028, 0x0004, "CS", "RGB").set_us(0x0028, 0x0006, static_cast<std::uint16_t>(planar));
-    b.set_us(0x0028, 0x0100, 8).set_us(0x0028, 0x0101, 8).set_us(0x0028, 0x0102, 7);
-    std::string rgb(16 * 16 * 3, '\0');
-    for (int i = 0; i < 256; ++i) {
-      const int v[3] = {i, 255 - i, (i * 7) % 256};  // red ramps up, green down, blue saw-tooth
-      for (int c = 0; c < 3; ++c) rgb[planar ? c * 256 + i : i * 3 + c] = static_cast<char>(v[c]);
-    }
-    b.set(0x7FE0, 0x0010, "OB", rgb);
-    REQUIRE(stow(DemoServer::instance().token("clinic1-tech"), b.part10()).status == 200);
+    REQUIRE(stow(DemoServer::instance().token("clinic1-tech"), rgb_image(s, planar).part10()).status == 200);
     auto r = get(url(s) + "/rendered", "img-reader1");
     REQUIRE(r.status == 200);
-    auto img = decode(r);
-    REQUIRE(img.type() == CV_8UC3);
-    int mismatches = 0;
-    for (int i = 0; i < 256; ++i) {
-      const auto* px = img.data + 3 * i;  // OpenCV: blue, green, red
-      if (px[2] != i || px[1] != 255 - i || px[0] != (i * 7) % 256) ++mismatches;
-    }
     INFO("planar configuration " << planar);
-    CHECK(mismatches == 0);
+    CHECK(rgb_mismatches(decode(r)) == 0);
   }
 }
 
@@ -180,12 +199,7 @@ TEST_CASE("Each frame of a multi-frame image renders on its own, scaled into a v
   const auto pixels = ramp(256, 3);
   b.set(0x7FE0, 0x0010, "OW", pixels).set(0x0028, 0x1052, "DS", "-1024").set(0x0028, 0x1053, "DS", "1");
   REQUIRE(stow(DemoServer::instance().token("clinic1-tech"), b.part10()).status == 200);
-  for (int f = 1; f <= 3; ++f) {
-    auto r = get(url(s) + "/frames/" + std::to_string(f) + "/rendered?window=500,3000", "img-reader1");
-    REQUIRE(r.status == 200);
-    INFO("frame " << f);
-    check_grey(decode(r), pixels, static_cast<std::size_t>(f - 1) * 512, 500, 3000, false);
-  }
+  check_ramp_frames(s, pixels, 3);
   auto missing = get(url(s) + "/frames/4/rendered", "img-reader1");
   CHECK(missing.status == 404);
   CHECK(missing.json()["error"]["message"].get<std::string>().find("3 frame") != std::string::npos);
@@ -228,16 +242,7 @@ TEST_CASE("RLE files made by dcmcrle render exactly like their originals: 16-bit
                                    .set(0x0028, 0x1053, "DS", "1")
                                    .part10());
   auto colour = spec("1.2.826.0.1.3680043.10.7010", 2);
-  auto b = make_image(colour);
-  b.set(0x0008, 0x0016, "UI", kSecondaryCapture).set(0x0008, 0x0060, "CS", "OT");
-  b.set_us(0x0028, 0x0002, 3).set(0x0028, 0x0004, "CS", "RGB").set_us(0x0028, 0x0006, 0);
-  b.set_us(0x0028, 0x0100, 8).set_us(0x0028, 0x0101, 8).set_us(0x0028, 0x0102, 7);
-  std::string rgb(16 * 16 * 3, '\0');
-  for (int i = 0; i < 256; ++i) {
-    const int v[3] = {i, 255 - i, (i * 7) % 256};
-    for (int c = 0; c < 3; ++c) rgb[i * 3 + c] = static_cast<char>(v[c]);
-  }
-  write_file(dir / "rgb.dcm", b.set(0x7FE0, 0x0010, "OB", rgb).part10());
+  write_file(dir / "rgb.dcm", rgb_image(colour, 0).part10());
   for (const char* name : {"grey", "rgb"}) {
     const std::string cmd = std::string("dcmcrle '") + (dir / (std::string(name) + ".dcm")).string() + "' '" +
                             (dir / (std::string(name) + "-rle.dcm")).string() + "'";
@@ -246,22 +251,10 @@ TEST_CASE("RLE files made by dcmcrle render exactly like their originals: 16-bit
     REQUIRE(rle.find("1.2.840.10008.1.2.5") != std::string::npos);  // RLE Lossless in the meta header
     REQUIRE(stow(DemoServer::instance().token("clinic1-tech"), rle).status == 200);
   }
-  for (int f = 1; f <= 3; ++f) {
-    auto r = get(url(grey) + "/frames/" + std::to_string(f) + "/rendered?window=500,3000", "img-reader1");
-    REQUIRE(r.status == 200);
-    INFO("frame " << f);
-    check_grey(decode(r), pixels, static_cast<std::size_t>(f - 1) * 512, 500, 3000, false);
-  }
+  check_ramp_frames(grey, pixels, 3);
   auto r = get(url(colour) + "/rendered", "img-reader1");
   REQUIRE(r.status == 200);
-  auto img = decode(r);
-  REQUIRE(img.type() == CV_8UC3);
-  int mismatches = 0;
-  for (int i = 0; i < 256; ++i) {
-    const auto* px = img.data + 3 * i;  // OpenCV: blue, green, red
-    if (px[2] != i || px[1] != 255 - i || px[0] != (i * 7) % 256) ++mismatches;
-  }
-  CHECK(mismatches == 0);
+  CHECK(rgb_mismatches(decode(r)) == 0);
 }
 
 TEST_CASE("An RLE frame whose segment offsets point outside it is refused as damaged, and the server stays up",
