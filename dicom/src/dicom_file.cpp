@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "deflate_guard.hpp"
 #include "teledx/core/utf8.hpp"
 
 namespace teledx::dicom::detail {
@@ -281,6 +282,8 @@ Result<ParsedFile> parse_file(const std::filesystem::path& file, bool with_json)
     }
     stream.putback();
   }
+  // A deflated dataset is inflated whole by DCMTK: its size is measured first (deflate_guard.hpp).
+  TELEDX_TRY(check_deflated_size(file));
 
   // As DcmFileFormat::loadFile does, on the stream already open.
   DcmFileFormat ff;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include "dicom/dicom_fixture.hpp"
@@ -323,6 +324,58 @@ TEST_CASE("Malformed files are refused as invalid DICOM and leave nothing behind
   CHECK(r.error().code == ErrorCode::InvalidDicom);
   CHECK_THAT(r.error().message, Catch::Contains(expect));
   s.require_empty();
+}
+
+namespace {
+// A deflated Part 10 file (Deflated Explicit VR Little Endian): `b`'s meta header, then its dataset followed by a
+// private OB element of `zeros` zero bytes after the pixel data, raw-deflated as PS3.5 A.5 says, streamed so that
+// the test never holds the inflated bytes.
+std::string deflated_file(const DicomBuilder& b, std::uint64_t zeros) {
+  const std::string dataset = b.dataset_bytes();
+  std::string file = b.part10({}, "1.2.840.10008.1.2.1.99");
+  file.resize(file.size() - dataset.size());  // preamble and meta header
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 1, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(1 << 16, '\0');
+  auto feed = [&](const std::string& in, int flush) {
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(out.data());
+      z.avail_out = static_cast<uInt>(out.size());
+      REQUIRE(deflate(&z, flush) != Z_STREAM_ERROR);
+      file.append(out.data(), out.size() - z.avail_out);
+    } while (z.avail_out == 0);
+  };
+  feed(dataset, Z_NO_FLUSH);
+  std::string header = {'\xE1', '\x7F', '\x10', '\x10', 'O', 'B', 0, 0};  // (7FE1,1010) OB, 32-bit length
+  for (int i = 0; i < 4; ++i) header.push_back(static_cast<char>((zeros >> (8 * i)) & 0xff));
+  feed(header, Z_NO_FLUSH);
+  const std::string chunk(1 << 20, '\0');
+  for (std::uint64_t left = zeros; left > 0; left -= std::min<std::uint64_t>(left, chunk.size()))
+    feed(chunk.substr(0, std::min<std::uint64_t>(left, chunk.size())), Z_NO_FLUSH);
+  feed({}, Z_FINISH);
+  deflateEnd(&z);
+  return file;
+}
+}  // namespace
+
+TEST_CASE("A deflated file is stored when it inflates to a sane size, refused before inflating when it would not",
+          "[dicom]") {
+  Store s;
+  // 1 MiB of zeros: stored as sent.
+  const auto small = deflated_file(make_image(spec(1, 1, 1)), 1 << 20);
+  auto stored = s.ingest(small);
+  INFO((stored.ok() ? std::string() : stored.error().message));
+  REQUIRE(stored.ok());
+  // A deflate bomb: 600 MiB of zeros in some 600 KB. Refused by measuring, before DCMTK would hold it in memory.
+  const auto bomb = deflated_file(make_image(spec(2, 1, 1)), std::uint64_t{600} << 20);
+  REQUIRE(bomb.size() < (4u << 20));
+  auto r = s.ingest(bomb);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::PayloadTooLarge);
+  CHECK_THAT(r.error().message, Catch::Contains("unpacks to more than 512 MiB"));
+  CHECK(s.count("dicom_instances") == 1);
 }
 
 TEST_CASE("A JPEG 2000 instance is stored as sent without decoding", "[dicom]") {
