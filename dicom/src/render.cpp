@@ -38,6 +38,12 @@ void register_decoders() {
 
 bool is_j2k(E_TransferSyntax x) { return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000; }
 
+// Decoded by DCMTK's JPEG and JPEG-LS codecs, whose header scans need the fragments checked first.
+bool is_jpeg_family(E_TransferSyntax x) {
+  return x == EXS_JPEGProcess1 || x == EXS_JPEGProcess2_4 || x == EXS_JPEGProcess14 || x == EXS_JPEGProcess14SV1 ||
+         x == EXS_JPEGLSLossless || x == EXS_JPEGLSLossy;
+}
+
 // The stored syntaxes decompressed here: DCMTK's codecs, and JPEG 2000 through OpenCV. Not the video syntaxes.
 bool decodable(E_TransferSyntax x) {
   if (is_j2k(x)) return true;
@@ -207,6 +213,7 @@ Result<RenderedImage> render_frame(const std::filesystem::path& file, const Rend
     if (!decoded.ok()) return decoded.error();
     raw = std::move(*decoded);
   } else {
+    if (is_jpeg_family(xfer)) TELEDX_TRY(check_jpeg_fragments(pixel, static_cast<std::uint32_t>(frames)));
     auto frame = read_frame(ds, pixel, static_cast<Uint32>(o.frame - 1), L);
     if (!frame.ok()) return frame.error();
     raw = std::move(*frame);

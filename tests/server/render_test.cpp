@@ -274,6 +274,46 @@ TEST_CASE("An RLE frame whose segment offsets point outside it is refused as dam
   CHECK(srv.client().get("/healthz").status == 200);
 }
 
+TEST_CASE("JPEG-LS and baseline JPEG files made by DCMTK pass the header check and render; a broken header is refused",
+          "[server][render]") {
+  TempDir dir;
+  auto grey = spec("1.2.826.0.1.3680043.10.7011", 1, 16, 3);
+  const auto pixels = ramp(256, 3);
+  write_file(dir / "grey.dcm", make_image(grey)
+                                   .set(0x7FE0, 0x0010, "OW", pixels)
+                                   .set(0x0028, 0x1052, "DS", "-1024")
+                                   .set(0x0028, 0x1053, "DS", "1")
+                                   .part10());
+  auto colour = spec("1.2.826.0.1.3680043.10.7011", 2);
+  write_file(dir / "rgb.dcm", rgb_image(colour, 0).part10());
+  std::string out;
+  REQUIRE(run_command("dcmcjpls '" + (dir / "grey.dcm").string() + "' '" + (dir / "grey-ls.dcm").string() + "'", &out) == 0);
+  REQUIRE(run_command("dcmcjpeg +eb +un '" + (dir / "rgb.dcm").string() + "' '" + (dir / "rgb-jpeg.dcm").string() + "'", &out) == 0);
+  const auto token = DemoServer::instance().token("clinic1-tech");
+  REQUIRE(stow(token, read_file(dir / "grey-ls.dcm")).status == 200);
+  REQUIRE(stow(token, read_file(dir / "rgb-jpeg.dcm")).status == 200);
+  check_ramp_frames(grey, pixels, 3);  // JPEG-LS lossless: exact
+  auto r = get(url(colour) + "/rendered", "img-reader1");
+  REQUIRE(r.status == 200);
+  CHECK(decode(r).cols == 16);  // baseline JPEG is lossy: decoded, not compared
+
+  // Found with the dicom_file fuzz target: the second DQT marker of a baseline JPEG turned into TEM (FF 01) sent
+  // DCMTK 3.6.7's bit-depth scan into an endless loop, holding a render worker for good.
+  auto broken = spec("1.2.826.0.1.3680043.10.7011", 3);
+  write_file(dir / "rgb3.dcm", rgb_image(broken, 0).part10());
+  REQUIRE(run_command("dcmcjpeg +eb +un '" + (dir / "rgb3.dcm").string() + "' '" + (dir / "rgb3-jpeg.dcm").string() + "'", &out) == 0);
+  std::string bytes = read_file(dir / "rgb3-jpeg.dcm");
+  const auto dqt = bytes.find("\xFF\xDB", bytes.find("\xFF\xDB") + 2);  // the second quantisation table
+  REQUIRE(dqt != std::string::npos);
+  bytes[dqt + 1] = '\x01';
+  REQUIRE(stow(token, bytes).status == 200);  // stored as sent: ingest does not decode
+  const auto started = std::chrono::steady_clock::now();
+  auto refused = get(url(broken) + "/rendered", "img-reader1", "*/*");
+  CHECK(refused.status == 400);
+  CHECK(refused.json()["error"]["message"].get<std::string>().find("The JPEG frame is damaged") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+}
+
 TEST_CASE("A compressed image claiming 60000 x 60000 pixels is stored but not decoded: 415 at once, server unharmed",
           "[server][render]") {
   // Found with the dicom_file fuzz target: a 2 KB RLE file whose Rows and Columns claim 3.6 gigapixels had one render

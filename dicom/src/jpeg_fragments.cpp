@@ -1,0 +1,86 @@
+// The JPEG / JPEG-LS header walk of check_jpeg_fragments() (render_j2k.hpp): ISO/IEC 10918-1 B.1.1 and 14495-1
+// marker syntax, from SOI up to the start of scan.
+#include <dcmtk/config/osconfig.h>  // first, as DCMTK requires
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "render_j2k.hpp"
+
+namespace teledx::dicom {
+namespace {
+
+Error damaged(const std::string& why) {
+  return make_error(ErrorCode::InvalidDicom, "The JPEG frame is damaged: " + why + ".");
+}
+
+bool starts_with_soi(const Uint8* p, Uint32 n) { return n >= 2 && p[0] == 0xFF && p[1] == 0xD8; }
+
+// SOI, then marker segments (fill bytes 0xFF allowed before a marker) until SOS, one of them a frame header (SOF0-15
+// but DHT, JPG and DAC; JPEG-LS SOF55). Standalone markers (TEM, RSTn) carry no length; every other one a length of
+// at least 2 that stays inside the fragment.
+Result<void> walk_header(const Uint8* p, Uint32 n) {
+  if (!starts_with_soi(p, n)) return damaged("a frame does not begin with the JPEG start-of-image marker");
+  std::size_t k = 2;
+  bool frame_header = false;
+  for (;;) {
+    if (k >= n || p[k] != 0xFF) return damaged("its header holds bytes where a marker should be");
+    while (k < n && p[k] == 0xFF) ++k;  // fill bytes
+    if (k >= n) return damaged("its header ends before the image data");
+    const std::uint8_t code = p[k++];
+    if (code == 0x00 || code == 0xD8 || code == 0xD9) return damaged("its header holds a misplaced marker");
+    if (code == 0x01 || (code >= 0xD0 && code <= 0xD7)) continue;  // TEM, RSTn: no length
+    if (k + 2 > n) return damaged("its header ends inside a marker");
+    const std::size_t length = (std::size_t(p[k]) << 8) | p[k + 1];
+    if (length < 2 || k + length > n) return damaged("a header marker's length runs past the fragment");
+    if ((code >= 0xC0 && code <= 0xCF && code != 0xC4 && code != 0xC8 && code != 0xCC) || code == 0xF7)
+      frame_header = true;
+    if (code == 0xDA) {
+      if (!frame_header) return damaged("its scan starts before a frame header");
+      return ok();
+    }
+    k += length;
+  }
+}
+
+}  // namespace
+
+Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frames) {
+  auto* pd = dynamic_cast<DcmPixelData*>(pixel_data);
+  E_TransferSyntax rep = EXS_Unknown;
+  const DcmRepresentationParameter* param = nullptr;
+  DcmPixelSequence* seq = nullptr;
+  if (pd) pd->getOriginalRepresentationKey(rep, param);
+  if (!pd || pd->getEncapsulatedRepresentation(rep, param, seq).bad() || !seq || seq->card() < 2)
+    return make_error(ErrorCode::InvalidDicom, "The JPEG pixel data holds no encapsulated fragments.");
+  // Item starts (offsets from the first fragment's item tag, as the Basic Offset Table counts) and the table's own.
+  std::set<std::uint64_t> table;
+  DcmPixelItem* bot = nullptr;
+  Uint8* entries = nullptr;
+  if (seq->getItem(bot, 0).good() && bot && bot->getLength() >= 4 && bot->getUint8Array(entries).good() && entries)
+    for (Uint32 i = 0; i + 4 <= bot->getLength(); i += 4)
+      table.insert(entries[i] | (entries[i + 1] << 8) | (entries[i + 2] << 16) | (std::uint64_t(entries[i + 3]) << 24));
+  const unsigned long fragments = seq->card() - 1;
+  std::uint64_t pos = 0;
+  std::size_t table_hits = 0;
+  for (unsigned long i = 1; i <= fragments; ++i) {
+    DcmPixelItem* item = nullptr;
+    Uint8* bytes = nullptr;
+    if (seq->getItem(item, i).bad() || !item) return damaged("a fragment is missing");
+    const Uint32 length = item->getLength();
+    if (length > 0 && (item->getUint8Array(bytes).bad() || !bytes)) return damaged("a fragment cannot be read");
+    const bool may_start = i == 1 || table.count(pos) > 0 || (table.empty() && fragments == frames) ||
+                           starts_with_soi(bytes, length);
+    table_hits += table.count(pos);
+    if (may_start) TELEDX_TRY(walk_header(bytes, length));
+    pos += 8 + std::uint64_t(length);
+  }
+  if (table_hits != table.size()) return damaged("its offset table points between fragments");
+  return ok();
+}
+
+}  // namespace teledx::dicom
