@@ -1,4 +1,4 @@
-// The JPEG / JPEG-LS header walk of check_jpeg_fragments() (render_j2k.hpp): ISO/IEC 10918-1 B.1.1 and 14495-1
+// The JPEG / JPEG-LS header walk of check_jpeg_fragments() (render_codecs.hpp): ISO/IEC 10918-1 B.1.1 and 14495-1
 // marker syntax, from SOI up to the start of scan.
 #include <dcmtk/config/osconfig.h>  // first, as DCMTK requires
 #include <dcmtk/dcmdata/dcpixel.h>
@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "render_j2k.hpp"
+#include "render_codecs.hpp"
 
 namespace teledx::dicom {
 namespace {

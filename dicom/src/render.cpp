@@ -19,7 +19,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include "render_j2k.hpp"
+#include "render_codecs.hpp"
 #include "render_pixels.hpp"
 
 namespace teledx::dicom {

@@ -2,7 +2,7 @@
 // decode them; OpenCV's imgcodecs decodes a codestream with OpenJPEG, 16-bit preserved. What comes back is
 // laid out as the uncompressed frame DCMTK would have handed over, so the rest of the pipeline (rescale,
 // window, photometric) is the same for every transfer syntax.
-#include "render_j2k.hpp"
+#include "render_codecs.hpp"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcpixel.h>

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "render_j2k.hpp"
+#include "render_codecs.hpp"
 
 namespace teledx::dicom {
 namespace {

@@ -63,6 +63,8 @@ std::vector<std::uint8_t> read_spooled(const std::filesystem::path& path, std::s
   return bytes;
 }
 
+constexpr std::uint64_t kMaxHeldEcgBytes = std::uint64_t{256} << 20;
+
 nlohmann::json zip_limit_error(std::uint64_t limit) {
   return {{"code", "payload_too_large"},
           {"message", "The zip unpacks to more than " + std::to_string(limit >> 20) +
@@ -80,7 +82,7 @@ void ingest_zip(RequestContext& ctx, EcgUploadSession& session, const std::strin
   // Unpacked bytes are counted as written, not taken from the entries' stated sizes (a zip bomb states anything):
   // past the limit the entry is dropped and the rest of the archive refused, so one upload cannot fill the disk.
   const std::uint64_t limit = std::uint64_t(s.config.zip_expand_limit_mb) << 20;
-  std::uint64_t unpacked = 0;
+  std::uint64_t unpacked = 0, ecg_held = 0;
   bool over_limit = false;
   for (zip_int64_t i = 0; i < n; ++i) {
     zip_stat_t st;
@@ -99,15 +101,17 @@ void ingest_zip(RequestContext& ctx, EcgUploadSession& session, const std::strin
     }
     auto temp = s.instances->new_landing_path();
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool written = fd >= 0, damaged = false;
+    bool written = fd >= 0;
     char buf[1 << 16];
     zip_int64_t got = 0;
+    std::uint64_t entry_bytes = 0;
     while (written && !over_limit && (got = zip_fread(f, buf, sizeof buf)) > 0) {
+      entry_bytes += static_cast<std::uint64_t>(got);
       unpacked += static_cast<std::uint64_t>(got);
       over_limit = unpacked > limit;
       written = !over_limit && ::write(fd, buf, static_cast<std::size_t>(got)) == got;
     }
-    damaged = got < 0;
+    const bool damaged = got < 0;
     if (fd >= 0 && ::close(fd) != 0) written = false;
     zip_fclose(f);
     if (over_limit || damaged || !written) {
@@ -126,12 +130,23 @@ void ingest_zip(RequestContext& ctx, EcgUploadSession& session, const std::strin
     int hfd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
     const ssize_t hn = hfd >= 0 ? ::read(hfd, head, sizeof head) : 0;
     if (hfd >= 0) ::close(hfd);
+    // The size written, not the entry's stated one: a lying entry made read_spooled throw with the zip open and the
+    // file left behind.
     if (is_dicom_part10({head, static_cast<std::size_t>(std::max<ssize_t>(hn, 0))}) ||
-        st.size > kMaxEcgFileBytes) {
+        entry_bytes > kMaxEcgFileBytes) {
       results.push_back(ingest_one(s, temp, clinic, source, name));
       continue;
     }
-    ecg_files.push_back({name, read_spooled(temp, kMaxEcgFileBytes)});
+    // ECG files wait in memory until the zip has been read (a WFDB record's files belong together): 256 MiB at most.
+    ecg_held += entry_bytes;
+    if (ecg_held > kMaxHeldEcgBytes) {
+      results.push_back({{"file", name}, {"status", "failed"},
+                         {"error", {{"code", "payload_too_large"},
+                                    {"message", "The zip holds more than 256 MiB of files that are not DICOM; send ECG "
+                                                "recordings in smaller zips."}}}});
+    } else {
+      ecg_files.push_back({name, read_spooled(temp, kMaxEcgFileBytes)});
+    }
     std::error_code ec;
     std::filesystem::remove(temp, ec);
   }

@@ -274,7 +274,7 @@ TEST_CASE("An RLE frame whose segment offsets point outside it is refused as dam
   CHECK(srv.client().get("/healthz").status == 200);
 }
 
-TEST_CASE("JPEG-LS and baseline JPEG files made by DCMTK pass the header check and render; a broken header is refused",
+TEST_CASE("JPEG-LS and baseline JPEG files made by DCMTK pass the header check and render, a broken header is refused",
           "[server][render]") {
   TempDir dir;
   auto grey = spec("1.2.826.0.1.3680043.10.7011", 1, 16, 3);

@@ -1,8 +1,10 @@
 #pragma once
-// JPEG 2000 and RLE frames for the renderer (render.cpp). Debian's DCMTK has no JPEG 2000 codec, so the frame's
-// codestream is taken out of the encapsulated Pixel Data here and decoded by OpenCV (built with OpenJPEG). DCMTK
-// 3.6.7's RLE decoder reads past its buffer when a segment offset points outside the frame (a crash found with
-// the dicom_file fuzz target), so RLE frames are decoded here too (render_rle.cpp), every offset checked.
+// Compressed frames for the renderer (render.cpp) where DCMTK's own codecs cannot be used as they are. Debian's
+// DCMTK has no JPEG 2000 codec, so the frame's codestream is taken out of the encapsulated Pixel Data here and
+// decoded by OpenCV (built with OpenJPEG; render_j2k.cpp). DCMTK 3.6.7's RLE decoder reads past its buffer when a
+// segment offset points outside the frame (a crash found with the dicom_file fuzz target), so RLE frames are
+// decoded here too (render_rle.cpp), every offset checked; and JPEG headers are checked before DCMTK decodes them
+// (jpeg_fragments.cpp).
 #include <cstdint>
 #include <string>
 #include <vector>
