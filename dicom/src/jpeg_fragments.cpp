@@ -6,7 +6,8 @@
 #include <dcmtk/dcmdata/dcpxitem.h>
 
 #include <cstdint>
-#include <set>
+#include <algorithm>
+#include <vector>
 #include <string>
 
 #include "render_codecs.hpp"
@@ -49,7 +50,7 @@ Result<void> walk_header(const Uint8* p, Uint32 n) {
 
 }  // namespace
 
-Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frames) {
+Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames) {
   auto* pd = dynamic_cast<DcmPixelData*>(pixel_data);
   E_TransferSyntax rep = EXS_Unknown;
   const DcmRepresentationParameter* param = nullptr;
@@ -57,29 +58,47 @@ Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frames) 
   if (pd) pd->getOriginalRepresentationKey(rep, param);
   if (!pd || pd->getEncapsulatedRepresentation(rep, param, seq).bad() || !seq || seq->card() < 2)
     return make_error(ErrorCode::InvalidDicom, "The JPEG pixel data holds no encapsulated fragments.");
-  // Item starts (offsets from the first fragment's item tag, as the Basic Offset Table counts) and the table's own.
-  std::set<std::uint64_t> table;
+  const unsigned long fragments = seq->card() - 1;
+  // Item starts, counted from the first fragment's item tag as the Basic Offset Table counts: lengths only, no
+  // fragment is read from disk for them.
+  std::vector<std::uint64_t> starts;
+  std::uint64_t pos = 0;
+  for (unsigned long i = 1; i <= fragments; ++i) {
+    DcmPixelItem* item = nullptr;
+    if (seq->getItem(item, i).bad() || !item) return damaged("a fragment is missing");
+    starts.push_back(pos);
+    pos += 8 + std::uint64_t(item->getLength());
+  }
+  std::vector<std::uint64_t> table;
   DcmPixelItem* bot = nullptr;
   Uint8* entries = nullptr;
   if (seq->getItem(bot, 0).good() && bot && bot->getLength() >= 4 && bot->getUint8Array(entries).good() && entries)
     for (Uint32 i = 0; i + 4 <= bot->getLength(); i += 4)
-      table.insert(entries[i] | (entries[i + 1] << 8) | (entries[i + 2] << 16) | (std::uint64_t(entries[i + 3]) << 24));
-  const unsigned long fragments = seq->card() - 1;
-  std::uint64_t pos = 0;
-  std::size_t table_hits = 0;
-  for (unsigned long i = 1; i <= fragments; ++i) {
+      table.push_back(entries[i] | (entries[i + 1] << 8) | (entries[i + 2] << 16) | (std::uint64_t(entries[i + 3]) << 24));
+  for (auto offset : table)
+    if (!std::binary_search(starts.begin(), starts.end(), offset)) return damaged("its offset table points between fragments");
+  auto check = [&](unsigned long i) -> Result<void> {  // fragment i, 1-based
     DcmPixelItem* item = nullptr;
     Uint8* bytes = nullptr;
     if (seq->getItem(item, i).bad() || !item) return damaged("a fragment is missing");
-    const Uint32 length = item->getLength();
-    if (length > 0 && (item->getUint8Array(bytes).bad() || !bytes)) return damaged("a fragment cannot be read");
-    const bool may_start = i == 1 || table.count(pos) > 0 || (table.empty() && fragments == frames) ||
-                           starts_with_soi(bytes, length);
-    table_hits += table.count(pos);
-    if (may_start) TELEDX_TRY(walk_header(bytes, length));
-    pos += 8 + std::uint64_t(length);
+    if (item->getLength() > 0 && (item->getUint8Array(bytes).bad() || !bytes)) return damaged("a fragment cannot be read");
+    return walk_header(bytes, item->getLength());
+  };
+  // The fragment this frame starts in, as a decoder finds it: through the offset table, the only frame's first
+  // fragment, or one fragment per frame. Only for a multi-frame image with neither is every fragment that begins
+  // with SOI a candidate, each read once here.
+  if (frame < table.size())
+    return check(1 + static_cast<unsigned long>(std::lower_bound(starts.begin(), starts.end(), table[frame]) - starts.begin()));
+  if (frames <= 1) return check(1);
+  if (fragments == frames) return check(frame + 1);
+  TELEDX_TRY(check(1));
+  for (unsigned long i = 2; i <= fragments; ++i) {
+    DcmPixelItem* item = nullptr;
+    Uint8* bytes = nullptr;
+    if (seq->getItem(item, i).good() && item && item->getLength() >= 2 && item->getUint8Array(bytes).good() && bytes &&
+        starts_with_soi(bytes, item->getLength()))
+      TELEDX_TRY(walk_header(bytes, item->getLength()));
   }
-  if (table_hits != table.size()) return damaged("its offset table points between fragments");
   return ok();
 }
 

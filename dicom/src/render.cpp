@@ -213,7 +213,8 @@ Result<RenderedImage> render_frame(const std::filesystem::path& file, const Rend
     if (!decoded.ok()) return decoded.error();
     raw = std::move(*decoded);
   } else {
-    if (is_jpeg_family(xfer)) TELEDX_TRY(check_jpeg_fragments(pixel, static_cast<std::uint32_t>(frames)));
+    if (is_jpeg_family(xfer))
+      TELEDX_TRY(check_jpeg_fragments(pixel, static_cast<std::uint32_t>(o.frame - 1), static_cast<std::uint32_t>(frames)));
     auto frame = read_frame(ds, pixel, static_cast<Uint32>(o.frame - 1), L);
     if (!frame.ok()) return frame.error();
     raw = std::move(*frame);

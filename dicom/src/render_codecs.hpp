@@ -34,11 +34,12 @@ Result<std::vector<std::uint8_t>> decode_j2k_frame(std::string codestream, Pixel
 
 /// Checks the JPEG or JPEG-LS fragments of encapsulated pixel data before DCMTK's decoders see them: DCMTK 3.6.7's
 /// scan for the bit depth loops for ever on a header whose markers do not parse (found with the dicom_file fuzz
-/// target: a TEM marker where a DQT stood hung a render worker). Every fragment a decoder may take as a frame's start
-/// (the first, those the Basic Offset Table points at, each one when there is one per frame, and any that begins
-/// with SOI) must begin with SOI and walk marker by marker, within the fragment, to a frame header and then SOS.
-/// InvalidDicom with a sentence otherwise.
-Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frames);
+/// target: a TEM marker where a DQT stood hung a render worker). The fragment frame `frame` (0-based) starts in
+/// (through the Basic Offset Table, the first for a single frame, one per frame; for a multi-frame image with
+/// neither, every fragment that begins with SOI) must begin with SOI and walk marker by marker, within the
+/// fragment, to a frame header and then SOS; every offset table entry must fall on a fragment. InvalidDicom with a
+/// sentence otherwise.
+Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames);
 
 /// Decodes one RLE Lossless frame (PS3.5 Annex G) into the bytes of an uncompressed frame for `L`: 8- or 16-bit
 /// words in host order, colour by plane (`L.planar` set). InvalidDicom with a sentence when the header's segment
