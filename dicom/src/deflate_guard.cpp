@@ -2,7 +2,6 @@
 
 #include <zlib.h>
 
-#include <algorithm>
 #include <array>
 #include <fstream>
 #include <string>
@@ -12,19 +11,36 @@ namespace teledx::dicom::detail {
 
 Result<void> check_deflated_size(const std::filesystem::path& file, std::uint64_t limit) {
   std::ifstream in(file, std::ios::binary);
-  // Preamble, "DICM", then (0002,0000) UL 4 <group length> in explicit VR little endian. Without that element the
-  // meta header's end is unknown here; DCMTK reads such a file as before.
-  std::array<unsigned char, 144> head{};
-  if (!in.read(reinterpret_cast<char*>(head.data()), head.size())) return ok();
-  static constexpr unsigned char kGroupLength[8] = {0x02, 0x00, 0x00, 0x00, 'U', 'L', 0x04, 0x00};
-  if (!std::equal(std::begin(kGroupLength), std::end(kGroupLength), head.begin() + 132)) return ok();
-  const std::uint32_t meta_length = head[140] | (head[141] << 8) | (head[142] << 16) | (std::uint32_t(head[143]) << 24);
-  if (meta_length > 64 * 1024) return ok();
-  std::string meta(meta_length, '\0');
-  if (!in.read(meta.data(), meta_length)) return ok();
-  // The transfer syntax UID, padded with a zero byte to even length, is in the meta header.
-  static constexpr std::string_view kDeflated = "1.2.840.10008.1.2.1.99";
-  if (meta.find(kDeflated) == std::string::npos) return ok();
+  // The meta header, group 0002 in explicit VR little endian after the preamble and "DICM", element by element (its
+  // group length may be absent, and a file that leaves it out must not slip past): the transfer syntax, and where
+  // the dataset starts. Anything that does not read so is left to DCMTK, which refuses it.
+  in.seekg(132);
+  std::string syntax;
+  for (;;) {
+    unsigned char e[8];
+    if (!in.read(reinterpret_cast<char*>(e), 8)) return ok();
+    const unsigned group = e[0] | (e[1] << 8), element = e[2] | (e[3] << 8);
+    if (group != 0x0002) {
+      in.seekg(-8, std::ios::cur);  // the dataset's first element
+      break;
+    }
+    const std::string_view vr(reinterpret_cast<const char*>(e + 4), 2);
+    std::uint32_t length = e[6] | (e[7] << 8);
+    if (vr == "OB" || vr == "OW" || vr == "UN" || vr == "SQ" || vr == "UT" || vr == "UC" || vr == "UR") {
+      unsigned char l[4];
+      if (!in.read(reinterpret_cast<char*>(l), 4)) return ok();
+      length = l[0] | (l[1] << 8) | (l[2] << 16) | (std::uint32_t(l[3]) << 24);
+    }
+    if (element == 0x0010 && length <= 256) {
+      syntax.assign(length, '\0');
+      if (!in.read(syntax.data(), length)) return ok();
+    } else if (!in.seekg(length, std::ios::cur)) {
+      return ok();
+    }
+  }
+  // The UID, padded with a zero byte to even length.
+  while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
+  if (syntax != "1.2.840.10008.1.2.1.99") return ok();
 
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return ok();  // raw deflate, as PS3.5 A.5 specifies

@@ -375,6 +375,13 @@ TEST_CASE("A deflated file is stored when it inflates to a sane size, refused be
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ErrorCode::PayloadTooLarge);
   CHECK_THAT(r.error().message, Catch::Contains("unpacks to more than 512 MiB"));
+  // Without the meta header's group length (optional to DCMTK) the transfer syntax is still found.
+  std::string no_group_length = bomb;
+  REQUIRE(no_group_length.compare(132, 6, std::string("\x02\x00\x00\x00UL", 6)) == 0);
+  no_group_length.erase(132, 12);
+  auto again = s.ingest(no_group_length);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == ErrorCode::PayloadTooLarge);
   CHECK(s.count("dicom_instances") == 1);
 }
 
