@@ -19,7 +19,7 @@
 #include <set>
 #include <sstream>
 
-#include "deflate_guard.hpp"
+#include "dataset_prescan.hpp"
 #include "teledx/core/utf8.hpp"
 
 namespace teledx::dicom::detail {
@@ -282,8 +282,8 @@ Result<ParsedFile> parse_file(const std::filesystem::path& file, bool with_json)
     }
     stream.putback();
   }
-  // A deflated dataset is inflated whole by DCMTK: its size is measured first (deflate_guard.hpp).
-  TELEDX_TRY(check_deflated_size(file));
+  // What DCMTK's parse itself would suffer from (a deflate bomb, sequences nested past its stack) is measured first.
+  TELEDX_TRY(prescan_dataset(file));
 
   // As DcmFileFormat::loadFile does, on the stream already open.
   DcmFileFormat ff;

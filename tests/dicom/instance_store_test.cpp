@@ -385,6 +385,34 @@ TEST_CASE("A deflated file is stored when it inflates to a sane size, refused be
   CHECK(s.count("dicom_instances") == 1);
 }
 
+namespace {
+// `levels` sequences, each holding one item that holds the next, in undefined-length encoding after the pixel data
+// (a private tag): 36 bytes a level.
+std::string nested_sequences(const std::string& part10, int levels) {
+  std::string nest, close;
+  for (int i = 0; i < levels; ++i) {
+    nest += std::string("\xE1\x7F\x10\x10SQ\0\0\xFF\xFF\xFF\xFF", 12) + std::string("\xFE\xFF\x00\xE0\xFF\xFF\xFF\xFF", 8);
+    close += std::string("\xFE\xFF\x0D\xE0\0\0\0\0", 8) + std::string("\xFE\xFF\xDD\xE0\0\0\0\0", 8);
+  }
+  return part10 + nest + close;
+}
+}  // namespace
+
+TEST_CASE("Sequences nested past any real instance are refused before DCMTK parses them, which overflowed its stack",
+          "[dicom]") {
+  // Found beside the dicom_file fuzz target: 20,000 levels (720 KB) crashed the parse with a stack overflow.
+  Store s;
+  auto deep = s.ingest(nested_sequences(make_image(spec(1, 1, 1)).part10(), 20000));
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.error().code == ErrorCode::InvalidDicom);
+  CHECK_THAT(deep.error().message, Catch::Contains("nests sequences more than 256 levels deep"));
+  s.require_empty();
+  // 100 levels (a deep SR content tree would be tens) are parsed and stored as before.
+  auto fine = s.ingest(nested_sequences(make_image(spec(1, 1, 2)).part10(), 100));
+  INFO((fine.ok() ? std::string() : fine.error().message));
+  CHECK(fine.ok());
+}
+
 TEST_CASE("A JPEG 2000 instance is stored as sent without decoding", "[dicom]") {
   Store s;
   auto b = make_image(spec(1, 1, 1));

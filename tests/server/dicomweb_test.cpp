@@ -149,6 +149,23 @@ TEST_CASE("STOW-RS bodies that are cut short or not authorised are refused and l
   CHECK(s.client().get("/dicom-web/studies?StudyInstanceUID=" + study, s.token("clinic1-tech")).json().empty());
 }
 
+TEST_CASE("STOW-RS refuses a file of 20,000 nested sequences with 0xC000 and the server stays up", "[server][dicomweb]") {
+  // Its parse overflowed the stack and killed the server before the prescan (dicom/src/dataset_prescan.cpp).
+  auto& s = DemoServer::instance();
+  const std::string study = "1.2.826.0.1.3680043.10.1002";
+  std::string nest, close;
+  for (int i = 0; i < 20000; ++i) {
+    nest += std::string("\xE1\x7F\x10\x10SQ\0\0\xFF\xFF\xFF\xFF\xFE\xFF\x00\xE0\xFF\xFF\xFF\xFF", 20);
+    close += std::string("\xFE\xFF\x0D\xE0\0\0\0\0\xFE\xFF\xDD\xE0\0\0\0\0", 16);
+  }
+  auto r = stow(s.token("clinic1-tech"), {make_image(spec(study, 1)).part10() + nest + close});
+  INFO(r.body.substr(0, 500));
+  REQUIRE(r.status == 409);
+  CHECK(r.json()["00081198"]["Value"][0]["00081197"]["Value"][0] == 0xC000);
+  CHECK(s.client().get("/healthz").status == 200);
+  CHECK(s.process().running());
+}
+
 TEST_CASE("QIDO-RS shows a clinic only its own studies and a reader its center's clinics", "[server][dicomweb]") {
   auto& s = DemoServer::instance();
   const std::string study = "1.2.826.0.1.3680043.10.2001";
