@@ -51,13 +51,8 @@ Result<void> walk_header(const Uint8* p, Uint32 n) {
 }  // namespace
 
 Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames) {
-  auto* pd = dynamic_cast<DcmPixelData*>(pixel_data);
-  E_TransferSyntax rep = EXS_Unknown;
-  const DcmRepresentationParameter* param = nullptr;
-  DcmPixelSequence* seq = nullptr;
-  if (pd) pd->getOriginalRepresentationKey(rep, param);
-  if (!pd || pd->getEncapsulatedRepresentation(rep, param, seq).bad() || !seq || seq->card() < 2)
-    return make_error(ErrorCode::InvalidDicom, "The JPEG pixel data holds no encapsulated fragments.");
+  DcmPixelSequence* seq = stored_fragments(pixel_data);
+  if (!seq) return make_error(ErrorCode::InvalidDicom, "The JPEG pixel data holds no encapsulated fragments.");
   const unsigned long fragments = seq->card() - 1;
   // Item starts, counted from the first fragment's item tag as the Basic Offset Table counts: lengths only, no
   // fragment is read from disk for them.

@@ -14,8 +14,13 @@
 
 class DcmDataset;
 class DcmElement;
+class DcmPixelSequence;
 
 namespace teledx::dicom {
+
+/// The fragments of encapsulated pixel data as stored (item 0 the Basic Offset Table); nullptr when the element
+/// holds none (native pixel data, or no fragment at all).
+DcmPixelSequence* stored_fragments(DcmElement* pixel_data);
 
 enum class FrameCodec { Jpeg2000, Rle };
 

@@ -87,15 +87,21 @@ bool frame_from_offset_table(DcmPixelSequence* seq, std::uint32_t frame, std::ui
 
 }  // namespace
 
-Result<std::string> encapsulated_frame(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames, FrameCodec codec) {
-  const std::string name = codec == FrameCodec::Rle ? "RLE" : "JPEG 2000";
+DcmPixelSequence* stored_fragments(DcmElement* pixel_data) {
   auto* pd = dynamic_cast<DcmPixelData*>(pixel_data);
   E_TransferSyntax rep = EXS_Unknown;
   const DcmRepresentationParameter* param = nullptr;
   DcmPixelSequence* seq = nullptr;
   if (pd) pd->getOriginalRepresentationKey(rep, param);
-  if (!pd || pd->getEncapsulatedRepresentation(rep, param, seq).bad() || !seq || seq->card() < 2)
-    return bad("The " + name + " pixel data holds no encapsulated fragments.");
+  if (!pd || pd->getEncapsulatedRepresentation(rep, param, seq).bad() || !seq || seq->card() < 2) return nullptr;
+  return seq;
+}
+
+Result<std::string> encapsulated_frame(DcmElement* pixel_data, std::uint32_t frame, std::uint32_t frames, FrameCodec codec) {
+  DcmPixelSequence* seq = stored_fragments(pixel_data);
+  if (!seq)
+    return bad(std::string("The ") + (codec == FrameCodec::Rle ? "RLE" : "JPEG 2000") +
+               " pixel data holds no encapsulated fragments.");
   const unsigned long fragments = seq->card() - 1;
   unsigned long first = 1, last = fragments;
   if (frames > 1 && fragments == frames) {

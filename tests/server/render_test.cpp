@@ -100,6 +100,20 @@ DicomBuilder rgb_image(const ImageSpec& s, int planar) {
   return b;
 }
 
+// Two uncompressed originals for a codec test: DIR/grey.dcm, instance 1 of `study`, a three-frame ramp(256, 3) with
+// rescale -1024; DIR/rgb.dcm, instance 2, rgb_image() interleaved.
+std::pair<ImageSpec, ImageSpec> write_grey_and_rgb(const std::filesystem::path& dir, const std::string& study) {
+  auto grey = spec(study, 1, 16, 3);
+  write_file(dir / "grey.dcm", make_image(grey)
+                                   .set(0x7FE0, 0x0010, "OW", ramp(256, 3))
+                                   .set(0x0028, 0x1052, "DS", "-1024")
+                                   .set(0x0028, 0x1053, "DS", "1")
+                                   .part10());
+  auto colour = spec(study, 2);
+  write_file(dir / "rgb.dcm", rgb_image(colour, 0).part10());
+  return {grey, colour};
+}
+
 // Pixels of a rendered rgb_image() whose colours are not in place.
 int rgb_mismatches(const cv::Mat& img) {
   REQUIRE(img.type() == CV_8UC3);
@@ -234,15 +248,8 @@ TEST_CASE("A JPEG-lossless file made by dcmcjpeg renders exactly like its uncomp
 TEST_CASE("RLE files made by dcmcrle render exactly like their originals: 16-bit frames and planar RGB",
           "[server][render]") {
   TempDir dir;
-  auto grey = spec("1.2.826.0.1.3680043.10.7010", 1, 16, 3);
+  const auto [grey, colour] = write_grey_and_rgb(dir.path(), "1.2.826.0.1.3680043.10.7010");
   const auto pixels = ramp(256, 3);
-  write_file(dir / "grey.dcm", make_image(grey)
-                                   .set(0x7FE0, 0x0010, "OW", pixels)
-                                   .set(0x0028, 0x1052, "DS", "-1024")
-                                   .set(0x0028, 0x1053, "DS", "1")
-                                   .part10());
-  auto colour = spec("1.2.826.0.1.3680043.10.7010", 2);
-  write_file(dir / "rgb.dcm", rgb_image(colour, 0).part10());
   for (const char* name : {"grey", "rgb"}) {
     const std::string cmd = std::string("dcmcrle '") + (dir / (std::string(name) + ".dcm")).string() + "' '" +
                             (dir / (std::string(name) + "-rle.dcm")).string() + "'";
@@ -277,15 +284,8 @@ TEST_CASE("An RLE frame whose segment offsets point outside it is refused as dam
 TEST_CASE("JPEG-LS and baseline JPEG files made by DCMTK pass the header check and render, a broken header is refused",
           "[server][render]") {
   TempDir dir;
-  auto grey = spec("1.2.826.0.1.3680043.10.7011", 1, 16, 3);
+  const auto [grey, colour] = write_grey_and_rgb(dir.path(), "1.2.826.0.1.3680043.10.7011");
   const auto pixels = ramp(256, 3);
-  write_file(dir / "grey.dcm", make_image(grey)
-                                   .set(0x7FE0, 0x0010, "OW", pixels)
-                                   .set(0x0028, 0x1052, "DS", "-1024")
-                                   .set(0x0028, 0x1053, "DS", "1")
-                                   .part10());
-  auto colour = spec("1.2.826.0.1.3680043.10.7011", 2);
-  write_file(dir / "rgb.dcm", rgb_image(colour, 0).part10());
   std::string out;
   REQUIRE(run_command("dcmcjpls '" + (dir / "grey.dcm").string() + "' '" + (dir / "grey-ls.dcm").string() + "'", &out) == 0);
   REQUIRE(run_command("dcmcjpeg +eb +un '" + (dir / "rgb.dcm").string() + "' '" + (dir / "rgb-jpeg.dcm").string() + "'", &out) == 0);
