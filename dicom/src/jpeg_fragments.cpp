@@ -69,7 +69,7 @@ Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frame, s
   Uint8* entries = nullptr;
   if (seq->getItem(bot, 0).good() && bot && bot->getLength() >= 4 && bot->getUint8Array(entries).good() && entries)
     for (Uint32 i = 0; i + 4 <= bot->getLength(); i += 4)
-      table.push_back(entries[i] | (entries[i + 1] << 8) | (entries[i + 2] << 16) | (std::uint64_t(entries[i + 3]) << 24));
+      table.push_back(read_le32(entries + i));
   for (auto offset : table)
     if (!std::binary_search(starts.begin(), starts.end(), offset)) return damaged("its offset table points between fragments");
   auto check = [&](unsigned long i) -> Result<void> {  // fragment i, 1-based

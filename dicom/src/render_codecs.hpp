@@ -18,6 +18,11 @@ class DcmPixelSequence;
 
 namespace teledx::dicom {
 
+/// A little-endian 32-bit word (offset tables, RLE headers).
+inline std::uint32_t read_le32(const std::uint8_t* p) {
+  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+}
+
 /// The fragments of encapsulated pixel data as stored (item 0 the Basic Offset Table); nullptr when the element
 /// holds none (native pixel data, or no fragment at all).
 DcmPixelSequence* stored_fragments(DcmElement* pixel_data);

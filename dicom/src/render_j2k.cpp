@@ -25,9 +25,6 @@ Error bad(std::string sentence, std::string detail = {}) {
   return make_error(ErrorCode::InvalidDicom, std::move(sentence), std::move(detail));
 }
 
-std::uint32_t le32(const std::uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
 std::uint32_t be32(const unsigned char* p) {
   return (static_cast<std::uint32_t>(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
 }
@@ -67,8 +64,8 @@ bool frame_from_offset_table(DcmPixelSequence* seq, std::uint32_t frame, std::ui
   if (seq->getItem(bot, 0).bad() || !bot || bot->getLength() < 4ul * frames ||
       bot->getUint8Array(table).bad() || !table)
     return false;
-  const std::uint64_t begin = le32(table + 4 * frame);
-  const std::uint64_t end = frame + 1 < frames ? le32(table + 4 * (frame + 1)) : UINT64_MAX;
+  const std::uint64_t begin = read_le32(table + 4 * frame);
+  const std::uint64_t end = frame + 1 < frames ? read_le32(table + 4 * (frame + 1)) : UINT64_MAX;
   if (end <= begin) return false;
   std::uint64_t pos = 0;
   first = 0;

@@ -12,9 +12,6 @@ namespace {
 
 Error bad(std::string sentence) { return make_error(ErrorCode::InvalidDicom, std::move(sentence)); }
 
-std::uint32_t le32(const unsigned char* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
 
 }  // namespace
 
@@ -23,14 +20,14 @@ Result<std::vector<std::uint8_t>> decode_rle_frame(const std::string& frame, Pix
   if (frame.size() < 64) return bad("The RLE frame is shorter than its 64-byte header; the file is damaged.");
   const std::size_t bytes_per_sample = L.bits_allocated / 8;
   const std::size_t segments = L.samples * bytes_per_sample;
-  if (le32(p) != segments)
-    return bad("The RLE frame has " + std::to_string(le32(p)) + " segment(s) but the image needs " +
+  if (read_le32(p) != segments)
+    return bad("The RLE frame has " + std::to_string(read_le32(p)) + " segment(s) but the image needs " +
                std::to_string(segments) + " (samples x bytes per sample).");
   const std::size_t pixels = static_cast<std::size_t>(L.rows) * L.columns;
   std::vector<std::uint8_t> out(pixels * segments);
   for (std::size_t s = 0; s < segments; ++s) {
-    const std::size_t begin = le32(p + 4 + 4 * s);
-    const std::size_t end = s + 1 < segments ? le32(p + 8 + 4 * s) : frame.size();
+    const std::size_t begin = read_le32(p + 4 + 4 * s);
+    const std::size_t end = s + 1 < segments ? read_le32(p + 8 + 4 * s) : frame.size();
     if (begin < 64 || begin > end || end > frame.size())
       return bad("An RLE segment offset lies outside the frame; the file is damaged.");
     // Byte plane s: sample s / bytes_per_sample, byte (from the most significant) s % bytes_per_sample. Output by
