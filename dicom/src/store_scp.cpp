@@ -276,7 +276,15 @@ class Worker final : public DcmBaseSCPPool::DcmBaseSCPWorker {
   OFBool busy() override { return scp_.isConnected(); }
 
  protected:
-  OFCondition workerListen(T_ASC_Association* const assoc) override { return scp_.run(assoc); }
+  OFCondition workerListen(T_ASC_Association* const assoc) override {
+    const OFCondition result = scp_.run(assoc);
+    // DCMTK 3.6.7's pool stores the new thread's ID into this worker after pthread_create returns, and deletes the
+    // worker as soon as this function returns: an association that ends at once (a port scanner's or a load
+    // balancer's connect and close) let that store land in freed memory, and some 60 of them corrupted the heap and
+    // killed the server (found 2026-12-02; valgrind: invalid write in OFThread::start). Wait until it has landed.
+    for (int i = 0; i < 50'000 && !equal(self()); ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    return result;
+  }
 
  private:
   AssociationScp scp_;

@@ -1,6 +1,9 @@
 // The real teledx binary against the real DCMTK tools (echoscu, storescu, dcmconv, dcmcjpeg, dcmcjpls, dcmcrle).
 #include "teledx/dicom/store_scp.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
@@ -104,6 +107,38 @@ TEST_CASE("echoscu from a registered clinic AE title succeeds", "[dicom][dimse]"
   std::string out;
   CHECK(run_command(scu(server, "echoscu", "-v"), &out) == 0);
   CHECK_THAT(out, Catch::Contains("Received Echo Response (Success)"));
+}
+
+TEST_CASE("Bare connects and garbage on the DICOM port leave the server serving", "[dicom][dimse]") {
+  // Port scanners and load-balancer health checks connect and close at once. DCMTK 3.6.7's SCP pool wrote into a
+  // worker its thread had already freed when that happened; some 60 such connections corrupted the heap and killed
+  // the server (found 2026-12-02).
+  TempDir dir;
+  ServerProcess server(dir / "data");
+  auto connect_and_send = [&](const std::string& bytes) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(server.dicom_port());
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    if (!bytes.empty()) (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  };
+  std::string noise;
+  for (int i = 0; i < 4096; ++i) noise.push_back(static_cast<char>((i * 131 + 7) % 251));
+  for (int i = 0; i < 300; ++i) {
+    switch (i % 4) {
+      case 0: case 1: connect_and_send(""); break;                                       // connect, close
+      case 2: connect_and_send(std::string("\x41\0\0\0\0\x04junk", 10)); break;        // unknown PDU type
+      case 3: connect_and_send(std::string("\x01\0\x7F\xFF\xFF\xFF", 6) + noise); break;  // absurd PDU length
+    }
+  }
+  std::string out;
+  CHECK(run_command(scu(server, "echoscu", "-v"), &out) == 0);
+  CHECK_THAT(out, Catch::Contains("Received Echo Response (Success)"));
+  CHECK(server.running());
 }
 
 TEST_CASE("An unknown calling AE title or a wrong called AE title is refused with a clear reason", "[dicom][dimse]") {
