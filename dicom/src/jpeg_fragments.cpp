@@ -5,10 +5,10 @@
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 
-#include <cstdint>
 #include <algorithm>
-#include <vector>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "render_codecs.hpp"
 
@@ -73,11 +73,9 @@ Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frame, s
   for (auto offset : table)
     if (!std::binary_search(starts.begin(), starts.end(), offset)) return damaged("its offset table points between fragments");
   auto check = [&](unsigned long i) -> Result<void> {  // fragment i, 1-based
-    DcmPixelItem* item = nullptr;
-    Uint8* bytes = nullptr;
-    if (seq->getItem(item, i).bad() || !item) return damaged("a fragment is missing");
-    if (item->getLength() > 0 && (item->getUint8Array(bytes).bad() || !bytes)) return damaged("a fragment cannot be read");
-    return walk_header(bytes, item->getLength());
+    auto f = fragment(seq, i);
+    if (!f.ok()) return f.error();
+    return walk_header(f->data, f->length);
   };
   // The fragment this frame starts in, as a decoder finds it: through the offset table, the only frame's first
   // fragment, or one fragment per frame. Only for a multi-frame image with neither is every fragment that begins
@@ -88,11 +86,9 @@ Result<void> check_jpeg_fragments(DcmElement* pixel_data, std::uint32_t frame, s
   if (fragments == frames) return check(frame + 1);
   TELEDX_TRY(check(1));
   for (unsigned long i = 2; i <= fragments; ++i) {
-    DcmPixelItem* item = nullptr;
-    Uint8* bytes = nullptr;
-    if (seq->getItem(item, i).good() && item && item->getLength() >= 2 && item->getUint8Array(bytes).good() && bytes &&
-        starts_with_soi(bytes, item->getLength()))
-      TELEDX_TRY(walk_header(bytes, item->getLength()));
+    auto f = fragment(seq, i);
+    if (!f.ok()) return f.error();
+    if (starts_with_soi(f->data, f->length)) TELEDX_TRY(walk_header(f->data, f->length));
   }
   return ok();
 }

@@ -27,6 +27,14 @@ inline std::uint32_t read_le32(const std::uint8_t* p) {
 /// holds none (native pixel data, or no fragment at all).
 DcmPixelSequence* stored_fragments(DcmElement* pixel_data);
 
+/// Fragment i (1-based: item 0 is the Basic Offset Table), its value loaded from disk only now, so a frame of a
+/// large multi-frame file costs only its own fragments. InvalidDicom when it is missing or cannot be read.
+struct Fragment {
+  std::uint8_t* data = nullptr;
+  std::uint32_t length = 0;
+};
+Result<Fragment> fragment(DcmPixelSequence* seq, unsigned long i);
+
 enum class FrameCodec { Jpeg2000, Rle };
 
 /// The bytes of one frame (0-based) of encapsulated pixel data: its fragments concatenated, found through one

@@ -35,26 +35,6 @@ bool starts_codestream(const std::uint8_t* p, std::size_t n) {
   return (n >= 4 && std::memcmp(p, soc_siz, 4) == 0) || (n >= 8 && std::memcmp(p, jp2, 8) == 0);
 }
 
-struct Fragment {
-  std::uint8_t* data = nullptr;
-  std::uint32_t length = 0;
-};
-
-// Reads fragment i (1-based: item 0 is the Basic Offset Table). Values load from disk only here, so a frame
-// of a large multi-frame file costs only its own fragments.
-Result<Fragment> fragment(DcmPixelSequence* seq, unsigned long i) {
-  DcmPixelItem* item = nullptr;
-  if (seq->getItem(item, i).bad() || !item)
-    return bad("A compressed fragment is missing from the pixel data.");
-  Fragment f;
-  f.length = item->getLength();
-  Uint8* bytes = nullptr;
-  if (f.length > 0 && (item->getUint8Array(bytes).bad() || !bytes))
-    return bad("A compressed fragment could not be read from the stored file.");
-  f.data = bytes;
-  return f;
-}
-
 // Fragment indices [first, last] of the frame, from the Basic Offset Table (byte offsets of each frame's
 // first item, counted from the first fragment's item tag).
 bool frame_from_offset_table(DcmPixelSequence* seq, std::uint32_t frame, std::uint32_t frames,
@@ -83,6 +63,19 @@ bool frame_from_offset_table(DcmPixelSequence* seq, std::uint32_t frame, std::ui
 }
 
 }  // namespace
+
+Result<Fragment> fragment(DcmPixelSequence* seq, unsigned long i) {
+  DcmPixelItem* item = nullptr;
+  if (seq->getItem(item, i).bad() || !item)
+    return bad("A compressed fragment is missing from the pixel data.");
+  Fragment f;
+  f.length = item->getLength();
+  Uint8* bytes = nullptr;
+  if (f.length > 0 && (item->getUint8Array(bytes).bad() || !bytes))
+    return bad("A compressed fragment could not be read from the stored file.");
+  f.data = bytes;
+  return f;
+}
 
 DcmPixelSequence* stored_fragments(DcmElement* pixel_data) {
   auto* pd = dynamic_cast<DcmPixelData*>(pixel_data);
@@ -165,10 +158,8 @@ Result<std::vector<std::uint8_t>> decode_j2k_frame(std::string cs, PixelLayout& 
                std::to_string(L.samples) + " sample(s) per pixel.");
   // The codestream's own size (Xsiz - XOsiz by Ysiz - YOsiz) must be the image's before anything is decoded: the
   // decoder allocates what the codestream states, which Rows and Columns (and their render limit) do not bound.
-  auto u32 = [&](std::size_t at) {
-    return (std::uint64_t(p[at]) << 24) | (std::uint64_t(p[at + 1]) << 16) | (std::uint64_t(p[at + 2]) << 8) | p[at + 3];
-  };
-  const std::uint64_t xsiz = u32(start + 8), ysiz = u32(start + 12), xo = u32(start + 16), yo = u32(start + 20);
+  const std::uint64_t xsiz = be32(p + start + 8), ysiz = be32(p + start + 12), xo = be32(p + start + 16),
+                      yo = be32(p + start + 20);
   if (xo > xsiz || yo > ysiz || xsiz - xo != L.columns || ysiz - yo != L.rows)
     return bad("The JPEG 2000 frame is " + std::to_string(xsiz - std::min(xo, xsiz)) + "x" +
                std::to_string(ysiz - std::min(yo, ysiz)) + ", not the image's " + std::to_string(L.columns) + "x" +

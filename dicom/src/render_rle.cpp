@@ -12,7 +12,6 @@ namespace {
 
 Error bad(std::string sentence) { return make_error(ErrorCode::InvalidDicom, std::move(sentence)); }
 
-
 }  // namespace
 
 Result<std::vector<std::uint8_t>> decode_rle_frame(const std::string& frame, PixelLayout& L) {
