@@ -84,15 +84,25 @@ function acknowledgeDialog(task) {
   });
 }
 
-let watch = null; // {timer, inflight, off}
+let watch = null; // {timer, inflight, off, afterDialog}
 
 /** Watches the clinic's exams on every page: on start and on every live worklist event. */
 export function startCriticalWatch() {
   if (watch || !isClinic()) return;
-  const w = { timer: null, inflight: Promise.resolve(), off: null };
+  const w = { timer: null, inflight: Promise.resolve(), off: null, afterDialog: false };
   watch = w;
   const check = () => {
     if (watch !== w || !isClinic()) return;
+    if (showing) {
+      // Every answer while the dialog waits would still hold its flag: ask once, after it closed (a flag raised on
+      // another exam meanwhile is then shown next). Whoever opened it - this watch or the exam page.
+      if (!w.afterDialog) {
+        w.afterDialog = true;
+        const after = () => { w.afterDialog = false; schedule(0); };
+        showing.then(after, after);
+      }
+      return;
+    }
     w.inflight = (async () => {
       try {
         const r = await get('/api/tasks', { limit: 100, sort: 'newest' });
