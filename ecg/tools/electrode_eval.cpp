@@ -5,6 +5,7 @@
 // raises, with or without a warning beside them.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -122,12 +123,18 @@ std::vector<Tremor> tremors() {
 /// The tally of one tremor over the records.
 struct TremorTally {
   int named = 0, flutter = 0, new_critical = 0, silent = 0;
-  void add(const Analysis& clean, const Analysis& shaking) {
+  void add(const Analysis& clean, const Analysis& shaking, const std::string& record, const std::string& tremor) {
     named += says(shaking, "limb_tremor");
     flutter += calls_flutter(shaking);
     const auto before = critical_codes(clean);
     const bool raised = std::any_of(shaking.critical.begin(), shaking.critical.end(), [&](auto& c) { return !before.count(c.code); });
     new_critical += raised, silent += raised && !warns_of_signal(shaking);
+    if (raised && std::getenv("ELECTRODES_VERBOSE")) {  // which record, which flag: to compare two builds
+      std::printf("  %s, %s: new", record.c_str(), tremor.c_str());
+      for (const auto& c : shaking.critical)
+        if (!before.count(c.code)) std::printf(" %s", c.code.c_str());
+      std::printf("%s\n", warns_of_signal(shaking) ? "" : " (no warning)");
+    }
   }
 };
 
@@ -164,7 +171,7 @@ int run_electrodes(const fs::path& data) {
     for (std::size_t k = 0; k < shakes.size(); ++k) {
       Waveform m = *w;
       add_limb_tremor(m, shakes[k].hz, shakes[k].uv, shakes[k].moving, 0.4 + 0.7 * n);
-      shaken[k].add(clean, analyze(m));
+      shaken[k].add(clean, analyze(m), rec, shakes[k].name);
     }
     if (says_misplacement(clean)) {
       ++false_as_recorded;
