@@ -9,6 +9,7 @@ import { personName, dateTime } from './format.js';
 import { criticalCategory, examText } from './tasks.js';
 
 let showing = null; // the open dialog's promise: a check made while it waits waits for it, rather than asking again
+let showingAbort = null; // closes that dialog when the session ends (stopCriticalWatch)
 const snoozed = new Set();
 // Flags confirmed from this page. A task list fetched before the confirmation finished still shows the flag
 // unconfirmed; without this the dialog would open a second time over the page the clinic just returned to.
@@ -25,14 +26,17 @@ export function alertCritical(tasks) {
   if (!task) return Promise.resolve();
   beep();
   const repeat = setInterval(beep, 30000);
-  showing = acknowledgeDialog(task).finally(() => {
+  const abort = new AbortController();
+  showingAbort = abort;
+  showing = acknowledgeDialog(task, abort.signal).finally(() => {
     clearInterval(repeat);
     showing = null;
+    showingAbort = null;
   });
   return showing;
 }
 
-function acknowledgeDialog(task) {
+function acknowledgeDialog(task, signal) {
   const c = task.critical;
   const name = h('input#critical-readback', { value: '', placeholder: t('critical.readback_ph'), autocomplete: 'off' });
   const error = h('div.form-error', { hidden: true, role: 'alert' });
@@ -53,6 +57,7 @@ function acknowledgeDialog(task) {
     title: t('critical.title'),
     className: 'critical-alert',
     dismissable: false,
+    signal,
     body,
     actions: [{
       label: t('critical.confirm'),
@@ -135,6 +140,9 @@ export function stopCriticalWatch() {
   const w = watch;
   watch = null;
   delete document.body.dataset.criticalChecked;
+  // A session that ended under the dialog (expired, signed out elsewhere) would leave it over the login page, where
+  // no one can confirm it any more; the next sign-in shows the flag again.
+  if (showingAbort) showingAbort.abort();
   if (!w) return Promise.resolve();
   clearTimeout(w.timer);
   w.off();

@@ -63,10 +63,13 @@ export function toast(message, kind = 'info', ms = 4000) {
  * A modal dialog. Resolves with the value of the pressed action (or null when dismissed).
  * actions: [{label, value, kind: 'primary'|'danger'|'', validate?: () => bool}]
  */
-export function modal({ title, body, actions = [], dismissable = true, className = '' }) {
+export function modal({ title, body, actions = [], dismissable = true, className = '', signal } = {}) {
   return new Promise((resolve) => {
     const prevFocus = document.activeElement;
+    let closed = false;
     const close = (value) => {
+      if (closed) return;
+      closed = true;
       back.remove();
       document.removeEventListener('keydown', onKey, true);
       if (prevFocus && prevFocus.focus) prevFocus.focus();
@@ -95,6 +98,8 @@ export function modal({ title, body, actions = [], dismissable = true, className
     const back = h('div.modal-back', { onclick: (e) => { if (e.target === back && dismissable) close(null); } }, dialog);
     document.body.append(back);
     document.addEventListener('keydown', onKey, true);
+    // Closed from outside (answering null), even when not dismissable: the session ended under it.
+    if (signal) signal.addEventListener('abort', () => close(null), { once: true });
     const first = dialog.querySelector('input, textarea, select') || buttons[buttons.length - 1];
     if (first) first.focus();
   });
