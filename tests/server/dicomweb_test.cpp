@@ -208,8 +208,7 @@ TEST_CASE("a browser upload of a zipped DICOM folder with an exam request become
   std::ofstream(dir / "folder/notes.txt") << "not an image";
   std::string out;
   REQUIRE(run_command("cd '" + (dir / "folder").string() + "' && zip -qr ../exam.zip .", &out) == 0);
-  std::ifstream zf(dir / "exam.zip", std::ios::binary);
-  std::string zip((std::istreambuf_iterator<char>(zf)), std::istreambuf_iterator<char>());
+  const auto zip = read_file(dir / "exam.zip");
   auto up = c.request("POST", "/api/uploads/" + id + "/files?name=exam.zip", zip,
                       {{"Authorization", "Bearer " + tech}, {"Content-Type", "application/zip"}});
   INFO(up.body);
