@@ -1,4 +1,5 @@
 // analyze(): the pipeline from a raw waveform to measurements, statements and critical flags.
+#include <algorithm>
 #include <numbers>
 
 #include "analysis_internal.hpp"
@@ -51,16 +52,24 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
     band = detail::qrs_bands_along(cond, {}, chains);
     hf_rms = detail::high_frequency_rms(cond, smooth);
   }
-  a.beats = detail::classify_beats(cond, detail::detect_qrs_in(cond, {}, std::move(band)));
-  const auto bursts = detail::untype_noise_runs(a.beats, cond);
+  // With every lead flat there is no ECG to find beats in: the detector's adaptive thresholds would follow the
+  // amplifier's few µV of noise down and call it beats (a recording with all electrodes off read as VT at 180/min).
+  const bool any_signal = std::any_of(cond.leads.begin(), cond.leads.end(),
+                                      [](const LeadSignal& l) { return !detail::lead_is_flat(l.uv); });
+  if (any_signal) a.beats = detail::classify_beats(cond, detail::detect_qrs_in(cond, {}, std::move(band)));
+  auto bursts = detail::untype_noise_runs(a.beats, cond);
   a.median = detail::median_beat(cond, a.beats, a.median_r);
+  // "Beats" whose median complex stays under a tenth of a millivolt in every lead are a slow wave or noise on leads
+  // without an ECG (a cable swaying with the electrodes off), not QRS complexes: nothing is measured or stated on them.
+  const bool no_qrs = !a.median.leads.empty() && detail::largest_qrs_uv(a.median, a.median_r) < detail::kMinQrsUv;
+  if (no_qrs) a.beats.clear(), bursts.clear(), a.median = {}, a.median_r = 0;
   if (!a.median.leads.empty()) a.median_fiducials = detail::delineate_median(a.median, a.median_r, a.beats);
   a.measurements = detail::measure(a);
   detail::qrs_amplitudes(a);
   const auto tremor = detail::limb_electrode_tremor(a, cond);
   detail::rhythm_statements(a, cond, tremor);
   detail::st_statements(a, ecg.patient, ecg.acquisition_time);
-  detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor);
+  detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor, no_qrs);
   // After the leads found off or noisy and the electrodes found swapped:
   detail::atrial_origin_statements(a);
   detail::axis_statements(a);

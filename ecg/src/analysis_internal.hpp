@@ -167,10 +167,22 @@ std::vector<std::optional<double>> beat_to_beat_variation(const Analysis& a, con
 /// 6 dB on every lead of a 12-lead ECG gives a median lead of 0.10-0.13 (`teledx-ecg eval noise` for 2 leads).
 inline constexpr double kUnsteadyMedianLead = 0.08;
 inline constexpr double kUnsteadySteadierOfTwo = 0.10;
+/// A conditioned lead whose samples span less than this (µV) is flat: an electrode off or not connected. A real
+/// ECG's smallest lead still carries a QRS of 100 µV or more; a disconnected input carries the amplifier's noise.
+inline constexpr float kFlatLeadRangeUv = 40;
+/// Whether a conditioned lead is flat (kFlatLeadRangeUv); an empty lead is.
+bool lead_is_flat(const std::vector<float>& conditioned_uv);
+/// The smallest QRS a recording of a heart shows in its largest lead (µV, peak to peak of the median beat). Low
+/// voltage is under 500 µV in every limb lead and 800 µV in every chest lead; the dev sets' smallest largest lead is
+/// 694 µV (QTDB sel30), LUDB's 710 (90).
+inline constexpr double kMinQrsUv = 100;
+/// Largest peak-to-peak amplitude over the leads of `median` within 60 ms of its R fiducial `r`.
+double largest_qrs_uv(const LeadSet& median, std::int64_t r);
 /// `hf_rms`: high_frequency_rms() of each conditioned lead (0 when 40 Hz is near Nyquist; analyze()); `bursts`:
 /// untype_noise_runs().
+/// `no_qrs`: analyze() found beats but dropped them, none reaching kMinQrsUv.
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,
-                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor);
+                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor, bool no_qrs);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made. `hf_rms` as for
 /// quality_statements.
 void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);

@@ -291,6 +291,51 @@ double detect_mains(const LeadSet& set) {
   return best_hz;
 }
 
+namespace {
+
+/// The mains tone at one end of a lead, to continue it in phase into that end's padding. y(k) = x[k * step] runs
+/// inward from the end sample (k = 0); the tone is fitted over about a second of whole cycles, with the second
+/// harmonic when that is filtered too. An end that starts on the tone's crest would otherwise be reflected about
+/// the crest: the padding then sits a tone's amplitude off the lead's level, and the 0.5 Hz high-pass carries that
+/// step a second into the lead (a cart with its electrodes off records little but mains: 800 µV of it left edges
+/// of 1.6 mV, which the QRS detector took for beats, and a VT flag).
+struct MainsTone {
+  double w = 0, a[2] = {}, b[2] = {};
+  int harmonics = 0;
+  double at(double k) const {
+    double v = 0;
+    for (int h = 0; h < harmonics; ++h) v += a[h] * std::cos((h + 1) * w * k) + b[h] * std::sin((h + 1) * w * k);
+    return v;
+  }
+};
+
+MainsTone fit_mains(const float* x, std::ptrdiff_t step, std::size_t avail, double fs, double hz, int harmonics) {
+  MainsTone t;
+  t.w = 2 * std::numbers::pi * hz / fs;
+  const double period = fs / hz;
+  const auto m = std::size_t(std::floor(double(std::min(avail, std::size_t(fs))) / period) * period);
+  if (m < 2) return t;
+  double mean = 0;
+  for (std::size_t k = 0; k < m; ++k) mean += x[std::ptrdiff_t(k) * step];
+  mean /= double(m);
+  t.harmonics = harmonics;
+  for (int h = 0; h < harmonics; ++h) {
+    // cos and sin of (h + 1) w k by rotation: the same values as std::cos/std::sin to ~1e-12 over a second.
+    const double cw = std::cos((h + 1) * t.w), sw = std::sin((h + 1) * t.w);
+    double c = 1, s = 0, sa = 0, sb = 0;
+    for (std::size_t k = 0; k < m; ++k) {
+      const double y = x[std::ptrdiff_t(k) * step] - mean;
+      sa += y * c, sb += y * s;
+      const double c2 = c * cw - s * sw;
+      s = s * cw + c * sw, c = c2;
+    }
+    t.a[h] = 2 * sa / double(m), t.b[h] = 2 * sb / double(m);
+  }
+  return t;
+}
+
+}  // namespace
+
 double condition_signals(LeadSet& set) {
   const double mains = detect_mains(set);
   const double fs = set.sample_rate_hz;
@@ -302,13 +347,26 @@ double condition_signals(LeadSet& set) {
   const std::size_t pad = std::min(n - 1, std::size_t(fs));
   const std::size_t nl = set.leads.size();
   std::vector<float> ends(2 * pad * nl);  // lead i's head at 2 * pad * i, its tail right after
+  const int harmonics = mains > 0 ? (2 * mains < fs / 2 - 5 ? 2 : 1) : 0;
   for (std::size_t i = 0; i < nl; ++i) {
     const auto& uv = set.leads[i].uv;
     float* head = ends.data() + 2 * pad * i;
     float* tail = head + pad;
+    if (harmonics == 0) {
+      for (std::size_t k = 0; k < pad; ++k) {
+        head[pad - 1 - k] = 2 * uv[0] - uv[k + 1];
+        tail[k] = 2 * uv[n - 1] - uv[n - 2 - k];
+      }
+      continue;
+    }
+    // The rest reflected as above, the mains tone continued (MainsTone).
+    const MainsTone th = fit_mains(uv.data(), 1, n, fs, mains, harmonics);
+    const MainsTone tt = fit_mains(uv.data() + n - 1, -1, n, fs, mains, harmonics);
+    const double h0 = uv[0] - th.at(0), t0 = uv[n - 1] - tt.at(0);
     for (std::size_t k = 0; k < pad; ++k) {
-      head[pad - 1 - k] = 2 * uv[0] - uv[k + 1];
-      tail[k] = 2 * uv[n - 1] - uv[n - 2 - k];
+      const double j = double(k + 1);
+      head[pad - 1 - k] = float(2 * h0 - (uv[k + 1] - th.at(j)) + th.at(-j));
+      tail[k] = float(2 * t0 - (uv[n - 2 - k] - tt.at(j)) + tt.at(-j));
     }
   }
   const std::ptrdiff_t len[3] = {std::ptrdiff_t(pad), std::ptrdiff_t(n), std::ptrdiff_t(pad)};
@@ -318,11 +376,14 @@ double condition_signals(LeadSet& set) {
       x[0][j] = ends.data() + 2 * pad * i, x[1][j] = set.leads[i].uv.data(), x[2][j] = x[0][j] + pad;
     });
   };
-  filter(Biquad::highpass(fs, 0.5, std::numbers::sqrt2 / 2));
+  // The notches before the high-pass: each pass starts its recursion as if its first sample had always been there,
+  // and at the padding's far end that sample carries the tone's momentary value; the notch forgets it within the
+  // padding's second, the 0.5 Hz high-pass would still carry 5 % of it into the lead.
   if (mains > 0) {
     filter(Biquad::notch(fs, mains, 25));
-    if (2 * mains < fs / 2 - 5) filter(Biquad::notch(fs, 2 * mains, 25));
+    if (harmonics == 2) filter(Biquad::notch(fs, 2 * mains, 25));
   }
+  filter(Biquad::highpass(fs, 0.5, std::numbers::sqrt2 / 2));
   return mains;
 }
 

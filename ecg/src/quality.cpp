@@ -48,6 +48,15 @@ std::pair<float, float> value_range(const std::vector<float>& x) {
   return {std::min({lo[0], lo[1], lo[2], lo[3]}), std::max({hi[0], hi[1], hi[2], hi[3]})};
 }
 
+}  // namespace
+
+bool lead_is_flat(const std::vector<float>& conditioned_uv) {
+  const auto [mn, mx] = value_range(conditioned_uv);
+  return conditioned_uv.empty() || mx - mn < kFlatLeadRangeUv;
+}
+
+namespace {
+
 /// Whether a lead in [first, last] (in Lead order) was already said to be off (or, with `noisy`, noisy).
 bool lead_fault_among(const Analysis& a, Lead first, Lead last, bool noisy) {
   return std::any_of(a.quality.begin(), a.quality.end(), [&](const Statement& q) {
@@ -201,18 +210,29 @@ std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<st
   return out;
 }
 
+double largest_qrs_uv(const LeadSet& median, std::int64_t r) {
+  const std::int64_t h = std::llround(0.06 * median.sample_rate_hz);
+  double best = 0;
+  for (const auto& l : median.leads) {
+    const std::int64_t from = std::max<std::int64_t>(0, r - h), to = std::min<std::int64_t>(std::int64_t(l.uv.size()), r + h);
+    if (to <= from) continue;
+    const auto [mn, mx] = std::minmax_element(l.uv.begin() + from, l.uv.begin() + to);
+    best = std::max(best, double(*mx - *mn));
+  }
+  return best;
+}
+
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, const std::vector<double>& hf_rms,
-                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor) {
+                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor, bool no_qrs) {
   const double fs = raw.sample_rate_hz;
-  int bad_leads = 0;
+  int bad_leads = 0, flat_leads = 0;
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
     const auto& l = raw.leads[li];
     const std::string name = l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead));
-    const auto [mn, mx] = value_range(cond.leads[li].uv);
-    if (cond.leads[li].uv.empty() || mx - mn < 40) {
+    if (lead_is_flat(cond.leads[li].uv)) {
       say(a, "lead_off", "Lead " + name + " is flat: electrode off or disconnected",
           "导联脱落：" + name + " 导联为直线，电极脱落或未连接", Severity::Warning, l.lead);
-      ++bad_leads;
+      ++bad_leads, ++flat_leads;
       continue;
     }
     // High-frequency noise: RMS of what a 40 Hz low-pass removes (muscle tremor, poor contact).
@@ -292,7 +312,20 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   if (a.mains_removed_hz > 0)
     say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out",
         "工频干扰：存在 " + fmt(a.mains_removed_hz) + " Hz 工频干扰，已滤除", Severity::Info);
-  if (chest_missing == 6)
+  // Every lead flat: no ECG reached the cart at all (analyze() looks for no beats then), which a technician fixes
+  // at the cable and the electrodes, not by recording again as it was.
+  if (flat_leads > 0 && flat_leads == int(raw.leads.size()))
+    say(a, "repeat_recording",
+        "No lead shows an ECG signal: check that the electrodes are on the patient and the cable is plugged into the "
+        "cart, then repeat the ECG",
+        "建议重新描记：所有导联均无心电信号，请检查电极是否贴好、导联线是否与心电图机连接，然后重新描记", Severity::Warning);
+  else if (no_qrs)
+    say(a, "repeat_recording",
+        "No lead shows a QRS complex (none reaches 0.1 mV): check that the electrodes are on the patient and the cable "
+        "is plugged into the cart, then repeat the ECG",
+        "建议重新描记：各导联均未见 QRS 波群（均不足 0.1 mV），请检查电极是否贴好、导联线是否与心电图机连接，然后重新描记",
+        Severity::Warning);
+  else if (chest_missing == 6)
     say(a, "repeat_recording", "No chest lead (V1-V6) was connected: repeat the ECG with the chest electrodes on",
         "建议重新描记：胸导联（V1–V6）均未连接，请接好胸导联电极后重新描记", Severity::Warning);
   else if (bad_leads * 2 > int(recorded))

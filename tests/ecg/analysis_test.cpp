@@ -306,6 +306,65 @@ TEST_CASE("An ECG with no signal yields statements, not a crash", "[ecg]") {
   CHECK(has(e.quality, "too_short"));
 }
 
+namespace {
+
+/// analyze() of a 10-s 12-lead recording with no ECG in it: each lead is `input(lead, t)` plus 3 uV of the
+/// amplifier's noise. It must find no beats, raise nothing, and tell the technician to check the electrodes and cable.
+template <class Input>
+void check_no_ecg(double fs, Input input, const char* advice) {
+  std::mt19937 rng(7);
+  std::normal_distribution<double> g(0, 3);
+  Synth s;
+  s.fs = fs;
+  s.noise_uv = 0;
+  auto w = synth_ecg(s);
+  for (std::size_t l = 0; l < w.leads.size(); ++l)
+    for (std::size_t k = 0; k < w.leads[l].uv.size(); ++k) w.leads[l].uv[k] = float(input(l, double(k) / fs) + g(rng));
+  auto a = analyze(w);
+  INFO(fs << " Hz: " << codes(a));
+  CHECK(a.beats.empty());
+  CHECK(a.critical.empty());
+  CHECK_FALSE(a.measurements.heart_rate);
+  CHECK(has(a.rhythm, "rhythm_undetermined"));
+  CHECK(a.rhythm.size() == 1);
+  const auto repeat = std::find_if(a.quality.begin(), a.quality.end(),
+                                   [](const auto& q) { return q.code == "repeat_recording"; });
+  REQUIRE(repeat != a.quality.end());
+  CHECK(repeat->text.find(advice) != std::string::npos);
+  CHECK(repeat->text.find("cable") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("Every electrode off, the amplifier's few microvolts of noise are not read as beats or a VT", "[ecg]") {
+  // A cart with its cable unplugged records each lead's input noise, not exact zeros: the detector once followed it
+  // down and read it as a VT at 180/min, a stat flag for an ECG that was never taken.
+  for (double fs : {250.0, 500.0, 1000.0})
+    check_no_ecg(fs, [](std::size_t, double) { return 0.0; }, "No lead shows an ECG signal");
+}
+
+TEST_CASE("Electrodes off picking up only mains hum are told as no signal, not read as a VT", "[ecg]") {
+  // Loose leads pick up the mains: 800 uV of it, conditioned, once left 1.6-mV steps at both ends that the detector
+  // read as a VT at 207/min.
+  constexpr double two_pi = 2 * 3.141592653589793;
+  for (double fs : {250.0, 500.0, 1000.0})
+    for (double hz : {50.0, 60.0})
+      check_no_ecg(fs, [&](std::size_t l, double t) { return 800 * std::sin(two_pi * hz * t + 0.5 * double(l)); },
+                   "No lead shows an ECG signal");
+}
+
+TEST_CASE("A swaying cable with the electrodes off is told as no QRS complex, not measured", "[ecg]") {
+  // A slow wave under the high-pass's corner survives conditioning at 100 uV; the detector found "beats" of 20 uV in
+  // it at 121/min with frequent PVCs. No real ECG has its largest QRS under 0.1 mV (dev sets: 694 uV at least).
+  constexpr double two_pi = 2 * 3.141592653589793;
+  for (double fs : {250.0, 500.0, 1000.0})
+    check_no_ecg(fs,
+                 [](std::size_t l, double t) {
+                   return 800 * std::sin(two_pi * 50 * t + 0.5 * double(l)) + 300 * std::sin(two_pi * 0.3 * t + double(l));
+                 },
+                 "No lead shows a QRS complex");
+}
+
 TEST_CASE("The analysis JSON carries measurements, statements and the critical flag", "[ecg]") {
   Synth s;
   s.hr = 30;
