@@ -402,6 +402,38 @@ std::vector<std::int64_t> detail::detect_qrs_in(const LeadSet& set, const QrsOpt
     per.push_back(detect_on(feat.back(), fs, o));
     top = std::max(top, per.back().level);
   }
+  // A lead whose "beats" the other leads mostly do not see is not detecting the heart: a loose electrode's pops (a
+  // step of a few mV, gone in a second or two) are the steepest, clearest complexes of their lead, and that lead won
+  // with three of them in 10 s, a critical bradycardia (LUDB dev records with pops added in one chest lead). With
+  // three views or more, a lead under half of whose beats have a beat within 100 ms in another lead does not
+  // compete, unless no lead passes. Two leads cannot outvote each other, and are left as they were.
+  if (nl >= 3) {
+    const std::int64_t within = std::int64_t(0.1 * fs);
+    auto seen_elsewhere = [&](std::size_t l, std::int64_t t) {
+      for (std::size_t m = 0; m < nl; ++m) {
+        if (m == l) continue;
+        const auto& b = per[m].beats;
+        auto it = std::lower_bound(b.begin(), b.end(), t - within, [](const Peak& p, std::int64_t u) { return p.t < u; });
+        if (it != b.end() && it->t <= t + within) return true;
+      }
+      return false;
+    };
+    std::vector<bool> alone(nl, false);
+    bool any_corroborated = false;
+    for (std::size_t l = 0; l < nl; ++l) {
+      std::size_t seen = 0;
+      for (const auto& p : per[l].beats) seen += seen_elsewhere(l, p.t);
+      alone[l] = seen * 5 < per[l].beats.size() * 4;
+      any_corroborated = any_corroborated || (!alone[l] && !per[l].beats.empty());
+    }
+    if (any_corroborated) {
+      top = 0;
+      for (std::size_t l = 0; l < nl; ++l) {
+        if (alone[l]) per[l].level = 0, per[l].separation = 0;
+        top = std::max(top, per[l].level);
+      }
+    }
+  }
   // Among those, separation is weighted by the lead's relative steepness: the separation is capped (a lead with no
   // noise peaks would otherwise win outright), and at or near the cap the steeper lead keeps more margin against
   // the noise bursts to come, so a clean but shallow lead must stand out clearly more to win.
