@@ -337,6 +337,7 @@ MainsTone fit_mains(const float* x, std::ptrdiff_t step, std::size_t avail, doub
 }  // namespace
 
 double condition_signals(LeadSet& set) {
+  for (auto& l : set.leads) detail::remove_electrode_steps(l.uv, set.sample_rate_hz);
   const double mains = detect_mains(set);
   const double fs = set.sample_rate_hz;
   const std::size_t n = set.sample_count();

@@ -41,6 +41,10 @@ std::vector<std::vector<float>> qrs_bands_along(const LeadSet& set, const QrsOpt
 /// before the detector allocates its working arrays, which then reuse that memory instead of fresh pages.
 std::vector<std::int64_t> detect_qrs_in(const LeadSet& set, const QrsOptions& o, std::vector<std::vector<float>> band);
 
+/// Takes a loose electrode's pops out of one raw lead: each abrupt step that holds (electrode_pops.cpp) is
+/// subtracted from every later sample, leaving its slow return as baseline wander. Returns how many were found.
+std::size_t remove_electrode_steps(std::vector<float>& x, double fs);
+
 /// Level of the quadratic-spline wavelet transform at `fs` that matches level `at_250hz` at 250 Hz (1..8).
 int spline_wt_scale(double fs, int at_250hz);
 /// Quadratic-spline dyadic wavelet transform of x[0, n) at scale 2^k, zero phase, written to out[from, to) (out has
