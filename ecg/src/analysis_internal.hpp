@@ -180,9 +180,14 @@ inline constexpr double kMinQrsUv = 100;
 double largest_qrs_uv(const LeadSet& median, std::int64_t r);
 /// `hf_rms`: high_frequency_rms() of each conditioned lead (0 when 40 Hz is near Nyquist; analyze()); `bursts`:
 /// untype_noise_runs().
-/// `no_qrs`: analyze() found beats but dropped them, none reaching kMinQrsUv.
+/// What analyze() learnt of the signal on the way, for the quality statements.
+struct SignalFindings {
+  bool no_qrs = false;            ///< beats were found but dropped, none reaching kMinQrsUv
+  std::vector<std::size_t> pops;  ///< electrode pops taken out of each lead (empty: not conditioned)
+};
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,
-                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor, bool no_qrs);
+                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor,
+                        const SignalFindings& found);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made. `hf_rms` as for
 /// quality_statements.
 void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);

@@ -336,8 +336,14 @@ MainsTone fit_mains(const float* x, std::ptrdiff_t step, std::size_t avail, doub
 
 }  // namespace
 
-double condition_signals(LeadSet& set) {
-  for (auto& l : set.leads) detail::remove_electrode_steps(l.uv, set.sample_rate_hz);
+double condition_signals(LeadSet& set) { return detail::condition_signals_counting_pops(set, nullptr); }
+
+double detail::condition_signals_counting_pops(LeadSet& set, std::vector<std::size_t>* pops) {
+  if (pops) pops->assign(set.leads.size(), 0);
+  for (std::size_t i = 0; i < set.leads.size(); ++i) {
+    const std::size_t found = detail::remove_electrode_steps(set.leads[i].uv, set.sample_rate_hz);
+    if (pops) (*pops)[i] = found;
+  }
   const double mains = detect_mains(set);
   const double fs = set.sample_rate_hz;
   const std::size_t n = set.sample_count();

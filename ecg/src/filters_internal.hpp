@@ -44,6 +44,8 @@ std::vector<std::int64_t> detect_qrs_in(const LeadSet& set, const QrsOptions& o,
 /// Takes a loose electrode's pops out of one raw lead: each abrupt step that holds (electrode_pops.cpp) is
 /// subtracted from every later sample, leaving its slow return as baseline wander. Returns how many were found.
 std::size_t remove_electrode_steps(std::vector<float>& x, double fs);
+/// condition_signals(), and with `pops` the number of steps remove_electrode_steps() took out of each lead.
+double condition_signals_counting_pops(LeadSet& set, std::vector<std::size_t>* pops);
 
 /// Level of the quadratic-spline wavelet transform at `fs` that matches level `at_250hz` at 250 Hz (1..8).
 int spline_wt_scale(double fs, int at_250hz);

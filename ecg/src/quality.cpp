@@ -48,6 +48,35 @@ std::pair<float, float> value_range(const std::vector<float>& x) {
   return {std::min({lo[0], lo[1], lo[2], lo[3]}), std::max({hi[0], hi[1], hi[2], hi[3]})};
 }
 
+/// Electrode pops taken out of the leads (remove_electrode_steps), said once with the leads they were in. A limb
+/// electrode's pop reaches two of I, II and III in full and leaves the third, which does not join it: that names it.
+void electrode_pop_statement(Analysis& a, const Waveform& raw, const std::vector<std::size_t>& pops) {
+  std::string leads;
+  std::size_t count = 0, in_lead = 0;
+  bool i = false, ii = false, iii = false;
+  std::optional<Lead> only;
+  for (std::size_t l = 0; l < pops.size() && l < raw.leads.size(); ++l) {
+    if (pops[l] == 0) continue;
+    const Lead id = raw.leads[l].lead;
+    leads += (leads.empty() ? "" : ", ") + (id == Lead::Other ? raw.leads[l].label : std::string(lead_name(id)));
+    i = i || id == Lead::I, ii = ii || id == Lead::II, iii = iii || id == Lead::III;
+    only = count++ == 0 ? std::optional(id) : std::nullopt;
+    in_lead = std::max(in_lead, pops[l]);
+  }
+  if (count == 0) return;
+  std::string who = count == 1 ? "its electrode is loose" : "an electrode is loose",
+              who_zh = count == 1 ? "该导联电极接触不良" : "电极接触不良";
+  if (i && ii && !iii) who = "the right-arm electrode is loose", who_zh = "右上肢电极接触不良";
+  if (i && iii && !ii) who = "the left-arm electrode is loose", who_zh = "左上肢电极接触不良";
+  if (ii && iii && !i) who = "the left-leg electrode is loose", who_zh = "左下肢电极接触不良";
+  say(a, "electrode_pop",
+      "Abrupt jumps (electrode pops, up to " + std::to_string(in_lead) + " in a lead) in " + leads + ": " + who +
+          "; press it on or replace it, and repeat the ECG if the tracing is hard to read",
+      "电极接触不良（突然跳变，单导联最多 " + std::to_string(in_lead) + " 次）：" + leads + "，" + who_zh +
+          "，请按压或更换电极，描记不清时重新描记",
+      Severity::Warning, only);
+}
+
 }  // namespace
 
 bool lead_is_flat(const std::vector<float>& conditioned_uv) {
@@ -223,7 +252,9 @@ double largest_qrs_uv(const LeadSet& median, std::int64_t r) {
 }
 
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, const std::vector<double>& hf_rms,
-                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor, bool no_qrs) {
+                        const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor,
+                        const SignalFindings& found) {
+  const bool no_qrs = found.no_qrs;
   const double fs = raw.sample_rate_hz;
   int bad_leads = 0, flat_leads = 0;
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
@@ -309,6 +340,7 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
             " µV），来自肢体电极的震颤或活动，可酷似心房扑动波；请让患者放松四肢（震颤者可将肢体电极移至上臂和大腿近端）后重新描记",
         Severity::Warning);
   const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
+  electrode_pop_statement(a, raw, found.pops);
   if (a.mains_removed_hz > 0)
     say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out",
         "工频干扰：存在 " + fmt(a.mains_removed_hz) + " Hz 工频干扰，已滤除", Severity::Info);

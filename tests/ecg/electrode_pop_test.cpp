@@ -88,6 +88,42 @@ TEST_CASE("Pops of a loose limb electrode reach every lead and are still not tak
     }
 }
 
+TEST_CASE("The technician is told which limb electrode pops", "[ecg]") {
+  // The pop reaches two of I, II and III in full and misses the third: RA misses III, LA II, LL I.
+  test::Synth s;
+  const Waveform clean = test::synth_ecg(s);
+  CHECK_FALSE(test::has(analyze(clean).quality, "electrode_pop"));
+  struct Named {
+    const char* electrode;
+    const char* en;
+    const char* zh;
+  };
+  for (const Named& e : {Named{"RA", "right-arm", "右上肢"}, Named{"LA", "left-arm", "左上肢"},
+                         Named{"LL", "left-leg", "左下肢"}}) {
+    const auto a = analyze(with_limb_pops(clean, e.electrode, {1.7, 4.9, 8.1}, 1500));
+    const Statement* pop = test::find_statement(a.quality, "electrode_pop");
+    INFO(e.electrode << ": " << test::statement_codes(a));
+    REQUIRE(pop != nullptr);
+    INFO(pop->text);
+    CHECK(pop->severity == Severity::Warning);
+    CHECK(pop->text.find(std::string("the ") + e.en + " electrode is loose") != std::string::npos);
+    CHECK(pop->text.find("up to 3 in a lead") != std::string::npos);
+    CHECK(pop->text_zh.find(e.zh) != std::string::npos);
+  }
+}
+
+TEST_CASE("The technician is told which chest lead pops", "[ecg]") {
+  test::Synth s;
+  const auto a = analyze(with_pops(test::synth_ecg(s), 8, {1.7, 4.9, 8.1}, 1500));  // V3
+  const Statement* pop = test::find_statement(a.quality, "electrode_pop");
+  INFO(test::statement_codes(a));
+  REQUIRE(pop != nullptr);
+  INFO(pop->text);
+  REQUIRE(pop->lead);
+  CHECK(*pop->lead == Lead::V3);
+  CHECK(pop->text.find("in V3: its electrode is loose") != std::string::npos);
+}
+
 TEST_CASE("A tombstone ST elevation with steep edges is kept, not taken for an electrode's pop", "[ecg]") {
   // The pops are found as steps that hold a second; an anterior infarct's QRS runs at a stroke into an ST
   // segment raised for 300 ms, which must survive to raise its flag. 100/min: the raised ST fills half of

@@ -96,6 +96,19 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   for (std::size_t l = 0; l < spliced.leads.size(); ++l)
     std::copy(long_qt.leads[l].uv.begin(), long_qt.leads[l].uv.begin() + 3125, spliced.leads[l].uv.begin());
   out.emplace_back("QT not reproducible", std::move(spliced));
+  // A loose left-leg electrode: two pops of 2 mV fading over 1.5 s, in each lead as the electrode enters it.
+  Waveform popping = synth_ecg(Synth{});
+  for (auto& lead : popping.leads) {
+    const Lead l = lead.lead;
+    const double weight = l == Lead::I                                       ? 0
+                          : l == Lead::II || l == Lead::III || l == Lead::aVF ? 1
+                          : l == Lead::aVR || l == Lead::aVL                  ? -0.5
+                                                                              : -1.0 / 3;
+    for (double t0 : {2.3, 6.1})
+      for (auto k = std::size_t(t0 * popping.sample_rate_hz); k < lead.uv.size(); ++k)
+        lead.uv[k] += float(2000 * weight * std::exp(-(double(k) / popping.sample_rate_hz - t0) / 1.5));
+  }
+  out.emplace_back("loose left-leg electrode", std::move(popping));
   // Electrode motion at 6 dB: an unsteady tracing.
   Waveform moving = synth_ecg(Synth{});
   const auto beats = detect_qrs(moving);
@@ -170,7 +183,8 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "left_axis_deviation", "right_axis_deviation", "indeterminate_axis", "complete_lbbb", "sinus_arrhythmia",
         "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i",
         "second_degree_av_block_2to1", "high_grade_av_block", "left_anterior_fascicular_block", "complete_rbbb",
-        "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr", "pathological_q_waves"}) {
+        "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr", "pathological_q_waves",
+        "electrode_pop"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }
