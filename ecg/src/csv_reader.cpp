@@ -1,4 +1,8 @@
-// CSV waveforms: one column per lead, optional time column, µV or mV.
+// CSV waveforms: one column per lead, optional time or sample-number column, µV or mV. Besides our own form
+// ("# sample_rate=500" and "I,II (mV),V1"), what research tools and spreadsheets write: PhysioNet's rdsamp -c -v
+// ('Elapsed time','MLII','V5' over a units row 'hh:mm:ss.mmm','mV','mV'), unit suffixes such as I_mV, I/uV or
+// I [µV], quoted fields, and ';' files whose decimals are written with a comma.
+#include <cctype>
 #include <cmath>
 
 #include "parse_util.hpp"
@@ -6,6 +10,88 @@
 
 namespace teledx::ecg {
 using namespace detail;
+
+namespace {
+
+std::string_view unquote(std::string_view s) {
+  s = trim(s);
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = trim(s.substr(1, s.size() - 2));
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// Microvolts per unit of a voltage unit's name (mV, uV, µV, μV, V); 0 when `u` is none of them.
+double volts_unit_to_uv(std::string_view u) {
+  u = unquote(u);
+  if (u.size() >= 2 && u.front() == '(' && u.back() == ')') u = trim(u.substr(1, u.size() - 2));
+  if (u.size() >= 2 && u.front() == '[' && u.back() == ']') u = trim(u.substr(1, u.size() - 2));
+  if (u == "mV" || u == "mv" || u == "MV") return 1000;
+  if (u == "uV" || u == "uv" || u == "UV" || u == "\xC2\xB5V" || u == "\xCE\xBCV") return 1;  // micro sign, Greek mu
+  if (u == "V") return 1e6;
+  return 0;
+}
+
+/// A lead column's name split from a unit written after it: "II (mV)", "II[uV]", "II_mV", "II mV", "II/µV".
+struct LeadColumn {
+  std::string_view name;
+  double uv_per_unit = 0;  ///< 0: the name carries no unit
+};
+
+LeadColumn split_unit(std::string_view n) {
+  for (std::size_t p = n.size(); p-- > 0;) {
+    const char c = n[p];
+    if (c != '(' && c != '[' && c != '_' && c != ' ' && c != '/') continue;
+    if (const double s = volts_unit_to_uv(c == '(' || c == '[' ? n.substr(p) : n.substr(p + 1)); s > 0)
+      return {trim(n.substr(0, p)), s};
+  }
+  return {n, 0};
+}
+
+enum class FirstColumn { Lead, Seconds, Milliseconds, SampleNumber };
+
+/// The first column's role from its header: a time (in s or ms) or a sample number, else a lead.
+FirstColumn first_column_role(std::string_view header) {
+  const std::string n = lower(unquote(header));
+  for (const char* t : {"t", "time", "elapsed time", "time_s", "t_s", "time (s)", "time(s)", "time [s]", "time[s]",
+                        "seconds", "sec", "s", "时间", "时间(s)", "时间/s"})
+    if (n == t) return FirstColumn::Seconds;
+  for (const char* t : {"time_ms", "t_ms", "time (ms)", "time(ms)", "time [ms]", "time[ms]", "ms", "时间(ms)"})
+    if (n == t) return FirstColumn::Milliseconds;
+  for (const char* t : {"sample", "sample #", "sample#", "sample number", "samples", "index", "idx", "n", "#", "序号"})
+    if (n == t) return FirstColumn::SampleNumber;
+  return FirstColumn::Lead;
+}
+
+/// A sample value; in a ';' file a decimal comma is read as a point.
+std::optional<double> sample_value(std::string_view s, bool decimal_comma) {
+  s = unquote(s);
+  if (!decimal_comma || s.find(',') == std::string_view::npos) return to_double(s);
+  std::string dotted(s);
+  for (char& c : dotted)
+    if (c == ',') c = '.';
+  return to_double(dotted);
+}
+
+/// A time as rdsamp -p prints it: seconds ("12.345", "-0.5"), or [h:]m:s.mmm ("0:00.004", "1:02:03.500").
+std::optional<double> time_in_seconds(std::string_view s, bool decimal_comma) {
+  s = unquote(s);
+  if (s.find(':') == std::string_view::npos) return sample_value(s, decimal_comma);
+  double t = 0;
+  std::size_t parts = 0;
+  for (auto f : split(s, ":", false)) {
+    auto v = sample_value(f, decimal_comma);
+    if (!v || *v < 0 || ++parts > 3) return std::nullopt;
+    t = t * 60 + *v;
+  }
+  return t;
+}
+
+}  // namespace
 
 Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) text.remove_prefix(3);  // UTF-8 BOM
@@ -27,39 +113,54 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
         if (!d) return bad("CSV: invalid sample_rate '" + std::string(v) + "'");
         fs = *d;
       } else if (k == "units" || k == "unit") {
-        if (v == "mV") scale = 1000;
-        else if (v == "uV" || v == "µV") scale = 1;
-        else return bad("CSV: unit '" + std::string(v) + "' is not mV or uV");
+        scale = volts_unit_to_uv(v);
+        if (scale == 0) return bad("CSV: unit '" + std::string(v) + "' is not mV or uV");
       }
     }
   }
   if (li >= lines.size()) return bad("CSV: no header row with lead names");
   std::string_view header = trim(lines[li++]);
   const char* seps = header.find(';') != std::string_view::npos ? ";" : (header.find('\t') != std::string_view::npos ? "\t" : ",");
+  const bool decimal_comma = *seps == ';';
   auto names = split(header, seps, false);
-  bool time_col = false;
+  const FirstColumn first = first_column_role(names.front());
+  const bool index_col = first != FirstColumn::Lead;
   Waveform w;
   w.source_format = "csv";
   std::vector<double> col_scale;
-  for (std::size_t c = 0; c < names.size(); ++c) {
-    std::string_view n = trim(names[c]);
-    if (n.size() >= 2 && n.front() == '"' && n.back() == '"') n = n.substr(1, n.size() - 2);
-    if (c == 0 && (n == "t" || n == "time" || n == "Time" || n == "time_s" || n == "t_s")) {
-      time_col = true;
-      continue;
-    }
-    double s = scale;
-    if (n.find("(mV)") != std::string_view::npos || n.find("[mV]") != std::string_view::npos) s = 1000;
-    if (n.find("(uV)") != std::string_view::npos || n.find("[uV]") != std::string_view::npos) s = 1;
-    auto lead = parse_lead_name(n.substr(0, n.find('[')));
+  for (std::size_t c = index_col ? 1 : 0; c < names.size(); ++c) {
+    const std::string_view n = unquote(names[c]);
+    const LeadColumn col = split_unit(n);
+    auto lead = parse_lead_name(col.name);
     if (!lead)
       return bad("CSV column " + std::to_string(c + 1) + ": unknown lead '" + std::string(n) + "' (accepted: " +
                  accepted_lead_names() + ")");
     if (w.find(*lead)) return bad("CSV: lead " + std::string(lead_name(*lead)) + " appears twice");
     w.leads.push_back(LeadSignal{*lead, {}, std::string(lead_name(*lead))});
-    col_scale.push_back(s);
+    col_scale.push_back(col.uv_per_unit > 0 ? col.uv_per_unit : scale);
   }
   if (w.leads.empty()) return bad("CSV: the header names no leads");
+  // rdsamp -v writes each column's unit in the row under the names: 'hh:mm:ss.mmm','mV','mV'.
+  FirstColumn time_unit = first;
+  while (li < lines.size() && trim(lines[li]).empty()) ++li;
+  if (li < lines.size()) {
+    auto f = split(trim(lines[li]), seps, false);
+    bool units_row = f.size() == names.size();
+    for (std::size_t c = index_col ? 1 : 0; units_row && c < f.size(); ++c)
+      units_row = !sample_value(f[c], decimal_comma).has_value();
+    if (units_row) {
+      for (std::size_t c = index_col ? 1 : 0, lead = 0; c < f.size(); ++c, ++lead) {
+        const double s = volts_unit_to_uv(f[c]);
+        if (s == 0)
+          return bad("CSV line " + std::to_string(li + 1) + ", column " + std::to_string(c + 1) + ": unit '" +
+                     std::string(unquote(f[c])) + "' is not mV or uV (export the samples in physical units)");
+        col_scale[lead] = s;
+      }
+      if (index_col && (lower(unquote(f[0])) == "ms" || lower(unquote(f[0])) == "msec")) time_unit = FirstColumn::Milliseconds;
+      if (index_col && (unquote(f[0]) == "#" || lower(unquote(f[0])) == "sample")) time_unit = FirstColumn::SampleNumber;
+      ++li;
+    }
+  }
   std::vector<double> times;
   for (; li < lines.size(); ++li) {
     std::string_view l = trim(lines[li]);
@@ -70,23 +171,27 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
                  std::to_string(names.size()));
     std::size_t lead = 0;
     for (std::size_t c = 0; c < f.size(); ++c) {
-      auto v = to_double(f[c]);
+      auto v = c == 0 && index_col ? time_in_seconds(f[c], decimal_comma) : sample_value(f[c], decimal_comma);
       if (!v || !std::isfinite(*v))
         return bad("CSV line " + std::to_string(li + 1) + ", column " + std::to_string(c + 1) + ": '" +
                    std::string(trim(f[c])) + "' is not a number");
-      if (c == 0 && time_col) { times.push_back(*v); continue; }
+      if (c == 0 && index_col) { times.push_back(*v); continue; }
       w.leads[lead].uv.push_back(float(*v * col_scale[lead]));
       ++lead;
     }
     if (w.leads.front().uv.size() > kMaxSamplesPerLead) return bad("CSV: too many samples");
   }
   if (w.leads.front().uv.size() < 2) return bad("CSV: no samples after the header row");
-  if (fs == 0 && times.size() >= 2) {
+  if (fs == 0 && times.size() >= 2 && time_unit != FirstColumn::SampleNumber) {
     double dt = (times.back() - times.front()) / double(times.size() - 1);
+    if (time_unit == FirstColumn::Milliseconds) dt /= 1000;
+    else if (dt > 0.5) dt /= 1000;  // a column named "time" in milliseconds
     if (dt > 0) fs = 1.0 / dt;
-    if (dt > 0.5) fs = 1000.0 / dt;  // time column in milliseconds
   }
-  if (fs == 0) return bad("CSV: the sampling rate is unknown: add '# sample_rate=500' or a time column");
+  if (fs == 0)
+    return bad(std::string("CSV: the sampling rate is unknown: add '# sample_rate=500' as the first line") +
+               (time_unit == FirstColumn::SampleNumber ? " (the first column numbers the samples, it gives no time)"
+                                                       : " or a time column"));
   if (auto e = check_rate(fs, "the CSV file")) return *e;
   if (auto e = check_finite(w, "the CSV file")) return *e;
   w.sample_rate_hz = fs;

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "dicom_builder.hpp"
@@ -125,6 +126,55 @@ TEST_CASE("A CSV with a time column and lead headers is read in microvolts or mi
   CHECK(w->leads.size() == 3);
   CHECK(w->find(Lead::II)->uv[3] == Approx(500));
   CHECK(w->find(Lead::I)->uv[7] == Approx(7));
+}
+
+TEST_CASE("A CSV as PhysioNet's rdsamp writes it is read: quoted names, a units row, hh:mm:ss.mmm times", "[ecg]") {
+  // rdsamp -r mitdb/100 -c -v -p: 360 Hz, times to the millisecond.
+  std::string csv = "'Elapsed time','MLII','V5'\n'hh:mm:ss.mmm','mV','mV'\n";
+  for (int k = 0; k < 3600; ++k) {
+    const double t = k / 360.0;
+    char line[96];
+    std::snprintf(line, sizeof line, "'%d:%06.3f',%.3f,-0.065\n", int(t / 60), std::fmod(t, 60.0), k % 7 * 0.1);
+    csv += line;
+  }
+  auto w = read_ecg_bytes(as_bytes(csv), "100.csv");
+  REQUIRE(w.ok());
+  CHECK(w->sample_rate_hz == Approx(360).epsilon(0.001));
+  REQUIRE(w->leads.size() == 2);
+  CHECK(w->leads[0].lead == Lead::MLII);
+  CHECK(w->leads[0].uv.size() == 3600);
+  CHECK(w->leads[0].uv[3] == Approx(300));
+  CHECK(w->leads[1].uv[0] == Approx(-65));
+}
+
+TEST_CASE("CSV lead names carry their unit as I_mV, II/uV or V1 [µV], and ';' files may use decimal commas",
+          "[ecg]") {
+  std::string csv = "time_ms;I_mV;II/uV;V1 [\xC2\xB5V];Lead aVF\n";
+  for (int k = 0; k < 50; ++k) csv += std::to_string(k * 2) + ";0,5;250;-3,5;7\n";
+  auto w = read_csv(csv);
+  REQUIRE(w.ok());
+  CHECK(w->sample_rate_hz == Approx(500));
+  REQUIRE(w->leads.size() == 4);
+  CHECK(w->find(Lead::I)->uv[1] == Approx(500));
+  CHECK(w->find(Lead::II)->uv[1] == Approx(250));
+  CHECK(w->find(Lead::V1)->uv[1] == Approx(-3.5));
+  CHECK(w->find(Lead::aVF)->uv[1] == Approx(7));  // no unit in its name: microvolts, the default
+}
+
+TEST_CASE("A CSV whose first column numbers the samples needs its rate, and a units row in A/D units is refused",
+          "[ecg]") {
+  std::string rows;
+  for (int k = 0; k < 20; ++k) rows += std::to_string(k) + ",1,2\n";
+  auto numbered = read_csv("sample #,I,II\n" + rows);
+  REQUIRE_FALSE(numbered.ok());
+  CHECK(mentions(numbered.error(), "numbers the samples"));
+  auto with_rate = read_csv("# sample_rate=250\nsample #,I,II\n" + rows);
+  REQUIRE(with_rate.ok());
+  CHECK(with_rate->leads.size() == 2);
+  CHECK(with_rate->sample_rate_hz == Approx(250));
+  auto adu = read_csv("'Elapsed time','MLII','V5'\n'seconds','adu','adu'\n0.000,995,1011\n0.003,995,1011\n");
+  REQUIRE_FALSE(adu.ok());
+  CHECK(mentions(adu.error(), "unit 'adu' is not mV or uV"));
 }
 
 TEST_CASE("A CSV with an unknown lead or a non-number is refused naming the column", "[ecg]") {
