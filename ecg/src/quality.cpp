@@ -203,6 +203,33 @@ double burst_noise_uv(const LeadSet& s, std::int64_t from, std::int64_t to) {
   return per_lead[per_lead.size() / 2];
 }
 
+namespace {
+
+/// The size of the complexes of beats [i, j): the median over the leads of the median over the beats of the
+/// peak-to-peak amplitude within 60 ms of each R (µV).
+double beats_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const LeadSet& s) {
+  const std::int64_t h = std::llround(0.06 * s.sample_rate_hz);
+  std::vector<double> per_lead, per_beat;
+  for (const auto& l : s.leads) {
+    per_beat.clear();
+    for (std::size_t k = i; k < j; ++k) {
+      const std::int64_t from = std::max<std::int64_t>(0, beats[k].r - h),
+                         to = std::min<std::int64_t>(std::int64_t(l.uv.size()), beats[k].r + h);
+      if (to <= from) continue;
+      const auto [mn, mx] = std::minmax_element(l.uv.begin() + from, l.uv.begin() + to);
+      per_beat.push_back(double(*mx - *mn));
+    }
+    if (per_beat.empty()) continue;
+    std::nth_element(per_beat.begin(), per_beat.begin() + std::ptrdiff_t(per_beat.size() / 2), per_beat.end());
+    per_lead.push_back(per_beat[per_beat.size() / 2]);
+  }
+  if (per_lead.empty()) return 0;
+  std::nth_element(per_lead.begin(), per_lead.begin() + std::ptrdiff_t(per_lead.size() / 2), per_lead.end());
+  return per_lead[per_lead.size() / 2];
+}
+
+}  // namespace
+
 std::vector<NoiseBurst> untype_noise_runs(std::vector<Beat>& beats, const LeadSet& s) {
   std::vector<NoiseBurst> out;
   const double fs = s.sample_rate_hz;
@@ -211,7 +238,9 @@ std::vector<NoiseBurst> untype_noise_runs(std::vector<Beat>& beats, const LeadSe
     std::size_t j = i;
     while (j < beats.size() && beats[j].type == BeatType::Ventricular) ++j;
     if (j - i >= 3) {
-      if (const double uv = burst_noise_uv(s, beats[i].r - margin, beats[j - 1].r + margin); uv > kBurstNoiseUv) {
+      const double uv = burst_noise_uv(s, beats[i].r - margin, beats[j - 1].r + margin);
+      const double qrs = beats_qrs_uv(beats, i, j, s);
+      if (uv > kBurstNoiseUv || uv > kBurstNoiseOfQrs * qrs) {
         for (std::size_t k = i; k < j; ++k) beats[k].type = BeatType::Unknown;
         out.push_back({double(beats[i].r) / fs, double(beats[j - 1].r) / fs, uv});
       }
