@@ -187,6 +187,9 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
     if (time_unit == FirstColumn::Milliseconds) dt /= 1000;
     else if (dt > 0.5) dt /= 1000;  // a column named "time" in milliseconds
     if (dt > 0) fs = 1.0 / dt;
+    // Times printed to the millisecond (rdsamp's 360 Hz gives 0.003, 0.006, 0.008, ...) leave the mean interval a
+    // rounding off: 360.008 Hz over 10 s. A rate that close to a whole number is that number.
+    if (const double whole = std::round(fs); std::abs(fs - whole) < 1e-4 * fs) fs = whole;
   }
   if (fs == 0)
     return bad(std::string("CSV: the sampling rate is unknown: add '# sample_rate=500' as the first line") +

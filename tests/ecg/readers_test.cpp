@@ -139,7 +139,7 @@ TEST_CASE("A CSV as PhysioNet's rdsamp writes it is read: quoted names, a units 
   }
   auto w = read_ecg_bytes(as_bytes(csv), "100.csv");
   REQUIRE(w.ok());
-  CHECK(w->sample_rate_hz == Approx(360).epsilon(0.001));
+  CHECK(w->sample_rate_hz == 360);  // the times' millisecond rounding is not a rate of 360.008 Hz
   REQUIRE(w->leads.size() == 2);
   CHECK(w->leads[0].lead == Lead::MLII);
   CHECK(w->leads[0].uv.size() == 3600);
