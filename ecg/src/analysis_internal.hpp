@@ -173,6 +173,18 @@ std::vector<std::optional<double>> beat_to_beat_variation(const Analysis& a, con
 /// 6 dB on every lead of a 12-lead ECG gives a median lead of 0.10-0.13 (`teledx-ecg eval noise` for 2 leads).
 inline constexpr double kUnsteadyMedianLead = 0.08;
 inline constexpr double kUnsteadySteadierOfTwo = 0.10;
+/// Gaps between beats of at least this long (s) are checked for what lies in them (busy_pause()).
+inline constexpr double kBusyPauseMinGapS = 1.5;
+/// A gap whose steepest rise (over 20 ms) reaches this fraction of the QRS complexes' steepest, in the median lead,
+/// is not quiet: beats may be hidden in noise there.
+inline constexpr double kBusyPauseOfQrs = 0.5;
+/// A long gap between beats that is not quiet: where it starts (s), how long it is (s), and its steepest rise as a
+/// fraction of the QRS complexes' in the median lead.
+struct BusyPause {
+  double at_s, length_s, of_qrs;
+};
+/// The least quiet gap of kBusyPauseMinGapS or longer over kBusyPauseOfQrs (busy_pauses.cpp); nullopt when none is.
+std::optional<BusyPause> busy_pause(const Analysis& a, const LeadSet& conditioned);
 /// A conditioned lead whose samples span less than this (µV) is flat: an electrode off or not connected. A real
 /// ECG's smallest lead still carries a QRS of 100 µV or more; a disconnected input carries the amplifier's noise.
 inline constexpr float kFlatLeadRangeUv = 40;

@@ -359,6 +359,16 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         "波形逐搏不稳定：QRS 波之间的波形逐搏变化（" + std::string(many ? "中位导联" : "较稳定导联") + "中为 QRS 振幅的 " +
             fmt(100 * unsteady) + "%），提示电极移动或接触不良；请检查电极、嘱患者保持静止后重新描记",
         Severity::Warning);
+  // A long gap between the beats found that is not quiet: beats may be hidden in noise there, and the slow rate or
+  // the pause read from it is doubtful (electrode motion at 0 dB read as 26/min with a pause, no other warning).
+  if (const auto busy = busy_pause(a, cond))
+    say(a, "busy_pause",
+        "The " + fmt(busy->length_s, 1) + "-s gap between beats at " + fmt(busy->at_s, 1) + " s is not quiet (deflections " +
+            fmt(100 * busy->of_qrs) + "% as steep as the QRS complexes): beats may be hidden in noise; check the " +
+            "tracing before trusting the rate or a pause, and repeat the ECG with the patient still",
+        "长间期内有波动：" + fmt(busy->at_s, 1) + " 秒处 " + fmt(busy->length_s, 1) + " 秒的心搏间期内存在陡度达 QRS 波 " +
+            fmt(100 * busy->of_qrs) + "% 的波动，可能有心搏被干扰掩盖；请核对描记后再采信心率或长间歇，并嘱患者保持静止后重新描记",
+        Severity::Warning);
   // A limb electrode's tremor: flutter-like waves in the limb leads, and a rhythm no one should read from them.
   if (tremor)
     say(a, "limb_tremor",

@@ -44,6 +44,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"baseline_wander", "基线漂移"},
       {"lead_off", "导联脱落"},
       {"electrode_pop", "电极接触不良（跳变）"},
+      {"busy_pause", "长间期内有波动（疑漏检心搏）"},
       {"limb_lead_reversal_suspected", "肢体导联反接（疑似）"},
       {"chest_lead_swap_suspected", "胸导联电极互换（疑似）"},
       {"mains_interference", "工频干扰"},

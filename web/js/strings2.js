@@ -197,6 +197,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.baseline_wander': ['基线漂移', 'Baseline wander'],
   'ecgflag.code.lead_off': ['导联脱落', 'Lead off'],
   'ecgflag.code.electrode_pop': ['电极接触不良（跳变）', 'Electrode pops'],
+  'ecgflag.code.busy_pause': ['长间期内有波动（疑漏检心搏）', 'Gap between beats not quiet (beats missed?)'],
   'ecgflag.code.limb_lead_reversal_suspected': ['肢体导联反接（疑似）', 'Limb lead reversal (suspected)'],
   'ecgflag.code.chest_lead_swap_suspected': ['胸导联电极互换（疑似）', 'Chest electrodes swapped (suspected)'],
   'ecgflag.code.mains_interference': ['工频干扰', 'Mains interference'],
