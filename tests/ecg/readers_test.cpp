@@ -147,7 +147,7 @@ TEST_CASE("A CSV as PhysioNet's rdsamp writes it is read: quoted names, a units 
   CHECK(w->leads[1].uv[0] == Approx(-65));
 }
 
-TEST_CASE("CSV lead names carry their unit as I_mV, II/uV or V1 [µV], and ';' files may use decimal commas",
+TEST_CASE("CSV lead names carry their unit as I_mV, II/uV or V1 [uV], and semicolon files may use decimal commas",
           "[ecg]") {
   std::string csv = "time_ms;I_mV;II/uV;V1 [\xC2\xB5V];Lead aVF\n";
   for (int k = 0; k < 50; ++k) csv += std::to_string(k * 2) + ";0,5;250;-3,5;7\n";
