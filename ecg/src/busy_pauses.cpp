@@ -30,21 +30,28 @@ std::optional<BusyPause> busy_pause(const Analysis& a, const LeadSet& cond) {
   const std::int64_t d = std::max<std::int64_t>(1, samples(0.010)), qrs = samples(0.06);
   const std::int64_t long_gap = samples(kBusyPauseMinGapS);
   std::optional<BusyPause> worst;
+  // Each lead's QRS steepness: the median over the beats found (at most 300, spread over a long record) of each
+  // complex's steepest rise. Taken once, when the first long gap is met.
+  std::vector<double> at_qrs;
+  auto qrs_steepness = [&] {
+    const std::size_t stride = a.beats.size() / 300 + 1;
+    for (const auto& lead : cond.leads) {
+      std::vector<double> per_beat;
+      if (!lead_is_flat(lead.uv))
+        for (std::size_t i = 0; i < a.beats.size(); i += stride)
+          per_beat.push_back(steepest(lead.uv, d, a.beats[i].r - qrs, a.beats[i].r + qrs + 1));
+      at_qrs.push_back(per_beat.empty() ? 0 : median_of(per_beat));
+    }
+  };
   for (std::size_t i = 1; i < a.beats.size(); ++i) {
     const std::int64_t r0 = a.beats[i - 1].r, r1 = a.beats[i].r;
     if (r1 - r0 < long_gap) continue;
+    if (at_qrs.empty()) qrs_steepness();
+    // Per lead, the gap from after the first beat's T wave has begun to fall to before the next beat's P wave ends.
     std::vector<double> ratios;
-    for (std::size_t l = 0; l < cond.leads.size(); ++l) {
-      const auto& x = cond.leads[l].uv;
-      if (lead_is_flat(x)) continue;
-      // The lead's QRS steepness: the median over the beats found of each complex's steepest rise.
-      std::vector<double> per_beat;
-      for (const auto& b : a.beats) per_beat.push_back(steepest(x, d, b.r - qrs, b.r + qrs + 1));
-      const double at_qrs = median_of(per_beat);
-      if (at_qrs <= 0) continue;
-      // The gap after the first beat's T wave has begun to fall and before the next beat's P wave's end.
-      ratios.push_back(steepest(x, d, r0 + samples(0.30), r1 - samples(0.15)) / at_qrs);
-    }
+    for (std::size_t l = 0; l < cond.leads.size(); ++l)
+      if (at_qrs[l] > 0)
+        ratios.push_back(steepest(cond.leads[l].uv, d, r0 + samples(0.30), r1 - samples(0.15)) / at_qrs[l]);
     if (ratios.empty()) continue;
     const double ratio = median_of(ratios);
     if (ratio >= kBusyPauseOfQrs && (!worst || ratio > worst->of_qrs))
