@@ -2,26 +2,17 @@
 // rate of 26/min and a pause, both flagged critical, and with fewer than four beats found no quality check had
 // anything to say. The gap's steepest rise against the QRS complexes' tells a gap with beats in it from a real pause.
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <string>
 
 #include "ecg_test_data.hpp"
+#include "noisy_windows.hpp"
 #include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
-#include "teledx/ecg/evaluation.hpp"
 
 using namespace teledx::ecg;
 
 namespace {
-
-Waveform window(const Waveform& w, std::size_t from, std::size_t n) {
-  Waveform out;
-  out.sample_rate_hz = w.sample_rate_hz;
-  for (const auto& l : w.leads)
-    out.leads.push_back({l.lead, {l.uv.begin() + std::ptrdiff_t(from), l.uv.begin() + std::ptrdiff_t(from + n)}, l.label});
-  return out;
-}
 
 bool warns_of_signal(const Analysis& a) {
   for (const char* code : {"noise", "noise_burst", "unsteady_tracing", "limb_tremor", "baseline_wander",
@@ -56,7 +47,7 @@ TEST_CASE("Where the detector missed MIT-BIH's beats in a long gap, the gap is s
   for (const auto& [rec, at] : windows) {
     const auto r = test::read_annotated_record("mitdb", rec, "atr");
     const double fs = r.waveform.sample_rate_hz;
-    const auto a = analyze(window(r.waveform, std::size_t(at * fs), std::size_t(10 * fs)));
+    const auto a = analyze(test::window(r.waveform, std::size_t(at * fs), std::size_t(10 * fs)));
     const Statement* busy = test::find_statement(a.quality, "busy_pause");
     INFO(rec << " at " << at << " s: " << test::statement_codes(a));
     REQUIRE(busy != nullptr);
@@ -73,15 +64,10 @@ TEST_CASE("Where the detector missed MIT-BIH's beats in a long gap, the gap is s
     CHECK(inside >= 1);
   }
   ECG_REQUIRE_SHARED("ludb/RECORDS.dev");
-  std::ifstream list(test::shared_data() / "ludb/RECORDS.dev");
-  for (std::string rec; std::getline(list, rec);) {
-    rec = rec.substr(rec.find_last_of('/') + 1);
-    if (rec.empty()) continue;
-    auto w = read_ecg_file(test::shared_data() / "ludb/data" / (rec + ".hea"));
-    REQUIRE(w.ok());
+  test::for_each_ludb_dev([](const std::string& rec, const Waveform& w) {
     INFO("LUDB " << rec);
-    CHECK_FALSE(test::has(analyze(*w).quality, "busy_pause"));
-  }
+    CHECK_FALSE(test::has(analyze(w).quality, "busy_pause"));
+  });
 }
 
 TEST_CASE("Strong electrode-motion noise that hides beats no longer raises a rate flag with no warning", "[ecg][noise]") {
@@ -91,34 +77,25 @@ TEST_CASE("Strong electrode-motion noise that hides beats no longer raises a rat
   ECG_REQUIRE_SHARED("mitdb/100.atr");
   int silent = 0, windows = 0;
   std::string where;
-  for (int rec = 100; rec <= 109; ++rec) {
-    if (!test::shared_has("mitdb/" + std::to_string(rec) + ".atr")) continue;
-    const auto r = test::read_annotated_record("mitdb", std::to_string(rec), "atr");
+  test::for_each_mitdb_dev([&](int rec, const test::AnnotatedRecord& r) {
     const Waveform& w = r.waveform;
     const double fs = w.sample_rate_hz;
-    std::vector<std::int64_t> beats;
-    for (const auto& a : r.annotations)
-      if (is_beat_annotation(a.code)) beats.push_back(a.sample);
     const auto step = std::size_t(10 * fs);
     for (double snr : {0.0, -6.0}) {
-      Waveform noisy = w;
-      for (std::size_t l = 0; l < noisy.leads.size(); ++l) {
-        const auto noise = stress_noise(StressNoise::ElectrodeMotion, w.sample_count(), fs, std::uint32_t(rec * 10 + l));
-        add_noise_at_snr(noisy.leads[l].uv, noise, qrs_peak_to_peak(w.leads[l].uv, fs, beats), snr);
-      }
+      const Waveform noisy = test::with_electrode_motion(r, rec, snr);
       for (std::size_t from = 0; from + step <= w.sample_count(); from += step) {
         ++windows;
-        const auto a = analyze(window(noisy, from, step));
+        const auto a = analyze(test::window(noisy, from, step));
         if (!(test::has(a.critical, "critical_pause") || test::has(a.critical, "critical_bradycardia")) ||
             warns_of_signal(a))
           continue;
-        if (test::has(analyze(window(w, from, step)).critical, "critical_pause")) continue;
+        if (test::has(analyze(test::window(w, from, step)).critical, "critical_pause")) continue;
         ++silent;
         where += std::to_string(rec) + " at " + std::to_string(from / step * 10) + " s, " + std::to_string(int(snr)) +
                  " dB: " + test::statement_codes(a) + "\n";
       }
     }
-  }
+  });
   INFO(where);
   CHECK(windows >= 2 * 1700);
   CHECK(silent <= 2);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,26 @@ inline AnnotatedRecord read_annotated_record(const std::string& db, const std::s
   auto ann = read_wfdb_annotations(*bytes);
   REQUIRE(ann.ok());
   return {std::move(*w), std::move(*ann)};
+}
+
+/// `each(name, record)` for every LUDB development record (ludb/RECORDS.dev; check shared_has first).
+template <class Each>
+void for_each_ludb_dev(Each each) {
+  std::ifstream list(shared_data() / "ludb/RECORDS.dev");
+  for (std::string rec; std::getline(list, rec);) {
+    rec = rec.substr(rec.find_last_of('/') + 1);
+    if (rec.empty()) continue;
+    auto w = read_ecg_file(shared_data() / "ludb/data" / (rec + ".hea"));
+    REQUIRE(w.ok());
+    each(rec, *w);
+  }
+}
+
+/// `each(number, record)` for MIT-BIH 100-109 with their beat labels, those present.
+template <class Each>
+void for_each_mitdb_dev(Each each) {
+  for (int rec = 100; rec <= 109; ++rec)
+    if (shared_has("mitdb/" + std::to_string(rec) + ".atr")) each(rec, read_annotated_record("mitdb", std::to_string(rec), "atr"));
 }
 
 }  // namespace teledx::ecg::test

@@ -23,6 +23,18 @@ LeadSet first_leads(const Waveform& w, std::size_t count) {
   return s;
 }
 
+/// `x` with a second (`pad` samples) at each end, reflected about its first and last sample as conditioning pads.
+std::vector<float> padded_copy(const std::vector<float>& x, std::size_t pad) {
+  const std::size_t n = x.size();
+  std::vector<float> padded(n + 2 * pad);
+  for (std::size_t k = 0; k < pad; ++k) {
+    padded[pad - 1 - k] = 2 * x[0] - x[k + 1];
+    padded[pad + n + k] = 2 * x[n - 1] - x[n - 2 - k];
+  }
+  std::copy(x.begin(), x.end(), padded.begin() + std::ptrdiff_t(pad));
+  return padded;
+}
+
 }  // namespace
 
 TEST_CASE("Conditioning a lead among 1 to 12 gives the same samples as conditioning it alone", "[ecg][filters]") {
@@ -66,13 +78,7 @@ TEST_CASE("Conditioning filters the leads in place exactly as it filtered padded
   const std::size_t n = w.sample_count(), pad = std::size_t(w.sample_rate_hz);
   for (std::size_t l = 0; l < 3; ++l) {
     const auto& x = w.leads[l].uv;
-    std::vector<float> padded(n + 2 * pad);
-    for (std::size_t k = 0; k < pad; ++k) {
-      padded[pad - 1 - k] = 2 * x[0] - x[k + 1];
-      padded[pad + n + k] = 2 * x[n - 1] - x[n - 2 - k];
-    }
-    std::copy(x.begin(), x.end(), padded.begin() + std::ptrdiff_t(pad));
-    const auto y = remove_baseline(padded, w.sample_rate_hz, 0.5);
+    const auto y = remove_baseline(padded_copy(x, pad), w.sample_rate_hz, 0.5);
     const std::vector<float> want(y.begin() + std::ptrdiff_t(pad), y.begin() + std::ptrdiff_t(pad + n));
     INFO("lead " << l);
     CHECK(s.leads[l].uv == want);  // exact: the same arithmetic in the same order
@@ -99,14 +105,7 @@ TEST_CASE("Strong mains is removed to the first and last sample, with no step le
       const std::size_t n = clean.sample_count(), pad = std::size_t(fs);
       double worst = 0;
       for (std::size_t l = 0; l < 4; ++l) {
-        const auto& x = clean.leads[l].uv;
-        std::vector<float> padded(n + 2 * pad);
-        for (std::size_t k = 0; k < pad; ++k) {
-          padded[pad - 1 - k] = 2 * x[0] - x[k + 1];
-          padded[pad + n + k] = 2 * x[n - 1] - x[n - 2 - k];
-        }
-        std::copy(x.begin(), x.end(), padded.begin() + std::ptrdiff_t(pad));
-        const auto y = remove_baseline(notch_filter(padded, fs, hz), fs, 0.5);
+        const auto y = remove_baseline(notch_filter(padded_copy(clean.leads[l].uv, pad), fs, hz), fs, 0.5);
         for (std::size_t k = 0; k < n; ++k) worst = std::max(worst, double(std::abs(s.leads[l].uv[k] - y[pad + k])));
       }
       INFO(fs << " Hz sampling, " << hz << " Hz mains");

@@ -6,24 +6,11 @@
 #include <string>
 
 #include "ecg_test_data.hpp"
+#include "noisy_windows.hpp"
 #include "statement_checks.hpp"
 #include "teledx/ecg/analysis.hpp"
-#include "teledx/ecg/evaluation.hpp"
 
 using namespace teledx::ecg;
-
-namespace {
-
-/// Samples [from, from + n) of every lead of `w`.
-Waveform window(const Waveform& w, std::size_t from, std::size_t n) {
-  Waveform out;
-  out.sample_rate_hz = w.sample_rate_hz;
-  for (const auto& l : w.leads)
-    out.leads.push_back({l.lead, {l.uv.begin() + std::ptrdiff_t(from), l.uv.begin() + std::ptrdiff_t(from + n)}, l.label});
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("Slight electrode-motion noise on MIT-BIH rarely raises a long-QTc flag the clean window does not",
           "[ecg][noise]") {
@@ -34,36 +21,27 @@ TEST_CASE("Slight electrode-motion noise on MIT-BIH rarely raises a long-QTc fla
   ECG_REQUIRE_SHARED("mitdb/100.hea");
   int added = 0, clean_flags = 0, windows = 0;
   std::string where;
-  for (int rec = 100; rec <= 109; ++rec) {
-    if (!test::shared_has("mitdb/" + std::to_string(rec) + ".atr")) continue;
-    const auto r = test::read_annotated_record("mitdb", std::to_string(rec), "atr");
+  test::for_each_mitdb_dev([&](int rec, const test::AnnotatedRecord& r) {
     const Waveform& w = r.waveform;
     const double fs = w.sample_rate_hz;
-    std::vector<std::int64_t> beats;
-    for (const auto& a : r.annotations)
-      if (is_beat_annotation(a.code)) beats.push_back(a.sample);
     const auto step = std::size_t(10 * fs);
     std::vector<bool> flagged_clean;
     for (std::size_t from = 0; from + step <= w.sample_count(); from += step) {
-      const bool f = test::has(analyze(window(w, from, step)).critical, "critical_long_qtc");
+      const bool f = test::has(analyze(test::window(w, from, step)).critical, "critical_long_qtc");
       flagged_clean.push_back(f);
       clean_flags += f;
     }
     for (double snr : {24.0, 18.0, 12.0}) {
-      Waveform noisy = w;
-      for (std::size_t l = 0; l < noisy.leads.size(); ++l) {
-        const auto noise = stress_noise(StressNoise::ElectrodeMotion, w.sample_count(), fs, std::uint32_t(rec * 10 + l));
-        add_noise_at_snr(noisy.leads[l].uv, noise, qrs_peak_to_peak(w.leads[l].uv, fs, beats), snr);
-      }
+      const Waveform noisy = test::with_electrode_motion(r, rec, snr);
       for (std::size_t i = 0, from = 0; from + step <= w.sample_count(); ++i, from += step) {
         ++windows;
-        if (flagged_clean[i] || !test::has(analyze(window(noisy, from, step)).critical, "critical_long_qtc")) continue;
+        if (flagged_clean[i] || !test::has(analyze(test::window(noisy, from, step)).critical, "critical_long_qtc")) continue;
         ++added;
         where += std::to_string(rec) + " at " + std::to_string(from / step * 10) + " s, " + std::to_string(int(snr)) +
                  " dB\n";
       }
     }
-  }
+  });
   INFO(where);
   CHECK(windows >= 3 * 1700);
   CHECK(added <= 11);
