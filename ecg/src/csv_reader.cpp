@@ -2,7 +2,6 @@
 // ("# sample_rate=500" and "I,II (mV),V1"), what research tools and spreadsheets write: PhysioNet's rdsamp -c -v
 // ('Elapsed time','MLII','V5' over a units row 'hh:mm:ss.mmm','mV','mV'), unit suffixes such as I_mV, I/uV or
 // I [µV], quoted fields, and ';' files whose decimals are written with a comma.
-#include <cctype>
 #include <cmath>
 
 #include "parse_util.hpp"
@@ -17,12 +16,6 @@ std::string_view unquote(std::string_view s) {
   s = trim(s);
   if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = trim(s.substr(1, s.size() - 2));
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 /// Microvolts per unit of a voltage unit's name (mV, uV, µV, μV, V); 0 when `u` is none of them.
@@ -56,7 +49,7 @@ enum class FirstColumn { Lead, Seconds, Milliseconds, SampleNumber };
 
 /// The first column's role from its header: a time (in s or ms) or a sample number, else a lead.
 FirstColumn first_column_role(std::string_view header) {
-  const std::string n = lower(unquote(header));
+  const std::string n = lower_ascii(unquote(header));
   for (const char* t : {"t", "time", "elapsed time", "time_s", "t_s", "time (s)", "time(s)", "time [s]", "time[s]",
                         "seconds", "sec", "s", "时间", "时间(s)", "时间/s"})
     if (n == t) return FirstColumn::Seconds;
@@ -156,8 +149,10 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
                      std::string(unquote(f[c])) + "' is not mV or uV (export the samples in physical units)");
         col_scale[lead] = s;
       }
-      if (index_col && (lower(unquote(f[0])) == "ms" || lower(unquote(f[0])) == "msec")) time_unit = FirstColumn::Milliseconds;
-      if (index_col && (unquote(f[0]) == "#" || lower(unquote(f[0])) == "sample")) time_unit = FirstColumn::SampleNumber;
+      if (const std::string unit = lower_ascii(unquote(f[0])); index_col) {
+        if (unit == "ms" || unit == "msec") time_unit = FirstColumn::Milliseconds;
+        if (unit == "#" || unit == "sample") time_unit = FirstColumn::SampleNumber;
+      }
       ++li;
     }
   }

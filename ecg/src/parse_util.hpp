@@ -37,6 +37,14 @@ inline std::vector<std::string_view> split(std::string_view s, std::string_view 
   return out;
 }
 
+/// ASCII letters in lower case (a file name's extension, a header's name); other bytes, UTF-8 included, as they are.
+inline std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return out;
+}
+
 inline std::optional<double> to_double(std::string_view s) {
   s = trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);

@@ -9,12 +9,6 @@ namespace teledx::ecg {
 using namespace detail;
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  std::transform(o.begin(), o.end(), o.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return o;
-}
-
 /// First bytes as ASCII, dropping the zero bytes of UTF-16 so that XML roots are visible.
 std::string sniff_text(std::span<const std::uint8_t> b, std::size_t n) {
   std::string s;
@@ -43,7 +37,7 @@ std::string_view format_name(Format f) {
 }
 
 Format detect_format(std::span<const std::uint8_t> b, std::string_view hint) {
-  const std::string h = lower(hint);
+  const std::string h = lower_ascii(hint);
   if (b.size() >= 132 && b[128] == 'D' && b[129] == 'I' && b[130] == 'C' && b[131] == 'M') return Format::Dicom;
   if (b.size() >= 22 && std::equal(b.begin() + 16, b.begin() + 22, "SCPECG")) return Format::ScpEcg;
   if (b.size() >= 16) {
@@ -135,7 +129,7 @@ Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_vie
 }
 
 Result<Waveform> read_ecg_file(const std::filesystem::path& path) {
-  if (lower(path.extension().string()) == ".hea") return read_wfdb_file(path);
+  if (lower_ascii(path.extension().string()) == ".hea") return read_wfdb_file(path);
   auto bytes = read_file_bytes(path);
   if (!bytes) return bytes.error();
   return read_ecg_bytes(*bytes, path.filename().string());
