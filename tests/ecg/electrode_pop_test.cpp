@@ -11,66 +11,17 @@
 #include <vector>
 
 #include "ecg_test_data.hpp"
+#include "electrode_pops.hpp"
 #include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/processing.hpp"
 
 using namespace teledx::ecg;
+using teledx::ecg::test::with_limb_pops;
+using teledx::ecg::test::with_pops;
 
 namespace {
-
-/// `w` with pops at `at_s` (seconds) in lead `lead`: steps of `uv`, alternating in sign, each fading with
-/// a 1.5-s time constant.
-Waveform with_pops(Waveform w, std::size_t lead, const std::vector<double>& at_s, double uv) {
-  auto& x = w.leads[lead].uv;
-  double sign = 1;
-  for (double t0 : at_s) {
-    const auto from = std::size_t(t0 * w.sample_rate_hz);
-    for (std::size_t k = from; k < x.size(); ++k)
-      x[k] += float(sign * uv * std::exp(-double(k - from) / w.sample_rate_hz / 1.5));
-    sign = -sign;
-  }
-  return w;
-}
-
-/// `w` with pops at `at_s` at a limb electrode ("RA", "LA" or "LL"): each lead gets the step as the
-/// electrode's potential enters it (I and II in full, the augmented leads half, the chest leads a third
-/// through Wilson's terminal).
-Waveform with_limb_pops(Waveform w, const std::string& electrode, const std::vector<double>& at_s,
-                        double uv) {
-  auto weight = [&](Lead l) {
-    const bool ra = electrode == "RA", la = electrode == "LA";
-    switch (l) {
-      case Lead::I:
-        return ra ? -1.0 : la ? 1.0 : 0.0;
-      case Lead::II:
-        return ra ? -1.0 : la ? 0.0 : 1.0;
-      case Lead::III:
-        return ra ? 0.0 : la ? -1.0 : 1.0;
-      case Lead::aVR:
-        return ra ? 1.0 : -0.5;
-      case Lead::aVL:
-        return la ? 1.0 : -0.5;
-      case Lead::aVF:
-        return ra || la ? -0.5 : 1.0;
-      default:
-        return -1.0 / 3;
-    }
-  };
-  for (std::size_t l = 0; l < w.leads.size(); ++l) {
-    double sign = 1;
-    for (double t0 : at_s) {
-      Waveform one;
-      one.sample_rate_hz = w.sample_rate_hz;
-      one.leads.push_back(w.leads[l]);
-      one = with_pops(one, 0, {t0}, sign * uv * weight(w.leads[l].lead));
-      w.leads[l] = one.leads[0];
-      sign = -sign;
-    }
-  }
-  return w;
-}
 
 /// Critical flags that pops raise on LUDB's development records and the record as recorded does not.
 struct NewFlags {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ecg_test_data.hpp"
+#include "electrode_pops.hpp"
 #include "synthetic_ecg.hpp"
 #include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/evaluation.hpp"
@@ -96,18 +97,8 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   for (std::size_t l = 0; l < spliced.leads.size(); ++l)
     std::copy(long_qt.leads[l].uv.begin(), long_qt.leads[l].uv.begin() + 3125, spliced.leads[l].uv.begin());
   out.emplace_back("QT not reproducible", std::move(spliced));
-  // A loose left-leg electrode: two pops of 2 mV fading over 1.5 s, in each lead as the electrode enters it.
-  Waveform popping = synth_ecg(Synth{});
-  for (auto& lead : popping.leads) {
-    const Lead l = lead.lead;
-    const double weight = l == Lead::I                                       ? 0
-                          : l == Lead::II || l == Lead::III || l == Lead::aVF ? 1
-                          : l == Lead::aVR || l == Lead::aVL                  ? -0.5
-                                                                              : -1.0 / 3;
-    for (double t0 : {2.3, 6.1})
-      for (auto k = std::size_t(t0 * popping.sample_rate_hz); k < lead.uv.size(); ++k)
-        lead.uv[k] += float(2000 * weight * std::exp(-(double(k) / popping.sample_rate_hz - t0) / 1.5));
-  }
+  // A loose left-leg electrode: two pops of 2 mV, in each lead as the electrode enters it.
+  Waveform popping = teledx::ecg::test::with_limb_pops(synth_ecg(Synth{}), "LL", {2.3, 6.1}, 2000);
   out.emplace_back("loose left-leg electrode", std::move(popping));
   // Electrode motion at 6 dB: an unsteady tracing.
   Waveform moving = synth_ecg(Synth{});
