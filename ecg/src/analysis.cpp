@@ -34,8 +34,8 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
     return a;
   }
   LeadSet cond = ecg;
-  std::vector<std::size_t> pops;
-  if (options.remove_baseline_and_mains) a.mains_removed_hz = detail::condition_signals_counting_pops(cond, &pops);
+  detail::ConditioningFindings conditioning;
+  if (options.remove_baseline_and_mains) a.mains_removed_hz = detail::condition_signals_with_findings(cond, &conditioning);
   // The quality check's 40 Hz low-passed copies of the leads are filtered in the QRS detector's first filter loop:
   // for a 2-lead Holter record that loop then carries four recursions instead of two, at about the same cost. The
   // noise measure is taken from them and they are freed before the detector's working arrays are allocated: those
@@ -70,7 +70,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   const auto tremor = detail::limb_electrode_tremor(a, cond);
   detail::rhythm_statements(a, cond, tremor);
   detail::st_statements(a, ecg.patient, ecg.acquisition_time);
-  detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor, {no_qrs, pops});
+  detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor, {no_qrs, std::move(conditioning)});
   // After the leads found off or noisy and the electrodes found swapped:
   detail::atrial_origin_statements(a);
   detail::axis_statements(a);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "teledx/ecg/analysis.hpp"
+#include "filters_internal.hpp"
 #include "teledx/ecg/waveform.hpp"
 
 namespace teledx::ecg::detail {
@@ -200,8 +201,8 @@ double largest_qrs_uv(const LeadSet& median, std::int64_t r);
 /// untype_noise_runs().
 /// What analyze() learnt of the signal on the way, for the quality statements.
 struct SignalFindings {
-  bool no_qrs = false;            ///< beats were found but dropped, none reaching kMinQrsUv
-  std::vector<std::size_t> pops;  ///< electrode pops taken out of each lead (empty: not conditioned)
+  bool no_qrs = false;                ///< beats were found but dropped, none reaching kMinQrsUv
+  ConditioningFindings conditioning;  ///< pops and calibration pulses taken out of the raw leads (none: not conditioned)
 };
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,
                         const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor,

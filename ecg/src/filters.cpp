@@ -336,13 +336,15 @@ MainsTone fit_mains(const float* x, std::ptrdiff_t step, std::size_t avail, doub
 
 }  // namespace
 
-double condition_signals(LeadSet& set) { return detail::condition_signals_counting_pops(set, nullptr); }
+double condition_signals(LeadSet& set) { return detail::condition_signals_with_findings(set, nullptr); }
 
-double detail::condition_signals_counting_pops(LeadSet& set, std::vector<std::size_t>* pops) {
-  if (pops) pops->assign(set.leads.size(), 0);
+double detail::condition_signals_with_findings(LeadSet& set, ConditioningFindings* found) {
+  // The pulses first: each of their edges is also a step.
+  auto pulses = detail::remove_calibration_pulses(set);
+  if (found) found->pulses = std::move(pulses), found->pops.assign(set.leads.size(), 0);
   for (std::size_t i = 0; i < set.leads.size(); ++i) {
-    const std::size_t found = detail::remove_electrode_steps(set.leads[i].uv, set.sample_rate_hz);
-    if (pops) (*pops)[i] = found;
+    const std::size_t steps = detail::remove_electrode_steps(set.leads[i].uv, set.sample_rate_hz);
+    if (found) found->pops[i] = steps;
   }
   const double mains = detect_mains(set);
   const double fs = set.sample_rate_hz;

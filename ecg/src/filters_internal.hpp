@@ -44,8 +44,22 @@ std::vector<std::int64_t> detect_qrs_in(const LeadSet& set, const QrsOptions& o,
 /// Takes a loose electrode's pops out of one raw lead: each abrupt step that holds (electrode_pops.cpp) is
 /// subtracted from every later sample, leaving its slow return as baseline wander. Returns how many were found.
 std::size_t remove_electrode_steps(std::vector<float>& x, double fs);
-/// condition_signals(), and with `pops` the number of steps remove_electrode_steps() took out of each lead.
-double condition_signals_counting_pops(LeadSet& set, std::vector<std::size_t>* pops);
+/// A cart's calibration rectangle in the raw leads: samples [from, to] flattened; it rises through half its height
+/// at `starts` and stays above it for `width` samples; `uv` high (in the first lead that has it), in `leads` leads.
+struct CalibrationPulse {
+  std::int64_t from, to, starts, width;
+  double uv;
+  int leads;
+};
+/// Finds the calibration pulses in the raw leads and flattens each (calibration_pulses.cpp).
+std::vector<CalibrationPulse> remove_calibration_pulses(LeadSet& set);
+/// What conditioning took out of the raw leads before filtering.
+struct ConditioningFindings {
+  std::vector<std::size_t> pops;            ///< electrode steps remove_electrode_steps() took out of each lead
+  std::vector<CalibrationPulse> pulses;     ///< calibration pulses flattened
+};
+/// condition_signals(), and with `found` what it took out of the raw leads.
+double condition_signals_with_findings(LeadSet& set, ConditioningFindings* found);
 
 /// Level of the quadratic-spline wavelet transform at `fs` that matches level `at_250hz` at 250 Hz (1..8).
 int spline_wt_scale(double fs, int at_250hz);

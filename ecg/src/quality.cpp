@@ -77,6 +77,22 @@ void electrode_pop_statement(Analysis& a, const Waveform& raw, const std::vector
       Severity::Warning, only);
 }
 
+/// Calibration pulses flattened before the analysis (remove_calibration_pulses): said, so that a reader who sees
+/// the rectangle on the tracing knows it was not read as a beat.
+void calibration_pulse_statement(Analysis& a, const std::vector<CalibrationPulse>& pulses, double fs) {
+  if (pulses.empty() || fs <= 0) return;
+  const CalibrationPulse& p = pulses.front();
+  const std::string mv = fmt(std::abs(p.uv) / 1000.0, 1) + " mV", ms = fmt(double(p.width) * 1000.0 / fs) + " ms",
+                    at = fmt(double(p.starts) / fs, 1) + " s", count = std::to_string(pulses.size());
+  if (pulses.size() == 1)
+    say(a, "calibration_pulse", "Calibration pulse (" + mv + ", " + ms + ", at " + at + ") recognised and left out of the analysis",
+        "定标脉冲（" + mv + "，" + ms + "，位于 " + at + "）已识别，未参与分析", Severity::Info);
+  else
+    say(a, "calibration_pulse",
+        count + " calibration pulses (the first " + mv + ", " + ms + ", at " + at + ") recognised and left out of the analysis",
+        "定标脉冲 " + count + " 处（首个 " + mv + "，" + ms + "，位于 " + at + "）已识别，未参与分析", Severity::Info);
+}
+
 }  // namespace
 
 bool lead_is_flat(const std::vector<float>& conditioned_uv) {
@@ -302,9 +318,13 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
           "噪声干扰：" + name + " 导联 40 Hz 以上成分 " + fmt(hf) + " µV（均方根）", Severity::Warning, l.lead);
       ++bad_leads;
     }
-    // Baseline wander: what the baseline filter removed, peak to peak.
+    // Baseline wander: what the baseline filter removed, peak to peak (a calibration pulse's rectangle is not).
     double lo = 1e9, hi = -1e9;
+    std::size_t next_pulse = 0;
+    const auto& pulses = found.conditioning.pulses;
     for (std::size_t k = 0; k < l.uv.size(); k += 4) {
+      while (next_pulse < pulses.size() && std::int64_t(k) > pulses[next_pulse].to) ++next_pulse;
+      if (next_pulse < pulses.size() && std::int64_t(k) >= pulses[next_pulse].from) continue;
       const double w = l.uv[k] - cond.leads[li].uv[k];
       lo = std::min(lo, w), hi = std::max(hi, w);
     }
@@ -379,7 +399,8 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
             " µV），来自肢体电极的震颤或活动，可酷似心房扑动波；请让患者放松四肢（震颤者可将肢体电极移至上臂和大腿近端）后重新描记",
         Severity::Warning);
   const std::size_t recorded = raw.leads.size() + raw.unconnected_leads.size();
-  electrode_pop_statement(a, raw, found.pops);
+  electrode_pop_statement(a, raw, found.conditioning.pops);
+  calibration_pulse_statement(a, found.conditioning.pulses, raw.sample_rate_hz);
   if (a.mains_removed_hz > 0)
     say(a, "mains_interference", fmt(a.mains_removed_hz) + " Hz mains interference was present and filtered out",
         "工频干扰：存在 " + fmt(a.mains_removed_hz) + " Hz 工频干扰，已滤除", Severity::Info);

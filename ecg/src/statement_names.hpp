@@ -48,6 +48,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"limb_lead_reversal_suspected", "肢体导联反接（疑似）"},
       {"chest_lead_swap_suspected", "胸导联电极互换（疑似）"},
       {"mains_interference", "工频干扰"},
+      {"calibration_pulse", "定标脉冲"},
       {"noise", "噪声干扰"},
       {"noise_burst", "干扰段似快速心搏（未判为室速）"},
       {"unsteady_tracing", "波形逐搏不稳定"},

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "calibration_pulses.hpp"
 #include "ecg_test_data.hpp"
 #include "electrode_pops.hpp"
 #include "synthetic_ecg.hpp"
@@ -112,6 +113,9 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   Waveform shaking = synth_ecg(Synth{});
   teledx::ecg::add_limb_tremor(shaking, 5.0, 150);
   out.emplace_back("limb tremor", std::move(shaking));
+  // A cart's calibration pulse before the ECG, and one at the start of each printed column.
+  out.emplace_back("calibration pulse", teledx::ecg::test::with_pulse(synth_ecg(Synth{}), {}));
+  out.emplace_back("column pulses", teledx::ecg::test::with_pulses_over(synth_ecg(Synth{}), {2.32, 4.82, 7.32}));
   out.emplace_back("empty", Waveform{});
   for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {
     auto w = read_ecg_file(teledx::ecg::test::local_data() / f);
@@ -175,7 +179,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i",
         "second_degree_av_block_2to1", "high_grade_av_block", "left_anterior_fascicular_block", "complete_rbbb",
         "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr", "pathological_q_waves",
-        "electrode_pop"}) {
+        "electrode_pop", "calibration_pulse"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

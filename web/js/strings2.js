@@ -201,6 +201,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.limb_lead_reversal_suspected': ['肢体导联反接（疑似）', 'Limb lead reversal (suspected)'],
   'ecgflag.code.chest_lead_swap_suspected': ['胸导联电极互换（疑似）', 'Chest electrodes swapped (suspected)'],
   'ecgflag.code.mains_interference': ['工频干扰', 'Mains interference'],
+  'ecgflag.code.calibration_pulse': ['定标脉冲', 'Calibration pulse (left out of the analysis)'],
   'ecgflag.code.noise': ['噪声干扰', 'Noise'],
   'ecgflag.code.noise_burst': ['干扰段似快速心搏（未判为室速）', 'Noise that looked like fast beats (not called VT)'],
   'ecgflag.code.unsteady_tracing': ['波形逐搏不稳定', 'Tracing unsteady from beat to beat'],
