@@ -339,9 +339,11 @@ MainsTone fit_mains(const float* x, std::ptrdiff_t step, std::size_t avail, doub
 double condition_signals(LeadSet& set) { return detail::condition_signals_with_findings(set, nullptr); }
 
 double detail::condition_signals_with_findings(LeadSet& set, ConditioningFindings* found) {
-  // The pulses first: each of their edges is also a step.
+  // The calibration pulses first: their tops are as still as a rail, and a 2-mV one as far from the baseline.
+  // Then a lead at its rail (its jumps there would be steps), then the steps.
   auto pulses = detail::remove_calibration_pulses(set);
-  if (found) found->pulses = std::move(pulses), found->pops.assign(set.leads.size(), 0);
+  auto railed = detail::take_out_railed_leads(set);
+  if (found) found->railed = std::move(railed), found->pulses = std::move(pulses), found->pops.assign(set.leads.size(), 0);
   for (std::size_t i = 0; i < set.leads.size(); ++i) {
     const std::size_t steps = detail::remove_electrode_steps(set.leads[i].uv, set.sample_rate_hz);
     if (found) found->pops[i] = steps;

@@ -53,8 +53,20 @@ struct CalibrationPulse {
 };
 /// Finds the calibration pulses in the raw leads and flattens each (calibration_pulses.cpp).
 std::vector<CalibrationPulse> remove_calibration_pulses(LeadSet& set);
+/// A lead that ran to the end of its range (electrode off) during the recording: `lead` (index in the set), from
+/// sample `from` at `uv`, `samples` in all at the rail.
+struct RailedLead {
+  std::size_t lead;
+  std::int64_t from;
+  double uv;
+  std::int64_t samples;
+};
+/// Finds leads stuck at their rail; a short recording's (60 s or less) is flattened whole, a long one's only
+/// around the stretches at the rail (railed_leads.cpp).
+std::vector<RailedLead> take_out_railed_leads(LeadSet& set);
 /// What conditioning took out of the raw leads before filtering.
 struct ConditioningFindings {
+  std::vector<RailedLead> railed;           ///< leads stuck at their rail
   std::vector<std::size_t> pops;            ///< electrode steps remove_electrode_steps() took out of each lead
   std::vector<CalibrationPulse> pulses;     ///< calibration pulses flattened
 };

@@ -95,6 +95,9 @@ void calibration_pulse_statement(Analysis& a, const std::vector<CalibrationPulse
 
 }  // namespace
 
+/// "5.0 mV": a rail's level.
+std::string mv_of(double uv) { return fmt(uv / 1000.0, 1) + " mV"; }
+
 bool lead_is_flat(const std::vector<float>& conditioned_uv) {
   const auto [mn, mx] = value_range(conditioned_uv);
   return conditioned_uv.empty() || mx - mn < kFlatLeadRangeUv;
@@ -305,6 +308,25 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   for (std::size_t li = 0; li < raw.leads.size() && li < cond.leads.size(); ++li) {
     const auto& l = raw.leads[li];
     const std::string name = l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead));
+    const auto& railed = found.conditioning.railed;
+    const auto rail = std::find_if(railed.begin(), railed.end(), [&](const RailedLead& r) { return r.lead == li; });
+    if (rail != railed.end() && lead_is_flat(cond.leads[li].uv)) {
+      const std::string at = fmt(double(rail->from) / fs, 1) + " s", mv = fmt(rail->uv / 1000.0, 1) + " mV";
+      say(a, "lead_off",
+          "Lead " + name + " ran to the end of its range (" + mv + ") at " + at +
+              ": electrode off during the recording; the lead is left out of the analysis",
+          "导联脱落：" + name + " 导联于 " + at + " 起饱和（" + mv + "），记录中电极脱落，该导联未参与分析",
+          Severity::Warning, l.lead);
+      ++bad_leads, ++flat_leads;
+      continue;
+    }
+    if (rail != railed.end())
+      say(a, "lead_off",
+          "Lead " + name + " ran to the end of its range (" + mv_of(rail->uv) + ") at " + fmt(double(rail->from) / fs, 1) +
+              " s: electrode off for " + fmt(double(rail->samples) / fs, 1) + " s; that stretch is left out of the analysis",
+          "导联脱落：" + name + " 导联于 " + fmt(double(rail->from) / fs, 1) + " s 起饱和（" + mv_of(rail->uv) + "），电极脱落共 " +
+              fmt(double(rail->samples) / fs, 1) + " s，该段未参与分析",
+          Severity::Warning, l.lead);
     if (lead_is_flat(cond.leads[li].uv)) {
       say(a, "lead_off", "Lead " + name + " is flat: electrode off or disconnected",
           "导联脱落：" + name + " 导联为直线，电极脱落或未连接", Severity::Warning, l.lead);

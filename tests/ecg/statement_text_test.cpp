@@ -116,6 +116,11 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   // A cart's calibration pulse before the ECG, and one at the start of each printed column.
   out.emplace_back("calibration pulse", teledx::ecg::test::with_pulse(synth_ecg(Synth{}), {}));
   out.emplace_back("column pulses", teledx::ecg::test::with_pulses_over(synth_ecg(Synth{}), {2.32, 4.82, 7.32}));
+  // V2's electrode off at 4 s, its lead at the rail (+5 mV) to the end.
+  Waveform railed = synth_ecg(Synth{});
+  for (auto& l : railed.leads)
+    if (l.lead == Lead::V2) std::fill(l.uv.begin() + std::ptrdiff_t(4 * railed.sample_rate_hz), l.uv.end(), 5000.f);
+  out.emplace_back("V2 at the rail", std::move(railed));
   out.emplace_back("empty", Waveform{});
   for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {
     auto w = read_ecg_file(teledx::ecg::test::local_data() / f);
