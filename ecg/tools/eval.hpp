@@ -46,6 +46,11 @@ int run_rhythm(const std::filesystem::path& data);
 /// false calls on the records as recorded and with one lead off.
 int run_electrodes(const std::filesystem::path& data);
 
+/// LUDB's records (DATA/ludb) changed in ways that should not change their reading (a calibration pulse, pops near
+/// the ends, a lead at its rail, cut or padded ends): per change, the records whose beat count, rhythm statements
+/// or critical flags differ from the record as recorded.
+int run_robustness(const std::filesystem::path& data);
+
 /// Whether a quality statement tells the technician the tracing is disturbed (noise, a noise burst, an unsteady
 /// tracing, a limb tremor, baseline wander, a lead off, a repeat): a critical flag without one is "silent".
 bool warns_of_signal(const Analysis& a);

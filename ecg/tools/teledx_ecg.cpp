@@ -205,6 +205,9 @@ int usage() {
       "       teledx-ecg eval electrodes DATA_DIR\n"
       "         limb and chest electrodes misplaced in software on DATA_DIR/ludb: how often the quality check calls them;\n"
       "         a tremor at the limb electrodes: how often it is named, and flutter or a critical flag raised from it\n"
+      "       teledx-ecg eval robustness DATA_DIR\n"
+      "         DATA_DIR/ludb changed as a cart, a hand or a loose electrode changes it (calibration pulse, pops near\n"
+      "         the ends, a lead at its rail, cut or padded ends): the records whose beats, rhythm or critical flags move\n"
       "       teledx-ecg eval all DATA_DIR\n"
       "         every evaluation above over DATA_DIR/mitdb, qtdb and ludb (those present)\n"
       "       teledx-ecg measure ECG_FILE...\n"
@@ -256,6 +259,7 @@ int main(int argc, char** argv) {
   if (what == "delineation") return run_delineation(dir);
   if (what == "rhythm") return run_rhythm(dir);
   if (what == "electrodes") return run_electrodes(dir);
+  if (what == "robustness") return run_robustness(dir);
   if (what == "all") {
     int rc = 0, ran = 0;
     if (fs::is_directory(dir / "mitdb")) {
@@ -275,6 +279,8 @@ int main(int argc, char** argv) {
       rc |= run_rhythm(dir);
       std::printf("\n");
       rc |= run_electrodes(dir);
+      std::printf("\n");
+      rc |= run_robustness(dir);
     }
     if (!ran) std::fprintf(stderr, "%s: none of mitdb/, qtdb/, ludb/ is there\n", dir.c_str());
     return ran ? rc : 2;

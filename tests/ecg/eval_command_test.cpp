@@ -162,3 +162,19 @@ TEST_CASE("teledx-ecg eval noise scores 12-lead LUDB records against their lead 
   CHECK(r.out.find("clean        100.000 100.000      0      0") != std::string::npos);
   CHECK(r.out.find("em  -6 dB") != std::string::npos);
 }
+
+TEST_CASE("teledx-ecg eval robustness says which records a pulse, a pop or a lead at its rail changes", "[ecg][tool]") {
+  // LUDB 3 and 52 as the repository carries them (tests/data/ecg/ludb): this one runs without the shared data.
+  teledx::test::TempDir dir("teledx-ecg-eval");
+  for (const char* rec : {"3", "52"}) link_record(teledx::ecg::test::local_data() / "ludb", dir / "ludb", rec, {".hea", ".dat"});
+  std::ofstream(dir / "ludb/RECORDS") << "3\n52\n";
+  const auto r = run_tool("eval robustness '" + dir.path().string() + "'");
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("Robustness, 2 LUDB records") != std::string::npos);
+  // Beat count, rhythm statements, critical flags: none moves for the offset, the pulse, an early pop or the rail.
+  for (const char* row : {"1 mV offset                  0   0   0", "calibration pulse before     0   0   0",
+                          "right-arm pop at 0.3 s       0   0   0", "V2 to the rail at 4 s        0"})
+    CHECK(r.out.find(row) != std::string::npos);
+  CHECK(run_tool("eval robustness '" + (dir / "nowhere").string() + "'").status == 2);
+}
