@@ -141,13 +141,6 @@ struct TremorTally {
 }  // namespace
 
 int run_electrodes(const fs::path& data) {
-  const fs::path ludb = data / "ludb";
-  const fs::path dir = fs::exists(ludb / "data") ? ludb / "data" : ludb;
-  const auto records = records_in(ludb, {}, dir);
-  if (records.empty()) {
-    std::fprintf(stderr, "electrodes: no LUDB records under %s\n", ludb.c_str());
-    return 2;
-  }
   const auto kinds = misplacements();
   const auto shakes = tremors();
   std::vector<TremorTally> shaken(shakes.size());
@@ -155,21 +148,15 @@ int run_electrodes(const fs::path& data) {
   std::vector<int> called(kinds.size(), 0), ectopic(kinds.size(), 0), new_q(kinds.size(), 0);
   int ectopic_as_recorded = 0, q_as_recorded = 0;
   int n = 0, false_as_recorded = 0, false_lead_off = 0, lead_off_cases = 0;
-  for (const auto& rec : records) {
-    auto w = read_wfdb_file(dir / (rec + ".hea"));
-    if (!w) {
-      std::fprintf(stderr, "%s: %s\n", rec.c_str(), w.error().message.c_str());
-      return 2;
-    }
-    if (w->leads.size() != 12) continue;
+  const int rc = for_each_ludb_ecg(data, "electrodes", [&](const std::string& rec, const Waveform& w) {
     ++n;
-    const Analysis clean = analyze(*w);
+    const Analysis clean = analyze(w);
     ectopic_as_recorded += calls_ectopic_origin(clean);
     q_as_recorded += calls_q_waves(clean);
     tremor_as_recorded += says(clean, "limb_tremor");
     flutter_as_recorded += calls_flutter(clean);
     for (std::size_t k = 0; k < shakes.size(); ++k) {
-      Waveform m = *w;
+      Waveform m = w;
       add_limb_tremor(m, shakes[k].hz, shakes[k].uv, shakes[k].moving, 0.4 + 0.7 * n);
       shaken[k].add(clean, analyze(m), rec, shakes[k].name);
     }
@@ -178,7 +165,7 @@ int run_electrodes(const fs::path& data) {
       std::printf("  false call on %s as recorded\n", rec.c_str());
     }
     for (std::size_t k = 0; k < kinds.size(); ++k) {
-      Waveform m = *w;
+      Waveform m = w;
       kinds[k].apply(m);
       const Analysis swapped = analyze(m);
       called[k] += says(swapped, kinds[k].code, kinds[k].pair);
@@ -186,13 +173,14 @@ int run_electrodes(const fs::path& data) {
       new_q[k] += calls_q_waves(swapped) && !calls_q_waves(clean);
     }
     // One lead off (flat) at a time: its own statement says so; a misplacement must not be called for it.
-    for (std::size_t l = 0; l < w->leads.size(); ++l) {
-      Waveform off = *w;
+    for (std::size_t l = 0; l < w.leads.size(); ++l) {
+      Waveform off = w;
       std::fill(off.leads[l].uv.begin(), off.leads[l].uv.end(), 0.f);
       ++lead_off_cases;
       false_lead_off += says_misplacement(analyze(off));
     }
-  }
+  });
+  if (rc != 0) return rc;
   std::printf("LUDB electrode misplacements made in software, %d 12-lead records (called = the right statement; for\n"
               "a chest swap, naming the right pair; ectopic = an ectopic atrial or junctional rhythm stated from the\n"
               "turned P wave; as recorded: %d; new Q = pathological Q waves stated where the record as recorded has\n"

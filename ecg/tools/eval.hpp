@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ std::vector<std::string> records_in(const std::filesystem::path& dir, std::vecto
 
 /// LUDB keeps its records under data/ in PhysioNet's layout; a flat copy has them beside RECORDS.
 std::filesystem::path ludb_records_dir(const std::filesystem::path& ludb);
+
+/// `each(record, ecg)` for every 12-lead LUDB record under DATA/ludb, in the list's order. Returns 0, or 2 with a
+/// message naming `what` (the evaluation) when there are none, or the record when one cannot be read.
+int for_each_ludb_ecg(const std::filesystem::path& data, const char* what,
+                      const std::function<void(const std::string&, const Waveform&)>& each);
 
 /// The record's whole 10-s windows, each a Waveform of its own (a resting ECG's length), in order.
 std::vector<Waveform> ten_second_windows(const Waveform& w);

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "eval.hpp"
-#include "teledx/ecg/readers.hpp"
 
 namespace fs = std::filesystem;
 
@@ -73,13 +72,6 @@ std::string codes_of(const std::vector<Statement>& v) {
 }  // namespace
 
 int run_robustness(const fs::path& data) {
-  const fs::path ludb = data / "ludb";
-  const fs::path dir = ludb_records_dir(ludb);
-  const auto records = records_in(ludb, {}, dir);
-  if (records.empty()) {
-    std::fprintf(stderr, "robustness: no LUDB records under %s\n", ludb.c_str());
-    return 2;
-  }
   const auto list = changes();
   struct Tally {
     int beats = 0, rhythm = 0, critical = 0;
@@ -87,17 +79,11 @@ int run_robustness(const fs::path& data) {
   };
   std::vector<Tally> tally(list.size());
   int n = 0;
-  for (const auto& rec : records) {
-    auto w = read_wfdb_file(dir / (rec + ".hea"));
-    if (!w) {
-      std::fprintf(stderr, "%s: %s\n", rec.c_str(), w.error().message.c_str());
-      return 2;
-    }
-    if (w->leads.size() != 12) continue;
+  const int rc = for_each_ludb_ecg(data, "robustness", [&](const std::string& rec, const Waveform& w) {
     ++n;
-    const Analysis as_recorded = analyze(*w);
+    const Analysis as_recorded = analyze(w);
     for (std::size_t i = 0; i < list.size(); ++i) {
-      Waveform changed = *w;
+      Waveform changed = w;
       list[i].apply(changed);
       const Analysis a = analyze(changed);
       const bool beats = a.beats.size() != as_recorded.beats.size();
@@ -106,7 +92,8 @@ int run_robustness(const fs::path& data) {
       tally[i].beats += beats, tally[i].rhythm += rhythm, tally[i].critical += critical;
       if (critical) tally[i].which += " " + rec + " (" + codes_of(as_recorded.critical) + "-> " + codes_of(a.critical) + ")";
     }
-  }
+  });
+  if (rc != 0) return rc;
   std::printf("Robustness, %d LUDB records: records whose beat count / rhythm statements / critical flags differ from\n"
               "the record as recorded (the critical ones named):\n", n);
   for (std::size_t i = 0; i < list.size(); ++i)

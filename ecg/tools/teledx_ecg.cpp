@@ -55,6 +55,26 @@ std::vector<std::string> records_in(const fs::path& dir, std::vector<std::string
 
 fs::path ludb_records_dir(const fs::path& ludb) { return fs::exists(ludb / "data") ? ludb / "data" : ludb; }
 
+int for_each_ludb_ecg(const fs::path& data, const char* what,
+                      const std::function<void(const std::string&, const Waveform&)>& each) {
+  const fs::path ludb = data / "ludb";
+  const fs::path dir = ludb_records_dir(ludb);
+  const auto records = records_in(ludb, {}, dir);
+  if (records.empty()) {
+    std::fprintf(stderr, "%s: no LUDB records under %s\n", what, ludb.c_str());
+    return 2;
+  }
+  for (const auto& rec : records) {
+    auto w = read_wfdb_file(dir / (rec + ".hea"));
+    if (!w) {
+      std::fprintf(stderr, "%s: %s\n", rec.c_str(), w.error().message.c_str());
+      return 2;
+    }
+    if (w->leads.size() == 12) each(rec, *w);
+  }
+  return 0;
+}
+
 std::vector<Waveform> ten_second_windows(const Waveform& w) {
   std::vector<Waveform> out;
   const auto seg = std::size_t(10 * w.sample_rate_hz);
