@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "teledx/ecg/analysis.hpp"
 #include "filters_internal.hpp"
+#include "teledx/ecg/analysis.hpp"
 #include "teledx/ecg/waveform.hpp"
 
 namespace teledx::ecg::detail {
@@ -202,7 +202,7 @@ double largest_qrs_uv(const LeadSet& median, std::int64_t r);
 /// What analyze() learnt of the signal on the way, for the quality statements.
 struct SignalFindings {
   bool no_qrs = false;                ///< beats were found but dropped, none reaching kMinQrsUv
-  ConditioningFindings conditioning;  ///< pops and calibration pulses taken out of the raw leads (none: not conditioned)
+  ConditioningFindings conditioning;  ///< leads at their rail, calibration pulses and pops taken out of the raw leads
 };
 void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditioned, const std::vector<double>& hf_rms,
                         const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor,

@@ -95,9 +95,6 @@ void calibration_pulse_statement(Analysis& a, const std::vector<CalibrationPulse
 
 }  // namespace
 
-/// "5.0 mV": a rail's level.
-std::string mv_of(double uv) { return fmt(uv / 1000.0, 1) + " mV"; }
-
 bool lead_is_flat(const std::vector<float>& conditioned_uv) {
   const auto [mn, mx] = value_range(conditioned_uv);
   return conditioned_uv.empty() || mx - mn < kFlatLeadRangeUv;
@@ -310,23 +307,21 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
     const std::string name = l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead));
     const auto& railed = found.conditioning.railed;
     const auto rail = std::find_if(railed.begin(), railed.end(), [&](const RailedLead& r) { return r.lead == li; });
-    if (rail != railed.end() && lead_is_flat(cond.leads[li].uv)) {
+    // A lead at its rail (take_out_railed_leads): taken out whole, or in a long recording only that stretch.
+    if (rail != railed.end()) {
       const std::string at = fmt(double(rail->from) / fs, 1) + " s", mv = fmt(rail->uv / 1000.0, 1) + " mV";
-      say(a, "lead_off",
-          "Lead " + name + " ran to the end of its range (" + mv + ") at " + at +
-              ": electrode off during the recording; the lead is left out of the analysis",
-          "导联脱落：" + name + " 导联于 " + at + " 起饱和（" + mv + "），记录中电极脱落，该导联未参与分析",
-          Severity::Warning, l.lead);
-      ++bad_leads, ++flat_leads;
-      continue;
+      const std::string ran = "Lead " + name + " ran to the end of its range (" + mv + ") at " + at + ": ",
+                        ran_zh = "导联脱落：" + name + " 导联于 " + at + " 起饱和（" + mv + "），";
+      if (lead_is_flat(cond.leads[li].uv)) {
+        say(a, "lead_off", ran + "electrode off during the recording; the lead is left out of the analysis",
+            ran_zh + "记录中电极脱落，该导联未参与分析", Severity::Warning, l.lead);
+        ++bad_leads, ++flat_leads;
+        continue;
+      }
+      const std::string off = fmt(double(rail->samples) / fs, 1) + " s";
+      say(a, "lead_off", ran + "electrode off for " + off + "; that stretch is left out of the analysis",
+          ran_zh + "电极脱落共 " + off + "，该段未参与分析", Severity::Warning, l.lead);
     }
-    if (rail != railed.end())
-      say(a, "lead_off",
-          "Lead " + name + " ran to the end of its range (" + mv_of(rail->uv) + ") at " + fmt(double(rail->from) / fs, 1) +
-              " s: electrode off for " + fmt(double(rail->samples) / fs, 1) + " s; that stretch is left out of the analysis",
-          "导联脱落：" + name + " 导联于 " + fmt(double(rail->from) / fs, 1) + " s 起饱和（" + mv_of(rail->uv) + "），电极脱落共 " +
-              fmt(double(rail->samples) / fs, 1) + " s，该段未参与分析",
-          Severity::Warning, l.lead);
     if (lead_is_flat(cond.leads[li].uv)) {
       say(a, "lead_off", "Lead " + name + " is flat: electrode off or disconnected",
           "导联脱落：" + name + " 导联为直线，电极脱落或未连接", Severity::Warning, l.lead);
@@ -340,7 +335,8 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
           "噪声干扰：" + name + " 导联 40 Hz 以上成分 " + fmt(hf) + " µV（均方根）", Severity::Warning, l.lead);
       ++bad_leads;
     }
-    // Baseline wander: what the baseline filter removed, peak to peak (a calibration pulse's rectangle is not).
+    // Baseline wander: what the baseline filter removed, peak to peak (a calibration pulse's rectangle is not, nor
+    // a stretch at the rail).
     double lo = 1e9, hi = -1e9;
     std::size_t next_pulse = 0;
     const auto& pulses = found.conditioning.pulses;
@@ -350,7 +346,7 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
       const double w = l.uv[k] - cond.leads[li].uv[k];
       lo = std::min(lo, w), hi = std::max(hi, w);
     }
-    if (hi - lo > 2000 && l.uv.size() < std::size_t(120 * fs))
+    if (hi - lo > 2000 && l.uv.size() < std::size_t(120 * fs) && rail == railed.end())
       say(a, "baseline_wander", "Lead " + name + " has strong baseline wander (" + fmt((hi - lo) / 1000, 1) + " mV)",
           "基线漂移：" + name + " 导联基线漂移明显（" + fmt((hi - lo) / 1000, 1) + " mV）", Severity::Info, l.lead);
   }

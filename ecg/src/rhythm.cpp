@@ -43,25 +43,24 @@ bool flutter_band(const AtrialTone& t, double ratio, double uv) {
   return t.hz >= 3.8 && t.hz <= 6.0 && t.ratio > ratio && t.uv > uv;
 }
 
-/// Atrial flutter waves: the QRS-T-cancelled residual in II or V1 has a dominant 3.8-6 Hz peak (230-360/min).
-bool flutter_waves(const LeadSet& s, const Analysis& a) {
-  for (Lead want : {Lead::II, Lead::V1, Lead::MLII})
-    if (const auto t = atrial_tone(s, a, want); t && flutter_band(*t, 3.0, 25)) return true;
-  return false;
-}
-
-/// Flutter waves that a P wave on the median beat does not rule out: at a conduction ratio that is not whole (LUDB
-/// 52: RR 914 ms, flutter cycle 210 ms), the flutter wave before each QRS lands at a slightly different point
-/// of its cycle from beat to beat. Some beat sets then average it into a "P wave" on the median beat. Which
-/// ones do depends on where the recording starts and ends: cropping 0.2 s off its end or adding a flat half
-/// second before it gave sinus rhythm with first-degree block in place of flutter. The residual's tone is
-/// nearly the same in all three cases (LUDB 52: 10-12.5 times the band's mean in II and V1, 23-31 µV). So it is
-/// taken when II and V1 both carry one tone, within 0.3 Hz, in the flutter band, standing out twice as far as
-/// flutter_waves() asks (6 times the mean), at 15 µV or more. No other development record reaches 6 in that band
-/// in either lead (sinus rhythm, LUDB 77: 5.1 in II, 4.7 in V1).
-bool flutter_waves_beside_p(const LeadSet& s, const Analysis& a) {
+/// Atrial flutter waves in the QRS-T-cancelled residual: without a P wave on the median beat, a dominant 3.8-6 Hz
+/// peak (230-360/min) in II, V1 or MLII, 3 times the 2-9 Hz band's mean and over 25 µV.
+///
+/// Or beside a P wave, when II and V1 both carry one such tone, within 0.3 Hz of each other, at 6 times the mean and
+/// 15 µV or more. At a conduction ratio that is not whole (LUDB 52: RR 914 ms, flutter cycle 210 ms) the flutter
+/// wave before each QRS lands at a slightly different point of its cycle from beat to beat, and some beat sets
+/// average it into a "P wave" on the median beat. Which ones do depends on where the recording starts and ends:
+/// cropping 0.2 s off its end or adding a flat half second before it gave sinus rhythm with first-degree block in
+/// place of flutter. The residual's tone is nearly the same in all three cases (10-12.5 times the mean in II and V1,
+/// 23-31 µV). No other development record reaches 6 in that band in either lead (sinus rhythm, LUDB 77: 5.1 in II,
+/// 4.7 in V1).
+bool flutter_waves(const LeadSet& s, const Analysis& a, bool p_present) {
   const auto ii = atrial_tone(s, a, Lead::II), v1 = atrial_tone(s, a, Lead::V1);
-  return ii && v1 && flutter_band(*ii, 6.0, 15) && flutter_band(*v1, 6.0, 15) && std::abs(ii->hz - v1->hz) <= 0.3;
+  const bool in_both = ii && v1 && flutter_band(*ii, 6.0, 15) && flutter_band(*v1, 6.0, 15) && std::abs(ii->hz - v1->hz) <= 0.3;
+  if (in_both || p_present) return in_both;
+  for (const auto& t : {ii, v1, atrial_tone(s, a, Lead::MLII)})
+    if (t && flutter_band(*t, 3.0, 25)) return true;
+  return false;
 }
 
 /// Flutter waves locked to the QRS (3:1, 4:1 conduction) survive in the median beat: before the QRS there is not one
@@ -340,7 +339,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     say(a, "atrial_fibrillation", "Atrial fibrillation suspected (irregular RR, no consistent P wave), ventricular rate " +
                                       fmt(hr) + "/min",
         "心房颤动（疑似）：RR 间期不规则，无一致的 P 波，心室率 " + fmt(hr) + " 次/分", Severity::Warning);
-  } else if (!tremor && ((!p_present && flutter_waves(s, a)) || locked_flutter_waves(a) || flutter_waves_beside_p(s, a))) {
+  } else if (!tremor && (locked_flutter_waves(a) || flutter_waves(s, a, p_present))) {
     // A limb electrode's tremor is a regular 4-12 Hz wave in the limb leads, flutter-like in II and, over a 10-s
     // ECG's few beats, not averaged out of the median beat either (quality_statements names it): flutter is then
     // left to the reader, who is asked for a steadier recording.
