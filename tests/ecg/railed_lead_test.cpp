@@ -80,6 +80,7 @@ TEST_CASE("In a long recording only the stretch at the rail is left out", "[ecg]
                       "left out of the analysis");
   CHECK(a.beats.size() == analyze(ecg).beats.size());
   CHECK(a.critical.empty());
+  CHECK_FALSE(test::has(a.quality, "baseline_wander"));  // the stretch taken out is not the baseline moving
   // V2 still takes part: its median complex is there.
   bool v2_measured = false;
   for (const auto& q : a.qrs_amplitudes) v2_measured = v2_measured || (q.lead == Lead::V2 && q.pp_uv > 300);
