@@ -55,7 +55,10 @@ bool flutter_band(const AtrialTone& t, double ratio, double uv) {
 /// 23-31 µV). No other development record reaches 6 in that band in either lead (sinus rhythm, LUDB 77: 5.1 in II,
 /// 4.7 in V1).
 bool flutter_waves(const LeadSet& s, const Analysis& a, bool p_present) {
-  const auto ii = atrial_tone(s, a, Lead::II), v1 = atrial_tone(s, a, Lead::V1);
+  // Each tone is a 71-frequency scan of the whole lead (5 ms for a 30-minute record): V1's is taken beside a P wave
+  // only when II has the tone.
+  const auto ii = atrial_tone(s, a, Lead::II);
+  const auto v1 = !p_present || (ii && flutter_band(*ii, 6.0, 15)) ? atrial_tone(s, a, Lead::V1) : std::nullopt;
   const bool in_both = ii && v1 && flutter_band(*ii, 6.0, 15) && flutter_band(*v1, 6.0, 15) && std::abs(ii->hz - v1->hz) <= 0.3;
   if (in_both || p_present) return in_both;
   for (const auto& t : {ii, v1, atrial_tone(s, a, Lead::MLII)})
