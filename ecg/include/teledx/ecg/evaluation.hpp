@@ -79,4 +79,24 @@ struct LimbElectrodes {
 /// Leads the waveform lacks are skipped.
 void add_limb_tremor(Waveform& w, double hz, double uv, LimbElectrodes moving = {}, double phase = 0.4);
 
+/// A loose electrode's pop added to one lead: a step of `uv` at `t0_s` that fades with a 1.5-s time constant, as a
+/// popping electrode's contact potential does.
+void add_electrode_pop(std::vector<float>& x, double fs, double t0_s, double uv);
+enum class LimbElectrode { RightArm, LeftArm, LeftLeg };
+/// A limb electrode's pop in every lead as its potential enters it: I and II in full (RA: both inverted; LA: I;
+/// LL: II), III likewise, the augmented leads in full or half, the chest leads a third through Wilson's terminal.
+void add_limb_pop(Waveform& w, LimbElectrode electrode, double t0_s, double uv);
+
+/// A cart's calibration pulse as some carts export it: `uv` high for `ms`, its edges through a one-pole low-pass of
+/// time constant `edge_ms` (0: a step).
+struct CalibrationPulseShape {
+  double uv = 1000, ms = 200, edge_ms = 0;
+};
+/// Half a second of the cart's calibration added before the ECG (or after it, `at_end`), at each lead's level there:
+/// from 0.1 s the pulse, in I, II and V1-V6, which a cart records; III, aVR, aVL and aVF show what it derives from
+/// I and II (nothing, -1, 1/2, 1/2 times the pulse). With `uv` 0, the same half second flat.
+void add_calibration_pulse(Waveform& w, const CalibrationPulseShape& p = {}, bool at_end = false);
+/// The same half second written over the ECG from each of `starts_s` (a pulse at each printed column).
+void write_calibration_pulses(Waveform& w, const std::vector<double>& starts_s, const CalibrationPulseShape& p = {});
+
 }  // namespace teledx::ecg
