@@ -141,9 +141,9 @@ std::vector<CalibrationPulse> remove_calibration_pulses(LeadSet& set) {
       auto same = std::find_if(pulses.begin(), pulses.end(),
                                [&](const CalibrationPulse& p) { return std::abs(p.from - r.from) <= near; });
       if (same == pulses.end())
-        pulses.push_back({r.from, r.to, r.up, r.down - r.up, r.uv, 1});
+        pulses.push_back({r.from, r.to, r.up, r.down - r.up, r.uv});
       else
-        same->to = std::max(same->to, std::int64_t(r.to)), ++same->leads;
+        same->to = std::max(same->to, std::int64_t(r.to));
     }
   }
   std::sort(pulses.begin(), pulses.end(), [](const auto& p, const auto& q) { return p.from < q.from; });

@@ -45,11 +45,10 @@ std::vector<std::int64_t> detect_qrs_in(const LeadSet& set, const QrsOptions& o,
 /// subtracted from every later sample, leaving its slow return as baseline wander. Returns how many were found.
 std::size_t remove_electrode_steps(std::vector<float>& x, double fs);
 /// A cart's calibration rectangle in the raw leads: samples [from, to] flattened; it rises through half its height
-/// at `starts` and stays above it for `width` samples; `uv` high (in the first lead that has it), in `leads` leads.
+/// at `starts` and stays above it for `width` samples; `uv` high (in the first lead that has it).
 struct CalibrationPulse {
   std::int64_t from, to, starts, width;
   double uv;
-  int leads;
 };
 /// Finds the calibration pulses in the raw leads and flattens each (calibration_pulses.cpp).
 std::vector<CalibrationPulse> remove_calibration_pulses(LeadSet& set);
