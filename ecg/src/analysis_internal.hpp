@@ -153,6 +153,11 @@ inline constexpr double kBurstNoiseUv = 200;
 /// records' real runs of three or more ventricular beats are at most 0.073. Under muscle noise at +6 and 0 dB
 /// (`teledx-ecg eval noise`) this takes three VT flags off MIT-BIH and two off LUDB, and none off electrode motion.
 inline constexpr double kBurstNoiseOfQrs = 0.12;
+/// The same ratio over the whole recording (the median lead's RMS above 40 Hz against the median lead's complexes,
+/// over all beats): above kBurstNoiseOfQrs the "beats" may be the noise's own largest swings. 12 leads of white noise
+/// alone, 25-200 µV RMS, are at 0.19-0.20 (with no other warning at 25-30 µV: below the 40-µV noisy-lead level, above
+/// the 0.1-mV QRS floor); LUDB's 51 development records at most 0.034, MIT-BIH 100-109's 1,800 10-s windows 0.068.
+inline constexpr double kIndistinctQrsNoiseOfQrs = kBurstNoiseOfQrs;
 /// The median over the leads of the RMS above 40 Hz over samples [from, to) (0 when 40 Hz is near Nyquist).
 double burst_noise_uv(const LeadSet& conditioned, std::int64_t from, std::int64_t to);
 /// A stretch of noise whose "beats" were typed ventricular, in seconds, and its burst_noise_uv().

@@ -71,9 +71,11 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
       vt_rate = std::max(vt_rate, 60.0 * fs * double(run - 1) / double(a.beats[i].r - a.beats[i + 1 - std::size_t(run)].r));
   }
   // A recording that is noise throughout gives "beats" at 200/min and more, wide and without P waves; it is said as
-  // a signal problem (quality_statements), not a VT.
+  // a signal problem (quality_statements), not a VT: loud noise (over kBurstNoiseUv), or complexes that barely stand
+  // out of it (indistinct_qrs: two leads of 30-150 µV white noise at 1000 Hz read as a VT at 190/min).
   const bool p = a.median_fiducials.p_on.has_value();
-  if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p && median_of(hf_rms) <= kBurstNoiseUv)
+  if (m.heart_rate && *m.heart_rate >= 150 && m.qrs && *m.qrs >= 120 && !p && median_of(hf_rms) <= kBurstNoiseUv &&
+      !has_statement(a.quality, "indistinct_qrs"))
     vt_rate = std::max(vt_rate, *m.heart_rate);
   if (vt_rate >= 150)
     flag(a, "critical_vt", "ventricular tachycardia suspected at " + fmt(vt_rate) + "/min (>= 150/min)",

@@ -221,27 +221,34 @@ double burst_noise_uv(const LeadSet& s, std::int64_t from, std::int64_t to) {
 
 namespace {
 
-/// The size of the complexes of beats [i, j): the median over the leads of the median over the beats of the
-/// peak-to-peak amplitude within 60 ms of each R (µV).
-double beats_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const LeadSet& s) {
-  const std::int64_t h = std::llround(0.06 * s.sample_rate_hz);
-  std::vector<double> per_lead, per_beat;
-  for (const auto& l : s.leads) {
-    per_beat.clear();
-    for (std::size_t k = i; k < j; ++k) {
-      const std::int64_t from = std::max<std::int64_t>(0, beats[k].r - h),
-                         to = std::min<std::int64_t>(std::int64_t(l.uv.size()), beats[k].r + h);
-      if (to <= from) continue;
-      const auto [mn, mx] = std::minmax_element(l.uv.begin() + from, l.uv.begin() + to);
-      per_beat.push_back(double(*mx - *mn));
-    }
-    if (per_beat.empty()) continue;
-    std::nth_element(per_beat.begin(), per_beat.begin() + std::ptrdiff_t(per_beat.size() / 2), per_beat.end());
-    per_lead.push_back(per_beat[per_beat.size() / 2]);
+/// The size of the complexes of beats [i, j) in one lead: the median over the beats of the peak-to-peak amplitude
+/// within 60 ms of each R (µV; 0 for none).
+double lead_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const std::vector<float>& x, double fs) {
+  const std::int64_t h = std::llround(0.06 * fs);
+  std::vector<double> per_beat;
+  for (std::size_t k = i; k < j; ++k) {
+    const std::int64_t from = std::max<std::int64_t>(0, beats[k].r - h),
+                       to = std::min<std::int64_t>(std::int64_t(x.size()), beats[k].r + h);
+    if (to <= from) continue;
+    const auto [mn, mx] = std::minmax_element(x.begin() + from, x.begin() + to);
+    per_beat.push_back(double(*mx - *mn));
   }
-  if (per_lead.empty()) return 0;
-  std::nth_element(per_lead.begin(), per_lead.begin() + std::ptrdiff_t(per_lead.size() / 2), per_lead.end());
-  return per_lead[per_lead.size() / 2];
+  if (per_beat.empty()) return 0;
+  std::nth_element(per_beat.begin(), per_beat.begin() + std::ptrdiff_t(per_beat.size() / 2), per_beat.end());
+  return per_beat[per_beat.size() / 2];
+}
+
+double median_of_values(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+/// The size of the complexes of beats [i, j): the median over the leads of lead_qrs_uv() (µV).
+double beats_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const LeadSet& s) {
+  std::vector<double> per_lead;
+  for (const auto& l : s.leads) per_lead.push_back(lead_qrs_uv(beats, i, j, l.uv, s.sample_rate_hz));
+  return median_of_values(std::move(per_lead));
 }
 
 }  // namespace
@@ -283,6 +290,28 @@ std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<st
   }
   return out;
 }
+
+namespace {
+
+/// The noise above 40 Hz and the complexes' size in the median lead of those not flat (µV), when the noise is
+/// kIndistinctQrsNoiseOfQrs of the complexes or more: "QRS complexes" that are the noise's own largest swings.
+struct IndistinctQrs {
+  double noise_uv, qrs_uv;
+};
+std::optional<IndistinctQrs> indistinct_qrs(const Analysis& a, const LeadSet& cond, const std::vector<double>& hf_rms) {
+  if (a.beats.size() < 2 || 40 >= cond.sample_rate_hz * 0.45) return std::nullopt;
+  std::vector<double> noise, qrs;
+  for (std::size_t l = 0; l < cond.leads.size() && l < hf_rms.size(); ++l)
+    if (!lead_is_flat(cond.leads[l].uv)) {
+      noise.push_back(hf_rms[l]);
+      qrs.push_back(lead_qrs_uv(a.beats, 0, a.beats.size(), cond.leads[l].uv, cond.sample_rate_hz));
+    }
+  const double noise_uv = median_of_values(std::move(noise)), qrs_uv = median_of_values(std::move(qrs));
+  if (noise_uv <= 0 || noise_uv < kIndistinctQrsNoiseOfQrs * qrs_uv) return std::nullopt;
+  return IndistinctQrs{noise_uv, qrs_uv};
+}
+
+}  // namespace
 
 double largest_qrs_uv(const LeadSet& median, std::int64_t r) {
   const std::int64_t h = std::llround(0.06 * median.sample_rate_hz);
@@ -407,6 +436,17 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         "长间期内有波动：" + fmt(busy->at_s, 1) + " 秒处 " + fmt(busy->length_s, 1) + " 秒的心搏间期内存在陡度达 QRS 波 " +
             fmt(100 * busy->of_qrs) + "% 的波动，可能有心搏被干扰掩盖；请核对描记后再采信心率或长间歇，并嘱患者保持静止后重新描记",
         Severity::Warning);
+  // Complexes no larger than the noise's own swings: with every electrode off the amplifier's noise alone passes the
+  // 0.1-mV QRS floor at 30 µV RMS and was read as "frequent PVCs" with no warning at all (under the noisy-lead level).
+  const auto indistinct = no_qrs ? std::nullopt : indistinct_qrs(a, cond, hf_rms);
+  if (indistinct)
+    say(a, "indistinct_qrs",
+        "The QRS complexes found barely stand out of the noise (" + fmt(indistinct->noise_uv) + " µV RMS above 40 Hz " +
+            "against complexes of " + fmt(indistinct->qrs_uv) + " µV in the median lead): they may be noise, not " +
+            "heartbeats; check that the electrodes are on the patient and repeat the ECG",
+        "QRS 波群不清：检出的 QRS 波几乎未高出噪声（中位导联 40 Hz 以上成分 " + fmt(indistinct->noise_uv) + " µV，波群 " +
+            fmt(indistinct->qrs_uv) + " µV），可能是噪声而非心搏；请检查电极是否贴好后重新描记",
+        Severity::Warning);
   // A limb electrode's tremor: flutter-like waves in the limb leads, and a rhythm no one should read from them.
   if (tremor)
     say(a, "limb_tremor",
@@ -435,6 +475,9 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         "is plugged into the cart, then repeat the ECG",
         "建议重新描记：各导联均未见 QRS 波群（均不足 0.1 mV），请检查电极是否贴好、导联线是否与心电图机连接，然后重新描记",
         Severity::Warning);
+  else if (indistinct)
+    say(a, "repeat_recording", "The beats cannot be told from the noise: repeat the ECG with the electrodes checked",
+        "建议重新描记：心搏与噪声无法区分，请检查电极后重新描记", Severity::Warning);
   else if (chest_missing == 6)
     say(a, "repeat_recording", "No chest lead (V1-V6) was connected: repeat the ECG with the chest electrodes on",
         "建议重新描记：胸导联（V1–V6）均未连接，请接好胸导联电极后重新描记", Severity::Warning);

@@ -121,6 +121,13 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   for (auto& l : railed.leads)
     if (l.lead == Lead::V2) std::fill(l.uv.begin() + std::ptrdiff_t(4 * railed.sample_rate_hz), l.uv.end(), 5000.f);
   out.emplace_back("V2 at the rail", std::move(railed));
+  // Every electrode off, 30 uV of noise on each lead: "complexes" indistinct from the noise.
+  Waveform noise_only = synth_ecg(Synth{});
+  std::mt19937 noise_rng(10);
+  std::normal_distribution<double> g(0, 30);
+  for (auto& l : noise_only.leads)
+    for (auto& v : l.uv) v = float(g(noise_rng));
+  out.emplace_back("noise alone", std::move(noise_only));
   out.emplace_back("empty", Waveform{});
   for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {
     auto w = read_ecg_file(teledx::ecg::test::local_data() / f);
@@ -184,7 +191,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i",
         "second_degree_av_block_2to1", "high_grade_av_block", "left_anterior_fascicular_block", "complete_rbbb",
         "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr", "pathological_q_waves",
-        "electrode_pop", "calibration_pulse"}) {
+        "electrode_pop", "calibration_pulse", "indistinct_qrs"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 
 #include <opencv2/core.hpp>
@@ -184,6 +185,28 @@ TEST_CASE("a CSV ECG recorded while the electrodes moved reaches the ECG center 
     CHECK(q["severity"] == "warning");
     CHECK(q["text_zh"].get<std::string>().find("重新描记") != std::string::npos);
   }
+}
+
+TEST_CASE("a CSV ECG of noise alone, every electrode off, reaches the ECG center named indistinct from noise, with "
+          "no critical flag, for the clinic to repeat", "[server][ecg][upload]") {
+  // 30 uV of noise on each of 12 leads: under the noisy-lead level, over the 0.1-mV QRS floor in its largest swings.
+  teledx::ecg::Waveform w = teledx::ecg::test::synth_ecg({});
+  std::mt19937 rng(10);
+  std::normal_distribution<double> g(0, 30);
+  for (auto& l : w.leads)
+    for (auto& v : l.uv) v = float(g(rng));
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "孙八"}}}});
+  auto task = expect_ecg_task(s, up, up.file("electrodes-off.csv", csv_of(w), "text/csv"), "csv");
+  const json q = quality_statement(task, "indistinct_qrs");
+  CHECK_FALSE(q.is_null());
+  if (!q.is_null()) {
+    CHECK(q["severity"] == "warning");
+    CHECK(q["text_zh"].get<std::string>().find("重新描记") != std::string::npos);
+  }
+  CHECK_FALSE(quality_statement(task, "repeat_recording").is_null());
+  REQUIRE(task["machine_flags"]["critical"].is_array());
+  CHECK(task["machine_flags"]["critical"].empty());
 }
 
 TEST_CASE("a 12-lead CSV ECG recorded with a trembling arm reaches the ECG center named limb tremor and not flutter",
