@@ -160,6 +160,12 @@ inline constexpr double kBurstNoiseOfQrs = 0.12;
 inline constexpr double kIndistinctQrsNoiseOfQrs = kBurstNoiseOfQrs;
 /// The median over the leads of the RMS above 40 Hz over samples [from, to) (0 when 40 Hz is near Nyquist).
 double burst_noise_uv(const LeadSet& conditioned, std::int64_t from, std::int64_t to);
+/// The median lead's noise above 40 Hz and complexes (µV) of a recording whose complexes are indistinct from its
+/// noise (kIndistinctQrsNoiseOfQrs or more, over the leads not flat); nullopt otherwise, or with under two beats.
+struct IndistinctQrs {
+  double noise_uv, qrs_uv;
+};
+std::optional<IndistinctQrs> indistinct_qrs(const Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);
 /// A stretch of noise whose "beats" were typed ventricular, in seconds, and its burst_noise_uv().
 struct NoiseBurst {
   double from_s, to_s, uv;

@@ -2,7 +2,6 @@
 // taken for fast beats), baseline wander, mains interference, electrodes on the wrong limbs or chest positions.
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 #include <optional>
 #include <string>
 #include <utility>
@@ -196,83 +195,6 @@ std::optional<std::pair<Lead, Lead>> chest_lead_swap(const Analysis& a) {
 
 }  // namespace
 
-// The stretch is low-passed again here: analyze() frees the whole leads' 40 Hz copies (high_frequency_rms) before
-// detection, for the detector's arrays to reuse their memory, and a run of ventricular beats is rare and short.
-double burst_noise_uv(const LeadSet& s, std::int64_t from, std::int64_t to) {
-  from = std::max<std::int64_t>(0, from);
-  to = std::min<std::int64_t>(std::int64_t(s.sample_count()), to);
-  const double fs = s.sample_rate_hz;
-  if (to - from < 8 || s.leads.empty() || 40 >= fs * 0.45) return 0;
-  const Biquad lp = Biquad::lowpass(fs, 40, std::numbers::sqrt2 / 2);
-  std::vector<double> per_lead;
-  for (const auto& l : s.leads) {
-    std::vector<float> smooth(l.uv.begin() + from, l.uv.begin() + to);
-    filtfilt_batch(lp, {smooth.data()}, smooth.size());
-    double sum = 0;
-    for (std::size_t k = 0; k < smooth.size(); ++k) {
-      const double d = double(l.uv[std::size_t(from) + k]) - smooth[k];
-      sum += d * d;
-    }
-    per_lead.push_back(std::sqrt(sum / double(smooth.size())));
-  }
-  std::nth_element(per_lead.begin(), per_lead.begin() + std::ptrdiff_t(per_lead.size() / 2), per_lead.end());
-  return per_lead[per_lead.size() / 2];
-}
-
-namespace {
-
-/// The size of the complexes of beats [i, j) in one lead: the median over the beats of the peak-to-peak amplitude
-/// within 60 ms of each R (µV; 0 for none).
-double lead_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const std::vector<float>& x, double fs) {
-  const std::int64_t h = std::llround(0.06 * fs);
-  std::vector<double> per_beat;
-  for (std::size_t k = i; k < j; ++k) {
-    const std::int64_t from = std::max<std::int64_t>(0, beats[k].r - h),
-                       to = std::min<std::int64_t>(std::int64_t(x.size()), beats[k].r + h);
-    if (to <= from) continue;
-    const auto [mn, mx] = std::minmax_element(x.begin() + from, x.begin() + to);
-    per_beat.push_back(double(*mx - *mn));
-  }
-  if (per_beat.empty()) return 0;
-  std::nth_element(per_beat.begin(), per_beat.begin() + std::ptrdiff_t(per_beat.size() / 2), per_beat.end());
-  return per_beat[per_beat.size() / 2];
-}
-
-double median_of_values(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
-/// The size of the complexes of beats [i, j): the median over the leads of lead_qrs_uv() (µV).
-double beats_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const LeadSet& s) {
-  std::vector<double> per_lead;
-  for (const auto& l : s.leads) per_lead.push_back(lead_qrs_uv(beats, i, j, l.uv, s.sample_rate_hz));
-  return median_of_values(std::move(per_lead));
-}
-
-}  // namespace
-
-std::vector<NoiseBurst> untype_noise_runs(std::vector<Beat>& beats, const LeadSet& s) {
-  std::vector<NoiseBurst> out;
-  const double fs = s.sample_rate_hz;
-  const std::int64_t margin = std::int64_t(0.1 * fs);
-  for (std::size_t i = 0; i < beats.size();) {
-    std::size_t j = i;
-    while (j < beats.size() && beats[j].type == BeatType::Ventricular) ++j;
-    if (j - i >= 3) {
-      const double uv = burst_noise_uv(s, beats[i].r - margin, beats[j - 1].r + margin);
-      const double qrs = beats_qrs_uv(beats, i, j, s);
-      if (uv > kBurstNoiseUv || uv > kBurstNoiseOfQrs * qrs) {
-        for (std::size_t k = i; k < j; ++k) beats[k].type = BeatType::Unknown;
-        out.push_back({double(beats[i].r) / fs, double(beats[j - 1].r) / fs, uv});
-      }
-    }
-    i = j > i ? j : i + 1;
-  }
-  return out;
-}
-
 std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<std::vector<float>>& smooth) {
   // Leads two at a time: each sum waits on its previous addition, so two side by side cost about as much as one.
   // Each lead's terms are still added in sample order.
@@ -290,28 +212,6 @@ std::vector<double> high_frequency_rms(const LeadSet& cond, const std::vector<st
   }
   return out;
 }
-
-namespace {
-
-/// The noise above 40 Hz and the complexes' size in the median lead of those not flat (µV), when the noise is
-/// kIndistinctQrsNoiseOfQrs of the complexes or more: "QRS complexes" that are the noise's own largest swings.
-struct IndistinctQrs {
-  double noise_uv, qrs_uv;
-};
-std::optional<IndistinctQrs> indistinct_qrs(const Analysis& a, const LeadSet& cond, const std::vector<double>& hf_rms) {
-  if (a.beats.size() < 2 || 40 >= cond.sample_rate_hz * 0.45) return std::nullopt;
-  std::vector<double> noise, qrs;
-  for (std::size_t l = 0; l < cond.leads.size() && l < hf_rms.size(); ++l)
-    if (!lead_is_flat(cond.leads[l].uv)) {
-      noise.push_back(hf_rms[l]);
-      qrs.push_back(lead_qrs_uv(a.beats, 0, a.beats.size(), cond.leads[l].uv, cond.sample_rate_hz));
-    }
-  const double noise_uv = median_of_values(std::move(noise)), qrs_uv = median_of_values(std::move(qrs));
-  if (noise_uv <= 0 || noise_uv < kIndistinctQrsNoiseOfQrs * qrs_uv) return std::nullopt;
-  return IndistinctQrs{noise_uv, qrs_uv};
-}
-
-}  // namespace
 
 double largest_qrs_uv(const LeadSet& median, std::int64_t r) {
   const std::int64_t h = std::llround(0.06 * median.sample_rate_hz);
