@@ -13,6 +13,7 @@ Fiducials detail::delineate_median(const LeadSet& median, std::int64_t median_r,
   // normal beats the median is made of (in bigeminy the next beat is the premature one, the previous a pause).
   std::vector<double> rr, before, after;
   for (std::size_t i = 1; i < beats.size(); ++i) {
+    if (!detail::rr_before(beats, i)) continue;
     const double d = double(beats[i].r - beats[i - 1].r);
     rr.push_back(d);
     if (beats[i].type == BeatType::Normal) before.push_back(d);
@@ -58,6 +59,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   const bool any_signal = std::any_of(cond.leads.begin(), cond.leads.end(),
                                       [](const LeadSignal& l) { return !detail::lead_is_flat(l.uv); });
   if (any_signal) a.beats = detail::classify_beats(cond, detail::detect_qrs_in(cond, {}, std::move(band)));
+  detail::mark_beats_after_gaps(a.beats, conditioning.gaps, fs);
   auto bursts = detail::untype_noise_runs(a.beats, cond);
   a.median = detail::median_beat(cond, a.beats, a.median_r);
   // "Beats" whose median complex stays under a tenth of a millivolt in every lead are a slow wave or noise on leads

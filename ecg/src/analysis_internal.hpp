@@ -153,6 +153,17 @@ inline constexpr double kBurstNoiseUv = 200;
 /// records' real runs of three or more ventricular beats are at most 0.073. Under muscle noise at +6 and 0 dB
 /// (`teledx-ecg eval noise`) this takes three VT flags off MIT-BIH and two off LUDB, and none off electrode motion.
 inline constexpr double kBurstNoiseOfQrs = 0.12;
+/// Drops the beats found inside signal gaps, types those a gap may have cut (within 100 ms of it) Unknown and counts
+/// each gap's samples into the next beat's Beat::unrecorded_before (signal_gaps.cpp).
+void mark_beats_after_gaps(std::vector<Beat>& beats, const std::vector<SignalGap>& gaps, double fs);
+/// Whether the time before beats[i] is an RR interval: not before the first beat, nor across a signal gap.
+inline bool rr_before(const std::vector<Beat>& beats, std::size_t i) { return i > 0 && beats[i].unrecorded_before == 0; }
+/// The time before beats[i] without a beat while the recording had signal (samples): the RR interval, less any gap in
+/// it. A pause is this long at least; a break in the recording is not one (a real pause that holds every lead still
+/// for a moment, as a coarsely quantised, smoothed recording can, keeps the rest of its length).
+inline std::int64_t beatless_before(const std::vector<Beat>& beats, std::size_t i) {
+  return i > 0 ? beats[i].r - beats[i - 1].r - beats[i].unrecorded_before : 0;
+}
 /// The same ratio over the whole recording (the median lead's RMS above 40 Hz against the median lead's complexes,
 /// over all beats): above kBurstNoiseOfQrs the "beats" may be the noise's own largest swings. 12 leads of white noise
 /// alone, 25-200 µV RMS, are at 0.19-0.20 (with no other warning at 25-30 µV: below the 40-µV noisy-lead level, above

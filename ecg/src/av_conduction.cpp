@@ -107,7 +107,7 @@ std::optional<SecondDegreeBlock> second_degree_block(const Analysis& a, AtrialWa
   auto nn_jump = [&] {
     for (std::size_t i = 2; i < b.size(); ++i)
       if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal && b[i - 2].type == BeatType::Normal &&
-          double(b[i].r - b[i - 1].r) >= 1.5 * double(b[i - 1].r - b[i - 2].r))
+          rr_before(b, i) && rr_before(b, i - 1) && double(b[i].r - b[i - 1].r) >= 1.5 * double(b[i - 1].r - b[i - 2].r))
         return true;
     return false;
   };

@@ -45,7 +45,7 @@ std::optional<BusyPause> busy_pause(const Analysis& a, const LeadSet& cond) {
   };
   for (std::size_t i = 1; i < a.beats.size(); ++i) {
     const std::int64_t r0 = a.beats[i - 1].r, r1 = a.beats[i].r;
-    if (r1 - r0 < long_gap) continue;
+    if (r1 - r0 < long_gap || !rr_before(a.beats, i)) continue;
     if (at_qrs.empty()) qrs_steepness();
     // Per lead, the gap from after the first beat's T wave has begun to fall to before the next beat's P wave ends.
     std::vector<double> ratios;

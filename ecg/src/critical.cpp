@@ -45,7 +45,7 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
   const double fs = a.sample_rate_hz;
   const Measurements& m = a.measurements;
   double longest = 0;
-  for (std::size_t i = 1; i < a.beats.size(); ++i) longest = std::max(longest, double(a.beats[i].r - a.beats[i - 1].r) / fs);
+  for (std::size_t i = 1; i < a.beats.size(); ++i) longest = std::max(longest, double(beatless_before(a.beats, i)) / fs);
   if (longest >= 3.0) flag(a, "critical_pause", "pause of " + fmt(longest, 1) + " s (>= 3.0 s)", "长间歇 " + fmt(longest, 1) + " 秒（≥3.0 秒）");
   if (vf_like(a, s)) {
     flag(a, "critical_vf", "ventricular fibrillation suspected (no organised QRS, 3-9 Hz oscillation)",

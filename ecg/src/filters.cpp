@@ -342,8 +342,13 @@ double detail::condition_signals_with_findings(LeadSet& set, ConditioningFinding
   // The calibration pulses first: their tops are as still as a rail, and a 2-mV one as far from the baseline.
   // Then a lead at its rail (its jumps there would be steps), then the steps.
   auto pulses = detail::remove_calibration_pulses(set);
+  // Then the signal gaps (every lead held still), before the rails: a lead held at its rail through a gap is the
+  // gap's, not an electrode off.
+  auto gaps = detail::bridge_signal_gaps(set, pulses);
   auto railed = detail::take_out_railed_leads(set);
-  if (found) found->railed = std::move(railed), found->pulses = std::move(pulses), found->pops.assign(set.leads.size(), 0);
+  if (found)
+    found->railed = std::move(railed), found->pulses = std::move(pulses), found->gaps = std::move(gaps),
+    found->pops.assign(set.leads.size(), 0);
   for (std::size_t i = 0; i < set.leads.size(); ++i) {
     const std::size_t steps = detail::remove_electrode_steps(set.leads[i].uv, set.sample_rate_hz);
     if (found) found->pops[i] = steps;

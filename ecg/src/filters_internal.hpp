@@ -63,11 +63,29 @@ struct RailedLead {
 /// Finds leads stuck at their rail; a short recording's (60 s or less) is flattened whole, a long one's only
 /// around the stretches at the rail (railed_leads.cpp).
 std::vector<RailedLead> take_out_railed_leads(LeadSet& set);
+/// A stretch [from, to) in which every lead holds its value sample for sample: no signal reached the recording.
+struct SignalGap {
+  std::int64_t from, to;
+  bool at_edge = false;  ///< at the start or the end of the recording: it splits nothing
+};
+/// The shortest such stretch taken for a gap (s). Real ECGs hold every lead still for 90 ms at most on the development
+/// data (LUDB 42, whose 12 leads are quantised to 1 µV; QTDB 80 ms, MIT-BIH 22 ms); a QRS is 80-120 ms long.
+inline constexpr double kMinSignalGapS = 0.3;
+/// A recording that holds every lead still (in stretches shorter than that) less than this share of its other
+/// samples, and has such a stretch at most once every kRecurringStillEveryS between its ends, moves like a real one:
+/// each still stretch is a gap. Otherwise it is noise-free, and a still stretch must start or end with a jump.
+inline constexpr double kStillShareOfRealEcg = 0.2;
+inline constexpr double kRecurringStillEveryS = 4.0;
+/// Finds the signal gaps in the raw leads (still stretches entered or left by a step) and bridges each with a line
+/// between the samples either side of it; a still stretch within a calibration pulse already flattened (its top) is
+/// none (signal_gaps.cpp).
+std::vector<SignalGap> bridge_signal_gaps(LeadSet& set, const std::vector<CalibrationPulse>& pulses);
 /// What conditioning took out of the raw leads before filtering.
 struct ConditioningFindings {
   std::vector<RailedLead> railed;           ///< leads stuck at their rail
   std::vector<std::size_t> pops;            ///< electrode steps remove_electrode_steps() took out of each lead
   std::vector<CalibrationPulse> pulses;     ///< calibration pulses flattened
+  std::vector<SignalGap> gaps;              ///< stretches without signal in any lead, bridged
 };
 /// condition_signals(), and with `found` what it took out of the raw leads.
 double condition_signals_with_findings(LeadSet& set, ConditioningFindings* found);

@@ -61,6 +61,7 @@ Measurements measure(const Analysis& a) {
   auto ms = [&](std::int64_t samples) { return std::round(double(samples) * 1000.0 / fs); };
   std::vector<double> rr_all, rr_to_n;
   for (std::size_t i = 1; i < a.beats.size(); ++i) {
+    if (!rr_before(a.beats, i)) continue;
     const double d = double(a.beats[i].r - a.beats[i - 1].r);
     rr_all.push_back(d);
     if (a.beats[i].type == BeatType::Normal) rr_to_n.push_back(d);

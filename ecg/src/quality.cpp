@@ -336,6 +336,33 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         "长间期内有波动：" + fmt(busy->at_s, 1) + " 秒处 " + fmt(busy->length_s, 1) + " 秒的心搏间期内存在陡度达 QRS 波 " +
             fmt(100 * busy->of_qrs) + "% 的波动，可能有心搏被干扰掩盖；请核对描记后再采信心率或长间歇，并嘱患者保持静止后重新描记",
         Severity::Warning);
+  // Stretches with no signal in any lead (bridge_signal_gaps): a break in the recording, not a pause. Said when they
+  // split the recording, or take a second or more off either end of it (a cart's flat lead-in is not worth a word).
+  std::vector<SignalGap> gaps;
+  for (const auto& g : found.conditioning.gaps)
+    if (!g.at_edge || double(g.to - g.from) >= fs) gaps.push_back(g);
+  if (!gaps.empty()) {
+    std::string where, where_zh;
+    double longest = 0;
+    for (std::size_t i = 0; i < gaps.size(); ++i) {
+      const double from = double(gaps[i].from) / fs, to = double(gaps[i].to) / fs;
+      longest = std::max(longest, to - from);
+      if (i >= 3) continue;
+      where += (i ? ", " : "") + fmt(from, 1) + "-" + fmt(to, 1) + " s";
+      where_zh += (i ? "、" : "") + fmt(from, 1) + "–" + fmt(to, 1) + " 秒";
+    }
+    if (gaps.size() > 3) {
+      where += " and " + std::to_string(gaps.size() - 3) + " more";
+      where_zh += "及另外 " + std::to_string(gaps.size() - 3) + " 处";
+    }
+    say(a, "signal_gap",
+        "No signal in any lead at " + where + " (the longest " + fmt(longest, 1) + " s): nothing reached the " +
+            "recording there (a break in the recording or its transfer); the time across a gap is not read as a pause " +
+            "or an irregular rhythm. Repeat the ECG if the gap hides the rhythm",
+        "信号中断：" + where_zh + "所有导联均无信号（最长 " + fmt(longest, 1) + " 秒），记录或传输中断；跨越中断的间期不判为" +
+            "长间歇或心律不齐；如中断影响心律判读，请重新描记",
+        Severity::Warning);
+  }
   // Complexes no larger than the noise's own swings: with every electrode off the amplifier's noise alone passes the
   // 0.1-mV QRS floor at 30 µV RMS and was read as "frequent PVCs" with no warning at all (under the noisy-lead level).
   const auto indistinct = no_qrs ? std::nullopt : indistinct_qrs(a, cond, hf_rms);

@@ -144,14 +144,16 @@ struct BeatPr {
 BeatPr beat_pr(const LeadSet& s, const std::vector<Beat>& beats) {
   BeatPr out;
   std::vector<double> rr;
-  for (std::size_t i = 1; i < beats.size(); ++i) rr.push_back(double(beats[i].r - beats[i - 1].r));
+  for (std::size_t i = 1; i < beats.size(); ++i)
+    if (rr_before(beats, i)) rr.push_back(double(beats[i].r - beats[i - 1].r));
   const double rr_med = median_of(rr);
   const std::size_t step = std::max<std::size_t>(1, beats.size() / 60);
   for (std::size_t i = 1; i + 1 < beats.size(); i += step) {
     if (beats[i].type != BeatType::Normal) continue;
     auto f = delineate_beat(s, beats[i].r, beats[i - 1].r, beats[i + 1].r);
     const double before = double(beats[i].r - beats[i - 1].r), after = double(beats[i + 1].r - beats[i].r);
-    const bool premature = before < 0.85 * rr_med || before < 0.8 * after;
+    // Across a signal gap there is no interval to be early in.
+    const bool premature = rr_before(beats, i) && (before < 0.85 * rr_med || (rr_before(beats, i + 1) && before < 0.8 * after));
     if (f.p_on && f.qrs_on) out.pr_ms.push_back(double(*f.qrs_on - *f.p_on) * 1000.0 / s.sample_rate_hz);
     else if (premature) continue;
     ++out.examined;
@@ -191,7 +193,8 @@ void say_second_degree(Analysis& a, const SecondDegreeBlock& d) {
 /// Such a series has a high RMSSD and turning-point ratio, like AF, but it is regular in its own way.
 bool bigeminal_rr(const std::vector<Beat>& b) {
   std::vector<double> odd, even;
-  for (std::size_t i = 1; i < b.size(); ++i) (i % 2 ? odd : even).push_back(double(b[i].r - b[i - 1].r));
+  for (std::size_t i = 1; i < b.size(); ++i)
+    if (rr_before(b, i)) (i % 2 ? odd : even).push_back(double(b[i].r - b[i - 1].r));
   if (odd.size() < 3 || even.size() < 3) return false;
   auto spread = [](const std::vector<double>& v) {  // largest deviation from the median, relative to it
     const double med = median_of(v);
@@ -228,6 +231,7 @@ std::vector<bool> premature_normal_beats(const std::vector<Beat>& b) {
   auto normal = [&](std::size_t i) { return b[i].type == BeatType::Normal && !premature[i]; };
   for (std::size_t i = 3; i + 1 < b.size(); ++i) {
     if (!normal(i) || !normal(i - 1) || !normal(i - 2) || !normal(i - 3)) continue;
+    if (!rr_before(b, i - 2) || !rr_before(b, i - 1) || !rr_before(b, i) || !rr_before(b, i + 1)) continue;
     const double before = double(b[i - 1].r - b[i - 3].r) / 2, rr = double(b[i].r - b[i - 1].r);
     premature[i] = rr <= 0.85 * before && double(b[i + 1].r - b[i].r) > 1.15 * rr;
   }
@@ -247,7 +251,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
   }
   // Pauses.
   double longest = 0;
-  for (std::size_t i = 1; i < b.size(); ++i) longest = std::max(longest, double(b[i].r - b[i - 1].r) / fs);
+  for (std::size_t i = 1; i < b.size(); ++i) longest = std::max(longest, double(beatless_before(b, i)) / fs);
   if (longest >= 2.0)
     say(a, "pause", "Pause of " + fmt(longest, 1) + " s", "长间歇 " + fmt(longest, 1) + " 秒", Severity::Warning);
   // Ectopy.
@@ -288,7 +292,8 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
   // (a fusion beat, a beat whose fiducial could not be matched to the template) says nothing of the atrial rhythm.
   std::vector<double> rr;
   for (std::size_t i = 1; i < b.size(); ++i)
-    if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal) rr.push_back(double(b[i].r - b[i - 1].r) / fs);
+    if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal && rr_before(b, i))
+      rr.push_back(double(b[i].r - b[i - 1].r) / fs);
   double nrmssd = 0, tpr = 0, median_step = 0;  // median_step: median |successive difference| / mean RR
   if (rr.size() >= 6) {
     double mean = 0, ss = 0;
@@ -372,7 +377,8 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     // beat. Not with a pause, stated above: a sinus pause or a dropped beat, not the breathing's slow swing.
     std::vector<double> sinus_rr;
     for (std::size_t i = 1; i < b.size(); ++i)
-      if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal && !premature[i] && !premature[i - 1])
+      if (b[i].type == BeatType::Normal && b[i - 1].type == BeatType::Normal && !premature[i] && !premature[i - 1] &&
+          rr_before(b, i))
         sinus_rr.push_back(double(b[i].r - b[i - 1].r) / fs);
     if (sinus_rr.size() >= 4 && longest < 2.0 && !dropped_beats) {
       const auto [shortest, widest] = std::minmax_element(sinus_rr.begin(), sinus_rr.end());

@@ -53,6 +53,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"noise_burst", "干扰段似快速心搏（未判为室速）"},
       {"unsteady_tracing", "波形逐搏不稳定"},
       {"indistinct_qrs", "QRS 波群不清（疑为噪声）"},
+      {"signal_gap", "信号中断"},
       {"limb_tremor", "肢体震颤干扰"},
       {"repeat_recording", "建议重新描记"},
       {"too_short", "记录过短"},

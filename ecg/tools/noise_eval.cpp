@@ -29,7 +29,7 @@ bool warns_of_signal(const Analysis& a) {
   for (const auto& q : a.quality)
     if (q.code == "noise" || q.code == "noise_burst" || q.code == "unsteady_tracing" || q.code == "limb_tremor" ||
         q.code == "baseline_wander" || q.code == "repeat_recording" || q.code == "lead_off" ||
-        q.code == "busy_pause" || q.code == "indistinct_qrs")
+        q.code == "busy_pause" || q.code == "indistinct_qrs" || q.code == "signal_gap")
       return true;
   return false;
 }

@@ -1,7 +1,9 @@
 // `teledx-ecg eval robustness`: LUDB's records changed in ways that should not change their reading. A clinic's
 // cart adds a calibration pulse, the technician's hand pops an electrode as the recording starts or stops, an
-// electrode comes off halfway, the recording starts a little later. For each change: the records whose beats,
-// rhythm statements or critical flags differ from the record as recorded (those named).
+// electrode comes off halfway, the recording starts a little later, the transfer breaks off for a few seconds. For
+// each change: the records whose beats, rhythm statements or critical flags differ from the record as recorded
+// (those named; a break takes its beats away, so their count changes on every record).
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -32,6 +34,10 @@ std::vector<Change> changes() {
       {"V2 to the rail at 4 s", [](Waveform& w) {
          for (auto& l : w.leads)
            if (l.lead == Lead::V2) std::fill(l.uv.begin() + std::ptrdiff_t(4 * w.sample_rate_hz), l.uv.end(), 5000.f);
+       }},
+      {"no signal 4.0-7.5 s", [](Waveform& w) {
+         for (auto& l : w.leads)
+           std::fill(l.uv.begin() + std::ptrdiff_t(4 * w.sample_rate_hz), l.uv.begin() + std::ptrdiff_t(7.5 * w.sample_rate_hz), 0.f);
        }},
   };
 }

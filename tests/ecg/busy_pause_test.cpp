@@ -16,7 +16,7 @@ namespace {
 
 bool warns_of_signal(const Analysis& a) {
   for (const char* code : {"noise", "noise_burst", "unsteady_tracing", "limb_tremor", "baseline_wander",
-                           "repeat_recording", "lead_off", "busy_pause", "indistinct_qrs"})
+                           "repeat_recording", "lead_off", "busy_pause", "indistinct_qrs", "signal_gap"})
     if (test::has(a.quality, code)) return true;
   return false;
 }

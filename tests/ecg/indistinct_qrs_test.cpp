@@ -17,12 +17,6 @@ using teledx::ecg::test::has;
 
 namespace {
 
-const Statement* find_statement(const std::vector<Statement>& list, const std::string& code) {
-  for (const auto& s : list)
-    if (s.code == code) return &s;
-  return nullptr;
-}
-
 /// A recording of `leads` leads holding white noise of `rms` µV only, no ECG.
 Waveform noise_only(double fs, std::size_t leads, double rms, std::uint32_t seed) {
   test::Synth s;
@@ -44,12 +38,6 @@ test::Synth vt_at_180() {
   return s;
 }
 
-std::string codes(const Analysis& a) {
-  std::string out;
-  for (const auto* v : {&a.rhythm, &a.quality, &a.critical})
-    for (const auto& s : *v) out += s.code + " ";
-  return out;
-}
 
 }  // namespace
 
@@ -61,12 +49,12 @@ TEST_CASE("Noise alone on every lead is named as complexes indistinct from noise
       for (double rms : {25.0, 30.0, 60.0, 150.0})
         for (std::uint32_t seed : {1u, 2u, 3u}) {
           const Analysis a = analyze(noise_only(fs, leads, rms, seed));
-          INFO(fs << " Hz, " << leads << " leads, " << rms << " uV, seed " << seed << ": " << codes(a));
+          INFO(fs << " Hz, " << leads << " leads, " << rms << " uV, seed " << seed << ": " << test::statement_codes(a));
           // Whatever it finds, the technician is told to repeat the ECG, and nothing goes to the top of the queue.
           CHECK(has(a.quality, "repeat_recording"));
           CHECK(a.critical.empty());
           if (a.beats.size() < 2) continue;  // under the QRS floor: "no QRS complex", said elsewhere
-          const Statement* s = find_statement(a.quality, "indistinct_qrs");
+          const Statement* s = test::find_statement(a.quality, "indistinct_qrs");
           REQUIRE(s != nullptr);
           ++named;
           CHECK(s->severity == Severity::Warning);
@@ -87,7 +75,7 @@ TEST_CASE("Real ECGs, low-voltage or noisy ones too, are not said to have comple
     af.p_waves = false, af.fibrillation_uv = 60;
     for (const auto& s : {test::Synth{}, low, vt_at_180(), af}) {
       const Analysis a = analyze(test::synth_ecg(s));
-      INFO(codes(a));
+      INFO(test::statement_codes(a));
       CHECK_FALSE(has(a.quality, "indistinct_qrs"));
     }
   }
@@ -96,7 +84,7 @@ TEST_CASE("Real ECGs, low-voltage or noisy ones too, are not said to have comple
       auto w = read_ecg_file(test::local_data() / "ludb" / (std::string(rec) + ".hea"));
       REQUIRE(w.ok());
       const Analysis a = analyze(*w);
-      INFO(rec << ": " << codes(a));
+      INFO(rec << ": " << test::statement_codes(a));
       CHECK_FALSE(has(a.quality, "indistinct_qrs"));
     }
   }

@@ -1,5 +1,6 @@
 // The machine's statements in Chinese: the county ECG center reads in Chinese and the clinic files a Chinese paper,
 // so every statement carries a Chinese sentence with the same details as its English text.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
@@ -128,6 +129,10 @@ std::vector<std::pair<std::string, Waveform>> varied_ecgs() {
   for (auto& l : noise_only.leads)
     for (auto& v : l.uv) v = float(g(noise_rng));
   out.emplace_back("noise alone", std::move(noise_only));
+  // A break in the recording: every lead at zero from 4.0 to 7.5 s.
+  Waveform broken = synth_ecg(Synth{});
+  for (auto& l : broken.leads) std::fill(l.uv.begin() + 2000, l.uv.begin() + 3750, 0.f);
+  out.emplace_back("signal gap", std::move(broken));
   out.emplace_back("empty", Waveform{});
   for (const char* f : {"philips_129DYPRG.xml", "Example_aECG.xml", "waveform_ecg.dcm", "ludb/3.hea"}) {
     auto w = read_ecg_file(teledx::ecg::test::local_data() / f);
@@ -191,7 +196,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i",
         "second_degree_av_block_2to1", "high_grade_av_block", "left_anterior_fascicular_block", "complete_rbbb",
         "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr", "pathological_q_waves",
-        "electrode_pop", "calibration_pulse", "indistinct_qrs"}) {
+        "electrode_pop", "calibration_pulse", "indistinct_qrs", "signal_gap"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

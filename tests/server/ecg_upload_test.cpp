@@ -1,6 +1,7 @@
 // Non-DICOM ECG files through the browser/agent upload API: each format is read, converted into a DICOM ECG
 // instance and routed to the ECG center with the machine analysis; bad files get a 4xx naming what is wrong
 // and nothing is stored.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -205,6 +206,20 @@ TEST_CASE("a CSV ECG of noise alone, every electrode off, reaches the ECG center
     CHECK(q["text_zh"].get<std::string>().find("重新描记") != std::string::npos);
   }
   CHECK_FALSE(quality_statement(task, "repeat_recording").is_null());
+  REQUIRE(task["machine_flags"]["critical"].is_array());
+  CHECK(task["machine_flags"]["critical"].empty());
+}
+
+TEST_CASE("a CSV ECG whose transfer broke off for 3.5 s reaches the ECG center named a signal gap, not a critical pause",
+          "[server][ecg][upload]") {
+  teledx::ecg::Waveform w = teledx::ecg::test::synth_ecg({});  // 72/min, 500 Hz
+  for (auto& l : w.leads) std::fill(l.uv.begin() + 2000, l.uv.begin() + 3750, 0.f);
+  auto& s = DemoServer::instance();
+  Upload up(s, {{"patient", {{"name", "周九"}}}});
+  auto task = expect_ecg_task(s, up, up.file("dropout.csv", csv_of(w), "text/csv"), "csv");
+  const json q = quality_statement(task, "signal_gap");
+  CHECK_FALSE(q.is_null());
+  if (!q.is_null()) CHECK(q["text"].get<std::string>().find("4.0-7.5 s") != std::string::npos);
   REQUIRE(task["machine_flags"]["critical"].is_array());
   CHECK(task["machine_flags"]["critical"].empty());
 }

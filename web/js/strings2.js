@@ -206,6 +206,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.noise_burst': ['干扰段似快速心搏（未判为室速）', 'Noise that looked like fast beats (not called VT)'],
   'ecgflag.code.unsteady_tracing': ['波形逐搏不稳定', 'Tracing unsteady from beat to beat'],
   'ecgflag.code.indistinct_qrs': ['QRS 波群不清（疑为噪声）', 'QRS complexes indistinct from noise'],
+  'ecgflag.code.signal_gap': ['信号中断', 'No signal for a while (gap)'],
   'ecgflag.code.limb_tremor': ['肢体震颤干扰', 'Limb electrode tremor'],
   'ecgflag.code.repeat_recording': ['建议重新描记', 'Repeat the recording'],
   'ecgflag.code.pvcs': ['室性早搏', 'Ventricular premature beats'],

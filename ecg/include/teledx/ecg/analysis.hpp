@@ -18,6 +18,9 @@ enum class BeatType { Normal, Ventricular, Unknown };
 struct Beat {
   std::int64_t r = 0;  ///< sample index of the fiducial point
   BeatType type = BeatType::Normal;
+  /// Samples since the previous beat in which the recording had no signal (a gap in every lead): the time between the
+  /// two is then no RR interval (no rate, no irregularity), and only the time with signal can be a pause.
+  std::int64_t unrecorded_before = 0;
 };
 
 /// One lead's own wave boundaries, from which the global ones are combined (nullopt where the lead does not show
