@@ -2,7 +2,10 @@
 // ("# sample_rate=500" and "I,II (mV),V1"), what research tools and spreadsheets write: PhysioNet's rdsamp -c -v
 // ('Elapsed time','MLII','V5' over a units row 'hh:mm:ss.mmm','mV','mV'), unit suffixes such as I_mV, I/uV or
 // I [µV], quoted fields, and ';' files whose decimals are written with a comma.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 #include "parse_util.hpp"
 #include "teledx/ecg/readers.hpp"
@@ -60,6 +63,20 @@ FirstColumn first_column_role(std::string_view header) {
   return FirstColumn::Lead;
 }
 
+/// Largest sample (as written, without a unit) of a CSV file taken for millivolts: in µV no lead would move by the
+/// 40 µV below which it is flat, in mV an ECG's R waves are 0.3-3.
+constexpr double kMillivoltLikeLargest = 20;
+
+/// A number as a person writes it: "1.25", "3" (up to three decimals).
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 /// A sample value; in a ';' file a decimal comma is read as a point.
 std::optional<double> sample_value(std::string_view s, bool decimal_comma) {
   s = unquote(s);
@@ -90,6 +107,7 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) text.remove_prefix(3);  // UTF-8 BOM
   double fs = sample_rate_hz;
   double scale = 1;  // to µV
+  bool unit_given = false;
   std::vector<std::string_view> lines = split(text, "\n");
   std::size_t li = 0;
   for (; li < lines.size(); ++li) {
@@ -108,6 +126,7 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
       } else if (k == "units" || k == "unit") {
         scale = volts_unit_to_uv(v);
         if (scale == 0) return bad("CSV: unit '" + std::string(v) + "' is not mV or uV");
+        unit_given = true;
       }
     }
   }
@@ -131,6 +150,7 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
     if (w.find(*lead)) return bad("CSV: lead " + std::string(lead_name(*lead)) + " appears twice");
     w.leads.push_back(LeadSignal{*lead, {}, std::string(lead_name(*lead))});
     col_scale.push_back(col.uv_per_unit > 0 ? col.uv_per_unit : scale);
+    unit_given = unit_given || col.uv_per_unit > 0;
   }
   if (w.leads.empty()) return bad("CSV: the header names no leads");
   // rdsamp -v writes each column's unit in the row under the names: 'hh:mm:ss.mmm','mV','mV'.
@@ -149,6 +169,7 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
                      std::string(unquote(f[c])) + "' is not mV or uV (export the samples in physical units)");
         col_scale[lead] = s;
       }
+      unit_given = true;
       if (const std::string unit = lower_ascii(unquote(f[0])); index_col) {
         if (unit == "ms" || unit == "msec") time_unit = FirstColumn::Milliseconds;
         if (unit == "#" || unit == "sample") time_unit = FirstColumn::SampleNumber;
@@ -157,6 +178,8 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
     }
   }
   std::vector<double> times;
+  double largest = 0;      // the largest sample as written
+  bool fractions = false;  // a sample written with a fraction
   for (; li < lines.size(); ++li) {
     std::string_view l = trim(lines[li]);
     if (l.empty() || l.front() == '#') continue;
@@ -171,12 +194,21 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
         return bad("CSV line " + std::to_string(li + 1) + ", column " + std::to_string(c + 1) + ": '" +
                    std::string(trim(f[c])) + "' is not a number");
       if (c == 0 && index_col) { times.push_back(*v); continue; }
+      largest = std::max(largest, std::abs(*v));
+      fractions = fractions || *v != std::floor(*v);
       w.leads[lead].uv.push_back(float(*v * col_scale[lead]));
       ++lead;
     }
     if (w.leads.front().uv.size() > kMaxSamplesPerLead) return bad("CSV: too many samples");
   }
   if (w.leads.front().uv.size() < 2) return bad("CSV: no samples after the header row");
+  // Without a unit the samples are µV. Samples of a few units with fractions are millivolts (an R wave of 1.2): read
+  // as µV every lead was flat, and the technician was told to check the electrodes. In µV such a file would be
+  // flat throughout (no lead moves by 40 µV), so nothing readable is refused.
+  if (!unit_given && fractions && largest <= kMillivoltLikeLargest)
+    return bad("CSV: no unit is given, and the samples (at most " + short_number(largest) +
+               ") look like millivolts, not the microvolts assumed: add '# units=mV' as the first line, or write the "
+               "unit after each lead's name, e.g. 'II (mV)'");
   if (fs == 0 && times.size() >= 2 && time_unit != FirstColumn::SampleNumber) {
     double dt = (times.back() - times.front()) / double(times.size() - 1);
     if (time_unit == FirstColumn::Milliseconds) dt /= 1000;

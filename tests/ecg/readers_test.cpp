@@ -1,5 +1,6 @@
 #include "teledx/ecg/readers.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -175,6 +176,32 @@ TEST_CASE("A CSV whose first column numbers the samples needs its rate, and a un
   auto adu = read_csv("'Elapsed time','MLII','V5'\n'seconds','adu','adu'\n0.000,995,1011\n0.003,995,1011\n");
   REQUIRE_FALSE(adu.ok());
   CHECK(mentions(adu.error(), "unit 'adu' is not mV or uV"));
+}
+
+TEST_CASE("A CSV in millivolts without a unit is refused naming the fix, not read as a flat microvolt ECG", "[ecg]") {
+  // A spreadsheet's export: R waves of 1.2, the rest a few tenths. Read as the default µV, every lead was flat and the
+  // technician was told to check the electrodes.
+  std::string rows;
+  for (int k = 0; k < 1000; ++k) {
+    const double t = std::fmod(k / 500.0, 0.8) - 0.4, r = 1.2 * std::exp(-t * t / (2 * 0.012 * 0.012));
+    char line[64];
+    std::snprintf(line, sizeof line, "%.3f,%.3f\n", r, -0.4 * r + 0.05);
+    rows += line;
+  }
+  auto bare = read_csv("# sample_rate=500\nII,V1\n" + rows);
+  REQUIRE_FALSE(bare.ok());
+  CHECK(mentions(bare.error(), "look like millivolts"));
+  CHECK(mentions(bare.error(), "at most 1.2)"));
+  CHECK(mentions(bare.error(), "# units=mV"));
+  for (const std::string& declared : {"# sample_rate=500 units=mV\nII,V1\n", "# sample_rate=500\nII (mV),V1 (mV)\n"}) {
+    auto w = read_csv(declared + rows);
+    REQUIRE(w.ok());
+    CHECK(*std::max_element(w->leads[0].uv.begin(), w->leads[0].uv.end()) == Approx(1200).margin(1));
+  }
+  // Microvolts as integers, also small ones (a flat lead), are read as before.
+  auto flat = read_csv("# sample_rate=500\nII,V1\n1,2\n3,4\n");
+  REQUIRE(flat.ok());
+  CHECK(flat->leads[0].uv[1] == Approx(3));
 }
 
 TEST_CASE("A CSV with an unknown lead or a non-number is refused naming the column", "[ecg]") {

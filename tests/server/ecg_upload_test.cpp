@@ -405,6 +405,12 @@ TEST_CASE("garbage and incomplete ECG files are refused with a 4xx naming the pr
   CHECK(header_only.json()["files"][0]["error"]["message"].get<std::string>().find("signal file") != std::string::npos);
   auto truncated = up.form({{"3.hea", slurp(local("ludb/3.hea"))}, {"3.dat", slurp(local("ludb/3.dat")).substr(0, 5000)}});
   CHECK(truncated.status == 400);
+  // Millivolts without a unit: refused with the line to add, not stored as a flat microvolt ECG.
+  std::string mv = "# sample_rate=500\nII,V5\n";
+  for (int k = 0; k < 2000; ++k) mv += k % 400 == 200 ? "1.25,0.9\n" : "0.02,-0.01\n";
+  auto millivolts = up.file("strip-mv.csv", mv, "text/csv");
+  CHECK(millivolts.status == 400);
+  CHECK(millivolts.json()["files"][0]["error"]["message"].get<std::string>().find("# units=mV") != std::string::npos);
   CHECK(s.client().request("POST", "/api/uploads/" + up.id + "/files", "x",
                            {{"Authorization", "Bearer " + up.tech()}, {"Content-Type", "image/png"}}).status == 415);
   // Nothing was stored: the session has no study and cannot be completed.
