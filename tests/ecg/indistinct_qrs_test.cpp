@@ -66,7 +66,8 @@ TEST_CASE("Noise alone on every lead is named as complexes indistinct from noise
   CHECK(named >= 50);
 }
 
-TEST_CASE("Real ECGs, low-voltage or noisy ones too, are not said to have complexes indistinct from noise", "[ecg][noise]") {
+TEST_CASE("Real ECGs as recorded, and a low-voltage one under 30 uV of noise, are not said to have complexes indistinct from noise",
+          "[ecg][noise]") {
   SECTION("synthetic: sinus, a 0.5-mV low-voltage ECG under 30 uV of noise, a VT, AF") {
     test::Synth low;
     low.r_uv = 500, low.noise_uv = 30;
