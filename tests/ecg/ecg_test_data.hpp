@@ -60,6 +60,22 @@ void for_each_mitdb_dev(Each each) {
     if (shared_has("mitdb/" + std::to_string(rec) + ".atr")) each(rec, read_annotated_record("mitdb", std::to_string(rec), "atr"));
 }
 
+/// `each(number, window, first sample)` for every whole 10-s window of MIT-BIH 100-109, those present.
+template <class Each>
+void for_each_mitdb_dev_window(Each each) {
+  for_each_mitdb_dev([&](int rec, const AnnotatedRecord& r) {
+    const auto n = std::size_t(10 * r.waveform.sample_rate_hz);
+    for (std::size_t from = 0; from + n <= r.waveform.sample_count(); from += n) {
+      Waveform win = r.waveform;
+      for (std::size_t l = 0; l < win.leads.size(); ++l) {
+        const auto& whole = r.waveform.leads[l].uv;
+        win.leads[l].uv.assign(whole.begin() + std::ptrdiff_t(from), whole.begin() + std::ptrdiff_t(from + n));
+      }
+      each(rec, win, from);
+    }
+  });
+}
+
 }  // namespace teledx::ecg::test
 
 /// Catch2 v2 has no SKIP: warn and leave the test case.

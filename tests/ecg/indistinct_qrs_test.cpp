@@ -99,17 +99,9 @@ TEST_CASE("Real ECGs as recorded, and a low-voltage one under 30 uV of noise, ar
       ++seen;
       if (has(analyze(w).quality, "indistinct_qrs")) ++named, UNSCOPED_INFO("LUDB " << rec);
     });
-    test::for_each_mitdb_dev([&](int rec, const test::AnnotatedRecord& r) {
-      const auto n = std::size_t(10 * r.waveform.sample_rate_hz);
-      for (std::size_t from = 0; from + n <= r.waveform.sample_count(); from += n) {
-        Waveform win = r.waveform;
-        for (std::size_t l = 0; l < win.leads.size(); ++l) {
-          const auto& whole = r.waveform.leads[l].uv;
-          win.leads[l].uv.assign(whole.begin() + std::ptrdiff_t(from), whole.begin() + std::ptrdiff_t(from + n));
-        }
-        ++seen;
-        if (has(analyze(win).quality, "indistinct_qrs")) ++named, UNSCOPED_INFO("MIT-BIH " << rec << " at " << from);
-      }
+    test::for_each_mitdb_dev_window([&](int rec, const Waveform& win, std::size_t from) {
+      ++seen;
+      if (has(analyze(win).quality, "indistinct_qrs")) ++named, UNSCOPED_INFO("MIT-BIH " << rec << " at " << from);
     });
     CHECK(seen > 1800);
     CHECK(named == 0);
