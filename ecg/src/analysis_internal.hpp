@@ -165,9 +165,10 @@ inline std::int64_t beatless_before(const std::vector<Beat>& beats, std::size_t 
   return i > 0 ? beats[i].r - beats[i - 1].r - beats[i].unrecorded_before : 0;
 }
 /// The same ratio over the whole recording (the median lead's RMS above 40 Hz against the median lead's complexes,
-/// over all beats): above kBurstNoiseOfQrs the "beats" may be the noise's own largest swings. 12 leads of white noise
-/// alone, 25-200 µV RMS, are at 0.19-0.20 (with no other warning at 25-30 µV: below the 40-µV noisy-lead level, above
-/// the 0.1-mV QRS floor); LUDB's 51 development records at most 0.034, MIT-BIH 100-109's 1,800 10-s windows 0.068.
+/// over all beats): above kBurstNoiseOfQrs the "beats" may be the noise's own largest swings. White noise alone, 25-200
+/// µV RMS on 2 or 12 leads at 250-1000 Hz, is at 0.17-0.20 (with no other warning at 25-40 µV: under the 40-µV
+/// noisy-lead level, over the 0.1-mV QRS floor); LUDB's 51 development records at most 0.034, MIT-BIH 100-109's 1,800
+/// 10-s windows 0.068 (real ECGs under 0-dB muscle noise reach it too, beside the noise warnings).
 inline constexpr double kIndistinctQrsNoiseOfQrs = kBurstNoiseOfQrs;
 /// The median over the leads of the RMS above 40 Hz over samples [from, to) (0 when 40 Hz is near Nyquist).
 double burst_noise_uv(const LeadSet& conditioned, std::int64_t from, std::int64_t to);

@@ -37,6 +37,13 @@ double burst_noise_uv(const LeadSet& s, std::int64_t from, std::int64_t to) {
 
 namespace {
 
+/// The upper of the two middle values of an even count (median_of() averages them): the run check has always used it.
+double upper_median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
 /// The size of the complexes of beats [i, j) in one lead: the median over the beats of the peak-to-peak amplitude
 /// within 60 ms of each R (µV; 0 for none).
 double lead_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const std::vector<float>& x, double fs) {
@@ -49,22 +56,14 @@ double lead_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j,
     const auto [mn, mx] = std::minmax_element(x.begin() + from, x.begin() + to);
     per_beat.push_back(double(*mx - *mn));
   }
-  if (per_beat.empty()) return 0;
-  std::nth_element(per_beat.begin(), per_beat.begin() + std::ptrdiff_t(per_beat.size() / 2), per_beat.end());
-  return per_beat[per_beat.size() / 2];
-}
-
-double median_of_values(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
-  return v[v.size() / 2];
+  return upper_median(std::move(per_beat));
 }
 
 /// The size of the complexes of beats [i, j): the median over the leads of lead_qrs_uv() (µV).
 double beats_qrs_uv(const std::vector<Beat>& beats, std::size_t i, std::size_t j, const LeadSet& s) {
   std::vector<double> per_lead;
   for (const auto& l : s.leads) per_lead.push_back(lead_qrs_uv(beats, i, j, l.uv, s.sample_rate_hz));
-  return median_of_values(std::move(per_lead));
+  return upper_median(std::move(per_lead));
 }
 
 }  // namespace
@@ -97,10 +96,9 @@ std::optional<IndistinctQrs> indistinct_qrs(const Analysis& a, const LeadSet& co
       noise.push_back(hf_rms[l]);
       qrs.push_back(lead_qrs_uv(a.beats, 0, a.beats.size(), cond.leads[l].uv, cond.sample_rate_hz));
     }
-  const double noise_uv = median_of_values(std::move(noise)), qrs_uv = median_of_values(std::move(qrs));
+  const double noise_uv = upper_median(std::move(noise)), qrs_uv = upper_median(std::move(qrs));
   if (noise_uv <= 0 || noise_uv < kIndistinctQrsNoiseOfQrs * qrs_uv) return std::nullopt;
   return IndistinctQrs{noise_uv, qrs_uv};
 }
-
 
 }  // namespace teledx::ecg::detail
