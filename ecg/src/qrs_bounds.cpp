@@ -25,13 +25,25 @@ std::int64_t stimulus_end(const LeadSet& set, const BeatWindow& w, std::int64_t 
     if (e > from && e <= to) return e;
   if (set.leads.size() < 3) return 0;
   const std::int64_t need = std::max<std::int64_t>(3, std::llround(10 * set.sample_rate_hz / 1000.0));
-  std::int64_t run = 0, last = 0;
-  for (std::int64_t k = std::max<std::int64_t>(from, 1); k < to; ++k) {
-    bool still = true;
+  auto still_at = [&](std::int64_t k) {  // every lead moves under 1.5 µV from sample k - 1 to k
     for (const auto& l : set.leads)
-      if (std::abs(l.uv[std::size_t(k)] - l.uv[std::size_t(k - 1)]) > 1.5f) { still = false; break; }
-    if (still) { ++run; continue; }
-    if (run >= need) last = k;
+      if (std::abs(l.uv[std::size_t(k)] - l.uv[std::size_t(k - 1)]) > 1.5f) return false;
+    return true;
+  };
+  // A blanking holds 8-16 ms. A noise-free ECG (a synthetic strip, a simulator's file) holds still along its whole
+  // flat PR segment (60 ms and more), and its QRS steps off it: read as a blanking, every such ECG at 250 or 500 Hz
+  // was "paced rhythm". A hold still longer than 30 ms, counted back past the search's start, is a flat segment.
+  // (Limits of 20-50 ms give the same on the development data: LUDB 34, 90 and 111 paced, their onsets unchanged.)
+  const std::int64_t longest = std::max<std::int64_t>(need + 1, std::llround(30 * set.sample_rate_hz / 1000.0));
+  std::int64_t run = 0, last = 0;
+  const std::int64_t first = std::max<std::int64_t>(from, 1);
+  for (std::int64_t k = first; k < to; ++k) {
+    if (still_at(k)) { ++run; continue; }
+    if (run >= need) {
+      std::int64_t held = run;
+      for (std::int64_t j = k - run - 1; j >= 1 && held <= longest && still_at(j); --j) ++held;
+      if (held <= longest) last = k;
+    }
     run = 0;
   }
   return last;

@@ -53,6 +53,20 @@ TEST_CASE("A paced rhythm recorded at 250 or 360 Hz is called paced, the same rh
   CHECK(has(a.rhythm, "sinus_rhythm"));
 }
 
+TEST_CASE("A noise-free synthetic sinus ECG, still along its PR segment, is not read as paced", "[ecg]") {
+  // A recorder's blanking of a stimulus holds every lead still for 8-16 ms before the paced QRS; a noise-free ECG holds
+  // still along its whole PR segment, and was "paced rhythm" at 250 and 500 Hz.
+  for (double fs : {250.0, 500.0, 1000.0})
+    for (double hr : {50.0, 72.0, 110.0}) {
+      test::Synth s;
+      s.fs = fs, s.hr = hr, s.noise_uv = 0;
+      const Analysis a = analyze(test::synth_ecg(s));
+      INFO(fs << " Hz, " << hr << "/min: " << test::statement_codes(a));
+      CHECK_FALSE(has(a.rhythm, "paced_rhythm"));
+      CHECK_FALSE(a.median_fiducials.pacing_stimulus);
+    }
+}
+
 TEST_CASE("MIT-BIH's and QTDB's paced records are called paced, their other development records are not", "[ecg]") {
   if (!test::shared_has("mitdb/100.hea") || !test::shared_has("qtdb/sel100.hea")) {
     WARN("shared ECG development data not found under " << test::shared_data() << ": skipped");
