@@ -1,5 +1,6 @@
 #pragma once
 // Stages of analyze(), one file each; they communicate through Analysis and the conditioned signals.
+#include <algorithm>
 #include <cstdint>
 #include <cstddef>
 #include <optional>
@@ -163,6 +164,13 @@ inline bool rr_before(const std::vector<Beat>& beats, std::size_t i) { return i 
 /// for a moment, as a coarsely quantised, smoothed recording can, keeps the rest of its length).
 inline std::int64_t beatless_before(const std::vector<Beat>& beats, std::size_t i) {
   return i > 0 ? beats[i].r - beats[i - 1].r - beats[i].unrecorded_before : 0;
+}
+/// The longest pause (s): the largest beatless_before() over the beats. The `pause` statement and the critical flag
+/// read the same one.
+inline double longest_pause_s(const std::vector<Beat>& beats, double fs) {
+  std::int64_t longest = 0;
+  for (std::size_t i = 1; i < beats.size(); ++i) longest = std::max(longest, beatless_before(beats, i));
+  return double(longest) / fs;
 }
 /// The same ratio over the whole recording (the median lead's RMS above 40 Hz against the median lead's complexes,
 /// over all beats): above kBurstNoiseOfQrs the "beats" may be the noise's own largest swings. White noise alone, 25-200

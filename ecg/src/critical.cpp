@@ -44,8 +44,7 @@ bool vf_like(const Analysis& a, const LeadSet& s) {
 void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf_rms) {
   const double fs = a.sample_rate_hz;
   const Measurements& m = a.measurements;
-  double longest = 0;
-  for (std::size_t i = 1; i < a.beats.size(); ++i) longest = std::max(longest, double(beatless_before(a.beats, i)) / fs);
+  const double longest = longest_pause_s(a.beats, fs);
   if (longest >= 3.0) flag(a, "critical_pause", "pause of " + fmt(longest, 1) + " s (>= 3.0 s)", "长间歇 " + fmt(longest, 1) + " 秒（≥3.0 秒）");
   if (vf_like(a, s)) {
     flag(a, "critical_vf", "ventricular fibrillation suspected (no organised QRS, 3-9 Hz oscillation)",

@@ -23,6 +23,22 @@ struct Advice {
   std::string text, text_zh;
 };
 
+/// Where stretches of the recording lie, in seconds, for a sentence: "1.0-2.5 s, 4.0-5.0 s and 2 more" and
+/// "1.0–2.5 秒、4.0–5.0 秒及另外 2 处" (the first three named).
+Advice stretches_at(const std::vector<std::pair<double, double>>& from_to_s) {
+  Advice where;
+  for (std::size_t i = 0; i < from_to_s.size() && i < 3; ++i) {
+    const auto [from, to] = from_to_s[i];
+    where.text += (i ? ", " : "") + fmt(from, 1) + "-" + fmt(to, 1) + " s";
+    where.text_zh += (i ? "、" : "") + fmt(from, 1) + "–" + fmt(to, 1) + " 秒";
+  }
+  if (from_to_s.size() > 3) {
+    where.text += " and " + std::to_string(from_to_s.size() - 3) + " more";
+    where.text_zh += "及另外 " + std::to_string(from_to_s.size() - 3) + " 处";
+  }
+  return where;
+}
+
 double net_qrs(const LeadSet& m, Lead l, const Fiducials& f) {
   const LeadSignal* s = m.find(l);
   if (!s || !f.qrs_on || !f.qrs_off) return 0;
@@ -290,22 +306,14 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
   }
   // Noise the detector took for a run of ventricular beats (untype_noise_runs): said once, with where it is.
   if (!bursts.empty()) {
-    std::string where, where_zh;
+    std::vector<std::pair<double, double>> at;
     double worst = 0;
-    for (std::size_t i = 0; i < bursts.size(); ++i) {
-      worst = std::max(worst, bursts[i].uv);
-      if (i >= 3) continue;
-      where += (i ? ", " : "") + fmt(bursts[i].from_s, 1) + "-" + fmt(bursts[i].to_s, 1) + " s";
-      where_zh += (i ? "、" : "") + fmt(bursts[i].from_s, 1) + "–" + fmt(bursts[i].to_s, 1) + " 秒";
-    }
-    if (bursts.size() > 3) {
-      where += " and " + std::to_string(bursts.size() - 3) + " more";
-      where_zh += "及另外 " + std::to_string(bursts.size() - 3) + " 处";
-    }
+    for (const auto& b : bursts) at.emplace_back(b.from_s, b.to_s), worst = std::max(worst, b.uv);
+    const Advice where = stretches_at(at);
     say(a, "noise_burst",
-        "Noise at " + where + " (up to " + fmt(worst) + " µV RMS above 40 Hz) looked like fast ventricular beats and was " +
+        "Noise at " + where.text + " (up to " + fmt(worst) + " µV RMS above 40 Hz) looked like fast ventricular beats and was " +
             "not called PVCs or ventricular tachycardia: check the tracing, and repeat the ECG if the noise hides the rhythm",
-        "干扰段似快速心搏（未判为室速）：" + where_zh + "（40 Hz 以上成分最高 " + fmt(worst) +
+        "干扰段似快速心搏（未判为室速）：" + where.text_zh + "（40 Hz 以上成分最高 " + fmt(worst) +
             " µV），未计为室性早搏或室性心动过速；请查看描记，干扰掩盖心律时请重新描记",
         Severity::Warning);
   }
@@ -338,28 +346,20 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& cond, c
         Severity::Warning);
   // Stretches with no signal in any lead (bridge_signal_gaps): a break in the recording, not a pause. Said when they
   // split the recording, or take a second or more off either end of it (a cart's flat lead-in is not worth a word).
-  std::vector<SignalGap> gaps;
+  std::vector<std::pair<double, double>> gaps;
+  double longest = 0;
   for (const auto& g : found.conditioning.gaps)
-    if (!g.at_edge || double(g.to - g.from) >= fs) gaps.push_back(g);
+    if (!g.at_edge || double(g.to - g.from) >= fs) {
+      gaps.emplace_back(double(g.from) / fs, double(g.to) / fs);
+      longest = std::max(longest, gaps.back().second - gaps.back().first);
+    }
   if (!gaps.empty()) {
-    std::string where, where_zh;
-    double longest = 0;
-    for (std::size_t i = 0; i < gaps.size(); ++i) {
-      const double from = double(gaps[i].from) / fs, to = double(gaps[i].to) / fs;
-      longest = std::max(longest, to - from);
-      if (i >= 3) continue;
-      where += (i ? ", " : "") + fmt(from, 1) + "-" + fmt(to, 1) + " s";
-      where_zh += (i ? "、" : "") + fmt(from, 1) + "–" + fmt(to, 1) + " 秒";
-    }
-    if (gaps.size() > 3) {
-      where += " and " + std::to_string(gaps.size() - 3) + " more";
-      where_zh += "及另外 " + std::to_string(gaps.size() - 3) + " 处";
-    }
+    const Advice where = stretches_at(gaps);
     say(a, "signal_gap",
-        "No signal in any lead at " + where + " (the longest " + fmt(longest, 1) + " s): nothing reached the " +
+        "No signal in any lead at " + where.text + " (the longest " + fmt(longest, 1) + " s): nothing reached the " +
             "recording there (a break in the recording or its transfer); the time across a gap is not read as a pause " +
             "or an irregular rhythm. Repeat the ECG if the gap hides the rhythm",
-        "信号中断：" + where_zh + "所有导联均无信号（最长 " + fmt(longest, 1) + " 秒），记录或传输中断；跨越中断的间期不判为" +
+        "信号中断：" + where.text_zh + "所有导联均无信号（最长 " + fmt(longest, 1) + " 秒），记录或传输中断；跨越中断的间期不判为" +
             "长间歇或心律不齐；如中断影响心律判读，请重新描记",
         Severity::Warning);
   }

@@ -278,8 +278,7 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     return;
   }
   // Pauses.
-  double longest = 0;
-  for (std::size_t i = 1; i < b.size(); ++i) longest = std::max(longest, double(beatless_before(b, i)) / fs);
+  const double longest = longest_pause_s(b, fs);
   if (longest >= 2.0)
     say(a, "pause", "Pause of " + fmt(longest, 1) + " s", "长间歇 " + fmt(longest, 1) + " 秒", Severity::Warning);
   // Ectopy.
