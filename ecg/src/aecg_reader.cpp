@@ -1,7 +1,9 @@
 // HL7 v3 annotated ECG (FDA aECG): rhythm series, representative beat (derived series), filters, global annotations.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "parse_util.hpp"
 #include "teledx/ecg/readers.hpp"
@@ -11,11 +13,23 @@ namespace teledx::ecg {
 using namespace detail;
 namespace {
 
-double volt_unit(const std::string& u) {
-  if (u == "uV" || u == "µV" || u.empty()) return 1;
-  if (u == "mV") return 1000;
-  if (u == "V") return 1e6;
-  if (u == "nV") return 1e-3;
+/// Microvolts per unit of an aECG physical quantity; 0 when the unit is not a voltage. Vendors write the micro sign
+/// as U+00B5 or as the Greek mu U+03BC, and some spell the unit out.
+double volt_unit(const std::string& unit) {
+  const std::string u = lower_ascii(trim(unit));
+  if (u.empty() || u == "uv" || u == "\xC2\xB5v" || u == "\xCE\xBCv" || u == "microvolt" || u == "microvolts") return 1;
+  if (u == "mv" || u == "millivolt" || u == "millivolts") return 1000;
+  if (u == "v" || u == "volt" || u == "volts") return 1e6;
+  if (u == "nv") return 1e-3;
+  return 0;
+}
+
+/// Seconds per unit of a time quantity; 0 when the unit is not a time.
+double seconds_per(const std::string& unit) {
+  const std::string u = lower_ascii(trim(unit));
+  if (u.empty() || u == "s" || u == "sec" || u == "second" || u == "seconds") return 1;
+  if (u == "ms" || u == "msec") return 1e-3;
+  if (u == "us" || u == "\xC2\xB5s" || u == "\xCE\xBCs") return 1e-6;
   return 0;
 }
 
@@ -26,10 +40,42 @@ std::string iso_ts(std::string v) {
          v.substr(12, 2);
 }
 
+/// An HL7 TS "YYYYMMDDhhmmss[.fff]" as seconds since 1970 (the zone is ignored: only differences are used).
+std::optional<double> ts_seconds(const std::string& v) {
+  if (v.size() < 8) return std::nullopt;
+  auto field = [&](std::size_t at, std::size_t n) -> std::optional<long long> {
+    if (v.size() < at + n) return 0;
+    return to_int(std::string_view(v).substr(at, n));
+  };
+  auto y = field(0, 4), mo = field(4, 2), d = field(6, 2), h = field(8, 2), mi = field(10, 2), sec = field(12, 2);
+  if (!y || !mo || !d || !h || !mi || !sec || *mo < 1 || *mo > 12) return std::nullopt;
+  // Days from civil (Howard Hinnant's algorithm).
+  const long long yy = *y - (*mo <= 2);
+  const long long era = (yy >= 0 ? yy : yy - 399) / 400;
+  const long long yoe = yy - era * 400;
+  const long long doy = (153 * (*mo + (*mo > 2 ? -3 : 9)) + 2) / 5 + *d - 1;
+  const long long days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+  double out = double(days) * 86400 + double(*h * 3600 + *mi * 60 + *sec);
+  if (v.size() > 14 && v[14] == '.') {
+    std::size_t e = 15;
+    while (e < v.size() && v[e] >= '0' && v[e] <= '9') ++e;
+    if (auto frac = to_double("0." + v.substr(15, e - 15))) out += *frac;
+  }
+  return out;
+}
+
+/// One <sequenceSet> as written: its leads, its rate and, when the time sequence gives one, the time of its first
+/// sample (seconds; absolute or relative, comparable between the sets of one series).
+struct SequenceSet {
+  LeadSet set;
+  std::optional<double> head_s;
+};
+
 /// Reads one <sequenceSet>: the time sequence gives the rate, each lead sequence origin + scale x digits.
-Result<LeadSet> read_sequence_set(XmlNode* set, const std::string& where) {
-  LeadSet out;
-  for (XmlNode* comp : children(set, "component")) {
+Result<SequenceSet> read_sequence_set(XmlNode* node, const std::string& where) {
+  SequenceSet out;
+  LeadSet& set = out.set;
+  for (XmlNode* comp : children(node, "component")) {
     XmlNode* seq = child(comp, "sequence");
     if (!seq) continue;
     const std::string code = attr(child(seq, "code"), "code");
@@ -37,10 +83,17 @@ Result<LeadSet> read_sequence_set(XmlNode* set, const std::string& where) {
     if (code.rfind("TIME_", 0) == 0) {
       XmlNode* inc = child(value, "increment");
       auto v = to_double(attr(inc, "value"));
-      std::string unit = attr(inc, "unit");
       if (!v || *v <= 0) return bad(where + ": the time sequence has no valid increment");
-      double sec = unit == "ms" ? *v / 1000 : (unit == "us" ? *v / 1e6 : *v);
-      out.sample_rate_hz = 1.0 / sec;
+      const double per = seconds_per(attr(inc, "unit"));
+      if (per == 0) return bad(where + ": the time increment's unit '" + attr(inc, "unit") + "' is not a unit of time");
+      set.sample_rate_hz = 1.0 / (*v * per);
+      XmlNode* head = child(value, "head");
+      const std::string hv = attr(head, "value");
+      if (code == "TIME_ABSOLUTE") {
+        out.head_s = ts_seconds(hv);
+      } else if (auto rel = to_double(hv); rel && seconds_per(attr(head, "unit")) > 0) {
+        out.head_s = *rel * seconds_per(attr(head, "unit"));
+      }
       continue;
     }
     if (code.rfind("MDC_ECG_LEAD_", 0) != 0 && code.rfind("LEAD", 0) != 0) continue;
@@ -52,7 +105,7 @@ Result<LeadSet> read_sequence_set(XmlNode* set, const std::string& where) {
     auto sv = to_double(attr(scale, "value"));
     double su = volt_unit(attr(scale, "unit"));
     if (!sv || *sv == 0 || su == 0)
-      return bad(where + ", lead " + std::string(lead_name(*lead)) + ": missing or non-voltage scale");
+      return bad(where + ", lead " + std::string(lead_name(*lead)) + ": missing or non-voltage scale ('" + attr(scale, "unit") + "')");
     const std::string digits = text(child(value, "digits"));
     LeadSignal s{*lead, {}, std::string(lead_name(*lead))};
     s.uv.reserve(digits.size() / 3);
@@ -70,16 +123,77 @@ Result<LeadSet> read_sequence_set(XmlNode* set, const std::string& where) {
       if (s.uv.size() > kMaxSamplesPerLead) return bad(where + " is too long");
     }
     if (s.uv.empty()) return bad(where + ", lead " + std::string(lead_name(*lead)) + " has no samples");
-    out.leads.push_back(std::move(s));
+    set.leads.push_back(std::move(s));
   }
-  if (out.leads.empty()) return bad(where + " holds no lead sequences");
-  if (out.sample_rate_hz == 0) return bad(where + " has no time sequence (sampling rate unknown)");
-  if (auto e = check_rate(out.sample_rate_hz, where)) return *e;
-  std::size_t n = out.leads.front().uv.size();
-  for (const auto& l : out.leads) n = std::min(n, l.uv.size());
-  for (auto& l : out.leads) l.uv.resize(n);  // devices may write a few extra digits in one lead
-  if (auto e = check_distinct_leads(out, where)) return *e;
-  if (auto e = check_finite(out, where)) return *e;
+  if (set.leads.empty()) return bad(where + " holds no lead sequences");
+  if (set.sample_rate_hz == 0) return bad(where + " has no time sequence (sampling rate unknown)");
+  if (auto e = check_rate(set.sample_rate_hz, where)) return *e;
+  std::size_t n = set.leads.front().uv.size();
+  for (const auto& l : set.leads) n = std::min(n, l.uv.size());
+  for (auto& l : set.leads) l.uv.resize(n);  // devices may write a few extra digits in one lead
+  if (auto e = check_distinct_leads(set, where)) return *e;
+  if (auto e = check_finite(set, where)) return *e;
+  return out;
+}
+
+bool same_leads(const LeadSet& a, const LeadSet& b) {
+  if (a.leads.size() != b.leads.size()) return false;
+  for (const auto& l : a.leads)
+    if (!b.find(l.lead)) return false;
+  return true;
+}
+
+/// Folds the sequence sets of one series into one set of simultaneous leads. The guide lets a device split a series:
+/// leads recorded together but written in several sets (the same start, e.g. limb and chest leads apart) are joined
+/// lead by lead; one recording cut into consecutive pieces (the same leads, each set starting where the last ended)
+/// is joined end to end. Sets recorded at other times (a 3x4 print's lead groups, one after the other) cannot form
+/// simultaneous leads: the set holding the most signal is kept.
+void fold_set(SequenceSet& into, SequenceSet&& next) {
+  LeadSet& a = into.set;
+  LeadSet& b = next.set;
+  const double fs = a.sample_rate_hz;
+  if (std::abs(b.sample_rate_hz - fs) > 1e-3 * fs) {
+    if (b.leads.size() * b.sample_count() > a.leads.size() * a.sample_count()) into = std::move(next);
+    return;
+  }
+  const double tolerance_s = 1.5 / fs;
+  const bool both_timed = into.head_s && next.head_s;
+  const bool together = both_timed ? std::abs(*into.head_s - *next.head_s) < tolerance_s
+                                   : a.sample_count() == b.sample_count();
+  if (together) {
+    const std::size_t n = std::min(a.sample_count(), b.sample_count());
+    for (auto& l : b.leads)
+      if (!a.find(l.lead)) a.leads.push_back(std::move(l));
+    for (auto& l : a.leads) l.uv.resize(n);
+    return;
+  }
+  const bool follows = both_timed && same_leads(a, b) &&
+                       std::abs(*into.head_s + double(a.sample_count()) / fs - *next.head_s) < tolerance_s;
+  if (follows && a.sample_count() + b.sample_count() <= kMaxSamplesPerLead) {
+    for (auto& l : a.leads) {
+      const auto& more = b.find(l.lead)->uv;
+      l.uv.insert(l.uv.end(), more.begin(), more.end());
+    }
+    return;
+  }
+  if (b.leads.size() * b.sample_count() > a.leads.size() * a.sample_count()) into = std::move(next);
+}
+
+/// Every <sequenceSet> of a series, folded into one set; limb leads derived and the leads in standard order.
+Result<LeadSet> read_series_waveform(XmlNode* series, const std::string& where) {
+  std::optional<SequenceSet> folded;
+  int n = 0;
+  for (XmlNode* comp : children(series, "component")) {
+    XmlNode* node = child(comp, "sequenceSet");
+    if (!node) continue;
+    ++n;
+    auto s = read_sequence_set(node, n == 1 ? where : where + " (sequence set " + std::to_string(n) + ")");
+    if (!s) return s.error();
+    if (!folded) folded = std::move(*s);
+    else fold_set(*folded, std::move(*s));
+  }
+  if (!folded) return bad(where + " has no sequenceSet");
+  LeadSet out = std::move(folded->set);
   derive_limb_leads(out);
   sort_leads(out);
   if (auto e = check_finite(out, where)) return *e;
@@ -130,29 +244,36 @@ Result<Waveform> read_hl7_aecg(std::span<const std::uint8_t> bytes) {
       if (dob.size() >= 8) w.patient.birth_date = dob.substr(0, 8);
     }
   }
-  bool have_rhythm = false;
-  int series_no = 0;
+  // The rhythm: the first series coded RHYTHM, else the first one not coded as a representative beat. Devices
+  // may write the representative beat as a series of its own (before the rhythm, too) instead of a derivedSeries.
+  XmlNode* rhythm = nullptr;
+  XmlNode* beat = nullptr;
   for (XmlNode* comp : children(root, "component")) {
     XmlNode* series = child(comp, "series");
     if (!series) continue;
-    ++series_no;
-    if (have_rhythm) break;
-    XmlNode* set = path(series, {"component", "sequenceSet"});
-    if (!set) return bad("aECG series " + std::to_string(series_no) + " has no sequenceSet");
-    auto rs = read_sequence_set(set, "aECG rhythm series");
-    if (!rs) return rs.error();
-    static_cast<LeadSet&>(w) = std::move(*rs);
-    have_rhythm = true;
-    read_filters(series, w.filters);
-    if (XmlNode* d = path(series, {"derivation", "derivedSeries", "component", "sequenceSet"})) {
-      auto med = read_sequence_set(d, "aECG representative beat");
-      if (med) w.device_median = std::move(*med);
-    }
-    if (XmlNode* dev = path(series, {"author", "seriesAuthor", "manufacturedSeriesDevice"})) {
-      w.device = child_text(dev, "manufacturerModelName");
+    const std::string code = attr(child(series, "code"), "code");
+    if (code == "REPRESENTATIVE_BEAT") {
+      if (!beat) beat = series;
+    } else if (code == "RHYTHM" ? !rhythm || attr(child(rhythm, "code"), "code") != "RHYTHM" : !rhythm) {
+      rhythm = series;
     }
   }
-  if (!have_rhythm) return bad("the aECG file holds no waveform series");
+  if (!rhythm && beat)
+    return bad("the aECG file holds only a representative (median) beat and no rhythm recording: export the ECG with "
+               "its rhythm waveforms");
+  if (!rhythm) return bad("the aECG file holds no waveform series");
+  auto rs = read_series_waveform(rhythm, "aECG rhythm series");
+  if (!rs) return rs.error();
+  static_cast<LeadSet&>(w) = std::move(*rs);
+  read_filters(rhythm, w.filters);
+  XmlNode* derived = path(rhythm, {"derivation", "derivedSeries"});
+  if (XmlNode* median_series = derived ? derived : beat) {
+    auto med = read_series_waveform(median_series, "aECG representative beat");
+    if (med) w.device_median = std::move(*med);
+  }
+  if (XmlNode* dev = path(rhythm, {"author", "seriesAuthor", "manufacturedSeriesDevice"})) {
+    w.device = child_text(dev, "manufacturerModelName");
+  }
   // Global interval annotations (first occurrence of each code).
   std::vector<XmlNode*> ann;
   descendants(root, "annotation", ann);
