@@ -35,6 +35,22 @@ std::vector<Wave> waves_of(const fs::path& file) {
   return ann ? annotated_waves(*ann) : std::vector<Wave>{};
 }
 
+/// True when most of a record's reference beats (.atr) are paced ('/'): QTDB's sel102 and sel104 (MIT-BIH 102 and
+/// 104). A record without beat labels is taken as unpaced.
+bool mostly_paced(const fs::path& atr) {
+  auto bytes = read_file_bytes(atr);
+  if (!bytes) return false;
+  auto ann = read_wfdb_annotations(*bytes);
+  if (!ann) return false;
+  int beats = 0, paced = 0;
+  for (const auto& a : *ann) {
+    const std::string_view sym = annotation_symbol(a.code);
+    if (sym.size() != 1 || std::string_view("NLRBAaJSVrFejnE/fQ?").find(sym[0]) == std::string_view::npos) continue;
+    ++beats, paced += sym == "/";
+  }
+  return beats > 0 && 2 * paced > beats;
+}
+
 /// Record being scored, for the per-beat dump (DELINEATION_DUMP=1 prints "record point ref_sample error_ms" for the
 /// global boundaries; empty while the per-lead comparison runs, which is not dumped).
 std::string g_record;
@@ -398,7 +414,8 @@ int run_rhythm(const fs::path& data) {
 }
 
 int run_delineation(const fs::path& data) {
-  Stats qt, qt_best, lu, lu_lead;
+  Stats qt, qt_best, qt_unpaced, lu, lu_lead;
+  std::vector<std::string> paced_records;
   ReferenceJitter jitter;
   std::vector<double> spread[6];  // P on/off, QRS on/off, T on (unused)/end: per-lead annotation spread per wave
   double ms_total = 0;
@@ -426,6 +443,8 @@ int run_delineation(const fs::path& data) {
     }
     qt.append(one);
     qt_best.append(one_best);
+    if (mostly_paced(data / "qtdb" / (rec + ".atr"))) paced_records.push_back(rec);
+    else qt_unpaced.append(one);
   }
   if (!qtdb.empty()) {
     std::printf("QTDB (q1c, annotator 1), %zu records, per annotated beat, global boundaries:\n", qtdb.size());
@@ -433,6 +452,14 @@ int run_delineation(const fs::path& data) {
     std::printf("QTDB, each boundary from the better of the two leads per beat (the convention of Martinez et al. 2004,\n"
                 "whose figures are quoted as the anchor; a lead that did not bound the wave alone counts as missed):\n");
     qt_best.print();
+    if (!paced_records.empty()) {
+      // Paced beats have no intrinsic P wave and a stimulus before the QRS; the whole QTDB has two paced records, so
+      // a subset without them shows what the unpaced rest of the database would.
+      std::string names;
+      for (const auto& r : paced_records) names += (names.empty() ? "" : ", ") + r;
+      std::printf("QTDB without its paced records (%s: most .atr beats paced), global boundaries:\n", names.c_str());
+      qt_unpaced.print();
+    }
   }
   const fs::path ludb = ludb_records_dir(data / "ludb");
   const auto ludb_records = records_in(data / "ludb", {}, ludb);

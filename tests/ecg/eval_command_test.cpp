@@ -74,6 +74,22 @@ TEST_CASE("teledx-ecg scores LUDB records laid out flat, without PhysioNet's dat
   CHECK(r.out.find("agreement 2/2") != std::string::npos);  // both are sinus rhythm, and we say so
 }
 
+TEST_CASE("teledx-ecg eval delineation also scores QTDB without its paced records, and scores a record without beat labels", "[ecg][tool]") {
+  ECG_REQUIRE_SHARED("qtdb/sel102.atr");
+  teledx::test::TempDir dir("teledx-ecg-eval");
+  link_record(shared_data() / "qtdb", dir / "qtdb", "sel100", {".hea", ".dat", ".q1c"});  // no .atr, as sel233 has none
+  link_record(shared_data() / "qtdb", dir / "qtdb", "sel102", {".hea", ".dat", ".q1c", ".atr"});
+  std::ofstream(dir / "qtdb/RECORDS") << "sel100\nsel102\n";
+  const auto d = run_tool("eval delineation '" + dir.path().string() + "'");
+  INFO(d.out);
+  CHECK(d.status == 0);
+  CHECK(d.out.find("QTDB (q1c, annotator 1), 2 records") != std::string::npos);
+  const auto unpaced = d.out.find("QTDB without its paced records (sel102: most .atr beats paced)");
+  REQUIRE(unpaced != std::string::npos);
+  // sel100's 30 annotated beats alone.
+  CHECK(d.out.find("QRS on   n=   30", unpaced) != std::string::npos);
+}
+
 TEST_CASE("teledx-ecg refuses a missing directory and an unreadable record with a message and status 2", "[ecg][tool]") {
   teledx::test::TempDir dir("teledx-ecg-eval");
   auto r = run_tool("eval qrs '" + (dir / "nowhere").string() + "'");
