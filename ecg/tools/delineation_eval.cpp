@@ -414,7 +414,7 @@ int run_rhythm(const fs::path& data) {
 }
 
 int run_delineation(const fs::path& data) {
-  Stats qt, qt_best, qt_unpaced, lu, lu_lead;
+  Stats qt, qt_best, qt_unpaced, qt_best_unpaced, lu, lu_lead;
   std::vector<std::string> paced_records;
   ReferenceJitter jitter;
   std::vector<double> spread[6];  // P on/off, QRS on/off, T on (unused)/end: per-lead annotation spread per wave
@@ -444,7 +444,7 @@ int run_delineation(const fs::path& data) {
     qt.append(one);
     qt_best.append(one_best);
     if (mostly_paced(data / "qtdb" / (rec + ".atr"))) paced_records.push_back(rec);
-    else qt_unpaced.append(one);
+    else qt_unpaced.append(one), qt_best_unpaced.append(one_best);
   }
   if (!qtdb.empty()) {
     std::printf("QTDB (q1c, annotator 1), %zu records, per annotated beat, global boundaries:\n", qtdb.size());
@@ -459,6 +459,8 @@ int run_delineation(const fs::path& data) {
       for (const auto& r : paced_records) names += (names.empty() ? "" : ", ") + r;
       std::printf("QTDB without its paced records (%s: most .atr beats paced), global boundaries:\n", names.c_str());
       qt_unpaced.print();
+      std::printf("QTDB without its paced records, better of the two leads per beat:\n");
+      qt_best_unpaced.print();
     }
   }
   const fs::path ludb = ludb_records_dir(data / "ludb");

@@ -88,6 +88,7 @@ TEST_CASE("teledx-ecg eval delineation also scores QTDB without its paced record
   REQUIRE(unpaced != std::string::npos);
   // sel100's 30 annotated beats alone.
   CHECK(d.out.find("QRS on   n=   30", unpaced) != std::string::npos);
+  CHECK(d.out.find("QTDB without its paced records, better of the two leads per beat:", unpaced) != std::string::npos);
 }
 
 TEST_CASE("teledx-ecg refuses a missing directory and an unreadable record with a message and status 2", "[ecg][tool]") {
