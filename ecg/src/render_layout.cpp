@@ -15,6 +15,29 @@ LeadSet display_signals(const Waveform& ecg) {
   return s;
 }
 
+namespace {
+
+bool is_standard(Lead l) { return l <= Lead::V6; }
+
+/// The leads recorded beyond the standard twelve, one group per family: the right-sided leads (V2R-V6R), the
+/// posterior ones (V7-V9), then any other (Frank X Y Z, a research channel). An 18-lead ECG, usual in Chinese chest
+/// pain work-ups, adds V3R-V5R and V7-V9: the analysis reads right ventricular and posterior ST elevation on them, so
+/// the page a reader confirms that on must show them.
+std::vector<std::vector<const LeadSignal*>> additional_lead_groups(const LeadSet& set) {
+  std::vector<std::vector<const LeadSignal*>> groups(3);
+  for (const auto& l : set.leads) {
+    if (is_standard(l.lead)) continue;
+    const bool right = l.lead >= Lead::V2R && l.lead <= Lead::V6R, posterior = l.lead >= Lead::V7 && l.lead <= Lead::V9;
+    groups[right ? 0 : posterior ? 1 : 2].push_back(&l);
+  }
+  std::erase_if(groups, [](const auto& g) { return g.empty(); });
+  return groups;
+}
+
+std::string panel_label(const LeadSignal& l) { return l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead)); }
+
+}  // namespace
+
 PageLayout layout_panels(const LeadSet& set, const RenderOptions& o) {
   PageLayout p;
   const double dur = set.duration_s() - o.start_s;
@@ -28,16 +51,34 @@ PageLayout layout_panels(const LeadSet& set, const RenderOptions& o) {
     p.cols = 1;
     p.column_s = std::min(10.0, dur);
     for (std::size_t i = 0; i < set.leads.size(); ++i)
-      p.panels.push_back({&set.leads[i], set.leads[i].lead == Lead::Other ? set.leads[i].label : std::string(lead_name(set.leads[i].lead)),
-                          int(i), 0, o.start_s, o.start_s + p.column_s});
+      p.panels.push_back({&set.leads[i], panel_label(set.leads[i]), int(i), 0, o.start_s, o.start_s + p.column_s});
     return p;
   }
+  const auto extra = additional_lead_groups(set);
+  auto add_extra = [&](const LeadSignal* l, int row, int col) {
+    p.panels.push_back({l, panel_label(*l), row, col, o.start_s + col * p.column_s,
+                        o.start_s + std::min((col + 1) * p.column_s, dur)});
+  };
   if (o.layout == Layout::SixByTwo) {
     const Lead order[2][6] = {{Lead::I, Lead::II, Lead::III, Lead::aVR, Lead::aVL, Lead::aVF},
                               {Lead::V1, Lead::V2, Lead::V3, Lead::V4, Lead::V5, Lead::V6}};
     p.rows = 6, p.cols = 2, p.column_s = 5;
     for (int c = 0; c < 2; ++c)
       for (int r = 0; r < 6; ++r) add(order[c][r], r, c, c * 5.0, c * 5.0 + 5.0);
+    // Below, one family per column (right-sided left, posterior right); more families share the two columns.
+    std::vector<std::vector<const LeadSignal*>> cols(2);
+    if (extra.size() <= 2) {
+      for (std::size_t g = 0; g < extra.size(); ++g) cols[g] = extra[g];
+    } else {
+      std::vector<const LeadSignal*> all;
+      for (const auto& g : extra) all.insert(all.end(), g.begin(), g.end());
+      const std::size_t half = (all.size() + 1) / 2;
+      cols[0].assign(all.begin(), all.begin() + std::ptrdiff_t(half));
+      cols[1].assign(all.begin() + std::ptrdiff_t(half), all.end());
+    }
+    for (int c = 0; c < 2; ++c)
+      for (std::size_t r = 0; r < cols[std::size_t(c)].size(); ++r) add_extra(cols[std::size_t(c)][r], 6 + int(r), c);
+    p.rows += int(std::max(cols[0].size(), cols[1].size()));
     return p;
   }
   const Lead order[4][3] = {{Lead::I, Lead::II, Lead::III},
@@ -47,7 +88,13 @@ PageLayout layout_panels(const LeadSet& set, const RenderOptions& o) {
   p.rows = 4, p.cols = 4, p.column_s = 2.5;
   for (int c = 0; c < 4; ++c)
     for (int r = 0; r < 3; ++r) add(order[c][r], r, c, c * 2.5, c * 2.5 + 2.5);
-  add(set.find(o.rhythm_lead) ? o.rhythm_lead : set.leads.front().lead, 3, 0, 0, 10);
+  // Additional leads in rows of four under the standard ones, each family starting its own row.
+  int row = 3;
+  for (const auto& g : extra)
+    for (std::size_t i = 0; i < g.size(); i += 4, ++row)
+      for (std::size_t c = 0; c < 4 && i + c < g.size(); ++c) add_extra(g[i + c], row, int(c));
+  p.rows = row + 1;
+  add(set.find(o.rhythm_lead) ? o.rhythm_lead : set.leads.front().lead, row, 0, 0, 10);
   p.panels.back().col = 0;
   return p;
 }

@@ -61,6 +61,55 @@ TEST_CASE("The viewer JSON lays out 3x4 plus a rhythm strip with decimated micro
   CHECK(k["panels"][6]["t0_s"] == 5.0);
 }
 
+TEST_CASE("An 18-lead ECG prints its right-sided and posterior leads in rows of their own on every layout", "[ecg]") {
+  test::Synth s;
+  auto w = test::synth_ecg(s);
+  const std::pair<Lead, Lead> added[] = {{Lead::V3R, Lead::V1}, {Lead::V4R, Lead::V2}, {Lead::V5R, Lead::V3},
+                                         {Lead::V7, Lead::V6}, {Lead::V8, Lead::V6}, {Lead::V9, Lead::V5}};
+  for (auto [lead, like] : added) w.leads.push_back({lead, w.find(like)->uv, std::string(lead_name(lead))});
+  sort_leads(w);
+  auto j = render_json(w);
+  CHECK(j["rows"] == 6);
+  REQUIRE(j["panels"].size() == 19);
+  auto panel = [&](const nlohmann::json& page, const std::string& lead) {
+    for (const auto& p : page["panels"])
+      if (p["lead"] == lead) return p;
+    return nlohmann::json();
+  };
+  CHECK(panel(j, "V3R")["row"] == 3);
+  CHECK(panel(j, "V5R")["col"] == 2);
+  CHECK(panel(j, "V4R")["t0_s"] == 2.5);
+  CHECK(panel(j, "V7")["row"] == 4);
+  CHECK(panel(j, "V9")["col"] == 2);
+  CHECK(panel(j, "V9")["present"] == true);
+  CHECK(j["panels"][18]["lead"] == "II");  // the rhythm strip stays the last row
+  CHECK(j["panels"][18]["row"] == 5);
+  CHECK(j["leads"]["V8"].size() == 2500);
+  RenderOptions six;
+  six.layout = Layout::SixByTwo;
+  auto k = render_json(w, six);
+  CHECK(k["rows"] == 9);
+  CHECK(panel(k, "V3R")["row"] == 6);
+  CHECK(panel(k, "V3R")["col"] == 0);
+  CHECK(panel(k, "V9")["row"] == 8);
+  CHECK(panel(k, "V9")["col"] == 1);
+  CHECK(panel(k, "V9")["t0_s"] == 5.0);
+  // The printed page grows by two rows of 30 mm: (26 + 6 x 30 + 8) mm at 4 px/mm.
+  RenderOptions o;
+  o.px_per_mm = 4;
+  auto png = render_png(w, o);
+  REQUIRE(png.ok());
+  CHECK((((*png)[20] << 24) | ((*png)[21] << 16) | ((*png)[22] << 8) | (*png)[23]) == 214 * 4);
+  auto a = analyze(w);
+  auto pdf = render_pdf(w, {}, &a);
+  REQUIRE(pdf.ok());
+  if (auto text = pdf_text(*pdf)) {
+    for (const char* lead : {"V3R", "V4R", "V5R", "V7", "V8", "V9"}) CHECK(text->find(lead) != std::string::npos);
+  } else {
+    WARN("poppler-utils (pdftotext) not installed: the PDF's lead labels are not read back");
+  }
+}
+
 TEST_CASE("The PNG has the paper size for 25 mm/s and 10 mm/mV and decodes as an image", "[ecg]") {
   test::Synth s;
   s.hr = 30;
