@@ -107,7 +107,10 @@ export function hasTwelveLeads(ecg) {
   return limbs && ['V1', 'V2', 'V3', 'V4', 'V5', 'V6'].every((n) => by.has(n));
 }
 
-/** The twelve standard leads in display order (missing ones computed from I and II when possible). */
+/**
+ * The twelve standard leads in display order (missing ones computed from I and II when possible), then any other
+ * lead recorded (an 18-lead ECG's V3R-V5R and V7-V9) in the file's order.
+ */
 export function standardLeads(ecg) {
   const by = Object.fromEntries(ecg.leads.map((l) => [l.name, l.samples]));
   const I = by.I;
@@ -121,5 +124,5 @@ export function standardLeads(ecg) {
     by.aVF ||= derive((a, b) => b - a / 2);
   }
   const list = LEAD_NAMES.filter((n) => by[n]).map((n) => ({ name: n, samples: by[n] }));
-  return list.length ? list : ecg.leads;
+  return list.length ? list.concat(ecg.leads.filter((l) => !LEAD_NAMES.includes(l.name))) : ecg.leads;
 }

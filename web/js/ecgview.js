@@ -1,5 +1,5 @@
 // The ECG viewer: the standard paper grid (1 mm / 5 mm) at 25 or 50 mm/s and 5/10/20 mm/mV, layouts 3×4 with a
-// lead II rhythm strip, 6×2 and 12×1 for a 12-lead ECG, full-width strips of the recorded leads for any other
+// lead II rhythm strip, 6×2 and 12×1 for a 12-lead ECG (an 18-lead ECG's added leads in rows below), full-width strips of the recorded leads for any other
 // lead set (a two-lead Holter's MLII and V1), a calibration pulse, zoom, a caliper for time and amplitude, and
 // paging through recordings longer than one 10-s page (ecgnav.js).
 // The automatic measurements and statements (the task's machine flags) are listed under the tracing.
@@ -15,6 +15,39 @@ const LAYOUTS = {
   '6x2': { cols: [['I', 'II', 'III', 'aVR', 'aVL', 'aVF'], ['V1', 'V2', 'V3', 'V4', 'V5', 'V6']], rhythm: null },
   '12x1': { cols: [['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6']], rhythm: null },
 };
+/**
+ * The leads recorded beyond the twelve, one group per family: right-sided (V2R-V6R), posterior (V7-V9), any other.
+ * An 18-lead ECG adds V3R-V5R and V7-V9, where right ventricular and posterior infarction show.
+ */
+function additionalLeadGroups(names) {
+  const standard = new Set(LAYOUTS['12x1'].cols[0]);
+  const groups = [[], [], []];
+  for (const n of names)
+    if (!standard.has(n)) groups[/^V[2-6]R$/.test(n) ? 0 : /^V[7-9]$/.test(n) ? 1 : 2].push(n);
+  return groups.filter((g) => g.length);
+}
+
+/**
+ * A paper layout with the additional leads below the standard ones, as the printed page has them: in 3×4 rows of
+ * four, each family on its own row; in 6×2 one family per column; in 12×1 one row each. Empty cells are null.
+ */
+function layoutWith(key, names) {
+  const base = LAYOUTS[key];
+  const extra = additionalLeadGroups(names);
+  if (!extra.length) return base;
+  const cols = base.cols.map((c) => c.slice());
+  if (key === '3x4') {
+    for (const g of extra)
+      for (let i = 0; i < g.length; i += 4) cols.forEach((c, ci) => c.push(g[i + ci] ?? null));
+  } else if (key === '6x2') {
+    const all = extra.flat();
+    const two = extra.length <= 2 ? [extra[0], extra[1] || []] : [all.slice(0, Math.ceil(all.length / 2)), all.slice(Math.ceil(all.length / 2))];
+    for (let r = 0; r < Math.max(two[0].length, two[1].length); r++) cols.forEach((c, ci) => c.push(two[ci][r] ?? null));
+  } else {
+    cols[0].push(...extra.flat());
+  }
+  return { cols, rhythm: base.rhythm };
+}
 const MARGIN_MM = 12; // left margin: lead labels and the calibration pulse
 const PAGE_S = 10; // one page of paper: what the layouts show at a time
 
@@ -68,7 +101,8 @@ function analysisView(a) {
       tOr('ecgflag.code.' + x.code, machineText(x) || x.code) + (x.lead ? ` (${x.lead})` : '')))))
     : null);
   const st = a.st_j60_uv || {};
-  const stLeads = ST_LEADS.filter((l) => st[l] != null);
+  // The standard twelve in order, then any other lead measured (V3R-V5R, V7-V9 of an 18-lead ECG).
+  const stLeads = ST_LEADS.filter((l) => st[l] != null).concat(Object.keys(st).filter((l) => !ST_LEADS.includes(l)));
   const beats = a.beats || {};
   return h('div.ecg-analysis-body',
     measurements,
@@ -146,7 +180,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
 
   function layoutRows() {
     // Strips: every recorded lead across the whole page, in the file's order and under its own name.
-    const L = view.layout === 'strips' ? { cols: [leads.map((l) => l.name)], rhythm: null } : LAYOUTS[view.layout];
+    const L = view.layout === 'strips' ? { cols: [leads.map((l) => l.name)], rhythm: null } : layoutWith(view.layout, leads.map((l) => l.name));
     const rowMm = view.layout === '12x1' ? Math.max(12, view.gain * 1.6) : Math.max(18, view.gain * 2.5);
     const rows = Math.max(...L.cols.map((c) => c.length)) + (L.rhythm ? 1 : 0);
     return { L, rowMm, rows };
@@ -179,6 +213,7 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     const colSec = seconds / L.cols.length;
     ctx.lineJoin = 'round';
     L.cols.forEach((col, ci) => col.forEach((name, ri) => {
+      if (!name) return; // an empty cell after a short row of additional leads
       const base = ri * rowMm + rowMm / 2 + 2;
       const x0 = MARGIN_MM + ci * colSec * view.speed;
       if (off.has(name)) label(ctx, `${name}  ${t('ecg.unconnected')}`, x0 + 1, base - rowMm / 2 + 3.5);
@@ -343,10 +378,12 @@ export function createEcgViewer(host, { studyUid, task, id = 'ecg', analysis: wi
     clear(analysis);
     // The cart's own statements beside ours (a Philips or GE cart's "acute inferior MI"): the reader weighs both.
     const device = ecg ? deviceStatements(ecg.meta) : [];
-    analysis.append(h('h3', t('ecg.analysis'), h('span.chip.machine', t('ecgm.machine'))),
+    // Element.append writes a null as the text "null" (it did, under the heading, for every ECG without a cart's
+    // statements): only the parts present are appended.
+    analysis.append(...[h('h3', t('ecg.analysis'), h('span.chip.machine', t('ecgm.machine'))),
       device.length ? h('div.ecg-device', h('span.sub', t('ecg.device_statements')),
         h('ul.ecg-device-statements', device.map((x) => h('li', x)))) : null,
-      analysisView(task && task.machine_flags) || h('p.muted', t('ecg.no_measurements')));
+      analysisView(task && task.machine_flags) || h('p.muted', t('ecg.no_measurements'))].filter(Boolean));
   }
 
   (async () => {
