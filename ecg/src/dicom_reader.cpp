@@ -118,7 +118,8 @@ std::optional<Lead> channel_lead(DcmItem* ch) {
 }
 
 double units_to_uv(const std::string& unit) {
-  if (unit == "uV" || unit == "UV") return 1;
+  // UCUM writes "uV"; some carts put the micro sign (U+00B5) or a Greek mu (U+03BC) there, outside the VR's repertoire.
+  if (unit == "uV" || unit == "UV" || unit == "\xC2\xB5V" || unit == "\xCE\xBCV") return 1;
   if (unit == "mV" || unit == "MV") return 1000;
   if (unit == "V") return 1e6;
   if (unit == "nV") return 1e-3;

@@ -492,6 +492,26 @@ TEST_CASE("An 8-lead DICOM ECG in millivolts with baselines gets III, aVR, aVL a
   CHECK(w->device_median->leads.size() == 12);
 }
 
+TEST_CASE("An 18-lead DICOM ECG coded in MDC reads V3R-V5R and V7-V9, also with the micro sign as its unit", "[ecg]") {
+  using B = test::DicomBuilder;
+  B::Group g{"RHYTHM", 500, {}, {}};
+  const std::pair<const char*, Lead> leads[] = {
+      {"2:1", Lead::I},    {"2:2", Lead::II},   {"2:61", Lead::III}, {"2:62", Lead::aVR}, {"2:63", Lead::aVL}, {"2:64", Lead::aVF},
+      {"2:3", Lead::V1},   {"2:4", Lead::V2},   {"2:5", Lead::V3},   {"2:6", Lead::V4},   {"2:7", Lead::V5},   {"2:8", Lead::V6},
+      {"2:11", Lead::V3R}, {"2:12", Lead::V4R}, {"2:13", Lead::V5R}, {"2:9", Lead::V7},   {"2:66", Lead::V8},  {"2:67", Lead::V9}};
+  for (const auto& [code, lead] : leads) g.channels.push_back({code, "MDC_ECG_LEAD", 2.5, lead == Lead::V8 ? "\xC2\xB5V" : "uV"});
+  for (int k = 0; k < 1000; ++k)
+    for (int c = 0; c < 18; ++c) g.interleaved.push_back(std::int16_t(c * 10 + k % 7));
+  auto w = read_ecg_bytes(B::file({g}, "1.2.840.10008.5.1.4.1.1.9.1.2"), "ecg18.dcm");
+  REQUIRE(w.ok());
+  REQUIRE(w->leads.size() == 18);
+  for (int c = 0; c < 18; ++c) {
+    INFO("lead " << lead_name(leads[c].second));
+    REQUIRE(w->find(leads[c].second));
+    CHECK(w->find(leads[c].second)->uv[3] == Approx((c * 10 + 3) * 2.5));
+  }
+}
+
 TEST_CASE("A DICOM waveform with an unknown lead, a non-voltage unit, an absurd rate or another SOP class is refused", "[ecg]") {
   using B = test::DicomBuilder;
   B::Group g{"RHYTHM", 500, {{"5.6.3-9-1", "Lead I"}, {"5.6.3-9-999", "Respiration"}}, std::vector<std::int16_t>(2 * 600, 1)};
