@@ -21,6 +21,23 @@ Fiducials detail::delineate_median(const LeadSet& median, std::int64_t median_r,
   }
   const auto rr_before = std::int64_t(detail::median_of(before.empty() ? rr : before));
   const auto rr_after = std::int64_t(detail::median_of(after.empty() ? rr : after));
+  // The global boundaries, and so PR, QRS and QT, are those of the standard twelve leads, as the measurement
+  // standards define them. An 18-lead ECG's V3R-V5R and V7-V9 are there for ST in their territories: counted in the
+  // leads' vote they moved the global QRS end (LUDB 10 with six such leads added: QRS 126 -> 108 ms, its complete
+  // RBBB no longer stated).
+  std::vector<std::size_t> standard;
+  for (std::size_t i = 0; i < median.leads.size(); ++i)
+    if (median.leads[i].lead <= Lead::V6) standard.push_back(i);
+  if (standard.size() == 12 && standard.size() < median.leads.size()) {
+    LeadSet twelve;
+    twelve.sample_rate_hz = median.sample_rate_hz;
+    for (auto i : standard) twelve.leads.push_back(median.leads[i]);
+    Fiducials f = delineate_median_beat(twelve, median_r, median_r - rr_before, median_r + rr_after);
+    std::vector<LeadBoundaries> per_lead(median.leads.size());
+    for (std::size_t k = 0; k < standard.size() && k < f.per_lead.size(); ++k) per_lead[standard[k]] = f.per_lead[k];
+    f.per_lead = std::move(per_lead);
+    return f;
+  }
   return delineate_median_beat(median, median_r, median_r - rr_before, median_r + rr_after);
 }
 
