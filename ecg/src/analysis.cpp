@@ -87,7 +87,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.measurements = detail::measure(a);
   detail::qrs_amplitudes(a);
   const auto tremor = detail::limb_electrode_tremor(a, cond);
-  detail::rhythm_statements(a, cond, tremor);
+  detail::rhythm_statements(a, cond, tremor, detail::patient_age(ecg.patient, ecg.acquisition_time));
   detail::st_statements(a, ecg.patient, ecg.acquisition_time);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor, {no_qrs, std::move(conditioning)});
   // After the leads found off or noisy and the electrodes found swapped:

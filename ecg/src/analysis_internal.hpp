@@ -69,7 +69,16 @@ inline constexpr double kTremorUv = 10, kTremorCoherence = 0.8, kTremorSpread = 
 /// The tremor, when the six chest leads are there and carry it (limb_tremor.cpp).
 std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet& conditioned);
 /// `tremor`: limb_electrode_tremor(); with it, atrial flutter is not stated (the tremor's waves look like flutter's).
-void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor);
+/// `age_years`: patient_age(); a child's sinus rhythm is judged fast or slow against the limits of its age.
+void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor,
+                       std::optional<int> age_years = std::nullopt);
+/// Normal sinus rates (/min) at an age: the adult 60-100 from 16 years on or when the age is not known; below, the
+/// 2nd and 98th percentiles of Davignon et al. 1979 (Pediatr Cardiol 1:123-131), the children's reference most ECG
+/// texts print, over the age bands they give.
+struct SinusRateLimits {
+  double low = 60, high = 100;
+};
+SinusRateLimits sinus_rate_limits(std::optional<int> age_years);
 /// Peaks (samples) of the atrial waves left in the inferior leads once the median QRS-T is subtracted from every beat
 /// (av_conduction.cpp), found on first use: the second-degree check and av_conduction() (2:1, high-grade and
 /// complete block) read the same ones, and most ECGs need neither.
