@@ -143,7 +143,8 @@ void q_wave_statements(Analysis& a);
 void atrial_origin_statements(Analysis& a);
 /// Left or right axis deviation, or an indeterminate axis, from the QRS frontal axis (not with pacing, a limb lead
 /// off or swapped limb electrodes, which the quality statements name). After quality_statements.
-void axis_statements(Analysis& a);
+/// `age_years`: patient_age(); a child's normal axis reaches further right.
+void axis_statements(Analysis& a, std::optional<int> age_years = std::nullopt);
 /// Complete right or left bundle branch block from a QRS of 120 ms or more and the direction of its deflections in
 /// V1, I and V6 (not with pacing, nor with one of those leads off or noisy). After quality_statements.
 void bundle_branch_statements(Analysis& a);

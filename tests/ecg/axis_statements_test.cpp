@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "synthetic_ecg.hpp"
@@ -23,8 +24,10 @@ struct Said {
   double axis = NAN;
 };
 
-Said axis_said(const Synth& s) {
-  const Analysis a = analyze(synth_ecg(s));
+Said axis_said(const Synth& s, std::optional<int> age = std::nullopt) {
+  Waveform w = synth_ecg(s);
+  w.patient.age_years = age;
+  const Analysis a = analyze(w);
   Said out;
   out.axis = a.measurements.qrs_axis.value_or(NAN);
   for (const auto& st : a.rhythm)
@@ -69,6 +72,18 @@ TEST_CASE("a QRS axis of +120 degrees is right axis deviation and -150 an indete
   const Said northwest = with_axis(-150);
   CHECK(northwest.codes == "indeterminate_axis ");
   CHECK(northwest.text_zh.rfind("不确定电轴", 0) == 0);
+}
+
+TEST_CASE("a child's QRS axis is right axis deviation only past the right limit of its age") {
+  Synth s;
+  s.qrs_axis = 105;
+  CHECK(axis_said(s, 40).codes == "right_axis_deviation ");  // adults: over +90
+  CHECK(axis_said(s).codes == "right_axis_deviation ");      // no age given: the adult range
+  CHECK(axis_said(s, 5).codes.empty());                      // +20 to +120 after three years
+  CHECK(axis_said(s, 2).codes.empty());                      // +10 to +110 from three months to three years
+  s.qrs_axis = 135;
+  CHECK(axis_said(s, 5).codes == "right_axis_deviation ");
+  CHECK(axis_said(s, 0).codes.empty());  // up to +180 in the first weeks
 }
 
 TEST_CASE("no axis statement when the limb electrodes look swapped or a limb lead is off") {
