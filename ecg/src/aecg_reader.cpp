@@ -136,6 +136,11 @@ Result<SequenceSet> read_sequence_set(XmlNode* node, const std::string& where) {
   return out;
 }
 
+/// The set to keep of two recorded at different times: more leads, then more samples.
+bool keeps_more(const LeadSet& b, const LeadSet& a) {
+  return b.leads.size() != a.leads.size() ? b.leads.size() > a.leads.size() : b.sample_count() > a.sample_count();
+}
+
 bool same_leads(const LeadSet& a, const LeadSet& b) {
   if (a.leads.size() != b.leads.size()) return false;
   for (const auto& l : a.leads)
@@ -147,13 +152,14 @@ bool same_leads(const LeadSet& a, const LeadSet& b) {
 /// leads recorded together but written in several sets (the same start, e.g. limb and chest leads apart) are joined
 /// lead by lead; one recording cut into consecutive pieces (the same leads, each set starting where the last ended)
 /// is joined end to end. Sets recorded at other times (a 3x4 print's lead groups, one after the other) cannot form
-/// simultaneous leads: the set holding the most signal is kept.
+/// simultaneous leads: the set with the most leads is kept, of those the longest (a 12-lead ECG, not the long single-lead
+/// strip a device may add).
 void fold_set(SequenceSet& into, SequenceSet&& next) {
   LeadSet& a = into.set;
   LeadSet& b = next.set;
   const double fs = a.sample_rate_hz;
   if (std::abs(b.sample_rate_hz - fs) > 1e-3 * fs) {
-    if (b.leads.size() * b.sample_count() > a.leads.size() * a.sample_count()) into = std::move(next);
+    if (keeps_more(b, a)) into = std::move(next);
     return;
   }
   const double tolerance_s = 1.5 / fs;
@@ -176,22 +182,24 @@ void fold_set(SequenceSet& into, SequenceSet&& next) {
     }
     return;
   }
-  if (b.leads.size() * b.sample_count() > a.leads.size() * a.sample_count()) into = std::move(next);
+  if (keeps_more(b, a)) into = std::move(next);
 }
 
-/// Every <sequenceSet> of a series, folded into one set; limb leads derived and the leads in standard order.
-Result<LeadSet> read_series_waveform(XmlNode* series, const std::string& where) {
+/// Every <sequenceSet> of the series, folded into one set; limb leads derived and the leads in standard order. Some
+/// devices write each lead as a rhythm series of its own: those are folded like the sets of one series.
+Result<LeadSet> read_series_waveform(const std::vector<XmlNode*>& series_list, const std::string& where) {
   std::optional<SequenceSet> folded;
   int n = 0;
-  for (XmlNode* comp : children(series, "component")) {
-    XmlNode* node = child(comp, "sequenceSet");
-    if (!node) continue;
-    ++n;
-    auto s = read_sequence_set(node, n == 1 ? where : where + " (sequence set " + std::to_string(n) + ")");
-    if (!s) return s.error();
-    if (!folded) folded = std::move(*s);
-    else fold_set(*folded, std::move(*s));
-  }
+  for (XmlNode* series : series_list)
+    for (XmlNode* comp : children(series, "component")) {
+      XmlNode* node = child(comp, "sequenceSet");
+      if (!node) continue;
+      ++n;
+      auto s = read_sequence_set(node, n == 1 ? where : where + " (sequence set " + std::to_string(n) + ")");
+      if (!s) return s.error();
+      if (!folded) folded = std::move(*s);
+      else fold_set(*folded, std::move(*s));
+    }
   if (!folded) return bad(where + " has no sequenceSet");
   LeadSet out = std::move(folded->set);
   derive_limb_leads(out);
@@ -244,9 +252,9 @@ Result<Waveform> read_hl7_aecg(std::span<const std::uint8_t> bytes) {
       if (dob.size() >= 8) w.patient.birth_date = dob.substr(0, 8);
     }
   }
-  // The rhythm: the first series coded RHYTHM, else the first one not coded as a representative beat. Devices
-  // may write the representative beat as a series of its own (before the rhythm, too) instead of a derivedSeries.
-  XmlNode* rhythm = nullptr;
+  // The rhythm: the series coded RHYTHM, else those not coded as a representative beat. Devices may write the
+  // representative beat as a series of its own (before the rhythm, too) instead of a derivedSeries.
+  std::vector<XmlNode*> coded, uncoded;
   XmlNode* beat = nullptr;
   for (XmlNode* comp : children(root, "component")) {
     XmlNode* series = child(comp, "series");
@@ -254,24 +262,27 @@ Result<Waveform> read_hl7_aecg(std::span<const std::uint8_t> bytes) {
     const std::string code = attr(child(series, "code"), "code");
     if (code == "REPRESENTATIVE_BEAT") {
       if (!beat) beat = series;
-    } else if (code == "RHYTHM" ? !rhythm || attr(child(rhythm, "code"), "code") != "RHYTHM" : !rhythm) {
-      rhythm = series;
+    } else {
+      (code == "RHYTHM" ? coded : uncoded).push_back(series);
     }
   }
-  if (!rhythm && beat)
+  const std::vector<XmlNode*>& rhythm = coded.empty() ? uncoded : coded;
+  if (rhythm.empty() && beat)
     return bad("the aECG file holds only a representative (median) beat and no rhythm recording: export the ECG with "
                "its rhythm waveforms");
-  if (!rhythm) return bad("the aECG file holds no waveform series");
+  if (rhythm.empty()) return bad("the aECG file holds no waveform series");
   auto rs = read_series_waveform(rhythm, "aECG rhythm series");
   if (!rs) return rs.error();
   static_cast<LeadSet&>(w) = std::move(*rs);
-  read_filters(rhythm, w.filters);
-  XmlNode* derived = path(rhythm, {"derivation", "derivedSeries"});
+  read_filters(rhythm.front(), w.filters);
+  XmlNode* derived = nullptr;
+  for (XmlNode* series : rhythm)
+    if (!derived) derived = path(series, {"derivation", "derivedSeries"});
   if (XmlNode* median_series = derived ? derived : beat) {
-    auto med = read_series_waveform(median_series, "aECG representative beat");
+    auto med = read_series_waveform({median_series}, "aECG representative beat");
     if (med) w.device_median = std::move(*med);
   }
-  if (XmlNode* dev = path(rhythm, {"author", "seriesAuthor", "manufacturedSeriesDevice"})) {
+  if (XmlNode* dev = path(rhythm.front(), {"author", "seriesAuthor", "manufacturedSeriesDevice"})) {
     w.device = child_text(dev, "manufacturerModelName");
   }
   // Global interval annotations (first occurrence of each code).

@@ -94,6 +94,21 @@ TEST_CASE("An aECG whose simultaneous leads are written in several sequence sets
   CHECK(untimed->leads.size() == 8);
 }
 
+TEST_CASE("An aECG writing each lead as a rhythm series of its own reads as one 12-lead ECG", "[ecg]") {
+  std::string body;
+  for (const char* lead : {"I", "II", "V1", "V2", "V3", "V4", "V5", "V6"}) body += series("RHYTHM", {set_of({lead}, 0, 5000, "0")});
+  auto w = read(aecg(body));
+  REQUIRE(w.ok());
+  CHECK(w->leads.size() == 12);
+  CHECK(w->sample_count() == 5000);
+  CHECK(holds(*w, Lead::V4, "V4", 0, 5000));
+  // A two-minute lead II strip recorded after the 12 leads (another time) does not displace them.
+  auto strip = read(aecg(body + series("RHYTHM", {set_of({"II"}, 5000, 60000, "10")})));
+  REQUIRE(strip.ok());
+  CHECK(strip->leads.size() == 12);
+  CHECK(holds(*strip, Lead::II, "II", 0, 5000));
+}
+
 TEST_CASE("An aECG recording cut into consecutive sequence sets reads as one continuous recording", "[ecg]") {
   const std::vector<std::string> leads{"I", "II", "V1", "V2", "V3", "V4", "V5", "V6"};
   auto relative = read(aecg(series("RHYTHM", {set_of(leads, 0, 2500, "0"), set_of(leads, 2500, 2500, "5")})));
@@ -114,7 +129,7 @@ TEST_CASE("aECG lead groups recorded one after another are not joined as simulta
   auto w = read(aecg(series("RHYTHM", {set_of({"I", "II", "III"}, 0, 1250, "0"), set_of({"AVR", "AVL", "AVF"}, 1250, 1250, "2.5"),
                                        set_of({"V1", "V2", "V3"}, 2500, 1250, "5"), set_of({"V4", "V5", "V6", "II"}, 3750, 1250, "7.5")})));
   REQUIRE(w.ok());
-  REQUIRE(w->leads.size() == 4);  // the group holding the most signal
+  REQUIRE(w->leads.size() == 4);  // the group with the most leads
   CHECK(w->find(Lead::V4));
   CHECK_FALSE(w->find(Lead::I));
   CHECK(holds(*w, Lead::II, "II", 3750, 1250));
