@@ -131,7 +131,33 @@ struct Group {
   LeadSet set;
   DeviceFilters filters;
   std::vector<Lead> disconnected;  ///< channels whose Channel Status says DISCONNECTED
+  std::optional<double> offset_ms;  ///< Multiplex Group Time Offset: when the group starts
 };
+
+/// Rhythm groups recorded together: the same rate and length, and the same start (or none given). The 12-lead IOD
+/// holds 13 channels a group, so an 18-lead ECG stored in it splits its leads over two such groups.
+bool recorded_together(const Group& a, const Group& b) {
+  const double fs = a.set.sample_rate_hz;
+  return std::abs(b.set.sample_rate_hz - fs) <= 1e-3 * fs && a.set.sample_count() == b.set.sample_count() &&
+         std::abs(a.offset_ms.value_or(0) - b.offset_ms.value_or(0)) < 1000.0 / fs;
+}
+
+/// The rhythm group to keep of two recorded at different times: more leads, then more samples (the 12 leads, not a
+/// long single-lead strip beside them).
+bool keeps_more(const Group& b, const Group& a) {
+  const auto nb = b.set.leads.size() + b.disconnected.size(), na = a.set.leads.size() + a.disconnected.size();
+  return nb != na ? nb > na : b.set.sample_count() > a.set.sample_count();
+}
+
+/// Adds the leads of `b` (recorded together with `a`) that `a` lacks.
+void join_group(Group& a, Group&& b) {
+  for (auto& l : b.set.leads)
+    if (!a.set.find(l.lead)) a.set.leads.push_back(std::move(l));
+  for (Lead l : b.disconnected)
+    if (!a.set.find(l) && std::find(a.disconnected.begin(), a.disconnected.end(), l) == a.disconnected.end())
+      a.disconnected.push_back(l);
+  sort_leads(a.set);
+}
 
 Result<Group> read_group(DcmItem* g, int index) {
   const std::string where = "DICOM waveform multiplex group " + std::to_string(index + 1);
@@ -163,6 +189,7 @@ Result<Group> read_group(DcmItem* g, int index) {
                " samples");
   Group out;
   out.label = str(g, DCM_MultiplexGroupLabel);
+  out.offset_ms = num(g, DCM_MultiplexGroupTimeOffset);
   out.set.sample_rate_hz = *fs;
   DcmSequenceOfItems* chseq = nullptr;
   if (g->findAndGetSequence(DCM_ChannelDefinitionSequence, chseq).bad() || !chseq || chseq->card() != nch)
@@ -272,8 +299,15 @@ Result<Waveform> read_dicom_ecg(std::span<const std::uint8_t> b) {
     std::string label = g->label;
     for (auto& ch : label) ch = char(std::toupper(static_cast<unsigned char>(ch)));
     const bool is_median = label.find("MEDIAN") != std::string::npos || label.find("REPRESENTATIVE") != std::string::npos;
-    if (is_median && !median) median = std::move(*g);
-    else if (!is_median && !rhythm) rhythm = std::move(*g);
+    if (is_median) {
+      if (!median) median = std::move(*g);
+    } else if (!rhythm) {
+      rhythm = std::move(*g);
+    } else if (recorded_together(*rhythm, *g)) {
+      join_group(*rhythm, std::move(*g));
+    } else if (keeps_more(*g, *rhythm)) {
+      rhythm = std::move(*g);
+    }
   }
   if (!rhythm) return bad("the DICOM ECG holds only a median beat, no rhythm waveform");
   static_cast<LeadSet&>(w) = std::move(rhythm->set);

@@ -512,6 +512,35 @@ TEST_CASE("An 18-lead DICOM ECG coded in MDC reads V3R-V5R and V7-V9, also with 
   }
 }
 
+TEST_CASE("An 18-lead ECG split over two rhythm groups of the 12-lead IOD reads as one, a longer strip beside it aside", "[ecg]") {
+  // The 12-lead IOD holds 13 channels a multiplex group: the added leads go to a second group recorded together.
+  using B = test::DicomBuilder;
+  const std::pair<const char*, Lead> first[] = {{"2:1", Lead::I},  {"2:2", Lead::II}, {"2:61", Lead::III}, {"2:62", Lead::aVR},
+                                                {"2:63", Lead::aVL}, {"2:64", Lead::aVF}, {"2:3", Lead::V1}, {"2:4", Lead::V2},
+                                                {"2:5", Lead::V3},  {"2:6", Lead::V4},  {"2:7", Lead::V5},  {"2:8", Lead::V6}};
+  const std::pair<const char*, Lead> second[] = {{"2:11", Lead::V3R}, {"2:12", Lead::V4R}, {"2:13", Lead::V5R},
+                                                 {"2:9", Lead::V7},   {"2:66", Lead::V8},  {"2:67", Lead::V9}};
+  B::Group standard{"RHYTHM", 500, {}, {}}, added{"RHYTHM", 500, {}, {}}, strip{"RHYTHM", 500, {{"2:2", "Lead II"}}, {}};
+  for (const auto& [code, lead] : first) standard.channels.push_back({code, "MDC_ECG_LEAD"});
+  for (const auto& [code, lead] : second) added.channels.push_back({code, "MDC_ECG_LEAD"});
+  for (int k = 0; k < 1000; ++k) {
+    for (int c = 0; c < 12; ++c) standard.interleaved.push_back(std::int16_t(c * 10 + k % 7));
+    for (int c = 0; c < 6; ++c) added.interleaved.push_back(std::int16_t(500 + c * 10 + k % 7));
+  }
+  strip.interleaved.assign(5000, 9);
+  auto w = read_ecg_bytes(B::file({standard, added, strip}), "ecg18.dcm");
+  REQUIRE(w.ok());
+  REQUIRE(w->leads.size() == 18);
+  CHECK(w->sample_count() == 1000);
+  CHECK(w->find(Lead::V6)->uv[3] == Approx(110 + 3));
+  CHECK(w->find(Lead::V9)->uv[3] == Approx(550 + 3));
+  // Groups of other lengths were recorded at other times: the one with the most leads is the ECG.
+  auto other = read_ecg_bytes(B::file({strip, standard}), "ecg.dcm");
+  REQUIRE(other.ok());
+  CHECK(other->leads.size() == 12);
+  CHECK(other->sample_count() == 1000);
+}
+
 TEST_CASE("A DICOM waveform with an unknown lead, a non-voltage unit, an absurd rate or another SOP class is refused", "[ecg]") {
   using B = test::DicomBuilder;
   B::Group g{"RHYTHM", 500, {{"5.6.3-9-1", "Lead I"}, {"5.6.3-9-999", "Respiration"}}, std::vector<std::int16_t>(2 * 600, 1)};
