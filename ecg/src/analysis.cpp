@@ -27,7 +27,7 @@ Fiducials detail::delineate_median(const LeadSet& median, std::int64_t median_r,
   // RBBB no longer stated).
   std::vector<std::size_t> standard;
   for (std::size_t i = 0; i < median.leads.size(); ++i)
-    if (median.leads[i].lead <= Lead::V6) standard.push_back(i);
+    if (is_standard_lead(median.leads[i].lead)) standard.push_back(i);
   if (standard.size() == 12 && standard.size() < median.leads.size()) {
     LeadSet twelve;
     twelve.sample_rate_hz = median.sample_rate_hz;

@@ -17,8 +17,6 @@ LeadSet display_signals(const Waveform& ecg) {
 
 namespace {
 
-bool is_standard(Lead l) { return l <= Lead::V6; }
-
 /// The leads recorded beyond the standard twelve, one group per family: the right-sided leads (V2R-V6R), the
 /// posterior ones (V7-V9), then any other (Frank X Y Z, a research channel). An 18-lead ECG, usual in Chinese chest
 /// pain work-ups, adds V3R-V5R and V7-V9: the analysis reads right ventricular and posterior ST elevation on them, so
@@ -26,7 +24,7 @@ bool is_standard(Lead l) { return l <= Lead::V6; }
 std::vector<std::vector<const LeadSignal*>> additional_lead_groups(const LeadSet& set) {
   std::vector<std::vector<const LeadSignal*>> groups(3);
   for (const auto& l : set.leads) {
-    if (is_standard(l.lead)) continue;
+    if (is_standard_lead(l.lead)) continue;
     const bool right = l.lead >= Lead::V2R && l.lead <= Lead::V6R, posterior = l.lead >= Lead::V7 && l.lead <= Lead::V9;
     groups[right ? 0 : posterior ? 1 : 2].push_back(&l);
   }

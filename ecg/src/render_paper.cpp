@@ -130,6 +130,13 @@ PageGeometry geometry(const detail::PageLayout& page, const RenderOptions& o, st
   g.lines = std::min<std::size_t>(title_lines, 4);
   g.header = 26 + 5 * double(g.lines);
   g.row_h = o.layout == Layout::SixByTwo ? 25 : 30;
+  // An 18-lead ECG's added rows would make the 3x4 page taller than an A4 sheet held landscape can print (210 mm less
+  // the signed report's 7-mm margins and footer line: 192 mm), and the report would shrink it off 25 mm/s and
+  // 10 mm/mV. Its rows close up instead, to 20 mm at the least; tall complexes run into the next row, as on a cart's
+  // own 18-lead print.
+  constexpr double kA4LandscapeRoomMm = 192, kMinRowMm = 20;
+  if (o.layout != Layout::SixByTwo && page.rows > 4)
+    g.row_h = std::clamp((kA4LandscapeRoomMm - g.header - g.bottom) / page.rows, kMinRowMm, g.row_h);
   g.width_mm = g.left + page.cols * page.column_s * o.mm_per_s + g.right;
   g.height_mm = g.header + page.rows * g.row_h + g.bottom;
   return g;

@@ -400,8 +400,10 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     // child's age are named, so the reader sees why 130 is not called fast.
     const SinusRateLimits limits = sinus_rate_limits(age);
     const bool child = age && *age < 16;
-    const std::string range = child ? " (normal at age " + std::to_string(*age) + ": " + fmt(limits.low) + "-" + fmt(limits.high) + "/min)" : "";
-    const std::string range_zh = child ? "（" + std::to_string(*age) + " 岁正常范围 " + fmt(limits.low) + "–" + fmt(limits.high) + " 次/分）" : "";
+    const std::string at = !child ? "" : *age < 1 ? "under 1 year" : "age " + std::to_string(*age);
+    const std::string at_zh = !child ? "" : *age < 1 ? "1 岁以下" : std::to_string(*age) + " 岁";
+    const std::string range = child ? " (normal at " + at + ": " + fmt(limits.low) + "-" + fmt(limits.high) + "/min)" : "";
+    const std::string range_zh = child ? "（" + at_zh + "正常范围 " + fmt(limits.low) + "–" + fmt(limits.high) + " 次/分）" : "";
     if (rate < limits.low)
       say(a, "sinus_bradycardia", "Sinus bradycardia, " + of + fmt(rate) + "/min" + range, "窦性心动过缓，" + of_zh + fmt(rate) + " 次/分" + range_zh);
     else if (rate > limits.high)

@@ -110,24 +110,29 @@ TEST_CASE("A child's sinus rate is judged against the normal range of its age, w
     std::optional<int> age;
     const char* code;
   };
-  // Davignon's 2nd-98th percentiles: 89-151/min at 1-2 years, 62-130 at 8-11, 60-120 at 12-15; adults 60-100.
+  // Davignon's 2nd-98th percentiles: 90-180/min under a year, 89-151 at 1-2 years, 62-130 at 8-11, 60-120 at 12-15;
+  // adults 60-100.
   const Case cases[] = {{130, 2, "sinus_rhythm"},      {130, 40, "sinus_tachycardia"}, {130, std::nullopt, "sinus_tachycardia"},
                         {160, 2, "sinus_tachycardia"}, {80, 1, "sinus_bradycardia"},   {80, 40, "sinus_rhythm"},
-                        {125, 10, "sinus_rhythm"},     {110, 14, "sinus_rhythm"},      {110, 16, "sinus_tachycardia"}};
+                        {125, 10, "sinus_rhythm"},     {110, 14, "sinus_rhythm"},      {110, 16, "sinus_tachycardia"},
+                        {150, 0, "sinus_rhythm"}};
   for (const auto& c : cases) {
     Synth s;
     s.hr = c.hr;
     // A child's shorter PR and QT keep the P wave clear of the T wave at these rates.
-    s.pr_ms = c.hr > 150 ? 110 : c.hr > 120 ? 120 : 150;
-    s.p_ms = c.hr > 150 ? 80 : 100;
-    s.qt_ms = c.hr > 150 ? 250 : c.hr > 120 ? 280 : 340;
+    s.pr_ms = c.hr >= 150 ? 110 : c.hr > 120 ? 120 : 150;
+    s.p_ms = c.hr >= 150 ? 80 : 100;
+    s.qt_ms = c.hr >= 150 ? 250 : c.hr > 120 ? 280 : 340;
     auto w = synth_ecg(s);
     w.patient.age_years = c.age;
     const auto a = analyze(w);
     INFO("HR " << c.hr << ", age " << (c.age ? std::to_string(*c.age) : "unknown") << ": " << statement_codes(a));
     const Statement* st = find_statement(a.rhythm, c.code);
     REQUIRE(st);
-    if (c.age && *c.age < 16) {
+    if (c.age && *c.age == 0) {
+      CHECK(st->text.find("(normal at under 1 year: 90-180/min)") != std::string::npos);
+      CHECK(st->text_zh.find("1 岁以下正常范围 90–180 次/分") != std::string::npos);
+    } else if (c.age && *c.age < 16) {
       CHECK(st->text.find("(normal at age " + std::to_string(*c.age) + ": ") != std::string::npos);
       CHECK(st->text_zh.find(std::to_string(*c.age) + " 岁正常范围") != std::string::npos);
     } else {

@@ -94,12 +94,14 @@ TEST_CASE("An 18-lead ECG prints its right-sided and posterior leads in rows of 
   CHECK(panel(k, "V9")["row"] == 8);
   CHECK(panel(k, "V9")["col"] == 1);
   CHECK(panel(k, "V9")["t0_s"] == 5.0);
-  // The printed page grows by two rows of 30 mm: (26 + 6 x 30 + 8) mm at 4 px/mm.
+  // Six rows at 30 mm would make the page 214 mm high, more than A4 landscape prints (192 mm): the rows close up so
+  // the page is 192 mm at 4 px/mm, and the report need not shrink it off 25 mm/s.
   RenderOptions o;
   o.px_per_mm = 4;
   auto png = render_png(w, o);
   REQUIRE(png.ok());
-  CHECK((((*png)[20] << 24) | ((*png)[21] << 16) | ((*png)[22] << 8) | (*png)[23]) == 214 * 4);
+  CHECK((((*png)[20] << 24) | ((*png)[21] << 16) | ((*png)[22] << 8) | (*png)[23]) == 192 * 4);
+  CHECK((((*png)[16] << 24) | ((*png)[17] << 16) | ((*png)[18] << 8) | (*png)[19]) == 267 * 4);  // still 25 mm/s
   auto a = analyze(w);
   auto pdf = render_pdf(w, {}, &a);
   REQUIRE(pdf.ok());

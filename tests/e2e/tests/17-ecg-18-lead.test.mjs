@@ -108,15 +108,15 @@ test('the reader sees V3R-V5R and V7-V9 on the 3×4 and 6×2 pages and in the ST
   for (const lead of ['V7', 'V8', 'V9']) assert.ok(stHeads.includes(lead), `ST at J+60 of ${lead}: ${stHeads}`);
 });
 
-test('the printed tracing has two more rows for the added leads', async () => {
+test('the printed tracing has two more rows for the added leads and fits A4 landscape at 25 mm/s', async () => {
   const tok = await token('ecg-reader1');
   const r = await fetch(`${URL}/api/tasks/${taskId}/ecg.png`, { headers: { Authorization: 'Bearer ' + tok } });
   assert.equal(r.status, 200);
   const { width, height } = pngSize(new Uint8Array(await r.arrayBuffer()));
-  // The page is (12 + 250 + 5) mm wide; 3×4 with a rhythm strip is (26 + 4 × 30 + 8) mm high (a header line more
-  // for long statements), and the two rows of added leads are 60 mm more.
+  // The page is (12 + 250 + 5) mm wide at 25 mm/s; 3×4 with a rhythm strip and two header lines of statements is
+  // (36 + 4 × 30 + 8) mm high. The two rows of added leads make it taller, up to what A4 landscape prints (192 mm).
   const heightMm = height / (width / 267);
-  assert.ok(heightMm >= 26 + 6 * 30 + 8, `page ${width} × ${height} px: ${heightMm.toFixed(0)} mm high`);
+  assert.ok(heightMm > 36 + 4 * 30 + 8 + 20 && heightMm <= 192.5, `page ${width} × ${height} px: ${heightMm.toFixed(0)} mm high`);
 });
 
 test('no console errors', () => {

@@ -18,6 +18,9 @@ enum class Lead : std::uint8_t {
   Other,  ///< a research channel with a free-text label (WFDB "ECG1"); never derived from or interpreted per territory
 };
 
+/// One of the standard twelve (I to V6), on which the intervals are measured; V3R-V5R, V7-V9 and the rest are added
+/// leads, shown and read for ST.
+constexpr bool is_standard_lead(Lead lead) { return lead <= Lead::V6; }
 /// Canonical label, e.g. "aVR", "V1", "MLII" ("?" for Other).
 std::string_view lead_name(Lead lead);
 /// Parses "II", "lead II", "Lead I (Einthoven)", "MDC_ECG_LEAD_AVR", "avr", "v5" (case-insensitive); nullopt if unknown.
