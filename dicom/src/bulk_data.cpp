@@ -8,6 +8,7 @@
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
 namespace teledx::dicom {
@@ -128,14 +129,22 @@ Result<std::vector<Frame>> read_frames(const std::filesystem::path& file, const 
   return out;
 }
 
-Result<std::string> read_bulk_data(const std::filesystem::path& file, std::uint32_t tag) {
+Result<std::string> read_bulk_data(const std::filesystem::path& file, std::uint32_t tag, int occurrence) {
   auto ff = load(file);
   if (!ff.ok()) return ff.error();
   DcmDataset* ds = (*ff)->getDataset();
   DcmTagKey key(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xffff));
   DcmElement* el = nullptr;
-  if (ds->findAndGetElement(key, el, OFTrue).bad() || !el)
-    return make_error(ErrorCode::NotFound, "This instance has no such bulk data element.");
+  // Depth first, as DcmItem::writeJson walks the dataset when the metadata numbers the occurrences.
+  DcmStack stack;
+  for (int seen = 0; occurrence >= 1 && ds->nextObject(stack, OFTrue).good();) {
+    DcmObject* obj = stack.top();
+    if (obj->isLeaf() && obj->getTag() == key && ++seen == occurrence) {
+      el = static_cast<DcmElement*>(obj);
+      break;
+    }
+  }
+  if (!el) return make_error(ErrorCode::NotFound, "This instance has no such bulk data element.");
   if (key == DCM_PixelData && DcmXfer(ds->getOriginalXfer()).isEncapsulated()) {
     DcmPixelSequence* seq = nullptr;
     if (static_cast<DcmPixelData*>(el)->getEncapsulatedRepresentation(ds->getOriginalXfer(), nullptr, seq).bad() || !seq)

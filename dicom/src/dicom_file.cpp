@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -147,18 +148,23 @@ bool is_bulk_vr(DcmEVR vr) {
   }
 }
 
-// DICOM JSON with large binary values replaced by "{{instance}}/bulk/<tag>" (the WADO route fills in the URL).
+// DICOM JSON with large binary values replaced by "{{instance}}/bulk/<tag>" (the WADO route fills in the URL). A
+// tag met again, nested in a sequence (the Waveform Data of an ECG's second multiplex group: its median beat, or the
+// added leads of an 18-lead ECG), is "<tag>/<n>", its n-th occurrence in document order: with the tag alone every
+// group's URI answered the first group's samples.
 class BulkJsonFormat final : public DcmJsonFormatCompact {
  public:
   explicit BulkJsonFormat(std::set<DcmTagKey> bulk) : DcmJsonFormatCompact(OFFalse), bulk_(std::move(bulk)) {}
   OFBool asBulkDataURI(const DcmTagKey& tag, OFString& uri) override {
     if (bulk_.count(tag) == 0) return OFFalse;
-    uri = ("{{instance}}/bulk/" + tag_hex(tag)).c_str();
+    const int n = ++seen_[tag];
+    uri = ("{{instance}}/bulk/" + tag_hex(tag) + (n > 1 ? "/" + std::to_string(n) : std::string())).c_str();
     return OFTrue;
   }
 
  private:
   std::set<DcmTagKey> bulk_;
+  std::map<DcmTagKey, int> seen_;
 };
 
 std::string metadata_json(DcmDataset& ds) {

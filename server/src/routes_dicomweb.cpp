@@ -214,7 +214,14 @@ HttpResponse bulk(RequestContext& ctx) {
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), tag, 16);
   if (t.size() != 8 || ec != std::errc() || p != t.data() + t.size())
     throw HttpError(ErrorCode::NotFound, "Bulk data is addressed by an 8-digit hexadecimal tag.");
-  auto bytes = unwrap(dicom::read_bulk_data(instance_path(ctx), tag));
+  int occurrence = 1;
+  if (auto it = ctx.params.find("occurrence"); it != ctx.params.end()) {
+    const std::string& n = it->second;
+    auto [q, oc] = std::from_chars(n.data(), n.data() + n.size(), occurrence);
+    if (oc != std::errc() || q != n.data() + n.size() || occurrence < 1)
+      throw HttpError(ErrorCode::NotFound, "The occurrence of a bulk data element is a number from 1.");
+  }
+  auto bytes = unwrap(dicom::read_bulk_data(instance_path(ctx), tag, occurrence));
   auto accept = ctx.req.header("accept").value_or("");
   // Viewers asking for application/octet-stream want the raw bytes as a single part.
   if (accept.find("multipart/related") != std::string::npos) {
@@ -250,6 +257,7 @@ void add_dicomweb_routes(Router& router) {
   get("/dicom-web/studies/{study}/series/{series}/instances/{instance}/metadata", metadata);
   get("/dicom-web/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", frames);
   get("/dicom-web/studies/{study}/series/{series}/instances/{instance}/bulk/{tag}", bulk);
+  get("/dicom-web/studies/{study}/series/{series}/instances/{instance}/bulk/{tag}/{occurrence}", bulk);
 }
 
 }  // namespace teledx::server

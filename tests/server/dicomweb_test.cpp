@@ -362,3 +362,41 @@ TEST_CASE("an upload session lists the files it received so a reloaded browser r
   CHECK(c.get("/api/uploads/nope/files", tech).status == 404);
   CHECK(c.get("/api/uploads/" + id + "/files", s.token("img-reader1")).status == 403);
 }
+
+TEST_CASE("Each multiplex group of an ECG has its own waveform bulk data URI and bytes", "[server][dicomweb]") {
+  // The Mortara sample: group 1 the rhythm (12 channels x 10,000 samples), group 2 the median beat (12 x 1,200).
+  // With the tag alone in the URI, the median beat's URI answered the rhythm's samples.
+  auto& s = DemoServer::instance();
+  std::ifstream in(std::string(TELEDX_TEST_DATA_DIR) + "/ecg/waveform_ecg.dcm", std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), {});
+  // Fresh UIDs of the same length (other tests store the sample as it is): the stamps inside its study, series and
+  // instance UIDs.
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"20130125082826", "20261203160002"}, {"20130125105919", "20261203160001"}})
+    for (auto at = file.find(from); at != std::string::npos; at = file.find(from, at)) file.replace(at, from.size(), to);
+  auto stored = stow(s.token("clinic1-tech"), {file});
+  INFO(stored.body);
+  REQUIRE(stored.status == 200);
+  const std::string study = "1.3.76.13.65829.2.20261203160002.1072139.2", tok = s.token("ecg-reader1");
+  auto series = s.client().get("/dicom-web/studies/" + study + "/series", tok);
+  REQUIRE(series.status == 200);
+  const std::string series_uid = series.json()[0]["0020000E"]["Value"][0];
+  auto m = s.client().get("/dicom-web/studies/" + study + "/series/" + series_uid + "/metadata", tok);
+  REQUIRE(m.status == 200);
+  const auto groups = m.json()[0]["54000100"]["Value"];
+  REQUIRE(groups.size() == 2);
+  std::vector<std::size_t> sizes;
+  for (const auto& g : groups) {
+    const std::string uri = g["54001010"]["BulkDataURI"];
+    const auto path = uri.substr(uri.find("/dicom-web/"));
+    auto bulk = s.client().request("GET", path, "", {{"Authorization", "Bearer " + tok}, {"Accept", "application/octet-stream"}});
+    INFO(uri);
+    REQUIRE(bulk.status == 200);
+    sizes.push_back(bulk.body.size());
+  }
+  CHECK(groups[1]["54001010"]["BulkDataURI"].get<std::string>().ends_with("/bulk/54001010/2"));
+  CHECK(sizes == std::vector<std::size_t>{12 * 10000 * 2, 12 * 1200 * 2});
+  const std::string first = groups[0]["54001010"]["BulkDataURI"];
+  const auto base = first.substr(first.find("/dicom-web/"));
+  CHECK(s.client().get(base + "/3", tok).status == 404);
+  CHECK(s.client().get(base + "/0", tok).status == 404);
+}

@@ -27,8 +27,32 @@ function unitScale(ch) {
 }
 
 /**
- * The first ECG multiplex group of a study: {leads: [{name, samples: Float32Array (mV)}], rate, seconds, meta}.
- * Returns null when the study holds no waveform.
+ * The multiplex groups that make the recording, as the server's analysis reads them: groups not labelled a median
+ * beat; those recorded together (the same rate, length and start, as an 18-lead ECG split over the 12-lead IOD's
+ * 13-channel groups) are joined, and of groups recorded at other times the one with the most channels, then the
+ * longest, is kept. With only a median beat, that.
+ */
+export function recordingGroups(groups) {
+  const withChannels = groups.filter((g) => num(g, '003A0005', 0) >= 1);
+  const rhythm = withChannels.filter((g) => !/MEDIAN|REPRESENTATIVE/i.test(str(g, '003A0020') || ''));
+  if (!rhythm.length) return withChannels.slice(0, 1);
+  const together = (a, b) => ['003A001A', '003A0010', '00181068'].every((tag) => num(a, tag, 0) === num(b, tag, 0));
+  const size = (list) => [list.reduce((n, g) => n + num(g, '003A0005', 0), 0), num(list[0], '003A0010', 0)];
+  let kept = [rhythm[0]];
+  for (const g of rhythm.slice(1)) {
+    if (together(kept[0], g)) kept.push(g);
+    else {
+      const [gc, gn] = size([g]);
+      const [kc, kn] = size(kept);
+      if (gc > kc || (gc === kc && gn > kn)) kept = [g];
+    }
+  }
+  return kept;
+}
+
+/**
+ * The ECG of a study: {leads: [{name, samples: Float32Array (mV), disconnected}], rate, seconds, meta}, from the
+ * groups recordingGroups() picks (a lead in two joined groups is taken once). Null when the study holds no waveform.
  */
 export async function loadEcg(studyUid) {
   const enc = encodeURIComponent;
@@ -36,9 +60,13 @@ export async function loadEcg(studyUid) {
   for (const s of series) {
     const metas = await get(`/dicom-web/studies/${enc(studyUid)}/series/${enc(str(s, '0020000E'))}/metadata`);
     for (const meta of metas) {
-      const groups = values(meta, '54000100');
-      const group = groups.find((g) => num(g, '003A0005', 0) >= 1) || null;
-      if (group) return decodeGroup(meta, group);
+      const groups = recordingGroups(values(meta, '54000100'));
+      if (!groups.length) continue;
+      const parts = await Promise.all(groups.map((g) => decodeGroup(meta, g)));
+      const leads = [];
+      for (const part of parts)
+        for (const l of part.leads) if (!leads.some((x) => x.name === l.name)) leads.push(l);
+      return { ...parts[0], leads };
     }
   }
   return null;

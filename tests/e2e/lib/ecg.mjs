@@ -36,3 +36,94 @@ export function ecgVariant(stamp, rate = '1000') {
   if (!groups) throw new Error('sampling frequency not found');
   return buf;
 }
+
+// A DICOM ECG written from scratch (explicit VR little endian), for shapes the sample file does not have: several
+// multiplex groups, as a cart storing 18 leads in the 12-lead IOD (13 channels a group) must write them.
+const LONG_VR = new Set(['OB', 'OW', 'SQ', 'UT', 'UN']);
+
+function el(group, elem, vr, value) {
+  let body = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
+  if (vr === 'US') {
+    body = Buffer.alloc(2);
+    body.writeUInt16LE(value);
+  } else if (vr === 'UL') {
+    body = Buffer.alloc(4);
+    body.writeUInt32LE(value);
+  }
+  if (body.length % 2) body = Buffer.concat([body, Buffer.from([vr === 'UI' ? 0 : 0x20])]);
+  const head = Buffer.alloc(LONG_VR.has(vr) ? 12 : 8);
+  head.writeUInt16LE(group, 0);
+  head.writeUInt16LE(elem, 2);
+  head.write(vr, 4, 'latin1');
+  if (LONG_VR.has(vr)) head.writeUInt32LE(body.length, 8);
+  else head.writeUInt16LE(body.length, 6);
+  return Buffer.concat([head, body]);
+}
+
+/** A sequence of items, each a list of elements (already in tag order), with explicit lengths. */
+function sq(group, elem, items) {
+  const body = Buffer.concat(items.map((parts) => {
+    const item = Buffer.concat(parts);
+    const head = Buffer.alloc(8);
+    head.writeUInt16LE(0xfffe, 0);
+    head.writeUInt16LE(0xe000, 2);
+    head.writeUInt32LE(item.length, 4);
+    return Buffer.concat([head, item]);
+  }));
+  return el(group, elem, 'SQ', body);
+}
+
+/**
+ * A DICOM ECG file: `groups` = [{label, rate, channels: [{code, meaning}], samples: [[µV per sample] per channel]}],
+ * each channel at 1 µV per unit. SOP class 12-lead ECG unless `sopClass` says otherwise.
+ */
+export function ecgDicom(groups, { patientName = 'Qian^Zheng', patientId = 'E2E-18', studyUid, sopClass = '1.2.840.10008.5.1.4.1.1.9.1.1' } = {}) {
+  const sop = `2.25.${Date.now()}${process.pid}1`;
+  const waveform = sq(0x5400, 0x0100, groups.map((g) => {
+    const n = g.samples[0].length;
+    const data = Buffer.alloc(n * g.channels.length * 2);
+    for (let k = 0; k < n; k++)
+      for (let c = 0; c < g.channels.length; c++) data.writeInt16LE(Math.round(g.samples[c][k]), (k * g.channels.length + c) * 2);
+    const channels = sq(0x003a, 0x0200, g.channels.map((ch) => [
+      sq(0x003a, 0x0208, [[el(0x0008, 0x0100, 'SH', ch.code), el(0x0008, 0x0102, 'SH', 'MDC'), el(0x0008, 0x0104, 'LO', ch.meaning)]]),
+      el(0x003a, 0x0210, 'DS', '1'),
+      sq(0x003a, 0x0211, [[el(0x0008, 0x0100, 'SH', 'uV'), el(0x0008, 0x0102, 'SH', 'UCUM'), el(0x0008, 0x0104, 'LO', 'microvolt')]]),
+      el(0x003a, 0x0212, 'DS', '1'),
+      el(0x003a, 0x0213, 'DS', '0'),
+    ]));
+    return [
+      el(0x003a, 0x0005, 'US', g.channels.length),
+      el(0x003a, 0x0010, 'UL', n),
+      el(0x003a, 0x001a, 'DS', String(g.rate)),
+      el(0x003a, 0x0020, 'SH', g.label),
+      channels,
+      el(0x5400, 0x1004, 'US', 16),
+      el(0x5400, 0x1006, 'CS', 'SS'),
+      el(0x5400, 0x1010, 'OW', data),
+    ];
+  }));
+  const ds = Buffer.concat([
+    el(0x0008, 0x0005, 'CS', 'ISO_IR 192'),
+    el(0x0008, 0x0016, 'UI', sopClass),
+    el(0x0008, 0x0018, 'UI', sop),
+    el(0x0008, 0x0020, 'DA', '20261203'),
+    el(0x0008, 0x002a, 'DT', '20261203101500'),
+    el(0x0008, 0x0060, 'CS', 'ECG'),
+    el(0x0008, 0x0070, 'LO', 'teledx e2e'),
+    el(0x0010, 0x0010, 'PN', patientName),
+    el(0x0010, 0x0020, 'LO', patientId),
+    el(0x0010, 0x0030, 'DA', '19580714'),
+    el(0x0010, 0x0040, 'CS', 'M'),
+    el(0x0020, 0x000d, 'UI', studyUid || `${sop}.1`),
+    el(0x0020, 0x000e, 'UI', `${sop}.2`),
+    waveform,
+  ]);
+  const metaBody = Buffer.concat([
+    el(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
+    el(0x0002, 0x0002, 'UI', sopClass),
+    el(0x0002, 0x0003, 'UI', sop),
+    el(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
+    el(0x0002, 0x0012, 'UI', '2.25.1234567'),
+  ]);
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), el(0x0002, 0x0000, 'UL', metaBody.length), metaBody, ds]);
+}

@@ -1,11 +1,13 @@
 // An 18-lead ECG (the twelve plus V3R-V5R and V7-V9, recorded in Chinese chest-pain work-ups) of a posterior
 // infarction: ST elevation in V7-V9, its mirror image (ST depression) in V1-V2. The machine flags a posterior STEMI
 // from V7-V9, so the reader must see those leads: on the viewer's 3×4 and 6×2 pages, in the ST table, and on the
-// printed tracing.
+// printed tracing. The same ECG stored as a cart stores 18 leads in DICOM (two rhythm groups) reads the same.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
+import { sendExam } from '../lib/flows.mjs';
+import { ecgDicom } from '../lib/ecg.mjs';
 
 const FS = 500;
 const SECONDS = 10;
@@ -14,8 +16,8 @@ const ADDED = ['V3R', 'V4R', 'V5R', 'V7', 'V8', 'V9'];
 let b;
 let taskId;
 
-/** Sinus rhythm at 75/min; per lead P, R, S, T and the ST shift at J+60 (mV). */
-function syntheticCsv() {
+/** Sinus rhythm at 75/min; per lead P, R, S, T and the ST shift at J+60 (mV). Returns {lead: Float64Array (mV)}. */
+function synthetic() {
   const amp = {
     I: [0.08, 0.7, -0.1, 0.2, 0], II: [0.12, 1.1, -0.1, 0.3, 0], III: [0.05, 0.4, -0.05, 0.1, 0], aVR: [-0.1, -0.8, 0.1, -0.25, 0],
     aVL: [0.02, 0.15, -0.05, 0.05, 0], aVF: [0.09, 0.75, -0.08, 0.2, 0], V1: [0.05, 0.2, -0.9, -0.05, -0.12],
@@ -46,9 +48,31 @@ function syntheticCsv() {
       }
     }
   }
+  return sig;
+}
+
+function syntheticCsv() {
+  const sig = synthetic();
   let csv = `# sample_rate=${FS} units=mV\n${NAMES.join(',')}\n`;
-  for (let k = 0; k < n; k++) csv += NAMES.map((x) => sig[x][k].toFixed(4)).join(',') + '\n';
+  for (let k = 0; k < FS * SECONDS; k++) csv += NAMES.map((x) => sig[x][k].toFixed(4)).join(',') + '\n';
   return csv;
+}
+
+/** MDC lead codes (ISO/IEEE 11073-10101, the SCP-ECG numbering). */
+const MDC = { I: 1, II: 2, V1: 3, V2: 4, V3: 5, V4: 6, V5: 7, V6: 8, V7: 9, V3R: 11, V4R: 12, V5R: 13, III: 61, aVR: 62, aVL: 63, aVF: 64, V8: 66, V9: 67 };
+
+/**
+ * The same ECG as a cart stores 18 leads in the 12-lead IOD: a median-beat group first, then the twelve in one rhythm
+ * group and the six added leads in a second one recorded together (13 channels a group at most).
+ */
+function eighteenLeadDicom() {
+  const sig = synthetic();
+  const group = (label, names, from, to) => ({
+    label, rate: FS, channels: names.map((x) => ({ code: `2:${MDC[x]}`, meaning: `MDC_ECG_LEAD_${x.toUpperCase()}` })),
+    samples: names.map((x) => Array.from(sig[x].subarray(from, to), (v) => v * 1000)),
+  });
+  return ecgDicom([group('MEDIAN BEAT', NAMES.slice(0, 12), 0, 600), group('RHYTHM', NAMES.slice(0, 12), 0, FS * SECONDS),
+    group('RHYTHM', ADDED, 0, FS * SECONDS)], { patientName: 'Qian^Zheng=钱^正', patientId: 'E2E-18-DCM' });
 }
 
 /** Width and height of a PNG from its IHDR. */
@@ -117,6 +141,24 @@ test('the printed tracing has two more rows for the added leads and fits A4 land
   // (36 + 4 × 30 + 8) mm high. The two rows of added leads make it taller, up to what A4 landscape prints (192 mm).
   const heightMm = height / (width / 267);
   assert.ok(heightMm > 36 + 4 * 30 + 8 + 20 && heightMm <= 192.5, `page ${width} × ${height} px: ${heightMm.toFixed(0)} mm high`);
+});
+
+test('the same ECG as a DICOM of two rhythm groups and a median beat reads as the 18 leads, flagged alike', async () => {
+  const id = await sendExam('clinic1-tech', [{ name: 'ecg18.dcm', bytes: eighteenLeadDicom() }], { reason: '胸痛，18导联 DICOM (e2e 18-lead)' });
+  let task;
+  for (let i = 0; i < 75 && !(task && task.machine_flags && task.machine_flags.critical); i++) {
+    task = (await api('GET', `/api/tasks/${id}`, { token: await token('ecg-reader1') })).json;
+    if (!task.machine_flags || !task.machine_flags.critical) await sleep(200);
+  }
+  assert.match(JSON.stringify(task.machine_flags.critical), /V7, V8, V9/, 'the second group\'s leads are analysed');
+  const p = b.page;
+  await p.goto(`${URL}/#/read/${id}`);
+  await p.waitForSelector('#ecg-viewer[data-ready="1"]', { timeout: 15000 });
+  const view = await p.$eval('#ecg-viewer', (v) => ({ layout: v.dataset.layout, leads: v.dataset.leads.split(','), t0: v.dataset.t0 }));
+  assert.equal(view.layout, '3x4', 'a 12-lead page, not the median beat as strips');
+  assert.equal(view.leads.length, 19, `eighteen leads and the rhythm strip: ${view.leads}`);
+  for (const lead of ADDED) assert.ok(view.leads.includes(lead), `${lead} from the second group`);
+  await b.shot('ecg-18-lead-dicom');
 });
 
 test('no console errors', () => {

@@ -18,8 +18,10 @@ struct Frame {
 /// BadRequest when the instance has no pixel data.
 Result<std::vector<Frame>> read_frames(const std::filesystem::path& file, const std::vector<std::int64_t>& numbers);
 
-/// The raw value bytes of a top-level element (e.g. 0x7FE00010 pixel data, 0x54001010 waveform data) for
-/// WADO-RS bulk data. Encapsulated pixel data answers the fragments concatenated. NotFound when absent.
-Result<std::string> read_bulk_data(const std::filesystem::path& file, std::uint32_t tag);
+/// The raw value bytes of an element (e.g. 0x7FE00010 pixel data, 0x54001010 waveform data) for WADO-RS bulk data:
+/// the `occurrence`-th element of that tag in document order, nested ones included, as the metadata's bulk data URIs
+/// number them (an ECG's second multiplex group holds the second Waveform Data). Encapsulated pixel data answers the
+/// fragments concatenated. NotFound when absent.
+Result<std::string> read_bulk_data(const std::filesystem::path& file, std::uint32_t tag, int occurrence = 1);
 
 }  // namespace teledx::dicom
