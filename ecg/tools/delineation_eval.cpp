@@ -43,11 +43,8 @@ bool mostly_paced(const fs::path& atr) {
   auto ann = read_wfdb_annotations(*bytes);
   if (!ann) return false;
   int beats = 0, paced = 0;
-  for (const auto& a : *ann) {
-    const std::string_view sym = annotation_symbol(a.code);
-    if (sym.size() != 1 || std::string_view("NLRBAaJSVrFejnE/fQ?").find(sym[0]) == std::string_view::npos) continue;
-    ++beats, paced += sym == "/";
-  }
+  for (const auto& a : *ann)
+    if (is_beat_annotation(a.code)) ++beats, paced += annotation_symbol(a.code) == "/";
   return beats > 0 && 2 * paced > beats;
 }
 

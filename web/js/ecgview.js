@@ -1,7 +1,7 @@
 // The ECG viewer: the standard paper grid (1 mm / 5 mm) at 25 or 50 mm/s and 5/10/20 mm/mV, layouts 3×4 with a
-// lead II rhythm strip, 6×2 and 12×1 for a 12-lead ECG (an 18-lead ECG's added leads in rows below), full-width strips of the recorded leads for any other
-// lead set (a two-lead Holter's MLII and V1), a calibration pulse, zoom, a caliper for time and amplitude, and
-// paging through recordings longer than one 10-s page (ecgnav.js).
+// lead II rhythm strip, 6×2 and 12×1 for a 12-lead ECG (an 18-lead ECG's added leads in rows below), full-width
+// strips of the recorded leads for any other lead set (a two-lead Holter's MLII and V1), a calibration pulse, zoom,
+// a caliper for time and amplitude, and paging through recordings longer than one 10-s page (ecgnav.js).
 // The automatic measurements and statements (the task's machine flags) are listed under the tracing.
 import { h, clear } from './dom.js';
 import { t, tOr, machineText } from './i18n.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 
 const LONG = new Set(['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'UC', 'UR', 'OD', 'OL', 'OV']);
 
-function element(group, elem, vr, value) {
+/** One explicit-VR little-endian element: {group, elem, bytes}; values padded to even length as their VR pads. */
+export function element(group, elem, vr, value) {
   let body;
   if (Buffer.isBuffer(value)) body = value;
   else if (vr === 'US') {

@@ -4,6 +4,7 @@
 // intervals (HR × 0.8, PR/QRS/QT × 1.25), a real change for the serial comparison to find.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { element } from './dicom.mjs';
 
 const SOURCE = join(import.meta.dirname, '../../data/ecg/waveform_ecg.dcm');
 const INSTANCE_STAMP = '.20130125105919.'; // inside the SOP instance, series and media storage UIDs
@@ -39,26 +40,7 @@ export function ecgVariant(stamp, rate = '1000') {
 
 // A DICOM ECG written from scratch (explicit VR little endian), for shapes the sample file does not have: several
 // multiplex groups, as a cart storing 18 leads in the 12-lead IOD (13 channels a group) must write them.
-const LONG_VR = new Set(['OB', 'OW', 'SQ', 'UT', 'UN']);
-
-function el(group, elem, vr, value) {
-  let body = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
-  if (vr === 'US') {
-    body = Buffer.alloc(2);
-    body.writeUInt16LE(value);
-  } else if (vr === 'UL') {
-    body = Buffer.alloc(4);
-    body.writeUInt32LE(value);
-  }
-  if (body.length % 2) body = Buffer.concat([body, Buffer.from([vr === 'UI' ? 0 : 0x20])]);
-  const head = Buffer.alloc(LONG_VR.has(vr) ? 12 : 8);
-  head.writeUInt16LE(group, 0);
-  head.writeUInt16LE(elem, 2);
-  head.write(vr, 4, 'latin1');
-  if (LONG_VR.has(vr)) head.writeUInt32LE(body.length, 8);
-  else head.writeUInt16LE(body.length, 6);
-  return Buffer.concat([head, body]);
-}
+const el = (group, elem, vr, value) => element(group, elem, vr, value).bytes;
 
 /** A sequence of items, each a list of elements (already in tag order), with explicit lengths. */
 function sq(group, elem, items) {

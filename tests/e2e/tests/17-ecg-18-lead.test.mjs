@@ -75,6 +75,16 @@ function eighteenLeadDicom() {
     group('RHYTHM', ADDED, 0, FS * SECONDS)], { patientName: 'Qian^Zheng=钱^正', patientId: 'E2E-18-DCM' });
 }
 
+/** The task once the server's ECG analysis has raised its critical flags (15 s at most). */
+async function analysedTask(id) {
+  let task;
+  for (let i = 0; i < 75 && !(task && task.machine_flags && task.machine_flags.critical); i++) {
+    task = (await api('GET', `/api/tasks/${id}`, { token: await token('ecg-reader1') })).json;
+    if (!task.machine_flags || !task.machine_flags.critical) await sleep(200);
+  }
+  return task;
+}
+
 /** Width and height of a PNG from its IHDR. */
 function pngSize(bytes) {
   const v = new DataView(bytes.buffer, bytes.byteOffset);
@@ -97,11 +107,7 @@ test('an 18-lead CSV of a posterior infarction becomes a stat ECG task flagged f
   assert.equal(r.status, 200, await r.text());
   assert.equal((await api('POST', `/api/uploads/${up.json.upload_id}/complete`, { token: tok })).status, 200);
   taskId = (await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok })).json.tasks[0].id;
-  let task;
-  for (let i = 0; i < 75 && !(task && task.machine_flags && task.machine_flags.critical); i++) {
-    task = (await api('GET', `/api/tasks/${taskId}`, { token: await token('ecg-reader1') })).json;
-    if (!task.machine_flags || !task.machine_flags.critical) await sleep(200);
-  }
+  const task = await analysedTask(taskId);
   const critical = task.machine_flags.critical.map((c) => c.code);
   assert.ok(critical.includes('critical_stemi'), `critical flags: ${critical.join(', ')}`);
   assert.match(JSON.stringify(task.machine_flags.critical), /V7, V8, V9/);
@@ -145,11 +151,7 @@ test('the printed tracing has two more rows for the added leads and fits A4 land
 
 test('the same ECG as a DICOM of two rhythm groups and a median beat reads as the 18 leads, flagged alike', async () => {
   const id = await sendExam('clinic1-tech', [{ name: 'ecg18.dcm', bytes: eighteenLeadDicom() }], { reason: '胸痛，18导联 DICOM (e2e 18-lead)' });
-  let task;
-  for (let i = 0; i < 75 && !(task && task.machine_flags && task.machine_flags.critical); i++) {
-    task = (await api('GET', `/api/tasks/${id}`, { token: await token('ecg-reader1') })).json;
-    if (!task.machine_flags || !task.machine_flags.critical) await sleep(200);
-  }
+  const task = await analysedTask(id);
   assert.match(JSON.stringify(task.machine_flags.critical), /V7, V8, V9/, 'the second group\'s leads are analysed');
   const p = b.page;
   await p.goto(`${URL}/#/read/${id}`);
