@@ -30,6 +30,20 @@ function encode(list) {
   return Buffer.concat(list.sort((a, b) => a.group - b.group || a.elem - b.elem).map((e) => e.bytes));
 }
 
+/** A Part 10 file: preamble, DICM, the meta header (explicit VR little endian) and the encoded dataset. */
+export function part10(sopClass, sop, dataset) {
+  const metaBody = encode([
+    element(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
+    element(0x0002, 0x0002, 'UI', sopClass),
+    element(0x0002, 0x0003, 'UI', sop),
+    element(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
+    element(0x0002, 0x0012, 'UI', '2.25.1234567'),
+    element(0x0002, 0x0013, 'SH', 'TELEDX_E2E'),
+  ]);
+  const meta = Buffer.concat([element(0x0002, 0x0000, 'UL', metaBody.length).bytes, metaBody]);
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), meta, dataset]);
+}
+
 let counter = 0;
 /** A fresh UID under the UUID-derived root 2.25 (unique per call). */
 export function uid() {
@@ -120,17 +134,8 @@ export function writeCtSeries(dir, opts = {}) {
       element(0x0028, 0x1053, 'DS', '1'),
       element(0x7fe0, 0x0010, 'OW', pixels),
     ]);
-    const metaBody = encode([
-      element(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
-      element(0x0002, 0x0002, 'UI', sopClass),
-      element(0x0002, 0x0003, 'UI', sop),
-      element(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
-      element(0x0002, 0x0012, 'UI', '2.25.1234567'),
-      element(0x0002, 0x0013, 'SH', 'TELEDX_E2E'),
-    ]);
-    const meta = Buffer.concat([element(0x0002, 0x0000, 'UL', metaBody.length).bytes, metaBody]);
     const file = join(dir, `CT${String(i + 1).padStart(4, '0')}.dcm`);
-    writeFileSync(file, Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), meta, ds]));
+    writeFileSync(file, part10(sopClass, sop, ds));
     files.push(file);
   }
   return { files, studyUid, seriesUid, patientName, patientId };

@@ -4,7 +4,7 @@
 // intervals (HR × 0.8, PR/QRS/QT × 1.25), a real change for the serial comparison to find.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { element } from './dicom.mjs';
+import { element, part10 } from './dicom.mjs';
 
 const SOURCE = join(import.meta.dirname, '../../data/ecg/waveform_ecg.dcm');
 const INSTANCE_STAMP = '.20130125105919.'; // inside the SOP instance, series and media storage UIDs
@@ -100,12 +100,5 @@ export function ecgDicom(groups, { patientName = 'Qian^Zheng', patientId = 'E2E-
     el(0x0020, 0x000e, 'UI', `${sop}.2`),
     waveform,
   ]);
-  const metaBody = Buffer.concat([
-    el(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
-    el(0x0002, 0x0002, 'UI', sopClass),
-    el(0x0002, 0x0003, 'UI', sop),
-    el(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
-    el(0x0002, 0x0012, 'UI', '2.25.1234567'),
-  ]);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), el(0x0002, 0x0000, 'UL', metaBody.length), metaBody, ds]);
+  return part10(sopClass, sop, ds);
 }
