@@ -87,14 +87,14 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   a.measurements = detail::measure(a);
   detail::qrs_amplitudes(a);
   const auto tremor = detail::limb_electrode_tremor(a, cond);
-  const std::optional<int> age = detail::patient_age(ecg.patient, ecg.acquisition_time);
+  const auto age = detail::patient_age_at(ecg.patient, ecg.acquisition_time);
   detail::rhythm_statements(a, cond, tremor, age);
   detail::st_statements(a, ecg.patient, ecg.acquisition_time);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor, {no_qrs, std::move(conditioning)});
   // After the leads found off or noisy and the electrodes found swapped:
   detail::atrial_origin_statements(a);
   detail::axis_statements(a, age);
-  detail::bundle_branch_statements(a);
+  detail::bundle_branch_statements(a, age);
   detail::t_wave_statements(a);
   detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::q_wave_statements(a);

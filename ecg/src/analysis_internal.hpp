@@ -68,17 +68,40 @@ struct LimbTremor {
 inline constexpr double kTremorUv = 10, kTremorCoherence = 0.8, kTremorSpread = 3;
 /// The tremor, when the six chest leads are there and carry it (limb_tremor.cpp).
 std::optional<LimbTremor> limb_electrode_tremor(const Analysis& a, const LeadSet& conditioned);
-/// `tremor`: limb_electrode_tremor(); with it, atrial flutter is not stated (the tremor's waves look like flutter's).
-/// `age_years`: patient_age(); a child's sinus rhythm is judged fast or slow against the limits of its age.
-void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor,
-                       std::optional<int> age_years = std::nullopt);
-/// Normal sinus rates (/min) at an age: the adult 60-100 from 16 years on or when the age is not known; below, the
-/// 2nd and 98th percentiles of Davignon et al. 1979 (Pediatr Cardiol 1:123-131), the children's reference most ECG
-/// texts print, over the age bands they give.
-struct SinusRateLimits {
-  double low = 60, high = 100;
+/// The patient's age at the recording: whole years, and days where a birth date or an age stated in days, weeks or
+/// months gives them (an infant's limits change within weeks). From the birth date (YYYYMMDD) and the ISO
+/// acquisition time when both are given and well formed, else the age the file states; nullopt when neither.
+struct PatientAge {
+  int years = 0;
+  std::optional<int> days;
 };
-SinusRateLimits sinus_rate_limits(std::optional<int> age_years);
+std::optional<PatientAge> patient_age_at(const PatientInfo& patient, const std::string& acquisition_time);
+/// A normal range at an age, and the age in words for the statement that cites it ("3 months" / "3 个月", "age 7" /
+/// "7 岁"; empty for an adult or an unknown age, which get the adult range).
+struct AgeRange {
+  double low = 0, high = 0;
+  std::string age_en, age_zh;
+};
+/// Normal sinus rates (/min): Davignon et al. 1979's 2nd-98th percentiles over their age bands, 60-100 from 16 years.
+AgeRange sinus_rate_range(const std::optional<PatientAge>& age);
+/// Normal QRS frontal axis (degrees): AHA/ACCF/HRS 2009's limits by age, -30 to +90 from 16 years.
+AgeRange qrs_axis_range(const std::optional<PatientAge>& age);
+/// Normal PR interval (ms): Garson's limits by age, 120-200 from 16 years.
+AgeRange pr_range(const std::optional<PatientAge>& age);
+/// The QRS width (ms) of a bundle branch block at an age (AHA/ACCF/HRS 2009): complete from `complete` (adults:
+/// 120 ms or more; children: over it), incomplete right from `incomplete`.
+struct BundleBranchWidths {
+  double complete = 120;
+  bool inclusive = true;
+  double incomplete = 110;
+  std::string age_en, age_zh;
+  bool is_complete(double qrs_ms) const { return inclusive ? qrs_ms >= complete : qrs_ms > complete; }
+};
+BundleBranchWidths bundle_branch_widths(const std::optional<PatientAge>& age);
+/// `tremor`: limb_electrode_tremor(); with it, atrial flutter is not stated (the tremor's waves look like flutter's).
+/// `age`: patient_age_at(); a child's sinus rate and PR are judged against the limits of its age.
+void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor,
+                       const std::optional<PatientAge>& age = std::nullopt);
 /// Peaks (samples) of the atrial waves left in the inferior leads once the median QRS-T is subtracted from every beat
 /// (av_conduction.cpp), found on first use: the second-degree check and av_conduction() (2:1, high-grade and
 /// complete block) read the same ones, and most ECGs need neither.
@@ -126,8 +149,7 @@ void qrs_amplitudes(Analysis& a);
 const QrsAmplitude* qrs_amplitude_of(const Analysis& a, Lead lead);
 /// Whether the quality statements already said this lead is off or noisy (quality.cpp).
 bool lead_off_or_noisy(const Analysis& a, Lead lead);
-/// The patient's age in whole years at the recording: from the birth date (YYYYMMDD) and the ISO acquisition time
-/// when both are given and well formed, else the age the file states; nullopt when neither (qrs_amplitudes.cpp).
+/// The patient's age in whole years at the recording (patient_age_at()'s years; age_norms.cpp).
 std::optional<int> patient_age(const PatientInfo& patient, const std::string& acquisition_time);
 /// "Low QRS voltage" (limb leads, chest leads or both) and "left ventricular high voltage" when the QRS amplitudes
 /// meet an adult's voltage criteria (thresholds by the patient's sex where they differ; none for a wide or paced
@@ -143,11 +165,12 @@ void q_wave_statements(Analysis& a);
 void atrial_origin_statements(Analysis& a);
 /// Left or right axis deviation, or an indeterminate axis, from the QRS frontal axis (not with pacing, a limb lead
 /// off or swapped limb electrodes, which the quality statements name). After quality_statements.
-/// `age_years`: patient_age(); a child's normal axis reaches further right.
-void axis_statements(Analysis& a, std::optional<int> age_years = std::nullopt);
-/// Complete right or left bundle branch block from a QRS of 120 ms or more and the direction of its deflections in
-/// V1, I and V6 (not with pacing, nor with one of those leads off or noisy). After quality_statements.
-void bundle_branch_statements(Analysis& a);
+/// `age`: patient_age_at(); a child's axis is judged against the limits of its age.
+void axis_statements(Analysis& a, const std::optional<PatientAge>& age = std::nullopt);
+/// Complete right or left bundle branch block from a QRS of 120 ms or more (a child's: bundle_branch_widths()) and
+/// the direction of its deflections in V1, I and V6 (not with pacing, nor with one of those leads off or noisy).
+/// After quality_statements.
+void bundle_branch_statements(Analysis& a, const std::optional<PatientAge>& age = std::nullopt);
 /// "T wave changes": a flat (under a tenth of R) or inverted T in I, II, V4-V6 where R dominates the lead's QRS, on a
 /// standard 12-lead ECG (not with a QRS of 120 ms or more, pacing, or that lead off, noisy or swapped). After
 /// quality_statements.

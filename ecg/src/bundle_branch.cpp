@@ -84,7 +84,7 @@ void left_anterior_fascicular_block(Analysis& a, bool rbbb) {
 
 }  // namespace
 
-void bundle_branch_statements(Analysis& a) {
+void bundle_branch_statements(Analysis& a, const std::optional<PatientAge>& age) {
   const auto& m = a.measurements;
   const Fiducials& f = a.median_fiducials;
   if (!m.qrs || !f.qrs_on || !f.qrs_off || has_statement(a.rhythm, "paced_rhythm") || tracing_unreliable(a)) return;
@@ -93,36 +93,45 @@ void bundle_branch_statements(Analysis& a) {
   // shape unknown.
   const bool sound = !lead_off_or_noisy(a, Lead::V1) && !lead_off_or_noisy(a, Lead::I) && !lead_off_or_noisy(a, Lead::V6);
   const auto v1 = shape_of(a, Lead::V1), i = shape_of(a, Lead::I), v6 = shape_of(a, Lead::V6);
-  if (*m.qrs >= 110 && sound && v1 && i && v6) {
+  // A child's conduction is faster and its QRS narrower: the widths that make a block are its age's (AHA/ACCF/HRS
+  // 2009, bundle_branch_widths), and the statement names them.
+  const BundleBranchWidths width = bundle_branch_widths(age);
+  const bool complete = width.is_complete(*m.qrs);
+  if (*m.qrs >= width.incomplete && sound && v1 && i && v6) {
     const std::string qrs = fmt(*m.qrs) + " ms";
+    const std::string at = width.age_en.empty() ? "" : " (over " + fmt(width.complete) + " ms at " + width.age_en + ")";
+    const std::string at_zh = width.age_zh.empty() ? "" : "（" + width.age_zh + "超过 " + fmt(width.complete) + " ms）";
+    const std::string at_inc = width.age_en.empty() ? "" : " (" + fmt(width.incomplete) + "-" + fmt(width.complete) + " ms at " + width.age_en + ")";
+    const std::string at_inc_zh =
+        width.age_zh.empty() ? "" : "（" + width.age_zh + " " + fmt(width.incomplete) + "–" + fmt(width.complete) + " ms）";
     // Right: the right ventricle depolarises last, from left to right and toward V1 — a terminal R' in V1, and I and
     // V6 ending below the baseline (their terminal S; in V1 the clear deflection is the one asked for).
     const bool right = v1->terminal > kClear && i->terminal < 0 && v6->terminal < 0;
-    if (right && *m.qrs >= 120) {
+    if (right && complete) {
       rbbb = true;
       a.rhythm.push_back({"complete_rbbb",
-                          "Complete right bundle branch block suspected (QRS " + qrs +
+                          "Complete right bundle branch block suspected (QRS " + qrs + at +
                               ", terminal R in V1, terminal S in I and V6)",
                           Severity::Info, std::nullopt,
-                          "完全性右束支传导阻滞（疑似）：QRS " + qrs + "，V1 终末 R 波，I、V6 终末 S 波"});
+                          "完全性右束支传导阻滞（疑似）：QRS " + qrs + at_zh + "，V1 终末 R 波，I、V6 终末 S 波"});
     } else if (right && v1->before_terminal < -kClear) {
       // Incomplete (AHA/ACC/HRS 2009, adults): the same directions with a QRS of 110-119 ms, and V1's terminal R'
       // after an S (rSR'): a QRS upright to its end in V1 with nothing below the baseline before is a tall R
       // (right ventricular hypertrophy, a posterior infarct), not a late right ventricle.
       a.rhythm.push_back({"incomplete_rbbb",
-                          "Incomplete right bundle branch block suspected (QRS " + qrs +
+                          "Incomplete right bundle branch block suspected (QRS " + qrs + at_inc +
                               ", rSR' in V1, terminal S in I and V6)",
                           Severity::Info, std::nullopt,
-                          "不完全性右束支传导阻滞（疑似）：QRS " + qrs + "，V1 呈 rSR' 型，I、V6 终末 S 波"});
-    } else if (*m.qrs >= 120 && v1->net < -kClear && i->terminal > kClear && v6->terminal > kClear &&
+                          "不完全性右束支传导阻滞（疑似）：QRS " + qrs + at_inc_zh + "，V1 呈 rSR' 型，I、V6 终末 S 波"});
+    } else if (complete && v1->net < -kClear && i->terminal > kClear && v6->terminal > kClear &&
                i->initial > -kClear && v6->initial > -kClear) {
       // Left: the septum depolarises from right to left and the whole QRS turns away from V1 — V1 mostly negative
       // (QS or rS), I and V6 upright to the end without a septal q.
       a.rhythm.push_back({"complete_lbbb",
-                          "Complete left bundle branch block suspected (QRS " + qrs +
+                          "Complete left bundle branch block suspected (QRS " + qrs + at +
                               ", V1 mostly negative, I and V6 upright without q)",
                           Severity::Info, std::nullopt,
-                          "完全性左束支传导阻滞（疑似）：QRS " + qrs + "，V1 以负向波为主，I、V6 直立且无 q 波"});
+                          "完全性左束支传导阻滞（疑似）：QRS " + qrs + at_zh + "，V1 以负向波为主，I、V6 直立且无 q 波"});
     }
   }
   left_anterior_fascicular_block(a, rbbb);

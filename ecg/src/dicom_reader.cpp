@@ -323,7 +323,7 @@ Result<Waveform> read_dicom_ecg(std::span<const std::uint8_t> b) {
   w.patient = {str(ds, DCM_PatientName), str(ds, DCM_PatientID), str(ds, DCM_PatientSex), str(ds, DCM_PatientBirthDate)};
   if (w.patient.sex != "M" && w.patient.sex != "F") w.patient.sex.clear();
   if (const std::string age = str(ds, DCM_PatientAge); age.size() == 4)  // AS: "067Y", "011M", "003W", "020D"
-    if (auto n = to_int(age.substr(0, 3))) w.patient.age_years = age_in_years(*n, age[3]);
+    if (auto n = to_int(age.substr(0, 3))) set_stated_age(w.patient, *n, age[3]);
   read_annotations(ds, w);
   return w;
 }

@@ -200,9 +200,13 @@ Result<DicomEcgWritten> write_dicom_ecg(const Waveform& w, const DicomEcgHeader&
   put(&ds, DCM_PatientBirthDate, h.patient.birth_date);
   put(&ds, DCM_PatientSex, h.patient.sex);
   // A cart's stated age (no birth date) is kept: the ST and voltage thresholds depend on it.
+  // An infant's age stated in days, weeks or months stays as fine as DICOM's three digits allow.
   if (h.patient.age_years) {
     char age[8];
-    std::snprintf(age, sizeof age, "%03dY", std::clamp(*h.patient.age_years, 0, 149));
+    const int days = h.patient.age_days.value_or(-1);
+    if (days >= 0 && days < 1000) std::snprintf(age, sizeof age, "%03dD", days);
+    else if (days >= 0 && days / 7 < 1000) std::snprintf(age, sizeof age, "%03dW", days / 7);
+    else std::snprintf(age, sizeof age, "%03dY", std::clamp(*h.patient.age_years, 0, 149));
     put(&ds, DCM_PatientAge, age);
   }
   put(&ds, DCM_AccessionNumber, h.accession);

@@ -115,7 +115,7 @@ Result<Waveform> read_muse_xml(std::span<const std::uint8_t> bytes) {
     if (dob.size() == 10) w.patient.birth_date = dob.substr(6, 4) + dob.substr(0, 2) + dob.substr(3, 2);
     const std::string units(trim(child_text(p, "AgeUnits")));  // YEARS, MONTHS, WEEKS, DAYS
     if (auto n = to_int(child_text(p, "PatientAge")); n && !units.empty())
-      w.patient.age_years = age_in_years(*n, units[0]);
+      set_stated_age(w.patient, *n, units[0]);
   }
   if (XmlNode* m = child(root, "RestingECGMeasurements")) {
     const std::pair<const char*, const char*> fields[] = {

@@ -72,6 +72,15 @@ inline std::optional<int> age_in_years(long long value, char unit) {
   return int(years);
 }
 
+/// Sets the age a file states (a count and a unit, as age_in_years takes them): whole years, and days where the
+/// unit is finer than a year. A damaged value sets neither.
+inline void set_stated_age(PatientInfo& p, long long value, char unit) {
+  p.age_years = age_in_years(value, unit);
+  p.age_days = std::nullopt;
+  if (!p.age_years || unit == 'Y') return;
+  p.age_days = int(unit == 'D' ? value : unit == 'W' ? value * 7 : std::llround(double(value) * 30.4375));
+}
+
 /// Sample rates outside this range are refused as absurd for an ECG.
 constexpr double kMinRateHz = 50;
 constexpr double kMaxRateHz = 20000;

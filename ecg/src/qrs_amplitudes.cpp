@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "analysis_internal.hpp"
-#include "teledx/core/age.hpp"
 
 namespace teledx::ecg::detail {
 namespace {
@@ -17,23 +16,9 @@ namespace {
 /// before a QS complex does not make its depth an S wave.
 constexpr double kMinWaveUv = 30;
 
-/// Age in whole years at the recording, from a birth date (YYYYMMDD) and an ISO acquisition time; nullopt when
-/// either is missing or malformed.
-std::optional<int> age_at_recording(const std::string& birth, const std::string& acquired) {
-  if (acquired.size() < 10) return std::nullopt;
-  const std::string d = acquired.substr(0, 4) + acquired.substr(5, 2) + acquired.substr(8, 2);
-  if (d.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return age_on(birth, std::stoi(d.substr(0, 4)), std::stoi(d.substr(4, 2)), std::stoi(d.substr(6, 2)));
-}
-
 std::string mv(double uv) { return fmt(uv / 1000.0, 2) + " mV"; }
 
 }  // namespace
-
-std::optional<int> patient_age(const PatientInfo& patient, const std::string& acquisition_time) {
-  if (auto age = age_at_recording(patient.birth_date, acquisition_time)) return age;
-  return patient.age_years;
-}
 
 void qrs_amplitudes(Analysis& a) {
   const Fiducials& f = a.median_fiducials;

@@ -268,17 +268,8 @@ std::vector<bool> premature_normal_beats(const std::vector<Beat>& b) {
 
 }  // namespace
 
-SinusRateLimits sinus_rate_limits(std::optional<int> age) {
-  if (!age || *age >= 16) return {60, 100};
-  if (*age < 1) return {90, 180};  // the widest of Davignon's bands under a year (newborn 93-154 to 3-6 months 106-186)
-  if (*age < 3) return {89, 151};
-  if (*age < 5) return {73, 137};
-  if (*age < 8) return {65, 133};
-  if (*age < 12) return {62, 130};
-  return {60, 120};
-}
-
-void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTremor>& tremor, std::optional<int> age) {
+void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTremor>& tremor,
+                       const std::optional<PatientAge>& age) {
   const double fs = a.sample_rate_hz;
   const auto& b = a.beats;
   const Measurements& m = a.measurements;
@@ -398,12 +389,11 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     const std::string of = atrial_rate > 0 ? "atrial rate " : "", of_zh = atrial_rate > 0 ? "心房率 " : "";
     // A child's heart beats faster: 130/min is a normal rate at two and a tachycardia at forty. The limits of the
     // child's age are named, so the reader sees why 130 is not called fast.
-    const SinusRateLimits limits = sinus_rate_limits(age);
-    const bool child = age && *age < 16;
-    const std::string at = !child ? "" : *age < 1 ? "under 1 year" : "age " + std::to_string(*age);
-    const std::string at_zh = !child ? "" : *age < 1 ? "1 岁以下" : std::to_string(*age) + " 岁";
-    const std::string range = child ? " (normal at " + at + ": " + fmt(limits.low) + "-" + fmt(limits.high) + "/min)" : "";
-    const std::string range_zh = child ? "（" + at_zh + "正常范围 " + fmt(limits.low) + "–" + fmt(limits.high) + " 次/分）" : "";
+    const AgeRange limits = sinus_rate_range(age);
+    const bool child = !limits.age_en.empty();
+    const std::string range = child ? " (normal at " + limits.age_en + ": " + fmt(limits.low) + "-" + fmt(limits.high) + "/min)" : "";
+    const std::string range_zh =
+        child ? "（" + limits.age_zh + "正常范围 " + fmt(limits.low) + "–" + fmt(limits.high) + " 次/分）" : "";
     if (rate < limits.low)
       say(a, "sinus_bradycardia", "Sinus bradycardia, " + of + fmt(rate) + "/min" + range, "窦性心动过缓，" + of_zh + fmt(rate) + " 次/分" + range_zh);
     else if (rate > limits.high)
@@ -438,17 +428,25 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
       say(a, "prolonged_qtc", "QTc " + fmt(*m.qtc_bazett) + " ms (Bazett): prolonged",
           "QTc 延长：" + fmt(*m.qtc_bazett) + " ms（Bazett）", Severity::Warning);
     // The PR of a Wenckebach cycle lengthens by design, and complete block has none: the median's says nothing of a
-    // first-degree block.
-    if (m.pr && *m.pr > 200 && !complete && !(second_degree && second_degree->type == SecondDegreeBlock::MobitzI))
-      say(a, "first_degree_av_block", "PR " + fmt(*m.pr) + " ms: first-degree AV block suspected",
-          "一度房室传导阻滞（疑似）：PR 间期 " + fmt(*m.pr) + " ms", Severity::Warning);
-    // Under 120 ms the impulse reaches the ventricles faster than the AV node lets it: an accessory pathway
+    // first-degree block. A child's PR is shorter: 170 ms is first-degree block at two (rheumatic carditis shows it
+    // first), 100 ms no pre-excitation at six months; the limits of its age are named.
+    const AgeRange pr = pr_range(age);
+    const std::string pr_norm = pr.age_en.empty() ? "" : "normal at " + pr.age_en + ": " + fmt(pr.low) + "-" + fmt(pr.high) + " ms";
+    const std::string pr_norm_zh = pr.age_zh.empty() ? "" : pr.age_zh + "正常范围 " + fmt(pr.low) + "–" + fmt(pr.high) + " ms";
+    if (m.pr && *m.pr > pr.high && !complete && !(second_degree && second_degree->type == SecondDegreeBlock::MobitzI))
+      say(a, "first_degree_av_block",
+          "PR " + fmt(*m.pr) + " ms" + (pr_norm.empty() ? "" : " (" + pr_norm + ")") + ": first-degree AV block suspected",
+          "一度房室传导阻滞（疑似）：PR 间期 " + fmt(*m.pr) + " ms" + (pr_norm_zh.empty() ? "" : "（" + pr_norm_zh + "）"),
+          Severity::Warning);
+    // Under 120 ms (a child's lower limit: pr_range) the impulse reaches the ventricles faster than the AV node lets it: an accessory pathway
     // (pre-excitation, whose delta wave widens the QRS's start; the reader looks for it) or enhanced AV nodal
     // conduction. MIT-BIH's 1,351 sinus 10-s windows: 5 measure under 120 ms (paced 104 and 107, noisy 105, LBBB 109);
     // LUDB's dev records none.
-    if (m.pr && *m.pr < 120 && !dropped_beats)
-      say(a, "short_pr", "Short PR interval (PR " + fmt(*m.pr) + " ms): look for a delta wave (pre-excitation)",
-          "短 PR 间期（PR " + fmt(*m.pr) + " ms）：请注意有无 δ 波（心室预激）");
+    if (m.pr && *m.pr < pr.low && !dropped_beats)
+      say(a, "short_pr",
+          "Short PR interval (PR " + fmt(*m.pr) + " ms" + (pr_norm.empty() ? "" : "; " + pr_norm) +
+              "): look for a delta wave (pre-excitation)",
+          "短 PR 间期（PR " + fmt(*m.pr) + " ms" + (pr_norm_zh.empty() ? "" : "，" + pr_norm_zh) + "）：请注意有无 δ 波（心室预激）");
   } else if (!p_present && m.qrs && *m.qrs < 120 && hr > 100 && !irregular) {
     say(a, "supraventricular_tachycardia", "Regular narrow-QRS tachycardia without visible P waves, " + fmt(hr) + "/min",
         "窄 QRS 心动过速（室上性），节律规则，未见 P 波，" + fmt(hr) + " 次/分", Severity::Warning);

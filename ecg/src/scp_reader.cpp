@@ -318,7 +318,7 @@ void read_patient_and_device(const Section& s1, Waveform& w) {
       }
     } else if (tag == 4 && len >= 3) {  // age: value (2 bytes), unit 1 years, 2 months, 3 weeks, 4 days (0 not given)
       static constexpr char kUnit[] = {'?', 'Y', 'M', 'W', 'D'};
-      if (v[2] >= 1 && v[2] <= 4) w.patient.age_years = age_in_years(v[0] | (v[1] << 8), kUnit[v[2]]);
+      if (v[2] >= 1 && v[2] <= 4) set_stated_age(w.patient, v[0] | (v[1] << 8), kUnit[v[2]]);
     } else if (tag == 8 && len >= 1) {  // sex: 0 not known, 1 male, 2 female, 9 unspecified
       w.patient.sex = v[0] == 1 ? "M" : v[0] == 2 ? "F" : "";
     } else if (tag == 14 && len >= 36) {  // acquiring device: model (6 bytes at 8), then strings, the 4th the maker

@@ -100,6 +100,7 @@ ConvertedEcg convert_one(Services& s, EcgUploadSession& session, const std::vect
   };
   h.patient = {pick(fp.name, sp.name), pick(fp.id, sp.id), pick(fp.sex, sp.sex), pick(fp.birth_date, sp.birth_date)};
   h.patient.age_years = fp.age_years;
+  h.patient.age_days = fp.age_days;
   if (h.patient.name.empty() && h.patient.id.empty()) {
     out.failure = failed(names, names.front() + " (" + format + ") names no patient, and the upload gave none: give "
                                 "the patient's name or ID with the exam request (the upload page's \"Patient\" fields; "

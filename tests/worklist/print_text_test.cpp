@@ -35,6 +35,11 @@ TEST_CASE("sex, birth date, age and times print in Chinese form, odd values prin
   CHECK(age_text("", "19611130", 1'764'460'800'000 - 3'600'000, 0) == "63岁");  // 2025-11-29 23:00 UTC
   CHECK(age_text("070Y", "19611130", 1'764'460'800'000, 480) == "70岁");       // the study's own age wins
   CHECK(age_text("", "", 1'764'460'800'000, 480) == "—");
+  // An infant from its birth date: months, days in the first month (2025-11-30 08:00 at UTC+8).
+  CHECK(age_text("", "20250815", 1'764'460'800'000, 480) == "3个月");
+  CHECK(age_text("", "20251031", 1'764'460'800'000, 480) == "30天");
+  CHECK(age_text("", "20251029", 1'764'460'800'000, 480) == "1个月");
+  CHECK(age_text("", "20251130", 1'764'460'800'000, 480) == "0天");
   CHECK(age_text("", "2030", 1'764'460'800'000, 480) == "—");
   CHECK(age_text("", "20300101", 1'764'460'800'000, 480) == "—");  // born after the exam: a typing error
   CHECK(local_time_text(0, 480) == "—");

@@ -84,15 +84,25 @@ export function personName(pn) {
   return cjk ? parts.slice(0, 2).join('') : parts.join(' ');
 }
 
-/** Age from a DICOM birth date ("19600302") on today's date, "66岁" / "66 y". */
+/**
+ * Age from a DICOM age string ("066Y", "003M", "006W", "020D") or else a birth date ("19600302") on today's date:
+ * "66岁" / "66 y"; an infant's in months, or in days in its first month ("2个月", "20天"), as a Chinese report gives it.
+ */
 export function age(birthDate, given) {
-  if (given) return given.replace(/^0+/, '').replace('Y', t('age.y_suffix'));
+  const m = /^(\d{1,3})([DWMY])$/.exec(given || '');
+  if (m) return t({ D: 'age.days', W: 'age.weeks', M: 'age.months', Y: 'age.years' }[m[2]], { n: +m[1] });
+  if (given) return given;
   if (!birthDate || birthDate.length < 8) return '';
   const b = new Date(+birthDate.slice(0, 4), +birthDate.slice(4, 6) - 1, +birthDate.slice(6, 8));
   const now = new Date();
   let years = now.getFullYear() - b.getFullYear();
   if (now < new Date(now.getFullYear(), b.getMonth(), b.getDate())) years--;
-  return years >= 0 && years < 150 ? t('age.years', { n: years }) : '';
+  if (years < 0 || years >= 150) return '';
+  if (years >= 1) return t('age.years', { n: years });
+  let months = (now.getFullYear() - b.getFullYear()) * 12 + now.getMonth() - b.getMonth();
+  if (now.getDate() < b.getDate()) months--;
+  if (months >= 1) return t('age.months', { n: months });
+  return t('age.days', { n: Math.floor((now - b) / 86400000) });
 }
 
 export function sex(s) {

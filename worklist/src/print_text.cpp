@@ -3,6 +3,7 @@
 #include "teledx/core/age.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <ctime>
 
 namespace teledx::worklist {
@@ -100,7 +101,18 @@ std::string age_text(const std::string& dicom_age, const std::string& birth_date
   if (at_ms <= 0) return "—";
   const std::tm tm = local_tm(at_ms, utc_offset_minutes);
   const auto years = age_on(birth_date, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return years ? std::to_string(*years) + "岁" : "—";
+  if (!years) return "—";
+  if (*years >= 1) return std::to_string(*years) + "岁";
+  // An infant's age in months, or days in the first month, as a Chinese report prints it ("0岁" says nothing).
+  using namespace std::chrono;
+  const year_month_day born{year(std::stoi(birth_date.substr(0, 4))), month(unsigned(std::stoi(birth_date.substr(4, 2)))),
+                            day(unsigned(std::stoi(birth_date.substr(6, 2))))};
+  const year_month_day seen{year(tm.tm_year + 1900), month(unsigned(tm.tm_mon + 1)), day(unsigned(tm.tm_mday))};
+  if (!born.ok()) return "0岁";
+  const auto days = (sys_days(seen) - sys_days(born)).count();
+  int months = (int(seen.year()) - int(born.year())) * 12 + int(unsigned(seen.month())) - int(unsigned(born.month()));
+  if (seen.day() < born.day()) --months;
+  return months >= 1 ? std::to_string(months) + "个月" : std::to_string(days) + "天";
 }
 
 std::string local_time_text(std::int64_t ms, int utc_offset_minutes) {

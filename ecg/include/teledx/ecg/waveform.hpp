@@ -67,6 +67,9 @@ struct PatientInfo {
   /// The age in whole years the file states (DICOM PatientAge, Philips and MUSE XML, SCP-ECG, Contec: carts often
   /// record an age and no birth date); the birth date, where given, takes precedence.
   std::optional<int> age_years = std::nullopt;
+  /// The same age in days where the file states it in days, weeks or months (DICOM "020D", "003W", "011M"; SCP-ECG,
+  /// MUSE): an infant's normal limits change within weeks.
+  std::optional<int> age_days = std::nullopt;
   bool empty() const { return name.empty() && id.empty() && sex.empty() && birth_date.empty() && !age_years; }
 };
 
