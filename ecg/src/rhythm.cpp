@@ -381,7 +381,8 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
     // left to the reader, who is asked for a steadier recording.
     say(a, "atrial_flutter", "Atrial flutter suspected (regular atrial waves 230-360/min instead of P waves)",
         "心房扑动（疑似）：规则的心房波（230–360 次/分）代替 P 波", Severity::Warning);
-  } else if (second_degree || high_grade || complete || (p_consistent && m.pr && *m.pr >= 80 && *m.pr <= 400)) {
+  } else if (second_degree || high_grade || complete ||
+             (p_consistent && m.pr && *m.pr >= std::min(80.0, pr_range(age).low) && *m.pr <= 400)) {
     // Beats dropped by an AV block leave the sinus node's rate where it was: the atrial waves', not the ventricles'
     // (a 2:1 block at an atrial rate of 75/min is sinus rhythm, not sinus bradycardia at 38).
     const double atrial_rate = second_degree ? second_degree->atrial_rate : conduction ? conduction->atrial_rate : 0;
@@ -438,16 +439,18 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
           "PR " + fmt(*m.pr) + " ms" + (pr_norm.empty() ? "" : " (" + pr_norm + ")") + ": first-degree AV block suspected",
           "一度房室传导阻滞（疑似）：PR 间期 " + fmt(*m.pr) + " ms" + (pr_norm_zh.empty() ? "" : "（" + pr_norm_zh + "）"),
           Severity::Warning);
-    // Under 120 ms (a child's lower limit: pr_range) the impulse reaches the ventricles faster than the AV node lets it: an accessory pathway
-    // (pre-excitation, whose delta wave widens the QRS's start; the reader looks for it) or enhanced AV nodal
-    // conduction. MIT-BIH's 1,351 sinus 10-s windows: 5 measure under 120 ms (paced 104 and 107, noisy 105, LBBB 109);
+    // Under 120 ms (a child's lower limit: pr_range) the impulse reaches the ventricles faster than the AV node lets
+    // it: an accessory pathway (pre-excitation, whose delta wave widens the QRS's start; the reader looks for it) or
+    // enhanced AV nodal conduction. MIT-BIH's 1,351 sinus 10-s windows: 5 measure under 120 ms (paced 104 and 107, noisy 105, LBBB 109);
     // LUDB's dev records none.
     if (m.pr && *m.pr < pr.low && !dropped_beats)
       say(a, "short_pr",
           "Short PR interval (PR " + fmt(*m.pr) + " ms" + (pr_norm.empty() ? "" : "; " + pr_norm) +
               "): look for a delta wave (pre-excitation)",
           "短 PR 间期（PR " + fmt(*m.pr) + " ms" + (pr_norm_zh.empty() ? "" : "，" + pr_norm_zh) + "）：请注意有无 δ 波（心室预激）");
-  } else if (!p_present && m.qrs && *m.qrs < 120 && hr > 100 && !irregular) {
+  } else if (!p_present && m.qrs && *m.qrs < 120 && hr > sinus_rate_range(age).high && !irregular) {
+    // Tachycardia past the fastest sinus rate of the patient's age: an infant's 165/min without a P wave found (on
+    // the T wave at that rate) is no tachycardia; it is left undetermined below.
     say(a, "supraventricular_tachycardia", "Regular narrow-QRS tachycardia without visible P waves, " + fmt(hr) + "/min",
         "窄 QRS 心动过速（室上性），节律规则，未见 P 波，" + fmt(hr) + " 次/分", Severity::Warning);
   } else {

@@ -148,3 +148,19 @@ TEST_CASE("A child's bundle branch block is read at the QRS width of its age", "
     CHECK_FALSE(has(a.rhythm, "incomplete_rbbb"));
   }
 }
+
+TEST_CASE("An infant's regular narrow-QRS rhythm within its normal rates is no tachycardia when no P wave is seen", "[ecg]") {
+  // At 150/min a P wave may hide in the T wave. Past an adult's 100/min that is a supraventricular tachycardia to
+  // look at; at two months (normal up to 179/min) the rhythm is left undetermined, not called a tachycardia.
+  Synth s = child_synth(150);
+  s.p_waves = false;
+  CHECK(has(analysed_at_age(s, 40).rhythm, "supraventricular_tachycardia"));
+  const Analysis infant = analysed_at(s, "20260601", "2026-08-05T08:00:00");
+  INFO(statement_codes(infant));
+  CHECK_FALSE(has(infant.rhythm, "supraventricular_tachycardia"));
+  CHECK(has(infant.rhythm, "rhythm_other"));
+  // Past its range it is one: 200/min at two months.
+  Synth fast = child_synth(200);
+  fast.p_waves = false;
+  CHECK(has(analysed_at(fast, "20260601", "2026-08-05T08:00:00").rhythm, "supraventricular_tachycardia"));
+}
