@@ -2,6 +2,7 @@
 // Writes small DICOM waveform files byte by byte (explicit VR little endian), so that tests can make ECG objects
 // the sample files do not cover (8-lead storage, millivolt units, baselines) without linking DCMTK.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,7 @@ class DicomBuilder {
     double fs = 500;
     std::vector<Channel> channels;
     std::vector<std::int16_t> interleaved;  // sample-major: s0c0 s0c1 ... s1c0 ...
+    std::optional<double> offset_ms = std::nullopt;  // Multiplex Group Time Offset (0018,1068), when given
   };
 
   /// Optional parts of the file: a Specific Character Set (0008,0005) and the device's statements as waveform
@@ -81,6 +83,7 @@ class DicomBuilder {
     std::vector<Bytes> items;
     for (const auto& g : groups) {
       Bytes it;
+      if (g.offset_ms) text(it, 0x0018, 0x1068, "DS", std::to_string(int(*g.offset_ms)));
       us(it, 0x003A, 0x0005, std::uint16_t(g.channels.size()));
       ul(it, 0x003A, 0x0010, std::uint32_t(g.interleaved.size() / g.channels.size()));
       text(it, 0x003A, 0x001A, "DS", std::to_string(int(g.fs)));

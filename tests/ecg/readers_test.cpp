@@ -539,6 +539,21 @@ TEST_CASE("An 18-lead ECG split over two rhythm groups of the 12-lead IOD reads 
   REQUIRE(other.ok());
   CHECK(other->leads.size() == 12);
   CHECK(other->sample_count() == 1000);
+  // So were groups of the same length with other Multiplex Group Time Offsets: the added leads 10 s later are
+  // another recording, not the same beats. Offsets a sample apart or less, or written as 0 beside none, are the same.
+  added.offset_ms = 10000;
+  auto later = read_ecg_bytes(B::file({standard, added}), "ecg.dcm");
+  REQUIRE(later.ok());
+  CHECK(later->leads.size() == 12);
+  CHECK_FALSE(later->find(Lead::V9));
+  added.offset_ms = 0;
+  auto same = read_ecg_bytes(B::file({standard, added}), "ecg.dcm");
+  REQUIRE(same.ok());
+  CHECK(same->leads.size() == 18);
+  standard.offset_ms = 2000, added.offset_ms = 2001;
+  auto both = read_ecg_bytes(B::file({standard, added}), "ecg.dcm");
+  REQUIRE(both.ok());
+  CHECK(both->leads.size() == 18);
 }
 
 TEST_CASE("A DICOM waveform with an unknown lead, a non-voltage unit, an absurd rate or another SOP class is refused", "[ecg]") {
