@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <span>
 #include <string>
@@ -73,12 +74,13 @@ inline std::optional<int> age_in_years(long long value, char unit) {
 }
 
 /// Sets the age a file states (a count and a unit, as age_in_years takes them): whole years, and days where the
-/// unit is finer than a year. A damaged value sets neither.
+/// unit is finer than a year. A count of weeks or months is completed ones, so the days are the middle of the next
+/// (an infant of "000M" is some two weeks old, not newborn). A damaged value sets neither.
 inline void set_stated_age(PatientInfo& p, long long value, char unit) {
   p.age_years = age_in_years(value, unit);
   p.age_days = std::nullopt;
   if (!p.age_years || unit == 'Y') return;
-  p.age_days = int(unit == 'D' ? value : unit == 'W' ? value * 7 : std::llround(double(value) * 30.4375));
+  p.age_days = int(unit == 'D' ? value : unit == 'W' ? value * 7 + 3 : std::llround((double(value) + 0.5) * 30.4375));
 }
 
 /// Sample rates outside this range are refused as absurd for an ECG.
@@ -96,13 +98,26 @@ inline std::optional<Error> check_rate(double fs, std::string_view where) {
 
 /// Refuses leads holding a value that is not a finite number of microvolts: a huge sample, scale or baseline (1e39,
 /// nan, inf in a text format) that would reach the analysis as infinity or NaN. `where` names the file part.
+/// No ECG amplifier records a volt (a cart's input range is some ±5-300 mV, DC offsets included); a sample beyond it
+/// is a wrong unit or scale. Refused, so that the leads derived from such samples (aVR = -(I + II) / 2) and the DICOM
+/// the upload stores stay within what a float and its reader hold: 2e38 µV was read, but the stored copy was not.
+inline constexpr double kMaxAbsUv = 1e6;
+
 inline std::optional<Error> check_finite(const LeadSet& set, std::string_view where) {
   for (const auto& l : set.leads)
-    for (std::size_t k = 0; k < l.uv.size(); ++k)
+    for (std::size_t k = 0; k < l.uv.size(); ++k) {
+      const std::string at = std::string(where) + ", lead " +
+                             (l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead))) + ": sample " +
+                             std::to_string(k + 1);
       if (!std::isfinite(l.uv[k]))
-        return bad(std::string(where) + ", lead " + (l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead))) +
-                   ": sample " + std::to_string(k + 1) +
-                   " is out of range once scaled to microvolts (its value, scale or baseline is not a usable number)");
+        return bad(at + " is out of range once scaled to microvolts (its value, scale or baseline is not a usable number)");
+      if (std::abs(l.uv[k]) > kMaxAbsUv) {
+        char mv[32];
+        std::snprintf(mv, sizeof mv, "%.4g", double(l.uv[k]) / 1000.0);
+        return bad(at + " is " + mv + " mV, beyond the ±1 V any ECG records: check the file's units or scale "
+                        "(microvolts given as millivolts?)");
+      }
+    }
   return std::nullopt;
 }
 

@@ -124,7 +124,10 @@ Result<Waveform> read_any(std::span<const std::uint8_t> b, std::string_view hint
 
 Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_view hint) {
   auto w = read_any(b, hint);
-  if (w) make_text_utf8(*w);
+  if (!w) return w;
+  // Every format's samples within what an ECG records (the text readers check as they read; the binary ones here).
+  if (auto e = check_finite(*w, "the ECG")) return *e;
+  make_text_utf8(*w);
   return w;
 }
 

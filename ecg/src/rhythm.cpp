@@ -441,8 +441,8 @@ void rhythm_statements(Analysis& a, const LeadSet& s, const std::optional<LimbTr
           Severity::Warning);
     // Under 120 ms (a child's lower limit: pr_range) the impulse reaches the ventricles faster than the AV node lets
     // it: an accessory pathway (pre-excitation, whose delta wave widens the QRS's start; the reader looks for it) or
-    // enhanced AV nodal conduction. MIT-BIH's 1,351 sinus 10-s windows: 5 measure under 120 ms (paced 104 and 107, noisy 105, LBBB 109);
-    // LUDB's dev records none.
+    // enhanced AV nodal conduction. MIT-BIH's 1,351 sinus 10-s windows: 5 measure under 120 ms (paced 104 and 107,
+    // noisy 105, LBBB 109); LUDB's dev records none.
     if (m.pr && *m.pr < pr.low && !dropped_beats)
       say(a, "short_pr",
           "Short PR interval (PR " + fmt(*m.pr) + " ms" + (pr_norm.empty() ? "" : "; " + pr_norm) +

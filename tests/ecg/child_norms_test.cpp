@@ -67,14 +67,22 @@ TEST_CASE("An infant's sinus rate is judged by its age in days, from the birth d
 }
 
 TEST_CASE("An age stated in days, weeks or months keeps its days through the stored DICOM", "[ecg]") {
-  // SCP-ECG's age tag in weeks (unit 3): 6 weeks, 42 days.
-  std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 4, 3, 0, 6, 0, 3, 255, 0, 0};
-  const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
-                               {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0))})}});
-  auto scp = read_ecg_bytes(bytes, "x.scp");
-  REQUIRE(scp.ok());
-  CHECK(scp->patient.age_years == 0);
-  CHECK(scp->patient.age_days == 42);
+  // SCP-ECG's age tag: a count and a unit (2 months, 3 weeks, 4 days). Completed weeks or months: the days are the
+  // middle of the next one, so "0 months" is a two-week-old, not a newborn.
+  auto scp_age = [](std::uint8_t value, std::uint8_t unit) {
+    std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 4, 3, 0, value, 0, unit, 255, 0, 0};
+    const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
+                                 {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0))})}});
+    auto w = read_ecg_bytes(bytes, "x.scp");
+    REQUIRE(w.ok());
+    return w->patient;
+  };
+  CHECK(scp_age(6, 3).age_years == 0);
+  CHECK(scp_age(6, 3).age_days == 45);
+  CHECK(scp_age(0, 2).age_days == 15);
+  CHECK(scp_age(3, 2).age_days == 107);
+  CHECK(scp_age(20, 4).age_days == 20);
+  CHECK_FALSE(scp_age(20, 1).age_days);  // years: no days
 
   // A 6-week-old's 165/min, stored as the upload stores an ECG: sinus rhythm at its age, and "042D" kept.
   Waveform w = synth_ecg(child_synth(165));

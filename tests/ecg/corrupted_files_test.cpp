@@ -325,10 +325,14 @@ TEST_CASE("SCP-ECG second differences whose running sum leaves the int range are
   auto w = read_ecg_bytes(scp_record(400, 2, bw.bytes), "x.scp");
   REQUIRE_FALSE(w.ok());
   CHECK(mentions(w.error(), "runs out of range at sample 364"));
-  // The same record in first differences stays in range and reads.
-  auto first = read_ecg_bytes(scp_record(400, 1, bw.bytes), "x.scp");
+  // The same record in first differences stays in the decoder's range and decodes; at 13 V by its last sample it is
+  // no ECG, and the upload's reader refuses it, naming the sample.
+  auto first = read_scp_ecg(scp_record(400, 1, bw.bytes));
   REQUIRE(first.ok());
   CHECK(first->leads.front().uv[399] == Approx(400 * 32767.0));
+  auto upload = read_ecg_bytes(scp_record(400, 1, bw.bytes), "x.scp");
+  REQUIRE_FALSE(upload.ok());
+  CHECK(mentions(upload.error(), "sample 31 is 1016 mV, beyond the ±1 V any ECG records"));
 }
 
 TEST_CASE("A 31-bit SCP-ECG Huffman value decodes as a negative two's complement number", "[ecg]") {
@@ -342,7 +346,7 @@ TEST_CASE("A 31-bit SCP-ECG Huffman value decodes as a negative two's complement
   le(table, 1, 4);
   BitWriter bw;
   for (int i = 0; i < 600; ++i) bw.put(1, 1), bw.put(0x40000000, 31);
-  auto w = read_ecg_bytes(scp_record(600, 0, bw.bytes, table), "x.scp");
+  auto w = read_scp_ecg(scp_record(600, 0, bw.bytes, table));
   REQUIRE(w.ok());
   CHECK(w->leads.front().uv[0] == Approx(-1073741824.0));
 }
@@ -406,6 +410,29 @@ TEST_CASE("Samples or scales that overflow to infinity or NaN are refused in eve
   auto dcm = read_ecg_bytes(B::file({g}), "x.dcm");
   REQUIRE_FALSE(dcm.ok());
   CHECK(mentions(dcm.error(), "out of range"));
+}
+
+TEST_CASE("Samples beyond a volt are refused as a wrong unit or scale, so the stored copy always reads back", "[ecg]") {
+  // 2e38 µV in I and II read, but aVR = -(I + II) / 2 is past a float: the DICOM the upload stored from it was refused
+  // by its own reader (found by fuzzing). No ECG records a volt.
+  auto huge = read_ecg_bytes(as_bytes("# sample_rate=500\nI,II\n0,0\n2e38,2e38\n0,0\n"), "x.csv");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(mentions(huge.error(), "lead I: sample 2 is 2e+35 mV, beyond the ±1 V any ECG records"));
+  // Microvolts written in a file that says millivolts: 1200 "mV" is 1.2 V.
+  auto units = read_ecg_bytes(as_bytes("# sample_rate=500 units=mV\nI,II\n100,200\n1200,900\n0,0\n"), "x.csv");
+  REQUIRE_FALSE(units.ok());
+  CHECK(mentions(units.error(), "sample 2 is 1200 mV"));
+  CHECK(mentions(units.error(), "check the file's units or scale"));
+  // A WFDB record whose gain (0.001 units per mV) makes its samples volts.
+  const std::string hea = text_of(local_data() / "ludb/3.hea");
+  const auto dat = read_file_bytes(local_data() / "ludb/3.dat");
+  REQUIRE(dat.ok());
+  auto wfdb = read_wfdb(replace_first(hea, "751(-4)/mV", "0.001(-4)/mV"), *dat);
+  REQUIRE_FALSE(wfdb.ok());
+  CHECK(mentions(wfdb.error(), "beyond the ±1 V"));
+  // Up to a volt reads: a DC-coupled recording's offset of 300 mV is no error.
+  auto offset = read_ecg_bytes(as_bytes("# sample_rate=500 units=mV\nI,II\n300,-300\n301,-299\n300,-300\n"), "x.csv");
+  REQUIRE(offset.ok());
 }
 
 TEST_CASE("GE MUSE leads with a nan scale or a zero or negative sample count are refused", "[ecg]") {
