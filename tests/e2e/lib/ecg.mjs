@@ -4,7 +4,9 @@
 // intervals (HR × 0.8, PR/QRS/QT × 1.25), a real change for the serial comparison to find.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { element, part10 } from './dicom.mjs';
+import { api, token } from './harness.mjs';
 
 const SOURCE = join(import.meta.dirname, '../../data/ecg/waveform_ecg.dcm');
 const INSTANCE_STAMP = '.20130125105919.'; // inside the SOP instance, series and media storage UIDs
@@ -101,4 +103,29 @@ export function ecgDicom(groups, { patientName = 'Qian^Zheng', patientId = 'E2E-
     waveform,
   ]);
   return part10(sopClass, sop, ds);
+}
+
+/** Adds a Gaussian wave of `amp` (mV) and width `sd` (s), centred at `t` (s), to the samples `sig` at `fs` Hz. */
+export function gaussian(sig, fs, t, amp, sd) {
+  const c = Math.round(t * fs);
+  const w = Math.ceil(4 * sd * fs);
+  for (let k = Math.max(0, c - w); k < Math.min(sig.length, c + w); k++) sig[k] += amp * Math.exp(-0.5 * ((k / fs - t) / sd) ** 2);
+}
+
+/** The leads `names` of `sig` ({lead: samples in mV}) as the CSV a clinic uploads. */
+export function leadsCsv(sig, names, fs) {
+  let csv = `# sample_rate=${fs} units=mV\n${names.join(',')}\n`;
+  for (let k = 0; k < sig[names[0]].length; k++) csv += names.map((x) => sig[x][k].toFixed(4)).join(',') + '\n';
+  return csv;
+}
+
+/** The task as the ECG reader sees it once `ready(task)` holds of the server's machine analysis (15 s at most). */
+export async function analysedTask(id, ready) {
+  let task;
+  for (let i = 0; i < 75; i++) {
+    task = (await api('GET', `/api/tasks/${id}`, { token: await token('ecg-reader1') })).json;
+    if (task.machine_flags && ready(task)) break;
+    await sleep(200);
+  }
+  return task;
 }

@@ -4,10 +4,9 @@
 // printed tracing. The same ECG stored as a cart stores 18 leads in DICOM (two rhythm groups) reads the same.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openBrowser, login, waitForRoute, token, api, URL } from '../lib/harness.mjs';
 import { sendExam } from '../lib/flows.mjs';
-import { ecgDicom } from '../lib/ecg.mjs';
+import { analysedTask as whenAnalysed, ecgDicom, gaussian, leadsCsv } from '../lib/ecg.mjs';
 
 const FS = 500;
 const SECONDS = 10;
@@ -27,11 +26,7 @@ function synthetic() {
   };
   const n = FS * SECONDS;
   const sig = Object.fromEntries(NAMES.map((k) => [k, new Float64Array(n)]));
-  const bump = (s, t, a, sd) => {
-    const c = Math.round(t * FS);
-    const w = Math.ceil(4 * sd * FS);
-    for (let k = Math.max(0, c - w); k < Math.min(n, c + w); k++) s[k] += a * Math.exp(-0.5 * ((k / FS - t) / sd) ** 2);
-  };
+  const bump = (s, t, a, sd) => gaussian(s, FS, t, a, sd);
   for (let t = 0.5; t < SECONDS - 0.5; t += 0.8) {
     for (const k of NAMES) {
       const [p, r, sw, tw, st] = amp[k];
@@ -52,10 +47,7 @@ function synthetic() {
 }
 
 function syntheticCsv() {
-  const sig = synthetic();
-  let csv = `# sample_rate=${FS} units=mV\n${NAMES.join(',')}\n`;
-  for (let k = 0; k < FS * SECONDS; k++) csv += NAMES.map((x) => sig[x][k].toFixed(4)).join(',') + '\n';
-  return csv;
+  return leadsCsv(synthetic(), NAMES, FS);
 }
 
 /** MDC lead codes (ISO/IEEE 11073-10101, the SCP-ECG numbering). */
@@ -76,14 +68,7 @@ function eighteenLeadDicom() {
 }
 
 /** The task once the server's ECG analysis has raised its critical flags (15 s at most). */
-async function analysedTask(id) {
-  let task;
-  for (let i = 0; i < 75 && !(task && task.machine_flags && task.machine_flags.critical); i++) {
-    task = (await api('GET', `/api/tasks/${id}`, { token: await token('ecg-reader1') })).json;
-    if (!task.machine_flags || !task.machine_flags.critical) await sleep(200);
-  }
-  return task;
-}
+const analysedTask = (id) => whenAnalysed(id, (t) => t.machine_flags.critical);
 
 /** Width and height of a PNG from its IHDR. */
 function pngSize(bytes) {

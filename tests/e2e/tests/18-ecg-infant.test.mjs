@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openBrowser, login, logout, waitForRoute, token, api, URL } from '../lib/harness.mjs';
 import { acknowledgeCriticals } from '../lib/flows.mjs';
+import { analysedTask as whenAnalysed, gaussian, leadsCsv } from '../lib/ecg.mjs';
 
 const FS = 500;
 const SECONDS = 10;
@@ -36,11 +36,7 @@ function infantCsv() {
     const [a, deg] = frontal[wave];
     return a * Math.cos(((deg - angle[lead]) * Math.PI) / 180);
   };
-  const bump = (s, t, a, sd) => {
-    const c = Math.round(t * FS);
-    const w = Math.ceil(4 * sd * FS);
-    for (let k = Math.max(0, c - w); k < Math.min(n, c + w); k++) s[k] += a * Math.exp(-0.5 * ((k / FS - t) / sd) ** 2);
-  };
+  const bump = (s, t, a, sd) => gaussian(s, FS, t, a, sd);
   for (let t = 0.4; t < SECONDS - 0.3; t += 60 / HR) {
     for (const k of NAMES) {
       const s = sig[k];
@@ -51,9 +47,7 @@ function infantCsv() {
       bump(s, t + 0.15, size(k, 't'), 0.028);
     }
   }
-  let csv = `# sample_rate=${FS} units=mV\n${NAMES.join(',')}\n`;
-  for (let k = 0; k < n; k++) csv += NAMES.map((x) => sig[x][k].toFixed(4)).join(',') + '\n';
-  return csv;
+  return leadsCsv(sig, NAMES, FS);
 }
 
 /** A local calendar date `days` before today, as the date input takes it (YYYY-MM-DD). */
@@ -64,14 +58,7 @@ function daysAgo(days) {
 }
 
 /** The task as the ECG reader sees it, once the machine analysis has stated the rhythm (15 s at most). */
-async function analysedTask(id) {
-  let task;
-  for (let i = 0; i < 75 && !(task && task.machine_flags && task.machine_flags.rhythm); i++) {
-    task = (await api('GET', `/api/tasks/${id}`, { token: await token('ecg-reader1') })).json;
-    if (!task.machine_flags || !task.machine_flags.rhythm) await sleep(200);
-  }
-  return task;
-}
+const analysedTask = (id) => whenAnalysed(id, (t) => t.machine_flags.rhythm);
 
 const rhythmZh = (task) => task.machine_flags.rhythm.map((s) => s.text_zh).join(' | ');
 
