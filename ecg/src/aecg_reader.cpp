@@ -132,7 +132,7 @@ Result<SequenceSet> read_sequence_set(XmlNode* node, const std::string& where) {
   for (const auto& l : set.leads) n = std::min(n, l.uv.size());
   for (auto& l : set.leads) l.uv.resize(n);  // devices may write a few extra digits in one lead
   if (auto e = check_distinct_leads(set, where)) return *e;
-  if (auto e = check_finite(set, where)) return *e;
+  if (auto e = check_samples(set, where)) return *e;
   return out;
 }
 
@@ -204,7 +204,7 @@ Result<LeadSet> read_series_waveform(const std::vector<XmlNode*>& series_list, c
   LeadSet out = std::move(folded->set);
   derive_limb_leads(out);
   sort_leads(out);
-  if (auto e = check_finite(out, where)) return *e;
+  if (auto e = check_samples(out, where)) return *e;
   return out;
 }
 

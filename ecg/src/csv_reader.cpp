@@ -223,7 +223,7 @@ Result<Waveform> read_csv(std::string_view text, double sample_rate_hz) {
                (time_unit == FirstColumn::SampleNumber ? " (the first column numbers the samples, it gives no time)"
                                                        : " or a time column"));
   if (auto e = check_rate(fs, "the CSV file")) return *e;
-  if (auto e = check_finite(w, "the CSV file")) return *e;
+  if (auto e = check_samples(w, "the CSV file")) return *e;
   w.sample_rate_hz = fs;
   return w;
 }

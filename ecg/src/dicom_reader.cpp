@@ -236,10 +236,10 @@ Result<Group> read_group(DcmItem* g, int index) {
   }
   if (out.set.leads.empty()) return bad(where + ": every channel is marked DISCONNECTED (electrodes off)");
   if (auto e = check_distinct_leads(out.set, where)) return *e;
-  if (auto e = check_finite(out.set, where)) return *e;
+  if (auto e = check_samples(out.set, where)) return *e;
   derive_limb_leads(out.set);
   sort_leads(out.set);
-  if (auto e = check_finite(out.set, where)) return *e;
+  if (auto e = check_samples(out.set, where)) return *e;
   return out;
 }
 

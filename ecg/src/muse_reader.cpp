@@ -67,11 +67,11 @@ Result<LeadSet> read_waveform(XmlNode* wf, const std::string& where) {
   for (const auto& l : set.leads)
     if (l.uv.size() != n) return bad(where + ": leads have different lengths");
   if (n == 0) return bad(where + " holds no samples");
-  if (auto e = check_finite(set, where)) return *e;
+  if (auto e = check_samples(set, where)) return *e;
   if (auto e = check_distinct_leads(set, where)) return *e;
   derive_limb_leads(set);
   sort_leads(set);
-  if (auto e = check_finite(set, where)) return *e;
+  if (auto e = check_samples(set, where)) return *e;
   return set;
 }
 

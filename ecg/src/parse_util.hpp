@@ -96,27 +96,28 @@ inline std::optional<Error> check_rate(double fs, std::string_view where) {
   return std::nullopt;
 }
 
-/// Refuses leads holding a value that is not a finite number of microvolts: a huge sample, scale or baseline (1e39,
-/// nan, inf in a text format) that would reach the analysis as infinity or NaN. `where` names the file part.
 /// No ECG amplifier records a volt (a cart's input range is some ±5-300 mV, DC offsets included); a sample beyond it
 /// is a wrong unit or scale. Refused, so that the leads derived from such samples (aVR = -(I + II) / 2) and the DICOM
 /// the upload stores stay within what a float and its reader hold: 2e38 µV was read, but the stored copy was not.
 inline constexpr double kMaxAbsUv = 1e6;
 
-inline std::optional<Error> check_finite(const LeadSet& set, std::string_view where) {
+/// Refuses leads holding a value that is not a finite number of microvolts (a huge sample, scale or baseline: 1e39,
+/// nan, inf in a text format, which would reach the analysis as infinity or NaN) or that lies beyond kMaxAbsUv.
+/// `where` names the file part.
+inline std::optional<Error> check_samples(const LeadSet& set, std::string_view where) {
   for (const auto& l : set.leads)
     for (std::size_t k = 0; k < l.uv.size(); ++k) {
+      const float x = l.uv[k];
+      if (std::isfinite(x) && std::abs(x) <= kMaxAbsUv) continue;
       const std::string at = std::string(where) + ", lead " +
                              (l.lead == Lead::Other ? l.label : std::string(lead_name(l.lead))) + ": sample " +
                              std::to_string(k + 1);
-      if (!std::isfinite(l.uv[k]))
+      if (!std::isfinite(x))
         return bad(at + " is out of range once scaled to microvolts (its value, scale or baseline is not a usable number)");
-      if (std::abs(l.uv[k]) > kMaxAbsUv) {
-        char mv[32];
-        std::snprintf(mv, sizeof mv, "%.4g", double(l.uv[k]) / 1000.0);
-        return bad(at + " is " + mv + " mV, beyond the ±1 V any ECG records: check the file's units or scale "
-                        "(microvolts given as millivolts?)");
-      }
+      char mv[32];
+      std::snprintf(mv, sizeof mv, "%.4g", double(x) / 1000.0);
+      return bad(at + " is " + mv + " mV, beyond the ±1 V any ECG records: check the file's units or scale "
+                      "(microvolts given as millivolts?)");
     }
   return std::nullopt;
 }

@@ -99,16 +99,24 @@ Result<std::vector<std::uint8_t>> read_file_bytes(const std::filesystem::path& p
 
 namespace {
 
+/// The readers of the binary formats decode what the file holds, however large (their tests check the arithmetic);
+/// an upload's ECG must also lie within what an ECG records (check_samples, which the text readers run as they read).
+Result<Waveform> checked(Result<Waveform> w, std::string_view where) {
+  if (w)
+    if (auto e = check_samples(*w, where)) return *e;
+  return w;
+}
+
 Result<Waveform> read_any(std::span<const std::uint8_t> b, std::string_view hint) {
   if (b.empty()) return bad("the ECG file is empty");
   const Format f = detect_format(b, hint);
   switch (f) {
     case Format::Dicom: return read_dicom_ecg(b);
-    case Format::ScpEcg: return read_scp_ecg(b);
+    case Format::ScpEcg: return checked(read_scp_ecg(b), "the SCP-ECG file");
     case Format::HL7aECG: return read_hl7_aecg(b);
     case Format::MuseXml: return read_muse_xml(b);
-    case Format::PhilipsXml: return read_philips_xml(b);
-    case Format::Contec: return read_contec_ecg(b);
+    case Format::PhilipsXml: return checked(read_philips_xml(b), "the Philips XML file");
+    case Format::Contec: return checked(read_contec_ecg(b), "the Contec file");
     case Format::Csv: return read_csv(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
     case Format::Wfdb:
       return bad("a WFDB header needs its signal file: upload the record as .hea + .dat together");
@@ -124,10 +132,7 @@ Result<Waveform> read_any(std::span<const std::uint8_t> b, std::string_view hint
 
 Result<Waveform> read_ecg_bytes(std::span<const std::uint8_t> b, std::string_view hint) {
   auto w = read_any(b, hint);
-  if (!w) return w;
-  // Every format's samples within what an ECG records (the text readers check as they read; the binary ones here).
-  if (auto e = check_finite(*w, "the ECG")) return *e;
-  make_text_utf8(*w);
+  if (w) make_text_utf8(*w);
   return w;
 }
 

@@ -293,7 +293,7 @@ Result<Waveform> read_record(std::string_view header_text, const FileLoader& loa
     }
     w.leads.push_back(std::move(l));
   }
-  if (auto e = check_finite(w, "WFDB record '" + h.name + "'")) return *e;
+  if (auto e = check_samples(w, "WFDB record '" + h.name + "'")) return *e;
   if (auto e = check_distinct_leads(w, "WFDB record '" + h.name + "'")) return *e;
   make_text_utf8(w);
   return w;
