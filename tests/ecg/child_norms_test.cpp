@@ -70,10 +70,7 @@ TEST_CASE("An age stated in days, weeks or months keeps its days through the sto
   // SCP-ECG's age tag: a count and a unit (2 months, 3 weeks, 4 days). Completed weeks or months: the days are the
   // middle of the next one, so "0 months" is a two-week-old, not a newborn.
   auto scp_age = [](std::uint8_t value, std::uint8_t unit) {
-    std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 4, 3, 0, value, 0, unit, 255, 0, 0};
-    const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
-                                 {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0))})}});
-    auto w = read_ecg_bytes(bytes, "x.scp");
+    auto w = read_ecg_bytes(scp_with_stated_age(value, 0, unit), "x.scp");
     REQUIRE(w.ok());
     return w->patient;
   };

@@ -30,7 +30,7 @@ std::vector<double> p_end_errors(double fs, bool two_leads, double pr_ms) {
   for (std::size_t k = 1; k + 1 < r.size(); ++k) {
     const auto f = delineate_beat(s, r[k], r[k - 1], r[k + 1]);
     REQUIRE(f.p_off);
-    const double qrs_start = std::floor((double(r[k]) / fs - 0.5) * o.hr / 60.0 + 0.5) * 60.0 / o.hr + 0.5;
+    const double qrs_start = test::synthetic_qrs_onset(o, r[k]);
     const double truth = (qrs_start - o.pr_ms / 1000 + o.p_ms / 1000) * fs;
     errors.push_back((double(*f.p_off) - truth) * 1000 / fs);
   }

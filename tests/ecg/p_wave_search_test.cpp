@@ -39,7 +39,7 @@ PErrors p_errors(double artefact_uv) {
     const auto f = delineate_beat(s, r[k], r[k - 1], r[k + 1]);
     REQUIRE(f.p_on);
     REQUIRE(f.p_off);
-    const double qrs_start = std::floor((double(r[k]) / fs - 0.5) / period + 0.5) * period + 0.5;
+    const double qrs_start = test::synthetic_qrs_onset(o, r[k]);
     const double on = (qrs_start - o.pr_ms / 1000) * fs, off = on + o.p_ms / 1000 * fs;
     e.on.push_back((double(*f.p_on) - on) * 1000 / fs);
     e.off.push_back((double(*f.p_off) - off) * 1000 / fs);
@@ -103,7 +103,7 @@ std::vector<double> single_beat_p_on(bool p_waves, double wiggle_uv) {
   std::vector<double> out;
   for (std::size_t k = 1; k + 1 < r.size(); ++k) {
     const auto f = delineate_beat(s, r[k], r[k - 1], r[k + 1]);
-    const double qrs_start = std::floor((double(r[k]) / fs - 0.5) / period + 0.5) * period + 0.5;
+    const double qrs_start = test::synthetic_qrs_onset(o, r[k]);
     out.push_back(f.p_on ? (double(*f.p_on) - (qrs_start - o.pr_ms / 1000) * fs) * 1000 / fs : NAN);
   }
   return out;

@@ -38,10 +38,7 @@ TEST_CASE("The sample carts' stated ages are read from DICOM, Philips, MUSE and 
 
 TEST_CASE("An SCP-ECG age tag in years or months gives whole years, an unknown unit or a damaged value none", "[ecg]") {
   auto read_age = [](std::uint8_t lo, std::uint8_t hi, std::uint8_t unit) {
-    std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 4, 3, 0, lo, hi, unit, 255, 0, 0};
-    const auto bytes = scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
-                                 {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0))})}});
-    auto w = read_ecg_bytes(bytes, "x.scp");
+    auto w = read_ecg_bytes(scp_with_stated_age(lo, hi, unit), "x.scp");
     REQUIRE(w.ok());
     return w->patient.age_years;
   };

@@ -86,4 +86,12 @@ inline std::vector<std::uint8_t> scp_int16(const std::vector<int>& values) {
   return b;
 }
 
+/// A one-lead SCP-ECG record (a second of zeros) whose section 1 states only the patient ID and an age (tag 4): a
+/// 16-bit count and its unit (1 years, 2 months, 3 weeks, 4 days; 0 not given).
+inline std::vector<std::uint8_t> scp_with_stated_age(std::uint8_t lo, std::uint8_t hi, std::uint8_t unit) {
+  std::vector<std::uint8_t> s1{2, 3, 0, 'I', 'D', 0, 4, 3, 0, lo, hi, unit, 255, 0, 0};
+  return scp_file({{1, s1}, {3, scp_lead_section({1}, 1000, 4)},
+                   {6, scp_signal_section(5000, 2000, 0, {scp_int16(std::vector<int>(1000, 0))})}});
+}
+
 }  // namespace teledx::ecg::test

@@ -115,6 +115,13 @@ inline Waveform synth_ecg(const Synth& o) {
   return w;
 }
 
+/// The onset (s) of the synthetic QRS nearest sample `r` of a regular synth_ecg(o): its first QRS starts at 0.5 s and
+/// one follows every 60 / o.hr s.
+inline double synthetic_qrs_onset(const Synth& o, std::int64_t r) {
+  const double period = 60.0 / o.hr;
+  return std::floor((double(r) / o.fs - 0.5) / period + 0.5) * period + 0.5;
+}
+
 /// A complete left bundle branch block's shape: one broad R of 150 ms at a frontal axis of 0°, its T the other way.
 inline Synth left_bundle_branch_block() {
   Synth s;
