@@ -123,4 +123,13 @@ BundleBranchWidths bundle_branch_widths(const std::optional<PatientAge>& age) {
   return {complete, false, incomplete, std::move(en), std::move(zh)};
 }
 
+// The consensus's 35/min is an adult's line. For infants and young children the resuscitation guidelines draw it at
+// 60/min (AHA PALS and neonatal resuscitation: compressions below 60/min despite ventilation); under 5 years
+// Davignon's 2nd percentile is 73/min or more, so a rate under 60 is no healthy child's. From 5 years the 2nd
+// percentile nears 60 (65 at 5-7, 62 at 8-11): a resting school child may be there, and the adult line stays.
+AgeRange critical_low_rate(const std::optional<PatientAge>& age) {
+  if (!adult(age) && age->years < 5) return at(age, 60, 0);
+  return {35, 0, {}, {}};
+}
+
 }  // namespace teledx::ecg::detail

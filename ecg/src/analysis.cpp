@@ -98,7 +98,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::t_wave_statements(a);
   detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::q_wave_statements(a);
-  detail::critical_flags(a, cond, hf_rms);
+  detail::critical_flags(a, cond, hf_rms, age);
   return a;
 }
 

@@ -98,6 +98,9 @@ struct BundleBranchWidths {
   bool is_complete(double qrs_ms) const { return inclusive ? qrs_ms >= complete : qrs_ms > complete; }
 };
 BundleBranchWidths bundle_branch_widths(const std::optional<PatientAge>& age);
+/// The ventricular rate (/min, in `low`) under which bradycardia is critical: 60 under 5 years, else the
+/// consensus's 35; the age is named for a child's.
+AgeRange critical_low_rate(const std::optional<PatientAge>& age);
 /// `tremor`: limb_electrode_tremor(); with it, atrial flutter is not stated (the tremor's waves look like flutter's).
 /// `age`: patient_age_at(); a child's sinus rate and PR are judged against the limits of its age.
 void rhythm_statements(Analysis& a, const LeadSet& conditioned, const std::optional<LimbTremor>& tremor,
@@ -272,8 +275,9 @@ void quality_statements(Analysis& a, const Waveform& raw, const LeadSet& conditi
                         const std::vector<NoiseBurst>& bursts, const std::optional<LimbTremor>& tremor,
                         const SignalFindings& found);
 /// Critical values per the Chinese ECG critical-value consensus; reads the statements already made. `hf_rms` as for
-/// quality_statements.
-void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms);
+/// quality_statements; `age`: patient_age_at(), for a young child's critical rate (critical_low_rate).
+void critical_flags(Analysis& a, const LeadSet& conditioned, const std::vector<double>& hf_rms,
+                    const std::optional<PatientAge>& age = std::nullopt);
 /// How a critical flag's sentences begin (critical_flags), in English and in Chinese: the JSON's consumers see it is
 /// the machine's; a page or paper that labels the flags already takes it off.
 inline constexpr std::string_view kMachineFlagPrefix = "Machine flag (unconfirmed): ";

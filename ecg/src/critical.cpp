@@ -1,6 +1,6 @@
-// Critical values (Chinese ECG critical-value consensus): pause >= 3.0 s, rate < 35/min, suspected third-degree
-// AV block, VT >= 150/min, VF, SVT >= 230/min, AF with ventricular rate >= 180/min, QTc >= 500 ms, suspected
-// acute MI. Each is a machine flag for a reader to confirm or dismiss.
+// Critical values (Chinese ECG critical-value consensus): pause >= 3.0 s, rate < 35/min (60 under 5 years),
+// suspected third-degree AV block, VT >= 150/min, VF, SVT >= 230/min, AF with ventricular rate >= 180/min, QTc >=
+// 500 ms, suspected acute MI. Each is a machine flag for a reader to confirm or dismiss.
 #include <algorithm>
 #include <cmath>
 
@@ -41,7 +41,7 @@ bool vf_like(const Analysis& a, const LeadSet& s) {
 
 }  // namespace
 
-void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf_rms) {
+void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf_rms, const std::optional<PatientAge>& age) {
   const double fs = a.sample_rate_hz;
   const Measurements& m = a.measurements;
   const double longest = longest_pause_s(a.beats, fs);
@@ -51,13 +51,17 @@ void critical_flags(Analysis& a, const LeadSet& s, const std::vector<double>& hf
          "心室颤动（疑似）：无规则的 QRS 波群，3–9 Hz 颤动波");
     return;  // rate and interval flags are meaningless without organised beats
   }
-  if (m.heart_rate && *m.heart_rate < 35) {
+  if (const AgeRange limit = critical_low_rate(age); m.heart_rate && *m.heart_rate < limit.low) {
     // The consensus names high-grade AV block with this rate (高度及三度房室阻滞，平均心室率≤35次/分): the flag says
     // which it is when the rhythm statements found one (third degree has its own flag below).
     const bool high_grade = has_statement(a.rhythm, "high_grade_av_block");
+    const std::string at_en = limit.age_en.empty() ? "" : " at " + limit.age_en;
+    const std::string at_zh = limit.age_zh.empty() ? "" : limit.age_zh + " ";
     flag(a, "critical_bradycardia",
-         "ventricular rate " + fmt(*m.heart_rate) + "/min (< 35/min)" + (high_grade ? ", high-grade AV block suspected" : ""),
-         "严重心动过缓：心室率 " + fmt(*m.heart_rate) + " 次/分（<35 次/分）" + (high_grade ? "，高度房室传导阻滞（疑似）" : ""));
+         "ventricular rate " + fmt(*m.heart_rate) + "/min (< " + fmt(limit.low) + "/min" + at_en + ")" +
+             (high_grade ? ", high-grade AV block suspected" : ""),
+         "严重心动过缓：心室率 " + fmt(*m.heart_rate) + " 次/分（" + at_zh + "<" + fmt(limit.low) + " 次/分）" +
+             (high_grade ? "，高度房室传导阻滞（疑似）" : ""));
   }
   if (has_statement(a.rhythm, "third_degree_av_block_suspected"))
     flag(a, "critical_complete_av_block", "third-degree AV block suspected", "三度房室传导阻滞（疑似）");

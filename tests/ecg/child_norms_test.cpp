@@ -169,3 +169,27 @@ TEST_CASE("An infant's regular narrow-QRS rhythm within its normal rates is no t
   fast.p_waves = false;
   CHECK(has(analysed_at(fast, "20260601", "2026-08-05T08:00:00").rhythm, "supraventricular_tachycardia"));
 }
+
+TEST_CASE("A young child's ventricular rate under 60/min is critical, from 5 years the consensus's 35/min", "[ecg]") {
+  const Synth slow = child_synth(52);
+  const Analysis month2 = analysed_at(slow, "20260601", "2026-08-05T08:00:00");
+  const Statement* flag = find_statement(month2.critical, "critical_bradycardia");
+  REQUIRE(flag);
+  CHECK(flag->text.find("ventricular rate 52/min (< 60/min at 2 months)") != std::string::npos);
+  CHECK(flag->text_zh.find("心室率 52 次/分（2 个月 <60 次/分）") != std::string::npos);
+  CHECK(rhythm_text(month2, "sinus_bradycardia").find("(normal at 2 months: 121-179/min)") != std::string::npos);
+  const Analysis age3 = analysed_at_age(slow, 3);
+  REQUIRE(find_statement(age3.critical, "critical_bradycardia"));
+  CHECK(find_statement(age3.critical, "critical_bradycardia")->text.find("(< 60/min at age 3)") != std::string::npos);
+  // At 59/min a two-year-old is still flagged; at 62 it is not (sinus bradycardia against 89-151 only).
+  CHECK(has(analysed_at_age(child_synth(59), 2).critical, "critical_bradycardia"));
+  const Analysis age2_62 = analysed_at_age(child_synth(62), 2);
+  CHECK_FALSE(has(age2_62.critical, "critical_bradycardia"));
+  CHECK(has(age2_62.rhythm, "sinus_bradycardia"));
+  // A school child, an adult and an unknown age at 52/min: sinus bradycardia, no critical flag (under 35 it would be).
+  for (const std::optional<int> years : {std::optional<int>(6), std::optional<int>(30), std::optional<int>()}) {
+    const Analysis a = analysed_at_age(slow, years);
+    CHECK_FALSE(a.has_critical());
+    CHECK(has(a.rhythm, "sinus_bradycardia"));
+  }
+}

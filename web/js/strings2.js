@@ -118,7 +118,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.critical_vf': ['心室颤动（疑似）', 'Ventricular fibrillation (suspected)'],
   'ecgflag.code.critical_svt': ['室上性心动过速，心室率≥230次/分', 'Supraventricular tachycardia ≥ 230/min'],
   'ecgflag.code.critical_af_rapid': ['心房颤动/扑动伴快速心室率', 'Atrial fibrillation/flutter with a rapid ventricular rate'],
-  'ecgflag.code.critical_bradycardia': ['严重心动过缓（<35次/分）', 'Severe bradycardia (< 35/min)'],
+  'ecgflag.code.critical_bradycardia': ['严重心动过缓（<35次/分，5 岁以下 <60次/分）', 'Severe bradycardia (< 35/min; under 5 years < 60/min)'],
   'ecgflag.code.critical_pause': ['长间歇（≥3秒）', 'Pause ≥ 3 s'],
   'ecgflag.code.critical_complete_av_block': ['三度房室传导阻滞（疑似）', 'Third-degree AV block (suspected)'],
   'ecgflag.code.critical_long_qtc': ['QTc 显著延长（≥500 ms）', 'Markedly long QTc (≥ 500 ms)'],

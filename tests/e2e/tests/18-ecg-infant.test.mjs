@@ -1,7 +1,8 @@
 // An infant's ECG. At two months a heart rate of 165/min is normal (121-179/min), where an adult's would be sinus
 // tachycardia. A clinic technician sends a 2-month-old's ECG from the upload page, with the baby's birth date. The
 // machine reads it against the limits of that age and names them. The clinic's list and the reader show the age in
-// months, not "0岁". The same recording sent for a 30-year-old is sinus tachycardia.
+// months, not "0岁". The same recording sent for a 30-year-old is sinus tachycardia. A 2-month-old at 52/min is
+// critical (under 5 years the line is 60/min, not the adult 35): the task is stat and the reader's flag names the line.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,14 +14,13 @@ import { analysedTask as whenAnalysed, gaussian, leadsCsv } from '../lib/ecg.mjs
 
 const FS = 500;
 const SECONDS = 10;
-const HR = 165;
 const NAMES = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
 let b;
 let dir;
 let infantTask;
 
-/** Sinus rhythm at 165/min with an infant's short PR (about 100 ms), narrow QRS and QT, frontal axis near +70°; CSV in mV. */
-function infantCsv() {
+/** Sinus rhythm at `hr`/min with an infant's short PR (about 100 ms), narrow QRS and QT, frontal axis near +70°; CSV in mV. */
+function infantCsv(hr = 165) {
   const n = FS * SECONDS;
   const sig = Object.fromEntries(NAMES.map((k) => [k, new Float64Array(n)]));
   // Frontal-plane waves as vectors (size mV, angle °) projected on the limb leads; chest leads by amplitude.
@@ -37,7 +37,7 @@ function infantCsv() {
     return a * Math.cos(((deg - angle[lead]) * Math.PI) / 180);
   };
   const bump = (s, t, a, sd) => gaussian(s, FS, t, a, sd);
-  for (let t = 0.4; t < SECONDS - 0.3; t += 60 / HR) {
+  for (let t = 0.4; t < SECONDS - 0.3; t += 60 / hr) {
     for (const k of NAMES) {
       const s = sig[k];
       bump(s, t - 0.085, size(k, 'p'), 0.008);
@@ -125,19 +125,41 @@ test('the reader sees the age in months and the infant\'s range in the machine\'
   await b.shot('infant-reader');
 });
 
-test('the same recording of a 30-year-old is sinus tachycardia', async () => {
+/** Sends `csv` through the upload API as clinic1-tech's exam of `patient`; the new task's id. */
+async function sendCsv(reason, patient, name, csv) {
   const tok = await token('clinic1-tech');
-  const birth = `${new Date().getFullYear() - 30}-01-15`;
-  const up = await api('POST', '/api/uploads', {
-    token: tok, body: { reason: '心悸 (e2e infant, adult twin)', patient: { name: '王大宝', sex: 'M', birth_date: birth } },
-  });
+  const up = await api('POST', '/api/uploads', { token: tok, body: { reason, patient } });
   assert.equal(up.status, 201, JSON.stringify(up.json));
-  const r = await fetch(`${URL}/api/uploads/${up.json.upload_id}/files?name=adult-ecg.csv`, {
-    method: 'POST', headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'text/csv' }, body: infantCsv(),
+  const r = await fetch(`${URL}/api/uploads/${up.json.upload_id}/files?name=${name}`, {
+    method: 'POST', headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'text/csv' }, body: csv,
   });
   assert.equal(r.status, 200, await r.text());
   assert.equal((await api('POST', `/api/uploads/${up.json.upload_id}/complete`, { token: tok })).status, 200);
-  const id = (await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok })).json.tasks[0].id;
+  return (await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok })).json.tasks[0].id;
+}
+
+test('a 2-month-old at 52/min is a stat task, its critical flag at the infant\'s line of 60/min', async () => {
+  const id = await sendCsv('婴儿喂养差，心率慢 (e2e infant, bradycardia)',
+    { name: '李小宝', sex: 'F', birth_date: daysAgo(65) }, 'infant-slow.csv', infantCsv(52));
+  const task = await whenAnalysed(id, (t) => t.machine_flags.rhythm && t.machine_flags.critical);
+  const flag = task.machine_flags.critical.find((c) => c.code === 'critical_bradycardia');
+  assert.ok(flag, `critical flags: ${JSON.stringify(task.machine_flags.critical)}`);
+  assert.match(flag.text_zh, /心室率 5\d 次\/分（2 个月 <60 次\/分）/);
+  assert.equal(task.priority, 'stat');
+  // The reader (still signed in) opens it: the flag panel names the flag with both lines and gives the infant's.
+  const p = b.page;
+  await p.goto(`${URL}/#/read/${id}`);
+  const item = '#ecg-flags li.ecg-flag[data-code="critical_bradycardia"]';
+  await p.waitForSelector(item, { timeout: 15000 });
+  assert.match(await p.textContent(`${item} .ecg-flag-name`), /严重心动过缓（<35次\/分，5 岁以下 <60次\/分）/);
+  assert.match(await p.textContent(`${item} .ecg-flag-text`), /2 个月 <60 次\/分/);
+  await b.shot('infant-bradycardia-flag');
+});
+
+test('the same recording of a 30-year-old is sinus tachycardia', async () => {
+  const birth = `${new Date().getFullYear() - 30}-01-15`;
+  const id = await sendCsv('心悸 (e2e infant, adult twin)', { name: '王大宝', sex: 'M', birth_date: birth }, 'adult-ecg.csv',
+    infantCsv());
   const task = await analysedTask(id);
   assert.ok(task.machine_flags.rhythm.some((s) => s.code === 'sinus_tachycardia'), rhythmZh(task));
   assert.doesNotMatch(rhythmZh(task), /正常范围/, 'an adult\'s statement names no age range');
