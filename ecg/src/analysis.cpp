@@ -95,7 +95,7 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::atrial_origin_statements(a);
   detail::axis_statements(a, age);
   detail::bundle_branch_statements(a, age);
-  detail::t_wave_statements(a);
+  detail::t_wave_statements(a, age);
   detail::voltage_statements(a, ecg.patient, ecg.acquisition_time);
   detail::q_wave_statements(a);
   detail::critical_flags(a, cond, hf_rms, age);

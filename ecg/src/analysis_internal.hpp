@@ -175,9 +175,10 @@ void axis_statements(Analysis& a, const std::optional<PatientAge>& age = std::nu
 /// After quality_statements.
 void bundle_branch_statements(Analysis& a, const std::optional<PatientAge>& age = std::nullopt);
 /// "T wave changes": a flat (under a tenth of R) or inverted T in I, II, V4-V6 where R dominates the lead's QRS, on a
-/// standard 12-lead ECG (not with a QRS of 120 ms or more, pacing, or that lead off, noisy or swapped). After
+/// standard 12-lead ECG (not with a QRS of 120 ms or more, pacing, or that lead off, noisy or swapped). `age`:
+/// patient_age_at(); a child's V4 is not judged under 12 years, nor any lead in the first 28 days. After
 /// quality_statements.
-void t_wave_statements(Analysis& a);
+void t_wave_statements(Analysis& a, const std::optional<PatientAge>& age = std::nullopt);
 /// RMS of what a 40 Hz low-pass removes from each conditioned lead (`smooth`: the leads low-passed; analyze()).
 std::vector<double> high_frequency_rms(const LeadSet& conditioned, const std::vector<std::vector<float>>& smooth);
 /// Above this RMS over 40 Hz (the median over the leads), fast "beats" are a burst of noise, not a tachycardia: five

@@ -1,4 +1,5 @@
-// T wave changes (T 波改变): flat or inverted T waves where the textbook expects them upright, on the median beat.
+// T wave changes (T 波改变): flat or inverted T waves where the textbook expects them upright, on the median beat;
+// a child's by the leads of its age.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -12,6 +13,20 @@ namespace {
 /// The leads whose T wave is upright in a healthy adult (诊断学: I, II, V4-V6); III, aVL, aVF and V1-V3 may carry a
 /// flat or negative T normally, aVR a negative one.
 constexpr Lead kUpright[] = {Lead::I, Lead::II, Lead::V4, Lead::V5, Lead::V6};
+
+/// A child's right precordial T waves stay inverted from the first week of life until about 10-12 years (the
+/// juvenile pattern), and in young children the inversion may reach V4; children's references list I, II, V5 and V6
+/// as the leads of an upright T. Adolescents from 12 are read as adults: an inverted T in V4 at 14 is no longer
+/// juvenile.
+constexpr int kJuvenileV4Years = 12;
+/// In the neonatal period (诊断学, 小儿心电图特点: 新生儿期肢导联及左胸前导联常出现 T 波低平、倒置) the limb and
+/// left chest leads' T waves are often flat or inverted: no lead's T is held to the adult's rule in the first 28 days.
+constexpr int kNeonatalDays = 28;
+
+/// True when `age` is in the neonatal period, or under a year with its days not known (it may be).
+bool neonatal(const std::optional<PatientAge>& age) {
+  return age && age->years < 1 && (!age->days || *age->days < kNeonatalDays);
+}
 
 /// Below this R a lead has no R wave to speak of (1.5 mm on paper): its T is not held against it.
 constexpr double kMinR = 150;
@@ -41,9 +56,11 @@ std::string joined(const std::vector<std::string>& names, const char* sep) {
 
 }  // namespace
 
-void t_wave_statements(Analysis& a) {
+void t_wave_statements(Analysis& a, const std::optional<PatientAge>& age) {
   const Fiducials& f = a.median_fiducials;
   const auto& m = a.measurements;
+  if (neonatal(age)) return;
+  const bool juvenile = age && age->years < kJuvenileV4Years;
   // A wide QRS (bundle branch block, ventricular rhythm) and paced beats bring their own, secondary T changes: the
   // textbook reads T waves on conducted narrow beats only.
   if (!f.qrs_on || !f.qrs_off || !f.t_off || *f.t_off <= *f.qrs_off || !m.qrs || *m.qrs >= 120 ||
@@ -65,6 +82,7 @@ void t_wave_statements(Analysis& a) {
   const double fs = a.median.sample_rate_hz;
   std::vector<std::string> flat, inverted;
   for (Lead lead : kUpright) {
+    if (juvenile && lead == Lead::V4) continue;
     const LeadSignal* l = a.median.find(lead);
     if (!l || unusable(lead) || *f.t_off >= std::int64_t(l->uv.size())) continue;
     const QrsAmplitude* amp = qrs_amplitude_of(a, lead);

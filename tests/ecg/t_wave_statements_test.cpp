@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "ecg_test_data.hpp"
@@ -55,6 +56,29 @@ TEST_CASE("a wide QRS's own T wave change and a lead off are not read as T wave 
   s.t_uv = -300;
   s.flat = {Lead::V5, Lead::V6};
   CHECK(t_changes(analyze(synth_ecg(s))).first == "T wave changes where R dominates the QRS: inverted in I, II, V4");
+}
+
+TEST_CASE("a child's T waves are read in I, II, V5 and V6, a newborn's in none") {
+  // Every T turned over, and every T flat: an adult's statement names V4 among the leads.
+  Synth inverted, flat;
+  inverted.t_uv = -300, flat.t_uv = 40;
+  auto at_age = [](Synth s, std::optional<int> years, std::optional<int> days = std::nullopt) {
+    Waveform w = synth_ecg(s);
+    w.patient.age_years = years, w.patient.age_days = days;
+    return t_changes(analyze(w));
+  };
+  // Under 12 the juvenile pattern may reach V4: it is not judged there.
+  CHECK(at_age(inverted, 6).first == "T wave changes where R dominates the QRS: inverted in I, II, V5, V6");
+  CHECK(at_age(inverted, 11).second == "T 波改变（以 R 波为主的导联）：I、II、V5、V6 倒置");
+  CHECK(at_age(flat, 0, 60).first == "T wave changes where R dominates the QRS: flat (under a tenth of R) in I, II, V5, V6");
+  // From 12, as an adult's.
+  CHECK(at_age(inverted, 12).first == "T wave changes where R dominates the QRS: inverted in I, II, V4, V5, V6");
+  // A newborn's limb and left chest T waves are often flat or inverted: nothing is stated in the first 28 days, nor
+  // under a year when its days are not known.
+  CHECK(at_age(inverted, 0, 10).first.empty());
+  CHECK(at_age(flat, 0, 27).first.empty());
+  CHECK(at_age(inverted, 0).first.empty());
+  CHECK(at_age(inverted, 0, 28).first == "T wave changes where R dominates the QRS: inverted in I, II, V5, V6");
 }
 
 TEST_CASE("a two-lead recording's T waves are not read as T wave changes") {
