@@ -1,7 +1,8 @@
 // Bundle branch and fascicular blocks from the median beat's QRS: complete right and left bundle branch block and
 // incomplete right bundle branch block from its width and, in V1, I and V6, the direction of its last and first
-// deflections (完全性右束支传导阻滞, 完全性左束支传导阻滞, 不完全性右束支传导阻滞); left anterior fascicular block
-// from the frontal axis and the order of the waves in aVL and the inferior leads (左前分支阻滞).
+// deflections (完全性右束支传导阻滞, 完全性左束支传导阻滞, 不完全性右束支传导阻滞), a wide QRS of neither shape
+// (非特异性室内传导阻滞); left anterior fascicular block from the frontal axis and the order of the waves in aVL and
+// the inferior leads (左前分支阻滞).
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -82,6 +83,34 @@ void left_anterior_fascicular_block(Analysis& a, bool rbbb) {
                       "左前分支阻滞（疑似）：QRS 电轴 " + deg + "，aVL 呈 qR 型，II、III、aVF 呈 rS 型"});
 }
 
+/// The rhythms whose QRS is conducted from above the ventricles: only there is a wide QRS the conduction's own
+/// delay. Without one (an undetermined wide rhythm, a ventricular escape under complete block) the QRS may start in
+/// the ventricles, and a short PR may be pre-excitation's delta wave widening it.
+bool conducted_from_above(const Analysis& a) {
+  for (const char* other : {"third_degree_av_block_suspected", "high_grade_av_block", "short_pr"})
+    if (has_statement(a.rhythm, other)) return false;
+  for (const char* above : {"sinus_rhythm", "sinus_bradycardia", "sinus_tachycardia", "atrial_fibrillation",
+                            "atrial_flutter", "ectopic_atrial_rhythm", "junctional_rhythm"})
+    if (has_statement(a.rhythm, above)) return true;
+  return false;
+}
+
+/// Nonspecific intraventricular conduction delay (非特异性室内传导阻滞; AHA/ACCF/HRS 2009, 诊断学): a QRS as wide as
+/// a complete bundle branch block's at the patient's age, conducted from above the ventricles, with neither block's
+/// shape in V1, I and V6. The adult width is the textbook's 120 ms, the complete blocks' own (AHA's "over 110 ms"
+/// would call it on a QRS our blocks do not count as wide); a child's is its age's (bundle_branch_widths).
+void nonspecific_conduction_delay(Analysis& a, const BundleBranchWidths& width) {
+  if (!conducted_from_above(a)) return;
+  const std::string qrs = fmt(*a.measurements.qrs) + " ms";
+  const std::string at = width.age_en.empty() ? "" : ", over " + fmt(width.complete) + " ms at " + width.age_en;
+  const std::string at_zh = width.age_zh.empty() ? "" : "（" + width.age_zh + "超过 " + fmt(width.complete) + " ms）";
+  a.rhythm.push_back({"intraventricular_conduction_delay",
+                      "Nonspecific intraventricular conduction delay suspected (QRS " + qrs + at +
+                          ", without the shape of a right or left bundle branch block)",
+                      Severity::Info, std::nullopt,
+                      "非特异性室内传导阻滞（疑似）：QRS " + qrs + at_zh + "，不符合左、右束支传导阻滞图形"});
+}
+
 }  // namespace
 
 void bundle_branch_statements(Analysis& a, const std::optional<PatientAge>& age) {
@@ -134,6 +163,9 @@ void bundle_branch_statements(Analysis& a, const std::optional<PatientAge>& age)
                           "完全性左束支传导阻滞（疑似）：QRS " + qrs + at_zh + "，V1 以负向波为主，I、V6 直立且无 q 波"});
     }
   }
+  // Neither block's shape is known to be missing unless V1, I and V6 were all read.
+  if (complete && sound && v1 && i && v6 && !rbbb && !has_statement(a.rhythm, "complete_lbbb"))
+    nonspecific_conduction_delay(a, width);
   left_anterior_fascicular_block(a, rbbb);
 }
 

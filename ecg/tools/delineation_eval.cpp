@@ -263,6 +263,7 @@ struct HeaderDiagnoses {
 constexpr std::pair<const char*, const char*> kDiagnosisLabels[] = {
     {"Left anterior hemiblock", "left_anterior_fascicular_block"},
     {"Incomplete right bundle branch block", "incomplete_rbbb"},
+    {"Non-specific intravintricular conduction delay", "intraventricular_conduction_delay"},  // LUDB's spelling
     // LUDB's "scar formation" (of any wall) is the annotators' old infarct; their "undefined ischemia/scar" may be one.
     {"Scar formation", "pathological_q_waves"},
     // LUDB's "STEMI" of a wall includes evolving and old ones: on the 7 dev records so labelled the ST levels at J are

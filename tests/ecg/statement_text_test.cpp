@@ -196,7 +196,7 @@ TEST_CASE("Every machine statement has a Chinese sentence with the same numbers 
         "supraventricular_premature_beats", "t_wave_changes", "second_degree_av_block_mobitz_i",
         "second_degree_av_block_2to1", "high_grade_av_block", "left_anterior_fascicular_block", "complete_rbbb",
         "incomplete_rbbb", "ectopic_atrial_rhythm", "junctional_rhythm", "short_pr", "pathological_q_waves",
-        "electrode_pop", "calibration_pulse", "indistinct_qrs", "signal_gap"}) {
+        "electrode_pop", "calibration_pulse", "indistinct_qrs", "signal_gap", "intraventricular_conduction_delay"}) {
     INFO(code);
     CHECK(codes_seen.count(code) == 1);
   }

@@ -153,6 +153,7 @@ export const WORKFLOW_STRINGS = {
   'ecgflag.code.pathological_q_waves': ['异常 Q 波', 'Pathological Q waves'],
   'ecgflag.code.supraventricular_premature_beats': ['室上性早搏', 'Supraventricular premature beats'],
   'ecgflag.code.complete_lbbb': ['完全性左束支传导阻滞', 'Complete left bundle branch block'],
+  'ecgflag.code.intraventricular_conduction_delay': ['非特异性室内传导阻滞', 'Nonspecific intraventricular conduction delay'],
   'ecgflag.code.t_wave_changes': ['T 波改变', 'T wave changes'],
   'ecgflag.code.second_degree_av_block_mobitz_i': ['二度 I 型房室传导阻滞（文氏型）', 'Second-degree AV block, Mobitz I (Wenckebach)'],
   'ecgflag.code.second_degree_av_block_mobitz_ii': ['二度 II 型房室传导阻滞', 'Second-degree AV block, Mobitz II'],
