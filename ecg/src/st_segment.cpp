@@ -29,13 +29,19 @@ const std::vector<Territory>& territories() {
 /// V2-V3, where 0.2 mV for men 40 and over, 0.25 mV for men under 40 and 0.15 mV for women; 0.05 mV in V7-V9, and
 /// in V3R-V4R (0.1 mV for men under 30). Where the file does not say the sex or the age, the men's 40-and-over values
 /// (the textbook's and the devices' defaults): a woman's anterior elevation of 0.15-0.2 mV is then not called.
+/// The definition's thresholds are adults'. The sexes' ST levels part at puberty, when the "male pattern" of J-point
+/// elevation in V1-V4 becomes common in boys (Surawicz & Parikh, JACC 2002;40:1870); before it, early repolarisation
+/// is as common in girls as in boys. A child under 16 of either sex gets the young men's 0.25 mV in V2-V3 and 0.1 mV
+/// in V3R-V4R, so that a girl's juvenile elevation of 0.15-0.25 mV is not flagged as a woman's infarct.
 struct ElevationThresholds {
   double v2_v3 = 200, right = 50;
   std::string basis_en, basis_zh;  ///< the V2-V3 threshold's basis when it is not the default, for the statement
 
   ElevationThresholds(const PatientInfo& patient, const std::string& acquisition_time) {
     const auto age = patient_age(patient, acquisition_time);
-    if (patient.sex == "F") {
+    if (age && *age < 16) {
+      v2_v3 = 250, right = 100, basis_en = "V2-V3 from 0.25 mV under 16", basis_zh = "V2–V3 16 岁以下阈值 0.25 mV";
+    } else if (patient.sex == "F") {
       v2_v3 = 150, basis_en = "V2-V3 from 0.15 mV for women", basis_zh = "V2–V3 女性阈值 0.15 mV";
     } else if (patient.sex == "M" && age && *age < 40) {
       v2_v3 = 250, basis_en = "V2-V3 from 0.25 mV for men under 40", basis_zh = "V2–V3 40 岁以下男性阈值 0.25 mV";

@@ -60,3 +60,20 @@ TEST_CASE("A man's V2-V3 threshold is 0.25 mV under 40 and 0.2 mV from his forti
   CHECK(young->text.find("V2-V3 from 0.25 mV for men under 40") != std::string::npos);
   CHECK(has(anterior_elevation(230, "M", "").rhythm, "stemi_pattern"));
 }
+
+TEST_CASE("A child's V2-V3 threshold is 0.25 mV for either sex until 16", "[ecg]") {
+  // Born 2012-06-16: 13 on the recording day (2026-06-15); born 2010-06-15: 16 that day.
+  for (const std::string sex : {"F", "M", ""}) {
+    INFO("sex '" << sex << "'");
+    CHECK_FALSE(has(anterior_elevation(230, sex, "20120616").critical, "critical_stemi"));
+    const auto a = anterior_elevation(280, sex, "20120616");
+    const Statement* s = find_statement(a.rhythm, "stemi_pattern");
+    REQUIRE(s);
+    CHECK(s->text.find("V2-V3 from 0.25 mV under 16") != std::string::npos);
+    CHECK(s->text_zh.find("V2–V3 16 岁以下阈值 0.25 mV") != std::string::npos);
+    CHECK(has(a.critical, "critical_stemi"));
+  }
+  // A 13-year-old girl's 0.18 mV, which a woman's would be flagged for; at 16 she is read as a woman.
+  CHECK_FALSE(has(anterior_elevation(180, "F", "20120616").rhythm, "stemi_pattern"));
+  CHECK(has(anterior_elevation(180, "F", "20100615").critical, "critical_stemi"));
+}
