@@ -14,7 +14,7 @@ constexpr std::string_view chinese_name(std::string_view code) {
       {"critical_vf", "心室颤动（疑似）"},
       {"critical_svt", "室上性心动过速，心室率≥230次/分"},
       {"critical_af_rapid", "心房颤动/扑动伴快速心室率"},
-      {"critical_bradycardia", "严重心动过缓（<35次/分）"},
+      {"critical_bradycardia", "严重心动过缓（<35次/分，5 岁以下 <60次/分）"},
       {"critical_pause", "长间歇（≥3秒）"},
       {"critical_complete_av_block", "三度房室传导阻滞（疑似）"},
       {"critical_long_qtc", "QTc 显著延长（≥500 ms）"},
