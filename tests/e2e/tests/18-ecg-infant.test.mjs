@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBrowser, login, logout, waitForRoute, token, api, URL } from '../lib/harness.mjs';
-import { acknowledgeCriticals } from '../lib/flows.mjs';
+import { acknowledgeCriticals, sendExam } from '../lib/flows.mjs';
 import { analysedTask as whenAnalysed, gaussian, leadsCsv } from '../lib/ecg.mjs';
 
 const FS = 500;
@@ -125,22 +125,9 @@ test('the reader sees the age in months and the infant\'s range in the machine\'
   await b.shot('infant-reader');
 });
 
-/** Sends `csv` through the upload API as clinic1-tech's exam of `patient`; the new task's id. */
-async function sendCsv(reason, patient, name, csv) {
-  const tok = await token('clinic1-tech');
-  const up = await api('POST', '/api/uploads', { token: tok, body: { reason, patient } });
-  assert.equal(up.status, 201, JSON.stringify(up.json));
-  const r = await fetch(`${URL}/api/uploads/${up.json.upload_id}/files?name=${name}`, {
-    method: 'POST', headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'text/csv' }, body: csv,
-  });
-  assert.equal(r.status, 200, await r.text());
-  assert.equal((await api('POST', `/api/uploads/${up.json.upload_id}/complete`, { token: tok })).status, 200);
-  return (await api('GET', '/api/tasks?sort=newest&limit=1', { token: tok })).json.tasks[0].id;
-}
-
 test('a 2-month-old at 52/min is a stat task, its critical flag at the infant\'s line of 60/min', async () => {
-  const id = await sendCsv('婴儿喂养差，心率慢 (e2e infant, bradycardia)',
-    { name: '李小宝', sex: 'F', birth_date: daysAgo(65) }, 'infant-slow.csv', infantCsv(52));
+  const id = await sendExam('clinic1-tech', [{ name: 'infant-slow.csv', bytes: infantCsv(52) }],
+    { reason: '婴儿喂养差，心率慢 (e2e infant, bradycardia)', patient: { name: '李小宝', sex: 'F', birth_date: daysAgo(65) } });
   const task = await whenAnalysed(id, (t) => t.machine_flags.rhythm && t.machine_flags.critical);
   const flag = task.machine_flags.critical.find((c) => c.code === 'critical_bradycardia');
   assert.ok(flag, `critical flags: ${JSON.stringify(task.machine_flags.critical)}`);
@@ -158,8 +145,8 @@ test('a 2-month-old at 52/min is a stat task, its critical flag at the infant\'s
 
 test('the same recording of a 30-year-old is sinus tachycardia', async () => {
   const birth = `${new Date().getFullYear() - 30}-01-15`;
-  const id = await sendCsv('心悸 (e2e infant, adult twin)', { name: '王大宝', sex: 'M', birth_date: birth }, 'adult-ecg.csv',
-    infantCsv());
+  const id = await sendExam('clinic1-tech', [{ name: 'adult-ecg.csv', bytes: infantCsv() }],
+    { reason: '心悸 (e2e infant, adult twin)', patient: { name: '王大宝', sex: 'M', birth_date: birth } });
   const task = await analysedTask(id);
   assert.ok(task.machine_flags.rhythm.some((s) => s.code === 'sinus_tachycardia'), rhythmZh(task));
   assert.doesNotMatch(rhythmZh(task), /正常范围/, 'an adult\'s statement names no age range');
