@@ -88,6 +88,10 @@ Analysis analyze(const Waveform& ecg, const AnalysisOptions& options) {
   detail::qrs_amplitudes(a);
   const auto tremor = detail::limb_electrode_tremor(a, cond);
   const auto age = detail::patient_age_at(ecg.patient, ecg.acquisition_time);
+  for (const auto& [key, range] : {std::pair{"heart_rate_bpm", detail::sinus_rate_range(age)},
+                                   std::pair{"pr_ms", detail::pr_range(age)},
+                                   std::pair{"qrs_axis_deg", detail::qrs_axis_range(age)}})
+    a.normal_ranges[key] = {range.low, range.high, range.age_en, range.age_zh};
   detail::rhythm_statements(a, cond, tremor, age);
   detail::st_statements(a, ecg.patient, ecg.acquisition_time);
   detail::quality_statements(a, ecg, cond, hf_rms, bursts, tremor, {no_qrs, std::move(conditioning)});

@@ -48,6 +48,9 @@ nlohmann::json to_json(const Analysis& a) {
                        {"qrs_axis_deg", opt(m.qrs_axis)}, {"t_axis_deg", opt(m.t_axis)},
                        {"rv5_uv", opt(m.rv5)}, {"sv1_uv", opt(m.sv1)},
                        {"rv5_plus_sv1_uv", m.rv5 && m.sv1 ? nlohmann::json(*m.rv5 + *m.sv1) : nlohmann::json(nullptr)}};
+  j["normal_ranges"] = nlohmann::json::object();
+  for (const auto& [key, r] : a.normal_ranges)
+    j["normal_ranges"][key] = {{"low", r.low}, {"high", r.high}, {"age", r.age_zh}, {"age_en", r.age_en}};
   auto amplitudes = nlohmann::json::object();
   for (const auto& q : a.qrs_amplitudes) amplitudes[std::string(lead_name(q.lead))] = {{"r", q.r_uv}, {"s", q.s_uv}, {"pp", q.pp_uv}};
   j["qrs_amplitudes_uv"] = std::move(amplitudes);

@@ -145,3 +145,26 @@ TEST_CASE("a stored analysis with a statement on a research channel reads back",
   REQUIRE(back->quality.size() == a.quality.size());
   for (std::size_t i = 0; i < a.quality.size(); ++i) CHECK(back->quality[i].lead == a.quality[i].lead);
 }
+
+TEST_CASE("the analysis JSON gives the normal ranges its statements judged by, named by a child's age", "[ecg]") {
+  Waveform w = synth_ecg(Synth{});
+  const auto adult = to_json(analyze(w));
+  REQUIRE(adult.contains("normal_ranges"));
+  const auto& a = adult["normal_ranges"];
+  CHECK(a["heart_rate_bpm"]["low"] == 60);
+  CHECK(a["heart_rate_bpm"]["high"] == 100);
+  CHECK(a["pr_ms"]["low"] == 120);
+  CHECK(a["pr_ms"]["high"] == 200);
+  CHECK(a["qrs_axis_deg"]["low"] == -30);
+  CHECK(a["qrs_axis_deg"]["high"] == 90);
+  CHECK(a["heart_rate_bpm"]["age"] == "");  // an unknown age gets the adult's, which need no age named
+  w.patient.birth_date = "20260601";
+  w.acquisition_time = "2026-08-05T08:00:00";
+  const auto infant = to_json(analyze(w))["normal_ranges"];
+  CHECK(infant["heart_rate_bpm"]["low"] == 121);
+  CHECK(infant["heart_rate_bpm"]["high"] == 179);
+  CHECK(infant["heart_rate_bpm"]["age"] == "2 个月");
+  CHECK(infant["heart_rate_bpm"]["age_en"] == "2 months");
+  CHECK(infant["pr_ms"]["high"] == 150);
+  CHECK(infant["qrs_axis_deg"]["high"] == 120);
+}

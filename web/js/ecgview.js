@@ -4,7 +4,7 @@
 // a caliper for time and amplitude, and paging through recordings longer than one 10-s page (ecgnav.js).
 // The automatic measurements and statements (the task's machine flags) are listed under the tracing.
 import { h, clear } from './dom.js';
-import { t, tOr, machineText } from './i18n.js';
+import { t, tOr, machineText, getLang } from './i18n.js';
 import { errorText } from './api.js';
 import { loadEcg, standardLeads, hasTwelveLeads, deviceStatements, measurementDifference } from './ecgdata.js';
 import { createEcgNav } from './ecgnav.js';
@@ -69,8 +69,19 @@ const DEVICE_TOLERANCE = {
   t_axis_deg: 30, rv5_uv: 200, sv1_uv: 200, rv5_plus_sv1_uv: 300,
 };
 
+/**
+ * Where our value `v` stands against the normal range the statements judged it by (the analysis's normal_ranges:
+ * a child's by its age): 'low', 'high' or null. A neonate's QRS axis range runs past 180° (+190°), which the axis,
+ * kept in (-180°, 180°], reads as -170°.
+ */
+function outOfRange(key, v, range) {
+  if (v == null || !range) return null;
+  const x = key.endsWith('_deg') && v < range.low && v + 360 <= range.high ? v + 360 : v;
+  return x < range.low ? 'low' : x > range.high ? 'high' : null;
+}
+
 /** The measurement rows: ours, and beside them the recording device's own where the file carried them. */
-function measurementTable(m, cart) {
+function measurementTable(m, cart, ranges = {}) {
   // The cart gives RV5 and SV1 (Philips per lead); their sum is set beside ours as the report gives it.
   const device = cart.rv5_uv != null && cart.sv1_uv != null ? { ...cart, rv5_plus_sv1_uv: cart.rv5_uv + cart.sv1_uv } : cart;
   const withDevice = Object.keys(device).length > 0;
@@ -84,8 +95,14 @@ function measurementTable(m, cart) {
       const d = device[k];
       const apart = measurementDifference(k, d, m[k]);
       const differs = apart != null && Math.abs(apart) > (DEVICE_TOLERANCE[k] ?? Infinity);
+      // Ours outside the range of the patient's age: an arrow, and the range on hover.
+      const range = ranges[k];
+      const out = outOfRange(k, m[k], range);
+      const limits = range ? t('ecgm.normal_range', { low: range.low, high: range.high, unit: t('ecgm.unit.' + unit),
+        age: range.age ? t('ecgm.normal_range_age', { age: getLang() === 'zh-CN' ? range.age : range.age_en }) : '' }) : null;
       return h('tr', { 'data-key': k },
-        h('th', t('ecgm.' + k)), h('td.num', shown(m[k], unit)),
+        h('th', t('ecgm.' + k)), h('td.num', { class: out ? 'out-of-range ' + out : null, 'data-range': out, title: limits },
+          shown(m[k], unit) + (out === 'low' ? ' ↓' : out === 'high' ? ' ↑' : '')),
         withDevice ? h('td.num.device', { class: differs ? 'differs' : null,
           title: differs ? t('ecgm.device_differs') : null }, shown(d, unit)) : null,
         h('td.unit', t('ecgm.unit.' + unit)));
@@ -94,7 +111,7 @@ function measurementTable(m, cart) {
 
 function analysisView(a) {
   if (!a || !a.measurements) return null;
-  const measurements = measurementTable(a.measurements, a.device_measurements || {});
+  const measurements = measurementTable(a.measurements, a.device_measurements || {}, a.normal_ranges || {});
   const statementList = (key, list) => (list && list.length
     ? h('tr', { 'data-key': key }, h('th', t('ecgm.' + key)), h('td', list.map((x) => h('span.chip.ecg-statement',
       { title: machineText(x) || x.code, class: 'sev-' + (x.severity || 'info') },

@@ -180,6 +180,8 @@ export const WORKFLOW_STRINGS = {
   'ecgm.p_axis_deg': ['P 电轴', 'P axis'],
   'ecgm.qrs_axis_deg': ['QRS 电轴', 'QRS axis'],
   'ecgm.t_axis_deg': ['T 电轴', 'T axis'],
+  'ecgm.normal_range': ['正常范围 {low}–{high} {unit}{age}', 'Normal {low}–{high} {unit}{age}'],
+  'ecgm.normal_range_age': ['（{age}）', ' ({age})'],
   'ecgm.unit.bpm': ['次/分', '/min'],
   'ecgm.unit.ms': ['ms', 'ms'],
   'ecgm.unit.deg': ['°', '°'],

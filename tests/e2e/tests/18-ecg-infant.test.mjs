@@ -2,7 +2,8 @@
 // tachycardia. A clinic technician sends a 2-month-old's ECG from the upload page, with the baby's birth date. The
 // machine reads it against the limits of that age and names them. The clinic's list and the reader show the age in
 // months, not "0岁". The same recording sent for a 30-year-old is sinus tachycardia. A 2-month-old at 52/min is
-// critical (under 5 years the line is 60/min, not the adult 35): the task is stat and the reader's flag names the line.
+// critical (under 5 years the line is 60/min, not the adult 35): the task is stat, the reader's flag names the line and
+// the measurement table marks the rate below the infant's range.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -121,6 +122,11 @@ test('the reader sees the age in months and the infant\'s range in the machine\'
   const rhythm = await p.$$eval('#ecg-viewer tr[data-key="rhythm"] .ecg-statement', (xs) => xs.map((x) => [x.textContent, x.title]));
   assert.deepEqual(rhythm.map(([text]) => text), ['窦性心律'], JSON.stringify(rhythm));
   assert.match(rhythm[0][1], /2 个月正常范围 121–179 次\/分/);
+  // The measurement table holds the rate against the same range: within it, no mark; the range on hover.
+  const rate = await p.$eval('#ecg-viewer tr[data-key="heart_rate_bpm"] td.num:not(.device)', (x) => [x.textContent, x.title, x.dataset.range]);
+  assert.match(rate[0], /^1\d\d$/, JSON.stringify(rate));
+  assert.equal(rate[1], '正常范围 121–179 次/分（2 个月）');
+  assert.equal(rate[2], undefined);
   assert.match(await p.textContent('body'), /2个月/);
   await b.shot('infant-reader');
 });
@@ -140,6 +146,10 @@ test('a 2-month-old at 52/min is a stat task, its critical flag at the infant\'s
   await p.waitForSelector(item, { timeout: 15000 });
   assert.match(await p.textContent(`${item} .ecg-flag-name`), /严重心动过缓（<35次\/分，5 岁以下 <60次\/分）/);
   assert.match(await p.textContent(`${item} .ecg-flag-text`), /2 个月 <60 次\/分/);
+  // In the measurement table the rate is marked below the infant's range, which the cell gives on hover.
+  await p.waitForSelector('#ecg-viewer tr[data-key="heart_rate_bpm"] td.out-of-range');
+  const rate = await p.$eval('#ecg-viewer tr[data-key="heart_rate_bpm"] td.out-of-range', (x) => [x.textContent, x.title, x.dataset.range]);
+  assert.deepEqual(rate, ['52 ↓', '正常范围 121–179 次/分（2 个月）', 'low']);
   await b.shot('infant-bradycardia-flag');
 });
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -79,6 +80,13 @@ struct Statement {
   std::string text_zh;
 };
 
+/// A measurement's normal limits at the patient's age; `age_en` / `age_zh` name the age when it is a child's (empty
+/// for an adult or an unknown age, which get the adult limits).
+struct NormalRange {
+  double low = 0, high = 0;
+  std::string age_en, age_zh;
+};
+
 struct Analysis {
   double sample_rate_hz = 0;
   std::int64_t sample_count = 0;
@@ -88,6 +96,10 @@ struct Analysis {
   std::int64_t median_r = 0;             ///< index of the R fiducial inside `median`
   Fiducials median_fiducials;            ///< boundaries on the median beat (global over leads)
   Measurements measurements;
+  /// The limits the statements judged the measurements by, keyed as to_json's measurements: heart_rate_bpm (sinus
+  /// rate), pr_ms, qrs_axis_deg (a neonate's upper limit past 180°: -170° is +190°). For the viewer to mark a value
+  /// outside them.
+  std::map<std::string, NormalRange> normal_ranges;
   /// The recording device's own measurements, for the reader to compare: standard_device_measurements().
   std::map<std::string, double> device_measurements;
   std::vector<StLevel> st;
