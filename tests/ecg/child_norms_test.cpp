@@ -1,11 +1,10 @@
 // A child's ECG judged by the limits of its age: an infant's age in days (from its birth date, or an age stated in
 // days, weeks or months), its sinus rate, PR interval, QRS axis and the QRS width of a bundle branch block.
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
+#include "dicom_round_trip.hpp"
 #include "scp_builder.hpp"
 #include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
@@ -89,10 +88,7 @@ TEST_CASE("An age stated in days, weeks or months keeps its days through the sto
   h.patient.age_years = 0;
   h.patient.age_days = 42;
   h.study_uid = "1.2.826.0.1.3680043.10.999.42";
-  const auto file = std::filesystem::temp_directory_path() / ("teledx_days_" + std::to_string(::getpid()) + ".dcm");
-  REQUIRE(write_dicom_ecg(w, h, {}, file).ok());
-  auto back = read_ecg_file(file);
-  std::filesystem::remove(file);
+  auto back = test::stored_and_read_back(w, h, "days");
   REQUIRE(back.ok());
   CHECK(back->patient.age_years == 0);
   CHECK(back->patient.age_days == 42);

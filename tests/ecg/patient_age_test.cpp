@@ -2,10 +2,9 @@
 // has one, kept in the DICOM the upload stores, and sets the age-dependent thresholds of the analysis (ST elevation
 // in V2-V3 for men under 40, the adult voltage criteria from 18).
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <string>
-#include <unistd.h>
 
+#include "dicom_round_trip.hpp"
 #include "ecg_test_data.hpp"
 #include "scp_builder.hpp"
 #include "statement_checks.hpp"
@@ -58,10 +57,7 @@ TEST_CASE("A stated age survives the stored DICOM and sets a man's V2-V3 ST thre
     h.patient = {"Li^Si", "P-35", "M", ""};
     h.patient.age_years = age;
     h.study_uid = "1.2.826.0.1.3680043.10.999.35";
-    const auto file = std::filesystem::temp_directory_path() / ("teledx_age_" + std::to_string(::getpid()) + ".dcm");
-    REQUIRE(write_dicom_ecg(w, h, {}, file).ok());
-    auto back = read_ecg_file(file);
-    std::filesystem::remove(file);
+    auto back = test::stored_and_read_back(w, h, "age");
     REQUIRE(back.ok());
     CHECK(back->patient.birth_date.empty());
     CHECK(back->patient.age_years == age);

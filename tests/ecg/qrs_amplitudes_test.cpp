@@ -4,13 +4,12 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dicom_round_trip.hpp"
 #include "ecg_test_data.hpp"
 #include "statement_checks.hpp"
 #include "synthetic_ecg.hpp"
@@ -188,10 +187,7 @@ TEST_CASE("the patient's sex stored in a DICOM ECG sets the voltage thresholds o
   DicomEcgHeader h;
   h.patient = {"Wang^Fang", "P-77", "F", "19700101"};
   h.study_uid = "1.2.826.0.1.3680043.10.999.77";
-  const auto file = std::filesystem::temp_directory_path() / ("teledx_voltage_" + std::to_string(::getpid()) + ".dcm");
-  REQUIRE(write_dicom_ecg(w, h, {}, file).ok());
-  auto back = read_ecg_file(file);
-  std::filesystem::remove(file);
+  auto back = test::stored_and_read_back(w, h, "voltage");
   REQUIRE(back.ok());
   CHECK(back->patient.sex == "F");
   CHECK(back->patient.birth_date == "19700101");
